@@ -1,0 +1,34 @@
+package org.lmcache4j.api;
+
+import java.util.List;
+
+/**
+ * Counters of one connector since it was opened.
+ *
+ * @param lookups            lookup calls (including those from lookupAndPin)
+ * @param lookupTokens       tokens asked about by lookups
+ * @param lookupHitTokens    prefix tokens found by lookups
+ * @param storedChunks       chunks copied into the cache
+ * @param storedBytes        bytes of those chunks
+ * @param storeSkippedChunks chunks a store found already stored
+ * @param storeDroppedChunks chunks a store could not place (budget full of pinned or in-use chunks)
+ * @param retrieves          retrieve calls
+ * @param retrievedTokens    tokens copied into engine memory
+ * @param retrievedBytes     bytes copied into engine memory
+ * @param evictedChunks      chunks evicted from the fastest tier to make room
+ * @param tierErrors         tier failures turned into misses
+ * @param tiers              each tier, fastest first
+ */
+public record CacheStats(long lookups, long lookupTokens, long lookupHitTokens, long storedChunks, long storedBytes,
+                         long storeSkippedChunks, long storeDroppedChunks, long retrieves, long retrievedTokens,
+                         long retrievedBytes, long evictedChunks, long tierErrors, List<TierStats> tiers) {
+
+    public CacheStats {
+        tiers = List.copyOf(tiers);
+    }
+
+    /** True when every tier is healthy. */
+    public boolean healthy() {
+        return tiers.stream().allMatch(TierStats::healthy);
+    }
+}

@@ -1,0 +1,97 @@
+package org.lmcache4j.api;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What an inference engine calls to reuse KV of prompt prefixes it has seen before: {@code lookup} how
+ * many prefix tokens are cached, {@code store} KV after prefill, {@code retrieve} a cached prefix into
+ * engine memory before prefill, {@code prefetch} to warm the fastest tier.
+ *
+ * <p>Tokens are grouped into chunks of {@link #chunkTokens()}; a prompt of N tokens has
+ * {@code floor(N / chunkTokens)} full chunks and, when the config saves unfull chunks, one partial tail.
+ * All results are prefix lengths in tokens.
+ *
+ * <p>Errors the engine can see: {@link IllegalArgumentException} for bad input (the message names the
+ * value, what was expected and which argument), {@link IllegalStateException} after {@link #close()}.
+ * A failing storage tier never throws here: its chunks become misses and the failure is counted in
+ * {@link #stats()}. Thread-safe.
+ */
+public interface KvConnector extends AutoCloseable {
+
+    /** The layout every engine memory passed to this connector must have. */
+    KvLayout layout();
+
+    /** Tokens per chunk. */
+    int chunkTokens();
+
+    /**
+     * The number of prefix tokens of {@code tokens} whose chunks are stored in some tier: walks the
+     * chunks in order and stops at the first miss. A multiple of {@link #chunkTokens()}, or
+     * {@code tokens.length} when the partial tail is stored. Callers that need logits cap it (e.g. at
+     * {@code tokens.length - 1}) and recompute the rest.
+     */
+    int lookup(int[] tokens);
+
+    /**
+     * Like {@link #lookup(int[])}, and pins the found chunks so that eviction cannot drop them before a
+     * later {@code retrieve}. Pins end when the returned handle is closed or after the configured pin
+     * timeout, whichever comes first.
+     */
+    PrefixPin lookupAndPin(int[] tokens);
+
+    /**
+     * Copies the KV of {@code tokens} out of engine memory into the cache. When this returns, the engine
+     * may overwrite its memory (lower tiers are written behind from the cache's own copy).
+     *
+     * @param tokens      the prompt's token ids
+     * @param storeMask   null to store everything; else the same length as {@code tokens}, {@code false}
+     *                    for an already-stored prefix whose length is a multiple of {@link #chunkTokens()},
+     *                    then {@code true} to the end
+     * @param kv          the engine's KV memory, with this connector's layout
+     * @param slotMapping the slot of each token (same length as {@code tokens}); a negative slot means the
+     *                    token's KV is not in engine memory, so storing stops before its chunk
+     * @return the number of tokens newly copied into the cache by this call (chunks already stored, or
+     *         dropped for lack of room, are not counted)
+     */
+    int store(int[] tokens, boolean[] storeMask, EngineKvMemory kv, int[] slotMapping);
+
+    /** {@link #store(int[], boolean[], EngineKvMemory, int[])} with no mask. */
+    default int store(int[] tokens, EngineKvMemory kv, int[] slotMapping) {
+        return store(tokens, null, kv, slotMapping);
+    }
+
+    /**
+     * Copies the longest cached prefix of {@code tokens} into engine memory at the given slots. Memory
+     * of tokens outside that prefix is left untouched.
+     *
+     * @param tokens        the prompt's token ids
+     * @param retrieveMask  null to retrieve from the start; else the same length as {@code tokens},
+     *                      {@code false} for a prefix the engine already holds (any length), then {@code true}
+     * @param kv            the engine's KV memory, with this connector's layout, writable
+     * @param slotMapping   the slot of each token (same length as {@code tokens}); negative = do not write
+     * @return the number of tokens retrieved: the cached prefix length minus the masked prefix, or 0
+     */
+    int retrieve(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping);
+
+    /** {@link #retrieve(int[], boolean[], EngineKvMemory, int[])} with no mask. */
+    default int retrieve(int[] tokens, EngineKvMemory kv, int[] slotMapping) {
+        return retrieve(tokens, null, kv, slotMapping);
+    }
+
+    /**
+     * Starts loading the cached prefix of {@code tokens} from lower tiers into the fastest one, so that a
+     * later retrieve is a memory copy. Completes with the prefix length then available in the fastest
+     * tier; never completes exceptionally because of a tier failure.
+     */
+    CompletableFuture<Integer> prefetch(int[] tokens);
+
+    /** Removes every chunk of this connector's namespace from every tier; pinned chunks included. */
+    void clear();
+
+    /** Counters since open, and each tier's occupancy and health. */
+    CacheStats stats();
+
+    /** Releases all memory and threads; idempotent. Later calls throw {@link IllegalStateException}. */
+    @Override
+    void close();
+}

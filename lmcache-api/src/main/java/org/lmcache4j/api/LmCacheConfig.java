@@ -1,0 +1,276 @@
+package org.lmcache4j.api;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The immutable configuration of a connector. Build it with {@link #builder()}; {@link Builder#fromEnvironment()}
+ * reads LMCache's {@code LMCACHE_*} variables where they mean the same thing (table in the README).
+ *
+ * @param connector          name of the {@link org.lmcache4j.api.spi.KvConnectorProvider} to use
+ * @param modelId            the model's name; part of every key
+ * @param chunkTokens        tokens per chunk ({@code LMCACHE_CHUNK_SIZE}, default 256)
+ * @param localCpu           keep chunks in pinned off-heap CPU memory ({@code LMCACHE_LOCAL_CPU}, default true)
+ * @param maxLocalCpuBytes   hard byte budget of the CPU tier ({@code LMCACHE_MAX_LOCAL_CPU_SIZE} in GiB, default 5)
+ * @param localDisk          directory of the disk tier, empty when off ({@code LMCACHE_LOCAL_DISK})
+ * @param maxLocalDiskBytes  byte budget of the disk tier ({@code LMCACHE_MAX_LOCAL_DISK_SIZE} in GiB, default 0)
+ * @param remoteUrl          URL of the shared remote store, empty when off ({@code LMCACHE_REMOTE_URL})
+ * @param saveUnfullChunk    also store a prompt's partial last chunk ({@code LMCACHE_SAVE_UNFULL_CHUNK}, default false)
+ * @param hashAlgorithm      chunk key hash ({@code LMCACHE_HASH_ALGORITHM}: sha256 (default) or xxh3_128)
+ * @param tenantSalt         isolates tenants sharing a cache ({@code LMCACHE_TENANT_SALT}, default empty)
+ * @param tpRank             tensor-parallel rank of this worker (default 0)
+ * @param tpWorldSize        tensor-parallel world size (default 1)
+ * @param pinTimeoutMillis   how long a pin from lookupAndPin lasts at most ({@code LMCACHE_PIN_TIMEOUT_MS}, default 30000)
+ */
+public record LmCacheConfig(String connector, String modelId, int chunkTokens, boolean localCpu, long maxLocalCpuBytes,
+                            Optional<Path> localDisk, long maxLocalDiskBytes, Optional<String> remoteUrl,
+                            boolean saveUnfullChunk, HashAlgorithm hashAlgorithm, String tenantSalt, int tpRank,
+                            int tpWorldSize, long pinTimeoutMillis) {
+
+    private static final long GIB = 1L << 30;
+
+    public LmCacheConfig {
+        requireText("connector", connector);
+        requireText("modelId", modelId);
+        if (chunkTokens <= 0 || chunkTokens > (1 << 20)) {
+            throw new IllegalArgumentException("chunkTokens: " + chunkTokens + " (expected: 1 to 1048576)");
+        }
+        if (maxLocalCpuBytes < 0) {
+            throw new IllegalArgumentException("maxLocalCpuBytes: " + maxLocalCpuBytes + " (expected: >= 0)");
+        }
+        if (localCpu && maxLocalCpuBytes == 0) {
+            throw new IllegalArgumentException("maxLocalCpuBytes: 0 (expected: > 0 when the local CPU tier is on)");
+        }
+        if (maxLocalDiskBytes < 0) {
+            throw new IllegalArgumentException("maxLocalDiskBytes: " + maxLocalDiskBytes + " (expected: >= 0)");
+        }
+        if (localDisk == null || remoteUrl == null || hashAlgorithm == null) {
+            throw new IllegalArgumentException("localDisk, remoteUrl and hashAlgorithm: must not be null (use Optional.empty())");
+        }
+        tenantSalt = tenantSalt == null ? "" : tenantSalt;
+        if (tpWorldSize <= 0 || tpRank < 0 || tpRank >= tpWorldSize) {
+            throw new IllegalArgumentException("tpRank: " + tpRank + ", tpWorldSize: " + tpWorldSize
+                    + " (expected: tpWorldSize > 0 and 0 <= tpRank < tpWorldSize)");
+        }
+        if (pinTimeoutMillis <= 0) {
+            throw new IllegalArgumentException("pinTimeoutMillis: " + pinTimeoutMillis + " (expected: > 0)");
+        }
+    }
+
+    /** A builder holding the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The defaults: CPU tier of 5 GiB, 256-token chunks, SHA-256 keys. */
+    public static LmCacheConfig defaults() {
+        return builder().build();
+    }
+
+    /** The namespace of this config for an engine of {@code layout}. */
+    public CacheNamespace namespace(KvLayout layout) {
+        return new CacheNamespace(modelId, layout.fingerprint(), tenantSalt, tpRank, tpWorldSize);
+    }
+
+    /** A builder starting from this config's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.connector = connector;
+        b.modelId = modelId;
+        b.chunkTokens = chunkTokens;
+        b.localCpu = localCpu;
+        b.maxLocalCpuBytes = maxLocalCpuBytes;
+        b.localDisk = localDisk;
+        b.maxLocalDiskBytes = maxLocalDiskBytes;
+        b.remoteUrl = remoteUrl;
+        b.saveUnfullChunk = saveUnfullChunk;
+        b.hashAlgorithm = hashAlgorithm;
+        b.tenantSalt = tenantSalt;
+        b.tpRank = tpRank;
+        b.tpWorldSize = tpWorldSize;
+        b.pinTimeoutMillis = pinTimeoutMillis;
+        return b;
+    }
+
+    private static void requireText(String name, String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(name + ": '" + value + "' (expected: non-blank text)");
+        }
+    }
+
+    /** Builds an {@link LmCacheConfig}; every setter's default is the one documented on the record. */
+    public static final class Builder {
+        private String connector = "tiered";
+        private String modelId = "default-model";
+        private int chunkTokens = 256;
+        private boolean localCpu = true;
+        private long maxLocalCpuBytes = 5 * GIB;
+        private Optional<Path> localDisk = Optional.empty();
+        private long maxLocalDiskBytes = 0;
+        private Optional<String> remoteUrl = Optional.empty();
+        private boolean saveUnfullChunk = false;
+        private HashAlgorithm hashAlgorithm = HashAlgorithm.SHA_256;
+        private String tenantSalt = "";
+        private int tpRank = 0;
+        private int tpWorldSize = 1;
+        private long pinTimeoutMillis = 30_000;
+
+        private Builder() {
+        }
+
+        public Builder connector(String name) {
+            this.connector = name;
+            return this;
+        }
+
+        public Builder modelId(String modelId) {
+            this.modelId = modelId;
+            return this;
+        }
+
+        public Builder chunkTokens(int chunkTokens) {
+            this.chunkTokens = chunkTokens;
+            return this;
+        }
+
+        public Builder localCpu(boolean on) {
+            this.localCpu = on;
+            return this;
+        }
+
+        public Builder maxLocalCpuBytes(long bytes) {
+            this.maxLocalCpuBytes = bytes;
+            return this;
+        }
+
+        public Builder localDisk(Path directory) {
+            this.localDisk = Optional.ofNullable(directory);
+            return this;
+        }
+
+        public Builder maxLocalDiskBytes(long bytes) {
+            this.maxLocalDiskBytes = bytes;
+            return this;
+        }
+
+        public Builder remoteUrl(String url) {
+            this.remoteUrl = Optional.ofNullable(url).filter(u -> !u.isBlank());
+            return this;
+        }
+
+        public Builder saveUnfullChunk(boolean on) {
+            this.saveUnfullChunk = on;
+            return this;
+        }
+
+        public Builder hashAlgorithm(HashAlgorithm algorithm) {
+            this.hashAlgorithm = algorithm;
+            return this;
+        }
+
+        public Builder tenantSalt(String salt) {
+            this.tenantSalt = salt;
+            return this;
+        }
+
+        public Builder tensorParallel(int rank, int worldSize) {
+            this.tpRank = rank;
+            this.tpWorldSize = worldSize;
+            return this;
+        }
+
+        public Builder pinTimeoutMillis(long millis) {
+            this.pinTimeoutMillis = millis;
+            return this;
+        }
+
+        /** Applies the {@code LMCACHE_*} variables of the process environment that are set. */
+        public Builder fromEnvironment() {
+            return fromEnvironment(System.getenv());
+        }
+
+        /** Applies the {@code LMCACHE_*} entries of {@code env} that are set; unknown names are ignored. */
+        public Builder fromEnvironment(Map<String, String> env) {
+            EnvReader r = new EnvReader(env);
+            r.text("LMCACHE_CONNECTOR").ifPresent(this::connector);
+            r.text("LMCACHE_MODEL_ID").ifPresent(this::modelId);
+            r.integer("LMCACHE_CHUNK_SIZE").ifPresent(this::chunkTokens);
+            r.bool("LMCACHE_LOCAL_CPU").ifPresent(this::localCpu);
+            r.gib("LMCACHE_MAX_LOCAL_CPU_SIZE").ifPresent(this::maxLocalCpuBytes);
+            r.path("LMCACHE_LOCAL_DISK").ifPresent(this::localDisk);
+            r.gib("LMCACHE_MAX_LOCAL_DISK_SIZE").ifPresent(this::maxLocalDiskBytes);
+            r.text("LMCACHE_REMOTE_URL").ifPresent(this::remoteUrl);
+            r.bool("LMCACHE_SAVE_UNFULL_CHUNK").ifPresent(this::saveUnfullChunk);
+            r.text("LMCACHE_HASH_ALGORITHM").map(HashAlgorithm::parse).ifPresent(this::hashAlgorithm);
+            r.text("LMCACHE_TENANT_SALT").ifPresent(this::tenantSalt);
+            r.integer("LMCACHE_TP_RANK").ifPresent(rank -> this.tpRank = rank);
+            r.integer("LMCACHE_TP_WORLD_SIZE").ifPresent(size -> this.tpWorldSize = size);
+            r.integer("LMCACHE_PIN_TIMEOUT_MS").ifPresent(this::pinTimeoutMillis);
+            return this;
+        }
+
+        public LmCacheConfig build() {
+            return new LmCacheConfig(connector, modelId, chunkTokens, localCpu, maxLocalCpuBytes, localDisk,
+                    maxLocalDiskBytes, remoteUrl, saveUnfullChunk, hashAlgorithm, tenantSalt, tpRank, tpWorldSize,
+                    pinTimeoutMillis);
+        }
+    }
+
+    /** Parses environment values; every error names the variable, the value and what was expected. */
+    private record EnvReader(Map<String, String> env) {
+
+        Optional<String> text(String name) {
+            String v = env.get(name);
+            return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+        }
+
+        Optional<Integer> integer(String name) {
+            return text(name).map(v -> {
+                try {
+                    return Integer.parseInt(v);
+                } catch (NumberFormatException e) {
+                    throw bad(name, v, "an integer");
+                }
+            });
+        }
+
+        Optional<Boolean> bool(String name) {
+            return text(name).map(v -> switch (v.toLowerCase(Locale.ROOT)) {
+                case "true", "1", "yes", "on" -> true;
+                case "false", "0", "no", "off" -> false;
+                default -> throw bad(name, v, "true or false");
+            });
+        }
+
+        Optional<Long> gib(String name) {
+            return text(name).map(v -> {
+                double gib;
+                try {
+                    gib = Double.parseDouble(v);
+                } catch (NumberFormatException e) {
+                    throw bad(name, v, "a size in GiB such as 5 or 0.5");
+                }
+                if (!(gib >= 0) || gib > 1 << 20) {
+                    throw bad(name, v, "a size in GiB from 0 to 1048576");
+                }
+                return (long) (gib * GIB);
+            });
+        }
+
+        Optional<Path> path(String name) {
+            return text(name).map(v -> {
+                String p = v.startsWith("file://") ? v.substring("file://".length()) : v;
+                if (p.isEmpty()) {
+                    throw bad(name, v, "a directory path or file:///path");
+                }
+                return Path.of(p);
+            });
+        }
+
+        private static IllegalArgumentException bad(String name, String value, String expected) {
+            return new IllegalArgumentException(name + ": '" + value + "' (expected: " + expected + ")");
+        }
+    }
+}

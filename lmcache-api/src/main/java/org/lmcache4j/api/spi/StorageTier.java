@@ -1,0 +1,58 @@
+package org.lmcache4j.api.spi;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.Optional;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.TierStats;
+
+/**
+ * A place chunk buffers live: {@code cpu}, {@code disk}, {@code remote}. Every implementation passes the
+ * contract suite in {@code src-test-fixtures} ({@code StorageTierContract}).
+ *
+ * <p>Contract: a chunk is immutable once put; {@link #get} returns exactly the bytes put, or empty;
+ * {@code usedBytes() <= capacityBytes()} at every moment; eviction never drops a pinned chunk or one a
+ * reader holds. A miss is an empty result, never an exception; implementations may throw on internal
+ * failure and callers turn that into a miss. Thread-safe.
+ */
+public interface StorageTier extends AutoCloseable {
+
+    /** Short name for logs and metrics: {@code cpu}, {@code disk}, {@code remote}. */
+    String name();
+
+    /** True when a chunk of this key is stored (without touching its recency). */
+    boolean contains(ChunkKey key);
+
+    /** The chunk of this key, held for reading until the buffer is closed, or empty on a miss. */
+    Optional<ChunkBuffer> get(ChunkKey key);
+
+    /**
+     * Stores a copy of {@code payload} under {@code key}, evicting least recently used chunks if needed.
+     *
+     * @return true when the chunk is now stored (also when it already was); false when it could not be
+     *         placed (larger than the budget, or every chunk in the way is pinned or being read)
+     */
+    boolean put(ChunkKey key, MemorySegment payload);
+
+    /** Removes a chunk; readers that hold it finish first. Returns true when it was present. */
+    boolean remove(ChunkKey key);
+
+    /**
+     * Protects a stored chunk from eviction for at most {@code timeout}; pins nest. Returns false when
+     * the chunk is not stored.
+     */
+    boolean pin(ChunkKey key, Duration timeout);
+
+    /** Ends one pin of {@code key}; no effect when it is not pinned. */
+    void unpin(ChunkKey key);
+
+    /** Removes every chunk. */
+    void clear();
+
+    /** Occupancy, budget, error count and health now. */
+    TierStats stats();
+
+    /** Frees everything the tier holds; idempotent. */
+    @Override
+    void close();
+}

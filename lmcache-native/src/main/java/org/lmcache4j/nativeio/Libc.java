@@ -1,0 +1,154 @@
+package org.lmcache4j.nativeio;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Optional;
+
+/**
+ * The one facade over the C library: every downcall the project makes into libc, each returning its
+ * result and throwing {@link NativeCallException} (with the captured {@code errno}) on failure.
+ *
+ * <p>Obtain it with {@link #instance()}, which probes once: it is empty on platforms without these
+ * symbols (or when {@code -Dlmcache.native.disable=true}), and callers fall back to plain JDK memory.
+ */
+@SuppressWarnings("restricted") // this class is the one reviewed place for libc downcalls
+public final class Libc {
+
+    /** {@code PROT_READ | PROT_WRITE}. */
+    static final int PROT_READ_WRITE = 0x1 | 0x2;
+    /** {@code MAP_PRIVATE | MAP_ANONYMOUS} (Linux values). */
+    static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
+    /** {@code MADV_HUGEPAGE}: ask for transparent huge pages. */
+    public static final int MADV_HUGEPAGE = 14;
+    /** {@code MADV_DONTDUMP}: keep cached KV out of core dumps. */
+    public static final int MADV_DONTDUMP = 16;
+
+    private static final long MAP_FAILED = -1L;
+
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    private final MethodHandle mmap;
+    private final MethodHandle munmap;
+    private final MethodHandle mlock;
+    private final MethodHandle munlock;
+    private final MethodHandle madvise;
+    private final MethodHandle strerror;
+
+    private Libc(Linker linker, SymbolLookup libc) {
+        Linker.Option errno = Linker.Option.captureCallState("errno");
+        ValueLayout.OfLong sizeT = ValueLayout.JAVA_LONG;
+        mmap = linker.downcallHandle(find(libc, "mmap"), FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                sizeT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG), errno);
+        munmap = linker.downcallHandle(find(libc, "munmap"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, sizeT), errno);
+        mlock = linker.downcallHandle(find(libc, "mlock"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, sizeT), errno);
+        munlock = linker.downcallHandle(find(libc, "munlock"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, sizeT), errno);
+        madvise = linker.downcallHandle(find(libc, "madvise"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, sizeT, ValueLayout.JAVA_INT), errno);
+        strerror = linker.downcallHandle(find(libc, "strerror"),
+                FunctionDescriptor.of(ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(256, ValueLayout.JAVA_BYTE)),
+                        ValueLayout.JAVA_INT));
+    }
+
+    /** The facade, or empty when libc cannot be linked here; probed once per JVM. */
+    public static Optional<Libc> instance() {
+        return NativeProbe.libc();
+    }
+
+    /** Links libc's symbols; throws when a symbol or the linker is missing. Used by {@link NativeProbe}. */
+    static Libc link() {
+        Linker linker = Linker.nativeLinker();
+        return new Libc(linker, linker.defaultLookup());
+    }
+
+    /** {@code mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)}: zeroed, page-aligned memory. */
+    public MemorySegment mmapAnonymous(long length) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            MemorySegment addr = (MemorySegment) mmap.invokeExact(state, MemorySegment.NULL, length, PROT_READ_WRITE,
+                    MAP_PRIVATE_ANONYMOUS, -1, 0L);
+            if (addr.address() == MAP_FAILED || addr.address() == 0) {
+                throw failure("mmap(" + length + " bytes, anonymous)", state);
+            }
+            return addr;
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("mmap downcall failed", t);
+        }
+    }
+
+    /** {@code munmap(address, length)}. */
+    public void munmap(long address, long length) {
+        callInt("munmap", munmap, address, length);
+    }
+
+    /** {@code mlock(address, length)}: keeps the range resident (pinned) in RAM. */
+    public void mlock(long address, long length) {
+        callInt("mlock", mlock, address, length);
+    }
+
+    /** {@code munlock(address, length)}. */
+    public void munlock(long address, long length) {
+        callInt("munlock", munlock, address, length);
+    }
+
+    /** {@code madvise(address, length, advice)}. */
+    public void madvise(long address, long length, int advice) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int rc = (int) madvise.invokeExact(state, MemorySegment.ofAddress(address), length, advice);
+            if (rc != 0) {
+                throw failure("madvise(advice " + advice + ", " + length + " bytes)", state);
+            }
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("madvise downcall failed", t);
+        }
+    }
+
+    /** The C library's text for an errno value. */
+    public String strerror(int errno) {
+        try {
+            MemorySegment s = (MemorySegment) strerror.invokeExact(errno);
+            return s.getString(0);
+        } catch (Throwable t) {
+            return "errno " + errno;
+        }
+    }
+
+    private void callInt(String name, MethodHandle handle, long address, long length) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int rc = (int) handle.invokeExact(state, MemorySegment.ofAddress(address), length);
+            if (rc != 0) {
+                throw failure(name + "(" + length + " bytes)", state);
+            }
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(name + " downcall failed", t);
+        }
+    }
+
+    private NativeCallException failure(String call, MemorySegment state) {
+        int errno = (int) ERRNO.get(state, 0L);
+        return new NativeCallException(call, errno, strerror(errno));
+    }
+
+    private static MemorySegment find(SymbolLookup lookup, String name) {
+        return lookup.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc symbol '" + name + "' not found"));
+    }
+}
