@@ -48,12 +48,14 @@ public final class HostKvMemory implements EngineKvMemory {
      * The number of slots is what the smallest segment holds.
      */
     public static HostKvMemory contiguous(KvLayout layout, List<MemorySegment> keys, List<MemorySegment> values) {
+        requireLayout(layout, false);
         return new HostKvMemory(layout, keys, values, 1, slotsHeldByAll(layout, keys, values));
     }
 
     /** A paged cache: per layer, K and V segments of {@code [numBlocks][blockSize][kvDim]}. */
     public static HostKvMemory paged(KvLayout layout, int numBlocks, int blockSize,
                                      List<MemorySegment> keys, List<MemorySegment> values) {
+        requireLayout(layout, false);
         if (numBlocks < 0 || blockSize <= 0 || (long) numBlocks * blockSize > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("numBlocks: " + numBlocks + ", blockSize: " + blockSize
                     + " (expected: numBlocks >= 0, blockSize > 0, numBlocks * blockSize < 2^31)");
@@ -63,9 +65,7 @@ public final class HostKvMemory implements EngineKvMemory {
 
     /** An MLA cache: one {@code [slot][latentDim]} segment per layer; {@code blockSize} 1 for contiguous. */
     public static HostKvMemory mla(KvLayout layout, int numSlots, int blockSize, List<MemorySegment> latents) {
-        if (!layout.mla()) {
-            throw new IllegalArgumentException("layout: " + layout + " (expected: an MLA layout)");
-        }
+        requireLayout(layout, true);
         return new HostKvMemory(layout, latents, List.of(), blockSize, numSlots);
     }
 
@@ -100,16 +100,24 @@ public final class HostKvMemory implements EngineKvMemory {
     }
 
     private static int slotsHeldByAll(KvLayout layout, List<MemorySegment> keys, List<MemorySegment> values) {
-        if (layout == null) {
-            throw new IllegalArgumentException("layout: null (expected: the engine's KvLayout)");
-        }
         requireLayers("keys", keys, layout.numLayers());
         requireLayers("values", values, layout.numLayers());
         long min = Long.MAX_VALUE;
         for (int i = 0; i < layout.numLayers(); i++) {
-            min = Math.min(min, Math.min(keys.get(i).byteSize(), values.get(i).byteSize()));
+            min = Math.min(min, Math.min(requireSize("keys", i, keys.get(i), 0).byteSize(),
+                    requireSize("values", i, values.get(i), 0).byteSize()));
         }
         return (int) Math.min(Integer.MAX_VALUE, min / layout.rowBytes());
+    }
+
+    private static void requireLayout(KvLayout layout, boolean mla) {
+        if (layout == null) {
+            throw new IllegalArgumentException("layout: null (expected: the engine's KvLayout)");
+        }
+        if (layout.mla() != mla) {
+            throw new IllegalArgumentException("layout: " + layout + (mla ? " (expected: an MLA layout)"
+                    : " (expected: a standard K+V layout; use HostKvMemory.mla for MLA)"));
+        }
     }
 
     private static void requireLayers(String what, List<MemorySegment> segments, int expected) {

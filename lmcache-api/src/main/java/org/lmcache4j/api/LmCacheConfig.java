@@ -203,7 +203,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             r.gib("LMCACHE_MAX_LOCAL_DISK_SIZE").ifPresent(this::maxLocalDiskBytes);
             r.text("LMCACHE_REMOTE_URL").ifPresent(this::remoteUrl);
             r.bool("LMCACHE_SAVE_UNFULL_CHUNK").ifPresent(this::saveUnfullChunk);
-            r.text("LMCACHE_HASH_ALGORITHM").map(HashAlgorithm::parse).ifPresent(this::hashAlgorithm);
+            r.hashAlgorithm("LMCACHE_HASH_ALGORITHM").ifPresent(this::hashAlgorithm);
             r.text("LMCACHE_TENANT_SALT").ifPresent(this::tenantSalt);
             r.integer("LMCACHE_TP_RANK").ifPresent(rank -> this.tpRank = rank);
             r.integer("LMCACHE_TP_WORLD_SIZE").ifPresent(size -> this.tpWorldSize = size);
@@ -256,6 +256,16 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
                     throw bad(name, v, "a size in GiB from 0 to 1048576");
                 }
                 return (long) (gib * GIB);
+            });
+        }
+
+        Optional<HashAlgorithm> hashAlgorithm(String name) {
+            return text(name).map(v -> {
+                try {
+                    return HashAlgorithm.parse(v);
+                } catch (IllegalArgumentException e) {
+                    throw bad(name, v, "sha256 or xxh3_128");
+                }
             });
         }
 

@@ -21,6 +21,9 @@ public final class OffHeapSlab implements AutoCloseable {
     /** Alignment of every slab: the base page size. */
     public static final long PAGE_BYTES = 4096;
 
+    /** The largest size whose rounding up to whole pages does not overflow a {@code long}. */
+    private static final long MAX_REQUEST_BYTES = Long.MAX_VALUE - (PAGE_BYTES - 1);
+
     private static final Logger LOG = LoggerFactory.getLogger(OffHeapSlab.class);
     private static final AtomicBoolean MLOCK_WARNED = new AtomicBoolean();
 
@@ -41,12 +44,16 @@ public final class OffHeapSlab implements AutoCloseable {
      * Allocates {@code sizeBytes} (rounded up to whole pages).
      *
      * @param pinned ask for the memory to be locked in RAM (a failure is logged once, not thrown)
-     * @throws IllegalArgumentException when {@code sizeBytes <= 0}
+     * @throws IllegalArgumentException when {@code sizeBytes <= 0}, or so large that whole pages overflow a long
      * @throws OutOfMemoryError when the memory cannot be had at all
      */
     public static OffHeapSlab allocate(long sizeBytes, boolean pinned) {
         if (sizeBytes <= 0) {
             throw new IllegalArgumentException("slab sizeBytes: " + sizeBytes + " (expected: > 0)");
+        }
+        if (sizeBytes > MAX_REQUEST_BYTES) {
+            throw new IllegalArgumentException("slab sizeBytes: " + sizeBytes + " (expected: at most "
+                    + MAX_REQUEST_BYTES + ")");
         }
         long size = Math.ceilDiv(sizeBytes, PAGE_BYTES) * PAGE_BYTES;
         Optional<Libc> libc = Libc.instance();
@@ -139,11 +146,21 @@ public final class OffHeapSlab implements AutoCloseable {
         return closed.get();
     }
 
-    /** Frees the memory (munlock is implied by munmap); idempotent. */
+    /**
+     * Frees the memory (munlock is implied by munmap); idempotent.
+     *
+     * @throws IllegalStateException when a native call is using the memory right now; the slab then stays
+     *                               open and valid, and {@code close()} can be called again later
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            arena.close();
+            try {
+                arena.close();
+            } catch (RuntimeException e) {
+                closed.set(false); // nothing was freed: leave the slab open so a later close() frees it
+                throw e;
+            }
         }
     }
 }

@@ -1,0 +1,226 @@
+package org.lmcache4j.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class LmCacheConfigTest {
+
+    private static final long MIB = 1L << 20;
+    private static final long GIB = 1L << 30;
+
+    private static LmCacheConfig fromEnv(Map<String, String> env) {
+        return LmCacheConfig.builder().fromEnvironment(env).build();
+    }
+
+    @Test
+    void defaults() {
+        LmCacheConfig c = LmCacheConfig.defaults();
+        assertEquals("tiered", c.connector());
+        assertEquals("default-model", c.modelId());
+        assertEquals(256, c.chunkTokens());
+        assertTrue(c.localCpu());
+        assertEquals(5 * GIB, c.maxLocalCpuBytes());
+        assertEquals(5_368_709_120L, c.maxLocalCpuBytes());
+        assertEquals(Optional.empty(), c.localDisk());
+        assertEquals(0L, c.maxLocalDiskBytes());
+        assertEquals(Optional.empty(), c.remoteUrl());
+        assertFalse(c.saveUnfullChunk());
+        assertEquals(HashAlgorithm.SHA_256, c.hashAlgorithm());
+        assertEquals("", c.tenantSalt());
+        assertEquals(0, c.tpRank());
+        assertEquals(1, c.tpWorldSize());
+        assertEquals(30_000L, c.pinTimeoutMillis());
+    }
+
+    @Test
+    void emptyEnvironmentKeepsDefaults() {
+        assertEquals(LmCacheConfig.defaults(), fromEnv(Map.of()));
+        assertEquals(LmCacheConfig.defaults(), fromEnv(Map.of("LMCACHE_CHUNK_SIZE", "  ", "OTHER", "x")));
+    }
+
+    @Test
+    void everyVariableIsRead() {
+        Map<String, String> env = Map.ofEntries(
+                Map.entry("LMCACHE_CONNECTOR", "custom"),
+                Map.entry("LMCACHE_MODEL_ID", "meta-llama/Llama-3.1-8B"),
+                Map.entry("LMCACHE_CHUNK_SIZE", "512"),
+                Map.entry("LMCACHE_LOCAL_CPU", "True"),
+                Map.entry("LMCACHE_MAX_LOCAL_CPU_SIZE", "0.5"),
+                Map.entry("LMCACHE_LOCAL_DISK", "file:///tmp/x"),
+                Map.entry("LMCACHE_MAX_LOCAL_DISK_SIZE", "20"),
+                Map.entry("LMCACHE_REMOTE_URL", "redis://cache:6379"),
+                Map.entry("LMCACHE_SAVE_UNFULL_CHUNK", "True"),
+                Map.entry("LMCACHE_HASH_ALGORITHM", "xxh3_128"),
+                Map.entry("LMCACHE_TENANT_SALT", "tenant-7"),
+                Map.entry("LMCACHE_TP_RANK", "3"),
+                Map.entry("LMCACHE_TP_WORLD_SIZE", "4"),
+                Map.entry("LMCACHE_PIN_TIMEOUT_MS", "1500"));
+        LmCacheConfig c = fromEnv(env);
+        assertEquals("custom", c.connector());
+        assertEquals("meta-llama/Llama-3.1-8B", c.modelId());
+        assertEquals(512, c.chunkTokens());
+        assertTrue(c.localCpu());
+        assertEquals(512 * MIB, c.maxLocalCpuBytes());
+        assertEquals(Optional.of(Path.of("/tmp/x")), c.localDisk());
+        assertEquals(20 * GIB, c.maxLocalDiskBytes());
+        assertEquals(Optional.of("redis://cache:6379"), c.remoteUrl());
+        assertTrue(c.saveUnfullChunk());
+        assertEquals(HashAlgorithm.XXH3_128, c.hashAlgorithm());
+        assertEquals("tenant-7", c.tenantSalt());
+        assertEquals(3, c.tpRank());
+        assertEquals(4, c.tpWorldSize());
+        assertEquals(1500L, c.pinTimeoutMillis());
+    }
+
+    @Test
+    void falseBooleansAndPlainDiskPath() {
+        LmCacheConfig c = fromEnv(Map.of(
+                "LMCACHE_LOCAL_CPU", "False",
+                "LMCACHE_MAX_LOCAL_CPU_SIZE", "0",
+                "LMCACHE_SAVE_UNFULL_CHUNK", "False",
+                "LMCACHE_LOCAL_DISK", "/var/cache/kv"));
+        assertFalse(c.localCpu());
+        assertEquals(0L, c.maxLocalCpuBytes());
+        assertFalse(c.saveUnfullChunk());
+        assertEquals(Optional.of(Path.of("/var/cache/kv")), c.localDisk());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"true,true", "TRUE,true", "1,true", "yes,true", "on,true",
+                "false,false", "FALSE,false", "0,false", "no,false", "off,false"})
+    void booleanSpellings(String text, boolean expected) {
+        assertEquals(expected, fromEnv(Map.of("LMCACHE_SAVE_UNFULL_CHUNK", text)).saveUnfullChunk());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"sha256,SHA_256", "SHA-256,SHA_256", "sha_256,SHA_256", "xxh3-128,XXH3_128", "XXH3_128,XXH3_128"})
+    void hashAlgorithmSpellings(String text, HashAlgorithm expected) {
+        assertEquals(expected, fromEnv(Map.of("LMCACHE_HASH_ALGORITHM", text)).hashAlgorithm());
+    }
+
+    @Test
+    void valuesAreTrimmed() {
+        LmCacheConfig c = fromEnv(Map.of("LMCACHE_CHUNK_SIZE", " 128 ", "LMCACHE_MAX_LOCAL_CPU_SIZE", " 2 "));
+        assertEquals(128, c.chunkTokens());
+        assertEquals(2 * GIB, c.maxLocalCpuBytes());
+    }
+
+    static Stream<Arguments> badEnvironmentValues() {
+        return Stream.of(
+                Arguments.of("LMCACHE_CHUNK_SIZE", "abc", "an integer"),
+                Arguments.of("LMCACHE_CHUNK_SIZE", "256.0", "an integer"),
+                Arguments.of("LMCACHE_TP_RANK", "one", "an integer"),
+                Arguments.of("LMCACHE_TP_WORLD_SIZE", "99999999999", "an integer"),
+                Arguments.of("LMCACHE_PIN_TIMEOUT_MS", "30s", "an integer"),
+                Arguments.of("LMCACHE_LOCAL_CPU", "maybe", "true or false"),
+                Arguments.of("LMCACHE_SAVE_UNFULL_CHUNK", "Tru", "true or false"),
+                Arguments.of("LMCACHE_MAX_LOCAL_CPU_SIZE", "5GB", "a size in GiB such as 5 or 0.5"),
+                Arguments.of("LMCACHE_MAX_LOCAL_CPU_SIZE", "-1", "a size in GiB from 0 to 1048576"),
+                Arguments.of("LMCACHE_MAX_LOCAL_CPU_SIZE", "NaN", "a size in GiB from 0 to 1048576"),
+                Arguments.of("LMCACHE_MAX_LOCAL_DISK_SIZE", "Infinity", "a size in GiB from 0 to 1048576"),
+                Arguments.of("LMCACHE_MAX_LOCAL_DISK_SIZE", "1048577", "a size in GiB from 0 to 1048576"),
+                Arguments.of("LMCACHE_LOCAL_DISK", "file://", "a directory path or file:///path"),
+                Arguments.of("LMCACHE_HASH_ALGORITHM", "md5", "sha256 or xxh3_128"));
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @MethodSource("badEnvironmentValues")
+    void badEnvironmentValueIsRejectedNamingVariableAndValue(String name, String value, String expected) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().fromEnvironment(Map.of(name, value)));
+        assertEquals(name + ": '" + value + "' (expected: " + expected + ")", e.getMessage());
+    }
+
+    @Test
+    void chunkTokensValidated() {
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().chunkTokens(0).build());
+        assertEquals("chunkTokens: 0 (expected: 1 to 1048576)", zero.getMessage());
+        IllegalArgumentException huge = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().chunkTokens((1 << 20) + 1).build());
+        assertEquals("chunkTokens: 1048577 (expected: 1 to 1048576)", huge.getMessage());
+        assertEquals(1 << 20, LmCacheConfig.builder().chunkTokens(1 << 20).build().chunkTokens());
+        assertEquals(1, LmCacheConfig.builder().chunkTokens(1).build().chunkTokens());
+    }
+
+    @Test
+    void negativeBudgetsRejected() {
+        IllegalArgumentException cpu = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().maxLocalCpuBytes(-1).build());
+        assertEquals("maxLocalCpuBytes: -1 (expected: >= 0)", cpu.getMessage());
+        IllegalArgumentException disk = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().maxLocalDiskBytes(-4096).build());
+        assertEquals("maxLocalDiskBytes: -4096 (expected: >= 0)", disk.getMessage());
+    }
+
+    @Test
+    void zeroCpuBudgetNeedsTheCpuTierOff() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().maxLocalCpuBytes(0).build());
+        assertEquals("maxLocalCpuBytes: 0 (expected: > 0 when the local CPU tier is on)", e.getMessage());
+        assertEquals(0L, LmCacheConfig.builder().localCpu(false).maxLocalCpuBytes(0).build().maxLocalCpuBytes());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,1", "2,2", "-1,4", "0,0", "0,-1"})
+    void tensorParallelValidated(int rank, int worldSize) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().tensorParallel(rank, worldSize).build());
+        assertEquals("tpRank: " + rank + ", tpWorldSize: " + worldSize
+                + " (expected: tpWorldSize > 0 and 0 <= tpRank < tpWorldSize)", e.getMessage());
+    }
+
+    @Test
+    void tensorParallelFromEnvironmentIsValidatedAtBuild() {
+        LmCacheConfig.Builder b = LmCacheConfig.builder()
+                .fromEnvironment(Map.of("LMCACHE_TP_RANK", "4", "LMCACHE_TP_WORLD_SIZE", "4"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, b::build);
+        assertTrue(e.getMessage().startsWith("tpRank: 4, tpWorldSize: 4"), e.getMessage());
+    }
+
+    @Test
+    void otherValidation() {
+        assertEquals("connector: ' ' (expected: non-blank text)", assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().connector(" ").build()).getMessage());
+        assertEquals("modelId: 'null' (expected: non-blank text)", assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().modelId(null).build()).getMessage());
+        assertEquals("pinTimeoutMillis: 0 (expected: > 0)", assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().pinTimeoutMillis(0).build()).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> LmCacheConfig.builder().hashAlgorithm(null).build());
+    }
+
+    @Test
+    void blankRemoteUrlAndNullDiskMeanOff() {
+        LmCacheConfig c = LmCacheConfig.builder().remoteUrl(" ").localDisk(null).tenantSalt(null).build();
+        assertEquals(Optional.empty(), c.remoteUrl());
+        assertEquals(Optional.empty(), c.localDisk());
+        assertEquals("", c.tenantSalt());
+    }
+
+    @Test
+    void toBuilderRoundTrips() {
+        LmCacheConfig c = fromEnv(Map.of("LMCACHE_CHUNK_SIZE", "64", "LMCACHE_LOCAL_DISK", "/d",
+                "LMCACHE_TENANT_SALT", "s", "LMCACHE_TP_RANK", "1", "LMCACHE_TP_WORLD_SIZE", "2"));
+        assertEquals(c, c.toBuilder().build());
+        assertEquals(128, c.toBuilder().chunkTokens(128).build().chunkTokens());
+    }
+
+    @Test
+    void namespaceCarriesTenantAndParallelism() {
+        KvLayout layout = KvLayout.standard(32, 8, 128, KvDtype.BF16);
+        LmCacheConfig c = LmCacheConfig.builder().modelId("m").tenantSalt("t").tensorParallel(1, 2).build();
+        assertEquals(new CacheNamespace("m", layout.fingerprint(), "t", 1, 2), c.namespace(layout));
+    }
+}
