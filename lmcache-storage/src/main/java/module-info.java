@@ -1,0 +1,13 @@
+/**
+ * The cache engine: implements {@link org.lmcache4j.api.KvConnector} over tiers of chunk buffers,
+ * with chained chunk hashing, a pinned off-heap page allocator, the CPU tier and the host copy engine.
+ * Engines reach it through {@link org.lmcache4j.api.KvConnectors#open}; nothing here is public API.
+ */
+module org.lmcache4j.storage {
+    requires org.lmcache4j.api;
+    requires org.lmcache4j.nativeio;
+    requires org.slf4j;
+    requires zero.allocation.hashing;
+
+    provides org.lmcache4j.api.spi.KvConnectorProvider with org.lmcache4j.storage.TieredConnectorProvider;
+}

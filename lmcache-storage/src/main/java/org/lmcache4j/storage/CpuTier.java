@@ -1,0 +1,280 @@
+package org.lmcache4j.storage;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.TierStats;
+import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.api.spi.StorageTier;
+
+/**
+ * The {@code cpu} tier: chunks in fixed pages of pinned off-heap memory with a hard byte budget and
+ * least-recently-used eviction that never drops a pinned chunk or one a reader holds.
+ *
+ * <p>Implementation notes. The index is an access-ordered {@link LinkedHashMap} under one lock; only
+ * index updates happen under it, never copies. Pages are reference counted ({@link ChunkPage}): the
+ * index holds one reference, each open {@link ChunkBuffer} another, so eviction or removal of a chunk
+ * being read only unlinks it, and its page is freed when the last reader closes. Caffeine was not used
+ * because its size-based eviction is amortised (the budget may be passed until maintenance runs) and
+ * cannot skip entries in use; here the budget is the page count of the allocator, which cannot be
+ * exceeded. Writers either {@link #put} a copy or {@link #reserve} a page, fill it in place and
+ * {@link #commit} it (the zero-copy store path).
+ */
+final class CpuTier implements StorageTier {
+
+    static final String NAME = "cpu";
+
+    private final PinnedSlabAllocator allocator;
+    private final long budgetBytes;
+    private final LongSupplier nanoClock;
+    private final EvictionListener evictionListener;
+    private final LinkedHashMap<ChunkKey, Entry> index = new LinkedHashMap<>(256, 0.75f, true);
+    private final LongAdder evictions = new LongAdder();
+    private volatile boolean closed;
+
+    /**
+     * @param budgetBytes hard limit on the tier's memory
+     * @param chunkBytes  the largest chunk it must hold (one page)
+     * @param pin         lock the memory in RAM (best effort)
+     * @param nanoClock   time source for pin expiry ({@code System::nanoTime} outside tests)
+     */
+    CpuTier(long budgetBytes, long chunkBytes, boolean pin, LongSupplier nanoClock, EvictionListener evictionListener) {
+        this.allocator = new PinnedSlabAllocator(budgetBytes, chunkBytes, pin);
+        this.budgetBytes = budgetBytes;
+        this.nanoClock = nanoClock;
+        this.evictionListener = evictionListener;
+    }
+
+    CpuTier(long budgetBytes, long chunkBytes) {
+        this(budgetBytes, chunkBytes, true, System::nanoTime, EvictionListener.NONE);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public boolean contains(ChunkKey key) {
+        synchronized (index) {
+            ensureOpen();
+            return index.containsKey(key);
+        }
+    }
+
+    @Override
+    public Optional<ChunkBuffer> get(ChunkKey key) {
+        synchronized (index) {
+            ensureOpen();
+            Entry e = index.get(key);
+            if (e == null || !e.page.retain()) {
+                return Optional.empty();
+            }
+            return Optional.of(new PageChunkBuffer(key, e.page, e.bytes));
+        }
+    }
+
+    @Override
+    public boolean put(ChunkKey key, MemorySegment payload) {
+        if (contains(key)) {
+            return true;
+        }
+        Optional<ChunkPage> page = reserve(payload.byteSize());
+        if (page.isEmpty()) {
+            return false;
+        }
+        MemorySegment.copy(payload, 0, page.get().memory(), 0, payload.byteSize());
+        commit(key, page.get(), payload.byteSize());
+        return true;
+    }
+
+    /**
+     * A free page for a chunk of {@code bytes}, evicting least recently used chunks as needed; empty
+     * when every chunk in the way is pinned or being read.
+     *
+     * @throws IllegalArgumentException when {@code bytes} does not fit in one page
+     */
+    Optional<ChunkPage> reserve(long bytes) {
+        if (bytes < 0 || bytes > allocator.pageBytes()) {
+            throw new IllegalArgumentException("chunk of " + bytes + " bytes (expected: 0 to " + allocator.pageBytes()
+                    + ", the cpu tier's page size)");
+        }
+        for (;;) {
+            ensureOpen();
+            Optional<ChunkPage> page = allocator.tryAllocate();
+            if (page.isPresent() || !evictOne()) {
+                return page;
+            }
+        }
+    }
+
+    /**
+     * Publishes a page filled by the caller under {@code key}, taking over its reference. When the key is
+     * already stored (another writer won), the page is released, the stored chunk stays, and the result
+     * is false.
+     */
+    boolean commit(ChunkKey key, ChunkPage page, long bytes) {
+        synchronized (index) {
+            if (!closed && !index.containsKey(key)) {
+                index.put(key, new Entry(page, bytes));
+                return true;
+            }
+        }
+        page.release();
+        return false;
+    }
+
+    @Override
+    public boolean remove(ChunkKey key) {
+        Entry e;
+        synchronized (index) {
+            ensureOpen();
+            e = index.remove(key);
+        }
+        if (e == null) {
+            return false;
+        }
+        e.page.release();
+        return true;
+    }
+
+    @Override
+    public boolean pin(ChunkKey key, Duration timeout) {
+        long until = nanoClock.getAsLong() + timeout.toNanos();
+        synchronized (index) {
+            ensureOpen();
+            Entry e = index.get(key);
+            if (e == null) {
+                return false;
+            }
+            if (!e.pinned(nanoClock.getAsLong())) {
+                e.pinCount = 0;
+                e.pinnedUntilNanos = until;
+            }
+            e.pinCount++;
+            e.pinnedUntilNanos = Math.max(e.pinnedUntilNanos, until);
+            return true;
+        }
+    }
+
+    @Override
+    public void unpin(ChunkKey key) {
+        synchronized (index) {
+            ensureOpen();
+            Entry e = index.get(key);
+            if (e != null && e.pinCount > 0) {
+                e.pinCount--;
+            }
+        }
+    }
+
+    @Override
+    public void clear() {
+        LinkedHashMap<ChunkKey, Entry> removed;
+        synchronized (index) {
+            ensureOpen();
+            removed = new LinkedHashMap<>(index);
+            index.clear();
+        }
+        removed.values().forEach(e -> e.page.release());
+    }
+
+    @Override
+    public TierStats stats() {
+        long chunks;
+        synchronized (index) {
+            chunks = index.size();
+        }
+        return new TierStats(NAME, chunks, usedBytes(), budgetBytes, 0, !closed);
+    }
+
+    /** Bytes of the pages held now, by the index or by readers of evicted chunks. */
+    long usedBytes() {
+        return (long) allocator.outstandingPages() * allocator.pageBytes();
+    }
+
+    /** Pages held now; 0 after {@link #clear()} once every reader has closed its buffer. */
+    int outstandingPages() {
+        return allocator.outstandingPages();
+    }
+
+    /** Bytes of one page: what one chunk costs against the budget. */
+    long pageBytes() {
+        return allocator.pageBytes();
+    }
+
+    /** Chunks evicted so far to make room. */
+    long evictions() {
+        return evictions.sum();
+    }
+
+    @Override
+    public void close() {
+        synchronized (index) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            index.values().forEach(e -> e.page.release());
+            index.clear();
+        }
+        allocator.close();
+    }
+
+    /** Unlinks the least recently used chunk that is neither pinned nor being read; false if none. */
+    private boolean evictOne() {
+        ChunkKey key = null;
+        Entry victim = null;
+        synchronized (index) {
+            long now = nanoClock.getAsLong();
+            for (Iterator<java.util.Map.Entry<ChunkKey, Entry>> it = index.entrySet().iterator(); it.hasNext(); ) {
+                var candidate = it.next();
+                Entry e = candidate.getValue();
+                if (!e.pinned(now) && e.page.references() == 1) {
+                    key = candidate.getKey();
+                    victim = e;
+                    it.remove();
+                    break;
+                }
+            }
+        }
+        if (victim == null) {
+            return false;
+        }
+        evictions.increment();
+        try {
+            evictionListener.evicted(key, victim.page.memory().asSlice(0, victim.bytes).asReadOnly());
+        } finally {
+            victim.page.release();
+        }
+        return true;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("cpu tier closed");
+        }
+    }
+
+    /** A stored chunk: its page (one reference held by the index), length and pins. */
+    private static final class Entry {
+        final ChunkPage page;
+        final long bytes;
+        int pinCount;
+        long pinnedUntilNanos;
+
+        Entry(ChunkPage page, long bytes) {
+            this.page = page;
+            this.bytes = bytes;
+        }
+
+        boolean pinned(long now) {
+            return pinCount > 0 && now - pinnedUntilNanos < 0;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package org.lmcache4j.storage;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.TierStats;
+import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.api.spi.StorageTier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Health boundary around a tier: a failure inside the tier becomes a miss (or a dropped write), is
+ * counted, marks the tier unhealthy until its next success, and is logged once per failure streak.
+ * The engine never sees a tier's exception.
+ */
+final class GuardedTier {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GuardedTier.class);
+
+    private final StorageTier tier;
+    private final LongAdder errors = new LongAdder();
+    private final AtomicBoolean failing = new AtomicBoolean();
+
+    GuardedTier(StorageTier tier) {
+        this.tier = tier;
+    }
+
+    StorageTier tier() {
+        return tier;
+    }
+
+    String name() {
+        return tier.name();
+    }
+
+    boolean contains(ChunkKey key) {
+        try {
+            return succeeded(tier.contains(key));
+        } catch (RuntimeException e) {
+            return failed("contains", e, false);
+        }
+    }
+
+    Optional<ChunkBuffer> get(ChunkKey key) {
+        try {
+            return succeeded(tier.get(key));
+        } catch (RuntimeException e) {
+            return failed("get", e, Optional.empty());
+        }
+    }
+
+    boolean put(ChunkKey key, MemorySegment payload) {
+        try {
+            return succeeded(tier.put(key, payload));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            return failed("put", e, false);
+        }
+    }
+
+    boolean pin(ChunkKey key, Duration timeout) {
+        try {
+            return succeeded(tier.pin(key, timeout));
+        } catch (RuntimeException e) {
+            return failed("pin", e, false);
+        }
+    }
+
+    void unpin(ChunkKey key) {
+        try {
+            tier.unpin(key);
+            succeeded(null);
+        } catch (RuntimeException e) {
+            failed("unpin", e, null);
+        }
+    }
+
+    void clear() {
+        try {
+            tier.clear();
+            succeeded(null);
+        } catch (RuntimeException e) {
+            failed("clear", e, null);
+        }
+    }
+
+    /** Records a failure of an operation made on the tier directly (such as the cpu tier's reserve). */
+    <T> T failed(String operation, Throwable e, T missValue) {
+        errors.increment();
+        if (failing.compareAndSet(false, true)) {
+            LOG.warn("{} tier failed in {} and is treated as a miss until it works again: {}", tier.name(), operation,
+                    e.toString(), e);
+        }
+        return missValue;
+    }
+
+    <T> T succeeded(T value) {
+        if (failing.get() && failing.compareAndSet(true, false)) {
+            LOG.info("{} tier works again after {} errors", tier.name(), errors.sum());
+        }
+        return value;
+    }
+
+    long errors() {
+        return errors.sum();
+    }
+
+    TierStats stats() {
+        TierStats s;
+        try {
+            s = tier.stats();
+        } catch (RuntimeException e) {
+            s = failed("stats", e, new TierStats(tier.name(), 0, 0, 0, 0, false));
+        }
+        return new TierStats(s.name(), s.chunks(), s.usedBytes(), s.capacityBytes(), s.errors() + errors.sum(),
+                s.healthy() && !failing.get());
+    }
+
+    void close() {
+        try {
+            tier.close();
+        } catch (RuntimeException e) {
+            LOG.warn("{} tier failed to close: {}", tier.name(), e.toString(), e);
+        }
+    }
+}

@@ -1,0 +1,383 @@
+package org.lmcache4j.storage;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import org.lmcache4j.api.CacheStats;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.EngineKvMemory;
+import org.lmcache4j.api.HostKvMemory;
+import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.api.PrefixPin;
+import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.api.spi.StorageTier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cache engine: implements {@link KvConnector} over a stack of tiers, fastest first.
+ *
+ * <p>Implementation notes. Every call hashes its prompt lazily ({@link PromptChunks}) and walks chunks in
+ * order, stopping at the first miss, so results are always contiguous prefixes. {@code store} gathers
+ * each new chunk straight from engine memory into a reserved cpu page and publishes it (no intermediate
+ * copy); {@code retrieve} holds each chunk's page while scattering it, so eviction cannot free it under
+ * the copy. Arguments are checked before any copy. Tier failures stop at {@link GuardedTier}. A
+ * read-write lock lets calls run concurrently while {@link #close()} waits for them to finish before
+ * memory is freed.
+ */
+final class TieredCacheEngine implements KvConnector {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TieredCacheEngine.class);
+    private static final int PARTIAL_TAIL_PARENTS = 1 << 16;
+
+    private final LmCacheConfig config;
+    private final KvLayout layout;
+    private final int chunkTokens;
+    private final ChunkHasher hasher;
+    private final CpuTier cpu;               // null when the cpu tier is off
+    private final List<GuardedTier> tiers;   // fastest first
+    private final PartialTails partialTails = new PartialTails(PARTIAL_TAIL_PARENTS);
+    private final ConnectorCounters counters = new ConnectorCounters();
+    private final Duration pinTimeout;
+    private final ReentrantReadWriteLock openGuard = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    TieredCacheEngine(LmCacheConfig config, KvLayout layout) {
+        this(config, layout, System::nanoTime, UnaryOperator.identity());
+    }
+
+    TieredCacheEngine(LmCacheConfig config, KvLayout layout, LongSupplier nanoClock) {
+        this(config, layout, nanoClock, UnaryOperator.identity());
+    }
+
+    /**
+     * @param nanoClock     time source of pin expiry
+     * @param tierDecorator wraps each tier before use (tests inject faults with it)
+     */
+    TieredCacheEngine(LmCacheConfig config, KvLayout layout, LongSupplier nanoClock,
+                      UnaryOperator<StorageTier> tierDecorator) {
+        if (config == null || layout == null) {
+            throw new IllegalArgumentException("config and layout: must not be null");
+        }
+        this.config = config;
+        this.layout = layout;
+        this.chunkTokens = config.chunkTokens();
+        this.hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(layout));
+        this.pinTimeout = Duration.ofMillis(config.pinTimeoutMillis());
+        long chunkBytes = layout.chunkBytes(chunkTokens);
+        List<GuardedTier> stack = new ArrayList<>();
+        if (config.localCpu()) {
+            if (config.maxLocalCpuBytes() < chunkBytes) {
+                throw new IllegalArgumentException("maxLocalCpuBytes: " + config.maxLocalCpuBytes() + " (expected: at least one chunk, "
+                        + chunkTokens + " tokens x " + layout.bytesPerToken() + " bytes = " + chunkBytes + " bytes)");
+            }
+            this.cpu = new CpuTier(config.maxLocalCpuBytes(), chunkBytes, true, nanoClock, EvictionListener.NONE);
+            stack.add(new GuardedTier(tierDecorator.apply(cpu)));
+        } else {
+            this.cpu = null;
+        }
+        this.tiers = List.copyOf(stack);
+        warnAboutTiersNotInThisBuild();
+        LOG.info("lmcache4j connector open: layout {} ({} bytes/token, fingerprint {}), {} tokens/chunk, tiers {}, config {}",
+                layout, layout.bytesPerToken(), layout.fingerprint(), chunkTokens,
+                tiers.stream().map(GuardedTier::name).toList(), config);
+    }
+
+    private void warnAboutTiersNotInThisBuild() {
+        if (config.localDisk().isPresent() || config.remoteUrl().isPresent()) {
+            LOG.warn("disk and remote tiers are not available in this build: localDisk {} and remoteUrl {} are ignored",
+                    config.localDisk(), config.remoteUrl());
+        }
+        if (tiers.isEmpty()) {
+            LOG.warn("no tier is configured (localCpu=false): every lookup misses and store keeps nothing");
+        }
+    }
+
+    @Override
+    public KvLayout layout() {
+        return layout;
+    }
+
+    @Override
+    public int chunkTokens() {
+        return chunkTokens;
+    }
+
+    @Override
+    public int lookup(int[] tokens) {
+        KvArguments.requireTokens(tokens);
+        return guarded(() -> {
+            int hit = walk(chunks(tokens), 0, this::tierHolding, (match, start) -> true);
+            countLookup(tokens.length, hit);
+            return hit;
+        });
+    }
+
+    @Override
+    public PrefixPin lookupAndPin(int[] tokens) {
+        KvArguments.requireTokens(tokens);
+        return guarded(() -> {
+            List<ChunkPins.Pin> pins = new ArrayList<>();
+            int hit = walk(chunks(tokens), 0, this::pinInTier,
+                    (match, start) -> pins.add(new ChunkPins.Pin(match.value(), match.key())));
+            countLookup(tokens.length, hit);
+            ChunkPins[] self = new ChunkPins[1];
+            self[0] = new ChunkPins(hit, pins, () -> guardedIfOpen(self[0]::unpinAll));
+            return self[0];
+        });
+    }
+
+    @Override
+    public int store(int[] tokens, boolean[] storeMask, EngineKvMemory kv, int[] slotMapping) {
+        HostKvMemory host = KvArguments.hostMemory(kv, layout, false);
+        KvArguments.requireSlots(tokens, slotMapping, host.numSlots());
+        int skip = KvArguments.storeMaskPrefix(storeMask, tokens.length, chunkTokens);
+        return guarded(() -> cpu == null ? 0 : storeChunks(chunks(tokens), skip, host, slotMapping));
+    }
+
+    private int storeChunks(PromptChunks chunks, int skipTokens, HostKvMemory host, int[] slots) {
+        GuardedTier cpuGuard = tiers.getFirst();
+        int stored = 0;
+        for (int i = skipTokens / chunkTokens; i < chunks.count(); i++) {
+            int from = chunks.start(i);
+            int to = chunks.end(i);
+            if (KvArguments.anyNegative(slots, from, to)) {
+                break; // this chunk's KV is not in engine memory; later chunks would not be a prefix
+            }
+            ChunkKey key = chunks.key(i);
+            if (cpuGuard.contains(key)) {
+                counters.storeSkippedChunks.increment();
+                continue;
+            }
+            long bytes = layout.chunkBytes(to - from);
+            Optional<ChunkPage> page;
+            try {
+                page = cpuGuard.succeeded(cpu.reserve(bytes));
+            } catch (RuntimeException | OutOfMemoryError e) {
+                page = cpuGuard.failed("reserve", e, Optional.empty());
+            }
+            if (page.isEmpty()) {
+                counters.storeDroppedChunks.increment();
+                break;
+            }
+            try {
+                HostKvCopier.gather(host, slots, from, to, page.get().memory());
+            } catch (RuntimeException e) {
+                page.get().release();
+                throw e;
+            }
+            if (!cpu.commit(key, page.get(), bytes)) {
+                counters.storeSkippedChunks.increment(); // another store of the same prefix won the race
+                continue;
+            }
+            if (to - from < chunkTokens) {
+                partialTails.add(chunks.parent(i), to - from);
+            }
+            stored += to - from;
+            counters.storedChunks.increment();
+            counters.storedBytes.add(bytes);
+        }
+        return stored;
+    }
+
+    @Override
+    public int retrieve(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping) {
+        HostKvMemory host = KvArguments.hostMemory(kv, layout, true);
+        KvArguments.requireSlots(tokens, slotMapping, host.numSlots());
+        int masked = KvArguments.retrieveMaskPrefix(retrieveMask, tokens.length);
+        return guarded(() -> {
+            int end = walk(chunks(tokens), masked / chunkTokens, this::getFromTiers,
+                    (match, start) -> scatterChunk(match, start, host, slotMapping, masked));
+            int retrieved = Math.max(0, end - masked);
+            counters.retrieves.increment();
+            counters.retrievedTokens.add(retrieved);
+            counters.retrievedBytes.add((long) retrieved * layout.bytesPerToken());
+            return retrieved;
+        });
+    }
+
+    /** Copies one found chunk into engine memory; false (a miss) when its length does not fit the layout. */
+    private boolean scatterChunk(Match<ChunkBuffer> match, int start, HostKvMemory host, int[] slots, int writeFrom) {
+        try (ChunkBuffer chunk = match.value()) {
+            long expected = layout.chunkBytes(match.end() - start);
+            if (chunk.sizeBytes() != expected) {
+                LOG.warn("chunk {} has {} bytes (expected: {} for {} tokens); treated as a miss", match.key(),
+                        chunk.sizeBytes(), expected, match.end() - start);
+                return false;
+            }
+            HostKvCopier.scatter(chunk.segment(), host, slots, start, match.end(), writeFrom);
+            return true;
+        }
+    }
+
+    @Override
+    public CompletableFuture<Integer> prefetch(int[] tokens) {
+        // With the cpu tier as the only tier, everything cached is already in the fastest tier.
+        return CompletableFuture.completedFuture(lookup(tokens));
+    }
+
+    @Override
+    public void clear() {
+        guarded(() -> {
+            tiers.forEach(GuardedTier::clear);
+            partialTails.clear();
+            return null;
+        });
+    }
+
+    @Override
+    public CacheStats stats() {
+        return guarded(() -> counters.snapshot(cpu == null ? 0 : cpu.evictions(),
+                tiers.stream().map(GuardedTier::stats).toList()));
+    }
+
+    @Override
+    public void close() {
+        openGuard.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            tiers.forEach(GuardedTier::close);
+            LOG.info("lmcache4j connector closed");
+        } finally {
+            openGuard.writeLock().unlock();
+        }
+    }
+
+    /** Pages held by the cpu tier now (tests use it to prove nothing leaks); 0 without a cpu tier. */
+    int outstandingPages() {
+        return cpu == null ? 0 : cpu.outstandingPages();
+    }
+
+    // ---- chunk walking ---------------------------------------------------------------------------
+
+    /** One chunk found in some tier: its key, where its tokens end in the prompt, and what the probe gave. */
+    record Match<T>(ChunkKey key, int end, T value) {
+    }
+
+    /** Called for each chunk found, in order, with the chunk's first token; false stops the walk there. */
+    @FunctionalInterface
+    interface MatchSink<T> {
+        boolean accept(Match<T> match, int start);
+    }
+
+    /**
+     * Walks chunks from {@code firstChunk} while {@code probe} finds them and {@code sink} accepts them;
+     * returns where the found prefix ends (0 when the first probed chunk misses). A partial chunk found
+     * behind a missing full chunk ends the walk.
+     */
+    private <T> int walk(PromptChunks chunks, int firstChunk, Function<ChunkKey, Optional<T>> probe, MatchSink<T> sink) {
+        int end = 0;
+        for (int i = firstChunk; i < chunks.count(); i++) {
+            Optional<Match<T>> match = match(chunks, i, probe);
+            if (match.isEmpty()) {
+                break;
+            }
+            if (!sink.accept(match.get(), chunks.start(i))) {
+                break;
+            }
+            end = match.get().end();
+            if (end < chunks.end(i)) {
+                break;
+            }
+        }
+        return end;
+    }
+
+    private <T> Optional<Match<T>> match(PromptChunks chunks, int i, Function<ChunkKey, Optional<T>> probe) {
+        ChunkKey key = chunks.key(i);
+        Optional<T> found = probe.apply(key);
+        if (found.isPresent()) {
+            return Optional.of(new Match<>(key, chunks.end(i), found.get()));
+        }
+        if (!config.saveUnfullChunk()) {
+            return Optional.empty();
+        }
+        int[] lengths = partialTails.lengths(chunks.parent(i));
+        int longest = chunks.end(i) - chunks.start(i);
+        for (int j = lengths.length - 1; j >= 0; j--) {
+            if (lengths[j] < longest) {
+                ChunkKey partial = chunks.partialKey(i, lengths[j]);
+                Optional<T> p = probe.apply(partial);
+                if (p.isPresent()) {
+                    return Optional.of(new Match<>(partial, chunks.start(i) + lengths[j], p.get()));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private PromptChunks chunks(int[] tokens) {
+        return new PromptChunks(hasher, tokens, chunkTokens, config.saveUnfullChunk());
+    }
+
+    private Optional<GuardedTier> tierHolding(ChunkKey key) {
+        for (GuardedTier t : tiers) {
+            if (t.contains(key)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Optional<GuardedTier> pinInTier(ChunkKey key) {
+        for (GuardedTier t : tiers) {
+            if (t.pin(key, pinTimeout)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Optional<ChunkBuffer> getFromTiers(ChunkKey key) {
+        for (GuardedTier t : tiers) {
+            Optional<ChunkBuffer> b = t.get(key);
+            if (b.isPresent()) {
+                return b;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private void countLookup(int tokens, int hit) {
+        counters.lookups.increment();
+        counters.lookupTokens.add(tokens);
+        counters.lookupHitTokens.add(hit);
+    }
+
+    // ---- open-state guard --------------------------------------------------------------------------
+
+    private <T> T guarded(Supplier<T> body) {
+        openGuard.readLock().lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("KvConnector closed (expected: calls before close())");
+            }
+            return body.get();
+        } finally {
+            openGuard.readLock().unlock();
+        }
+    }
+
+    private void guardedIfOpen(Runnable body) {
+        openGuard.readLock().lock();
+        try {
+            if (!closed) {
+                body.run();
+            }
+        } finally {
+            openGuard.readLock().unlock();
+        }
+    }
+}
