@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
@@ -14,16 +15,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Health boundary around a tier: a failure inside the tier becomes a miss (or a dropped write), is
- * counted, marks the tier unhealthy until its next success, and is logged once per failure streak.
+ * counted, and marks the tier unhealthy until its next success. The first failure is logged with its
+ * stack trace; later ones at most once a minute, with the count, so a broken disk cannot flood the log.
  * The engine never sees a tier's exception.
  */
 final class GuardedTier {
 
     private static final Logger LOG = LoggerFactory.getLogger(GuardedTier.class);
+    private static final long LOG_INTERVAL_NANOS = 60_000_000_000L;
 
     private final StorageTier tier;
     private final LongAdder errors = new LongAdder();
     private final AtomicBoolean failing = new AtomicBoolean();
+    private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
 
     GuardedTier(StorageTier tier) {
         this.tier = tier;
@@ -90,16 +94,23 @@ final class GuardedTier {
     /** Records a failure of an operation made on the tier directly (such as the cpu tier's reserve). */
     <T> T failed(String operation, Throwable e, T missValue) {
         errors.increment();
-        if (failing.compareAndSet(false, true)) {
-            LOG.warn("{} tier failed in {} and is treated as a miss until it works again: {}", tier.name(), operation,
-                    e.toString(), e);
+        failing.set(true);
+        long now = System.nanoTime();
+        long last = lastLogNanos.get();
+        if (now - last >= LOG_INTERVAL_NANOS && lastLogNanos.compareAndSet(last, now)) {
+            if (errors.sum() == 1) {
+                LOG.warn("{} tier failed in {}; its chunks are misses until it works again: {}", tier.name(), operation,
+                        e.toString(), e);
+            } else {
+                LOG.warn("{} tier failed in {} ({} errors so far): {}", tier.name(), operation, errors.sum(), e.toString());
+            }
         }
         return missValue;
     }
 
     <T> T succeeded(T value) {
         if (failing.get() && failing.compareAndSet(true, false)) {
-            LOG.info("{} tier works again after {} errors", tier.name(), errors.sum());
+            LOG.debug("{} tier works again after {} errors", tier.name(), errors.sum());
         }
         return value;
     }

@@ -29,7 +29,7 @@ import org.lmcache4j.testing.SeededKv;
 class ConcurrencyStressTest {
 
     private static final int THREADS = 4;
-    private static final int OPS_PER_THREAD = 400;
+    private static final int OPS_PER_THREAD = 1500;
     private static final int PREFIXES = 6;
     private static final int MAX_TOKENS = 8 * CHUNK;
 

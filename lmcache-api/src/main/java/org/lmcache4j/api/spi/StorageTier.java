@@ -29,24 +29,30 @@ public interface StorageTier extends AutoCloseable {
     /**
      * Stores a copy of {@code payload} under {@code key}, evicting least recently used chunks if needed.
      *
-     * @return true when the chunk is now stored (also when it already was); false when it could not be
-     *         placed (larger than the budget, or every chunk in the way is pinned or being read)
+     * @return true when the chunk is now stored (also when it already was: the first content stays);
+     *         false when it could not be placed (larger than the budget, or every chunk in the way is
+     *         pinned or being read)
+     * @throws IllegalArgumentException when the payload is larger than the largest chunk the tier holds
      */
     boolean put(ChunkKey key, MemorySegment payload);
 
-    /** Removes a chunk; readers that hold it finish first. Returns true when it was present. */
+    /**
+     * Removes a chunk without waiting: readers that hold it keep valid bytes until they close their
+     * buffer, and only then is its memory reused. Returns true when it was present.
+     */
     boolean remove(ChunkKey key);
 
     /**
-     * Protects a stored chunk from eviction for at most {@code timeout}; pins nest. Returns false when
-     * the chunk is not stored.
+     * Protects a stored chunk from eviction for at most {@code timeout}; pins nest (each needs an
+     * {@link #unpin}), and the chunk is protected until the last one ends or the latest deadline passes.
+     * Returns false when the chunk is not stored.
      */
     boolean pin(ChunkKey key, Duration timeout);
 
     /** Ends one pin of {@code key}; no effect when it is not pinned. */
     void unpin(ChunkKey key);
 
-    /** Removes every chunk. */
+    /** Removes every chunk, pinned ones included (readers keep their bytes as with {@link #remove}). */
     void clear();
 
     /** Occupancy, budget, error count and health now. */
