@@ -12,7 +12,9 @@ import java.util.concurrent.CompletableFuture;
  * All results are prefix lengths in tokens.
  *
  * <p>Errors the engine can see: {@link IllegalArgumentException} for bad input (the message names the
- * value, what was expected and which argument), {@link IllegalStateException} after {@link #close()}.
+ * value, what was expected and which argument), {@link IllegalStateException} after {@link #close()}
+ * or for {@link DeviceKvMemory} when no device copy engine is available. Input is checked before
+ * anything is copied, so a rejected call leaves engine memory as it was.
  * A failing storage tier never throws here: its chunks become misses and the failure is counted in
  * {@link #stats()}. Thread-safe.
  */
@@ -26,9 +28,11 @@ public interface KvConnector extends AutoCloseable {
 
     /**
      * The number of prefix tokens of {@code tokens} whose chunks are stored in some tier: walks the
-     * chunks in order and stops at the first miss. A multiple of {@link #chunkTokens()}, or
-     * {@code tokens.length} when the partial tail is stored. Callers that need logits cap it (e.g. at
-     * {@code tokens.length - 1}) and recompute the rest.
+     * chunks in order and stops at the first miss. A multiple of {@link #chunkTokens()}, except with
+     * {@code saveUnfullChunk}, where the prefix may end in a stored partial chunk (the whole prompt, or a
+     * shorter stored prompt that this one extends); use it as a store-mask prefix only after rounding
+     * down to a chunk multiple. Callers that need logits cap it (e.g. at {@code tokens.length - 1}) and
+     * recompute the rest.
      */
     int lookup(int[] tokens);
 
@@ -69,7 +73,9 @@ public interface KvConnector extends AutoCloseable {
      *                      {@code false} for a prefix the engine already holds (any length), then {@code true}
      * @param kv            the engine's KV memory, with this connector's layout, writable
      * @param slotMapping   the slot of each token (same length as {@code tokens}); negative = do not write
-     * @return the number of tokens retrieved: the cached prefix length minus the masked prefix, or 0
+     * @return the number of tokens retrieved: where the cached prefix ends minus the masked prefix, or 0.
+     *         Chunks wholly inside the masked prefix need not be cached (their keys are still chained
+     *         into the later ones, so what is retrieved is always the KV of this exact prefix)
      */
     int retrieve(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping);
 

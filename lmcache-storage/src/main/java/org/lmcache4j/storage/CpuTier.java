@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.lmcache4j.api.ChunkKey;
@@ -84,22 +85,28 @@ final class CpuTier implements StorageTier {
         if (contains(key)) {
             return true;
         }
-        Optional<ChunkPage> page = reserve(payload.byteSize());
+        Optional<ChunkPage> page = reserve(payload.byteSize(), Set.of());
         if (page.isEmpty()) {
             return false;
         }
-        MemorySegment.copy(payload, 0, page.get().memory(), 0, payload.byteSize());
+        try {
+            MemorySegment.copy(payload, 0, page.get().memory(), 0, payload.byteSize());
+        } catch (Throwable t) {
+            page.get().release();
+            throw t;
+        }
         commit(key, page.get(), payload.byteSize());
         return true;
     }
 
     /**
-     * A free page for a chunk of {@code bytes}, evicting least recently used chunks as needed; empty
-     * when every chunk in the way is pinned or being read.
+     * A free page for a chunk of {@code bytes}, evicting least recently used chunks as needed, except
+     * those in {@code keep} (a store keeps its own earlier chunks: evicting them would break the prefix
+     * it is writing); empty when every chunk in the way is pinned, being read or kept.
      *
      * @throws IllegalArgumentException when {@code bytes} does not fit in one page
      */
-    Optional<ChunkPage> reserve(long bytes) {
+    Optional<ChunkPage> reserve(long bytes, Set<ChunkKey> keep) {
         if (bytes < 0 || bytes > allocator.pageBytes()) {
             throw new IllegalArgumentException("chunk of " + bytes + " bytes (expected: 0 to " + allocator.pageBytes()
                     + ", the cpu tier's page size)");
@@ -107,7 +114,7 @@ final class CpuTier implements StorageTier {
         for (;;) {
             ensureOpen();
             Optional<ChunkPage> page = allocator.tryAllocate();
-            if (page.isPresent() || !evictOne()) {
+            if (page.isPresent() || !evictOne(keep)) {
                 return page;
             }
         }
@@ -127,6 +134,14 @@ final class CpuTier implements StorageTier {
         }
         page.release();
         return false;
+    }
+
+    /** Marks a stored chunk as just used (for eviction order); no effect when absent. */
+    void touch(ChunkKey key) {
+        synchronized (index) {
+            ensureOpen();
+            index.get(key);
+        }
     }
 
     @Override
@@ -226,8 +241,8 @@ final class CpuTier implements StorageTier {
         allocator.close();
     }
 
-    /** Unlinks the least recently used chunk that is neither pinned nor being read; false if none. */
-    private boolean evictOne() {
+    /** Unlinks the least recently used chunk that is not pinned, read or kept; false if none. */
+    private boolean evictOne(Set<ChunkKey> keep) {
         ChunkKey key = null;
         Entry victim = null;
         synchronized (index) {
@@ -235,7 +250,7 @@ final class CpuTier implements StorageTier {
             for (Iterator<java.util.Map.Entry<ChunkKey, Entry>> it = index.entrySet().iterator(); it.hasNext(); ) {
                 var candidate = it.next();
                 Entry e = candidate.getValue();
-                if (!e.pinned(now) && e.page.references() == 1) {
+                if (!e.pinned(now) && e.page.references() == 1 && !keep.contains(candidate.getKey())) {
                     key = candidate.getKey();
                     victim = e;
                     it.remove();

@@ -44,7 +44,7 @@ final class GuardedTier {
     boolean contains(ChunkKey key) {
         try {
             return succeeded(tier.contains(key));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             return failed("contains", e, false);
         }
     }
@@ -52,7 +52,7 @@ final class GuardedTier {
     Optional<ChunkBuffer> get(ChunkKey key) {
         try {
             return succeeded(tier.get(key));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             return failed("get", e, Optional.empty());
         }
     }
@@ -68,7 +68,7 @@ final class GuardedTier {
     boolean pin(ChunkKey key, Duration timeout) {
         try {
             return succeeded(tier.pin(key, timeout));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             return failed("pin", e, false);
         }
     }

@@ -1,5 +1,6 @@
 package org.lmcache4j.storage;
 
+import java.lang.foreign.MemorySegment;
 import org.lmcache4j.api.DeviceKvMemory;
 import org.lmcache4j.api.EngineKvMemory;
 import org.lmcache4j.api.HostKvMemory;
@@ -52,6 +53,16 @@ final class KvArguments {
                     + "and a CUDA driver; this connector copies host-resident KV only");
         }
         HostKvMemory host = (HostKvMemory) kv;
+        for (int layer = 0; layer < layout.numLayers(); layer++) {
+            for (int plane = 0; plane < layout.planes(); plane++) {
+                MemorySegment s = host.plane(layer, plane);
+                if (!s.scope().isAlive() || !s.isAccessibleBy(Thread.currentThread())) {
+                    throw new IllegalArgumentException("engine KV memory: layer " + layer + " plane " + plane + " is "
+                            + (s.scope().isAlive() ? "confined to another thread" : "freed (its arena is closed)")
+                            + " (expected: memory this thread can access)");
+                }
+            }
+        }
         if (forRetrieve && !host.writable()) {
             throw new IllegalArgumentException("engine KV memory: read-only segments (expected: writable memory to retrieve into)");
         }

@@ -2,8 +2,11 @@ package org.lmcache4j.storage;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
@@ -48,6 +51,8 @@ final class TieredCacheEngine implements KvConnector {
     private final PartialTails partialTails = new PartialTails(PARTIAL_TAIL_PARENTS);
     private final ConnectorCounters counters = new ConnectorCounters();
     private final Duration pinTimeout;
+    private final LongSupplier nanoClock;
+    private final Set<ChunkPins> livePins = ConcurrentHashMap.newKeySet();
     private final ReentrantReadWriteLock openGuard = new ReentrantReadWriteLock();
     private boolean closed;
 
@@ -73,6 +78,7 @@ final class TieredCacheEngine implements KvConnector {
         this.chunkTokens = config.chunkTokens();
         this.hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(layout));
         this.pinTimeout = Duration.ofMillis(config.pinTimeoutMillis());
+        this.nanoClock = nanoClock;
         long chunkBytes = layout.chunkBytes(chunkTokens);
         List<GuardedTier> stack = new ArrayList<>();
         if (config.localCpu()) {
@@ -130,9 +136,10 @@ final class TieredCacheEngine implements KvConnector {
             int hit = walk(chunks(tokens), 0, this::pinInTier,
                     (match, start) -> pins.add(new ChunkPins.Pin(match.value(), match.key())));
             countLookup(tokens.length, hit);
-            ChunkPins[] self = new ChunkPins[1];
-            self[0] = new ChunkPins(hit, pins, () -> guardedIfOpen(self[0]::unpinAll));
-            return self[0];
+            ChunkPins handle = new ChunkPins(hit, pins, nanoClock.getAsLong() + pinTimeout.toNanos(), nanoClock,
+                    this::unpin);
+            livePins.add(handle);
+            return handle;
         });
     }
 
@@ -146,6 +153,7 @@ final class TieredCacheEngine implements KvConnector {
 
     private int storeChunks(PromptChunks chunks, int skipTokens, HostKvMemory host, int[] slots) {
         GuardedTier cpuGuard = tiers.getFirst();
+        Set<ChunkKey> kept = new HashSet<>(); // this call's prefix: never evicted to make room for its own tail
         int stored = 0;
         for (int i = skipTokens / chunkTokens; i < chunks.count(); i++) {
             int from = chunks.start(i);
@@ -155,13 +163,15 @@ final class TieredCacheEngine implements KvConnector {
             }
             ChunkKey key = chunks.key(i);
             if (cpuGuard.contains(key)) {
+                cpu.touch(key);
+                kept.add(key);
                 counters.storeSkippedChunks.increment();
                 continue;
             }
             long bytes = layout.chunkBytes(to - from);
             Optional<ChunkPage> page;
             try {
-                page = cpuGuard.succeeded(cpu.reserve(bytes));
+                page = cpuGuard.succeeded(cpu.reserve(bytes, kept));
             } catch (RuntimeException | OutOfMemoryError e) {
                 page = cpuGuard.failed("reserve", e, Optional.empty());
             }
@@ -171,10 +181,11 @@ final class TieredCacheEngine implements KvConnector {
             }
             try {
                 HostKvCopier.gather(host, slots, from, to, page.get().memory());
-            } catch (RuntimeException e) {
+            } catch (Throwable t) {
                 page.get().release();
-                throw e;
+                throw t;
             }
+            kept.add(key);
             if (!cpu.commit(key, page.get(), bytes)) {
                 counters.storeSkippedChunks.increment(); // another store of the same prefix won the race
                 continue;
@@ -195,7 +206,9 @@ final class TieredCacheEngine implements KvConnector {
         KvArguments.requireSlots(tokens, slotMapping, host.numSlots());
         int masked = KvArguments.retrieveMaskPrefix(retrieveMask, tokens.length);
         return guarded(() -> {
-            int end = walk(chunks(tokens), masked / chunkTokens, this::getFromTiers,
+            PromptChunks chunks = chunks(tokens);
+            touchMaskedChunks(chunks, masked);
+            int end = walk(chunks, masked / chunkTokens, this::getFromTiers,
                     (match, start) -> scatterChunk(match, start, host, slotMapping, masked));
             int retrieved = Math.max(0, end - masked);
             counters.retrieves.increment();
@@ -205,17 +218,41 @@ final class TieredCacheEngine implements KvConnector {
         });
     }
 
-    /** Copies one found chunk into engine memory; false (a miss) when its length does not fit the layout. */
-    private boolean scatterChunk(Match<ChunkBuffer> match, int start, HostKvMemory host, int[] slots, int writeFrom) {
-        try (ChunkBuffer chunk = match.value()) {
+    /**
+     * Copies one found chunk into engine memory; false (a miss) when its length does not fit the layout
+     * or the tier's buffer fails while being read (the tokens of this chunk then do not count as retrieved).
+     */
+    private boolean scatterChunk(Match<TierBuffer> match, int start, HostKvMemory host, int[] slots, int writeFrom) {
+        GuardedTier tier = match.value().tier();
+        ChunkBuffer chunk = match.value().buffer();
+        try {
             long expected = layout.chunkBytes(match.end() - start);
             if (chunk.sizeBytes() != expected) {
-                LOG.warn("chunk {} has {} bytes (expected: {} for {} tokens); treated as a miss", match.key(),
-                        chunk.sizeBytes(), expected, match.end() - start);
-                return false;
+                return tier.failed("get", new IllegalStateException("chunk " + match.key() + " has " + chunk.sizeBytes()
+                        + " bytes (expected: " + expected + " for " + (match.end() - start) + " tokens)"), false);
             }
             HostKvCopier.scatter(chunk.segment(), host, slots, start, match.end(), writeFrom);
             return true;
+        } catch (RuntimeException e) {
+            return tier.failed("read", e, false);
+        } finally {
+            try {
+                chunk.close();
+            } catch (RuntimeException e) {
+                tier.failed("close", e, null);
+            }
+        }
+    }
+
+    /**
+     * Marks the chunks inside a retrieve mask as used: the engine holds their KV, so they are not copied,
+     * but the prompts that share them must not lose their prefix to eviction.
+     */
+    private void touchMaskedChunks(PromptChunks chunks, int masked) {
+        if (cpu != null) {
+            for (int i = 0; i < masked / chunkTokens && i < chunks.count(); i++) {
+                cpu.touch(chunks.key(i));
+            }
         }
     }
 
@@ -225,9 +262,20 @@ final class TieredCacheEngine implements KvConnector {
         return CompletableFuture.completedFuture(lookup(tokens));
     }
 
+    /** Ends a handle's pins, unless the connector closed meanwhile (then everything is gone anyway). */
+    private void unpin(ChunkPins handle) {
+        guardedIfOpen(() -> {
+            if (livePins.remove(handle)) {
+                handle.unpinAll();
+            }
+        });
+    }
+
     @Override
     public void clear() {
         guarded(() -> {
+            livePins.forEach(ChunkPins::invalidate); // their chunks are gone; a late close must not unpin new ones
+            livePins.clear();
             tiers.forEach(GuardedTier::clear);
             partialTails.clear();
             return null;
@@ -340,11 +388,15 @@ final class TieredCacheEngine implements KvConnector {
         return Optional.empty();
     }
 
-    private Optional<ChunkBuffer> getFromTiers(ChunkKey key) {
+    /** A chunk held for reading and the tier it came from. */
+    record TierBuffer(GuardedTier tier, ChunkBuffer buffer) {
+    }
+
+    private Optional<TierBuffer> getFromTiers(ChunkKey key) {
         for (GuardedTier t : tiers) {
             Optional<ChunkBuffer> b = t.get(key);
             if (b.isPresent()) {
-                return b;
+                return Optional.of(new TierBuffer(t, b.get()));
             }
         }
         return Optional.empty();

@@ -137,4 +137,13 @@ class BadInputTest {
         assertRejected(IllegalStateException.class, "closed", engine::stats);
         assertRejected(IllegalStateException.class, "closed", () -> engine.prefetch(tokens));
     }
+
+    @Test
+    void freedOrForeignEngineMemoryIsRejectedBeforeAnyCopy() {
+        engine.store(tokens, kv, slots);
+        Arena gone = Arena.ofConfined();
+        HostKvMemory freed = SeededKv.contiguous(gone, SMALL, 2 * CHUNK);
+        gone.close();
+        assertRejected(IllegalArgumentException.class, "freed", () -> engine.retrieve(tokens, freed, slots));
+    }
 }

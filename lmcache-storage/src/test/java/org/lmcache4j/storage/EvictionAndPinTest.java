@@ -137,4 +137,50 @@ class EvictionAndPinTest {
             assertEquals(CHUNK, pin.tokens());
         }
     }
+
+    @Test
+    void aStoreLargerThanTheRoomKeepsItsOwnPrefixAndDropsTheTail() {
+        // regression: each new chunk used to evict this store's own first chunks, leaving no usable prefix
+        int n = (BUDGET_CHUNKS + 2) * CHUNK;
+        int[] tokens = SeededKv.tokens(77, n);
+        HostKvMemory big = SeededKv.contiguous(arena, SMALL, n);
+        int[] bigSlots = SeededKv.identitySlots(n);
+        SeededKv.fill(big, tokens, bigSlots);
+        assertEquals(BUDGET_CHUNKS * CHUNK, engine.store(tokens, big, bigSlots));
+        assertEquals(1, engine.stats().storeDroppedChunks());
+        assertEquals(BUDGET_CHUNKS * CHUNK, engine.lookup(tokens));
+        assertBudgetHeld();
+    }
+
+    @Test
+    void aLateCloseOfAnExpiredPinDoesNotEndANewerPin() {
+        // regression: the stale handle's unpin used to cancel the fresh pin of another handle
+        int[] a = storeOne(1);
+        PrefixPin stale = engine.lookupAndPin(a);
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(PIN_TIMEOUT_MS) + 1);
+        try (PrefixPin fresh = engine.lookupAndPin(a)) {
+            assertEquals(CHUNK, fresh.tokens());
+            stale.close();
+            for (int seed = 10; seed < 10 + 2 * BUDGET_CHUNKS; seed++) {
+                storeOne(seed);
+            }
+            assertEquals(CHUNK, engine.lookup(a), "the fresh pin still holds");
+        }
+    }
+
+    @Test
+    void aCloseAfterClearDoesNotEndPinsOnReStoredChunks() {
+        int[] a = storeOne(1);
+        PrefixPin old = engine.lookupAndPin(a);
+        engine.clear();
+        storeOne(1);
+        try (PrefixPin fresh = engine.lookupAndPin(a)) {
+            assertEquals(CHUNK, fresh.tokens());
+            old.close();
+            for (int seed = 10; seed < 10 + 2 * BUDGET_CHUNKS; seed++) {
+                storeOne(seed);
+            }
+            assertEquals(CHUNK, engine.lookup(a));
+        }
+    }
 }
