@@ -16,12 +16,16 @@ import java.util.List;
  * @param retrievedTokens    tokens copied into engine memory
  * @param retrievedBytes     bytes copied into engine memory
  * @param evictedChunks      chunks evicted from the fastest tier to make room
+ * @param promotedChunks     chunks copied up from a slower tier into the cpu tier (retrieve, prefetch)
+ * @param demotedChunks      chunks the cpu tier evicted that were kept in a slower tier
+ * @param writeBehindDropped chunks not written behind to a slower tier because its queue was full
  * @param tierErrors         tier failures turned into misses
  * @param tiers              each tier, fastest first
  */
 public record CacheStats(long lookups, long lookupTokens, long lookupHitTokens, long storedChunks, long storedBytes,
                          long storeSkippedChunks, long storeDroppedChunks, long retrieves, long retrievedTokens,
-                         long retrievedBytes, long evictedChunks, long tierErrors, List<TierStats> tiers) {
+                         long retrievedBytes, long evictedChunks, long promotedChunks, long demotedChunks,
+                         long writeBehindDropped, long tierErrors, List<TierStats> tiers) {
 
     public CacheStats {
         tiers = List.copyOf(tiers);

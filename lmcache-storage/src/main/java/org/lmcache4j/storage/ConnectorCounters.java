@@ -19,10 +19,12 @@ final class ConnectorCounters {
     final LongAdder retrievedTokens = new LongAdder();
     final LongAdder retrievedBytes = new LongAdder();
 
-    CacheStats snapshot(long evictedChunks, List<TierStats> tiers) {
+    CacheStats snapshot(long evictedChunks, long promotedChunks, long demotedChunks, long writeBehindDropped,
+                        List<TierStats> tiers) {
         long tierErrors = tiers.stream().mapToLong(TierStats::errors).sum();
         return new CacheStats(lookups.sum(), lookupTokens.sum(), lookupHitTokens.sum(), storedChunks.sum(),
                 storedBytes.sum(), storeSkippedChunks.sum(), storeDroppedChunks.sum(), retrieves.sum(),
-                retrievedTokens.sum(), retrievedBytes.sum(), evictedChunks, tierErrors, tiers);
+                retrievedTokens.sum(), retrievedBytes.sum(), evictedChunks, promotedChunks, demotedChunks,
+                writeBehindDropped, tierErrors, tiers);
     }
 }

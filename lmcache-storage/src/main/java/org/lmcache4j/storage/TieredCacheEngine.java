@@ -1,5 +1,7 @@
 package org.lmcache4j.storage;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -7,6 +9,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
@@ -46,8 +50,8 @@ final class TieredCacheEngine implements KvConnector {
     private final KvLayout layout;
     private final int chunkTokens;
     private final ChunkHasher hasher;
-    private final CpuTier cpu;               // null when the cpu tier is off
-    private final List<GuardedTier> tiers;   // fastest first
+    private final TierStack tiers;
+    private final ExecutorService prefetcher;
     private final PartialTails partialTails = new PartialTails(PARTIAL_TAIL_PARENTS);
     private final ConnectorCounters counters = new ConnectorCounters();
     private final Duration pinTimeout;
@@ -57,19 +61,20 @@ final class TieredCacheEngine implements KvConnector {
     private boolean closed;
 
     TieredCacheEngine(LmCacheConfig config, KvLayout layout) {
-        this(config, layout, System::nanoTime, UnaryOperator.identity());
+        this(config, layout, System::nanoTime, UnaryOperator.identity(), List.of());
     }
 
     TieredCacheEngine(LmCacheConfig config, KvLayout layout, LongSupplier nanoClock) {
-        this(config, layout, nanoClock, UnaryOperator.identity());
+        this(config, layout, nanoClock, UnaryOperator.identity(), List.of());
     }
 
     /**
      * @param nanoClock     time source of pin expiry
      * @param tierDecorator wraps each tier before use (tests inject faults with it)
+     * @param slowerTiers   tiers below the cpu tier, fastest first; this engine closes them
      */
     TieredCacheEngine(LmCacheConfig config, KvLayout layout, LongSupplier nanoClock,
-                      UnaryOperator<StorageTier> tierDecorator) {
+                      UnaryOperator<StorageTier> tierDecorator, List<StorageTier> slowerTiers) {
         if (config == null || layout == null) {
             throw new IllegalArgumentException("config and layout: must not be null");
         }
@@ -80,22 +85,17 @@ final class TieredCacheEngine implements KvConnector {
         this.pinTimeout = Duration.ofMillis(config.pinTimeoutMillis());
         this.nanoClock = nanoClock;
         long chunkBytes = layout.chunkBytes(chunkTokens);
-        List<GuardedTier> stack = new ArrayList<>();
-        if (config.localCpu()) {
-            if (config.maxLocalCpuBytes() < chunkBytes) {
-                throw new IllegalArgumentException("maxLocalCpuBytes: " + config.maxLocalCpuBytes() + " (expected: at least one chunk, "
-                        + chunkTokens + " tokens x " + layout.bytesPerToken() + " bytes = " + chunkBytes + " bytes)");
-            }
-            this.cpu = new CpuTier(config.maxLocalCpuBytes(), chunkBytes, true, nanoClock, EvictionListener.NONE);
-            stack.add(new GuardedTier(tierDecorator.apply(cpu)));
-        } else {
-            this.cpu = null;
+        if (config.localCpu() && config.maxLocalCpuBytes() < chunkBytes) {
+            throw new IllegalArgumentException("maxLocalCpuBytes: " + config.maxLocalCpuBytes() + " (expected: at least one chunk, "
+                    + chunkTokens + " tokens x " + layout.bytesPerToken() + " bytes = " + chunkBytes + " bytes)");
         }
-        this.tiers = List.copyOf(stack);
+        this.tiers = new TierStack(config.localCpu() ? config.maxLocalCpuBytes() : 0, chunkBytes, nanoClock, tierDecorator,
+                slowerTiers);
+        this.prefetcher = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("lmcache-prefetch").factory());
         warnAboutTiersNotInThisBuild();
         LOG.info("lmcache4j connector open: layout {} ({} bytes/token, fingerprint {}), {} tokens/chunk, tiers {}, config {}",
                 layout, layout.bytesPerToken(), layout.fingerprint(), chunkTokens,
-                tiers.stream().map(GuardedTier::name).toList(), config);
+                tiers.all().stream().map(GuardedTier::name).toList(), config);
     }
 
     private void warnAboutTiersNotInThisBuild() {
@@ -103,7 +103,7 @@ final class TieredCacheEngine implements KvConnector {
             LOG.warn("disk and remote tiers are not available in this build: localDisk {} and remoteUrl {} are ignored",
                     config.localDisk(), config.remoteUrl());
         }
-        if (tiers.isEmpty()) {
+        if (tiers.all().isEmpty()) {
             LOG.warn("no tier is configured (localCpu=false): every lookup misses and store keeps nothing");
         }
     }
@@ -122,7 +122,7 @@ final class TieredCacheEngine implements KvConnector {
     public int lookup(int[] tokens) {
         KvArguments.requireTokens(tokens);
         return guarded(() -> {
-            int hit = walk(chunks(tokens), 0, this::tierHolding, (match, start) -> true);
+            int hit = walk(chunks(tokens), 0, tiers::holding, (match, start) -> true);
             countLookup(tokens.length, hit);
             return hit;
         });
@@ -133,7 +133,7 @@ final class TieredCacheEngine implements KvConnector {
         KvArguments.requireTokens(tokens);
         return guarded(() -> {
             List<ChunkPins.Pin> pins = new ArrayList<>();
-            int hit = walk(chunks(tokens), 0, this::pinInTier,
+            int hit = walk(chunks(tokens), 0, key -> tiers.pin(key, pinTimeout),
                     (match, start) -> pins.add(new ChunkPins.Pin(match.value(), match.key())));
             countLookup(tokens.length, hit);
             ChunkPins handle = new ChunkPins(hit, pins, nanoClock.getAsLong() + pinTimeout.toNanos(), nanoClock,
@@ -148,11 +148,15 @@ final class TieredCacheEngine implements KvConnector {
         HostKvMemory host = KvArguments.hostMemory(kv, layout, false);
         KvArguments.requireSlots(tokens, slotMapping, host.numSlots());
         int skip = KvArguments.storeMaskPrefix(storeMask, tokens.length, chunkTokens);
-        return guarded(() -> cpu == null ? 0 : storeChunks(chunks(tokens), skip, host, slotMapping));
+        return guarded(() -> storeChunks(chunks(tokens), skip, host, slotMapping));
     }
 
     private int storeChunks(PromptChunks chunks, int skipTokens, HostKvMemory host, int[] slots) {
-        GuardedTier cpuGuard = tiers.getFirst();
+        if (tiers.cpu().isEmpty()) {
+            return storeWithoutCpuTier(chunks, skipTokens, host, slots);
+        }
+        CpuTier cpu = tiers.cpu().get();
+        GuardedTier cpuGuard = tiers.cpuGuard();
         Set<ChunkKey> kept = new HashSet<>(); // this call's prefix: never evicted to make room for its own tail
         int stored = 0;
         for (int i = skipTokens / chunkTokens; i < chunks.count(); i++) {
@@ -190,12 +194,39 @@ final class TieredCacheEngine implements KvConnector {
                 counters.storeSkippedChunks.increment(); // another store of the same prefix won the race
                 continue;
             }
+            tiers.writeBehind(key);
             if (to - from < chunkTokens) {
                 partialTails.add(chunks.parent(i), to - from);
             }
             stored += to - from;
             counters.storedChunks.increment();
             counters.storedBytes.add(bytes);
+        }
+        return stored;
+    }
+
+    /** Without a cpu tier, each chunk is gathered into a temporary buffer and put into the slower tiers. */
+    private int storeWithoutCpuTier(PromptChunks chunks, int skipTokens, HostKvMemory host, int[] slots) {
+        int stored = 0;
+        for (int i = skipTokens / chunkTokens; i < chunks.count() && !tiers.slower().isEmpty(); i++) {
+            int from = chunks.start(i);
+            int to = chunks.end(i);
+            if (KvArguments.anyNegative(slots, from, to)) {
+                break;
+            }
+            ChunkKey key = chunks.key(i);
+            if (tiers.holding(key).isPresent()) {
+                counters.storeSkippedChunks.increment();
+                continue;
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment chunk = arena.allocate(layout.chunkBytes(to - from), 64);
+                HostKvCopier.gather(host, slots, from, to, chunk);
+                tiers.putSlower(key, chunk);
+            }
+            stored += to - from;
+            counters.storedChunks.increment();
+            counters.storedBytes.add(layout.chunkBytes(to - from));
         }
         return stored;
     }
@@ -208,7 +239,7 @@ final class TieredCacheEngine implements KvConnector {
         return guarded(() -> {
             PromptChunks chunks = chunks(tokens);
             touchMaskedChunks(chunks, masked);
-            int end = walk(chunks, masked / chunkTokens, this::getFromTiers,
+            int end = walk(chunks, masked / chunkTokens, tiers::get,
                     (match, start) -> scatterChunk(match, start, host, slotMapping, masked));
             int retrieved = Math.max(0, end - masked);
             counters.retrieves.increment();
@@ -222,7 +253,7 @@ final class TieredCacheEngine implements KvConnector {
      * Copies one found chunk into engine memory; false (a miss) when its length does not fit the layout
      * or the tier's buffer fails while being read (the tokens of this chunk then do not count as retrieved).
      */
-    private boolean scatterChunk(Match<TierBuffer> match, int start, HostKvMemory host, int[] slots, int writeFrom) {
+    private boolean scatterChunk(Match<TierStack.TierBuffer> match, int start, HostKvMemory host, int[] slots, int writeFrom) {
         GuardedTier tier = match.value().tier();
         ChunkBuffer chunk = match.value().buffer();
         try {
@@ -249,17 +280,25 @@ final class TieredCacheEngine implements KvConnector {
      * but the prompts that share them must not lose their prefix to eviction.
      */
     private void touchMaskedChunks(PromptChunks chunks, int masked) {
-        if (cpu != null) {
+        tiers.cpu().ifPresent(cpu -> {
             for (int i = 0; i < masked / chunkTokens && i < chunks.count(); i++) {
                 cpu.touch(chunks.key(i));
             }
-        }
+        });
     }
 
     @Override
     public CompletableFuture<Integer> prefetch(int[] tokens) {
-        // With the cpu tier as the only tier, everything cached is already in the fastest tier.
-        return CompletableFuture.completedFuture(lookup(tokens));
+        KvArguments.requireTokens(tokens);
+        return guarded(() -> {
+            if (tiers.slower().isEmpty() || tiers.cpu().isEmpty()) {
+                return CompletableFuture.completedFuture(walk(chunks(tokens), 0, tiers::holding, (m, start) -> true));
+            }
+            int[] copy = tokens.clone();
+            return CompletableFuture.supplyAsync(() -> guarded(() -> walk(chunks(copy), 0,
+                    key -> tiers.promote(key) ? Optional.of(Boolean.TRUE) : Optional.empty(), (m, start) -> true)),
+                    prefetcher);
+        });
     }
 
     /** Ends a handle's pins, unless the connector closed meanwhile (then everything is gone anyway). */
@@ -276,7 +315,7 @@ final class TieredCacheEngine implements KvConnector {
         guarded(() -> {
             livePins.forEach(ChunkPins::invalidate); // their chunks are gone; a late close must not unpin new ones
             livePins.clear();
-            tiers.forEach(GuardedTier::clear);
+            tiers.clear();
             partialTails.clear();
             return null;
         });
@@ -284,8 +323,8 @@ final class TieredCacheEngine implements KvConnector {
 
     @Override
     public CacheStats stats() {
-        return guarded(() -> counters.snapshot(cpu == null ? 0 : cpu.evictions(),
-                tiers.stream().map(GuardedTier::stats).toList()));
+        return guarded(() -> counters.snapshot(tiers.evictions(), tiers.promotions(), tiers.demotions(),
+                tiers.writeBehindDropped(), tiers.stats()));
     }
 
     @Override
@@ -296,7 +335,8 @@ final class TieredCacheEngine implements KvConnector {
                 return;
             }
             closed = true;
-            tiers.forEach(GuardedTier::close);
+            prefetcher.shutdownNow();
+            tiers.close();
             LOG.info("lmcache4j connector closed");
         } finally {
             openGuard.writeLock().unlock();
@@ -305,7 +345,7 @@ final class TieredCacheEngine implements KvConnector {
 
     /** Pages held by the cpu tier now (tests use it to prove nothing leaks); 0 without a cpu tier. */
     int outstandingPages() {
-        return cpu == null ? 0 : cpu.outstandingPages();
+        return tiers.cpu().map(CpuTier::outstandingPages).orElse(0);
     }
 
     // ---- chunk walking ---------------------------------------------------------------------------
@@ -368,38 +408,6 @@ final class TieredCacheEngine implements KvConnector {
 
     private PromptChunks chunks(int[] tokens) {
         return new PromptChunks(hasher, tokens, chunkTokens, config.saveUnfullChunk());
-    }
-
-    private Optional<GuardedTier> tierHolding(ChunkKey key) {
-        for (GuardedTier t : tiers) {
-            if (t.contains(key)) {
-                return Optional.of(t);
-            }
-        }
-        return Optional.empty();
-    }
-
-    private Optional<GuardedTier> pinInTier(ChunkKey key) {
-        for (GuardedTier t : tiers) {
-            if (t.pin(key, pinTimeout)) {
-                return Optional.of(t);
-            }
-        }
-        return Optional.empty();
-    }
-
-    /** A chunk held for reading and the tier it came from. */
-    record TierBuffer(GuardedTier tier, ChunkBuffer buffer) {
-    }
-
-    private Optional<TierBuffer> getFromTiers(ChunkKey key) {
-        for (GuardedTier t : tiers) {
-            Optional<ChunkBuffer> b = t.get(key);
-            if (b.isPresent()) {
-                return Optional.of(new TierBuffer(t, b.get()));
-            }
-        }
-        return Optional.empty();
     }
 
     private void countLookup(int tokens, int hit) {

@@ -23,7 +23,7 @@ class TierHealthTest {
              TieredCacheEngine engine = new TieredCacheEngine(Engines.config().build(), SMALL, System::nanoTime, tier -> {
                  faulty.set(new FaultyTier(tier));
                  return faulty.get();
-             })) {
+             }, java.util.List.of())) {
             int n = 3 * CHUNK;
             int[] tokens = SeededKv.tokens(1, n);
             HostKvMemory kv = SeededKv.contiguous(arena, SMALL, n);

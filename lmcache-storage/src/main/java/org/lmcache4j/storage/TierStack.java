@@ -1,0 +1,200 @@
+package org.lmcache4j.storage;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.TierStats;
+import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.api.spi.StorageTier;
+
+/**
+ * The tiers of one connector, fastest first: the cpu tier (when on) and slower ones (disk, remote).
+ * Stores land in the cpu tier synchronously and are written behind to each slower tier; chunks the cpu
+ * tier evicts are demoted to the slower tiers that lack them; a chunk read from a slower tier is
+ * promoted into the cpu tier. Every tier is reached through its {@link GuardedTier}.
+ */
+final class TierStack implements AutoCloseable {
+
+    /** Chunks that may wait for each slower tier before new ones are dropped. */
+    static final int WRITE_BEHIND_CHUNKS = 64;
+
+    private final CpuTier cpu; // null when the cpu tier is off
+    private final GuardedTier cpuGuard;
+    private final List<GuardedTier> slower;
+    private final List<GuardedTier> all;
+    private final List<WriteBehind> writers = new ArrayList<>();
+    private final LongAdder promotions = new LongAdder();
+    private final LongAdder demotions = new LongAdder();
+
+    /**
+     * @param cpuBudgetBytes budget of the cpu tier, or 0 for none
+     * @param chunkBytes     bytes of a full chunk
+     * @param slowerTiers    slower tiers, fastest first (already opened; closed by this stack)
+     */
+    TierStack(long cpuBudgetBytes, long chunkBytes, LongSupplier nanoClock, UnaryOperator<StorageTier> decorator,
+              List<StorageTier> slowerTiers) {
+        List<GuardedTier> s = new ArrayList<>();
+        for (StorageTier t : slowerTiers) {
+            s.add(new GuardedTier(decorator.apply(t)));
+        }
+        this.slower = List.copyOf(s);
+        if (cpuBudgetBytes > 0) {
+            this.cpu = new CpuTier(cpuBudgetBytes, chunkBytes, true, nanoClock, this::demote);
+            this.cpuGuard = new GuardedTier(decorator.apply(cpu));
+            for (GuardedTier t : slower) {
+                writers.add(new WriteBehind(t, WRITE_BEHIND_CHUNKS));
+            }
+        } else {
+            this.cpu = null;
+            this.cpuGuard = null;
+        }
+        List<GuardedTier> everything = new ArrayList<>();
+        if (cpuGuard != null) {
+            everything.add(cpuGuard);
+        }
+        everything.addAll(slower);
+        this.all = List.copyOf(everything);
+    }
+
+    /** The cpu tier, or empty when it is off. */
+    Optional<CpuTier> cpu() {
+        return Optional.ofNullable(cpu);
+    }
+
+    GuardedTier cpuGuard() {
+        return cpuGuard;
+    }
+
+    /** Every tier, fastest first. */
+    List<GuardedTier> all() {
+        return all;
+    }
+
+    /** Slower tiers, fastest first. */
+    List<GuardedTier> slower() {
+        return slower;
+    }
+
+    /** The fastest tier holding {@code key}. */
+    Optional<GuardedTier> holding(ChunkKey key) {
+        for (GuardedTier t : all) {
+            if (t.contains(key)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Pins {@code key} in the fastest tier holding it. */
+    Optional<GuardedTier> pin(ChunkKey key, Duration timeout) {
+        for (GuardedTier t : all) {
+            if (t.pin(key, timeout)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A chunk held for reading and the tier it came from. */
+    record TierBuffer(GuardedTier tier, ChunkBuffer buffer) {
+    }
+
+    /** The chunk from the fastest tier holding it; a hit in a slower tier is also promoted into the cpu tier. */
+    Optional<TierBuffer> get(ChunkKey key) {
+        for (GuardedTier t : all) {
+            Optional<ChunkBuffer> b = t.get(key);
+            if (b.isPresent()) {
+                if (t != cpuGuard && cpuGuard != null && cpuGuard.put(key, b.get().segment())) {
+                    promotions.increment();
+                }
+                return Optional.of(new TierBuffer(t, b.get()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Loads {@code key} into the cpu tier if a slower tier has it; true when the cpu tier now holds it. */
+    boolean promote(ChunkKey key) {
+        if (cpuGuard == null) {
+            return false;
+        }
+        if (cpuGuard.contains(key)) {
+            return true;
+        }
+        for (GuardedTier t : slower) {
+            Optional<ChunkBuffer> b = t.get(key);
+            if (b.isPresent()) {
+                try (ChunkBuffer chunk = b.get()) {
+                    boolean placed = cpuGuard.put(key, chunk.segment());
+                    if (placed) {
+                        promotions.increment();
+                    }
+                    return placed;
+                } catch (RuntimeException e) {
+                    return t.failed("read", e, false);
+                }
+            }
+        }
+        return false;
+    }
+
+    /** After a chunk was committed to the cpu tier: queue it for each slower tier. */
+    void writeBehind(ChunkKey key) {
+        for (WriteBehind w : writers) {
+            cpuGuard.get(key).ifPresent(w::offer);
+        }
+    }
+
+    /** Stores a chunk straight into the slower tiers (when the cpu tier is off). */
+    void putSlower(ChunkKey key, MemorySegment chunk) {
+        for (GuardedTier t : slower) {
+            t.put(key, chunk);
+        }
+    }
+
+    /** The cpu tier evicted {@code key}: keep it in each slower tier that lacks it. */
+    private void demote(ChunkKey key, MemorySegment bytes) {
+        for (GuardedTier t : slower) {
+            if (!t.contains(key) && t.put(key, bytes)) {
+                demotions.increment();
+            }
+        }
+    }
+
+    long promotions() {
+        return promotions.sum();
+    }
+
+    long demotions() {
+        return demotions.sum();
+    }
+
+    long writeBehindDropped() {
+        return writers.stream().mapToLong(WriteBehind::dropped).sum();
+    }
+
+    long evictions() {
+        return cpu == null ? 0 : cpu.evictions();
+    }
+
+    List<TierStats> stats() {
+        return all.stream().map(GuardedTier::stats).toList();
+    }
+
+    void clear() {
+        all.forEach(GuardedTier::clear);
+    }
+
+    /** Drains write-behind, then closes every tier. */
+    @Override
+    public void close() {
+        writers.forEach(WriteBehind::close);
+        all.forEach(GuardedTier::close);
+    }
+}

@@ -1,0 +1,100 @@
+package org.lmcache4j.storage;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.lmcache4j.api.spi.ChunkBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes chunks to a slower tier behind the engine's back: {@link #offer} never blocks; when the
+ * bounded queue is full the chunk is dropped and counted (it stays in the faster tier, and is demoted
+ * later if evicted). Each queued chunk holds its cpu page (so it cannot be evicted or freed before it is
+ * written). One daemon thread per slower tier does the writes; {@link #close} drains the queue (bounded
+ * in time) so a clean shutdown leaves everything on the slower tier for the next process.
+ */
+final class WriteBehind implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WriteBehind.class);
+    private static final long DRAIN_TIMEOUT_MILLIS = 30_000;
+
+    private final GuardedTier target;
+    private final BlockingQueue<ChunkBuffer> queue;
+    private final Thread worker;
+    private final LongAdder written = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private volatile boolean closing;
+
+    WriteBehind(GuardedTier target, int capacityChunks) {
+        this.target = target;
+        this.queue = new ArrayBlockingQueue<>(capacityChunks);
+        this.worker = Thread.ofPlatform().daemon().name("lmcache-write-behind-" + target.name()).unstarted(this::run);
+        worker.start();
+    }
+
+    /** Queues {@code chunk} (taking over the caller's hold) or, when full or closing, drops and releases it. */
+    void offer(ChunkBuffer chunk) {
+        if (closing || !queue.offer(chunk)) {
+            dropped.increment();
+            chunk.close();
+        }
+    }
+
+    /** Chunks waiting now. */
+    int depth() {
+        return queue.size();
+    }
+
+    long written() {
+        return written.sum();
+    }
+
+    long dropped() {
+        return dropped.sum();
+    }
+
+    private void run() {
+        while (!closing || !queue.isEmpty()) {
+            ChunkBuffer chunk;
+            try {
+                chunk = queue.poll(100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                break;
+            }
+            if (chunk != null) {
+                write(chunk);
+            }
+        }
+    }
+
+    private void write(ChunkBuffer chunk) {
+        try (chunk) {
+            if (!target.contains(chunk.key()) && target.put(chunk.key(), chunk.segment())) {
+                written.increment();
+            }
+        } catch (RuntimeException e) {
+            target.failed("write-behind", e, null);
+        }
+    }
+
+    /** Stops taking chunks, writes what is queued (for at most 30 s), then releases the rest. */
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            worker.join(DRAIN_TIMEOUT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (worker.isAlive()) {
+            worker.interrupt();
+            LOG.warn("write-behind to the {} tier did not drain in {} ms; {} chunks not written", target.name(),
+                    DRAIN_TIMEOUT_MILLIS, queue.size());
+        }
+        for (ChunkBuffer left; (left = queue.poll()) != null; ) {
+            left.close();
+        }
+    }
+}
