@@ -343,6 +343,11 @@ final class TieredCacheEngine implements KvConnector {
         }
     }
 
+    /** The tiers (tests look inside). */
+    TierStack tierStack() {
+        return tiers;
+    }
+
     /** Pages held by the cpu tier now (tests use it to prove nothing leaks); 0 without a cpu tier. */
     int outstandingPages() {
         return tiers.cpu().map(CpuTier::outstandingPages).orElse(0);
