@@ -61,7 +61,19 @@ final class TieredCacheEngine implements KvConnector {
     private boolean closed;
 
     TieredCacheEngine(LmCacheConfig config, KvLayout layout) {
-        this(config, layout, System::nanoTime, UnaryOperator.identity(), List.of());
+        this(config, layout, System::nanoTime, UnaryOperator.identity(), slowerTiers(config, layout));
+    }
+
+    /** The slower tiers the config asks for: the disk tier when {@code localDisk} is set. */
+    private static List<StorageTier> slowerTiers(LmCacheConfig config, KvLayout layout) {
+        if (config == null || layout == null || config.localDisk().isEmpty()) {
+            return List.of();
+        }
+        if (config.maxLocalDiskBytes() <= 0) {
+            throw new IllegalArgumentException("maxLocalDiskBytes: " + config.maxLocalDiskBytes()
+                    + " (expected: > 0 when localDisk is set to " + config.localDisk().get() + ")");
+        }
+        return List.of(new DiskTier(config.localDisk().get(), config.maxLocalDiskBytes(), layout.fingerprint()));
     }
 
     TieredCacheEngine(LmCacheConfig config, KvLayout layout, LongSupplier nanoClock) {
@@ -99,9 +111,8 @@ final class TieredCacheEngine implements KvConnector {
     }
 
     private void warnAboutTiersNotInThisBuild() {
-        if (config.localDisk().isPresent() || config.remoteUrl().isPresent()) {
-            LOG.warn("disk and remote tiers are not available in this build: localDisk {} and remoteUrl {} are ignored",
-                    config.localDisk(), config.remoteUrl());
+        if (config.remoteUrl().isPresent()) {
+            LOG.warn("the remote tier is not available in this build: remoteUrl {} is ignored", config.remoteUrl().get());
         }
         if (tiers.all().isEmpty()) {
             LOG.warn("no tier is configured (localCpu=false): every lookup misses and store keeps nothing");

@@ -1,0 +1,255 @@
+package org.lmcache4j.storage;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.zip.CRC32C;
+import org.lmcache4j.api.ChunkKey;
+
+/**
+ * The file format of one chunk of the {@code disk} tier: a self-describing header, then the payload.
+ *
+ * <p>Header, all integers little-endian:
+ * <pre>
+ *  offset  size  field
+ *       0     8  magic "LMC4JKV\0"
+ *       8     4  format version (1)
+ *      12     4  header length in bytes, this table included (52 + key length + parent length)
+ *      16     8  layout fingerprint: the 16 hex digits of KvLayout.fingerprint() as 8 bytes, in text order
+ *      24     4  key length k (16..64)
+ *      28     k  key bytes
+ *    28+k     4  parent-key length p (0..64; 0 = none; reserved for partial-tail indexing)
+ *    32+k     p  parent-key bytes
+ *  32+k+p     4  token count (0 = unknown)
+ *  36+k+p     8  payload length in bytes
+ *  44+k+p     4  CRC32C of the payload
+ *  48+k+p     4  CRC32C of every header byte before this field
+ * </pre>
+ * The payload follows at offset {@code 52 + k + p}; the file ends with it. Readers check the header
+ * whole before trusting any field, then the file length, and the payload checksum after reading it; a
+ * mismatch is a {@link CorruptChunkException}.
+ */
+final class DiskChunkFormat {
+
+    /** First 8 bytes of every chunk file. */
+    static final byte[] MAGIC = "LMC4JKV\0".getBytes(StandardCharsets.US_ASCII);
+    /** The format version written; the only one read. */
+    static final int VERSION = 1;
+
+    private static final int FIXED_BYTES = 52;
+    private static final int PREAMBLE_BYTES = 16; // magic, version, header length: enough to size the rest
+    private static final int MAX_KEY_BYTES = 64;
+    private static final int MIN_KEY_BYTES = 16;
+    private static final int MAX_HEADER_BYTES = FIXED_BYTES + 2 * MAX_KEY_BYTES;
+    private static final int MAX_SLICE_BYTES = 1 << 30; // a ByteBuffer holds at most 2 GiB
+
+    private final byte[] fingerprint;
+    private final String fingerprintHex;
+
+    /**
+     * A format bound to one KV layout: it writes {@code layoutFingerprint} and reads only files carrying it.
+     *
+     * @throws IllegalArgumentException unless the fingerprint is 16 hex digits
+     */
+    DiskChunkFormat(String layoutFingerprint) {
+        if (layoutFingerprint == null || layoutFingerprint.length() != 16 || !layoutFingerprint.chars().allMatch(HexFormat::isHexDigit)) {
+            throw new IllegalArgumentException("layoutFingerprint: '" + layoutFingerprint
+                    + "' (expected: 16 hex digits, as KvLayout.fingerprint() returns)");
+        }
+        this.fingerprint = HexFormat.of().parseHex(layoutFingerprint);
+        this.fingerprintHex = HexFormat.of().formatHex(fingerprint);
+    }
+
+    /** Bytes of the header of a chunk whose key and parent key have these lengths. */
+    static int headerBytes(int keyLength, int parentLength) {
+        return FIXED_BYTES + keyLength + parentLength;
+    }
+
+    /** The header of a chunk, ready to be written at offset 0 of its file. */
+    ByteBuffer encodeHeader(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc) {
+        if (parentKey.length > MAX_KEY_BYTES) {
+            throw new IllegalArgumentException("parent key length: " + parentKey.length + " (expected: 0 to " + MAX_KEY_BYTES + ")");
+        }
+        if (tokenCount < 0 || payloadBytes < 0) {
+            throw new IllegalArgumentException("tokenCount: " + tokenCount + ", payloadBytes: " + payloadBytes + " (expected: >= 0)");
+        }
+        int length = headerBytes(key.length(), parentKey.length);
+        ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC).putInt(VERSION).putInt(length).put(fingerprint);
+        b.putInt(key.length()).put(key.toBytes());
+        b.putInt(parentKey.length).put(parentKey);
+        b.putInt(tokenCount).putLong(payloadBytes).putInt(payloadCrc);
+        b.putInt(crc32c(b.array(), length - 4));
+        return b.flip();
+    }
+
+    /**
+     * Reads and checks the header of {@code file}: magic, version, header checksum, field bounds, layout
+     * fingerprint and the file's length. The payload is not read.
+     *
+     * @throws CorruptChunkException when the file is torn, corrupt or foreign
+     * @throws IOException           when reading fails
+     */
+    Header readHeader(FileChannel ch, Path file) throws IOException {
+        long fileBytes = ch.size();
+        if (fileBytes < PREAMBLE_BYTES) {
+            throw new CorruptChunkException(file, "torn file: " + fileBytes + " bytes (expected: a header of at least "
+                    + headerBytes(MIN_KEY_BYTES, 0) + ")");
+        }
+        ByteBuffer preamble = ByteBuffer.allocate(PREAMBLE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, preamble, 0, file);
+        byte[] magic = Arrays.copyOf(preamble.array(), MAGIC.length);
+        if (!Arrays.equals(magic, MAGIC)) {
+            throw new CorruptChunkException(file, "magic " + HexFormat.of().formatHex(magic) + " (expected: "
+                    + HexFormat.of().formatHex(MAGIC) + ", not a chunk file)");
+        }
+        int version = preamble.getInt(8);
+        if (version != VERSION) {
+            throw new CorruptChunkException(file, "format version " + version + " (expected: " + VERSION + ")");
+        }
+        int length = preamble.getInt(12);
+        if (length < headerBytes(MIN_KEY_BYTES, 0) || length > MAX_HEADER_BYTES) {
+            throw new CorruptChunkException(file, "header length " + length + " (expected: " + headerBytes(MIN_KEY_BYTES, 0)
+                    + " to " + MAX_HEADER_BYTES + ")");
+        }
+        if (fileBytes < length) {
+            throw new CorruptChunkException(file, "torn file: " + fileBytes + " bytes (expected: a header of " + length + ")");
+        }
+        ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, b, 0, file);
+        int storedCrc = b.getInt(length - 4);
+        int actualCrc = crc32c(b.array(), length - 4);
+        if (storedCrc != actualCrc) {
+            throw new CorruptChunkException(file, "header checksum mismatch (stored " + hex(storedCrc) + ", computed "
+                    + hex(actualCrc) + ")");
+        }
+        b.position(16);
+        byte[] fp = new byte[fingerprint.length];
+        b.get(fp);
+        byte[] key = bytesField(b, "key", MIN_KEY_BYTES, length, file);
+        byte[] parent = bytesField(b, "parent key", 0, length, file);
+        if (b.remaining() != 20) {
+            throw new CorruptChunkException(file, "header length " + length + " does not match its key lengths "
+                    + key.length + " and " + parent.length);
+        }
+        int tokenCount = b.getInt();
+        long payloadBytes = b.getLong();
+        int payloadCrc = b.getInt();
+        if (tokenCount < 0 || payloadBytes < 0) {
+            throw new CorruptChunkException(file, "token count " + tokenCount + ", payload length " + payloadBytes
+                    + " (expected: >= 0)");
+        }
+        if (!Arrays.equals(fp, fingerprint)) {
+            throw new CorruptChunkException(file, "layout fingerprint " + HexFormat.of().formatHex(fp) + " (expected: "
+                    + fingerprintHex + ", written for another KV layout)");
+        }
+        if (fileBytes != length + payloadBytes) {
+            throw new CorruptChunkException(file, "torn file: " + fileBytes + " bytes (expected: " + length + " header + "
+                    + payloadBytes + " payload bytes)");
+        }
+        return new Header(ChunkKey.of(key), parent, tokenCount, payloadBytes, payloadCrc, length);
+    }
+
+    /**
+     * Reads the payload described by {@code header} into {@code dst} (exactly its length) and checks its
+     * checksum.
+     *
+     * @throws CorruptChunkException when the file ends early or the checksum differs
+     */
+    void readPayload(FileChannel ch, Header header, MemorySegment dst, Path file) throws IOException {
+        long position = header.headerBytes();
+        for (long off = 0; off < dst.byteSize(); off += MAX_SLICE_BYTES) {
+            ByteBuffer b = dst.asSlice(off, Math.min(MAX_SLICE_BYTES, dst.byteSize() - off)).asByteBuffer();
+            readFully(ch, b, position + off, file);
+        }
+        int actual = crc32c(dst);
+        if (actual != header.payloadCrc()) {
+            throw new CorruptChunkException(file, "payload checksum mismatch (stored " + hex(header.payloadCrc())
+                    + ", computed " + hex(actual) + ")");
+        }
+    }
+
+    /**
+     * {@code segment} as byte buffers of at most 1 GiB each, views without a copy when the segment is
+     * native or backed by a {@code byte[]} (a heap segment over another array type is copied once).
+     */
+    static ByteBuffer[] byteBuffers(MemorySegment segment) {
+        MemorySegment s = segment.isNative() || segment.heapBase().orElse(null) instanceof byte[]
+                ? segment
+                : MemorySegment.ofArray(segment.toArray(ValueLayout.JAVA_BYTE));
+        int n = (int) ((s.byteSize() + MAX_SLICE_BYTES - 1) / MAX_SLICE_BYTES);
+        ByteBuffer[] buffers = new ByteBuffer[n];
+        for (int i = 0; i < n; i++) {
+            long off = (long) i * MAX_SLICE_BYTES;
+            buffers[i] = s.asSlice(off, Math.min(MAX_SLICE_BYTES, s.byteSize() - off)).asByteBuffer();
+        }
+        return buffers;
+    }
+
+    /** CRC32C of the bytes of {@code segment}. */
+    static int crc32c(MemorySegment segment) {
+        CRC32C crc = new CRC32C();
+        for (ByteBuffer b : byteBuffers(segment)) {
+            crc.update(b);
+        }
+        return (int) crc.getValue();
+    }
+
+    private static int crc32c(byte[] bytes, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, length);
+        return (int) crc.getValue();
+    }
+
+    private static byte[] bytesField(ByteBuffer b, String what, int min, int headerLength, Path file) throws CorruptChunkException {
+        int n = b.getInt();
+        if (n < min || n > MAX_KEY_BYTES || n > b.remaining() - 4) {
+            throw new CorruptChunkException(file, what + " length " + n + " (expected: " + min + " to " + MAX_KEY_BYTES
+                    + " within a header of " + headerLength + ")");
+        }
+        byte[] bytes = new byte[n];
+        b.get(bytes);
+        return bytes;
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer b, long position, Path file) throws IOException {
+        long at = position;
+        while (b.hasRemaining()) {
+            int n = ch.read(b, at);
+            if (n < 0) {
+                throw new CorruptChunkException(file, "torn file: ends at byte " + at + " (expected: "
+                        + (at + b.remaining()) + " bytes or more)");
+            }
+            at += n;
+        }
+    }
+
+    private static String hex(int crc) {
+        return String.format("0x%08x", crc);
+    }
+
+    /**
+     * A chunk file's header, checked.
+     *
+     * @param key          the chunk's key
+     * @param parentKey    key of the chunk before it, or empty
+     * @param tokenCount   tokens the chunk covers, 0 when unknown
+     * @param payloadBytes length of the payload
+     * @param payloadCrc   CRC32C of the payload as written
+     * @param headerBytes  length of the header; the payload starts here
+     */
+    record Header(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc, int headerBytes) {
+
+        /** Length of the whole file: what the chunk costs against the tier's budget. */
+        long fileBytes() {
+            return headerBytes + payloadBytes;
+        }
+    }
+}

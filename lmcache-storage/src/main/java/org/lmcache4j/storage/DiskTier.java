@@ -1,0 +1,310 @@
+package org.lmcache4j.storage;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.TierStats;
+import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.api.spi.StorageTier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code disk} tier: one self-describing file per chunk under a local directory, with a hard byte
+ * budget on the files' total length and least-recently-used eviction that never drops a pinned chunk or
+ * one a reader holds. The cache survives restarts: the index is rebuilt from the files at start.
+ *
+ * <p>Implementation notes. {@link DiskIndex} keeps order, pins, readers and the budget under one lock;
+ * file I/O ({@link DiskChunkFiles}) happens outside it, on keys the index has marked busy, so no two
+ * operations touch one file at once. A put reserves its bytes before writing (evicting first if needed)
+ * and writes to a temporary name that is renamed when complete. A get reads the whole chunk into
+ * off-heap memory owned by the returned buffer; the chunk counts as held, and so cannot be evicted,
+ * until that buffer is closed, although a removal deletes its file at once (the reader has a copy).
+ *
+ * <p>Failures. A torn, corrupt or foreign file is a miss: it is deleted and counted in
+ * {@link #corruptChunks()} and in the stats' errors. An I/O failure of {@link #put} (disk full,
+ * read-only file system) or of reading an existing file in {@link #get} is thrown as
+ * {@link UncheckedIOException}, after the put has removed its temporary file and returned its
+ * reservation; the caller ({@code GuardedTier}) counts those, so the stats' errors do not, but the tier
+ * reports itself unhealthy until an I/O operation succeeds again. {@link #contains}, {@link #pin} and
+ * {@link #unpin} do no I/O. A failure to delete a file in {@link #remove}, {@link #clear} or an eviction
+ * is logged and counted in the stats' errors; the chunk leaves the index either way.
+ */
+final class DiskTier implements StorageTier {
+
+    static final String NAME = "disk";
+
+    private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
+
+    private final long capacityBytes;
+    private final DiskChunkFiles files;
+    private final DiskIndex index;
+    private final DiskDirectoryLock lock;
+    private final LongAdder corruptChunks = new LongAdder();
+    private final LongAdder absorbedIoErrors = new LongAdder();
+    private volatile boolean failing;
+
+    /**
+     * Opens (creating if needed) the tier stored in {@code directory}, indexing the chunks found there.
+     *
+     * @param directory         the tier's own directory; no other tier may use it at the same time
+     * @param capacityBytes     hard limit on the total length of the chunk files
+     * @param layoutFingerprint {@code KvLayout.fingerprint()} of the chunks; files of another are deleted
+     * @param fsync             force each file and its directory entry to the device before a put returns
+     * @param nanoClock         time source for pin expiry ({@code System::nanoTime} outside tests)
+     * @param io                the file operations ({@link FileSystemDiskIo#INSTANCE} outside tests)
+     * @throws IllegalArgumentException for a bad argument, or a directory that cannot be created, written
+     *                                  or read, is a regular file, or is in use by another tier
+     */
+    DiskTier(Path directory, long capacityBytes, String layoutFingerprint, boolean fsync, LongSupplier nanoClock, DiskIo io) {
+        Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(nanoClock, "nanoClock");
+        Objects.requireNonNull(io, "io");
+        if (capacityBytes <= 0) {
+            throw new IllegalArgumentException("capacityBytes: " + capacityBytes + " (expected: > 0)");
+        }
+        DiskChunkFormat format = new DiskChunkFormat(layoutFingerprint);
+        this.capacityBytes = capacityBytes;
+        this.lock = DiskDirectoryLock.acquire(directory, io);
+        boolean ok = false;
+        try {
+            this.files = new DiskChunkFiles(directory, format, io, fsync);
+            this.index = new DiskIndex(capacityBytes, nanoClock);
+            DiskDirectoryScan.Result found;
+            try {
+                found = DiskDirectoryScan.scan(files, io, capacityBytes);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("disk tier directory " + directory + ": not readable: " + e, e);
+            }
+            found.chunks().forEach(c -> index.load(c.key(), c.sizeBytes()));
+            corruptChunks.add(found.badFiles());
+            absorbedIoErrors.add(found.ioErrors());
+            LOG.info("disk tier {}: {} chunks, {} of {} bytes, fsync {}; deleted {} temporary, {} bad and {} over-budget files",
+                    directory, index.chunks(), index.usedBytes(), capacityBytes, fsync, found.tempFiles(), found.badFiles(),
+                    found.evicted());
+            ok = true;
+        } finally {
+            if (!ok) {
+                closeLock();
+            }
+        }
+    }
+
+    /** A tier in {@code directory} that forces every write to the device, on the default file system. */
+    DiskTier(Path directory, long capacityBytes, String layoutFingerprint) {
+        this(directory, capacityBytes, layoutFingerprint, true, System::nanoTime, FileSystemDiskIo.INSTANCE);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public boolean contains(ChunkKey key) {
+        return index.contains(key);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws UncheckedIOException when the chunk's file exists but cannot be read
+     */
+    @Override
+    public Optional<ChunkBuffer> get(ChunkKey key) {
+        DiskIndex.Entry entry = index.acquire(key);
+        if (entry == null) {
+            return Optional.empty();
+        }
+        boolean handedOut = false;
+        try {
+            DiskChunkBuffer buffer = files.read(key, () -> index.release(entry));
+            handedOut = true;
+            failing = false;
+            return Optional.of(buffer);
+        } catch (CorruptChunkException e) {
+            if (forget(key, entry, e.getMessage() + "; deleted, served as a miss")) {
+                corruptChunks.increment();
+            }
+            return Optional.empty();
+        } catch (NoSuchFileException e) {
+            // Removed while this read opened it (a plain miss), or deleted behind the tier's back.
+            if (forget(key, entry, "disk tier " + files.root() + ": file of chunk " + key + " vanished; dropped from the index")) {
+                absorbedIoErrors.increment();
+            }
+            return Optional.empty();
+        } catch (IOException e) {
+            failing = true;
+            throw new UncheckedIOException("disk tier " + files.root() + ": get " + key + " failed", e);
+        } finally {
+            if (!handedOut) {
+                index.release(entry);
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc} A chunk is charged its whole file, header included; one whose file exceeds the
+     * budget is refused with false (this tier has no other size limit, so never throws
+     * IllegalArgumentException). A put of a key another thread is writing waits for that write.
+     *
+     * @throws UncheckedIOException when writing the file fails (no file and no reservation are left)
+     */
+    @Override
+    public boolean put(ChunkKey key, MemorySegment payload) {
+        long fileBytes = DiskChunkFormat.headerBytes(key.length(), 0) + payload.byteSize();
+        for (;;) {
+            switch (index.admit(key, fileBytes)) {
+                case DiskIndex.Admission.Stored _ -> {
+                    return true;
+                }
+                case DiskIndex.Admission.Refused _ -> {
+                    return false;
+                }
+                case DiskIndex.Admission.Busy busy -> busy.done().join(); // then try again
+                case DiskIndex.Admission.Admitted admitted -> {
+                    return write(key, payload, fileBytes, admitted);
+                }
+            }
+        }
+    }
+
+    @Override
+    public boolean remove(ChunkKey key) {
+        DiskIndex.Victim v = index.remove(key);
+        if (v == null) {
+            return false;
+        }
+        delete(v, v.sizeBytes());
+        return true;
+    }
+
+    @Override
+    public boolean pin(ChunkKey key, Duration timeout) {
+        return index.pin(key, timeout);
+    }
+
+    @Override
+    public void unpin(ChunkKey key) {
+        index.unpin(key);
+    }
+
+    @Override
+    public void clear() {
+        for (DiskIndex.Victim v : index.clear()) {
+            delete(v, v.sizeBytes());
+        }
+    }
+
+    /**
+     * {@inheritDoc} Used bytes include files being written or deleted; errors count corrupt files and
+     * the I/O failures the tier absorbed itself, not those it threw.
+     */
+    @Override
+    public TierStats stats() {
+        return new TierStats(NAME, index.chunks(), index.usedBytes(), capacityBytes,
+                corruptChunks.sum() + absorbedIoErrors.sum(), !index.isClosed() && !failing);
+    }
+
+    /** Closes the index and unlocks the directory; the files stay for the next start. */
+    @Override
+    public void close() {
+        if (index.close()) {
+            closeLock();
+        }
+    }
+
+    /** Torn, corrupt or foreign chunk files found (at start or on reading) and deleted so far. */
+    long corruptChunks() {
+        return corruptChunks.sum();
+    }
+
+    /** The file of {@code key} when the chunk is stored. */
+    Optional<Path> pathOf(ChunkKey key) {
+        return index.contains(key) ? Optional.of(files.pathOf(key)) : Optional.empty();
+    }
+
+    private boolean write(ChunkKey key, MemorySegment payload, long fileBytes, DiskIndex.Admission.Admitted admitted) {
+        long reserved = admitted.reservedBytes();
+        boolean committed = false;
+        try {
+            deleteVictims(admitted.victims());
+            index.release(reserved - fileBytes); // the room beyond this file, held until the victims were gone
+            reserved = fileBytes;
+            files.write(key, payload);
+            committed = true;
+            boolean stored = index.commit(key, fileBytes);
+            failing = false;
+            return stored;
+        } catch (IOException e) {
+            failing = true;
+            throw new UncheckedIOException("disk tier " + files.root() + ": put " + key + " (" + fileBytes + " bytes) failed", e);
+        } finally {
+            if (!committed) {
+                index.abort(key, reserved);
+            }
+        }
+    }
+
+    // The victims' bytes belong to the put's reservation, so their deletion releases nothing itself.
+    private void deleteVictims(List<DiskIndex.Victim> victims) throws IOException {
+        IOException failure = null;
+        for (DiskIndex.Victim v : victims) {
+            try {
+                files.delete(files.pathOf(v.key()));
+            } catch (IOException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            } finally {
+                index.deleted(v.key(), 0);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Deletes a removed chunk's file, then returns {@code releaseBytes} to the budget. */
+    private void delete(DiskIndex.Victim v, long releaseBytes) {
+        try {
+            files.delete(files.pathOf(v.key()));
+        } catch (IOException e) {
+            absorbedIoErrors.increment();
+            LOG.warn("disk tier {}: cannot delete the file of chunk {} (left until the next start): {}", files.root(), v.key(),
+                    e.toString());
+        } finally {
+            index.deleted(v.key(), releaseBytes);
+        }
+    }
+
+    /** Drops {@code key} from the index and deletes its file, unless another thread did so first. */
+    private boolean forget(ChunkKey key, DiskIndex.Entry entry, String why) {
+        DiskIndex.Victim v = index.removeIfSame(key, entry);
+        if (v == null) {
+            return false;
+        }
+        LOG.warn(why);
+        delete(v, v.sizeBytes());
+        return true;
+    }
+
+    private void closeLock() {
+        try {
+            lock.close();
+        } catch (IOException e) {
+            LOG.warn("disk tier {}: cannot release the directory lock: {}", files == null ? "" : files.root(), e.toString());
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package org.lmcache4j.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.lmcache4j.storage.Engines.CHUNK;
+import static org.lmcache4j.storage.Engines.CHUNK_BYTES;
+import static org.lmcache4j.storage.Engines.SMALL;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lmcache4j.api.HostKvMemory;
+import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.testing.SeededKv;
+
+/** With localDisk set, a connector opened after another closed gets disk hits, byte for byte. */
+class DiskRestartEngineTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aReopenedConnectorHitsFromDisk() {
+        LmCacheConfig config = Engines.config().localDisk(dir).maxLocalDiskBytes(64 * CHUNK_BYTES).build();
+        int n = 5 * CHUNK;
+        int[] tokens = SeededKv.tokens(1, n);
+        int[] slots = SeededKv.identitySlots(n);
+        try (Arena arena = Arena.ofShared()) {
+            HostKvMemory kv = SeededKv.contiguous(arena, SMALL, n);
+            SeededKv.fill(kv, tokens, slots);
+            try (TieredCacheEngine first = Engines.open(config)) {
+                assertEquals(n, first.store(tokens, kv, slots));
+            } // close drains the write-behind queue to disk
+
+            try (TieredCacheEngine second = Engines.open(config)) {
+                assertEquals(n, second.lookup(tokens));
+                HostKvMemory target = SeededKv.paged(arena, SMALL, 20, 4);
+                int[] targetSlots = SeededKv.shuffledSlots(3, n, target.numSlots());
+                assertEquals(n, second.retrieve(tokens, target, targetSlots));
+                SeededKv.assertSameKv(kv, slots, target, targetSlots, 0, n);
+                assertEquals(5, second.stats().promotedChunks(), "disk hits were promoted into the cpu tier");
+            }
+        }
+    }
+
+    @Test
+    void aDiskWithoutABudgetIsRejected() {
+        LmCacheConfig config = Engines.config().localDisk(dir).build();
+        assertThrows(IllegalArgumentException.class, () -> Engines.open(config));
+    }
+}
