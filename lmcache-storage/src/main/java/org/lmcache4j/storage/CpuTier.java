@@ -76,7 +76,7 @@ final class CpuTier implements StorageTier {
             if (e == null || !e.page.retain()) {
                 return Optional.empty();
             }
-            return Optional.of(new PageChunkBuffer(key, e.page, e.bytes));
+            return Optional.of(new HeldChunkBuffer(key, e.page.memory().asSlice(0, e.bytes), e.page::release));
         }
     }
 

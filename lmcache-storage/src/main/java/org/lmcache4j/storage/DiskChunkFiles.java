@@ -120,7 +120,7 @@ final class DiskChunkFiles {
      * @throws NoSuchFileException   when the file is gone
      * @throws CorruptChunkException when it is torn, corrupt, foreign, or holds another key
      */
-    DiskChunkBuffer read(ChunkKey key, Runnable onClose) throws IOException {
+    HeldChunkBuffer read(ChunkKey key, Runnable onClose) throws IOException {
         Path file = pathOf(key);
         try (FileChannel ch = io.open(file, StandardOpenOption.READ)) {
             DiskChunkFormat.Header h = format.readHeader(ch, file);
@@ -133,7 +133,13 @@ final class DiskChunkFiles {
                 MemorySegment bytes = arena.allocate(Math.max(1, h.payloadBytes()), ALIGNMENT_BYTES).asSlice(0, h.payloadBytes());
                 format.readPayload(ch, h, bytes, file);
                 ok = true;
-                return new DiskChunkBuffer(key, arena, bytes, onClose);
+                return new HeldChunkBuffer(key, bytes, () -> {
+                    try {
+                        arena.close();
+                    } finally {
+                        onClose.run();
+                    }
+                });
             } finally {
                 if (!ok) {
                     arena.close();

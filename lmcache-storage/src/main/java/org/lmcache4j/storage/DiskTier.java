@@ -127,7 +127,7 @@ final class DiskTier implements StorageTier {
         }
         boolean handedOut = false;
         try {
-            DiskChunkBuffer buffer = files.read(key, () -> index.release(entry));
+            HeldChunkBuffer buffer = files.read(key, () -> index.release(entry));
             handedOut = true;
             failing = false;
             return Optional.of(buffer);

@@ -1,30 +1,26 @@
 package org.lmcache4j.storage;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.spi.ChunkBuffer;
 
 /**
- * A chunk read from the {@code disk} tier: a read-only view of off-heap memory owned by its own shared
- * {@link Arena} (the buffer may be closed on another thread than the reader's). Closing frees the memory
- * and ends the reader's hold on the chunk, once.
+ * A reader's hold on a stored chunk: a read-only view of its bytes and the action that ends the hold
+ * (release a cpu page's reference; free a disk read's memory and end the disk index's hold), run once.
  */
-final class DiskChunkBuffer implements ChunkBuffer {
+final class HeldChunkBuffer implements ChunkBuffer {
 
     private final ChunkKey key;
-    private final Arena arena;
     private final MemorySegment view;
-    private final Runnable onClose;
+    private final Runnable release;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    /** Takes over {@code arena}, which owns {@code bytes}; {@code onClose} runs once, after the arena is closed. */
-    DiskChunkBuffer(ChunkKey key, Arena arena, MemorySegment bytes, Runnable onClose) {
+    /** {@code bytes} stays valid until {@code release} runs; the caller hands its hold over to this buffer. */
+    HeldChunkBuffer(ChunkKey key, MemorySegment bytes, Runnable release) {
         this.key = key;
-        this.arena = arena;
         this.view = bytes.asReadOnly();
-        this.onClose = onClose;
+        this.release = release;
     }
 
     @Override
@@ -48,11 +44,7 @@ final class DiskChunkBuffer implements ChunkBuffer {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            try {
-                arena.close();
-            } finally {
-                onClose.run();
-            }
+            release.run();
         }
     }
 }
