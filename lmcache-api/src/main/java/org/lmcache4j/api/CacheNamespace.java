@@ -39,6 +39,31 @@ public record CacheNamespace(String modelId, String layoutFingerprint, String te
     }
 
     /**
+     * A short stable identifier of this namespace: the first 16 hex digits of SHA-256 over
+     * {@link #canonicalBytes()}. Names per-namespace places such as the disk tier's directory.
+     */
+    public String id() {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(canonicalBytes());
+            return java.util.HexFormat.of().formatHex(digest, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+
+    /**
+     * A directory name for this namespace: the model id reduced to {@code [A-Za-z0-9._-]} (at most 48
+     * characters) and {@link #id()}, e.g. {@code SmolLM-135M-3fa9c0d2e1b4a7f6}.
+     */
+    public String directoryName() {
+        String model = modelId.replaceAll("[^A-Za-z0-9._-]", "_");
+        if (model.length() > 48) {
+            model = model.substring(0, 48);
+        }
+        return model + "-" + id();
+    }
+
+    /**
      * The canonical bytes hashed into the root of every key chain: each field length-prefixed, so no two
      * different namespaces have the same bytes.
      */

@@ -14,8 +14,10 @@ import java.util.Optional;
  * @param chunkTokens        tokens per chunk ({@code LMCACHE_CHUNK_SIZE}, default 256)
  * @param localCpu           keep chunks in pinned off-heap CPU memory ({@code LMCACHE_LOCAL_CPU}, default true)
  * @param maxLocalCpuBytes   hard byte budget of the CPU tier ({@code LMCACHE_MAX_LOCAL_CPU_SIZE} in GiB, default 5)
- * @param localDisk          directory of the disk tier, empty when off ({@code LMCACHE_LOCAL_DISK})
- * @param maxLocalDiskBytes  byte budget of the disk tier ({@code LMCACHE_MAX_LOCAL_DISK_SIZE} in GiB, default 0)
+ * @param localDisk          root directory of the disk tier, empty when off ({@code LMCACHE_LOCAL_DISK}; {@code off}
+ *                           turns it off); default {@code $XDG_CACHE_HOME/lmcache4j} or {@code ~/.cache/lmcache4j}.
+ *                           Each namespace (model, layout, tenant, rank) gets its own subdirectory
+ * @param maxLocalDiskBytes  byte budget of the disk tier ({@code LMCACHE_MAX_LOCAL_DISK_SIZE} in GiB, default 10)
  * @param remoteUrl          URL of the shared remote store, empty when off ({@code LMCACHE_REMOTE_URL})
  * @param saveUnfullChunk    also store a prompt's partial last chunk ({@code LMCACHE_SAVE_UNFULL_CHUNK}, default false)
  * @param hashAlgorithm      chunk key hash ({@code LMCACHE_HASH_ALGORITHM}: sha256 (default) or xxh3_128)
@@ -64,7 +66,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         return new Builder();
     }
 
-    /** The defaults: CPU tier of 5 GiB, 256-token chunks, SHA-256 keys. */
+    /** The defaults: CPU tier of 5 GiB, disk tier of 10 GiB under the user's cache directory, 256-token chunks, SHA-256 keys. */
     public static LmCacheConfig defaults() {
         return builder().build();
     }
@@ -94,6 +96,13 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         return b;
     }
 
+    /** {@code $XDG_CACHE_HOME/lmcache4j}, else {@code ~/.cache/lmcache4j}. */
+    static Path defaultDiskDirectory() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("lmcache4j");
+    }
+
     private static void requireText(String name, String value) {
         if (value == null || value.isBlank()) {
             throw new IllegalArgumentException(name + ": '" + value + "' (expected: non-blank text)");
@@ -107,8 +116,8 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         private int chunkTokens = 256;
         private boolean localCpu = true;
         private long maxLocalCpuBytes = 5 * GIB;
-        private Optional<Path> localDisk = Optional.empty();
-        private long maxLocalDiskBytes = 0;
+        private Optional<Path> localDisk = Optional.of(defaultDiskDirectory());
+        private long maxLocalDiskBytes = 10 * GIB;
         private Optional<String> remoteUrl = Optional.empty();
         private boolean saveUnfullChunk = false;
         private HashAlgorithm hashAlgorithm = HashAlgorithm.SHA_256;
@@ -145,9 +154,15 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             return this;
         }
 
+        /** The disk tier's root directory; null turns the disk tier off. */
         public Builder localDisk(Path directory) {
             this.localDisk = Optional.ofNullable(directory);
             return this;
+        }
+
+        /** Turns the disk tier off (the cpu tier alone). */
+        public Builder noLocalDisk() {
+            return localDisk(null);
         }
 
         public Builder maxLocalDiskBytes(long bytes) {
@@ -199,7 +214,10 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             r.integer("LMCACHE_CHUNK_SIZE").ifPresent(this::chunkTokens);
             r.bool("LMCACHE_LOCAL_CPU").ifPresent(this::localCpu);
             r.gib("LMCACHE_MAX_LOCAL_CPU_SIZE").ifPresent(this::maxLocalCpuBytes);
-            r.path("LMCACHE_LOCAL_DISK").ifPresent(this::localDisk);
+            r.text("LMCACHE_LOCAL_DISK").ifPresent(v -> localDisk(switch (v.toLowerCase(Locale.ROOT)) {
+                case "off", "none", "false" -> null;
+                default -> r.path("LMCACHE_LOCAL_DISK").orElseThrow();
+            }));
             r.gib("LMCACHE_MAX_LOCAL_DISK_SIZE").ifPresent(this::maxLocalDiskBytes);
             r.text("LMCACHE_REMOTE_URL").ifPresent(this::remoteUrl);
             r.bool("LMCACHE_SAVE_UNFULL_CHUNK").ifPresent(this::saveUnfullChunk);

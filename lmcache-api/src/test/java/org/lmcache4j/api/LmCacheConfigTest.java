@@ -33,8 +33,11 @@ class LmCacheConfigTest {
         assertTrue(c.localCpu());
         assertEquals(5 * GIB, c.maxLocalCpuBytes());
         assertEquals(5_368_709_120L, c.maxLocalCpuBytes());
-        assertEquals(Optional.empty(), c.localDisk());
-        assertEquals(0L, c.maxLocalDiskBytes());
+        assertEquals(Optional.of(LmCacheConfig.defaultDiskDirectory()), c.localDisk());
+        assertEquals(10 * GIB, c.maxLocalDiskBytes());
+        assertEquals(Optional.empty(), LmCacheConfig.builder().noLocalDisk().build().localDisk());
+        assertEquals(Optional.empty(),
+                LmCacheConfig.builder().fromEnvironment(java.util.Map.of("LMCACHE_LOCAL_DISK", "off")).build().localDisk());
         assertEquals(Optional.empty(), c.remoteUrl());
         assertFalse(c.saveUnfullChunk());
         assertEquals(HashAlgorithm.SHA_256, c.hashAlgorithm());

@@ -53,7 +53,8 @@ final class DiskDirectoryLock implements AutoCloseable {
                 lock = null;
             }
             if (lock == null) {
-                throw unusable(dir, "in use by another disk tier (" + LOCK_FILE + " is locked)", null);
+                throw new DiskDirectoryBusyException("disk tier directory " + dir + ": in use by another disk tier ("
+                        + LOCK_FILE + " is locked)");
             }
             probeWrite(dir, io);
             ok = true;

@@ -2,6 +2,7 @@ package org.lmcache4j.storage;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -64,7 +65,11 @@ final class TieredCacheEngine implements KvConnector {
         this(config, layout, System::nanoTime, UnaryOperator.identity(), slowerTiers(config, layout));
     }
 
-    /** The slower tiers the config asks for: the disk tier when {@code localDisk} is set. */
+    /**
+     * The slower tiers the config asks for: the disk tier when {@code localDisk} is set, in the
+     * namespace's own subdirectory. When another connector of the same namespace holds that directory
+     * (a second replica on the machine), this one runs without a disk tier rather than failing.
+     */
     private static List<StorageTier> slowerTiers(LmCacheConfig config, KvLayout layout) {
         if (config == null || layout == null || config.localDisk().isEmpty()) {
             return List.of();
@@ -73,7 +78,13 @@ final class TieredCacheEngine implements KvConnector {
             throw new IllegalArgumentException("maxLocalDiskBytes: " + config.maxLocalDiskBytes()
                     + " (expected: > 0 when localDisk is set to " + config.localDisk().get() + ")");
         }
-        return List.of(new DiskTier(config.localDisk().get(), config.maxLocalDiskBytes(), layout.fingerprint()));
+        Path dir = config.localDisk().get().resolve(config.namespace(layout).directoryName());
+        try {
+            return List.of(new DiskTier(dir, config.maxLocalDiskBytes(), layout.fingerprint()));
+        } catch (DiskDirectoryBusyException e) {
+            LOG.warn("{}; this connector runs without a disk tier", e.getMessage());
+            return List.of();
+        }
     }
 
     TieredCacheEngine(LmCacheConfig config, KvLayout layout, LongSupplier nanoClock) {

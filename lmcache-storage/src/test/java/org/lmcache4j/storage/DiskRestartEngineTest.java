@@ -2,6 +2,7 @@ package org.lmcache4j.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.lmcache4j.storage.Engines.CHUNK;
 import static org.lmcache4j.storage.Engines.CHUNK_BYTES;
 import static org.lmcache4j.storage.Engines.SMALL;
@@ -45,8 +46,31 @@ class DiskRestartEngineTest {
     }
 
     @Test
+    void eachNamespaceHasItsOwnDirectoryAndASecondReplicaRunsWithoutDisk() {
+        LmCacheConfig a = Engines.config().localDisk(dir).maxLocalDiskBytes(64 * CHUNK_BYTES).build();
+        LmCacheConfig b = a.toBuilder().modelId("other-model").build();
+        try (TieredCacheEngine first = Engines.open(a);
+             TieredCacheEngine otherModel = Engines.open(b);
+             TieredCacheEngine replica = Engines.open(a)) {
+            assertEquals(2, first.stats().tiers().size());
+            assertEquals(2, otherModel.stats().tiers().size(), "another namespace uses another directory");
+            assertEquals(1, replica.stats().tiers().size(), "the same namespace's directory is locked: cpu only");
+            assertTrue(java.nio.file.Files.isDirectory(dir.resolve(a.namespace(SMALL).directoryName())));
+            assertTrue(java.nio.file.Files.isDirectory(dir.resolve(b.namespace(SMALL).directoryName())));
+        }
+    }
+
+    @Test
+    void anUnusableDiskPathIsAClearErrorAtStart() throws Exception {
+        Path file = java.nio.file.Files.writeString(dir.resolve("not-a-dir"), "x");
+        LmCacheConfig config = Engines.config().localDisk(file).maxLocalDiskBytes(64 * CHUNK_BYTES).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Engines.open(config));
+        assertTrue(e.getMessage().contains("not-a-dir"), e.getMessage());
+    }
+
+    @Test
     void aDiskWithoutABudgetIsRejected() {
-        LmCacheConfig config = Engines.config().localDisk(dir).build();
+        LmCacheConfig config = Engines.config().localDisk(dir).maxLocalDiskBytes(0).build();
         assertThrows(IllegalArgumentException.class, () -> Engines.open(config));
     }
 }

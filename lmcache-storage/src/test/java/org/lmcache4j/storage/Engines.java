@@ -18,7 +18,7 @@ final class Engines {
     }
 
     static LmCacheConfig.Builder config() {
-        return LmCacheConfig.builder().modelId("test-model").chunkTokens(CHUNK).maxLocalCpuBytes(64 * CHUNK_BYTES);
+        return LmCacheConfig.builder().modelId("test-model").chunkTokens(CHUNK).maxLocalCpuBytes(64 * CHUNK_BYTES).noLocalDisk();
     }
 
     static TieredCacheEngine open(LmCacheConfig config) {
