@@ -19,13 +19,14 @@ import java.util.List;
  * @param promotedChunks     chunks copied up from a slower tier into the cpu tier (retrieve, prefetch)
  * @param demotedChunks      chunks the cpu tier evicted that were kept in a slower tier
  * @param writeBehindDropped chunks not written behind to a slower tier because its queue was full
+ * @param deadlineCuts       lookups and retrieves that left out cached chunks to meet a deadline or the recompute rate
  * @param tierErrors         tier failures turned into misses
  * @param tiers              each tier, fastest first
  */
 public record CacheStats(long lookups, long lookupTokens, long lookupHitTokens, long storedChunks, long storedBytes,
                          long storeSkippedChunks, long storeDroppedChunks, long retrieves, long retrievedTokens,
                          long retrievedBytes, long evictedChunks, long promotedChunks, long demotedChunks,
-                         long writeBehindDropped, long tierErrors, List<TierStats> tiers) {
+                         long writeBehindDropped, long deadlineCuts, long tierErrors, List<TierStats> tiers) {
 
     public CacheStats {
         tiers = List.copyOf(tiers);

@@ -1,5 +1,6 @@
 package org.lmcache4j.api;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -35,6 +36,13 @@ public interface KvConnector extends AutoCloseable {
      * recompute the rest.
      */
     int lookup(int[] tokens);
+
+    /**
+     * Like {@link #lookup(int[])}, counting only the chunks whose estimated load time (from each tier's
+     * measured bandwidth) fits in {@code deadline} together with those before them: the prefix the
+     * engine can have within that time. The config's recompute rate, when set, applies as well.
+     */
+    int lookup(int[] tokens, Duration deadline);
 
     /**
      * Like {@link #lookup(int[])}, and pins the found chunks so that eviction cannot drop them before a
@@ -78,6 +86,14 @@ public interface KvConnector extends AutoCloseable {
      *         into the later ones, so what is retrieved is always the KV of this exact prefix)
      */
     int retrieve(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping);
+
+    /**
+     * Like {@link #retrieve(int[], boolean[], EngineKvMemory, int[])}, stopping before a chunk that can
+     * no longer arrive within {@code deadline} (measured from the call's start, with the next chunk's
+     * load time estimated from its tier's measured bandwidth): the engine gets a shorter prefix and
+     * recomputes the rest instead of waiting on a slow tier.
+     */
+    int retrieve(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping, Duration deadline);
 
     /** {@link #retrieve(int[], boolean[], EngineKvMemory, int[])} with no mask. */
     default int retrieve(int[] tokens, EngineKvMemory kv, int[] slotMapping) {

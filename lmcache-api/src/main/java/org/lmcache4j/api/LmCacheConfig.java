@@ -25,11 +25,14 @@ import java.util.Optional;
  * @param tpRank             tensor-parallel rank of this worker (default 0)
  * @param tpWorldSize        tensor-parallel world size (default 1)
  * @param pinTimeoutMillis   how long a pin from lookupAndPin lasts at most ({@code LMCACHE_PIN_TIMEOUT_MS}, default 30000)
+ * @param recomputeTokensPerSecond the engine's prefill rate; when &gt; 0, lookups and retrieves leave out chunks
+ *                           that would load slower than the engine recomputes them
+ *                           ({@code LMCACHE_RECOMPUTE_TOKENS_PER_SECOND}, default 0 = off)
  */
 public record LmCacheConfig(String connector, String modelId, int chunkTokens, boolean localCpu, long maxLocalCpuBytes,
                             Optional<Path> localDisk, long maxLocalDiskBytes, Optional<String> remoteUrl,
                             boolean saveUnfullChunk, HashAlgorithm hashAlgorithm, String tenantSalt, int tpRank,
-                            int tpWorldSize, long pinTimeoutMillis) {
+                            int tpWorldSize, long pinTimeoutMillis, double recomputeTokensPerSecond) {
 
     private static final long GIB = 1L << 30;
 
@@ -55,6 +58,10 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         if (tpWorldSize <= 0 || tpRank < 0 || tpRank >= tpWorldSize) {
             throw new IllegalArgumentException("tpRank: " + tpRank + ", tpWorldSize: " + tpWorldSize
                     + " (expected: tpWorldSize > 0 and 0 <= tpRank < tpWorldSize)");
+        }
+        if (!(recomputeTokensPerSecond >= 0) || Double.isInfinite(recomputeTokensPerSecond)) {
+            throw new IllegalArgumentException("recomputeTokensPerSecond: " + recomputeTokensPerSecond
+                    + " (expected: a finite rate >= 0; 0 turns the limit off)");
         }
         if (pinTimeoutMillis <= 0) {
             throw new IllegalArgumentException("pinTimeoutMillis: " + pinTimeoutMillis + " (expected: > 0)");
@@ -93,6 +100,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         b.tpRank = tpRank;
         b.tpWorldSize = tpWorldSize;
         b.pinTimeoutMillis = pinTimeoutMillis;
+        b.recomputeTokensPerSecond = recomputeTokensPerSecond;
         return b;
     }
 
@@ -125,6 +133,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         private int tpRank = 0;
         private int tpWorldSize = 1;
         private long pinTimeoutMillis = 30_000;
+        private double recomputeTokensPerSecond = 0;
 
         private Builder() {
         }
@@ -201,6 +210,12 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             return this;
         }
 
+        /** The engine's prefill rate in tokens/s, so slow tiers never make TTFT worse; 0 turns it off. */
+        public Builder recomputeTokensPerSecond(double tokensPerSecond) {
+            this.recomputeTokensPerSecond = tokensPerSecond;
+            return this;
+        }
+
         /** Applies the {@code LMCACHE_*} variables of the process environment that are set. */
         public Builder fromEnvironment() {
             return fromEnvironment(System.getenv());
@@ -226,13 +241,14 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             r.integer("LMCACHE_TP_RANK").ifPresent(rank -> this.tpRank = rank);
             r.integer("LMCACHE_TP_WORLD_SIZE").ifPresent(size -> this.tpWorldSize = size);
             r.integer("LMCACHE_PIN_TIMEOUT_MS").ifPresent(this::pinTimeoutMillis);
+            r.decimal("LMCACHE_RECOMPUTE_TOKENS_PER_SECOND").ifPresent(this::recomputeTokensPerSecond);
             return this;
         }
 
         public LmCacheConfig build() {
             return new LmCacheConfig(connector, modelId, chunkTokens, localCpu, maxLocalCpuBytes, localDisk,
                     maxLocalDiskBytes, remoteUrl, saveUnfullChunk, hashAlgorithm, tenantSalt, tpRank, tpWorldSize,
-                    pinTimeoutMillis);
+                    pinTimeoutMillis, recomputeTokensPerSecond);
         }
     }
 
@@ -250,6 +266,16 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
                     return Integer.parseInt(v);
                 } catch (NumberFormatException e) {
                     throw bad(name, v, "an integer");
+                }
+            });
+        }
+
+        Optional<Double> decimal(String name) {
+            return text(name).map(v -> {
+                try {
+                    return Double.parseDouble(v);
+                } catch (NumberFormatException e) {
+                    throw bad(name, v, "a number");
                 }
             });
         }

@@ -18,6 +18,7 @@ final class ConnectorCounters {
     final LongAdder retrieves = new LongAdder();
     final LongAdder retrievedTokens = new LongAdder();
     final LongAdder retrievedBytes = new LongAdder();
+    final LongAdder deadlineCuts = new LongAdder();
 
     CacheStats snapshot(long evictedChunks, long promotedChunks, long demotedChunks, long writeBehindDropped,
                         List<TierStats> tiers) {
@@ -25,6 +26,6 @@ final class ConnectorCounters {
         return new CacheStats(lookups.sum(), lookupTokens.sum(), lookupHitTokens.sum(), storedChunks.sum(),
                 storedBytes.sum(), storeSkippedChunks.sum(), storeDroppedChunks.sum(), retrieves.sum(),
                 retrievedTokens.sum(), retrievedBytes.sum(), evictedChunks, promotedChunks, demotedChunks,
-                writeBehindDropped, tierErrors, tiers);
+                writeBehindDropped, deadlineCuts.sum(), tierErrors, tiers);
     }
 }

@@ -27,6 +27,8 @@ final class GuardedTier {
     private final StorageTier tier;
     private final LongAdder errors = new LongAdder();
     private final AtomicBoolean failing = new AtomicBoolean();
+    /** Measured load cost in picoseconds per byte (an exponential moving average); 0 until measured. */
+    private final AtomicLong loadPicosPerByte = new AtomicLong();
     private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
 
     GuardedTier(StorageTier tier) {
@@ -113,6 +115,20 @@ final class GuardedTier {
             LOG.debug("{} tier works again after {} errors", tier.name(), errors.sum());
         }
         return value;
+    }
+
+    /** Records that loading {@code bytes} from this tier took {@code nanos}. */
+    void recordLoad(long bytes, long nanos) {
+        if (bytes <= 0) {
+            return;
+        }
+        long sample = Math.max(1, nanos * 1000 / bytes);
+        loadPicosPerByte.getAndUpdate(old -> old == 0 ? sample : (old * 4 + sample) / 5);
+    }
+
+    /** Estimated time to load {@code bytes} from this tier; 0 until a load was measured (optimistic). */
+    long estimateLoadNanos(long bytes) {
+        return loadPicosPerByte.get() * bytes / 1000;
     }
 
     long errors() {

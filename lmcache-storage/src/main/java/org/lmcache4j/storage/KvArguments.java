@@ -108,6 +108,14 @@ final class KvArguments {
         return prefix;
     }
 
+    /** A deadline in nanoseconds: null or negative durations are rejected. */
+    static long deadlineNanos(java.time.Duration deadline) {
+        if (deadline == null || deadline.isNegative()) {
+            throw new IllegalArgumentException("deadline: " + deadline + " (expected: a duration >= 0)");
+        }
+        return deadline.toNanos();
+    }
+
     /** True when a slot in {@code [from, to)} is negative (the token is not in engine memory). */
     static boolean anyNegative(int[] slots, int from, int to) {
         for (int i = from; i < to; i++) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
@@ -105,16 +106,31 @@ final class TierStack implements AutoCloseable {
     record TierBuffer(GuardedTier tier, ChunkBuffer buffer) {
     }
 
-    /** The chunk from the fastest tier holding it; a hit in a slower tier is also promoted into the cpu tier. */
-    Optional<TierBuffer> get(ChunkKey key) {
+    /**
+     * The chunk from the fastest tier holding it, if {@code admit} lets that tier load it in time (empty
+     * when it does not: the prefix must stop there). A hit in a slower tier is timed, for the tier's
+     * bandwidth estimate, and promoted into the cpu tier.
+     */
+    Optional<TierBuffer> get(ChunkKey key, Predicate<GuardedTier> admit) {
         for (GuardedTier t : all) {
+            if (!t.contains(key)) {
+                continue;
+            }
+            if (!admit.test(t)) {
+                return Optional.empty();
+            }
+            long start = System.nanoTime();
             Optional<ChunkBuffer> b = t.get(key);
-            if (b.isPresent()) {
-                if (t != cpuGuard && cpuGuard != null && cpuGuard.put(key, b.get().segment())) {
+            if (b.isEmpty()) {
+                continue; // evicted or removed since contains
+            }
+            if (t != cpuGuard) {
+                t.recordLoad(b.get().sizeBytes(), System.nanoTime() - start);
+                if (cpuGuard != null && cpuGuard.put(key, b.get().segment())) {
                     promotions.increment();
                 }
-                return Optional.of(new TierBuffer(t, b.get()));
             }
+            return Optional.of(new TierBuffer(t, b.get()));
         }
         return Optional.empty();
     }
@@ -128,8 +144,10 @@ final class TierStack implements AutoCloseable {
             return true;
         }
         for (GuardedTier t : slower) {
+            long start = System.nanoTime();
             Optional<ChunkBuffer> b = t.get(key);
             if (b.isPresent()) {
+                t.recordLoad(b.get().sizeBytes(), System.nanoTime() - start);
                 try (ChunkBuffer chunk = b.get()) {
                     boolean placed = cpuGuard.put(key, chunk.segment());
                     if (placed) {

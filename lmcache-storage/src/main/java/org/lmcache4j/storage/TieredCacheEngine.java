@@ -14,7 +14,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -54,6 +53,7 @@ final class TieredCacheEngine implements KvConnector {
     private final TierStack tiers;
     private final ExecutorService prefetcher;
     private final PartialTails partialTails = new PartialTails(PARTIAL_TAIL_PARENTS);
+    private final PrefixWalk walk;
     private final ConnectorCounters counters = new ConnectorCounters();
     private final Duration pinTimeout;
     private final LongSupplier nanoClock;
@@ -107,6 +107,7 @@ final class TieredCacheEngine implements KvConnector {
         this.hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(layout));
         this.pinTimeout = Duration.ofMillis(config.pinTimeoutMillis());
         this.nanoClock = nanoClock;
+        this.walk = new PrefixWalk(config.saveUnfullChunk() ? partialTails : null);
         long chunkBytes = layout.chunkBytes(chunkTokens);
         if (config.localCpu() && config.maxLocalCpuBytes() < chunkBytes) {
             throw new IllegalArgumentException("maxLocalCpuBytes: " + config.maxLocalCpuBytes() + " (expected: at least one chunk, "
@@ -142,10 +143,22 @@ final class TieredCacheEngine implements KvConnector {
 
     @Override
     public int lookup(int[] tokens) {
+        return lookup(tokens, -1);
+    }
+
+    @Override
+    public int lookup(int[] tokens, Duration deadline) {
+        return lookup(tokens, KvArguments.deadlineNanos(deadline));
+    }
+
+    private int lookup(int[] tokens, long deadlineNanos) {
         KvArguments.requireTokens(tokens);
         return guarded(() -> {
-            int hit = walk(chunks(tokens), 0, tiers::holding, (match, start) -> true);
-            countLookup(tokens.length, hit);
+            LoadBudget budget = budget(deadlineNanos, false);
+            int hit = walk.walk(chunks(tokens), 0,
+                    (key, start, end) -> tiers.holding(key).filter(t -> budget.admit(t, layout.chunkBytes(end - start), end)),
+                    match -> true);
+            countLookup(tokens.length, hit, budget);
             return hit;
         });
     }
@@ -155,9 +168,13 @@ final class TieredCacheEngine implements KvConnector {
         KvArguments.requireTokens(tokens);
         return guarded(() -> {
             List<ChunkPins.Pin> pins = new ArrayList<>();
-            int hit = walk(chunks(tokens), 0, key -> tiers.pin(key, pinTimeout),
-                    (match, start) -> pins.add(new ChunkPins.Pin(match.value(), match.key())));
-            countLookup(tokens.length, hit);
+            LoadBudget budget = budget(-1, false);
+            int hit = walk.walk(chunks(tokens), 0,
+                    (key, start, end) -> tiers.holding(key)
+                            .filter(t -> budget.admit(t, layout.chunkBytes(end - start), end))
+                            .filter(t -> t.pin(key, pinTimeout)),
+                    match -> pins.add(new ChunkPins.Pin(match.value(), match.key())));
+            countLookup(tokens.length, hit, budget);
             ChunkPins handle = new ChunkPins(hit, pins, nanoClock.getAsLong() + pinTimeout.toNanos(), nanoClock,
                     this::unpin);
             livePins.add(handle);
@@ -255,15 +272,29 @@ final class TieredCacheEngine implements KvConnector {
 
     @Override
     public int retrieve(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping) {
+        return retrieve(tokens, retrieveMask, kv, slotMapping, -1);
+    }
+
+    @Override
+    public int retrieve(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping, Duration deadline) {
+        return retrieve(tokens, retrieveMask, kv, slotMapping, KvArguments.deadlineNanos(deadline));
+    }
+
+    private int retrieve(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping, long deadlineNanos) {
         HostKvMemory host = KvArguments.hostMemory(kv, layout, true);
         KvArguments.requireSlots(tokens, slotMapping, host.numSlots());
         int masked = KvArguments.retrieveMaskPrefix(retrieveMask, tokens.length);
         return guarded(() -> {
             PromptChunks chunks = chunks(tokens);
             touchMaskedChunks(chunks, masked);
-            int end = walk(chunks, masked / chunkTokens, tiers::get,
-                    (match, start) -> scatterChunk(match, start, host, slotMapping, masked));
+            LoadBudget budget = budget(deadlineNanos, true);
+            int end = walk.walk(chunks, masked / chunkTokens,
+                    (key, start, stop) -> tiers.get(key, t -> budget.admit(t, layout.chunkBytes(stop - start), stop)),
+                    match -> scatterChunk(match, host, slotMapping, masked));
             int retrieved = Math.max(0, end - masked);
+            if (budget.cut()) {
+                counters.deadlineCuts.increment();
+            }
             counters.retrieves.increment();
             counters.retrievedTokens.add(retrieved);
             counters.retrievedBytes.add((long) retrieved * layout.bytesPerToken());
@@ -275,7 +306,8 @@ final class TieredCacheEngine implements KvConnector {
      * Copies one found chunk into engine memory; false (a miss) when its length does not fit the layout
      * or the tier's buffer fails while being read (the tokens of this chunk then do not count as retrieved).
      */
-    private boolean scatterChunk(Match<TierStack.TierBuffer> match, int start, HostKvMemory host, int[] slots, int writeFrom) {
+    private boolean scatterChunk(PrefixWalk.Match<TierStack.TierBuffer> match, HostKvMemory host, int[] slots, int writeFrom) {
+        int start = match.start();
         GuardedTier tier = match.value().tier();
         ChunkBuffer chunk = match.value().buffer();
         try {
@@ -314,11 +346,12 @@ final class TieredCacheEngine implements KvConnector {
         KvArguments.requireTokens(tokens);
         return guarded(() -> {
             if (tiers.slower().isEmpty() || tiers.cpu().isEmpty()) {
-                return CompletableFuture.completedFuture(walk(chunks(tokens), 0, tiers::holding, (m, start) -> true));
+                return CompletableFuture.completedFuture(walk.walk(chunks(tokens), 0,
+                        (key, start, end) -> tiers.holding(key), match -> true));
             }
             int[] copy = tokens.clone();
-            return CompletableFuture.supplyAsync(() -> guarded(() -> walk(chunks(copy), 0,
-                    key -> tiers.promote(key) ? Optional.of(Boolean.TRUE) : Optional.empty(), (m, start) -> true)),
+            return CompletableFuture.supplyAsync(() -> guarded(() -> walk.walk(chunks(copy), 0,
+                    (key, start, end) -> tiers.promote(key) ? Optional.of(Boolean.TRUE) : Optional.empty(), match -> true)),
                     prefetcher);
         });
     }
@@ -375,69 +408,18 @@ final class TieredCacheEngine implements KvConnector {
         return tiers.cpu().map(CpuTier::outstandingPages).orElse(0);
     }
 
-    // ---- chunk walking ---------------------------------------------------------------------------
-
-    /** One chunk found in some tier: its key, where its tokens end in the prompt, and what the probe gave. */
-    record Match<T>(ChunkKey key, int end, T value) {
-    }
-
-    /** Called for each chunk found, in order, with the chunk's first token; false stops the walk there. */
-    @FunctionalInterface
-    interface MatchSink<T> {
-        boolean accept(Match<T> match, int start);
-    }
-
-    /**
-     * Walks chunks from {@code firstChunk} while {@code probe} finds them and {@code sink} accepts them;
-     * returns where the found prefix ends (0 when the first probed chunk misses). A partial chunk found
-     * behind a missing full chunk ends the walk.
-     */
-    private <T> int walk(PromptChunks chunks, int firstChunk, Function<ChunkKey, Optional<T>> probe, MatchSink<T> sink) {
-        int end = 0;
-        for (int i = firstChunk; i < chunks.count(); i++) {
-            Optional<Match<T>> match = match(chunks, i, probe);
-            if (match.isEmpty()) {
-                break;
-            }
-            if (!sink.accept(match.get(), chunks.start(i))) {
-                break;
-            }
-            end = match.get().end();
-            if (end < chunks.end(i)) {
-                break;
-            }
-        }
-        return end;
-    }
-
-    private <T> Optional<Match<T>> match(PromptChunks chunks, int i, Function<ChunkKey, Optional<T>> probe) {
-        ChunkKey key = chunks.key(i);
-        Optional<T> found = probe.apply(key);
-        if (found.isPresent()) {
-            return Optional.of(new Match<>(key, chunks.end(i), found.get()));
-        }
-        if (!config.saveUnfullChunk()) {
-            return Optional.empty();
-        }
-        int[] lengths = partialTails.lengths(chunks.parent(i));
-        int longest = chunks.end(i) - chunks.start(i);
-        for (int j = lengths.length - 1; j >= 0; j--) {
-            if (lengths[j] < longest) {
-                ChunkKey partial = chunks.partialKey(i, lengths[j]);
-                Optional<T> p = probe.apply(partial);
-                if (p.isPresent()) {
-                    return Optional.of(new Match<>(partial, chunks.start(i) + lengths[j], p.get()));
-                }
-            }
-        }
-        return Optional.empty();
-    }
-
     private PromptChunks chunks(int[] tokens) {
         return new PromptChunks(hasher, tokens, chunkTokens, config.saveUnfullChunk());
     }
 
-    private void countLookup(int tokens, int hit) {
+    private LoadBudget budget(long deadlineNanos, boolean realTime) {
+        return LoadBudget.of(deadlineNanos, config.recomputeTokensPerSecond(), nanoClock, realTime);
+    }
+
+    private void countLookup(int tokens, int hit, LoadBudget budget) {
+        if (budget.cut()) {
+            counters.deadlineCuts.increment();
+        }
         counters.lookups.increment();
         counters.lookupTokens.add(tokens);
         counters.lookupHitTokens.add(hit);
