@@ -205,7 +205,9 @@ final class TierStack implements AutoCloseable {
         return all.stream().map(GuardedTier::stats).toList();
     }
 
+    /** Removes every chunk from every tier, after dropping writes still queued for the slower ones. */
     void clear() {
+        writers.forEach(WriteBehind::discardPending);
         all.forEach(GuardedTier::clear);
     }
 

@@ -4,6 +4,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +26,7 @@ final class WriteBehind implements AutoCloseable {
     private final Thread worker;
     private final LongAdder written = new LongAdder();
     private final LongAdder dropped = new LongAdder();
+    private final ReentrantLock writing = new ReentrantLock(); // held by the worker while it takes and writes a chunk
     private volatile boolean closing;
 
     WriteBehind(GuardedTier target, int capacityChunks) {
@@ -57,14 +59,16 @@ final class WriteBehind implements AutoCloseable {
 
     private void run() {
         while (!closing || !queue.isEmpty()) {
-            ChunkBuffer chunk;
+            writing.lock(); // taken before the poll, so discardPending never misses a chunk in hand
             try {
-                chunk = queue.poll(100, TimeUnit.MILLISECONDS);
+                ChunkBuffer chunk = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (chunk != null) {
+                    write(chunk);
+                }
             } catch (InterruptedException e) {
                 break;
-            }
-            if (chunk != null) {
-                write(chunk);
+            } finally {
+                writing.unlock();
             }
         }
     }
@@ -76,6 +80,21 @@ final class WriteBehind implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             target.failed("write-behind", e, null);
+        }
+    }
+
+    /**
+     * Drops every queued chunk and waits for the write in progress, if any, to finish: after this, no
+     * chunk queued before the call reaches the slower tier (so a clear is not undone behind its back).
+     */
+    void discardPending() {
+        writing.lock();
+        try {
+            for (ChunkBuffer left; (left = queue.poll()) != null; ) {
+                left.close();
+            }
+        } finally {
+            writing.unlock();
         }
     }
 

@@ -33,9 +33,24 @@ class ConcurrencyStressTest {
     private static final int PREFIXES = 6;
     private static final int MAX_TOKENS = 8 * CHUNK;
 
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
     @Test
     void concurrentStoreLookupRetrieveEvictIsAlwaysByteExactAndLeakFree() throws Exception {
-        TieredCacheEngine engine = Engines.open(Engines.config().maxLocalCpuBytes(20 * CHUNK_BYTES).build());
+        stress(Engines.config().maxLocalCpuBytes(20 * CHUNK_BYTES).build());
+    }
+
+    @Test
+    void withASmallDiskTierBehindTheCpuTierBothBudgetsHold() throws Exception {
+        org.lmcache4j.api.CacheStats last = stress(Engines.config().maxLocalCpuBytes(20 * CHUNK_BYTES)
+                .localDisk(dir).maxLocalDiskBytes(30 * CHUNK_BYTES).build());
+        assertEquals("disk", last.tiers().get(1).name());
+        assertTrue(last.tiers().get(1).chunks() > 0, "chunks were written behind to disk");
+    }
+
+    private org.lmcache4j.api.CacheStats stress(org.lmcache4j.api.LmCacheConfig config) throws Exception {
+        TieredCacheEngine engine = Engines.open(config);
         int[][] prefixes = new int[PREFIXES][];
         for (int p = 0; p < PREFIXES; p++) {
             prefixes[p] = SeededKv.tokens(100 + p, 3 * CHUNK);
@@ -68,12 +83,17 @@ class ConcurrencyStressTest {
         assertTrue(verifiedTokens.get() > 0, "some retrieves must have hit");
         var cpu = engine.stats().tiers().getFirst();
         assertTrue(maxUsed.get() <= cpu.capacityBytes(), "budget exceeded: " + maxUsed.get());
+        for (var tier : engine.stats().tiers()) {
+            assertTrue(tier.usedBytes() <= tier.capacityBytes(), tier.toString());
+        }
         assertTrue(engine.stats().evictedChunks() > 0, "the budget was small enough to evict");
 
+        org.lmcache4j.api.CacheStats last = engine.stats();
         engine.clear();
         assertEquals(0, engine.outstandingPages(), "pages leaked after clear");
         engine.close();
         assertEquals(0, engine.outstandingPages(), "pages leaked after close");
+        return last;
     }
 
     private static void runWorker(TieredCacheEngine engine, Arena arena, int[][] prefixes, long seed,
@@ -108,7 +128,11 @@ class ConcurrencyStressTest {
                     verifiedTokens.addAndGet(hit);
                 }
             }
-            maxUsed.accumulateAndGet(engine.stats().tiers().getFirst().usedBytes(), Math::max);
+            var tiers = engine.stats().tiers();
+            maxUsed.accumulateAndGet(tiers.getFirst().usedBytes(), Math::max);
+            for (var tier : tiers) {
+                assertTrue(tier.usedBytes() <= tier.capacityBytes(), "budget exceeded: " + tier);
+            }
         }
         pins.forEach(PrefixPin::close);
     }

@@ -90,4 +90,23 @@ class TierStackTest {
                 Engines.config().build().namespace(SMALL)), first, CHUNK, false);
         assertTrue(cpu.contains(chunks.key(0)) && cpu.contains(chunks.key(1)), "prefetched into the cpu tier");
     }
+
+    @Test
+    void chunksTheWriteBehindCouldNotPlaceAreDemotedWhenEvicted() throws Exception {
+        engine.close();
+        slower = new CpuTier(64 * CHUNK_BYTES, CHUNK_BYTES);
+        org.lmcache4j.testing.FaultyTier faulty = new org.lmcache4j.testing.FaultyTier(slower);
+        engine = new TieredCacheEngine(Engines.config().maxLocalCpuBytes(CPU_CHUNKS * CHUNK_BYTES).build(), SMALL,
+                System::nanoTime, UnaryOperator.identity(), List.of(faulty));
+        faulty.failPuts(true);
+        int[] first = store(1, 3);
+        for (int i = 0; i < 500 && engine.stats().tiers().get(1).errors() < 3; i++) {
+            Thread.sleep(10); // the write-behind tries and fails for each chunk
+        }
+        assertEquals(0, slower.stats().chunks());
+        faulty.failPuts(false);
+        store(2, CPU_CHUNKS); // evicts the first prompt's chunks, which the slower tier lacks
+        assertEquals(3, engine.stats().demotedChunks());
+        assertEquals(3 * CHUNK, engine.lookup(first), "the demoted chunks still hit");
+    }
 }
