@@ -163,7 +163,7 @@ class DiskTierFaultTest {
         TierStats before = t.stats();
         io.diskFullAfter(1000);
         UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> t.put(key(2), nativeCopy(payload(2, CHUNK))));
-        assertEquals("No space left on device (FaultyDiskIo)", e.getCause().getMessage());
+        assertEquals("No space left on device (FaultyFileChannel)", e.getCause().getMessage());
         assertTrue(e.getMessage().startsWith("disk tier " + dir + ": put " + key(2) + " (" + charged(CHUNK) + " bytes) failed"),
                 e.getMessage());
         assertEquals(List.of(), files(dir, ".tmp."), "temporary files after the failed put");

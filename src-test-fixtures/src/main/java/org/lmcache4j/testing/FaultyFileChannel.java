@@ -1,0 +1,132 @@
+package org.lmcache4j.testing;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
+
+/**
+ * A fault-injecting {@link FileChannel}: writes take room on a {@link SimulatedDisk} and fail with
+ * {@code "No space left on device"} when it is full (the last write partly done, as on a real disk);
+ * everything else passes through to the real channel. For testing how a disk-backed tier degrades.
+ */
+public final class FaultyFileChannel extends FileChannel {
+
+    private final FileChannel ch;
+    private final SimulatedDisk disk;
+
+    /** Wraps {@code ch}; its writes take room on {@code disk}. */
+    public FaultyFileChannel(FileChannel ch, SimulatedDisk disk) {
+        this.ch = ch;
+        this.disk = disk;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+        return write(src, -1);
+    }
+
+    @Override
+    public int write(ByteBuffer src, long position) throws IOException {
+        int wanted = src.remaining();
+        int allowed = (int) disk.reserve(wanted);
+        if (allowed > 0) {
+            ByteBuffer part = src.slice().limit(allowed);
+            int n = position < 0 ? ch.write(part) : ch.write(part, position);
+            disk.unwritten(allowed - n);
+            src.position(src.position() + n);
+            if (n < allowed) {
+                return n; // a short write; the caller comes back for the rest
+            }
+        }
+        if (allowed < wanted) {
+            disk.countFailure();
+            throw new IOException("No space left on device (FaultyFileChannel)");
+        }
+        return allowed;
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+        long total = 0;
+        for (int i = offset; i < offset + length; i++) {
+            total += write(srcs[i]);
+        }
+        return total;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        return ch.read(dst);
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+        return ch.read(dsts, offset, length);
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+        return ch.read(dst, position);
+    }
+
+    @Override
+    public long position() throws IOException {
+        return ch.position();
+    }
+
+    @Override
+    public FileChannel position(long newPosition) throws IOException {
+        ch.position(newPosition);
+        return this;
+    }
+
+    @Override
+    public long size() throws IOException {
+        return ch.size();
+    }
+
+    @Override
+    public FileChannel truncate(long size) throws IOException {
+        ch.truncate(size);
+        return this;
+    }
+
+    @Override
+    public void force(boolean metaData) throws IOException {
+        ch.force(metaData);
+    }
+
+    @Override
+    public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+        return ch.transferTo(position, count, target);
+    }
+
+    @Override
+    public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+        throw new UnsupportedOperationException("transferFrom (FaultyFileChannel counts writes through write only)");
+    }
+
+    @Override
+    public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+        throw new UnsupportedOperationException("map (FaultyFileChannel counts writes through write only)");
+    }
+
+    @Override
+    public FileLock lock(long position, long size, boolean shared) throws IOException {
+        return ch.lock(position, size, shared);
+    }
+
+    @Override
+    public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+        return ch.tryLock(position, size, shared);
+    }
+
+    @Override
+    protected void implCloseChannel() throws IOException {
+        ch.close();
+    }
+}
