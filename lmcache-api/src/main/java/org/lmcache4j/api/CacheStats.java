@@ -1,6 +1,7 @@
 package org.lmcache4j.api;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Counters of one connector since it was opened.
@@ -20,15 +21,19 @@ import java.util.List;
  * @param demotedChunks      chunks the cpu tier evicted that were kept in a slower tier
  * @param writeBehindDropped chunks not written behind to a slower tier because its queue was full
  * @param deadlineCuts       lookups and retrieves that left out cached chunks to meet a deadline or the recompute rate
+ * @param writeBehindQueued  chunks waiting now to be written behind to slower tiers
+ * @param retrievedTokensByTier tokens retrieved from each tier (by tier name)
  * @param tierErrors         tier failures turned into misses
  * @param tiers              each tier, fastest first
  */
 public record CacheStats(long lookups, long lookupTokens, long lookupHitTokens, long storedChunks, long storedBytes,
                          long storeSkippedChunks, long storeDroppedChunks, long retrieves, long retrievedTokens,
                          long retrievedBytes, long evictedChunks, long promotedChunks, long demotedChunks,
-                         long writeBehindDropped, long deadlineCuts, long tierErrors, List<TierStats> tiers) {
+                         long writeBehindDropped, long deadlineCuts, long writeBehindQueued,
+                         Map<String, Long> retrievedTokensByTier, long tierErrors, List<TierStats> tiers) {
 
     public CacheStats {
+        retrievedTokensByTier = Map.copyOf(retrievedTokensByTier);
         tiers = List.copyOf(tiers);
     }
 

@@ -1,6 +1,7 @@
 package org.lmcache4j.api;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -106,6 +107,18 @@ public interface KvConnector extends AutoCloseable {
      * tier; never completes exceptionally because of a tier failure.
      */
     CompletableFuture<Integer> prefetch(int[] tokens);
+
+    /**
+     * For each tier, fastest first, the prefix of {@code tokens} whose chunks that tier holds: where a
+     * prompt's KV lives (operators and routers ask this).
+     */
+    Map<String, Integer> lookupByTier(int[] tokens);
+
+    /**
+     * Starts delivering chunk events and operation timings to {@code listener}; closing the returned
+     * handle stops it.
+     */
+    AutoCloseable subscribe(KvEventListener listener);
 
     /** Removes every chunk of this connector's namespace from every tier; pinned chunks included. */
     void clear();

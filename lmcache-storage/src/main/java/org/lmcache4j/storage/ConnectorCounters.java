@@ -1,6 +1,9 @@
 package org.lmcache4j.storage;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.TierStats;
@@ -20,12 +23,22 @@ final class ConnectorCounters {
     final LongAdder retrievedBytes = new LongAdder();
     final LongAdder deadlineCuts = new LongAdder();
 
+    private final Map<String, LongAdder> retrievedTokensByTier = new ConcurrentHashMap<>();
+
+    /** Counts {@code tokens} retrieved from {@code tier}. */
+    void retrievedFrom(String tier, int tokens) {
+        retrievedTokensByTier.computeIfAbsent(tier, t -> new LongAdder()).add(tokens);
+    }
+
     CacheStats snapshot(long evictedChunks, long promotedChunks, long demotedChunks, long writeBehindDropped,
-                        List<TierStats> tiers) {
+                        long writeBehindQueued, List<TierStats> tiers) {
+        Map<String, Long> byTier = new TreeMap<>();
+        tiers.forEach(t -> byTier.put(t.name(), 0L));
+        retrievedTokensByTier.forEach((tier, n) -> byTier.put(tier, n.sum()));
         long tierErrors = tiers.stream().mapToLong(TierStats::errors).sum();
         return new CacheStats(lookups.sum(), lookupTokens.sum(), lookupHitTokens.sum(), storedChunks.sum(),
                 storedBytes.sum(), storeSkippedChunks.sum(), storeDroppedChunks.sum(), retrieves.sum(),
                 retrievedTokens.sum(), retrievedBytes.sum(), evictedChunks, promotedChunks, demotedChunks,
-                writeBehindDropped, deadlineCuts.sum(), tierErrors, tiers);
+                writeBehindDropped, deadlineCuts.sum(), writeBehindQueued, byTier, tierErrors, tiers);
     }
 }

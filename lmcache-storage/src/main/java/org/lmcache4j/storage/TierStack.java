@@ -32,6 +32,7 @@ final class TierStack implements AutoCloseable {
     private final List<WriteBehind> writers = new ArrayList<>();
     private final LongAdder promotions = new LongAdder();
     private final LongAdder demotions = new LongAdder();
+    private final KvEvents events;
 
     /**
      * @param cpuBudgetBytes budget of the cpu tier, or 0 for none
@@ -39,7 +40,8 @@ final class TierStack implements AutoCloseable {
      * @param slowerTiers    slower tiers, fastest first (already opened; closed by this stack)
      */
     TierStack(long cpuBudgetBytes, long chunkBytes, LongSupplier nanoClock, UnaryOperator<StorageTier> decorator,
-              List<StorageTier> slowerTiers) {
+              List<StorageTier> slowerTiers, KvEvents events) {
+        this.events = events;
         List<GuardedTier> s = new ArrayList<>();
         for (StorageTier t : slowerTiers) {
             s.add(new GuardedTier(decorator.apply(t)));
@@ -49,7 +51,7 @@ final class TierStack implements AutoCloseable {
             this.cpu = new CpuTier(cpuBudgetBytes, chunkBytes, true, nanoClock, this::demote);
             this.cpuGuard = new GuardedTier(decorator.apply(cpu));
             for (GuardedTier t : slower) {
-                writers.add(new WriteBehind(t, WRITE_BEHIND_CHUNKS));
+                writers.add(new WriteBehind(t, WRITE_BEHIND_CHUNKS, key -> events.stored(t.name(), key)));
             }
         } else {
             this.cpu = null;
@@ -128,6 +130,7 @@ final class TierStack implements AutoCloseable {
                 t.recordLoad(b.get().sizeBytes(), System.nanoTime() - start);
                 if (cpuGuard != null && cpuGuard.put(key, b.get().segment())) {
                     promotions.increment();
+                    events.stored(cpuGuard.name(), key);
                 }
             }
             return Optional.of(new TierBuffer(t, b.get()));
@@ -152,6 +155,7 @@ final class TierStack implements AutoCloseable {
                     boolean placed = cpuGuard.put(key, chunk.segment());
                     if (placed) {
                         promotions.increment();
+                        events.stored(cpuGuard.name(), key);
                     }
                     return placed;
                 } catch (RuntimeException e) {
@@ -178,11 +182,18 @@ final class TierStack implements AutoCloseable {
 
     /** The cpu tier evicted {@code key}: keep it in each slower tier that lacks it. */
     private void demote(ChunkKey key, MemorySegment bytes) {
+        events.evicted(CpuTier.NAME, key);
         for (GuardedTier t : slower) {
             if (!t.contains(key) && t.put(key, bytes)) {
                 demotions.increment();
+                events.stored(t.name(), key);
             }
         }
+    }
+
+    /** Chunks waiting to be written behind, over all slower tiers. */
+    long writeBehindQueued() {
+        return writers.stream().mapToLong(WriteBehind::depth).sum();
     }
 
     long promotions() {
@@ -209,6 +220,7 @@ final class TierStack implements AutoCloseable {
     void clear() {
         writers.forEach(WriteBehind::discardPending);
         all.forEach(GuardedTier::clear);
+        events.cleared();
     }
 
     /** Drains write-behind, then closes every tier. */

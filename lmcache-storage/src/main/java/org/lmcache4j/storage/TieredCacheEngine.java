@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,6 +24,7 @@ import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.EngineKvMemory;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.KvEventListener;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.PrefixPin;
@@ -54,6 +57,7 @@ final class TieredCacheEngine implements KvConnector {
     private final ExecutorService prefetcher;
     private final PartialTails partialTails = new PartialTails(PARTIAL_TAIL_PARENTS);
     private final PrefixWalk walk;
+    private final KvEvents events = new KvEvents();
     private final ConnectorCounters counters = new ConnectorCounters();
     private final Duration pinTimeout;
     private final LongSupplier nanoClock;
@@ -114,7 +118,7 @@ final class TieredCacheEngine implements KvConnector {
                     + chunkTokens + " tokens x " + layout.bytesPerToken() + " bytes = " + chunkBytes + " bytes)");
         }
         this.tiers = new TierStack(config.localCpu() ? config.maxLocalCpuBytes() : 0, chunkBytes, nanoClock, tierDecorator,
-                slowerTiers);
+                slowerTiers, events);
         this.prefetcher = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("lmcache-prefetch").factory());
         warnAboutTiersNotInThisBuild();
         LOG.info("lmcache4j connector open: layout {} ({} bytes/token, fingerprint {}), {} tokens/chunk, tiers {}, config {}",
@@ -153,14 +157,35 @@ final class TieredCacheEngine implements KvConnector {
 
     private int lookup(int[] tokens, long deadlineNanos) {
         KvArguments.requireTokens(tokens);
+        long startNanos = System.nanoTime();
         return guarded(() -> {
             LoadBudget budget = budget(deadlineNanos, false);
             int hit = walk.walk(chunks(tokens), 0,
                     (key, start, end) -> tiers.holding(key).filter(t -> budget.admit(t, layout.chunkBytes(end - start), end)),
                     match -> true);
             countLookup(tokens.length, hit, budget);
+            events.operation(KvEventListener.Operation.LOOKUP, System.nanoTime() - startNanos, tokens.length, hit);
             return hit;
         });
+    }
+
+    @Override
+    public Map<String, Integer> lookupByTier(int[] tokens) {
+        KvArguments.requireTokens(tokens);
+        return guarded(() -> {
+            PromptChunks chunks = chunks(tokens);
+            Map<String, Integer> byTier = new LinkedHashMap<>();
+            for (GuardedTier t : tiers.all()) {
+                byTier.put(t.name(), walk.walk(chunks, 0,
+                        (key, start, end) -> t.contains(key) ? Optional.of(t) : Optional.empty(), match -> true));
+            }
+            return byTier;
+        });
+    }
+
+    @Override
+    public AutoCloseable subscribe(KvEventListener listener) {
+        return guarded(() -> events.subscribe(listener));
     }
 
     @Override
@@ -187,7 +212,12 @@ final class TieredCacheEngine implements KvConnector {
         HostKvMemory host = KvArguments.hostMemory(kv, layout, false);
         KvArguments.requireSlots(tokens, slotMapping, host.numSlots());
         int skip = KvArguments.storeMaskPrefix(storeMask, tokens.length, chunkTokens);
-        return guarded(() -> storeChunks(chunks(tokens), skip, host, slotMapping));
+        long startNanos = System.nanoTime();
+        return guarded(() -> {
+            int stored = storeChunks(chunks(tokens), skip, host, slotMapping);
+            events.operation(KvEventListener.Operation.STORE, System.nanoTime() - startNanos, tokens.length, stored);
+            return stored;
+        });
     }
 
     private int storeChunks(PromptChunks chunks, int skipTokens, HostKvMemory host, int[] slots) {
@@ -233,6 +263,7 @@ final class TieredCacheEngine implements KvConnector {
                 counters.storeSkippedChunks.increment(); // another store of the same prefix won the race
                 continue;
             }
+            events.stored(cpuGuard.name(), key, chunks.parent(i), from, to);
             tiers.writeBehind(key);
             if (to - from < chunkTokens) {
                 partialTails.add(chunks.parent(i), to - from);
@@ -284,6 +315,7 @@ final class TieredCacheEngine implements KvConnector {
         HostKvMemory host = KvArguments.hostMemory(kv, layout, true);
         KvArguments.requireSlots(tokens, slotMapping, host.numSlots());
         int masked = KvArguments.retrieveMaskPrefix(retrieveMask, tokens.length);
+        long startNanos = System.nanoTime();
         return guarded(() -> {
             PromptChunks chunks = chunks(tokens);
             touchMaskedChunks(chunks, masked);
@@ -298,6 +330,7 @@ final class TieredCacheEngine implements KvConnector {
             counters.retrieves.increment();
             counters.retrievedTokens.add(retrieved);
             counters.retrievedBytes.add((long) retrieved * layout.bytesPerToken());
+            events.operation(KvEventListener.Operation.RETRIEVE, System.nanoTime() - startNanos, tokens.length, retrieved);
             return retrieved;
         });
     }
@@ -317,6 +350,7 @@ final class TieredCacheEngine implements KvConnector {
                         + " bytes (expected: " + expected + " for " + (match.end() - start) + " tokens)"), false);
             }
             HostKvCopier.scatter(chunk.segment(), host, slots, start, match.end(), writeFrom);
+            counters.retrievedFrom(tier.name(), Math.max(0, match.end() - Math.max(start, writeFrom)));
             return true;
         } catch (RuntimeException e) {
             return tier.failed("read", e, false);
@@ -379,7 +413,7 @@ final class TieredCacheEngine implements KvConnector {
     @Override
     public CacheStats stats() {
         return guarded(() -> counters.snapshot(tiers.evictions(), tiers.promotions(), tiers.demotions(),
-                tiers.writeBehindDropped(), tiers.stats()));
+                tiers.writeBehindDropped(), tiers.writeBehindQueued(), tiers.stats()));
     }
 
     @Override

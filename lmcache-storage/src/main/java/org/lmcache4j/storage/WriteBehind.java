@@ -5,6 +5,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +23,7 @@ final class WriteBehind implements AutoCloseable {
     private static final long DRAIN_TIMEOUT_MILLIS = 30_000;
 
     private final GuardedTier target;
+    private final java.util.function.Consumer<ChunkKey> onWritten;
     private final BlockingQueue<ChunkBuffer> queue;
     private final Thread worker;
     private final LongAdder written = new LongAdder();
@@ -29,8 +31,10 @@ final class WriteBehind implements AutoCloseable {
     private final ReentrantLock writing = new ReentrantLock(); // held by the worker while it takes and writes a chunk
     private volatile boolean closing;
 
-    WriteBehind(GuardedTier target, int capacityChunks) {
+    /** @param onWritten told the key of each chunk written */
+    WriteBehind(GuardedTier target, int capacityChunks, java.util.function.Consumer<ChunkKey> onWritten) {
         this.target = target;
+        this.onWritten = onWritten;
         this.queue = new ArrayBlockingQueue<>(capacityChunks);
         this.worker = Thread.ofPlatform().daemon().name("lmcache-write-behind-" + target.name()).unstarted(this::run);
         worker.start();
@@ -77,6 +81,7 @@ final class WriteBehind implements AutoCloseable {
         try (chunk) {
             if (!target.contains(chunk.key()) && target.put(chunk.key(), chunk.segment())) {
                 written.increment();
+                onWritten.accept(chunk.key());
             }
         } catch (RuntimeException e) {
             target.failed("write-behind", e, null);
