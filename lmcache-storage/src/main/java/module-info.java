@@ -1,13 +1,17 @@
 /**
  * The cache engine: implements {@link org.lmcache4j.api.KvConnector} over tiers of chunk buffers,
  * with chained chunk hashing, a pinned off-heap page allocator, the CPU tier and the host copy engine.
- * Engines reach it through {@link org.lmcache4j.api.KvConnectors#open}; nothing here is public API.
+ * Engines reach it through {@link org.lmcache4j.api.KvConnectors#open}; the one exported package is the
+ * operators' admin endpoint ({@link org.lmcache4j.storage.admin.AdminServer}).
  */
 module org.lmcache4j.storage {
-    requires org.lmcache4j.api;
+    requires transitive org.lmcache4j.api;
     requires org.lmcache4j.nativeio;
     requires org.slf4j;
+    requires jdk.httpserver;
     requires zero.allocation.hashing;
+
+    exports org.lmcache4j.storage.admin;
 
     provides org.lmcache4j.api.spi.KvConnectorProvider with org.lmcache4j.storage.TieredConnectorProvider;
 }

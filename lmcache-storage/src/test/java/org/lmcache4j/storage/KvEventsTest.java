@@ -55,6 +55,7 @@ class KvEventsTest {
         try (Arena arena = Arena.ofShared();
              TieredCacheEngine engine = Engines.open(Engines.config().maxLocalCpuBytes(2 * CHUNK_BYTES).build());
              AutoCloseable subscription = engine.subscribe(recorder)) {
+            assertTrue(subscription != null);
             int[] a = store(engine, arena, 1, 2);       // STORED a0, a1
             store(engine, arena, 2, 1);                  // EVICTED a0, STORED b0
             store(engine, arena, 1, 2);                  // restore a: EVICTED a1, STORED a0, EVICTED b0, STORED a1
@@ -83,6 +84,7 @@ class KvEventsTest {
              TieredCacheEngine engine = new TieredCacheEngine(Engines.config().maxLocalCpuBytes(2 * CHUNK_BYTES).build(),
                      SMALL, System::nanoTime, UnaryOperator.identity(), List.of(new SlowTier(slowerStore, 0)));
              AutoCloseable subscription = engine.subscribe(recorder)) {
+            assertTrue(subscription != null);
             int[] a = store(engine, arena, 1, 1);
             for (int i = 0; i < 500 && slowerStore.stats().chunks() < 1; i++) {
                 Thread.sleep(5);

@@ -1,0 +1,162 @@
+package org.lmcache4j.storage.admin;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.lmcache4j.api.CacheStats;
+import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.PrefixPin;
+import org.lmcache4j.api.TierStats;
+
+/** The admin endpoint's requests, one method each, free of HTTP details (so they are easy to test). */
+final class AdminRoutes implements AutoCloseable {
+
+    /** A response: status, content type and body. */
+    record Response(int status, String contentType, String body) {
+
+        static Response json(int status, Object value) {
+            return new Response(status, "application/json", Json.write(value));
+        }
+
+        static Response error(int status, String message) {
+            return json(status, Map.of("error", message));
+        }
+    }
+
+    private final KvConnector connector;
+    private final LatencyHistograms latencies;
+    private final Map<String, PrefixPin> pins = new ConcurrentHashMap<>();
+    private final AtomicLong pinIds = new AtomicLong();
+
+    AdminRoutes(KvConnector connector, LatencyHistograms latencies) {
+        this.connector = connector;
+        this.latencies = latencies;
+    }
+
+    Response route(String method, String path, String body) {
+        try {
+            return switch (path) {
+                case "/health" -> get(method, this::health);
+                case "/metrics" -> get(method, this::metrics);
+                case "/lookup" -> post(method, () -> lookup(body));
+                case "/pin" -> post(method, () -> pin(body));
+                case "/unpin" -> post(method, () -> unpin(body));
+                case "/clear" -> post(method, this::clear);
+                default -> Response.error(404, "no such endpoint: " + path
+                        + " (expected: /health, /metrics, /lookup, /pin, /unpin, /clear)");
+            };
+        } catch (IllegalArgumentException e) {
+            return Response.error(400, e.getMessage());
+        } catch (IllegalStateException e) {
+            return Response.error(503, e.getMessage());
+        }
+    }
+
+    private static Response get(String method, java.util.function.Supplier<Response> handler) {
+        return "GET".equals(method) ? handler.get() : Response.error(405, method + " (expected: GET)");
+    }
+
+    private static Response post(String method, java.util.function.Supplier<Response> handler) {
+        return "POST".equals(method) ? handler.get() : Response.error(405, method + " (expected: POST)");
+    }
+
+    private Response health() {
+        CacheStats s = connector.stats();
+        List<Map<String, Object>> tiers = new ArrayList<>();
+        for (TierStats t : s.tiers()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", t.name());
+            m.put("healthy", t.healthy());
+            m.put("chunks", t.chunks());
+            m.put("used_bytes", t.usedBytes());
+            m.put("capacity_bytes", t.capacityBytes());
+            m.put("errors", t.errors());
+            tiers.add(m);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("healthy", s.healthy());
+        out.put("tiers", tiers);
+        return Response.json(s.healthy() ? 200 : 503, out);
+    }
+
+    private Response metrics() {
+        return new Response(200, "text/plain; version=0.0.4; charset=utf-8", PrometheusText.render(connector.stats(), latencies));
+    }
+
+    private Response lookup(String body) {
+        int[] tokens = tokens(body);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("tokens", tokens.length);
+        out.put("hit_tokens", connector.lookup(tokens));
+        out.put("by_tier", connector.lookupByTier(tokens));
+        return Response.json(200, out);
+    }
+
+    private Response pin(String body) {
+        int[] tokens = tokens(body);
+        PrefixPin pin = connector.lookupAndPin(tokens);
+        String id = "pin-" + pinIds.incrementAndGet();
+        pins.put(id, pin);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("pin_id", id);
+        out.put("hit_tokens", pin.tokens());
+        return Response.json(200, out);
+    }
+
+    private Response unpin(String body) {
+        Object id = object(body).get("pin_id");
+        if (!(id instanceof String pinId)) {
+            throw new IllegalArgumentException("pin_id: " + Json.write(id) + " (expected: the string a /pin call returned)");
+        }
+        PrefixPin pin = pins.remove(pinId);
+        if (pin == null) {
+            return Response.error(404, "pin_id: " + pinId + " (expected: a pin that is still held)");
+        }
+        pin.close();
+        return Response.json(200, Map.of("unpinned", true));
+    }
+
+    private Response clear() {
+        connector.clear();
+        return Response.json(200, Map.of("cleared", true));
+    }
+
+    /** The {@code tokens} array of a JSON object body, each a token id from 0 to 2^31-1. */
+    static int[] tokens(String body) {
+        Object field = object(body).get("tokens");
+        if (!(field instanceof List<?> list)) {
+            throw new IllegalArgumentException("tokens: " + Json.write(field) + " (expected: an array of token ids)");
+        }
+        int[] tokens = new int[list.size()];
+        for (int i = 0; i < tokens.length; i++) {
+            Object v = list.get(i);
+            if (!(v instanceof Long id) || id < 0 || id > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("tokens[" + i + "]: " + Json.write(v)
+                        + " (expected: a token id, an integer from 0 to 2147483647)");
+            }
+            tokens[i] = (int) (long) id;
+        }
+        return tokens;
+    }
+
+    private static Map<?, ?> object(String body) {
+        if (body == null || body.isBlank()) {
+            throw new IllegalArgumentException("request body: empty (expected: a JSON object)");
+        }
+        Object parsed = Json.parse(body);
+        if (!(parsed instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException("request body: " + Json.write(parsed) + " (expected: a JSON object)");
+        }
+        return map;
+    }
+
+    /** Ends every pin still held. */
+    @Override
+    public void close() {
+        pins.values().forEach(PrefixPin::close);
+        pins.clear();
+    }
+}
