@@ -1,7 +1,8 @@
 /**
  * The cache engine: implements {@link org.lmcache4j.api.KvConnector} over tiers of chunk buffers,
  * with chained chunk hashing, a pinned off-heap page allocator, the CPU tier and the host copy engine.
- * Engines reach it through {@link org.lmcache4j.api.KvConnectors#open}; the one exported package is the
+ * Engines reach it through {@link org.lmcache4j.api.KvConnectors#open}. Exported: {@link org.lmcache4j.storage.PrefixKeys}
+ * (a router's key computation), the provider, and the
  * operators' admin endpoint ({@link org.lmcache4j.storage.admin.AdminServer}).
  */
 module org.lmcache4j.storage {
@@ -11,6 +12,7 @@ module org.lmcache4j.storage {
     requires jdk.httpserver;
     requires zero.allocation.hashing;
 
+    exports org.lmcache4j.storage;
     exports org.lmcache4j.storage.admin;
 
     provides org.lmcache4j.api.spi.KvConnectorProvider with org.lmcache4j.storage.TieredConnectorProvider;
