@@ -1,8 +1,8 @@
 /**
  * The cache engine: implements {@link org.lmcache4j.api.KvConnector} over tiers of chunk buffers,
- * with chained chunk hashing, a pinned off-heap page allocator, the CPU tier and the host copy engine.
- * Engines reach it through {@link org.lmcache4j.api.KvConnectors#open}. Exported: {@link org.lmcache4j.storage.PrefixKeys}
- * (a router's key computation), the provider, and the
+ * with chained chunk hashing, a pinned off-heap page allocator, the CPU, disk and remote (Redis/Valkey)
+ * tiers and the host copy engine. Engines reach it through {@link org.lmcache4j.api.KvConnectors#open}.
+ * Exported: {@link org.lmcache4j.storage.PrefixKeys} (a router's key computation), the provider, and the
  * operators' admin endpoint ({@link org.lmcache4j.storage.admin.AdminServer}).
  */
 module org.lmcache4j.storage {
@@ -11,6 +11,9 @@ module org.lmcache4j.storage {
     requires org.slf4j;
     requires jdk.httpserver;
     requires zero.allocation.hashing;
+    requires redis.clients.jedis;
+    requires org.apache.commons.pool2;
+    requires org.lz4.java;
 
     exports org.lmcache4j.storage;
     exports org.lmcache4j.storage.admin;

@@ -14,7 +14,8 @@ import java.util.zip.CRC32C;
 import org.lmcache4j.api.ChunkKey;
 
 /**
- * The file format of one chunk of the {@code disk} tier: a self-describing header, then the payload.
+ * The file format of one chunk of the {@code disk} tier: a self-describing header, then the payload. The
+ * {@code remote} tier stores the same header (see {@link #decodeHeader}) in front of its part table.
  *
  * <p>Header, all integers little-endian:
  * <pre>
@@ -98,61 +99,100 @@ final class DiskChunkFormat {
      * @throws IOException           when reading fails
      */
     Header readHeader(FileChannel ch, Path file) throws IOException {
+        String where = CorruptChunkException.diskFile(file);
         long fileBytes = ch.size();
         if (fileBytes < PREAMBLE_BYTES) {
-            throw new CorruptChunkException(file, "torn file: " + fileBytes + " bytes (expected: a header of at least "
+            throw new CorruptChunkException(where, "torn file: " + fileBytes + " bytes (expected: a header of at least "
                     + headerBytes(MIN_KEY_BYTES, 0) + ")");
         }
         ByteBuffer preamble = ByteBuffer.allocate(PREAMBLE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, preamble, 0, file);
-        byte[] magic = Arrays.copyOf(preamble.array(), MAGIC.length);
-        if (!Arrays.equals(magic, MAGIC)) {
-            throw new CorruptChunkException(file, "magic " + HexFormat.of().formatHex(magic) + " (expected: "
-                    + HexFormat.of().formatHex(MAGIC) + ", not a chunk file)");
-        }
-        int version = preamble.getInt(8);
-        if (version != VERSION) {
-            throw new CorruptChunkException(file, "format version " + version + " (expected: " + VERSION + ")");
-        }
-        int length = preamble.getInt(12);
-        if (length < headerBytes(MIN_KEY_BYTES, 0) || length > MAX_HEADER_BYTES) {
-            throw new CorruptChunkException(file, "header length " + length + " (expected: " + headerBytes(MIN_KEY_BYTES, 0)
-                    + " to " + MAX_HEADER_BYTES + ")");
-        }
+        int length = checkPreamble(preamble, where);
         if (fileBytes < length) {
-            throw new CorruptChunkException(file, "torn file: " + fileBytes + " bytes (expected: a header of " + length + ")");
+            throw new CorruptChunkException(where, "torn file: " + fileBytes + " bytes (expected: a header of " + length + ")");
         }
         ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, b, 0, file);
+        Header h = decodeChecked(b, length, where);
+        if (fileBytes != length + h.payloadBytes()) {
+            throw new CorruptChunkException(where, "torn file: " + fileBytes + " bytes (expected: " + length + " header + "
+                    + h.payloadBytes() + " payload bytes)");
+        }
+        return h;
+    }
+
+    /**
+     * Decodes and checks a header held in memory (as the {@code remote} tier stores it): the header starts
+     * at {@code bytes}' position and may be followed by other bytes, which are left unread. On return the
+     * buffer's position is just past the header. The checks are those of {@link #readHeader} but the
+     * file length; {@code where} names the resource in error messages.
+     *
+     * @throws CorruptChunkException when the bytes are truncated, corrupt or foreign
+     */
+    Header decodeHeader(ByteBuffer bytes, String where) throws CorruptChunkException {
+        ByteBuffer b = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < PREAMBLE_BYTES) {
+            throw new CorruptChunkException(where, "truncated header: " + b.remaining() + " bytes (expected: at least "
+                    + headerBytes(MIN_KEY_BYTES, 0) + ")");
+        }
+        int length = checkPreamble(b, where);
+        if (b.remaining() < length) {
+            throw new CorruptChunkException(where, "truncated header: " + b.remaining() + " bytes (expected: " + length + ")");
+        }
+        ByteBuffer header = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        header.put(0, b, 0, length);
+        Header h = decodeChecked(header, length, where);
+        bytes.position(bytes.position() + length);
+        return h;
+    }
+
+    /** Checks magic and version at the start of {@code b} and returns the header length it announces. */
+    private static int checkPreamble(ByteBuffer b, String where) throws CorruptChunkException {
+        byte[] magic = new byte[MAGIC.length];
+        b.get(0, magic);
+        if (!Arrays.equals(magic, MAGIC)) {
+            throw new CorruptChunkException(where, "magic " + HexFormat.of().formatHex(magic) + " (expected: "
+                    + HexFormat.of().formatHex(MAGIC) + ", not a chunk file)");
+        }
+        int version = b.getInt(8);
+        if (version != VERSION) {
+            throw new CorruptChunkException(where, "format version " + version + " (expected: " + VERSION + ")");
+        }
+        int length = b.getInt(12);
+        if (length < headerBytes(MIN_KEY_BYTES, 0) || length > MAX_HEADER_BYTES) {
+            throw new CorruptChunkException(where, "header length " + length + " (expected: " + headerBytes(MIN_KEY_BYTES, 0)
+                    + " to " + MAX_HEADER_BYTES + ")");
+        }
+        return length;
+    }
+
+    /** Checks and decodes the {@code length} header bytes in the backing array of {@code b}. */
+    private Header decodeChecked(ByteBuffer b, int length, String where) throws CorruptChunkException {
         int storedCrc = b.getInt(length - 4);
         int actualCrc = crc32c(b.array(), length - 4);
         if (storedCrc != actualCrc) {
-            throw new CorruptChunkException(file, "header checksum mismatch (stored " + hex(storedCrc) + ", computed "
+            throw new CorruptChunkException(where, "header checksum mismatch (stored " + hex(storedCrc) + ", computed "
                     + hex(actualCrc) + ")");
         }
         b.position(16);
         byte[] fp = new byte[fingerprint.length];
         b.get(fp);
-        byte[] key = bytesField(b, "key", MIN_KEY_BYTES, length, file);
-        byte[] parent = bytesField(b, "parent key", 0, length, file);
+        byte[] key = bytesField(b, "key", MIN_KEY_BYTES, length, where);
+        byte[] parent = bytesField(b, "parent key", 0, length, where);
         if (b.remaining() != 20) {
-            throw new CorruptChunkException(file, "header length " + length + " does not match its key lengths "
+            throw new CorruptChunkException(where, "header length " + length + " does not match its key lengths "
                     + key.length + " and " + parent.length);
         }
         int tokenCount = b.getInt();
         long payloadBytes = b.getLong();
         int payloadCrc = b.getInt();
         if (tokenCount < 0 || payloadBytes < 0) {
-            throw new CorruptChunkException(file, "token count " + tokenCount + ", payload length " + payloadBytes
+            throw new CorruptChunkException(where, "token count " + tokenCount + ", payload length " + payloadBytes
                     + " (expected: >= 0)");
         }
         if (!Arrays.equals(fp, fingerprint)) {
-            throw new CorruptChunkException(file, "layout fingerprint " + HexFormat.of().formatHex(fp) + " (expected: "
+            throw new CorruptChunkException(where, "layout fingerprint " + HexFormat.of().formatHex(fp) + " (expected: "
                     + fingerprintHex + ", written for another KV layout)");
-        }
-        if (fileBytes != length + payloadBytes) {
-            throw new CorruptChunkException(file, "torn file: " + fileBytes + " bytes (expected: " + length + " header + "
-                    + payloadBytes + " payload bytes)");
         }
         return new Header(ChunkKey.of(key), parent, tokenCount, payloadBytes, payloadCrc, length);
     }
@@ -171,7 +211,7 @@ final class DiskChunkFormat {
         }
         int actual = crc32c(dst);
         if (actual != header.payloadCrc()) {
-            throw new CorruptChunkException(file, "payload checksum mismatch (stored " + hex(header.payloadCrc())
+            throw new CorruptChunkException(CorruptChunkException.diskFile(file), "payload checksum mismatch (stored " + hex(header.payloadCrc())
                     + ", computed " + hex(actual) + ")");
         }
     }
@@ -208,10 +248,11 @@ final class DiskChunkFormat {
         return (int) crc.getValue();
     }
 
-    private static byte[] bytesField(ByteBuffer b, String what, int min, int headerLength, Path file) throws CorruptChunkException {
+    private static byte[] bytesField(ByteBuffer b, String what, int min, int headerLength, String where)
+            throws CorruptChunkException {
         int n = b.getInt();
         if (n < min || n > MAX_KEY_BYTES || n > b.remaining() - 4) {
-            throw new CorruptChunkException(file, what + " length " + n + " (expected: " + min + " to " + MAX_KEY_BYTES
+            throw new CorruptChunkException(where, what + " length " + n + " (expected: " + min + " to " + MAX_KEY_BYTES
                     + " within a header of " + headerLength + ")");
         }
         byte[] bytes = new byte[n];
@@ -224,7 +265,7 @@ final class DiskChunkFormat {
         while (b.hasRemaining()) {
             int n = ch.read(b, at);
             if (n < 0) {
-                throw new CorruptChunkException(file, "torn file: ends at byte " + at + " (expected: "
+                throw new CorruptChunkException(CorruptChunkException.diskFile(file), "torn file: ends at byte " + at + " (expected: "
                         + (at + b.remaining()) + " bytes or more)");
             }
             at += n;

@@ -94,6 +94,19 @@ final class TierStack implements AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * The fastest tier holding {@code key}, chunk {@code chunk} of a prompt; the remote tier is answered
+     * by {@code remote}, which asks it about the whole rest of the prompt in one round trip.
+     */
+    Optional<GuardedTier> holding(ChunkKey key, int chunk, RemoteLookup remote) {
+        for (GuardedTier t : all) {
+            if (remote.covers(t) ? remote.contains(key, chunk) : t.contains(key)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Pins {@code key} in the fastest tier holding it. */
     Optional<GuardedTier> pin(ChunkKey key, Duration timeout) {
         for (GuardedTier t : all) {
@@ -114,8 +127,13 @@ final class TierStack implements AutoCloseable {
      * bandwidth estimate, and promoted into the cpu tier.
      */
     Optional<TierBuffer> get(ChunkKey key, Predicate<GuardedTier> admit) {
+        return get(key, 0, RemoteLookup.none(), admit);
+    }
+
+    /** {@link #get(ChunkKey, Predicate)} of chunk {@code chunk} of a prompt, the remote tier answered by {@code remote}. */
+    Optional<TierBuffer> get(ChunkKey key, int chunk, RemoteLookup remote, Predicate<GuardedTier> admit) {
         for (GuardedTier t : all) {
-            if (!t.contains(key)) {
+            if (!(remote.covers(t) ? remote.contains(key, chunk) : t.contains(key))) {
                 continue;
             }
             if (!admit.test(t)) {

@@ -70,24 +70,41 @@ final class TieredCacheEngine implements KvConnector {
     }
 
     /**
-     * The slower tiers the config asks for: the disk tier when {@code localDisk} is set, in the
-     * namespace's own subdirectory. When another connector of the same namespace holds that directory
-     * (a second replica on the machine), this one runs without a disk tier rather than failing.
+     * The slower tiers the config asks for, fastest first: the disk tier when {@code localDisk} is set, in
+     * the namespace's own subdirectory, then the remote tier when {@code remoteUrl} is set. When another
+     * connector of the same namespace holds that directory (a second replica on the machine), this one
+     * runs without a disk tier rather than failing. A malformed remote URL fails here, before anything is
+     * opened; an unreachable server does not (the remote tier fails and recovers at run time).
      */
     private static List<StorageTier> slowerTiers(LmCacheConfig config, KvLayout layout) {
-        if (config == null || layout == null || config.localDisk().isEmpty()) {
+        if (config == null || layout == null) {
             return List.of();
         }
-        if (config.maxLocalDiskBytes() <= 0) {
-            throw new IllegalArgumentException("maxLocalDiskBytes: " + config.maxLocalDiskBytes()
-                    + " (expected: > 0 when localDisk is set to " + config.localDisk().get() + ")");
-        }
-        Path dir = config.localDisk().get().resolve(config.namespace(layout).directoryName());
+        RemoteTier remote = config.remoteUrl().map(url -> RemoteTier.open(url, config.namespace(layout))).orElse(null);
+        List<StorageTier> tiers = new ArrayList<>();
+        boolean ok = false;
         try {
-            return List.of(new DiskTier(dir, config.maxLocalDiskBytes(), layout.fingerprint()));
-        } catch (DiskDirectoryBusyException e) {
-            LOG.warn("{}; this connector runs without a disk tier", e.getMessage());
-            return List.of();
+            if (config.localDisk().isPresent()) {
+                if (config.maxLocalDiskBytes() <= 0) {
+                    throw new IllegalArgumentException("maxLocalDiskBytes: " + config.maxLocalDiskBytes()
+                            + " (expected: > 0 when localDisk is set to " + config.localDisk().get() + ")");
+                }
+                Path dir = config.localDisk().get().resolve(config.namespace(layout).directoryName());
+                try {
+                    tiers.add(new DiskTier(dir, config.maxLocalDiskBytes(), layout.fingerprint()));
+                } catch (DiskDirectoryBusyException e) {
+                    LOG.warn("{}; this connector runs without a disk tier", e.getMessage());
+                }
+            }
+            if (remote != null) {
+                tiers.add(remote);
+            }
+            ok = true;
+            return tiers;
+        } finally {
+            if (!ok && remote != null) {
+                remote.close();
+            }
         }
     }
 
@@ -127,9 +144,6 @@ final class TieredCacheEngine implements KvConnector {
     }
 
     private void warnAboutTiersNotInThisBuild() {
-        if (config.remoteUrl().isPresent()) {
-            LOG.warn("the remote tier is not available in this build: remoteUrl {} is ignored", config.remoteUrl().get());
-        }
         if (tiers.all().isEmpty()) {
             LOG.warn("no tier is configured (localCpu=false): every lookup misses and store keeps nothing");
         }
@@ -160,8 +174,11 @@ final class TieredCacheEngine implements KvConnector {
         long startNanos = System.nanoTime();
         return guarded(() -> {
             LoadBudget budget = budget(deadlineNanos, false);
-            int hit = walk.walk(chunks(tokens), 0,
-                    (key, start, end) -> tiers.holding(key).filter(t -> budget.admit(t, layout.chunkBytes(end - start), end)),
+            PromptChunks chunks = chunks(tokens);
+            RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks);
+            int hit = walk.walk(chunks, 0,
+                    (key, start, end) -> tiers.holding(key, start / chunkTokens, remote)
+                            .filter(t -> budget.admit(t, layout.chunkBytes(end - start), end)),
                     match -> true);
             countLookup(tokens.length, hit, budget);
             events.operation(KvEventListener.Operation.LOOKUP, System.nanoTime() - startNanos, tokens.length, hit);
@@ -194,8 +211,10 @@ final class TieredCacheEngine implements KvConnector {
         return guarded(() -> {
             List<ChunkPins.Pin> pins = new ArrayList<>();
             LoadBudget budget = budget(-1, false);
-            int hit = walk.walk(chunks(tokens), 0,
-                    (key, start, end) -> tiers.holding(key)
+            PromptChunks chunks = chunks(tokens);
+            RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks);
+            int hit = walk.walk(chunks, 0,
+                    (key, start, end) -> tiers.holding(key, start / chunkTokens, remote)
                             .filter(t -> budget.admit(t, layout.chunkBytes(end - start), end))
                             .filter(t -> t.pin(key, pinTimeout)),
                     match -> pins.add(new ChunkPins.Pin(match.value(), match.key())));
@@ -320,8 +339,10 @@ final class TieredCacheEngine implements KvConnector {
             PromptChunks chunks = chunks(tokens);
             touchMaskedChunks(chunks, masked);
             LoadBudget budget = budget(deadlineNanos, true);
+            RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks);
             int end = walk.walk(chunks, masked / chunkTokens,
-                    (key, start, stop) -> tiers.get(key, t -> budget.admit(t, layout.chunkBytes(stop - start), stop)),
+                    (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
+                            t -> budget.admit(t, layout.chunkBytes(stop - start), stop)),
                     match -> scatterChunk(match, host, slotMapping, masked));
             int retrieved = Math.max(0, end - masked);
             if (budget.cut()) {

@@ -1,0 +1,291 @@
+package org.lmcache4j.storage;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
+
+/**
+ * The index of one namespace of the {@code remote} tier, kept in Redis and changed only by the Lua
+ * scripts below, so every engine sharing the namespace sees one consistent budget, recency order and
+ * set of pins.
+ *
+ * <p>Keys ({@link RemoteKeys#indexKeys()}, one hash slot): {@code lru} (sorted set: chunk to the tick
+ * of its last put or get), {@code hdr} (hash: chunk to its header, {@link RemoteChunkFormat}), {@code size}
+ * (hash: chunk to the bytes charged), {@code pins} and {@code pinx} (hashes: pin count and latest pin
+ * deadline in server milliseconds), {@code exp} (sorted set: chunk to its expiry, only with a TTL),
+ * {@code meta} (hash: {@code tick}, {@code used} bytes). A chunk is in the index exactly when its parts
+ * were written before it was admitted; its parts are deleted by the client after the index dropped it.
+ * Times come from the server's clock ({@code TIME}), so engines with skewed clocks agree on pins and TTLs.
+ */
+final class RemoteIndex {
+
+    /** Result of {@link #admit}: whether the chunk is stored, and the headers of chunks it evicted. */
+    record Admission(Outcome outcome, List<byte[]> evictedHeaders) {
+    }
+
+    enum Outcome { REFUSED, PRESENT, STORED }
+
+    private static final String PRELUDE = """
+            local lru, hdr, size, pins, pinx, exp, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+            local function int(x) return string.format('%d', x) end
+            local function now_ms()
+              local t = redis.call('TIME')
+              return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            end
+            local function drop(m)
+              local h = redis.call('HGET', hdr, m)
+              if not h then return false end
+              local s = tonumber(redis.call('HGET', size, m) or '0')
+              redis.call('ZREM', lru, m)
+              redis.call('HDEL', hdr, m)
+              redis.call('HDEL', size, m)
+              redis.call('HDEL', pins, m)
+              redis.call('HDEL', pinx, m)
+              redis.call('ZREM', exp, m)
+              redis.call('HINCRBY', meta, 'used', int(-s))
+              return h
+            end
+            local function expired(m, now)
+              local e = redis.call('ZSCORE', exp, m)
+              return e and tonumber(e) <= now
+            end
+            local function pinned(m, now)
+              local c = tonumber(redis.call('HGET', pins, m) or '0')
+              if c <= 0 then return false end
+              if tonumber(redis.call('HGET', pinx, m) or '0') > now then return true end
+              redis.call('HDEL', pins, m)
+              redis.call('HDEL', pinx, m)
+              return false
+            end
+            """;
+
+    /** ARGV: member, charged bytes, header, capacity, ttl ms. Returns {0} refused, {1} present, {2, evicted headers...}. */
+    private static final Script ADMIT = new Script("admit", """
+            local m, charged, capacity, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4]), tonumber(ARGV[5])
+            local now = now_ms()
+            for _, e in ipairs(redis.call('ZRANGEBYSCORE', exp, '-inf', int(now), 'LIMIT', 0, 64)) do drop(e) end
+            if redis.call('ZSCORE', lru, m) then return {1} end
+            if charged > capacity then return {0} end
+            local used = tonumber(redis.call('HGET', meta, 'used') or '0')
+            local victims = {}
+            if used + charged > capacity then
+              local need, found, offset = used + charged - capacity, 0, 0
+              while found < need do
+                local batch = redis.call('ZRANGE', lru, int(offset), int(offset + 63))
+                if #batch == 0 then return {0} end
+                for _, v in ipairs(batch) do
+                  if not pinned(v, now) then
+                    victims[#victims + 1] = v
+                    found = found + tonumber(redis.call('HGET', size, v) or '0')
+                    if found >= need then break end
+                  end
+                end
+                offset = offset + 64
+              end
+            end
+            local out = {2}
+            for _, v in ipairs(victims) do out[#out + 1] = drop(v) end
+            local tick = redis.call('HINCRBY', meta, 'tick', 1)
+            redis.call('ZADD', lru, int(tick), m)
+            redis.call('HSET', hdr, m, ARGV[3])
+            redis.call('HSET', size, m, ARGV[2])
+            redis.call('HINCRBY', meta, 'used', ARGV[2])
+            if ttl > 0 then redis.call('ZADD', exp, int(now + ttl), m) end
+            return out
+            """);
+
+    /** ARGV: member. Marks the chunk used and returns its header, or nil. */
+    private static final Script TOUCH = new Script("touch", """
+            local m = ARGV[1]
+            local h = redis.call('HGET', hdr, m)
+            if not h then return false end
+            if redis.call('ZSCORE', exp, m) and expired(m, now_ms()) then drop(m) return false end
+            redis.call('ZADD', lru, 'XX', int(redis.call('HINCRBY', meta, 'tick', 1)), m)
+            return h
+            """);
+
+    /** ARGV: members. Returns 1 or 0 for each, without touching recency. */
+    private static final Script CONTAINS = new Script("contains", """
+            local now = nil
+            local out = {}
+            for i, m in ipairs(ARGV) do
+              local present = redis.call('ZSCORE', lru, m)
+              if present and redis.call('ZSCORE', exp, m) then
+                now = now or now_ms()
+                if expired(m, now) then present = false end
+              end
+              out[i] = present and 1 or 0
+            end
+            return out
+            """);
+
+    /** ARGV: member, expected header ('' = any). Drops the chunk and returns its header, or nil. */
+    private static final Script FORGET = new Script("forget", """
+            local h = redis.call('HGET', hdr, ARGV[1])
+            if not h or (ARGV[2] ~= '' and h ~= ARGV[2]) then return false end
+            return drop(ARGV[1])
+            """);
+
+    /** ARGV: member, timeout ms. Returns 1 when pinned, 0 when absent. */
+    private static final Script PIN = new Script("pin", """
+            local m = ARGV[1]
+            if not redis.call('ZSCORE', lru, m) then return 0 end
+            local now = now_ms()
+            if expired(m, now) then drop(m) return 0 end
+            local c = tonumber(redis.call('HGET', pins, m) or '0')
+            local d = tonumber(redis.call('HGET', pinx, m) or '0')
+            if c > 0 and d <= now then c, d = 0, 0 end
+            local deadline = now + tonumber(ARGV[2])
+            if d > deadline then deadline = d end
+            redis.call('HSET', pins, m, int(c + 1))
+            redis.call('HSET', pinx, m, int(deadline))
+            return 1
+            """);
+
+    /** ARGV: member. Ends one pin. */
+    private static final Script UNPIN = new Script("unpin", """
+            local c = tonumber(redis.call('HGET', pins, ARGV[1]) or '0')
+            if c <= 1 then
+              redis.call('HDEL', pins, ARGV[1])
+              redis.call('HDEL', pinx, ARGV[1])
+            else
+              redis.call('HSET', pins, ARGV[1], int(c - 1))
+            end
+            return 1
+            """);
+
+    /** ARGV: max. Drops up to max chunks, oldest first, and returns their headers. */
+    private static final Script DRAIN = new Script("drain", """
+            local out = {}
+            for _, m in ipairs(redis.call('ZRANGE', lru, 0, int(tonumber(ARGV[1]) - 1))) do out[#out + 1] = drop(m) end
+            if redis.call('ZCARD', lru) == 0 then
+              redis.call('DEL', hdr, size, pins, pinx, exp)
+              redis.call('HSET', meta, 'used', 0)
+            end
+            return out
+            """);
+
+    /** Returns {chunks, used bytes}. */
+    private static final Script USAGE = new Script("usage", """
+            return {redis.call('ZCARD', lru), tonumber(redis.call('HGET', meta, 'used') or '0')}
+            """);
+
+    private final List<byte[]> keys;
+    private final long capacityBytes;
+    private final long ttlMillis;
+
+    RemoteIndex(RemoteKeys keys, long capacityBytes, long ttlMillis) {
+        this.keys = keys.indexKeys();
+        this.capacityBytes = capacityBytes;
+        this.ttlMillis = ttlMillis;
+    }
+
+    long capacityBytes() {
+        return capacityBytes;
+    }
+
+    /**
+     * Admits a chunk whose parts are written: evicts least recently used unpinned chunks as needed, or
+     * refuses when even that leaves no room; a chunk already present is left as it is.
+     */
+    Admission admit(UnifiedJedis redis, byte[] member, long chargedBytes, byte[] header) {
+        List<?> r = (List<?>) ADMIT.run(redis, keys, member, ascii(chargedBytes), header, ascii(capacityBytes), ascii(ttlMillis));
+        long code = (Long) r.get(0);
+        if (code == 0) {
+            return new Admission(Outcome.REFUSED, List.of());
+        }
+        if (code == 1) {
+            return new Admission(Outcome.PRESENT, List.of());
+        }
+        return new Admission(Outcome.STORED, bytesList(r.subList(1, r.size())));
+    }
+
+    /** The header of a present chunk, which becomes the most recently used; null when absent. */
+    byte[] touch(UnifiedJedis redis, byte[] member) {
+        return (byte[]) TOUCH.run(redis, keys, member);
+    }
+
+    /** Whether each member is present, in one command. */
+    boolean[] containsAll(UnifiedJedis redis, List<byte[]> members) {
+        if (members.isEmpty()) {
+            return new boolean[0];
+        }
+        List<?> r = (List<?>) CONTAINS.run(redis, keys, members.toArray(byte[][]::new));
+        boolean[] out = new boolean[members.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (Long) r.get(i) == 1;
+        }
+        return out;
+    }
+
+    /** Drops a chunk (only if its header is still {@code expectedHeader}, when given); its header, or null. */
+    byte[] forget(UnifiedJedis redis, byte[] member, byte[] expectedHeader) {
+        return (byte[]) FORGET.run(redis, keys, member, expectedHeader == null ? new byte[0] : expectedHeader);
+    }
+
+    boolean pin(UnifiedJedis redis, byte[] member, long timeoutMillis) {
+        return (Long) PIN.run(redis, keys, member, ascii(timeoutMillis)) == 1;
+    }
+
+    void unpin(UnifiedJedis redis, byte[] member) {
+        UNPIN.run(redis, keys, member);
+    }
+
+    /** Drops up to {@code max} chunks, pinned ones included; their headers (empty once the index is empty). */
+    List<byte[]> drain(UnifiedJedis redis, int max) {
+        return bytesList((List<?>) DRAIN.run(redis, keys, ascii(max)));
+    }
+
+    /** {chunks, used bytes} of the namespace. */
+    long[] usage(UnifiedJedis redis) {
+        List<?> r = (List<?>) USAGE.run(redis, keys);
+        return new long[] {(Long) r.get(0), (Long) r.get(1)};
+    }
+
+    private static List<byte[]> bytesList(List<?> values) {
+        List<byte[]> out = new ArrayList<>(values.size());
+        for (Object v : values) {
+            if (v instanceof byte[] b) {
+                out.add(b);
+            }
+        }
+        return out;
+    }
+
+    private static byte[] ascii(long n) {
+        return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** A Lua script run by its SHA-1, sent whole once the server does not know it (after a restart). */
+    private record Script(String name, byte[] body, byte[] sha1) {
+
+        Script(String name, String body) {
+            this(name, (PRELUDE + body).getBytes(StandardCharsets.UTF_8));
+        }
+
+        private Script(String name, byte[] body) {
+            this(name, body, sha1Hex(body));
+        }
+
+        Object run(UnifiedJedis redis, List<byte[]> keys, byte[]... args) {
+            List<byte[]> argList = List.of(args);
+            try {
+                return redis.evalsha(sha1, keys, argList);
+            } catch (JedisNoScriptException e) {
+                return redis.eval(body, keys, argList);
+            }
+        }
+
+        private static byte[] sha1Hex(byte[] body) {
+            try {
+                byte[] d = java.security.MessageDigest.getInstance("SHA-1").digest(body);
+                return HexFormat.of().formatHex(d).getBytes(StandardCharsets.US_ASCII);
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-1 is required by every Java platform", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,386 @@
+package org.lmcache4j.storage;
+
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import org.lmcache4j.api.CacheNamespace;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.TierStats;
+import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.api.spi.StorageTier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.params.SetParams;
+
+/**
+ * The {@code remote} tier: chunks in a Redis or Valkey server (standalone or cluster) that many engine
+ * processes share; one namespace per model, layout, tenant and rank, as everywhere.
+ *
+ * <p>Implementation notes. A chunk is a header in the namespace's index ({@link RemoteIndex}) and its
+ * payload in parts of about 1 MiB ({@link RemoteChunkFormat}, keys in {@link RemoteKeys}). A put writes the
+ * parts first, in one pipeline, with an expiry; then one script admits the chunk into the index (evicting
+ * least recently used unpinned chunks of the namespace to stay within {@code capacity}, or refusing);
+ * then the parts are made persistent and the evicted chunks' parts deleted. So a chunk is visible only
+ * once all its parts exist, and parts of a put that never got admitted (a crashed writer) expire. A get
+ * is two round trips: one script marks the chunk used and returns its header, one pipeline fetches every
+ * part; the chunk is checked whole (lengths, decompression, CRC32C) into off-heap memory the returned
+ * buffer owns. Readers hold a private copy, so eviction and removal never wait for them.
+ *
+ * <p>Failures. A chunk with a missing, truncated or corrupt part or header is dropped from the index,
+ * its parts deleted, counted ({@link #corruptChunks()}, {@link #lostChunks()}, and the stats' errors) and
+ * served as a miss. Network failures and timeouts are thrown as {@link UncheckedIOException} (the engine's
+ * {@code GuardedTier} turns them into misses); after {@code breakerFailures} in a row the circuit opens
+ * and calls fail at once until a probe succeeds ({@link RedisLink}).
+ */
+final class RemoteTier implements StorageTier {
+
+    static final String NAME = "remote";
+
+    /** Parts written but not yet admitted expire after this, so a writer that dies leaves nothing behind. */
+    static final long PENDING_PART_MILLIS = 600_000;
+
+    private static final Logger LOG = LoggerFactory.getLogger(RemoteTier.class);
+    private static final int DRAIN_BATCH = 256;
+
+    private final RedisLink link;
+    private final RemoteKeys keys;
+    private final RemoteIndex index;
+    private final RemoteChunkFormat format;
+    private final long ttlMillis;
+    private final LongAdder corruptChunks = new LongAdder();
+    private final LongAdder lostChunks = new LongAdder();
+    private final LongAdder absorbedErrors = new LongAdder();
+    private volatile long[] lastUsage = {0, 0};
+
+    /**
+     * A tier on the server of {@code url} for one namespace; connects on first use, so an unreachable
+     * server makes the tier fail (and recover) at run time, not here.
+     *
+     * @param namespaceId       {@code CacheNamespace.id()}
+     * @param layoutFingerprint {@code KvLayout.fingerprint()}; chunks with another are corrupt
+     * @throws IllegalArgumentException for a bad namespace id or fingerprint
+     */
+    RemoteTier(RemoteUrl url, String namespaceId, String layoutFingerprint, LongSupplier nanoClock) {
+        Objects.requireNonNull(url, "url");
+        this.keys = new RemoteKeys(url.keyPrefix(), namespaceId);
+        this.format = new RemoteChunkFormat(layoutFingerprint, url.partBytes(), url.lz4());
+        this.ttlMillis = url.ttlSeconds() * 1000;
+        this.index = new RemoteIndex(keys, url.capacityBytes(), ttlMillis);
+        this.link = new RedisLink(url, nanoClock);
+    }
+
+    /**
+     * The remote tier of {@code namespace} at {@code url} ({@code LmCacheConfig.remoteUrl()}).
+     *
+     * @throws IllegalArgumentException when the URL is malformed (the message says what is expected)
+     */
+    static RemoteTier open(String url, CacheNamespace namespace) {
+        RemoteUrl parsed = RemoteUrl.parse(url);
+        RemoteTier tier = new RemoteTier(parsed, namespace.id(), namespace.layoutFingerprint(), System::nanoTime);
+        LOG.info("remote tier {}: namespace {}, capacity {}, ttl {} s, parts of {} bytes, compression {}, timeout {} ms",
+                parsed, namespace.id(), parsed.capacityBytes() == Long.MAX_VALUE ? "unbounded" : parsed.capacityBytes() + " bytes",
+                parsed.ttlSeconds(), parsed.partBytes(), parsed.lz4() ? "lz4" : "none", parsed.timeoutMillis());
+        return tier;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public boolean contains(ChunkKey key) {
+        return containsAll(List.of(key))[0];
+    }
+
+    /**
+     * Whether each key is stored, in one command and so one network round trip however many keys (the
+     * engine asks this for a whole prompt at once); recency is not touched.
+     */
+    boolean[] containsAll(List<ChunkKey> chunkKeys) {
+        if (chunkKeys.isEmpty()) {
+            link.ensureOpen();
+            return new boolean[0];
+        }
+        List<byte[]> members = chunkKeys.stream().map(RemoteKeys::member).toList();
+        return link.call("contains " + chunkKeys.size() + " chunks", r -> index.containsAll(r, members));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws UncheckedIOException when the server cannot be reached in time
+     */
+    @Override
+    public Optional<ChunkBuffer> get(ChunkKey key) {
+        byte[] member = RemoteKeys.member(key);
+        byte[] stored = link.call("get " + key, r -> index.touch(r, member));
+        if (stored == null) {
+            return Optional.empty();
+        }
+        String where = where(key);
+        RemoteChunkFormat.Header header;
+        try {
+            header = format.decode(stored, key, where);
+        } catch (CorruptChunkException e) {
+            discard(key, stored, null, e.getMessage(), corruptChunks);
+            return Optional.empty();
+        }
+        byte[][] partKeys = keys.parts(key, header.writeId(), header.parts());
+        byte[][] parts = link.call("get " + key, r -> readParts(r, partKeys));
+        for (int i = 0; i < parts.length; i++) {
+            if (parts[i] == null) {
+                discard(key, stored, header, where + ": part " + i + " of " + parts.length + " is missing", lostChunks);
+                return Optional.empty();
+            }
+        }
+        long size = header.payloadBytes();
+        Arena arena = Arena.ofShared();
+        boolean handedOut = false;
+        try {
+            MemorySegment bytes = arena.allocate(Math.max(1, size), 64).asSlice(0, size);
+            format.assemble(header, parts, bytes, where);
+            handedOut = true;
+            return Optional.of(new HeldChunkBuffer(key, bytes, arena::close));
+        } catch (CorruptChunkException e) {
+            discard(key, stored, header, e.getMessage(), corruptChunks);
+            return Optional.empty();
+        } finally {
+            if (!handedOut) {
+                arena.close();
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc} A chunk is charged its payload length (uncompressed) against the namespace's
+     * capacity; there is no other size limit, so this never throws IllegalArgumentException.
+     *
+     * @throws UncheckedIOException when the server cannot be reached in time (no chunk is admitted)
+     */
+    @Override
+    public boolean put(ChunkKey key, MemorySegment payload) {
+        long size = payload.byteSize();
+        if (size > index.capacityBytes()) {
+            link.ensureOpen();
+            return false;
+        }
+        if (contains(key)) {
+            return true; // the first content stays; skip the upload
+        }
+        long writeId = ThreadLocalRandom.current().nextLong();
+        RemoteChunkFormat.Encoded chunk = format.encode(key, payload, writeId);
+        byte[][] partKeys = keys.parts(key, writeId, chunk.parts().length);
+        long expiryMillis = ttlMillis > 0 ? ttlMillis : PENDING_PART_MILLIS;
+        try {
+            link.call("put " + key + " (" + size + " bytes)", r -> writeParts(r, partKeys, chunk.parts(), expiryMillis));
+        } catch (UncheckedIOException e) {
+            // Say the server is out of memory: remove what was written now rather than at its expiry.
+            if (link.healthy()) {
+                deleteParts(List.of(partKeys), "put " + key);
+            }
+            throw e;
+        }
+        // If this call fails, admitted or not, the parts expire unless made persistent: a later get is a miss.
+        RemoteIndex.Admission admission = link.call("put " + key,
+                r -> index.admit(r, RemoteKeys.member(key), size, chunk.header()));
+        if (admission.outcome() != RemoteIndex.Outcome.STORED) {
+            deleteParts(List.of(partKeys), "put " + key); // refused, or another put of the key won
+            return admission.outcome() == RemoteIndex.Outcome.PRESENT;
+        }
+        List<byte[]> garbage = new ArrayList<>();
+        for (byte[] evicted : admission.evictedHeaders()) {
+            garbage.addAll(partKeysOf(evicted));
+        }
+        try {
+            link.call("put " + key, r -> finishPut(r, ttlMillis > 0 ? new byte[0][] : partKeys, garbage));
+        } catch (UncheckedIOException e) {
+            absorbed("put " + key + ": admitted, but making its parts persistent or deleting evicted parts failed", e);
+        }
+        return true;
+    }
+
+    @Override
+    public boolean remove(ChunkKey key) {
+        byte[] header = link.call("remove " + key, r -> index.forget(r, RemoteKeys.member(key), null));
+        if (header == null) {
+            return false;
+        }
+        deleteParts(partKeysOf(header), "remove " + key);
+        return true;
+    }
+
+    /** {@inheritDoc} Pins live in the server with the server's clock, so every engine sharing it honours them. */
+    @Override
+    public boolean pin(ChunkKey key, Duration timeout) {
+        long millis = Math.max(1, timeout.toMillis());
+        return link.call("pin " + key, r -> index.pin(r, RemoteKeys.member(key), millis));
+    }
+
+    @Override
+    public void unpin(ChunkKey key) {
+        link.call("unpin " + key, r -> {
+            index.unpin(r, RemoteKeys.member(key));
+            return null;
+        });
+    }
+
+    /** {@inheritDoc} Removes the namespace's chunks for every engine sharing it. */
+    @Override
+    public void clear() {
+        for (;;) {
+            List<byte[]> headers = link.call("clear", r -> index.drain(r, DRAIN_BATCH));
+            List<byte[]> parts = new ArrayList<>();
+            headers.forEach(h -> parts.addAll(partKeysOf(h)));
+            deleteParts(parts, "clear");
+            if (headers.size() < DRAIN_BATCH) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc} Chunks and used bytes are the namespace's, shared by every engine using it; when the
+     * server cannot be reached, the last values read are reported with {@code healthy} false. Errors count
+     * corrupt and lost chunks and failures the tier absorbed, not the exceptions it threw.
+     */
+    @Override
+    public TierStats stats() {
+        boolean healthy;
+        try {
+            lastUsage = link.call("stats", index::usage);
+            healthy = link.healthy();
+        } catch (RuntimeException e) {
+            healthy = false;
+        }
+        long[] usage = lastUsage;
+        return new TierStats(NAME, usage[0], usage[1], index.capacityBytes(), corruptChunks.sum() + lostChunks.sum()
+                + absorbedErrors.sum(), healthy);
+    }
+
+    /** Closes the connections; the chunks stay in the server for other engines and the next start. */
+    @Override
+    public void close() {
+        link.close();
+    }
+
+    /** Chunks dropped because a header or part was corrupt (wrong bytes, length or checksum). */
+    long corruptChunks() {
+        return corruptChunks.sum();
+    }
+
+    /** Chunks dropped because a part was gone (evicted or expired by the server, or deleted by hand). */
+    long lostChunks() {
+        return lostChunks.sum();
+    }
+
+    /** The link (tests look at its breaker). */
+    RedisLink link() {
+        return link;
+    }
+
+    RemoteKeys keys() {
+        return keys;
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------
+
+    private String where(ChunkKey key) {
+        return "remote tier " + link.url() + ": chunk " + key;
+    }
+
+    private static byte[][] readParts(UnifiedJedis redis, byte[][] partKeys) {
+        List<Response<byte[]>> responses = new ArrayList<>(partKeys.length);
+        try (AbstractPipeline p = redis.pipelined()) {
+            for (byte[] k : partKeys) {
+                responses.add(p.get(k));
+            }
+            p.sync();
+        }
+        byte[][] parts = new byte[partKeys.length][];
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = responses.get(i).get();
+        }
+        return parts;
+    }
+
+    private static Void writeParts(UnifiedJedis redis, byte[][] partKeys, byte[][] parts, long expiryMillis) {
+        SetParams expiry = SetParams.setParams().px(expiryMillis);
+        List<Response<String>> responses = new ArrayList<>(parts.length);
+        try (AbstractPipeline p = redis.pipelined()) {
+            for (int i = 0; i < parts.length; i++) {
+                responses.add(p.set(partKeys[i], parts[i], expiry));
+            }
+            p.sync();
+        }
+        responses.forEach(Response::get); // throws the first error reply (say, OOM over maxmemory)
+        return null;
+    }
+
+    private static Void finishPut(UnifiedJedis redis, byte[][] persist, List<byte[]> garbage) {
+        List<Response<Long>> responses = new ArrayList<>();
+        try (AbstractPipeline p = redis.pipelined()) {
+            for (byte[] k : persist) {
+                responses.add(p.persist(k));
+            }
+            for (byte[] k : garbage) {
+                responses.add(p.unlink(k));
+            }
+            p.sync();
+        }
+        responses.forEach(Response::get);
+        return null;
+    }
+
+    /** The part keys named by a stored header; empty (and counted) when it cannot be read. */
+    private List<byte[]> partKeysOf(byte[] header) {
+        try {
+            RemoteChunkFormat.Header h = format.decode(header, null, "remote tier " + link.url() + ": evicted chunk");
+            return List.of(keys.parts(h.chunk().key(), h.writeId(), h.parts()));
+        } catch (CorruptChunkException e) {
+            absorbed("cannot delete the parts of a dropped chunk (they stay until the server evicts them)", e);
+            return List.of();
+        }
+    }
+
+    private void deleteParts(List<byte[]> partKeys, String what) {
+        if (partKeys.isEmpty()) {
+            return;
+        }
+        try {
+            link.call(what, r -> finishPut(r, new byte[0][], partKeys));
+        } catch (UncheckedIOException e) {
+            absorbed(what + ": deleting " + partKeys.size() + " parts failed", e);
+        }
+    }
+
+    /** Drops a chunk that cannot be served (if still the same copy), deletes its parts, counts it. */
+    private void discard(ChunkKey key, byte[] stored, RemoteChunkFormat.Header header, String why, LongAdder counter) {
+        counter.increment();
+        LOG.warn("{}; dropped, served as a miss", why);
+        try {
+            byte[] dropped = link.call("drop " + key, r -> index.forget(r, RemoteKeys.member(key), stored));
+            if (dropped != null && header != null) {
+                deleteParts(List.of(keys.parts(key, header.writeId(), header.parts())), "drop " + key);
+            }
+        } catch (UncheckedIOException e) {
+            absorbed("drop " + key + " failed", e);
+        }
+    }
+
+    private void absorbed(String what, Exception e) {
+        absorbedErrors.increment();
+        LOG.warn("remote tier {}: {}: {}", link.url(), what, e.getMessage());
+    }
+}

@@ -1,0 +1,86 @@
+package org.lmcache4j.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * A throw-away Redis Cluster for tests: {@code n} {@link RedisServer}s in cluster mode on loopback, their
+ * 16384 slots spread by {@code redis-cli --cluster create} (no replicas), ready when every node reports
+ * {@code cluster_state:ok}. Closing stops every node.
+ */
+public final class RedisClusterServers implements AutoCloseable {
+
+    private static final long READY_TIMEOUT_MILLIS = 30_000;
+
+    private final List<RedisServer> nodes;
+
+    private RedisClusterServers(List<RedisServer> nodes) {
+        this.nodes = List.copyOf(nodes);
+    }
+
+    /** Starts {@code n} (at least 3) nodes and forms the cluster. */
+    public static RedisClusterServers start(int n) {
+        if (n < 3) {
+            throw new IllegalArgumentException("n: " + n + " (expected: >= 3, the fewest masters redis-cli accepts)");
+        }
+        List<RedisServer> nodes = new ArrayList<>();
+        boolean ok = false;
+        try {
+            for (int i = 0; i < n; i++) {
+                nodes.add(RedisServer.start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                        "--cluster-node-timeout", "5000"));
+            }
+            List<String> cmd = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+            nodes.forEach(s -> cmd.add("127.0.0.1:" + s.port()));
+            cmd.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(READY_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IllegalStateException("redis-cli --cluster create failed: " + out);
+            }
+            RedisClusterServers cluster = new RedisClusterServers(nodes);
+            cluster.awaitReady();
+            ok = true;
+            return cluster;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run redis-cli (apt-get install redis-server): " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while forming a cluster", e);
+        } finally {
+            if (!ok) {
+                nodes.forEach(RedisServer::close);
+            }
+        }
+    }
+
+    public List<RedisServer> nodes() {
+        return nodes;
+    }
+
+    /** {@code redis-cluster://127.0.0.1:p1,127.0.0.1:p2,...}. */
+    public String url() {
+        return "redis-cluster://" + nodes.stream().map(s -> "127.0.0.1:" + s.port()).collect(Collectors.joining(","));
+    }
+
+    @Override
+    public void close() {
+        nodes.forEach(RedisServer::close);
+    }
+
+    private void awaitReady() throws InterruptedException {
+        long deadline = System.currentTimeMillis() + READY_TIMEOUT_MILLIS;
+        while (System.currentTimeMillis() < deadline) {
+            if (nodes.stream().allMatch(s -> ((String) s.call("CLUSTER", "INFO")).contains("cluster_state:ok"))) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("cluster not ready within " + READY_TIMEOUT_MILLIS + " ms");
+    }
+}
