@@ -3,7 +3,8 @@
  * with chained chunk hashing, a pinned off-heap page allocator, the CPU, disk and remote (Redis/Valkey)
  * tiers and the host copy engine. Engines reach it through {@link org.lmcache4j.api.KvConnectors#open}.
  * Exported: {@link org.lmcache4j.storage.PrefixKeys} (a router's key computation), the provider, and the
- * operators' admin endpoint ({@link org.lmcache4j.storage.admin.AdminServer}).
+ * operators' admin endpoint ({@link org.lmcache4j.storage.admin.AdminServer}) and Micrometer binding
+ * ({@link org.lmcache4j.storage.metrics.LmCacheMetrics}, needs Micrometer on the path).
  */
 module org.lmcache4j.storage {
     requires transitive org.lmcache4j.api;
@@ -14,9 +15,11 @@ module org.lmcache4j.storage {
     requires redis.clients.jedis;
     requires org.apache.commons.pool2;
     requires org.lz4.java;
+    requires static micrometer.core;
 
     exports org.lmcache4j.storage;
     exports org.lmcache4j.storage.admin;
+    exports org.lmcache4j.storage.metrics;
 
     provides org.lmcache4j.api.spi.KvConnectorProvider with org.lmcache4j.storage.TieredConnectorProvider;
 }
