@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
@@ -50,6 +51,7 @@ final class DiskTier implements StorageTier {
     private final DiskIndex index;
     private final DiskDirectoryLock lock;
     private final LongAdder corruptChunks = new LongAdder();
+    private volatile Consumer<ChunkKey> evictionListener = key -> { };
     private final LongAdder absorbedIoErrors = new LongAdder();
     private volatile boolean failing;
 
@@ -179,6 +181,11 @@ final class DiskTier implements StorageTier {
     }
 
     @Override
+    public void onEviction(Consumer<ChunkKey> listener) {
+        this.evictionListener = listener == null ? key -> { } : listener;
+    }
+
+    @Override
     public boolean remove(ChunkKey key) {
         DiskIndex.Victim v = index.remove(key);
         if (v == null) {
@@ -238,6 +245,7 @@ final class DiskTier implements StorageTier {
         boolean committed = false;
         try {
             deleteVictims(admitted.victims());
+            admitted.victims().forEach(v -> tellEvicted(v.key()));
             index.release(reserved - fileBytes); // the room beyond this file, held until the victims were gone
             reserved = fileBytes;
             files.write(key, payload);
@@ -273,6 +281,14 @@ final class DiskTier implements StorageTier {
         }
         if (failure != null) {
             throw failure;
+        }
+    }
+
+    private void tellEvicted(ChunkKey key) {
+        try {
+            evictionListener.accept(key);
+        } catch (RuntimeException e) {
+            LOG.warn("disk tier {}: eviction listener failed for {}: {}", files.root(), key, e.toString());
         }
     }
 

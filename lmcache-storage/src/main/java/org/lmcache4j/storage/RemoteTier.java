@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -44,6 +45,8 @@ import redis.clients.jedis.params.SetParams;
  * and calls fail at once until a probe succeeds ({@link RedisLink}).
  */
 final class RemoteTier implements StorageTier {
+
+    private volatile Consumer<ChunkKey> evictionListener = key -> { };
 
     static final String NAME = "remote";
 
@@ -202,6 +205,7 @@ final class RemoteTier implements StorageTier {
         List<byte[]> garbage = new ArrayList<>();
         for (byte[] evicted : admission.evictedHeaders()) {
             garbage.addAll(partKeysOf(evicted));
+            keyOf(evicted).ifPresent(this::tellEvicted);
         }
         try {
             link.call("put " + key, r -> finishPut(r, ttlMillis > 0 ? new byte[0][] : partKeys, garbage));
@@ -341,6 +345,28 @@ final class RemoteTier implements StorageTier {
         }
         responses.forEach(Response::get);
         return null;
+    }
+
+    @Override
+    public void onEviction(Consumer<ChunkKey> listener) {
+        this.evictionListener = listener == null ? key -> { } : listener;
+    }
+
+    private void tellEvicted(ChunkKey key) {
+        try {
+            evictionListener.accept(key);
+        } catch (RuntimeException e) {
+            absorbed("eviction listener failed for " + key, e);
+        }
+    }
+
+    /** The chunk key named by a stored header, when it can be read. */
+    private Optional<ChunkKey> keyOf(byte[] header) {
+        try {
+            return Optional.of(format.decode(header, null, "remote tier " + link.url() + ": evicted chunk").chunk().key());
+        } catch (CorruptChunkException e) {
+            return Optional.empty();
+        }
     }
 
     /** The part keys named by a stored header; empty (and counted) when it cannot be read. */

@@ -47,6 +47,9 @@ final class TierStack implements AutoCloseable {
             s.add(new GuardedTier(decorator.apply(t)));
         }
         this.slower = List.copyOf(s);
+        for (GuardedTier t : slower) {
+            t.tier().onEviction(key -> events.evicted(t.name(), key));
+        }
         if (cpuBudgetBytes > 0) {
             this.cpu = new CpuTier(cpuBudgetBytes, chunkBytes, true, nanoClock, this::demote);
             this.cpuGuard = new GuardedTier(decorator.apply(cpu));

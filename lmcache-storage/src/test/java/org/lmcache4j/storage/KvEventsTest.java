@@ -115,4 +115,26 @@ class KvEventsTest {
             assertEquals(2 * CHUNK, engine.lookup(tokens));
         }
     }
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
+    @Test
+    void aDiskEvictionIsAnEventOfTheDiskTier() throws Exception {
+        Recorder recorder = new Recorder();
+        long fileBytes = DiskChunkFormat.headerBytes(32, 0) + CHUNK_BYTES;
+        try (Arena arena = Arena.ofShared();
+             TieredCacheEngine engine = new TieredCacheEngine(Engines.config().maxLocalCpuBytes(8 * CHUNK_BYTES).build(),
+                     SMALL, System::nanoTime, UnaryOperator.identity(),
+                     List.of(new DiskTier(dir, 2 * fileBytes, SMALL.fingerprint())));
+             AutoCloseable subscription = engine.subscribe(recorder)) {
+            assertTrue(subscription != null);
+            store(engine, arena, 1, 4); // 4 chunks written behind to a disk that holds 2
+            for (int i = 0; i < 500 && recorder.lines().stream().filter(l -> l.startsWith("STORED disk")).count() < 4; i++) {
+                Thread.sleep(5);
+            }
+            assertEquals(2, recorder.lines().stream().filter(l -> l.startsWith("EVICTED disk")).count(), recorder.lines().toString());
+            assertEquals(4, recorder.lines().stream().filter(l -> l.startsWith("STORED disk")).count());
+        }
+    }
 }

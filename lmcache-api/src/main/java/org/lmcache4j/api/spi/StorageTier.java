@@ -3,6 +3,7 @@ package org.lmcache4j.api.spi;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
 
@@ -51,6 +52,14 @@ public interface StorageTier extends AutoCloseable {
 
     /** Ends one pin of {@code key}; no effect when it is not pinned. */
     void unpin(ChunkKey key);
+
+    /**
+     * Registers who to tell about each chunk this tier evicts on its own to make room for a put (the
+     * connector turns them into {@code EVICTED} chunk events). Called at most once, before use; tiers
+     * that never evict by themselves ignore it.
+     */
+    default void onEviction(Consumer<ChunkKey> listener) {
+    }
 
     /** Removes every chunk, pinned ones included (readers keep their bytes as with {@link #remove}). */
     void clear();
