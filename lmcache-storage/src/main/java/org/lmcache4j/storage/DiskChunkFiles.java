@@ -149,6 +149,30 @@ final class DiskChunkFiles {
     }
 
     /**
+     * Reads the payload of {@code key}'s file into {@code target} from its start, checked like
+     * {@link #read}, and returns its length.
+     *
+     * @throws NoSuchFileException   when the file is gone
+     * @throws CorruptChunkException    when it is torn, corrupt, foreign, or holds another key
+     * @throws IllegalArgumentException when the chunk is larger than {@code target}
+     */
+    long readInto(ChunkKey key, MemorySegment target) throws IOException {
+        Path file = pathOf(key);
+        try (FileChannel ch = io.open(file, StandardOpenOption.READ)) {
+            DiskChunkFormat.Header h = format.readHeader(ch, file);
+            if (!h.key().equals(key)) {
+                throw new CorruptChunkException(file, "key " + h.key() + " (expected: " + key + ")");
+            }
+            if (h.payloadBytes() > target.byteSize()) {
+                throw new IllegalArgumentException("chunk " + key + ": " + h.payloadBytes() + " bytes (expected: at most "
+                        + target.byteSize() + ", the target's size)");
+            }
+            format.readPayload(ch, h, target.asSlice(0, h.payloadBytes()), file);
+            return h.payloadBytes();
+        }
+    }
+
+    /**
      * Reads and checks only the header of a chunk file found on disk, which must also sit at the path of
      * the key it names.
      */

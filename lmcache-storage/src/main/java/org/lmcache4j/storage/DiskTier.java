@@ -155,6 +155,40 @@ final class DiskTier implements StorageTier {
     }
 
     /**
+     * {@inheritDoc} Reads the file straight into {@code target}; corrupt files are misses, as in
+     * {@link #get}.
+     *
+     * @throws UncheckedIOException when the chunk's file exists but cannot be read
+     */
+    @Override
+    public long readInto(ChunkKey key, MemorySegment target) {
+        DiskIndex.Entry entry = index.acquire(key);
+        if (entry == null) {
+            return -1;
+        }
+        try {
+            long n = files.readInto(key, target);
+            failing = false;
+            return n;
+        } catch (CorruptChunkException e) {
+            if (forget(key, entry, e.getMessage() + "; deleted, served as a miss")) {
+                corruptChunks.increment();
+            }
+            return -1;
+        } catch (NoSuchFileException e) {
+            if (forget(key, entry, "disk tier " + files.root() + ": file of chunk " + key + " vanished; dropped from the index")) {
+                absorbedIoErrors.increment();
+            }
+            return -1;
+        } catch (IOException e) {
+            failing = true;
+            throw new UncheckedIOException("disk tier " + files.root() + ": read " + key + " failed", e);
+        } finally {
+            index.release(entry);
+        }
+    }
+
+    /**
      * {@inheritDoc} A chunk is charged its whole file, header included; one whose file exceeds the
      * budget is refused with false (this tier has no other size limit, so never throws
      * IllegalArgumentException). A put of a key another thread is writing waits for that write.

@@ -59,6 +59,15 @@ final class GuardedTier {
         }
     }
 
+    /** {@link StorageTier#readInto}: the length read, or -1 on a miss or a failure. */
+    long readInto(ChunkKey key, MemorySegment target) {
+        try {
+            return succeeded(tier.readInto(key, target));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            return failed("read", e, -1L);
+        }
+    }
+
     boolean put(ChunkKey key, MemorySegment payload) {
         try {
             return succeeded(tier.put(key, payload));

@@ -142,6 +142,12 @@ final class TierStack implements AutoCloseable {
             if (!admit.test(t)) {
                 return Optional.empty();
             }
+            if (t != cpuGuard) {
+                Optional<ChunkBuffer> promoted = readIntoCpu(t, key);
+                if (promoted.isPresent()) {
+                    return Optional.of(new TierBuffer(t, promoted.get()));
+                }
+            }
             long start = System.nanoTime();
             Optional<ChunkBuffer> b = t.get(key);
             if (b.isEmpty()) {
@@ -159,6 +165,39 @@ final class TierStack implements AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Promotes {@code key} from slower tier {@code t} by reading it straight into a reserved cpu page (no
+     * buffer of the slower tier's, no second copy), and returns the cpu tier's hold on it. Empty when
+     * there is no cpu tier or no free page (the caller falls back to a plain read) or the chunk cannot
+     * be read (a miss, counted by the guard).
+     */
+    private Optional<ChunkBuffer> readIntoCpu(GuardedTier t, ChunkKey key) {
+        if (cpu == null) {
+            return Optional.empty();
+        }
+        Optional<ChunkPage> page;
+        try {
+            page = cpu.reserve(cpu.pageBytes(), java.util.Set.of());
+        } catch (RuntimeException | OutOfMemoryError e) {
+            return cpuGuard.failed("reserve", e, Optional.empty());
+        }
+        if (page.isEmpty()) {
+            return Optional.empty();
+        }
+        long start = System.nanoTime();
+        long n = t.readInto(key, page.get().memory());
+        if (n < 0) {
+            page.get().release();
+            return Optional.empty();
+        }
+        t.recordLoad(n, System.nanoTime() - start);
+        if (cpu.commit(key, page.get(), n)) {
+            promotions.increment();
+            events.stored(cpuGuard.name(), key);
+        }
+        return cpuGuard.get(key);
+    }
+
     /** Loads {@code key} into the cpu tier if a slower tier has it; true when the cpu tier now holds it. */
     boolean promote(ChunkKey key) {
         if (cpuGuard == null) {
@@ -168,6 +207,11 @@ final class TierStack implements AutoCloseable {
             return true;
         }
         for (GuardedTier t : slower) {
+            Optional<ChunkBuffer> promoted = readIntoCpu(t, key);
+            if (promoted.isPresent()) {
+                promoted.get().close();
+                return true;
+            }
             long start = System.nanoTime();
             Optional<ChunkBuffer> b = t.get(key);
             if (b.isPresent()) {

@@ -1,6 +1,7 @@
 package org.lmcache4j.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -223,6 +224,19 @@ public abstract class StorageTierContract {
         buffer.close(); // closing twice is harmless
         assertStored(tier(), key(1), content);
         assertUsage(tier(), 1, chargedBytes(bytes));
+    }
+
+    @Test
+    public void readIntoCopiesTheSameBytesAndSaysHowMany() {
+        byte[] content = payload(11, chunkBytes() / 3);
+        putOrFail(tier(), key(1), content);
+        MemorySegment target = nativeCopy(new byte[chunkBytes()]);
+        assertEquals(content.length, tier().readInto(key(1), target), "readInto returns the chunk's length");
+        assertArrayEquals(content, target.asSlice(0, content.length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        assertEquals(-1, tier().readInto(key(2), target), "readInto of an absent key");
+        MemorySegment small = nativeCopy(new byte[content.length - 1]);
+        assertThrows(IllegalArgumentException.class, () -> tier().readInto(key(1), small));
+        assertStored(tier(), key(1), content); // a too-small target is the caller's mistake, not corruption
     }
 
     @Test

@@ -28,6 +28,30 @@ public interface StorageTier extends AutoCloseable {
     Optional<ChunkBuffer> get(ChunkKey key);
 
     /**
+     * Copies the chunk of {@code key} into {@code target} from its start, checked as {@link #get} checks
+     * it, and returns its length; -1 on a miss. Lets a caller read a slower tier straight into memory it
+     * already owns (the cpu tier's page) instead of into a buffer of the tier's and then again. The
+     * default goes through {@link #get}; tiers that read from files or sockets override it.
+     *
+     * @throws IllegalArgumentException when the chunk is larger than {@code target}
+     */
+    default long readInto(ChunkKey key, MemorySegment target) {
+        Optional<ChunkBuffer> found = get(key);
+        if (found.isEmpty()) {
+            return -1;
+        }
+        try (ChunkBuffer chunk = found.get()) {
+            long n = chunk.sizeBytes();
+            if (n > target.byteSize()) {
+                throw new IllegalArgumentException("chunk " + key + ": " + n + " bytes (expected: at most " + target.byteSize()
+                        + ", the target's size)");
+            }
+            MemorySegment.copy(chunk.segment(), 0, target, 0, n);
+            return n;
+        }
+    }
+
+    /**
      * Stores a copy of {@code payload} under {@code key}, evicting least recently used chunks if needed.
      *
      * @return true when the chunk is now stored (also when it already was: the first content stays);
