@@ -1,0 +1,14 @@
+package org.lmcache4j.bench.workload;
+
+import org.lmcache4j.api.HostKvMemory;
+
+/** Computes the KV of prompt tokens {@code [from, n)} into engine memory: the work a cache hit saves. */
+@FunctionalInterface
+public interface Prefill {
+
+    /**
+     * @return the compute time to charge, in nanoseconds, in addition to the time the call itself took
+     *         (0 for a real engine; the simulated model time for {@link SyntheticPrefill})
+     */
+    long prefill(int[] tokens, int from, HostKvMemory kv, int[] slots);
+}
