@@ -21,5 +21,7 @@ module org.lmcache4j.storage {
     exports org.lmcache4j.storage.admin;
     exports org.lmcache4j.storage.metrics;
 
+    uses org.lmcache4j.api.spi.DeviceCopyEngine;
+
     provides org.lmcache4j.api.spi.KvConnectorProvider with org.lmcache4j.storage.TieredConnectorProvider;
 }

@@ -1,7 +1,6 @@
 package org.lmcache4j.storage;
 
 import java.lang.foreign.MemorySegment;
-import org.lmcache4j.api.DeviceKvMemory;
 import org.lmcache4j.api.EngineKvMemory;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.KvLayout;
@@ -39,8 +38,11 @@ final class KvArguments {
         }
     }
 
-    /** The engine memory as host memory of {@code layout}; writable when {@code forRetrieve}. */
-    static HostKvMemory hostMemory(EngineKvMemory kv, KvLayout layout, boolean forRetrieve) {
+    /**
+     * The engine memory, checked: of {@code layout}; host memory alive, accessible by this thread and, when
+     * {@code forRetrieve}, writable (device memory is checked by its copy engine).
+     */
+    static EngineKvMemory engineMemory(EngineKvMemory kv, KvLayout layout, boolean forRetrieve) {
         if (kv == null) {
             throw new IllegalArgumentException("engine KV memory: null (expected: HostKvMemory or DeviceKvMemory)");
         }
@@ -48,11 +50,9 @@ final class KvArguments {
             throw new IllegalArgumentException("engine KV layout: " + kv.layout() + " (expected: the connector's layout "
                     + layout + ")");
         }
-        if (kv instanceof DeviceKvMemory device) {
-            throw new IllegalStateException("device-resident engine KV (" + device + ") needs the lmcache-gpu copy engine "
-                    + "and a CUDA driver; this connector copies host-resident KV only");
+        if (!(kv instanceof HostKvMemory host)) {
+            return kv;
         }
-        HostKvMemory host = (HostKvMemory) kv;
         for (int layer = 0; layer < layout.numLayers(); layer++) {
             for (int plane = 0; plane < layout.planes(); plane++) {
                 MemorySegment s = host.plane(layer, plane);

@@ -21,6 +21,7 @@ import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.DeviceKvMemory;
 import org.lmcache4j.api.EngineKvMemory;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.KvConnector;
@@ -63,6 +64,7 @@ final class TieredCacheEngine implements KvConnector {
     private final LongSupplier nanoClock;
     private final Set<ChunkPins> livePins = ConcurrentHashMap.newKeySet();
     private final ReentrantReadWriteLock openGuard = new ReentrantReadWriteLock();
+    private final DeviceCopiers devices = DeviceCopiers.fromServiceLoader();
     private boolean closed;
 
     TieredCacheEngine(LmCacheConfig config, KvLayout layout) {
@@ -228,20 +230,20 @@ final class TieredCacheEngine implements KvConnector {
 
     @Override
     public int store(int[] tokens, boolean[] storeMask, EngineKvMemory kv, int[] slotMapping) {
-        HostKvMemory host = KvArguments.hostMemory(kv, layout, false);
-        KvArguments.requireSlots(tokens, slotMapping, host.numSlots());
+        EngineKvCopier engineKv = copier(KvArguments.engineMemory(kv, layout, false));
+        KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
         int skip = KvArguments.storeMaskPrefix(storeMask, tokens.length, chunkTokens);
         long startNanos = System.nanoTime();
         return guarded(() -> {
-            int stored = storeChunks(chunks(tokens), skip, host, slotMapping);
+            int stored = storeChunks(chunks(tokens), skip, engineKv, slotMapping);
             events.operation(KvEventListener.Operation.STORE, System.nanoTime() - startNanos, tokens.length, stored);
             return stored;
         });
     }
 
-    private int storeChunks(PromptChunks chunks, int skipTokens, HostKvMemory host, int[] slots) {
+    private int storeChunks(PromptChunks chunks, int skipTokens, EngineKvCopier engineKv, int[] slots) {
         if (tiers.cpu().isEmpty()) {
-            return storeWithoutCpuTier(chunks, skipTokens, host, slots);
+            return storeWithoutCpuTier(chunks, skipTokens, engineKv, slots);
         }
         CpuTier cpu = tiers.cpu().get();
         GuardedTier cpuGuard = tiers.cpuGuard();
@@ -272,7 +274,7 @@ final class TieredCacheEngine implements KvConnector {
                 break;
             }
             try {
-                HostKvCopier.gather(host, slots, from, to, page.get().memory());
+                engineKv.gather(slots, from, to, page.get().memory());
             } catch (Throwable t) {
                 page.get().release();
                 throw t;
@@ -295,7 +297,7 @@ final class TieredCacheEngine implements KvConnector {
     }
 
     /** Without a cpu tier, each chunk is gathered into a temporary buffer and put into the slower tiers. */
-    private int storeWithoutCpuTier(PromptChunks chunks, int skipTokens, HostKvMemory host, int[] slots) {
+    private int storeWithoutCpuTier(PromptChunks chunks, int skipTokens, EngineKvCopier engineKv, int[] slots) {
         int stored = 0;
         for (int i = skipTokens / chunkTokens; i < chunks.count() && !tiers.slower().isEmpty(); i++) {
             int from = chunks.start(i);
@@ -310,7 +312,7 @@ final class TieredCacheEngine implements KvConnector {
             }
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment chunk = arena.allocate(layout.chunkBytes(to - from), 64);
-                HostKvCopier.gather(host, slots, from, to, chunk);
+                engineKv.gather(slots, from, to, chunk);
                 tiers.putSlower(key, chunk);
             }
             stored += to - from;
@@ -331,8 +333,8 @@ final class TieredCacheEngine implements KvConnector {
     }
 
     private int retrieve(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping, long deadlineNanos) {
-        HostKvMemory host = KvArguments.hostMemory(kv, layout, true);
-        KvArguments.requireSlots(tokens, slotMapping, host.numSlots());
+        EngineKvCopier engineKv = copier(KvArguments.engineMemory(kv, layout, true));
+        KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
         int masked = KvArguments.retrieveMaskPrefix(retrieveMask, tokens.length);
         long startNanos = System.nanoTime();
         return guarded(() -> {
@@ -343,7 +345,7 @@ final class TieredCacheEngine implements KvConnector {
             int end = walk.walk(chunks, masked / chunkTokens,
                     (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
                             t -> budget.admit(t, layout.chunkBytes(stop - start), stop)),
-                    match -> scatterChunk(match, host, slotMapping, masked));
+                    match -> scatterChunk(match, engineKv, slotMapping, masked));
             int retrieved = Math.max(0, end - masked);
             if (budget.cut()) {
                 counters.deadlineCuts.increment();
@@ -360,7 +362,7 @@ final class TieredCacheEngine implements KvConnector {
      * Copies one found chunk into engine memory; false (a miss) when its length does not fit the layout
      * or the tier's buffer fails while being read (the tokens of this chunk then do not count as retrieved).
      */
-    private boolean scatterChunk(PrefixWalk.Match<TierStack.TierBuffer> match, HostKvMemory host, int[] slots, int writeFrom) {
+    private boolean scatterChunk(PrefixWalk.Match<TierStack.TierBuffer> match, EngineKvCopier engineKv, int[] slots, int writeFrom) {
         int start = match.start();
         GuardedTier tier = match.value().tier();
         ChunkBuffer chunk = match.value().buffer();
@@ -370,7 +372,7 @@ final class TieredCacheEngine implements KvConnector {
                 return tier.failed("get", new IllegalStateException("chunk " + match.key() + " has " + chunk.sizeBytes()
                         + " bytes (expected: " + expected + " for " + (match.end() - start) + " tokens)"), false);
             }
-            HostKvCopier.scatter(chunk.segment(), host, slots, start, match.end(), writeFrom);
+            engineKv.scatter(chunk.segment(), slots, start, match.end(), writeFrom);
             counters.retrievedFrom(tier.name(), Math.max(0, match.end() - Math.max(start, writeFrom)));
             return true;
         } catch (RuntimeException e) {
@@ -447,6 +449,7 @@ final class TieredCacheEngine implements KvConnector {
             closed = true;
             prefetcher.shutdownNow();
             tiers.close();
+            devices.close();
             LOG.info("lmcache4j connector closed");
         } finally {
             openGuard.writeLock().unlock();
@@ -461,6 +464,14 @@ final class TieredCacheEngine implements KvConnector {
     /** Pages held by the cpu tier now (tests use it to prove nothing leaks); 0 without a cpu tier. */
     int outstandingPages() {
         return tiers.cpu().map(CpuTier::outstandingPages).orElse(0);
+    }
+
+    /** The copier of one call's engine memory: host KV directly, device KV through a device copy engine. */
+    private EngineKvCopier copier(EngineKvMemory kv) {
+        return switch (kv) {
+            case HostKvMemory host -> EngineKvCopier.host(host);
+            case DeviceKvMemory device -> EngineKvCopier.device(device, devices.require(device));
+        };
     }
 
     private PromptChunks chunks(int[] tokens) {
