@@ -223,6 +223,13 @@ final class DiskChunkFormat {
         }
     }
 
+    /** {@code segment} itself when it is native or over a {@code byte[]}; else a {@code byte[]} copy of it. */
+    static MemorySegment nativeOrCopy(MemorySegment segment) {
+        return segment.isNative() || segment.heapBase().orElse(null) instanceof byte[]
+                ? segment
+                : MemorySegment.ofArray(segment.toArray(ValueLayout.JAVA_BYTE));
+    }
+
     /**
      * {@code segment} as byte buffers of at most 1 GiB each, views without a copy when the segment is
      * native or backed by a {@code byte[]} (a heap segment over another array type is copied once).

@@ -260,6 +260,11 @@ final class DiskTier implements StorageTier {
     @Override
     public void close() {
         if (index.close()) {
+            try {
+                files.syncDirectoriesEvery(0);
+            } catch (IOException e) {
+                LOG.warn("disk tier {}: forcing directories at close failed: {}", files.root(), e.toString());
+            }
             closeLock();
         }
     }
