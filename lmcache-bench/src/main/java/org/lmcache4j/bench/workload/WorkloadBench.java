@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvConnectors;
 import org.lmcache4j.api.KvLayout;
@@ -33,7 +32,7 @@ public final class WorkloadBench {
     public record Options(boolean quick, String model, double prefillTokensPerSecond, long cpuMiB, Path dir,
                           Path json, Path chart) {
 
-        static Options parse(String[] args) throws IOException {
+        public static Options parse(String[] args) throws IOException {
             boolean quick = false;
             String model = "qwen2.5-1.5b";
             double tps = -1;
@@ -68,6 +67,12 @@ public final class WorkloadBench {
         }
     }
 
+    /** Runs one workload through an engine, with {@code connector} or (null) without a cache. */
+    @FunctionalInterface
+    public interface Executor {
+        WorkloadRunner.Result run(Workload workload, KvConnector connector, java.util.function.IntConsumer progress);
+    }
+
     private WorkloadBench() {
     }
 
@@ -76,24 +81,28 @@ public final class WorkloadBench {
         KvLayout layout = BenchKv.layout(o.model());
         System.err.printf(Locale.ROOT, "connector-only benchmark: %s KV shape (%d bytes/token), synthetic prefill at %.0f tokens/s%n",
                 o.model(), layout.bytesPerToken(), o.prefillTokensPerSecond());
-        Map<String, Object> report = run(o, layout, () -> new SyntheticPrefill(o.prefillTokensPerSecond()), "synthetic");
+        Map<String, Object> report = run(o, layout, workloads(o.quick()),
+                (w, c, p) -> WorkloadRunner.run(w, c, new SyntheticPrefill(o.prefillTokensPerSecond()), layout, p), "synthetic");
         System.out.println(BenchReport.json(report));
     }
 
-    /** Runs every workload (and, when quick, the ratio measurements) and writes the JSON and chart asked for. */
-    public static Map<String, Object> run(Options o, KvLayout layout, Supplier<Prefill> prefill, String engineName) throws IOException {
-        List<Workload> workloads = workloads(o.quick());
-        warmUp(o, layout, prefill);
+    /**
+     * Runs every workload with and without a cache (and, when quick, the ratio measurements) and writes
+     * the JSON and chart asked for.
+     */
+    public static Map<String, Object> run(Options o, KvLayout layout, List<Workload> workloads, Executor engine,
+                                          String engineName) throws IOException {
+        warmUp(o, layout, engine);
         List<BenchReport.Pair> pairs = new ArrayList<>();
         int total = workloads.stream().mapToInt(w -> 2 * w.requests().size()).sum();
         Progress progress = new Progress(total);
         for (Workload w : workloads) {
-            WorkloadRunner.Result off = WorkloadRunner.run(w, null, prefill.get(), layout, progress.stage(w.name() + " (no cache)"));
+            WorkloadRunner.Result off = engine.run(w, null, progress.stage(w.name() + " (no cache)"));
             Path dir = o.dir().resolve(w.name());
             WorkloadRunner.Result on;
             try (KvConnector c = KvConnectors.open(config(o, dir), layout)) {
                 c.clear(); // a cold cache: nothing left on disk from an earlier run
-                on = WorkloadRunner.run(w, c, prefill.get(), layout, progress.stage(w.name() + " (cache)"));
+                on = engine.run(w, c, progress.stage(w.name() + " (cache)"));
             }
             pairs.add(new BenchReport.Pair(on, off));
         }
@@ -140,13 +149,13 @@ public final class WorkloadBench {
     }
 
     /** Runs a small workload with and without the cache first, so the JIT and the page cache are warm. */
-    private static void warmUp(Options o, KvLayout layout, Supplier<Prefill> prefill) {
-        Workload w = Workloads.documentQa(99, 2, 1024, 4, 32);
+    private static void warmUp(Options o, KvLayout layout, Executor engine) {
+        Workload w = Workloads.documentQa(99, 2, 512, 3, 32);
         try (KvConnector c = KvConnectors.open(config(o, o.dir().resolve("warmup")), layout)) {
             c.clear();
-            for (int i = 0; i < 3; i++) {
-                WorkloadRunner.run(w, c, prefill.get(), layout, done -> { });
-                WorkloadRunner.run(w, null, prefill.get(), layout, done -> { });
+            for (int i = 0; i < 2; i++) {
+                engine.run(w, c, done -> { });
+                engine.run(w, null, done -> { });
             }
         }
     }

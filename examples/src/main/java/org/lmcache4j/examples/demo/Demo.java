@@ -1,0 +1,222 @@
+package org.lmcache4j.examples.demo;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.function.IntConsumer;
+import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.KvConnectors;
+import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.examples.engine.Generation;
+import org.lmcache4j.examples.engine.KvCheck;
+import org.lmcache4j.examples.engine.LlamaEngine;
+import org.lmcache4j.examples.model.SeededModel;
+
+/**
+ * The demo: loads (or generates) a model, then runs each scenario's prompts twice, without and with the
+ * cache, and compares the two runs exactly. Scenarios: cold (empty cache), warm (the same document
+ * under a new question: a cpu hit), restart (the cold request again in a new JVM: a disk hit), a chat
+ * whose history grows each round, and questions about one long document.
+ */
+final class Demo {
+
+    /** What the restart scenario compares the child's run with: the cold request's uncached run. */
+    private record Reference(double ttftMs, int[] tokens, String logitsSha256, String kvSha256) {
+    }
+
+    private final DemoOptions o;
+    private final PrintStream out;
+    private final List<ScenarioResult> results = new ArrayList<>();
+    private ProgressBar bar;
+    private LoadedModel model;
+    private LlamaEngine engine;
+    private KvConnector cache;
+    private LmCacheConfig config;
+
+    Demo(DemoOptions options, PrintStream out) {
+        this.o = options;
+        this.out = out;
+    }
+
+    DemoSummary run() throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        Path file = o.modelFile().orElse(null);
+        if (file == null) {
+            Path models = o.cacheDir().resolve("models");
+            if (o.progress() && !Files.exists(models.resolve(SeededModel.fileName(o.size().shape(), o.seed(), o.weights())))) {
+                System.err.println("preparing model " + o.size() + " (generated once, then cached in " + models + ")");
+            }
+            file = SeededModel.cached(o.size().shape(), o.seed(), o.weights(), models);
+        }
+        model = LoadedModel.load(file);
+        config = model.cacheConfig(o.cacheDir().resolve("kv"), o.cpuBytes(), o.diskBytes());
+        int[] document = encode(Prompts.document(1, o.prefixTokens()));
+        int[] cold = concat(document, encode(Prompts.question(11, o.questionTokens())));
+        int[] warm = concat(document, encode(Prompts.question(12, o.questionTokens())));
+        int longest = Math.max(Math.max(cold.length, o.warmupTokens() + 64),
+                Math.max(chatLength(o.chatRounds()), o.docTokens() + o.questionTokens()));
+        header(file);
+        bar = new ProgressBar(System.err, o.progress(), plannedWork(cold.length));
+        double prefillRate;
+        try (LlamaEngine e = new LlamaEngine(model.weights(), 2 * (longest + o.newTokens()) + 64,
+                o.threads(), o.prefillChunk())) {
+            engine = e;
+            engine.preallocate(2, longest + o.newTokens()); // an uncached and a cached run are alive at once
+            cache = KvConnectors.open(config, engine.kvLayout());
+            try {
+                if (!o.keepCache()) {
+                    cache.clear();
+                }
+                bar.step("warming up the JIT (not measured)");
+                warmUp(engine, cache, model, o.warmupTokens(), bar::stepProgress);
+                Reference reference = scenario("cold (empty cache)", cold, true);
+                prefillRate = cold.length / (reference.ttftMs() / 1000);
+                scenario("warm (cpu hit)", warm, false);
+                if (o.restart()) {
+                    restart(cold, reference);
+                }
+                chat();
+                documentQuestions();
+            } finally {
+                cache.close();
+            }
+        }
+        bar.finish();
+        return new DemoSummary(model.id(), file.toString(), model.weights().parameters(),
+                engine.kvLayout().bytesPerToken(), o.threads(), config.chunkTokens(), prefillRate,
+                (System.nanoTime() - start) / 1e9, results);
+    }
+
+    /**
+     * Runs an unrelated prompt twice through the cache (a miss that stores, then a cpu hit), so that the
+     * code paths the measured requests take have been compiled by the JIT; nothing is measured.
+     */
+    static void warmUp(LlamaEngine engine, KvConnector cache, LoadedModel model, int tokens, IntConsumer progress) {
+        if (tokens <= 0) {
+            return;
+        }
+        String document = Prompts.document(-1, tokens);
+        engine.generate(model.tokenizer().encode(document + Prompts.question(-1, 64)), 2, cache, progress).close();
+        engine.generate(model.tokenizer().encode(document + Prompts.question(-2, 64)), 2, cache, progress).close();
+    }
+
+    private void header(Path file) {
+        var s = model.weights().shape();
+        out.printf(Locale.ROOT,
+                "lmcache4j demo: %s, %.1fM parameters (%d layers, %d query / %d KV heads of %d), %,d KV bytes/token%n",
+                model.id(), model.weights().parameters() / 1e6, s.layers(), s.heads(), s.kvHeads(), s.headDim(),
+                LlamaEngine.kvLayout(s).bytesPerToken());
+        out.printf(Locale.ROOT, "model file:  %s%s%n", file, o.modelFile().isPresent() ? "" : " (seeded random weights)");
+        out.printf(Locale.ROOT, "cache:       cpu tier %.1f GiB + disk tier %.1f GiB in %s (%s), %d-token chunks%n",
+                config.maxLocalCpuBytes() / (double) (1L << 30), config.maxLocalDiskBytes() / (double) (1L << 30),
+                config.localDisk().orElseThrow(), o.keepCache() ? "kept from earlier runs" : "cleared at start",
+                config.chunkTokens());
+        out.printf(Locale.ROOT, "engine:      %d threads, F32 compute, prefill chunks of %d, %d new tokens per request%n%n",
+                o.threads(), o.prefillChunk(), o.newTokens());
+        out.flush();
+    }
+
+    /** Runs {@code prompt} without, then with the cache, and records the comparison. */
+    private Reference scenario(String name, int[] prompt, boolean keepReference) {
+        bar.step(name + ": without cache");
+        try (Generation plain = engine.generate(prompt, o.newTokens(), null, bar::stepProgress)) {
+            bar.step(name + ": with cache");
+            try (Generation cached = engine.generate(prompt, o.newTokens(), cache, bar::stepProgress)) {
+                var kv = engine.memory().host();
+                results.add(new ScenarioResult(name, prompt.length, cached.cachedTokens(), plain.ttftMillis(),
+                        cached.ttftMillis(), cached.retrieveMillis(),
+                        cached.hitTier(), KvCheck.identical(kv, cached.promptSlots(), kv, plain.promptSlots(), prompt.length),
+                        Arrays.equals(cached.tokens(), plain.tokens()), Arrays.equals(cached.firstLogits(), plain.firstLogits()),
+                        cached.tokens()));
+            }
+            return keepReference ? new Reference(plain.ttftMillis(), plain.tokens(), KvCheck.digest(plain.firstLogits()),
+                    KvCheck.digest(engine.memory().host(), plain.promptSlots(), prompt.length)) : null;
+        }
+    }
+
+    /** Closes the connector (draining it to disk), replays the cold request in a new JVM, then reopens. */
+    private void restart(int[] prompt, Reference reference) throws InterruptedException {
+        String name = "restart (disk hit)";
+        bar.step(name + ": new JVM on the disk tier");
+        cache.close();
+        Properties request = new Properties();
+        request.setProperty("model", model.file().toAbsolutePath().toString());
+        request.setProperty("kvDir", config.localDisk().orElseThrow().toAbsolutePath().toString());
+        request.setProperty("cpuBytes", Long.toString(o.cpuBytes()));
+        request.setProperty("diskBytes", Long.toString(o.diskBytes()));
+        request.setProperty("prompt", RestartChild.join(prompt));
+        request.setProperty("newTokens", Integer.toString(o.newTokens()));
+        request.setProperty("threads", Integer.toString(o.threads()));
+        request.setProperty("prefillChunk", Integer.toString(o.prefillChunk()));
+        request.setProperty("warmupTokens", Integer.toString(o.warmupTokens()));
+        try {
+            Properties r = RestartProbe.run(o.cacheDir(), request);
+            int[] tokens = RestartChild.tokens(r.getProperty("tokens"));
+            // the tier comes from the chunks the child's retrieve promoted out of the disk tier
+            results.add(new ScenarioResult(name, prompt.length, Integer.parseInt(r.getProperty("cachedTokens")),
+                    reference.ttftMs(), Long.parseLong(r.getProperty("ttftNanos")) / 1e6,
+                    Long.parseLong(r.getProperty("retrieveNanos")) / 1e6, r.getProperty("hitTier"),
+                    reference.kvSha256().equals(r.getProperty("kvSha256")), Arrays.equals(reference.tokens(), tokens),
+                    reference.logitsSha256().equals(r.getProperty("logitsSha256")), tokens));
+        } catch (IOException | RuntimeException e) {
+            System.err.println("\nrestart scenario failed: " + e.getMessage());
+            results.add(new ScenarioResult(name, prompt.length, 0, reference.ttftMs(), Double.NaN, Double.NaN, "error",
+                    false, false, false, new int[0]));
+        } finally {
+            cache = KvConnectors.open(config, engine.kvLayout());
+        }
+    }
+
+    /** A chat: each round's prompt is the whole history plus a new user turn; a canned reply joins the history. */
+    private void chat() {
+        String history = Prompts.turn("System", 100, o.chatTurnTokens() - o.questionTokens());
+        for (int r = 1; r <= o.chatRounds(); r++) {
+            String user = Prompts.turn("User", 100 + r, o.questionTokens());
+            scenario("chat round " + r, encode(history + user), false);
+            history = history + user + Prompts.turn("Assistant", 200 + r, o.chatTurnTokens() - o.questionTokens());
+        }
+    }
+
+    /** One long document, several questions about it: the first reads the document, the others reuse it. */
+    private void documentQuestions() {
+        String document = Prompts.document(2, o.docTokens());
+        for (int q = 1; q <= o.questions(); q++) {
+            scenario("doc QA question " + q, encode(document + Prompts.question(20 + q, o.questionTokens())), false);
+        }
+    }
+
+    private int chatLength(int rounds) {
+        return rounds * o.chatTurnTokens();
+    }
+
+    /** Prefill tokens the demo expects to compute: the progress bar's 100 %. */
+    private long plannedWork(int coldLength) {
+        long chunk = config.chunkTokens();
+        long prefix = o.prefixTokens() / chunk * chunk;
+        long work = o.warmupTokens() + 128 + 2L * coldLength + coldLength + (coldLength - prefix);
+        if (o.restart()) {
+            work += o.warmupTokens() + coldLength - prefix;
+        }
+        for (int r = 1; r <= o.chatRounds(); r++) {
+            work += chatLength(r) + (r == 1 ? chatLength(1) : o.chatTurnTokens());
+        }
+        long qa = o.docTokens() + o.questionTokens();
+        return work + (o.questions() > 0 ? qa + qa + (o.questions() - 1L) * (qa + qa - o.docTokens() / chunk * chunk) : 0);
+    }
+
+    private int[] encode(String text) {
+        return model.tokenizer().encode(text);
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}

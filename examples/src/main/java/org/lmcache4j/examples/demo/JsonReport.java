@@ -1,0 +1,79 @@
+package org.lmcache4j.examples.demo;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * The demo's results as JSON: per scenario {@code name, prompt_tokens, cached_tokens, ttft_ms_no_cache,
+ * ttft_ms_cache, hit_tier} (plus speedup, retrieve_ms, the per-row checks and the generated tokens), and
+ * top-level {@code kv_identical} and
+ * {@code tokens_identical}, which are true only when every row's comparison was.
+ */
+final class JsonReport {
+
+    private JsonReport() {
+    }
+
+    static String render(DemoSummary s) {
+        StringBuilder b = new StringBuilder("{\n");
+        field(b, 1, "model", str(s.model()));
+        field(b, 1, "model_file", str(s.modelFile()));
+        field(b, 1, "parameters", Long.toString(s.parameters()));
+        field(b, 1, "kv_bytes_per_token", Integer.toString(s.kvBytesPerToken()));
+        field(b, 1, "threads", Integer.toString(s.threads()));
+        field(b, 1, "chunk_tokens", Integer.toString(s.chunkTokens()));
+        field(b, 1, "prefill_tokens_per_second", num(s.prefillTokensPerSecond()));
+        field(b, 1, "wall_seconds", num(s.wallSeconds()));
+        field(b, 1, "kv_identical", Boolean.toString(s.kvIdentical()));
+        field(b, 1, "tokens_identical", Boolean.toString(s.tokensIdentical()));
+        field(b, 1, "logits_identical", Boolean.toString(s.logitsIdentical()));
+        b.append("  \"scenarios\": [\n");
+        for (int i = 0; i < s.scenarios().size(); i++) {
+            ScenarioResult r = s.scenarios().get(i);
+            b.append("    {\n");
+            field(b, 3, "name", str(r.name()));
+            field(b, 3, "prompt_tokens", Integer.toString(r.promptTokens()));
+            field(b, 3, "cached_tokens", Integer.toString(r.cachedTokens()));
+            field(b, 3, "ttft_ms_no_cache", num(r.ttftMsNoCache()));
+            field(b, 3, "ttft_ms_cache", num(r.ttftMsCache()));
+            field(b, 3, "retrieve_ms", num(r.retrieveMs()));
+            field(b, 3, "speedup", num(r.speedup()));
+            field(b, 3, "hit_tier", str(r.hitTier()));
+            field(b, 3, "kv_identical", Boolean.toString(r.kvIdentical()));
+            field(b, 3, "tokens_identical", Boolean.toString(r.tokensIdentical()));
+            field(b, 3, "logits_identical", Boolean.toString(r.logitsIdentical()));
+            b.append("      \"generated_tokens\": ").append(Arrays.toString(r.generated())).append('\n');
+            b.append(i + 1 < s.scenarios().size() ? "    },\n" : "    }\n");
+        }
+        return b.append("  ]\n}\n").toString();
+    }
+
+    private static void field(StringBuilder b, int depth, String name, String value) {
+        b.append("  ".repeat(depth)).append('"').append(name).append("\": ").append(value).append(",\n");
+    }
+
+    private static String num(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.3f", v) : "null";
+    }
+
+    static String str(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+}

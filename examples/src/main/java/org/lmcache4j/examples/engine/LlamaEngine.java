@@ -1,0 +1,202 @@
+package org.lmcache4j.examples.engine;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntConsumer;
+import org.lmcache4j.api.CacheStats;
+import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.KvDtype;
+import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.examples.model.ModelShape;
+import org.lmcache4j.examples.model.ModelWeights;
+
+/**
+ * A small Llama-architecture inference engine that uses lmcache4j the way vLLM uses LMCache. For each
+ * request: look up the prompt (capped at {@code length - 1}, so the last token is always computed and
+ * gives the logits), retrieve the cached prefix into the request's paged KV blocks, prefill only the
+ * rest (in chunks), take the first token, then store the prompt's KV (after the first token: off the
+ * TTFT path), then decode greedily. Without a connector it simply prefills everything.
+ */
+public final class LlamaEngine implements AutoCloseable {
+
+    private final ModelWeights weights;
+    private final WorkerPool pool;
+    private final PagedKvMemory memory;
+    private final Transformer transformer;
+    private final int prefillChunkTokens;
+    private final List<KvCopies> spareCopies = new ArrayList<>();
+
+    /**
+     * @param weights            the model
+     * @param kvCapacityTokens   tokens of KV memory, over all live requests
+     * @param threads            compute threads (the caller counts as one)
+     * @param prefillChunkTokens positions computed per forward pass in a prefill
+     */
+    public LlamaEngine(ModelWeights weights, int kvCapacityTokens, int threads, int prefillChunkTokens) {
+        if (prefillChunkTokens < 1) {
+            throw new IllegalArgumentException("prefillChunkTokens: " + prefillChunkTokens + " (expected: >= 1)");
+        }
+        this.weights = weights;
+        this.pool = new WorkerPool(threads);
+        boolean ok = false;
+        try {
+            this.memory = new PagedKvMemory(kvLayout(weights.shape()), Math.ceilDiv(kvCapacityTokens, PagedKvMemory.BLOCK_TOKENS));
+            this.transformer = new Transformer(weights, pool);
+            ok = true;
+        } finally {
+            if (!ok) {
+                pool.close();
+            }
+        }
+        this.prefillChunkTokens = prefillChunkTokens;
+    }
+
+    /** The KV layout of a model in this engine: FP32 K and V rows of every layer. */
+    public static KvLayout kvLayout(ModelShape shape) {
+        return KvLayout.standard(shape.layers(), shape.kvHeads(), shape.headDim(), KvDtype.FP32);
+    }
+
+    public KvLayout kvLayout() {
+        return memory.layout();
+    }
+
+    /** The engine's KV memory (what the connector reads and writes). */
+    public PagedKvMemory memory() {
+        return memory;
+    }
+
+    public ModelShape shape() {
+        return weights.shape();
+    }
+
+    /** Runs {@code prompt} without a cache. */
+    public Generation generate(int[] prompt, int newTokens) {
+        return generate(prompt, newTokens, null, done -> { });
+    }
+
+    /**
+     * Runs one request: the prompt, then {@code newTokens} greedy tokens (the first from the prefill).
+     *
+     * @param cache    the connector, or null to compute everything
+     * @param progress told how many prompt tokens have been computed, after each prefill chunk
+     */
+    public Generation generate(int[] prompt, int newTokens, KvConnector cache, IntConsumer progress) {
+        requireTokens(prompt, newTokens);
+        CacheStats before = cache == null ? null : cache.stats(); // to tell the hit's tier; not part of TTFT
+        long start = System.nanoTime();
+        Sequence seq = new Sequence(memory, prompt.length + newTokens, takeCopies(prompt.length + newTokens), this::giveBack);
+        boolean ok = false;
+        try {
+            int[] slots = seq.slots(prompt.length);
+            int cached = 0;
+            if (cache != null) {
+                int hit = Math.min(cache.lookup(prompt), prompt.length - 1);
+                if (hit > 0) {
+                    cached = cache.retrieve(Arrays.copyOf(prompt, hit), memory.host(), Arrays.copyOf(slots, hit));
+                }
+                if (cached > 0) {
+                    seq.refreshAll(0, cached, pool);
+                    seq.setLength(cached);
+                }
+            }
+            long retrieveNanos = cache == null ? 0 : System.nanoTime() - start;
+            progress.accept(0);
+            float[] logits = null;
+            for (int from = cached; from < prompt.length; from += prefillChunkTokens) {
+                int n = Math.min(prefillChunkTokens, prompt.length - from);
+                logits = transformer.forward(seq, prompt, from, n, from + n == prompt.length);
+                progress.accept(from + n - cached);
+            }
+            int[] all = Arrays.copyOf(prompt, prompt.length + newTokens);
+            all[prompt.length] = VectorMath.argmax(logits);
+            long ttft = System.nanoTime() - start;
+            String tier = cache == null ? "none" : hitTier(before, cache.stats(), cached, cache.chunkTokens());
+
+            int stored = 0;
+            long storeStart = System.nanoTime();
+            if (cache != null) {
+                boolean[] mask = new boolean[prompt.length];
+                Arrays.fill(mask, cached / cache.chunkTokens() * cache.chunkTokens(), prompt.length, true);
+                stored = cache.store(prompt, mask, memory.host(), slots);
+            }
+            long storeNanos = System.nanoTime() - storeStart;
+
+            for (int i = 1; i < newTokens; i++) {
+                int pos = prompt.length + i - 1;
+                all[pos + 1] = VectorMath.argmax(transformer.forward(seq, all, pos, 1, true));
+            }
+            Generation g = new Generation(prompt.clone(), Arrays.copyOfRange(all, prompt.length, all.length), logits, ttft,
+                    retrieveNanos, cached, tier, stored, storeNanos, seq);
+            ok = true;
+            return g;
+        } finally {
+            if (!ok) {
+                seq.close();
+            }
+        }
+    }
+
+    /**
+     * Allocates attention's working copies for {@code sequences} requests of up to {@code capacityTokens}
+     * positions now, as an engine allocates its KV memory at startup, so that requests do not pay for it.
+     */
+    public void preallocate(int sequences, int capacityTokens) {
+        for (int i = 0; i < sequences; i++) {
+            giveBack(new KvCopies(memory.layout().numLayers(), memory.layout().tokenDim(), capacityTokens));
+        }
+    }
+
+    /** The smallest spare set of attention copies that holds {@code capacity} positions, or a new one. */
+    private synchronized KvCopies takeCopies(int capacity) {
+        KvCopies best = null;
+        for (KvCopies c : spareCopies) {
+            if (c.capacity >= capacity && (best == null || c.capacity < best.capacity)) {
+                best = c;
+            }
+        }
+        if (best != null) {
+            spareCopies.remove(best);
+            return best;
+        }
+        return new KvCopies(memory.layout().numLayers(), memory.layout().tokenDim(), capacity);
+    }
+
+    private synchronized void giveBack(KvCopies copies) {
+        spareCopies.add(copies);
+    }
+
+    private void requireTokens(int[] prompt, int newTokens) {
+        if (prompt == null || prompt.length == 0) {
+            throw new IllegalArgumentException("prompt: empty (expected: at least one token)");
+        }
+        if (newTokens < 1) {
+            throw new IllegalArgumentException("newTokens: " + newTokens + " (expected: >= 1)");
+        }
+        int vocab = weights.shape().vocabSize();
+        for (int i = 0; i < prompt.length; i++) {
+            if (prompt[i] < 0 || prompt[i] >= vocab) {
+                throw new IllegalArgumentException("prompt[" + i + "]: " + prompt[i] + " (expected: 0 to " + (vocab - 1) + ")");
+            }
+        }
+    }
+
+    /** The tier a retrieve was served from, from the connector's counters around it. */
+    static String hitTier(CacheStats before, CacheStats after, int retrieved, int chunkTokens) {
+        if (retrieved == 0) {
+            return "none";
+        }
+        long promoted = after.promotedChunks() - before.promotedChunks();
+        if (promoted == 0) {
+            return "cpu";
+        }
+        return promoted >= Math.ceilDiv(retrieved, chunkTokens) ? "disk" : "cpu+disk";
+    }
+
+    /** Stops the worker threads and frees the KV memory. */
+    @Override
+    public void close() {
+        pool.close();
+        memory.close();
+    }
+}

@@ -1,0 +1,122 @@
+package org.lmcache4j.examples.engine;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.lmcache4j.api.HostKvMemory;
+import org.lmcache4j.api.KvLayout;
+
+/**
+ * The engine's KV cache: per layer, one off-heap K segment and one V segment of
+ * {@code [numBlocks][BLOCK_TOKENS][kvHeads * headDim]} floats (vLLM's paged layout), handed out to
+ * sequences block by block. This is the memory the connector reads in {@code store} and writes in
+ * {@code retrieve}, through the {@link HostKvMemory} view.
+ *
+ * <p>Free blocks start in a seeded shuffled order, as in an engine that has served requests for a
+ * while, so a prompt's slots are scattered and the connector's slot mapping is really exercised.
+ */
+public final class PagedKvMemory implements AutoCloseable {
+
+    /** Tokens per block (vLLM's default on GPUs is 16). */
+    public static final int BLOCK_TOKENS = 16;
+
+    private final KvLayout layout;
+    private final int numBlocks;
+    private final Arena arena;
+    private final List<MemorySegment> keys = new ArrayList<>();
+    private final List<MemorySegment> values = new ArrayList<>();
+    private final HostKvMemory host;
+    private final ArrayDeque<Integer> free = new ArrayDeque<>();
+
+    /** Allocates {@code numBlocks} blocks for {@code layout} (FP32 rows). */
+    public PagedKvMemory(KvLayout layout, int numBlocks) {
+        this.layout = layout;
+        this.numBlocks = numBlocks;
+        this.arena = Arena.ofShared();
+        boolean ok = false;
+        try {
+            long bytes = (long) numBlocks * BLOCK_TOKENS * layout.rowBytes();
+            for (int l = 0; l < layout.numLayers(); l++) {
+                keys.add(arena.allocate(bytes, 64));
+                values.add(arena.allocate(bytes, 64));
+            }
+            this.host = HostKvMemory.paged(layout, numBlocks, BLOCK_TOKENS, keys, values);
+            int[] order = new int[numBlocks];
+            for (int i = 0; i < numBlocks; i++) {
+                order[i] = i;
+            }
+            SplittableRandom random = new SplittableRandom(numBlocks);
+            for (int i = numBlocks - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            for (int b : order) {
+                free.add(b);
+            }
+            ok = true;
+        } finally {
+            if (!ok) {
+                arena.close();
+            }
+        }
+    }
+
+    public KvLayout layout() {
+        return layout;
+    }
+
+    /** The view the connector reads and writes. */
+    public HostKvMemory host() {
+        return host;
+    }
+
+    /** Blocks in total. */
+    public int numBlocks() {
+        return numBlocks;
+    }
+
+    /** Blocks not held by a sequence. */
+    public synchronized int freeBlocks() {
+        return free.size();
+    }
+
+    MemorySegment keys(int layer) {
+        return keys.get(layer);
+    }
+
+    MemorySegment values(int layer) {
+        return values.get(layer);
+    }
+
+    /** Takes {@code count} free blocks; fails naming the shortfall when there are not enough. */
+    synchronized int[] allocate(int count) {
+        if (count > free.size()) {
+            throw new IllegalStateException("engine KV memory: " + count + " blocks wanted, " + free.size() + " of "
+                    + numBlocks + " free (expected: a larger --kv-capacity or fewer live sequences)");
+        }
+        int[] blocks = new int[count];
+        for (int i = 0; i < count; i++) {
+            blocks[i] = free.poll();
+        }
+        return blocks;
+    }
+
+    synchronized void release(int[] blocks) {
+        for (int b : blocks) {
+            free.push(b);
+        }
+    }
+
+    /** Frees the memory; idempotent. */
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package org.lmcache4j.examples.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.KvConnectors;
+import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.examples.TinyModel;
+
+/**
+ * The engine with the connector, as vLLM uses LMCache: a shared prefix under a new suffix is retrieved
+ * instead of computed, and the results are exactly those of computing everything.
+ */
+class CachedGenerationTest {
+
+    private static final int CHUNK = 256;
+
+    @TempDir
+    Path dir;
+
+    /** The cpu tier alone: nothing outlives the connector (the embedded default would add a disk tier in ~/.cache). */
+    private static LmCacheConfig cpuOnly() {
+        return LmCacheConfig.builder().modelId("tiny-test").maxLocalCpuBytes(64L << 20).localDisk(null).build();
+    }
+
+    private static int[] tokens(long seed, int n) {
+        return new SplittableRandom(seed).ints(n, 0, 256).toArray();
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    @Test
+    void aSharedPrefixUnderNewSuffixesHitsAndChangesNothing() {
+        int[] prefix = tokens(1, 600);
+        try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 4096, 2, 128);
+             KvConnector cache = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
+            try (Generation first = engine.generate(concat(prefix, tokens(2, 50)), 4, cache, done -> { })) {
+                assertEquals(0, first.cachedTokens());
+                assertEquals("none", first.hitTier());
+                assertEquals(2 * CHUNK, first.storedTokens(), "full chunks of the first prompt");
+            }
+            for (long suffixSeed = 3; suffixSeed <= 4; suffixSeed++) {
+                int[] prompt = concat(prefix, tokens(suffixSeed, 40 + (int) suffixSeed));
+                try (Generation plain = engine.generate(prompt, 6);
+                     Generation cached = engine.generate(prompt, 6, cache, done -> { })) {
+                    assertEquals(2 * CHUNK, cached.cachedTokens(), "the shared prefix's full chunks");
+                    assertEquals("cpu", cached.hitTier());
+                    assertArrayEquals(plain.firstLogits(), cached.firstLogits(), "logits, bit for bit");
+                    assertArrayEquals(plain.tokens(), cached.tokens(), "generated tokens");
+                    var kv = engine.memory().host();
+                    assertTrue(KvCheck.identical(kv, cached.promptSlots(), kv, plain.promptSlots(), cached.cachedTokens()),
+                            "retrieved KV equals recomputed KV");
+                    assertTrue(KvCheck.identical(kv, cached.promptSlots(), kv, plain.promptSlots(), prompt.length),
+                            "KV computed after the retrieved prefix equals KV computed from scratch");
+                }
+            }
+        }
+    }
+
+    @Test
+    void theLastPromptTokenIsAlwaysComputed() {
+        int[] prompt = tokens(5, 2 * CHUNK); // exactly two chunks: both stored, but only one may be retrieved
+        try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 2048, 2, 128);
+             KvConnector cache = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
+            engine.generate(prompt, 2, cache, done -> { }).close();
+            assertEquals(2 * CHUNK, cache.lookup(prompt));
+            try (Generation plain = engine.generate(prompt, 3);
+                 Generation cached = engine.generate(prompt, 3, cache, done -> { })) {
+                assertEquals(CHUNK, cached.cachedTokens(), "lookup capped at length - 1, then whole chunks");
+                assertArrayEquals(plain.firstLogits(), cached.firstLogits());
+                assertArrayEquals(plain.tokens(), cached.tokens());
+            }
+        }
+    }
+
+    @Test
+    void aConnectorOpenedAgainOnTheSameDiskServesTheHitFromDisk() {
+        LmCacheConfig config = cpuOnly().toBuilder().localDisk(dir.resolve("kv")).maxLocalDiskBytes(64L << 20).build();
+        int[] prompt = concat(tokens(6, 300), tokens(7, 20));
+        try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 2048, 2, 128)) {
+            try (KvConnector cache = KvConnectors.open(config, engine.kvLayout())) {
+                engine.generate(prompt, 2, cache, done -> { }).close();
+            } // close drains the write-behind queue to disk
+            try (KvConnector reopened = KvConnectors.open(config, engine.kvLayout());
+                 Generation plain = engine.generate(prompt, 3);
+                 Generation cached = engine.generate(prompt, 3, reopened, done -> { })) {
+                assertEquals(CHUNK, cached.cachedTokens());
+                assertEquals("disk", cached.hitTier());
+                assertArrayEquals(plain.firstLogits(), cached.firstLogits());
+                var kv = engine.memory().host();
+                assertTrue(KvCheck.identical(kv, cached.promptSlots(), kv, plain.promptSlots(), prompt.length));
+            }
+        }
+    }
+}
