@@ -1,6 +1,5 @@
 package org.lmcache4j.examples.bench;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,11 +9,9 @@ import org.lmcache4j.bench.workload.BenchReport;
 import org.lmcache4j.bench.workload.Workload;
 import org.lmcache4j.bench.workload.WorkloadBench;
 import org.lmcache4j.examples.engine.LlamaEngine;
-import org.lmcache4j.examples.gguf.GgmlType;
-import org.lmcache4j.examples.gguf.GgufFile;
 import org.lmcache4j.examples.model.ModelSize;
 import org.lmcache4j.examples.model.ModelWeights;
-import org.lmcache4j.examples.model.SeededModel;
+import org.lmcache4j.examples.model.SeededWeights;
 
 /**
  * {@code bin/lmcache bench}: LMCache-style workloads through the reference engine (default) or, with
@@ -54,13 +51,8 @@ public final class BenchCommand {
         }
         WorkloadBench.Options o = WorkloadBench.Options.parse(rest.toArray(String[]::new));
         ModelSize modelSize = ModelSize.of(size);
-        Path models = Files.createDirectories(cacheDir.resolve("models"));
-        System.err.println("bench: reference engine, " + modelSize + " shape (generating or loading its GGUF in " + models + ")");
-        Path file = SeededModel.cached(modelSize.shape(), 1, GgmlType.F16, models);
-        ModelWeights weights;
-        try (GgufFile gguf = GgufFile.open(file)) {
-            weights = ModelWeights.load(gguf);
-        }
+        System.err.println("bench: reference engine, " + modelSize + " shape (generating or loading its GGUF in " + cacheDir + ")");
+        ModelWeights weights = SeededWeights.load(modelSize, cacheDir);
         List<Workload> workloads = EngineWorkloads.workloads(o.quick());
         int threads = Runtime.getRuntime().availableProcessors();
         try (LlamaEngine engine = new LlamaEngine(weights, 2 * EngineWorkloads.capacityTokens(workloads), threads, 512)) {

@@ -181,16 +181,23 @@ public final class LlamaEngine implements AutoCloseable {
         }
     }
 
-    /** The tier a retrieve was served from, from the connector's counters around it. */
+    /**
+     * The tier(s) a retrieve was served from, from the connector's per-tier counters around it: one name
+     * ({@code cpu}, {@code disk}, {@code remote}), or several joined by {@code +}, fastest first.
+     */
     static String hitTier(CacheStats before, CacheStats after, int retrieved, int chunkTokens) {
         if (retrieved == 0) {
             return "none";
         }
-        long promoted = after.promotedChunks() - before.promotedChunks();
-        if (promoted == 0) {
-            return "cpu";
-        }
-        return promoted >= Math.ceilDiv(retrieved, chunkTokens) ? "disk" : "cpu+disk";
+        java.util.List<String> tiers = new java.util.ArrayList<>();
+        after.retrievedTokensByTier().forEach((tier, n) -> {
+            if (n - before.retrievedTokensByTier().getOrDefault(tier, 0L) > 0) {
+                tiers.add(tier);
+            }
+        });
+        java.util.List<String> order = after.tiers().stream().map(org.lmcache4j.api.TierStats::name).toList();
+        tiers.sort(java.util.Comparator.comparingInt(order::indexOf));
+        return tiers.isEmpty() ? "cpu" : String.join("+", tiers);
     }
 
     /** Stops the worker threads and frees the KV memory. */
