@@ -12,6 +12,7 @@ import org.lmcache4j.api.KvConnectors;
 import org.lmcache4j.api.KvDtype;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.examples.engine.KvCheck;
 
 /**
  * A host-memory engine's use of the connector, end to end: request 1 stores the KV of a long shared
@@ -54,7 +55,7 @@ public final class HostKvExample {
             t0 = System.nanoTime();
             int retrieved = cache.retrieve(Arrays.copyOf(request2, hit), engine2, Arrays.copyOf(slots2, hit));
             long retrieveNs = System.nanoTime() - t0;
-            boolean identical = sameKv(engine1, slots1, engine2, slots2, retrieved);
+            boolean identical = KvCheck.identical(engine1, slots1, engine2, slots2, retrieved);
 
             double mib = (double) retrieved * layout.bytesPerToken() / (1 << 20);
             System.out.printf("layout            %s, %d bytes/token, %d tokens/chunk%n", layout, layout.bytesPerToken(),
@@ -102,21 +103,6 @@ public final class HostKvExample {
                 }
             }
         }
-    }
-
-    static boolean sameKv(HostKvMemory a, int[] slotsA, HostKvMemory b, int[] slotsB, int tokens) {
-        long row = a.layout().rowBytes();
-        for (int l = 0; l < a.layout().numLayers(); l++) {
-            for (int p = 0; p < a.layout().planes(); p++) {
-                for (int t = 0; t < tokens; t++) {
-                    if (MemorySegment.mismatch(a.plane(l, p), slotsA[t] * row, slotsA[t] * row + row,
-                            b.plane(l, p), slotsB[t] * row, slotsB[t] * row + row) != -1) {
-                        return false;
-                    }
-                }
-            }
-        }
-        return true;
     }
 
     static int[] randomTokens(long seed, int n) {

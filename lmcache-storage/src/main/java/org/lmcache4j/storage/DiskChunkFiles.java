@@ -135,10 +135,7 @@ final class DiskChunkFiles {
     HeldChunkBuffer read(ChunkKey key, Runnable onClose) throws IOException {
         Path file = pathOf(key);
         try (FileChannel ch = io.open(file, StandardOpenOption.READ)) {
-            DiskChunkFormat.Header h = format.readHeader(ch, file);
-            if (!h.key().equals(key)) {
-                throw new CorruptChunkException(file, "key " + h.key() + " (expected: " + key + ")");
-            }
+            DiskChunkFormat.Header h = headerOf(ch, file, key);
             Arena arena = Arena.ofShared();
             boolean ok = false;
             try {
@@ -171,10 +168,7 @@ final class DiskChunkFiles {
     long readInto(ChunkKey key, MemorySegment target) throws IOException {
         Path file = pathOf(key);
         try (FileChannel ch = io.open(file, StandardOpenOption.READ)) {
-            DiskChunkFormat.Header h = format.readHeader(ch, file);
-            if (!h.key().equals(key)) {
-                throw new CorruptChunkException(file, "key " + h.key() + " (expected: " + key + ")");
-            }
+            DiskChunkFormat.Header h = headerOf(ch, file, key);
             if (h.payloadBytes() > target.byteSize()) {
                 throw new IllegalArgumentException("chunk " + key + ": " + h.payloadBytes() + " bytes (expected: at most "
                         + target.byteSize() + ", the target's size)");
@@ -182,6 +176,15 @@ final class DiskChunkFiles {
             format.readPayload(ch, h, target.asSlice(0, h.payloadBytes()), file);
             return h.payloadBytes();
         }
+    }
+
+    /** The checked header of {@code file}, which must hold {@code key}. */
+    private DiskChunkFormat.Header headerOf(FileChannel ch, Path file, ChunkKey key) throws IOException {
+        DiskChunkFormat.Header h = format.readHeader(ch, file);
+        if (!h.key().equals(key)) {
+            throw new CorruptChunkException(file, "key " + h.key() + " (expected: " + key + ")");
+        }
+        return h;
     }
 
     /**
