@@ -49,6 +49,11 @@ final class PinnedSlabAllocator implements AutoCloseable {
         this.capacityPages = (int) Math.min(Integer.MAX_VALUE, pages);
         this.pagesPerSlab = (int) Math.max(1, Math.min(capacityPages, MAX_SLAB_BYTES / pageBytes));
         this.pin = pin;
+        // Map (and pin) the first slab now: its mmap, mlock and first-touch faults cost up to half a second for
+        // 256 MiB, which would otherwise land inside the first request's time to first token.
+        synchronized (lock) {
+            carveSlab();
+        }
     }
 
     /** Bytes of one page. */
