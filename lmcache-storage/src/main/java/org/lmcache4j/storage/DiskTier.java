@@ -283,8 +283,8 @@ final class DiskTier implements StorageTier {
         long reserved = admitted.reservedBytes();
         boolean committed = false;
         try {
+            admitted.victims().forEach(v -> tellEvicted(v.key())); // they left the index, whether or not their files go
             deleteVictims(admitted.victims());
-            admitted.victims().forEach(v -> tellEvicted(v.key()));
             index.release(reserved - fileBytes); // the room beyond this file, held until the victims were gone
             reserved = fileBytes;
             files.write(key, payload);

@@ -29,6 +29,9 @@ final class GuardedTier {
     private final AtomicBoolean failing = new AtomicBoolean();
     /** Measured load cost in picoseconds per byte (an exponential moving average); 0 until measured. */
     private final AtomicLong loadPicosPerByte = new AtomicLong();
+    private final AtomicLong lastLoadNanos = new AtomicLong(System.nanoTime());
+    /** Half-life of a load-time estimate without new measurements. */
+    static final long ESTIMATE_HALF_LIFE_SECONDS = 10;
     private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
 
     GuardedTier(StorageTier tier) {
@@ -133,11 +136,17 @@ final class GuardedTier {
         }
         long sample = Math.max(1, nanos * 1000 / bytes);
         loadPicosPerByte.getAndUpdate(old -> old == 0 ? sample : (old * 4 + sample) / 5);
+        lastLoadNanos.set(System.nanoTime());
     }
 
-    /** Estimated time to load {@code bytes} from this tier; 0 until a load was measured (optimistic). */
+    /**
+     * Estimated time to load {@code bytes} from this tier; 0 until a load was measured (optimistic). The
+     * estimate halves for every {@value #ESTIMATE_HALF_LIFE_SECONDS} s without a measured load: a tier
+     * judged too slow once is not left out forever, it is tried again and measured anew.
+     */
     long estimateLoadNanos(long bytes) {
-        return loadPicosPerByte.get() * bytes / 1000;
+        long halvings = (System.nanoTime() - lastLoadNanos.get()) / (ESTIMATE_HALF_LIFE_SECONDS * 1_000_000_000L);
+        return halvings >= 63 ? 0 : (loadPicosPerByte.get() * bytes / 1000) >> halvings;
     }
 
     long errors() {

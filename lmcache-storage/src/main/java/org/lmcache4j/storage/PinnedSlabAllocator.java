@@ -52,7 +52,11 @@ final class PinnedSlabAllocator implements AutoCloseable {
         // Map (and pin) the first slab now: its mmap, mlock and first-touch faults cost up to half a second for
         // 256 MiB, which would otherwise land inside the first request's time to first token.
         synchronized (lock) {
-            carveSlab();
+            try {
+                carveSlab();
+            } catch (OutOfMemoryError e) {
+                // no memory for it now: slabs are mapped on demand, and a failure then is a dropped store
+            }
         }
     }
 

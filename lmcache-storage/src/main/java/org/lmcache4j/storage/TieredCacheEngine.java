@@ -78,6 +78,14 @@ final class TieredCacheEngine implements KvConnector {
      * runs without a disk tier rather than failing. A malformed remote URL fails here, before anything is
      * opened; an unreachable server does not (the remote tier fails and recovers at run time).
      */
+    private static void closeQuietly(StorageTier tier) {
+        try {
+            tier.close();
+        } catch (RuntimeException e) {
+            LOG.warn("closing the {} tier after a failed open failed: {}", tier.name(), e.toString());
+        }
+    }
+
     private static List<StorageTier> slowerTiers(LmCacheConfig config, KvLayout layout) {
         if (config == null || layout == null) {
             return List.of();
@@ -132,12 +140,21 @@ final class TieredCacheEngine implements KvConnector {
         this.nanoClock = nanoClock;
         this.walk = new PrefixWalk(config.saveUnfullChunk() ? partialTails : null);
         long chunkBytes = layout.chunkBytes(chunkTokens);
-        if (config.localCpu() && config.maxLocalCpuBytes() < chunkBytes) {
-            throw new IllegalArgumentException("maxLocalCpuBytes: " + config.maxLocalCpuBytes() + " (expected: at least one chunk, "
-                    + chunkTokens + " tokens x " + layout.bytesPerToken() + " bytes = " + chunkBytes + " bytes)");
+        boolean ok = false;
+        try {
+            if (config.localCpu() && config.maxLocalCpuBytes() < chunkBytes) {
+                throw new IllegalArgumentException("maxLocalCpuBytes: " + config.maxLocalCpuBytes() + " (expected: at least one chunk, "
+                        + chunkTokens + " tokens x " + layout.bytesPerToken() + " bytes = " + chunkBytes + " bytes)");
+            }
+            this.tiers = new TierStack(config.localCpu() ? config.maxLocalCpuBytes() : 0, chunkBytes, nanoClock, tierDecorator,
+                    slowerTiers, events);
+            ok = true;
+        } finally {
+            if (!ok) {
+                // a failed open must not keep the slower tiers it was given (a disk tier holds its directory's lock)
+                slowerTiers.forEach(TieredCacheEngine::closeQuietly);
+            }
         }
-        this.tiers = new TierStack(config.localCpu() ? config.maxLocalCpuBytes() : 0, chunkBytes, nanoClock, tierDecorator,
-                slowerTiers, events);
         this.prefetcher = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("lmcache-prefetch").factory());
         warnAboutTiersNotInThisBuild();
         LOG.info("lmcache4j connector open: layout {} ({} bytes/token, fingerprint {}), {} tokens/chunk, tiers {}, config {}",
@@ -344,7 +361,8 @@ final class TieredCacheEngine implements KvConnector {
             RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks);
             int end = walk.walk(chunks, masked / chunkTokens,
                     (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
-                            t -> budget.admit(t, layout.chunkBytes(stop - start), stop)),
+                            // the rate limit weighs loading against recomputing what the engine would: tokens after the mask
+                            t -> budget.admit(t, layout.chunkBytes(stop - start), stop - masked)),
                     match -> scatterChunk(match, engineKv, slotMapping, masked));
             int retrieved = Math.max(0, end - masked);
             if (budget.cut()) {

@@ -28,7 +28,8 @@ final class WriteBehind implements AutoCloseable {
     private final Thread worker;
     private final LongAdder written = new LongAdder();
     private final LongAdder dropped = new LongAdder();
-    private final ReentrantLock writing = new ReentrantLock(); // held by the worker while it takes and writes a chunk
+    // Held by the worker while it takes and writes a chunk; fair, so discardPending is not starved by the worker.
+    private final ReentrantLock writing = new ReentrantLock(true);
     private volatile boolean closing;
 
     /** @param onWritten told the key of each chunk written */

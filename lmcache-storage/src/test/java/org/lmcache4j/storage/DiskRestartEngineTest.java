@@ -73,4 +73,14 @@ class DiskRestartEngineTest {
         LmCacheConfig config = Engines.config().localDisk(dir).maxLocalDiskBytes(0).build();
         assertThrows(IllegalArgumentException.class, () -> Engines.open(config));
     }
+
+    @Test
+    void aFailedOpenReleasesTheDiskTierItOpened() {
+        // regression: the disk tier (and its directory lock) stayed open after the connector refused the config
+        LmCacheConfig bad = Engines.config().maxLocalCpuBytes(CHUNK_BYTES - 1).localDisk(dir).maxLocalDiskBytes(64 * CHUNK_BYTES).build();
+        assertThrows(IllegalArgumentException.class, () -> Engines.open(bad));
+        try (TieredCacheEngine good = Engines.open(bad.toBuilder().maxLocalCpuBytes(64 * CHUNK_BYTES).build())) {
+            assertEquals(2, good.stats().tiers().size(), "the directory is free again: cpu and disk");
+        }
+    }
 }
