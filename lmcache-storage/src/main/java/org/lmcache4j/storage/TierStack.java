@@ -184,18 +184,34 @@ final class TierStack implements AutoCloseable {
         if (page.isEmpty()) {
             return Optional.empty();
         }
-        long start = System.nanoTime();
-        long n = t.readInto(key, page.get().memory());
-        if (n < 0) {
-            page.get().release();
-            return Optional.empty();
+        ChunkPage p = page.get();
+        boolean pageHeld = true;   // the allocation's reference, until commit takes it over
+        boolean readerHeld = false; // a second reference, for the buffer returned to the caller
+        try {
+            long start = System.nanoTime();
+            long n = t.readInto(key, p.memory());
+            if (n < 0) {
+                return Optional.empty();
+            }
+            t.recordLoad(n, System.nanoTime() - start);
+            readerHeld = p.retain(); // before commit: once published, the chunk could be evicted at once
+            boolean committed = cpu.commit(key, p, n);
+            pageHeld = false; // commit took the allocation's reference over, or released it
+            if (committed) {
+                promotions.increment();
+                events.stored(cpuGuard.name(), key);
+                readerHeld = false;
+                return Optional.of(new HeldChunkBuffer(key, p.memory().asSlice(0, n), p::release));
+            }
+            return cpuGuard.get(key); // another thread promoted it first; ours was released by commit
+        } finally {
+            if (pageHeld) {
+                p.release();
+            }
+            if (readerHeld) {
+                p.release();
+            }
         }
-        t.recordLoad(n, System.nanoTime() - start);
-        if (cpu.commit(key, page.get(), n)) {
-            promotions.increment();
-            events.stored(cpuGuard.name(), key);
-        }
-        return cpuGuard.get(key);
     }
 
     /** Loads {@code key} into the cpu tier if a slower tier has it; true when the cpu tier now holds it. */

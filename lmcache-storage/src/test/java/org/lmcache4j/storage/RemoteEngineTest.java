@@ -127,9 +127,15 @@ class RemoteEngineTest {
                 healthy = RemoteEngines.remote(engine.stats()).healthy();
             }
             assertTrue(healthy, "the remote tier is healthy again");
-            try (TieredCacheEngine fresh = RemoteEngines.open(config, redis.url())) {
-                assertEquals(n, afterRestart.retrieveAndCheck(arena, fresh), "a fresh engine gets it from Redis");
+            // A fresh engine's first calls load the Lua scripts and open connections under a 300 ms timeout; on a
+            // loaded machine one may time out (a miss, by design), so give it a few tries.
+            int got = 0;
+            for (int attempt = 0; attempt < 5 && got != n; attempt++) {
+                try (TieredCacheEngine fresh = RemoteEngines.open(config, redis.url())) {
+                    got = afterRestart.retrieveAndCheck(arena, fresh);
+                }
             }
+            assertEquals(n, got, "a fresh engine gets it from Redis");
         }
     }
 }
