@@ -122,4 +122,16 @@ class DeadlineTest {
         assertThrows(IllegalArgumentException.class, () -> engine.lookup(tokens, Duration.ofMillis(-1)));
         assertThrows(IllegalArgumentException.class, () -> engine.lookup(tokens, null));
     }
+
+    @Test
+    void aMaskedRetrieveWeighsOnlyTheTokensItWouldSave() throws Exception {
+        // regression: the limit used the chunk's absolute end, so a chunk behind a long mask looked worth 3x its value
+        open(Engines.config().recomputeTokensPerSecond(1_000)); // a 16-token chunk recomputes in 16 ms, loads in 30
+        int[] slow = storeOnlyInTheSlowTierAndMeasureIt();
+        boolean[] mask = new boolean[slow.length];
+        java.util.Arrays.fill(mask, 2 * CHUNK, slow.length, true); // the engine holds the first two chunks
+        HostKvMemory target = SeededKv.contiguous(arena, SMALL, slow.length);
+        assertEquals(0, engine.retrieve(slow, mask, target, SeededKv.identitySlots(slow.length)),
+                "recomputing the one chunk after the mask beats loading it");
+    }
 }
