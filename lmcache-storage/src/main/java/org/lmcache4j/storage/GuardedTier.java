@@ -145,7 +145,12 @@ final class GuardedTier {
      * judged too slow once is not left out forever, it is tried again and measured anew.
      */
     long estimateLoadNanos(long bytes) {
-        long halvings = (System.nanoTime() - lastLoadNanos.get()) / (ESTIMATE_HALF_LIFE_SECONDS * 1_000_000_000L);
+        return estimateLoadNanos(bytes, System.nanoTime());
+    }
+
+    /** {@link #estimateLoadNanos(long)} as of {@code nowNanos}. */
+    long estimateLoadNanos(long bytes, long nowNanos) {
+        long halvings = Math.max(0, nowNanos - lastLoadNanos.get()) / (ESTIMATE_HALF_LIFE_SECONDS * 1_000_000_000L);
         return halvings >= 63 ? 0 : (loadPicosPerByte.get() * bytes / 1000) >> halvings;
     }
 
