@@ -113,7 +113,8 @@ final class KvArguments {
         if (deadline == null || deadline.isNegative()) {
             throw new IllegalArgumentException("deadline: " + deadline + " (expected: a duration >= 0)");
         }
-        return deadline.toNanos();
+        // Durations beyond ~292 years do not fit in nanoseconds; any deadline that long is no deadline.
+        return deadline.compareTo(java.time.Duration.ofDays(365L * 100)) > 0 ? -1 : deadline.toNanos();
     }
 
     /** True when a slot in {@code [from, to)} is negative (the token is not in engine memory). */

@@ -121,6 +121,7 @@ class DeadlineTest {
         int[] tokens = SeededKv.tokens(1, CHUNK);
         assertThrows(IllegalArgumentException.class, () -> engine.lookup(tokens, Duration.ofMillis(-1)));
         assertThrows(IllegalArgumentException.class, () -> engine.lookup(tokens, null));
+        assertEquals(0, engine.lookup(tokens, java.time.Duration.ofSeconds(Long.MAX_VALUE)), "a huge deadline is no deadline");
     }
 
     @Test
