@@ -3,6 +3,7 @@ package org.lmcache4j.storage;
 import org.lmcache4j.api.KvDtype;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.testing.SeededKv;
 
 /** Small layouts and configs shared by the storage tests. */
 final class Engines {
@@ -19,6 +20,16 @@ final class Engines {
 
     static LmCacheConfig.Builder config() {
         return LmCacheConfig.builder().modelId("test-model").chunkTokens(CHUNK).maxLocalCpuBytes(64 * CHUNK_BYTES).noLocalDisk();
+    }
+
+    /** Stores a prompt of {@code chunks} full chunks of seeded tokens (KV from {@link SeededKv}); returns its tokens. */
+    static int[] storePrompt(TieredCacheEngine engine, java.lang.foreign.Arena arena, long seed, int chunks) {
+        int[] tokens = SeededKv.tokens(seed, chunks * CHUNK);
+        org.lmcache4j.api.HostKvMemory kv = SeededKv.contiguous(arena, SMALL, tokens.length);
+        int[] slots = SeededKv.identitySlots(tokens.length);
+        SeededKv.fill(kv, tokens, slots);
+        engine.store(tokens, kv, slots);
+        return tokens;
     }
 
     static TieredCacheEngine open(LmCacheConfig config) {

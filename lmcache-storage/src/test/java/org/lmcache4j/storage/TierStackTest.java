@@ -41,12 +41,7 @@ class TierStackTest {
     }
 
     private int[] store(int seed, int chunks) {
-        int[] tokens = SeededKv.tokens(seed, chunks * CHUNK);
-        HostKvMemory kv = SeededKv.contiguous(arena, SMALL, tokens.length);
-        int[] slots = SeededKv.identitySlots(tokens.length);
-        SeededKv.fill(kv, tokens, slots);
-        engine.store(tokens, kv, slots);
-        return tokens;
+        return Engines.storePrompt(engine, arena, seed, chunks);
     }
 
     private void awaitWrittenBehind(int chunks) throws InterruptedException {

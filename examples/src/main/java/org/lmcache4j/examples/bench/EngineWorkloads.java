@@ -1,8 +1,6 @@
 package org.lmcache4j.examples.bench;
 
 import java.util.List;
-import java.util.Map;
-import java.util.LinkedHashMap;
 import java.util.function.IntConsumer;
 import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.KvConnector;
@@ -51,16 +49,6 @@ final class EngineWorkloads {
             progress.accept(i + 1);
         }
         double wall = (System.nanoTime() - start) / 1e9;
-        Map<String, Long> byTier = new LinkedHashMap<>();
-        long retrieved = 0;
-        long stored = 0;
-        if (cache != null) {
-            CacheStats after = cache.stats();
-            after.retrievedTokensByTier().forEach((tier, n) -> byTier.put(tier, n - before.retrievedTokensByTier().getOrDefault(tier, 0L)));
-            retrieved = after.retrievedBytes() - before.retrievedBytes();
-            stored = after.storedBytes() - before.storedBytes();
-        }
-        return new WorkloadRunner.Result(workload.name(), cache != null, ttft.length, prompt, hit, byTier, retrieved, stored,
-                wall, ttft);
+        return WorkloadRunner.result(workload.name(), cache, before, ttft, prompt, hit, wall);
     }
 }

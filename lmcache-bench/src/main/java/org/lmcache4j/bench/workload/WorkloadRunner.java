@@ -99,6 +99,15 @@ public final class WorkloadRunner {
             }
         }
         double wall = (System.nanoTime() - wallStart + charged) / 1e9;
+        return result(workload.name(), connector, before, ttft, prompt, hit, wall);
+    }
+
+    /**
+     * A run's result: {@code ttft} and token counts as measured by the caller; hits per tier and bytes
+     * moved from the connector's counters since {@code before} (none without a connector).
+     */
+    public static Result result(String name, KvConnector connector, CacheStats before, double[] ttft, long promptTokens,
+                                long hitTokens, double wallSeconds) {
         Map<String, Long> byTier = new LinkedHashMap<>();
         long retrievedBytes = 0;
         long storedBytes = 0;
@@ -109,8 +118,8 @@ public final class WorkloadRunner {
             retrievedBytes = after.retrievedBytes() - before.retrievedBytes();
             storedBytes = after.storedBytes() - before.storedBytes();
         }
-        return new Result(workload.name(), connector != null, ttft.length, prompt, hit, byTier, retrievedBytes, storedBytes,
-                wall, ttft);
+        return new Result(name, connector != null, ttft.length, promptTokens, hitTokens, byTier, retrievedBytes, storedBytes,
+                wallSeconds, ttft);
     }
 
     /** A contiguous engine KV cache of {@code slots} tokens. */
