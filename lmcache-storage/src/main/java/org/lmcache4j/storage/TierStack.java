@@ -136,29 +136,37 @@ final class TierStack implements AutoCloseable {
     /** {@link #get(ChunkKey, Predicate)} of chunk {@code chunk} of a prompt, the remote tier answered by {@code remote}. */
     Optional<TierBuffer> get(ChunkKey key, int chunk, RemoteLookup remote, Predicate<GuardedTier> admit) {
         for (GuardedTier t : all) {
+            if (t == cpuGuard) {
+                // One index lookup for the hot case: get is the presence check (a miss is empty).
+                Optional<ChunkBuffer> held = t.get(key);
+                if (held.isEmpty()) {
+                    continue;
+                }
+                if (!admit.test(t)) {
+                    held.get().close();
+                    return Optional.empty();
+                }
+                return Optional.of(new TierBuffer(t, held.get()));
+            }
             if (!(remote.covers(t) ? remote.contains(key, chunk) : t.contains(key))) {
                 continue;
             }
             if (!admit.test(t)) {
                 return Optional.empty();
             }
-            if (t != cpuGuard) {
-                Optional<ChunkBuffer> promoted = readIntoCpu(t, key);
-                if (promoted.isPresent()) {
-                    return Optional.of(new TierBuffer(t, promoted.get()));
-                }
+            Optional<ChunkBuffer> promoted = readIntoCpu(t, key);
+            if (promoted.isPresent()) {
+                return Optional.of(new TierBuffer(t, promoted.get()));
             }
             long start = System.nanoTime();
             Optional<ChunkBuffer> b = t.get(key);
             if (b.isEmpty()) {
                 continue; // evicted or removed since contains
             }
-            if (t != cpuGuard) {
-                t.recordLoad(b.get().sizeBytes(), System.nanoTime() - start);
-                if (cpuGuard != null && cpuGuard.put(key, b.get().segment())) {
-                    promotions.increment();
-                    events.stored(cpuGuard.name(), key);
-                }
+            t.recordLoad(b.get().sizeBytes(), System.nanoTime() - start);
+            if (cpuGuard != null && cpuGuard.put(key, b.get().segment())) {
+                promotions.increment();
+                events.stored(cpuGuard.name(), key);
             }
             return Optional.of(new TierBuffer(t, b.get()));
         }
