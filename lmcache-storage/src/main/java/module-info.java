@@ -15,6 +15,7 @@ module org.lmcache4j.storage {
     requires redis.clients.jedis;
     requires org.apache.commons.pool2;
     requires org.lz4.java;
+    requires com.github.benmanes.caffeine;
     requires static micrometer.core;
 
     exports org.lmcache4j.storage;
