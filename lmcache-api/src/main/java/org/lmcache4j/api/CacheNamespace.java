@@ -17,19 +17,64 @@ public record CacheNamespace(String modelId, String layoutFingerprint, String te
 
     private static final String FORMAT = "lmcache4j-namespace/1";
 
+    /** The longest model id, in chars. */
+    public static final int MAX_MODEL_ID_CHARS = 1024;
+
     public CacheNamespace {
-        if (modelId == null || modelId.isBlank()) {
-            throw new IllegalArgumentException("modelId: '" + modelId + "' (expected: a non-blank model name)");
-        }
+        requireModelId(modelId);
         if (layoutFingerprint == null || layoutFingerprint.isBlank()) {
             throw new IllegalArgumentException("layoutFingerprint: '" + layoutFingerprint + "' (expected: KvLayout.fingerprint())");
         }
         tenantSalt = tenantSalt == null ? "" : tenantSalt;
+        requireWellFormed("tenantSalt", tenantSalt);
         if (tpWorldSize <= 0) {
             throw new IllegalArgumentException("tpWorldSize: " + tpWorldSize + " (expected: > 0)");
         }
         if (tpRank < 0 || tpRank >= tpWorldSize) {
             throw new IllegalArgumentException("tpRank: " + tpRank + " (expected: 0 to " + (tpWorldSize - 1) + ")");
+        }
+    }
+
+    /**
+     * Checks a model id: non-blank, at most {@value #MAX_MODEL_ID_CHARS} chars, no control characters
+     * (ids are recorded as lines of text), well-formed UTF-16.
+     *
+     * @throws IllegalArgumentException naming the id and what is wrong with it
+     */
+    static void requireModelId(String modelId) {
+        if (modelId == null || modelId.isBlank()) {
+            throw new IllegalArgumentException("modelId: '" + modelId + "' (expected: a non-blank model name)");
+        }
+        if (modelId.length() > MAX_MODEL_ID_CHARS) {
+            throw new IllegalArgumentException("modelId: " + modelId.length() + " chars (expected: at most "
+                    + MAX_MODEL_ID_CHARS + ")");
+        }
+        for (int i = 0; i < modelId.length(); i++) {
+            if (Character.isISOControl(modelId.charAt(i))) {
+                throw new IllegalArgumentException("modelId: '" + modelId.replaceAll("\\p{Cntrl}", "?") + "' has control character U+"
+                        + String.format("%04X", (int) modelId.charAt(i)) + " at index " + i
+                        + " (expected: printable text, e.g. name@revision)");
+            }
+        }
+        requireWellFormed("modelId", modelId);
+    }
+
+    /**
+     * Rejects unpaired surrogates: they all encode to the same replacement byte in UTF-8, so two different
+     * ids would name one namespace.
+     *
+     * @throws IllegalArgumentException naming the field and the index of the bad char
+     */
+    static void requireWellFormed(String field, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new IllegalArgumentException(field + ": unpaired surrogate U+" + String.format("%04X", (int) c)
+                        + " at index " + i + " (expected: well-formed UTF-16 text; malformed text would collide with"
+                        + " other values once encoded)");
+            }
         }
     }
 
@@ -40,7 +85,8 @@ public record CacheNamespace(String modelId, String layoutFingerprint, String te
 
     /**
      * A short stable identifier of this namespace: the first 16 hex digits of SHA-256 over
-     * {@link #canonicalBytes()}. Names per-namespace places such as the disk tier's directory.
+     * {@link #canonicalBytes()}. (Disk directories and remote namespaces are named by
+     * {@link CacheIdentity#id()}, which adds the chunk size and hash.)
      */
     public String id() {
         try {
@@ -49,18 +95,6 @@ public record CacheNamespace(String modelId, String layoutFingerprint, String te
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required by every Java platform", e);
         }
-    }
-
-    /**
-     * A directory name for this namespace: the model id reduced to {@code [A-Za-z0-9._-]} (at most 48
-     * characters) and {@link #id()}, e.g. {@code SmolLM-135M-3fa9c0d2e1b4a7f6}.
-     */
-    public String directoryName() {
-        String model = modelId.replaceAll("[^A-Za-z0-9._-]", "_");
-        if (model.length() > 48) {
-            model = model.substring(0, 48);
-        }
-        return model + "-" + id();
     }
 
     /**

@@ -25,16 +25,30 @@ import java.util.Map;
  * @param retrievedTokensByTier tokens retrieved from each tier (by tier name)
  * @param tierErrors         tier failures turned into misses
  * @param tiers              each tier, fastest first
+ * @param misses             chunks that ended a lookup's or retrieve's prefix, by reason and tier (only
+ *                           reasons seen so far)
  */
 public record CacheStats(long lookups, long lookupTokens, long lookupHitTokens, long storedChunks, long storedBytes,
                          long storeSkippedChunks, long storeDroppedChunks, long retrieves, long retrievedTokens,
                          long retrievedBytes, long evictedChunks, long promotedChunks, long demotedChunks,
                          long writeBehindDropped, long deadlineCuts, long writeBehindQueued,
-                         Map<String, Long> retrievedTokensByTier, long tierErrors, List<TierStats> tiers) {
+                         Map<String, Long> retrievedTokensByTier, long tierErrors, List<TierStats> tiers,
+                         List<MissCount> misses) {
 
     public CacheStats {
         retrievedTokensByTier = Map.copyOf(retrievedTokensByTier);
         tiers = List.copyOf(tiers);
+        misses = List.copyOf(misses);
+    }
+
+    /** Chunks counted under {@code reason}, over all tiers. */
+    public long missChunks(MissReason reason) {
+        return misses.stream().filter(m -> m.reason() == reason).mapToLong(MissCount::chunks).sum();
+    }
+
+    /** Chunks counted under {@code reason} in {@code tier} ({@link MissCount#NO_TIER} for none). */
+    public long missChunks(MissReason reason, String tier) {
+        return misses.stream().filter(m -> m.reason() == reason && m.tier().equals(tier)).mapToLong(MissCount::chunks).sum();
     }
 
     /** True when every tier is healthy. */

@@ -3,14 +3,21 @@ package org.lmcache4j.api;
 /** The hash function that chains chunk keys. */
 public enum HashAlgorithm {
     /** SHA-256 (32-byte keys): collision resistant, the default, safe for caches shared between tenants. */
-    SHA_256(32),
+    SHA_256(32, "sha256"),
     /** XXH3-128 (16-byte keys): faster, not collision resistant; for single-tenant deployments. */
-    XXH3_128(16);
+    XXH3_128(16, "xxh3_128");
 
     private final int keyBytes;
+    private final String label;
 
-    HashAlgorithm(int keyBytes) {
+    HashAlgorithm(int keyBytes, String label) {
         this.keyBytes = keyBytes;
+        this.label = label;
+    }
+
+    /** The name {@link #parse} and {@code LMCACHE_HASH_ALGORITHM} take: {@code sha256} or {@code xxh3_128}. */
+    public String label() {
+        return label;
     }
 
     /** Length of a chunk key made by this algorithm. */

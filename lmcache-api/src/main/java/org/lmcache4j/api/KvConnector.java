@@ -115,6 +115,15 @@ public interface KvConnector extends AutoCloseable {
     Map<String, Integer> lookupByTier(int[] tokens);
 
     /**
+     * Why each chunk of {@code tokens} would or would not be served now: the tier a hit would come from,
+     * or the {@link MissReason} of a miss (absent, evicted by which tier, corrupt, identity mismatch,
+     * tier unhealthy, dropped at store, wrong partial tail; chunks after the first miss say where they
+     * are held although they cannot be used). Moves no data and changes no counter or recency, so
+     * operators can ask it at any time ({@code POST /lookup?explain=true} on the admin endpoint).
+     */
+    LookupExplanation explain(int[] tokens);
+
+    /**
      * Starts delivering chunk events and operation timings to {@code listener}; closing the returned
      * handle stops it.
      */

@@ -10,7 +10,11 @@ import java.util.Optional;
  * reads LMCache's {@code LMCACHE_*} variables where they mean the same thing (table in the README).
  *
  * @param connector          name of the {@link org.lmcache4j.api.spi.KvConnectorProvider} to use
- * @param modelId            the model's name; part of every key
+ * @param modelId            the model's identity ({@code LMCACHE_MODEL_ID}); part of every key. Empty (the default)
+ *                           means not set, which only a connector without a disk or remote tier accepts:
+ *                           KV kept across processes or machines must say which weights computed it. Use a
+ *                           name that changes whenever the weights change (name + revision, such as
+ *                           {@code Qwen/Qwen2.5-0.5B@7ae5c0e}, or a digest of the weights); no line breaks
  * @param chunkTokens        tokens per chunk ({@code LMCACHE_CHUNK_SIZE}, default 256)
  * @param localCpu           keep chunks in pinned off-heap CPU memory ({@code LMCACHE_LOCAL_CPU}, default true)
  * @param maxLocalCpuBytes   hard byte budget of the CPU tier ({@code LMCACHE_MAX_LOCAL_CPU_SIZE} in GiB, default 5)
@@ -24,7 +28,8 @@ import java.util.Optional;
  * @param tenantSalt         isolates tenants sharing a cache ({@code LMCACHE_TENANT_SALT}, default empty)
  * @param tpRank             tensor-parallel rank of this worker (default 0)
  * @param tpWorldSize        tensor-parallel world size (default 1)
- * @param pinTimeoutMillis   how long a pin from lookupAndPin lasts at most ({@code LMCACHE_PIN_TIMEOUT_MS}, default 30000)
+ * @param pinTimeoutMillis   how long a pin from lookupAndPin lasts at most ({@code LMCACHE_PIN_TIMEOUT_MS}, default 30000,
+ *                           at most one day)
  * @param recomputeTokensPerSecond the engine's prefill rate; when &gt; 0, lookups and retrieves leave out chunks
  *                           that would load slower than the engine recomputes them
  *                           ({@code LMCACHE_RECOMPUTE_TOKENS_PER_SECOND}, default 0 = off)
@@ -36,9 +41,21 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
 
     private static final long GIB = 1L << 30;
 
+    /** The longest pin timeout: a pin is a hint for the next retrieve, not storage. */
+    public static final long MAX_PIN_TIMEOUT_MILLIS = 86_400_000L;
+
+    /**
+     * The model id of the namespace of a connector whose {@code modelId} is not set (allowed only without
+     * a disk or remote tier: its chunks never leave the process).
+     */
+    public static final String UNNAMED_MODEL = "unnamed-model";
+
     public LmCacheConfig {
         requireText("connector", connector);
-        requireText("modelId", modelId);
+        modelId = modelId == null ? "" : modelId;
+        if (!modelId.isEmpty()) {
+            CacheNamespace.requireModelId(modelId);
+        }
         if (chunkTokens <= 0 || chunkTokens > (1 << 20)) {
             throw new IllegalArgumentException("chunkTokens: " + chunkTokens + " (expected: 1 to 1048576)");
         }
@@ -55,6 +72,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             throw new IllegalArgumentException("localDisk, remoteUrl and hashAlgorithm: must not be null (use Optional.empty())");
         }
         tenantSalt = tenantSalt == null ? "" : tenantSalt;
+        CacheNamespace.requireWellFormed("tenantSalt", tenantSalt);
         if (tpWorldSize <= 0 || tpRank < 0 || tpRank >= tpWorldSize) {
             throw new IllegalArgumentException("tpRank: " + tpRank + ", tpWorldSize: " + tpWorldSize
                     + " (expected: tpWorldSize > 0 and 0 <= tpRank < tpWorldSize)");
@@ -63,9 +81,15 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             throw new IllegalArgumentException("recomputeTokensPerSecond: " + recomputeTokensPerSecond
                     + " (expected: a finite rate >= 0; 0 turns the limit off)");
         }
-        if (pinTimeoutMillis <= 0) {
-            throw new IllegalArgumentException("pinTimeoutMillis: " + pinTimeoutMillis + " (expected: > 0)");
+        if (pinTimeoutMillis <= 0 || pinTimeoutMillis > MAX_PIN_TIMEOUT_MILLIS) {
+            throw new IllegalArgumentException("pinTimeoutMillis: " + pinTimeoutMillis + " (expected: 1 to "
+                    + MAX_PIN_TIMEOUT_MILLIS + ", one day)");
         }
+    }
+
+    /** True when {@code modelId} was set (the disk and remote tiers need it). */
+    public boolean hasModelId() {
+        return !modelId.isEmpty();
     }
 
     /** A builder holding the defaults. */
@@ -78,9 +102,40 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         return builder().build();
     }
 
-    /** The namespace of this config for an engine of {@code layout}. */
+    /**
+     * The namespace of this config for an engine of {@code layout}; its model id is {@value #UNNAMED_MODEL}
+     * when {@code modelId} is not set.
+     */
     public CacheNamespace namespace(KvLayout layout) {
-        return new CacheNamespace(modelId, layout.fingerprint(), tenantSalt, tpRank, tpWorldSize);
+        return new CacheNamespace(hasModelId() ? modelId : UNNAMED_MODEL, layout.fingerprint(), tenantSalt, tpRank,
+                tpWorldSize);
+    }
+
+    /** The full identity of this config's KV for an engine of {@code layout}: what disk and remote tiers record. */
+    public CacheIdentity identity(KvLayout layout) {
+        return new CacheIdentity(namespace(layout), chunkTokens, hashAlgorithm);
+    }
+
+    /**
+     * The fields, with the remote URL's credentials masked and the tenant salt left out (the effective
+     * config is logged at open).
+     */
+    @Override
+    public String toString() {
+        return "LmCacheConfig[connector=" + connector + ", modelId=" + (hasModelId() ? modelId : "(not set)")
+                + ", chunkTokens=" + chunkTokens + ", localCpu=" + localCpu + ", maxLocalCpuBytes=" + maxLocalCpuBytes
+                + ", localDisk=" + localDisk.map(Path::toString).orElse("off") + ", maxLocalDiskBytes=" + maxLocalDiskBytes
+                + ", remoteUrl=" + remoteUrl.map(LmCacheConfig::maskCredentials).orElse("off")
+                + ", saveUnfullChunk=" + saveUnfullChunk + ", hashAlgorithm=" + hashAlgorithm
+                + ", tenantSalt=" + (tenantSalt.isEmpty() ? "(none)" : "(set)") + ", tpRank=" + tpRank
+                + ", tpWorldSize=" + tpWorldSize + ", pinTimeoutMillis=" + pinTimeoutMillis
+                + ", recomputeTokensPerSecond=" + recomputeTokensPerSecond + "]";
+    }
+
+    /** {@code url} with any user info and secret-looking query values replaced by {@code ***}. */
+    static String maskCredentials(String url) {
+        String masked = url.replaceAll("(?<=://)[^/?#]*@", "***@");
+        return masked.replaceAll("(?i)((?:password|passwd|pass|pwd|token|secret|auth)[^=&]*=)[^&#]*", "$1***");
     }
 
     /** A builder starting from this config's values. */
@@ -120,7 +175,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
     /** Builds an {@link LmCacheConfig}; every setter's default is the one documented on the record. */
     public static final class Builder {
         private String connector = "tiered";
-        private String modelId = "default-model";
+        private String modelId = "";
         private int chunkTokens = 256;
         private boolean localCpu = true;
         private long maxLocalCpuBytes = 5 * GIB;
@@ -143,6 +198,10 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             return this;
         }
 
+        /**
+         * The model's identity: a name that changes whenever the weights change (name + revision, or a
+         * digest of the weights). Required by the disk and remote tiers.
+         */
         public Builder modelId(String modelId) {
             this.modelId = modelId;
             return this;

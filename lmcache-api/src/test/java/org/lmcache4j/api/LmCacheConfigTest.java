@@ -28,7 +28,9 @@ class LmCacheConfigTest {
     void defaults() {
         LmCacheConfig c = LmCacheConfig.defaults();
         assertEquals("tiered", c.connector());
-        assertEquals("default-model", c.modelId());
+        assertEquals("", c.modelId());
+        assertFalse(c.hasModelId());
+        assertEquals(LmCacheConfig.UNNAMED_MODEL, c.namespace(KvLayout.standard(1, 1, 8, KvDtype.FP32)).modelId());
         assertEquals(256, c.chunkTokens());
         assertTrue(c.localCpu());
         assertEquals(5 * GIB, c.maxLocalCpuBytes());
@@ -197,11 +199,60 @@ class LmCacheConfigTest {
     void otherValidation() {
         assertEquals("connector: ' ' (expected: non-blank text)", assertThrows(IllegalArgumentException.class,
                 () -> LmCacheConfig.builder().connector(" ").build()).getMessage());
-        assertEquals("modelId: 'null' (expected: non-blank text)", assertThrows(IllegalArgumentException.class,
-                () -> LmCacheConfig.builder().modelId(null).build()).getMessage());
-        assertEquals("pinTimeoutMillis: 0 (expected: > 0)", assertThrows(IllegalArgumentException.class,
+        assertFalse(LmCacheConfig.builder().modelId(null).build().hasModelId(), "null means not set");
+        assertEquals("modelId: ' ' (expected: a non-blank model name)", assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().modelId(" ").build()).getMessage());
+        assertEquals("pinTimeoutMillis: 0 (expected: 1 to 86400000, one day)", assertThrows(IllegalArgumentException.class,
                 () -> LmCacheConfig.builder().pinTimeoutMillis(0).build()).getMessage());
+        // Duration.ofMillis(Long.MAX_VALUE).toNanos() overflowed into an ArithmeticException at the first pin
+        assertEquals("pinTimeoutMillis: 9223372036854775807 (expected: 1 to 86400000, one day)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> LmCacheConfig.builder().pinTimeoutMillis(Long.MAX_VALUE).build()).getMessage());
+        assertEquals(LmCacheConfig.MAX_PIN_TIMEOUT_MILLIS,
+                LmCacheConfig.builder().pinTimeoutMillis(86_400_000).build().pinTimeoutMillis());
         assertThrows(IllegalArgumentException.class, () -> LmCacheConfig.builder().hashAlgorithm(null).build());
+    }
+
+    @Test
+    void malformedTextIsRejectedBeforeItCanCollide() {
+        // "a\uD800" and "a\uDC00" both encode to "a?" in UTF-8: two ids, one namespace, on the old code
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().modelId("a\uD800").build());
+        assertEquals("modelId: unpaired surrogate U+D800 at index 1 (expected: well-formed UTF-16 text; malformed text"
+                + " would collide with other values once encoded)", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> LmCacheConfig.builder().modelId("a\uDC00b").build());
+        assertThrows(IllegalArgumentException.class, () -> LmCacheConfig.builder().tenantSalt("\uDBFF").build());
+        assertThrows(IllegalArgumentException.class, () -> new CacheNamespace("m", "f", "x\uD800", 0, 1));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> LmCacheConfig.builder().modelId("m\nfake=1").build())
+                .getMessage().contains("control character U+000A at index 1"));
+        assertThrows(IllegalArgumentException.class, () -> LmCacheConfig.builder().modelId("m".repeat(1025)).build());
+        assertEquals("\uD83D\uDE00 ok", LmCacheConfig.builder().modelId("\uD83D\uDE00 ok").build().modelId(), "pairs are fine");
+    }
+
+    @Test
+    void toStringMasksSecrets() {
+        LmCacheConfig c = LmCacheConfig.builder().modelId("m").tenantSalt("tenant-secret")
+                .remoteUrl("rediss://alice:hunter2@cache:6380/0?capacity=1g&password=hunter3").build();
+        String text = c.toString();
+        assertFalse(text.contains("hunter2"), text);
+        assertFalse(text.contains("hunter3"), text);
+        assertFalse(text.contains("alice"), text);
+        assertFalse(text.contains("tenant-secret"), text);
+        assertTrue(text.contains("remoteUrl=rediss://***@cache:6380/0?capacity=1g&password=***"), text);
+        assertEquals("redis://***@h", LmCacheConfig.maskCredentials("redis://:pw@h"));
+        assertEquals("redis://h?timeoutMillis=5&auth_token=***", LmCacheConfig.maskCredentials("redis://h?timeoutMillis=5&auth_token=x"));
+        assertEquals("redis://***@h:1", LmCacheConfig.maskCredentials("redis://:p%40ss@h:1"));
+    }
+
+    @Test
+    void identityHasEveryField() {
+        KvLayout layout = KvLayout.standard(2, 2, 16, KvDtype.BF16);
+        LmCacheConfig c = LmCacheConfig.builder().modelId("m@rev1").chunkTokens(128).hashAlgorithm(HashAlgorithm.XXH3_128)
+                .tenantSalt("t").tensorParallel(1, 2).build();
+        CacheIdentity id = c.identity(layout);
+        assertEquals(c.namespace(layout), id.namespace());
+        assertEquals(128, id.chunkTokens());
+        assertEquals(HashAlgorithm.XXH3_128, id.hashAlgorithm());
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import org.lmcache4j.api.CacheIdentity;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
@@ -52,6 +53,7 @@ final class DiskTier implements StorageTier {
     private final DiskDirectoryLock lock;
     private final LongAdder corruptChunks = new LongAdder();
     private volatile Consumer<ChunkKey> evictionListener = key -> { };
+    private volatile Consumer<ChunkKey> corruptionListener = key -> { };
     private final LongAdder absorbedIoErrors = new LongAdder();
     private volatile boolean failing;
 
@@ -68,6 +70,23 @@ final class DiskTier implements StorageTier {
      *                                  or read, is a regular file, or is in use by another tier
      */
     DiskTier(Path directory, long capacityBytes, String layoutFingerprint, boolean fsync, LongSupplier nanoClock, DiskIo io) {
+        this(directory, capacityBytes, layoutFingerprint, null, fsync, nanoClock, io);
+    }
+
+    /**
+     * The tier of a connector: as {@link #DiskTier(Path, long, String, boolean, LongSupplier, DiskIo)} for
+     * {@code identity}'s layout, after claiming the directory for {@code identity} ({@link DiskIdentityRecord}).
+     *
+     * @throws IdentityMismatchException when the directory holds KV of another identity (nothing is
+     *                                   deleted; the lock is released)
+     */
+    DiskTier(Path directory, long capacityBytes, CacheIdentity identity) {
+        this(directory, capacityBytes, identity.namespace().layoutFingerprint(), Objects.requireNonNull(identity, "identity"),
+                true, System::nanoTime, FileSystemDiskIo.INSTANCE);
+    }
+
+    private DiskTier(Path directory, long capacityBytes, String layoutFingerprint, CacheIdentity identity, boolean fsync,
+                     LongSupplier nanoClock, DiskIo io) {
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(nanoClock, "nanoClock");
         Objects.requireNonNull(io, "io");
@@ -79,6 +98,14 @@ final class DiskTier implements StorageTier {
         this.lock = DiskDirectoryLock.acquire(directory, io);
         boolean ok = false;
         try {
+            if (identity != null) {
+                try {
+                    DiskIdentityRecord.claim(directory, identity, io); // before the scan, which deletes foreign files
+                } catch (IOException e) {
+                    throw new IllegalArgumentException("disk tier directory " + directory + ": cannot read or write its "
+                            + DiskIdentityRecord.FILE_NAME + " record: " + e, e);
+                }
+            }
             this.files = new DiskChunkFiles(directory, format, io, fsync);
             this.index = new DiskIndex(capacityBytes, nanoClock);
             DiskDirectoryScan.Result found;
@@ -136,12 +163,14 @@ final class DiskTier implements StorageTier {
         } catch (CorruptChunkException e) {
             if (forget(key, entry, e.getMessage() + "; deleted, served as a miss")) {
                 corruptChunks.increment();
+                tell(corruptionListener, key);
             }
             return Optional.empty();
         } catch (NoSuchFileException e) {
             // Removed while this read opened it (a plain miss), or deleted behind the tier's back.
             if (forget(key, entry, "disk tier " + files.root() + ": file of chunk " + key + " vanished; dropped from the index")) {
                 absorbedIoErrors.increment();
+                tell(evictionListener, key);
             }
             return Optional.empty();
         } catch (IOException e) {
@@ -173,11 +202,13 @@ final class DiskTier implements StorageTier {
         } catch (CorruptChunkException e) {
             if (forget(key, entry, e.getMessage() + "; deleted, served as a miss")) {
                 corruptChunks.increment();
+                tell(corruptionListener, key);
             }
             return -1;
         } catch (NoSuchFileException e) {
             if (forget(key, entry, "disk tier " + files.root() + ": file of chunk " + key + " vanished; dropped from the index")) {
                 absorbedIoErrors.increment();
+                tell(evictionListener, key);
             }
             return -1;
         } catch (IOException e) {
@@ -217,6 +248,11 @@ final class DiskTier implements StorageTier {
     @Override
     public void onEviction(Consumer<ChunkKey> listener) {
         this.evictionListener = listener == null ? key -> { } : listener;
+    }
+
+    @Override
+    public void onCorruption(Consumer<ChunkKey> listener) {
+        this.corruptionListener = listener == null ? key -> { } : listener;
     }
 
     @Override
@@ -324,10 +360,14 @@ final class DiskTier implements StorageTier {
     }
 
     private void tellEvicted(ChunkKey key) {
+        tell(evictionListener, key);
+    }
+
+    private void tell(Consumer<ChunkKey> listener, ChunkKey key) {
         try {
-            evictionListener.accept(key);
+            listener.accept(key);
         } catch (RuntimeException e) {
-            LOG.warn("disk tier {}: eviction listener failed for {}: {}", files.root(), key, e.toString());
+            LOG.warn("disk tier {}: listener failed for {}: {}", files.root(), key, e.toString());
         }
     }
 

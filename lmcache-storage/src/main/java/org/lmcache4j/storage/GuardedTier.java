@@ -158,6 +158,16 @@ final class GuardedTier {
         return errors.sum();
     }
 
+    /** True from a failure until the next success. */
+    boolean failing() {
+        return failing.get();
+    }
+
+    /** Why the tier refuses its stored KV (another cache identity), if it does. */
+    java.util.Optional<String> identityMismatch() {
+        return tier instanceof IdentityChecked c ? c.identityMismatch() : java.util.Optional.empty();
+    }
+
     TierStats stats() {
         TierStats s;
         try {

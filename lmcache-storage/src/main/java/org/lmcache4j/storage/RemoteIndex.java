@@ -16,7 +16,8 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * of its last put or get), {@code hdr} (hash: chunk to its header, {@link RemoteChunkFormat}), {@code size}
  * (hash: chunk to the bytes charged), {@code pins} and {@code pinx} (hashes: pin count and latest pin
  * deadline in server milliseconds), {@code exp} (sorted set: chunk to its expiry, only with a TTL),
- * {@code meta} (hash: {@code tick}, {@code used} bytes). A chunk is in the index exactly when its parts
+ * {@code meta} (hash: {@code tick}, {@code used} bytes, {@code identity}: the namespace's
+ * {@code CacheIdentity.describe()}). A chunk is in the index exactly when its parts
  * were written before it was admitted; its parts are deleted by the client after the index dropped it.
  * Times come from the server's clock ({@code TIME}), so engines with skewed clocks agree on pins and TTLs.
  */
@@ -168,6 +169,18 @@ final class RemoteIndex {
             return out
             """);
 
+    /**
+     * ARGV: identity. Records the identity when the namespace has none, and returns the recorded one. A
+     * namespace whose record is gone while chunks remain (the server lost or evicted the meta key) is
+     * adopted: its name is the digest of the identity, so only a connector of the same identity wrote there.
+     */
+    private static final Script CLAIM = new Script("claim", """
+            local v = redis.call('HGET', meta, 'identity')
+            if v then return v end
+            redis.call('HSET', meta, 'identity', ARGV[1])
+            return ARGV[1]
+            """);
+
     /** Returns {chunks, used bytes}. */
     private static final Script USAGE = new Script("usage", """
             return {redis.call('ZCARD', lru), tonumber(redis.call('HGET', meta, 'used') or '0')}
@@ -237,6 +250,11 @@ final class RemoteIndex {
     /** Drops up to {@code max} chunks, pinned ones included; their headers (empty once the index is empty). */
     List<byte[]> drain(UnifiedJedis redis, int max) {
         return bytesList((List<?>) DRAIN.run(redis, keys, ascii(max)));
+    }
+
+    /** Records {@code identity} as the namespace's when it has none yet, and returns the namespace's recorded identity. */
+    String claimIdentity(UnifiedJedis redis, String identity) {
+        return new String((byte[]) CLAIM.run(redis, keys, identity.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
     }
 
     /** {chunks, used bytes} of the namespace. */

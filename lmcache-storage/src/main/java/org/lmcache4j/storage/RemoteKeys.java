@@ -45,6 +45,11 @@ final class RemoteKeys {
         this.indexKeys = List.of(keys);
     }
 
+    /** The namespace these keys belong to. */
+    String namespaceId() {
+        return namespaceId;
+    }
+
     /** The index keys, in the scripts' order: lru, hdr, size, pins, pinx, exp, meta. */
     List<byte[]> indexKeys() {
         return indexKeys;

@@ -12,7 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
-import org.lmcache4j.api.CacheNamespace;
+import org.lmcache4j.api.CacheIdentity;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
@@ -44,9 +44,10 @@ import redis.clients.jedis.params.SetParams;
  * {@code GuardedTier} turns them into misses); after {@code breakerFailures} in a row the circuit opens
  * and calls fail at once until a probe succeeds ({@link RedisLink}).
  */
-final class RemoteTier implements StorageTier {
+final class RemoteTier implements StorageTier, IdentityChecked {
 
     private volatile Consumer<ChunkKey> evictionListener = key -> { };
+    private volatile Consumer<ChunkKey> corruptionListener = key -> { };
 
     static final String NAME = "remote";
 
@@ -65,6 +66,9 @@ final class RemoteTier implements StorageTier {
     private final LongAdder lostChunks = new LongAdder();
     private final LongAdder absorbedErrors = new LongAdder();
     private volatile long[] lastUsage = {0, 0};
+    private final CacheIdentity identity; // null for a tier used without a connector (tier tests, benchmarks)
+    private volatile boolean identityClaimed;
+    private volatile String identityMismatch; // null while the namespace is ours
 
     /**
      * A tier on the server of {@code url} for one namespace; connects on first use, so an unreachable
@@ -75,7 +79,23 @@ final class RemoteTier implements StorageTier {
      * @throws IllegalArgumentException for a bad namespace id or fingerprint
      */
     RemoteTier(RemoteUrl url, String namespaceId, String layoutFingerprint, LongSupplier nanoClock) {
+        this(url, namespaceId, layoutFingerprint, null, nanoClock);
+    }
+
+    /**
+     * The tier of a connector of {@code identity}: its namespace is {@link CacheIdentity#id()}, and on first
+     * use it claims the namespace for the identity (recording it when the namespace is new) or, when
+     * another identity is recorded there, refuses it: every chunk is then a miss and nothing is written or
+     * cleared.
+     */
+    RemoteTier(RemoteUrl url, CacheIdentity identity, LongSupplier nanoClock) {
+        this(url, identity.id(), identity.namespace().layoutFingerprint(), identity, nanoClock);
+    }
+
+    private RemoteTier(RemoteUrl url, String namespaceId, String layoutFingerprint, CacheIdentity identity,
+                       LongSupplier nanoClock) {
         Objects.requireNonNull(url, "url");
+        this.identity = identity;
         this.keys = new RemoteKeys(url.keyPrefix(), namespaceId);
         this.format = new RemoteChunkFormat(layoutFingerprint, url.partBytes(), url.lz4());
         this.ttlMillis = url.ttlSeconds() * 1000;
@@ -84,15 +104,15 @@ final class RemoteTier implements StorageTier {
     }
 
     /**
-     * The remote tier of {@code namespace} at {@code url} ({@code LmCacheConfig.remoteUrl()}).
+     * The remote tier of {@code identity} at {@code url} ({@code LmCacheConfig.remoteUrl()}).
      *
      * @throws IllegalArgumentException when the URL is malformed (the message says what is expected)
      */
-    static RemoteTier open(String url, CacheNamespace namespace) {
+    static RemoteTier open(String url, CacheIdentity identity) {
         RemoteUrl parsed = RemoteUrl.parse(url);
-        RemoteTier tier = new RemoteTier(parsed, namespace.id(), namespace.layoutFingerprint(), System::nanoTime);
-        LOG.info("remote tier {}: namespace {}, capacity {}, ttl {} s, parts of {} bytes, compression {}, timeout {} ms",
-                parsed, namespace.id(), parsed.capacityBytes() == Long.MAX_VALUE ? "unbounded" : parsed.capacityBytes() + " bytes",
+        RemoteTier tier = new RemoteTier(parsed, identity, System::nanoTime);
+        LOG.info("remote tier {}: namespace {} (model {}), capacity {}, ttl {} s, parts of {} bytes, compression {}, timeout {} ms",
+                parsed, identity.id(), identity.namespace().modelId(), parsed.capacityBytes() == Long.MAX_VALUE ? "unbounded" : parsed.capacityBytes() + " bytes",
                 parsed.ttlSeconds(), parsed.partBytes(), parsed.lz4() ? "lz4" : "none", parsed.timeoutMillis());
         return tier;
     }
@@ -112,6 +132,9 @@ final class RemoteTier implements StorageTier {
      * engine asks this for a whole prompt at once); recency is not touched.
      */
     boolean[] containsAll(List<ChunkKey> chunkKeys) {
+        if (!serving()) {
+            return new boolean[chunkKeys.size()];
+        }
         if (chunkKeys.isEmpty()) {
             link.ensureOpen();
             return new boolean[0];
@@ -127,6 +150,9 @@ final class RemoteTier implements StorageTier {
      */
     @Override
     public Optional<ChunkBuffer> get(ChunkKey key) {
+        if (!serving()) {
+            return Optional.empty();
+        }
         byte[] member = RemoteKeys.member(key);
         byte[] stored = link.call("get " + key, r -> index.touch(r, member));
         if (stored == null) {
@@ -174,6 +200,9 @@ final class RemoteTier implements StorageTier {
      */
     @Override
     public boolean put(ChunkKey key, MemorySegment payload) {
+        if (!serving()) {
+            return false;
+        }
         long size = payload.byteSize();
         if (size > index.capacityBytes()) {
             link.ensureOpen();
@@ -217,6 +246,9 @@ final class RemoteTier implements StorageTier {
 
     @Override
     public boolean remove(ChunkKey key) {
+        if (!serving()) {
+            return false;
+        }
         byte[] header = link.call("remove " + key, r -> index.forget(r, RemoteKeys.member(key), null));
         if (header == null) {
             return false;
@@ -228,12 +260,18 @@ final class RemoteTier implements StorageTier {
     /** {@inheritDoc} Pins live in the server with the server's clock, so every engine sharing it honours them. */
     @Override
     public boolean pin(ChunkKey key, Duration timeout) {
+        if (!serving()) {
+            return false;
+        }
         long millis = Math.max(1, timeout.toMillis());
         return link.call("pin " + key, r -> index.pin(r, RemoteKeys.member(key), millis));
     }
 
     @Override
     public void unpin(ChunkKey key) {
+        if (!serving()) {
+            return;
+        }
         link.call("unpin " + key, r -> {
             index.unpin(r, RemoteKeys.member(key));
             return null;
@@ -243,6 +281,9 @@ final class RemoteTier implements StorageTier {
     /** {@inheritDoc} Removes the namespace's chunks for every engine sharing it. */
     @Override
     public void clear() {
+        if (!serving()) {
+            return; // another identity's chunks are not ours to remove
+        }
         for (;;) {
             List<byte[]> headers = link.call("clear", r -> index.drain(r, DRAIN_BATCH));
             List<byte[]> parts = new ArrayList<>();
@@ -263,6 +304,10 @@ final class RemoteTier implements StorageTier {
     public TierStats stats() {
         boolean healthy;
         try {
+            if (!serving()) {
+                return new TierStats(NAME, 0, 0, index.capacityBytes(), corruptChunks.sum() + lostChunks.sum()
+                        + absorbedErrors.sum(), false);
+            }
             lastUsage = link.call("stats", index::usage);
             healthy = link.healthy();
         } catch (RuntimeException e) {
@@ -271,6 +316,33 @@ final class RemoteTier implements StorageTier {
         long[] usage = lastUsage;
         return new TierStats(NAME, usage[0], usage[1], index.capacityBytes(), corruptChunks.sum() + lostChunks.sum()
                 + absorbedErrors.sum(), healthy);
+    }
+
+    @Override
+    public Optional<String> identityMismatch() {
+        return Optional.ofNullable(identityMismatch);
+    }
+
+    /**
+     * True while this tier may use its namespace: on the first call that reaches the server, claims the
+     * namespace for this tier's identity (one round trip, once); refuses it for good when the server
+     * records another identity.
+     *
+     * @throws UncheckedIOException when the server cannot be reached in time (the claim is tried again later)
+     */
+    private boolean serving() {
+        if (identity == null || identityClaimed) {
+            return identityMismatch == null;
+        }
+        String recorded = link.call("claim namespace " + keys.namespaceId(), r -> index.claimIdentity(r, identity.describe()));
+        String differences = identity.differences(recorded);
+        if (!differences.isEmpty()) {
+            identityMismatch = "remote tier " + link.url() + ": namespace " + keys.namespaceId()
+                    + " holds KV of another cache identity (" + differences + "): refused, nothing in it is served or changed";
+            LOG.warn("{}; this connector runs without the remote tier", identityMismatch);
+        }
+        identityClaimed = true;
+        return identityMismatch == null;
     }
 
     /** Closes the connections; the chunks stay in the server for other engines and the next start. */
@@ -352,6 +424,11 @@ final class RemoteTier implements StorageTier {
         this.evictionListener = listener == null ? key -> { } : listener;
     }
 
+    @Override
+    public void onCorruption(Consumer<ChunkKey> listener) {
+        this.corruptionListener = listener == null ? key -> { } : listener;
+    }
+
     private void tellEvicted(ChunkKey key) {
         try {
             evictionListener.accept(key);
@@ -395,6 +472,12 @@ final class RemoteTier implements StorageTier {
     private void discard(ChunkKey key, byte[] stored, RemoteChunkFormat.Header header, String why, LongAdder counter) {
         counter.increment();
         LOG.warn("{}; dropped, served as a miss", why);
+        try {
+            // a lost part was evicted or expired by the server; anything else is damage
+            (counter == lostChunks ? evictionListener : corruptionListener).accept(key);
+        } catch (RuntimeException e) {
+            absorbed("listener failed for " + key, e);
+        }
         try {
             byte[] dropped = link.call("drop " + key, r -> index.forget(r, RemoteKeys.member(key), stored));
             if (dropped != null && header != null) {

@@ -49,6 +49,7 @@ final class TierStack implements AutoCloseable {
         this.slower = List.copyOf(s);
         for (GuardedTier t : slower) {
             t.tier().onEviction(key -> events.evicted(t.name(), key));
+            t.tier().onCorruption(key -> events.corrupt(t.name(), key));
         }
         if (cpuBudgetBytes > 0) {
             this.cpu = new CpuTier(cpuBudgetBytes, chunkBytes, true, nanoClock, this::demote);

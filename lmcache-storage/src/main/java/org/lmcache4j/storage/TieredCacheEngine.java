@@ -19,6 +19,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import org.lmcache4j.api.CacheIdentity;
 import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.DeviceKvMemory;
@@ -28,6 +29,8 @@ import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvEventListener;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.api.LookupExplanation;
+import org.lmcache4j.api.MissReason;
 import org.lmcache4j.api.PrefixPin;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
@@ -59,6 +62,8 @@ final class TieredCacheEngine implements KvConnector {
     private final PartialTails partialTails = new PartialTails(PARTIAL_TAIL_PARENTS);
     private final PrefixWalk walk;
     private final KvEvents events = new KvEvents();
+    private final MissClassifier misses;
+    private final LookupExplainer explainer;
     private final ConnectorCounters counters = new ConnectorCounters();
     private final Duration pinTimeout;
     private final LongSupplier nanoClock;
@@ -90,7 +95,9 @@ final class TieredCacheEngine implements KvConnector {
         if (config == null || layout == null) {
             return List.of();
         }
-        RemoteTier remote = config.remoteUrl().map(url -> RemoteTier.open(url, config.namespace(layout))).orElse(null);
+        requireModelIdForSharedTiers(config);
+        CacheIdentity identity = config.identity(layout);
+        RemoteTier remote = config.remoteUrl().map(url -> RemoteTier.open(url, identity)).orElse(null);
         List<StorageTier> tiers = new ArrayList<>();
         boolean ok = false;
         try {
@@ -99,11 +106,14 @@ final class TieredCacheEngine implements KvConnector {
                     throw new IllegalArgumentException("maxLocalDiskBytes: " + config.maxLocalDiskBytes()
                             + " (expected: > 0 when localDisk is set to " + config.localDisk().get() + ")");
                 }
-                Path dir = config.localDisk().get().resolve(config.namespace(layout).directoryName());
+                Path dir = config.localDisk().get().resolve(identity.directoryName());
                 try {
-                    tiers.add(new DiskTier(dir, config.maxLocalDiskBytes(), layout.fingerprint()));
+                    tiers.add(new DiskTier(dir, config.maxLocalDiskBytes(), identity));
                 } catch (DiskDirectoryBusyException e) {
                     LOG.warn("{}; this connector runs without a disk tier", e.getMessage());
+                } catch (IdentityMismatchException e) {
+                    LOG.warn("{}; this connector runs without a disk tier", e.getMessage());
+                    tiers.add(new RefusedTier(DiskTier.NAME, e.getMessage()));
                 }
             }
             if (remote != null) {
@@ -116,6 +126,26 @@ final class TieredCacheEngine implements KvConnector {
                 remote.close();
             }
         }
+    }
+
+    /**
+     * KV on disk or in a shared store outlives the process that computed it, so it must say which weights
+     * computed it: without a model id, a base model and its fine-tune (same layout) would be served each
+     * other's KV with every check passing.
+     */
+    private static void requireModelIdForSharedTiers(LmCacheConfig config) {
+        if (config.hasModelId() || (config.localDisk().isEmpty() && config.remoteUrl().isEmpty())) {
+            return;
+        }
+        String tiers = config.localDisk().map(d -> "a disk tier at " + d).orElse("")
+                + (config.localDisk().isPresent() && config.remoteUrl().isPresent() ? " and " : "")
+                + (config.remoteUrl().isPresent() ? "a remote tier" : "");
+        throw new IllegalArgumentException("modelId: not set (expected: the model's identity, set with "
+                + "LmCacheConfig.builder().modelId(...) or LMCACHE_MODEL_ID, because this connector has " + tiers
+                + ", whose KV outlives this process: without it, two models with the same KV layout, such as a base model"
+                + " and its fine-tune, would be served each other's KV. Use a name that changes with the weights:"
+                + " name + revision, or a digest of the weights; or turn those tiers off (noLocalDisk(), no remoteUrl)"
+                + " for a cpu-only cache)");
     }
 
     TieredCacheEngine(LmCacheConfig config, KvLayout layout, LongSupplier nanoClock) {
@@ -155,6 +185,8 @@ final class TieredCacheEngine implements KvConnector {
                 slowerTiers.forEach(TieredCacheEngine::closeQuietly);
             }
         }
+        this.misses = new MissClassifier(tiers, events.departures(), config.saveUnfullChunk() ? partialTails : null);
+        this.explainer = new LookupExplainer(tiers, walk, misses, chunkTokens);
         this.prefetcher = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("lmcache-prefetch").factory());
         warnAboutTiersNotInThisBuild();
         LOG.info("lmcache4j connector open: layout {} ({} bytes/token, fingerprint {}), {} tokens/chunk, tiers {}, config {}",
@@ -195,11 +227,13 @@ final class TieredCacheEngine implements KvConnector {
             LoadBudget budget = budget(deadlineNanos, false);
             PromptChunks chunks = chunks(tokens);
             RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks);
+            MissNote note = new MissNote();
             int hit = walk.walk(chunks, 0,
                     (key, start, end) -> tiers.holding(key, start / chunkTokens, remote)
-                            .filter(t -> budget.admit(t, layout.chunkBytes(end - start), end)),
+                            .filter(t -> admit(budget, t, key, end - start, end, note)),
                     match -> true);
             countLookup(tokens.length, hit, budget);
+            countMiss(chunks, 0, hit, note);
             events.operation(KvEventListener.Operation.LOOKUP, System.nanoTime() - startNanos, tokens.length, hit);
             return hit;
         });
@@ -220,6 +254,16 @@ final class TieredCacheEngine implements KvConnector {
     }
 
     @Override
+    public LookupExplanation explain(int[] tokens) {
+        KvArguments.requireTokens(tokens);
+        return guarded(() -> {
+            LoadBudget budget = budget(-1, false);
+            return explainer.explain(chunks(tokens), tokens.length, (key, start, end, remote, note) ->
+                    tiers.holding(key, start / chunkTokens, remote).filter(t -> admit(budget, t, key, end - start, end, note)));
+        });
+    }
+
+    @Override
     public AutoCloseable subscribe(KvEventListener listener) {
         return guarded(() -> events.subscribe(listener));
     }
@@ -232,12 +276,14 @@ final class TieredCacheEngine implements KvConnector {
             LoadBudget budget = budget(-1, false);
             PromptChunks chunks = chunks(tokens);
             RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks);
+            MissNote note = new MissNote();
             int hit = walk.walk(chunks, 0,
                     (key, start, end) -> tiers.holding(key, start / chunkTokens, remote)
-                            .filter(t -> budget.admit(t, layout.chunkBytes(end - start), end))
+                            .filter(t -> admit(budget, t, key, end - start, end, note))
                             .filter(t -> t.pin(key, pinTimeout)),
                     match -> pins.add(new ChunkPins.Pin(match.value(), match.key())));
             countLookup(tokens.length, hit, budget);
+            countMiss(chunks, 0, hit, note);
             ChunkPins handle = new ChunkPins(hit, pins, nanoClock.getAsLong() + pinTimeout.toNanos(), nanoClock,
                     this::unpin);
             livePins.add(handle);
@@ -288,6 +334,7 @@ final class TieredCacheEngine implements KvConnector {
             }
             if (page.isEmpty()) {
                 counters.storeDroppedChunks.increment();
+                events.departures().record(key, MissReason.PINNED_FULL, cpuGuard.name());
                 break;
             }
             try {
@@ -359,11 +406,13 @@ final class TieredCacheEngine implements KvConnector {
             touchMaskedChunks(chunks, masked);
             LoadBudget budget = budget(deadlineNanos, true);
             RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks);
+            MissNote note = new MissNote();
             int end = walk.walk(chunks, masked / chunkTokens,
                     (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
                             // the rate limit weighs loading against recomputing what the engine would: tokens after the mask
-                            t -> budget.admit(t, layout.chunkBytes(stop - start), stop - masked)),
-                    match -> scatterChunk(match, engineKv, slotMapping, masked));
+                            t -> admit(budget, t, key, stop - start, stop - masked, note)),
+                    match -> scatterChunk(match, engineKv, slotMapping, masked, note));
+            countMiss(chunks, masked / chunkTokens, end, note);
             int retrieved = Math.max(0, end - masked);
             if (budget.cut()) {
                 counters.deadlineCuts.increment();
@@ -380,13 +429,16 @@ final class TieredCacheEngine implements KvConnector {
      * Copies one found chunk into engine memory; false (a miss) when its length does not fit the layout
      * or the tier's buffer fails while being read (the tokens of this chunk then do not count as retrieved).
      */
-    private boolean scatterChunk(PrefixWalk.Match<TierStack.TierBuffer> match, EngineKvCopier engineKv, int[] slots, int writeFrom) {
+    private boolean scatterChunk(PrefixWalk.Match<TierStack.TierBuffer> match, EngineKvCopier engineKv, int[] slots, int writeFrom,
+                                 MissNote note) {
         int start = match.start();
         GuardedTier tier = match.value().tier();
         ChunkBuffer chunk = match.value().buffer();
         try {
             long expected = layout.chunkBytes(match.end() - start);
             if (chunk.sizeBytes() != expected) {
+                note.note(match.key(), MissReason.CORRUPT, tier.name(), "the " + tier.name() + " tier returned " + chunk.sizeBytes()
+                        + " bytes (expected: " + expected + ")");
                 return tier.failed("get", new IllegalStateException("chunk " + match.key() + " has " + chunk.sizeBytes()
                         + " bytes (expected: " + expected + " for " + (match.end() - start) + " tokens)"), false);
             }
@@ -394,6 +446,8 @@ final class TieredCacheEngine implements KvConnector {
             counters.retrievedFrom(tier.name(), Math.max(0, match.end() - Math.max(start, writeFrom)));
             return true;
         } catch (RuntimeException e) {
+            note.note(match.key(), MissReason.TIER_UNHEALTHY, tier.name(), "reading it from the " + tier.name()
+                    + " tier failed: " + e);
             return tier.failed("read", e, false);
         } finally {
             try {
@@ -498,6 +552,44 @@ final class TieredCacheEngine implements KvConnector {
 
     private LoadBudget budget(long deadlineNanos, boolean realTime) {
         return LoadBudget.of(deadlineNanos, config.recomputeTokensPerSecond(), nanoClock, realTime);
+    }
+
+    /**
+     * Whether {@code budget} lets tier {@code t} load chunk {@code key} of {@code tokens} tokens ending at
+     * {@code end}; a refusal is noted as the chunk's miss reason.
+     */
+    private boolean admit(LoadBudget budget, GuardedTier t, ChunkKey key, int tokens, int end, MissNote note) {
+        if (budget.admit(t, layout.chunkBytes(tokens), end)) {
+            return true;
+        }
+        note.note(key, MissReason.DEADLINE, t.name(), "held by the " + t.name()
+                + " tier, but it would not arrive within the deadline or faster than recomputing it");
+        return false;
+    }
+
+    /**
+     * Counts the chunk that ended a walk from chunk {@code firstChunk} at token {@code end}, if a whole
+     * chunk did (a prefix ending inside a chunk matched a stored partial tail: nothing was missed there).
+     */
+    private void countMiss(PromptChunks chunks, int firstChunk, int end, MissNote note) {
+        int missed = firstMissedChunk(chunks, firstChunk, end);
+        if (missed >= 0) {
+            MissClassifier.Miss m = note.of(chunks.key(missed)).orElseGet(
+                    () -> misses.classify(chunks.key(missed), chunks.parent(missed)));
+            counters.missed(m.reason(), m.tier());
+        }
+    }
+
+    /** The chunk a walk from {@code firstChunk} that ended at token {@code end} could not match; -1 for none. */
+    private int firstMissedChunk(PromptChunks chunks, int firstChunk, int end) {
+        if (end == 0) {
+            return firstChunk < chunks.count() ? firstChunk : -1;
+        }
+        if (end % chunkTokens != 0) {
+            return -1;
+        }
+        int i = end / chunkTokens;
+        return i < chunks.count() && i >= firstChunk ? i : -1;
     }
 
     private void countLookup(int tokens, int hit, LoadBudget budget) {

@@ -74,7 +74,7 @@ class DiskFaultEngineTest {
     @Test
     void aRealReadOnlyDirectoryLeavesTheCpuTierServingAndIsRefusedAtStart() throws Exception {
         LmCacheConfig config = Engines.config().localDisk(dir).maxLocalDiskBytes(64 * CHUNK_BYTES).build();
-        Path namespaceDir = dir.resolve(config.namespace(SMALL).directoryName());
+        Path namespaceDir = dir.resolve(config.identity(SMALL).directoryName());
         try (Arena arena = Arena.ofShared(); TieredCacheEngine engine = Engines.open(config)) {
             // root ignores permission bits; the immutable attribute stops even root (ext4, xfs, btrfs)
             Assumptions.assumeTrue(immutable(namespaceDir, true), "chattr +i is not available on this file system");

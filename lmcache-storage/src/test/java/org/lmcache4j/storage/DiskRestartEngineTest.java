@@ -55,8 +55,8 @@ class DiskRestartEngineTest {
             assertEquals(2, first.stats().tiers().size());
             assertEquals(2, otherModel.stats().tiers().size(), "another namespace uses another directory");
             assertEquals(1, replica.stats().tiers().size(), "the same namespace's directory is locked: cpu only");
-            assertTrue(java.nio.file.Files.isDirectory(dir.resolve(a.namespace(SMALL).directoryName())));
-            assertTrue(java.nio.file.Files.isDirectory(dir.resolve(b.namespace(SMALL).directoryName())));
+            assertTrue(java.nio.file.Files.isDirectory(dir.resolve(a.identity(SMALL).directoryName())));
+            assertTrue(java.nio.file.Files.isDirectory(dir.resolve(b.identity(SMALL).directoryName())));
         }
     }
 

@@ -28,7 +28,7 @@ final class RemoteEngines {
     static TieredCacheEngine open(LmCacheConfig config, String url) {
         String withParts = url + (url.contains("?") ? "&" : "?") + "partBytes=4k";
         return new TieredCacheEngine(config, Engines.SMALL, System::nanoTime, UnaryOperator.identity(),
-                List.of(RemoteTier.open(withParts, config.namespace(Engines.SMALL))));
+                List.of(RemoteTier.open(withParts, config.identity(Engines.SMALL))));
     }
 
     /** The remote tier's stats in {@code stats}. */

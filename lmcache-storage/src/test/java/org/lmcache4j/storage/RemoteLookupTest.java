@@ -21,6 +21,8 @@ import org.lmcache4j.testing.SeededKv;
 class RemoteLookupTest {
 
     static final CacheNamespace NAMESPACE = new CacheNamespace("m", RemoteTierContractTest.FINGERPRINT, "", 0, 1);
+    static final org.lmcache4j.api.CacheIdentity IDENTITY = new org.lmcache4j.api.CacheIdentity(NAMESPACE, 256,
+            org.lmcache4j.api.HashAlgorithm.SHA_256);
 
     static RedisServer redis;
 
@@ -40,7 +42,7 @@ class RemoteLookupTest {
 
     @Test
     void aWholePromptIsOneCommandAskedOnFirstNeed() {
-        try (RemoteTier remote = RemoteTier.open(redis.url(), NAMESPACE)) {
+        try (RemoteTier remote = RemoteTier.open(redis.url(), IDENTITY)) {
             GuardedTier guard = new GuardedTier(remote);
             PromptChunks chunks = prompt(32);
             for (int i = 0; i < 20; i++) {
@@ -64,7 +66,7 @@ class RemoteLookupTest {
     void aFailedBatchIsACountedMissForEveryChunk() {
         RedisServer gone = RedisServer.start();
         gone.kill();
-        try (RemoteTier remote = RemoteTier.open(gone.url() + "?timeoutMillis=200", NAMESPACE)) {
+        try (RemoteTier remote = RemoteTier.open(gone.url() + "?timeoutMillis=200", IDENTITY)) {
             GuardedTier guard = new GuardedTier(remote);
             PromptChunks chunks = prompt(8);
             RemoteLookup lookup = RemoteLookup.of(List.of(guard), chunks);

@@ -100,7 +100,8 @@ class RemoteTierFaultTest {
     void unreachableServerAtStartIsAFailingTierNotAnError() {
         redis.kill();
         RemoteTier late = RemoteTier.open(redis.url() + "?timeoutMillis=" + TIMEOUT_MILLIS + "&breakerOpenMillis=" + OPEN_MILLIS,
-                new org.lmcache4j.api.CacheNamespace("m", RemoteTierContractTest.FINGERPRINT, "", 0, 1));
+                new org.lmcache4j.api.CacheIdentity(new org.lmcache4j.api.CacheNamespace("m", RemoteTierContractTest.FINGERPRINT, "", 0, 1),
+                        256, org.lmcache4j.api.HashAlgorithm.SHA_256));
         try {
             assertThrows(UncheckedIOException.class, () -> late.contains(key(1)));
             assertFalse(late.stats().healthy());

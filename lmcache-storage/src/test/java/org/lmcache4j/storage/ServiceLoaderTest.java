@@ -19,7 +19,7 @@ class ServiceLoaderTest {
 
     @Test
     void theTieredConnectorIsFoundByNameAndWorks() {
-        LmCacheConfig config = LmCacheConfig.builder().fromEnvironment(java.util.Map.of(
+        LmCacheConfig config = LmCacheConfig.builder().fromEnvironment(java.util.Map.of("LMCACHE_MODEL_ID", "m",
                 "LMCACHE_CHUNK_SIZE", "16", "LMCACHE_MAX_LOCAL_CPU_SIZE", "0.01",
                 "LMCACHE_LOCAL_DISK", "file://" + dir, "LMCACHE_MAX_LOCAL_DISK_SIZE", "0.01")).build();
         try (Arena arena = Arena.ofConfined(); KvConnector connector = KvConnectors.open(config, Engines.SMALL)) {

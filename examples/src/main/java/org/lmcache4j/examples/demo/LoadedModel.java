@@ -11,7 +11,7 @@ import org.lmcache4j.examples.model.ModelWeights;
  * A model read from a GGUF file, with the tokenizer for it and the id its cache entries are keyed by.
  *
  * @param file      the GGUF file
- * @param id        the file's base name: the connector's model id, so different weights never share chunks
+ * @param id        the file's base name, for people; the connector's model id adds the weights' digest
  * @param weights   the weights in engine form
  * @param tokenizer byte-level tokenizer for the model's vocabulary
  */
@@ -26,11 +26,13 @@ record LoadedModel(Path file, String id, ModelWeights weights, ByteTokenizer tok
     }
 
     /**
-     * The connector config of the demo: the {@code LMCACHE_*} environment, then this model's id, the disk
+     * The connector config of the demo: the {@code LMCACHE_*} environment, then this model's id (its name and
+     * the digest of its tensors), the disk
      * tier in {@code kvDir} with {@code diskBytes}, and the cpu budget when {@code cpuBytes} is set.
      */
     LmCacheConfig cacheConfig(Path kvDir, long cpuBytes, long diskBytes) {
-        LmCacheConfig.Builder b = LmCacheConfig.builder().fromEnvironment().modelId(id).localDisk(kvDir).maxLocalDiskBytes(diskBytes);
+        LmCacheConfig.Builder b = LmCacheConfig.builder().fromEnvironment().modelId(weights.cacheModelId(id)).localDisk(kvDir)
+                .maxLocalDiskBytes(diskBytes);
         if (cpuBytes > 0) {
             b.maxLocalCpuBytes(cpuBytes);
         }

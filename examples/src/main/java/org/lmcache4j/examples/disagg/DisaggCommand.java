@@ -85,7 +85,7 @@ public final class DisaggCommand {
         ModelWeights weights = SeededWeights.load(o.size(), o.cacheDir());
         int[] prompt = prompt(o, weights.shape().vocabSize());
         // Only the remote tier is shared: the cpu tier is this process's own, and no disk tier.
-        LmCacheConfig config = LmCacheConfig.builder().fromEnvironment().modelId("seeded-" + o.size()).noLocalDisk()
+        LmCacheConfig config = LmCacheConfig.builder().fromEnvironment().modelId(weights.cacheModelId("seeded-" + o.size())).noLocalDisk()
                 .remoteUrl(o.remoteUrl()).build();
         try (LlamaEngine engine = new LlamaEngine(weights, 2 * (prompt.length + o.newTokens()) + 64,
                 Runtime.getRuntime().availableProcessors(), 512);

@@ -136,6 +136,37 @@ public final class GgufFile implements AutoCloseable {
         return tensors;
     }
 
+    /**
+     * The hex SHA-256 of every tensor in file order (name, type, dims and data bytes): what the weights
+     * are, independent of the file's name and metadata. The reference engine's cache model id carries it,
+     * so KV computed by other weights is never served (a fine-tune keeps its base model's shapes).
+     */
+    public String tensorDigest() {
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (GgufTensor t : tensors.values()) {
+            byte[] name = t.name().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            header.clear().putInt(name.length);
+            sha.update(header.flip());
+            sha.update(name);
+            header.clear().putInt(t.type().id()).putInt(t.dims().length);
+            for (long d : t.dims()) {
+                header.putLong(d);
+            }
+            sha.update(header.flip());
+            java.lang.foreign.MemorySegment data = t.data();
+            for (long off = 0; off < data.byteSize(); off += 1 << 30) {
+                sha.update(data.asSlice(off, Math.min(1L << 30, data.byteSize() - off)).asByteBuffer());
+            }
+        }
+        return java.util.HexFormat.of().formatHex(sha.digest());
+    }
+
     /** The tensor called {@code name}, or empty. */
     public Optional<GgufTensor> tensor(String name) {
         return Optional.ofNullable(tensors.get(name));

@@ -27,6 +27,11 @@ public final class GgufTensor {
         this.data = data;
     }
 
+    /** The tensor's bytes, as stored (a view into the file's mapping). */
+    MemorySegment data() {
+        return data;
+    }
+
     public String name() {
         return name;
     }

@@ -26,10 +26,12 @@ public final class ModelWeights {
     private final PackedMatrix output;
     private final List<Layer> layers;
     private final boolean tiedOutput;
+    private final String digest;
 
     private ModelWeights(ModelShape shape, float[] tokenEmbedding, float[] outputNorm, PackedMatrix output, List<Layer> layers,
-                         boolean tiedOutput) {
+                         boolean tiedOutput, String digest) {
         this.shape = shape;
+        this.digest = digest;
         this.tiedOutput = tiedOutput;
         this.tokenEmbedding = tokenEmbedding;
         this.outputNorm = outputNorm;
@@ -53,7 +55,15 @@ public final class ModelWeights {
                 : pack(out);
         float[] outputNorm = expect(file, "output_norm.weight", s.dim()).readAll();
         List<Layer> layers = IntStream.range(0, s.layers()).parallel().mapToObj(l -> layer(file, s, l)).toList();
-        return new ModelWeights(s, embedding, outputNorm, output, layers, out == embd);
+        return new ModelWeights(s, embedding, outputNorm, output, layers, out == embd, file.tensorDigest());
+    }
+
+    /**
+     * The model id for the cache: {@code name@sha256:} and the first 16 hex digits of the tensors' digest
+     * ({@link GgufFile#tensorDigest()}), so other weights of the same shape (a fine-tune) never share KV.
+     */
+    public String cacheModelId(String name) {
+        return name + "@sha256:" + digest.substring(0, 16);
     }
 
     private static Layer layer(GgufFile f, ModelShape s, int l) {

@@ -85,6 +85,15 @@ public interface StorageTier extends AutoCloseable {
     default void onEviction(Consumer<ChunkKey> listener) {
     }
 
+    /**
+     * Registers who to tell about each chunk this tier found damaged (checksum, length or header
+     * mismatch) and dropped instead of serving it (the connector reports such misses as corrupt and
+     * the chunk as evicted to event listeners). Called at most once, before use; tiers that cannot
+     * detect damage ignore it.
+     */
+    default void onCorruption(Consumer<ChunkKey> listener) {
+    }
+
     /** Removes every chunk, pinned ones included (readers keep their bytes as with {@link #remove}). */
     void clear();
 

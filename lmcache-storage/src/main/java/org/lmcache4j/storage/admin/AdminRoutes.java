@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.lmcache4j.api.CacheStats;
+import org.lmcache4j.api.ChunkExplanation;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.PrefixPin;
 import org.lmcache4j.api.TierStats;
@@ -37,11 +38,16 @@ final class AdminRoutes implements AutoCloseable {
     }
 
     Response route(String method, String path, String body) {
+        return route(method, path, null, body);
+    }
+
+    /** @param query the raw query string, or null; only {@code /lookup} takes one ({@code explain=true}) */
+    Response route(String method, String path, String query, String body) {
         try {
             return switch (path) {
                 case "/health" -> get(method, this::health);
                 case "/metrics" -> get(method, this::metrics);
-                case "/lookup" -> post(method, () -> lookup(body));
+                case "/lookup" -> post(method, () -> lookup(body, explainWanted(query)));
                 case "/pin" -> post(method, () -> pin(body));
                 case "/unpin" -> post(method, () -> unpin(body));
                 case "/clear" -> post(method, this::clear);
@@ -86,13 +92,49 @@ final class AdminRoutes implements AutoCloseable {
         return new Response(200, "text/plain; version=0.0.4; charset=utf-8", PrometheusText.render(connector.stats(), latencies));
     }
 
-    private Response lookup(String body) {
+    private Response lookup(String body, boolean explain) {
         int[] tokens = tokens(body);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("tokens", tokens.length);
         out.put("hit_tokens", connector.lookup(tokens));
         out.put("by_tier", connector.lookupByTier(tokens));
+        if (explain) {
+            List<Map<String, Object>> chunks = new ArrayList<>();
+            for (ChunkExplanation c : connector.explain(tokens).chunks()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("index", (long) c.index());
+                m.put("start", (long) c.start());
+                m.put("end", (long) c.end());
+                m.put("key", c.key().toString());
+                m.put("hit", c.hit());
+                m.put("tier", c.tier());
+                c.reason().ifPresent(r -> m.put("reason", r.label()));
+                m.put("detail", c.detail());
+                chunks.add(m);
+            }
+            out.put("chunks", chunks);
+        }
         return Response.json(200, out);
+    }
+
+    /** True for {@code explain=true} (or {@code explain}, {@code explain=1}); other parameters are ignored. */
+    static boolean explainWanted(String query) {
+        if (query == null || query.isEmpty()) {
+            return false;
+        }
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            String name = eq < 0 ? pair : pair.substring(0, eq);
+            if (name.equals("explain")) {
+                String value = eq < 0 ? "true" : pair.substring(eq + 1);
+                return switch (value) {
+                    case "true", "1" -> true;
+                    case "false", "0" -> false;
+                    default -> throw new IllegalArgumentException("explain: '" + value + "' (expected: true or false)");
+                };
+            }
+        }
+        return false;
     }
 
     private Response pin(String body) {

@@ -95,7 +95,8 @@ public final class AdminServer implements AutoCloseable {
                 exchange.getResponseHeaders().add("WWW-Authenticate", "Bearer");
                 response = AdminRoutes.Response.error(401, "missing or wrong bearer token");
             } else {
-                response = routes.route(exchange.getRequestMethod(), exchange.getRequestURI().getPath(), body(exchange));
+                response = routes.route(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+                        exchange.getRequestURI().getRawQuery(), body(exchange));
             }
             byte[] bytes = response.body().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", response.contentType());

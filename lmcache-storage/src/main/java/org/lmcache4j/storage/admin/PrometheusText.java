@@ -32,6 +32,9 @@ final class PrometheusText {
         counter(out, "lmcache_write_behind_dropped_total", "Chunks not written behind because a queue was full.", s.writeBehindDropped());
         gauge(out, "lmcache_write_behind_queued", "Chunks waiting to be written behind.", s.writeBehindQueued());
         counter(out, "lmcache_deadline_cuts_total", "Calls that left out cached chunks to meet a deadline.", s.deadlineCuts());
+        header(out, "lmcache_miss_chunks_total", "Chunks that ended a lookup's or retrieve's prefix, by reason and tier.", "counter");
+        s.misses().forEach(m -> out.append("lmcache_miss_chunks_total{reason=\"").append(m.reason().label())
+                .append("\",tier=\"").append(m.tier()).append("\"} ").append(m.chunks()).append('\n'));
         header(out, "lmcache_tier_errors_total", "Tier failures turned into misses (disk: corrupt files included).", "counter");
         s.tiers().forEach(t -> sample(out, "lmcache_tier_errors_total", t.name(), t.errors()));
         tierGauge(out, s, "lmcache_tier_used_bytes", "Bytes held by a tier.", TierStats::usedBytes);

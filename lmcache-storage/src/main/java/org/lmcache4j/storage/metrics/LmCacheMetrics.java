@@ -5,12 +5,16 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 import org.lmcache4j.api.CacheStats;
+import org.lmcache4j.api.MissCount;
+import org.lmcache4j.api.MissReason;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvEventListener;
 import org.lmcache4j.api.TierStats;
@@ -74,6 +78,18 @@ public final class LmCacheMetrics implements MeterBinder, AutoCloseable {
             tierGauge(registry, "lmcache.tier.capacity.bytes", "A tier's byte budget.", name, TierStats::capacityBytes);
             tierGauge(registry, "lmcache.tier.chunks", "Chunks held by a tier.", name, TierStats::chunks);
             tierGauge(registry, "lmcache.tier.healthy", "1 while a tier works, 0 while it fails.", name, t -> t.healthy() ? 1 : 0);
+        }
+        List<String> missTiers = new ArrayList<>(connector.stats().tiers().stream().map(TierStats::name).toList());
+        missTiers.add(MissCount.NO_TIER);
+        for (MissReason reason : MissReason.values()) {
+            if (reason == MissReason.AFTER_MISS) {
+                continue; // explanations only, never counted
+            }
+            for (String tier : missTiers) {
+                FunctionCounter.builder("lmcache.miss.chunks", this, m -> m.read(s -> s.missChunks(reason, tier)))
+                        .description("Chunks that ended a lookup's or retrieve's prefix, by reason and tier.")
+                        .tag("reason", reason.label()).tag("tier", tier).register(registry);
+            }
         }
         Map<KvEventListener.Operation, Timer> timers = new EnumMap<>(KvEventListener.Operation.class);
         for (KvEventListener.Operation op : KvEventListener.Operation.values()) {
