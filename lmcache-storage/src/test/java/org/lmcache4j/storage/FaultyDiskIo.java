@@ -8,7 +8,9 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.lmcache4j.testing.FaultyFileChannel;
 import org.lmcache4j.testing.SimulatedDisk;
 
@@ -18,7 +20,7 @@ import org.lmcache4j.testing.SimulatedDisk;
  * degrades: a disk that fills up after a number of bytes ({@code "No space left on device"}, with the
  * last write partly done, as a real one), a read-only file system, and failing reads. It also measures
  * the bytes written minus the bytes deleted (files it saw written), and their maximum, to check a
- * budget on disk. Switches may be flipped from any thread at any time.
+ * budget on disk, and counts the opens of each file. Switches may be flipped from any thread at any time.
  */
 final class FaultyDiskIo implements DiskIo {
 
@@ -26,6 +28,7 @@ final class FaultyDiskIo implements DiskIo {
     private final SimulatedDisk disk = new SimulatedDisk();
     private volatile boolean readOnly;
     private volatile boolean failReads;
+    private final Map<Path, Integer> opens = new ConcurrentHashMap<>();
 
     /** From now on, writes fail with "No space left on device" once {@code bytes} more have been written. */
     FaultyDiskIo diskFullAfter(long bytes) {
@@ -51,6 +54,11 @@ final class FaultyDiskIo implements DiskIo {
         return this;
     }
 
+    /** How many times {@code file} was opened through this object, successfully or not. */
+    int opens(Path file) {
+        return opens.getOrDefault(file, 0);
+    }
+
     /** The largest number of bytes in files written through this object at any moment, minus deletions. */
     long maxLiveBytes() {
         return disk.maxLiveBytes();
@@ -70,12 +78,18 @@ final class FaultyDiskIo implements DiskIo {
     }
 
     @Override
+    public Path realPath(Path dir) throws IOException {
+        return delegate.realPath(dir);
+    }
+
+    @Override
     public List<Listing> list(Path dir) throws IOException {
         return delegate.list(dir);
     }
 
     @Override
     public FileChannel open(Path file, OpenOption... options) throws IOException {
+        opens.merge(file, 1, Integer::sum);
         Set<OpenOption> set = Set.of(options);
         boolean writes = set.contains(StandardOpenOption.WRITE) || set.contains(StandardOpenOption.CREATE)
                 || set.contains(StandardOpenOption.CREATE_NEW);
