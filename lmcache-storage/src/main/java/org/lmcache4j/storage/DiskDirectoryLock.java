@@ -7,6 +7,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -14,16 +15,31 @@ import java.util.concurrent.ThreadLocalRandom;
  * locked through the file {@value #LOCK_FILE} in it, so a second tier (in this process or another) cannot
  * open the same directory and delete the first one's temporary files at its start. The operating system
  * drops the lock when the process dies, so a crash leaves no stale lock.
+ *
+ * <p>Implementation notes. The file lock is a POSIX lock on Linux: it belongs to the process, and closing
+ * <em>any</em> descriptor the process has on the file drops it. So a second tier of this JVM must never
+ * open the lock file, not even to find it locked: the directories held in this JVM are claimed first in
+ * {@link #HELD}, by their real path (symbolic links and {@code ..} resolved, so every spelling of a
+ * directory is one key), and a second claim is refused before any channel is opened. A claim is given
+ * back only after the file lock is released and its channel closed, and by the acquire that failed.
  */
 final class DiskDirectoryLock implements AutoCloseable {
 
     /** Name of the lock file inside the directory; never deleted. */
     static final String LOCK_FILE = "disk-tier.lock";
 
+    /** The real paths of the directories held in this JVM, each with the claim of its holder. */
+    private static final ConcurrentHashMap<Path, Object> HELD = new ConcurrentHashMap<>();
+
+    private final Path realDir;
+    private final Object claim;
     private final FileChannel channel;
     private final FileLock lock;
+    private boolean closed;
 
-    private DiskDirectoryLock(FileChannel channel, FileLock lock) {
+    private DiskDirectoryLock(Path realDir, Object claim, FileChannel channel, FileLock lock) {
+        this.realDir = realDir;
+        this.claim = claim;
         this.channel = channel;
         this.lock = lock;
     }
@@ -42,6 +58,17 @@ final class DiskDirectoryLock implements AutoCloseable {
         } catch (IOException e) {
             throw unusable(dir, "cannot be created: " + e, e);
         }
+        Path realDir;
+        try {
+            realDir = io.realPath(dir);
+        } catch (IOException e) {
+            throw unusable(dir, "cannot be resolved: " + e, e);
+        }
+        Object claim = new Object();
+        if (HELD.putIfAbsent(realDir, claim) != null) {
+            throw new DiskDirectoryBusyException("disk tier directory " + dir + ": in use by another disk tier of this process ("
+                    + realDir + ")");
+        }
         FileChannel channel = null;
         boolean ok = false;
         try {
@@ -50,7 +77,7 @@ final class DiskDirectoryLock implements AutoCloseable {
             try {
                 lock = channel.tryLock();
             } catch (OverlappingFileLockException heldInThisJvm) {
-                lock = null;
+                lock = null; // by code other than a disk tier: no claim in HELD
             }
             if (lock == null) {
                 throw new DiskDirectoryBusyException("disk tier directory " + dir + ": in use by another disk tier ("
@@ -58,29 +85,41 @@ final class DiskDirectoryLock implements AutoCloseable {
             }
             probeWrite(dir, io);
             ok = true;
-            return new DiskDirectoryLock(channel, lock);
+            return new DiskDirectoryLock(realDir, claim, channel, lock);
         } catch (IOException e) {
             throw unusable(dir, "not writable: " + e, e);
         } finally {
-            if (!ok && channel != null) {
+            if (!ok) {
                 try {
-                    channel.close();
+                    if (channel != null) {
+                        channel.close(); // releases the lock, if taken
+                    }
                 } catch (IOException ignored) {
                     // the failure being reported matters more
+                } finally {
+                    HELD.remove(realDir, claim);
                 }
             }
         }
     }
 
-    /** Releases the lock; idempotent. */
+    /** Releases the lock, then gives the directory back to this JVM; idempotent. */
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             if (lock.isValid()) {
                 lock.release();
             }
         } finally {
-            channel.close();
+            try {
+                channel.close();
+            } finally {
+                HELD.remove(realDir, claim);
+            }
         }
     }
 

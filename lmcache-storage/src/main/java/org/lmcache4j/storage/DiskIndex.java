@@ -25,6 +25,8 @@ import org.lmcache4j.api.ChunkKey;
  */
 final class DiskIndex {
 
+    private static final Duration LONGEST_PIN = Duration.ofNanos(Long.MAX_VALUE);
+
     private final long capacityBytes;
     private final LongSupplier nanoClock;
     private final LinkedHashMap<ChunkKey, Entry> entries = new LinkedHashMap<>(256, 0.75f, true);
@@ -170,10 +172,14 @@ final class DiskIndex {
         return all;
     }
 
+    /**
+     * Pins {@code key} until {@code timeout} from now, or the latest deadline of its nested pins; a
+     * timeout too long for nanoseconds (about 292 years) pins without end. False when absent.
+     */
     synchronized boolean pin(ChunkKey key, Duration timeout) {
         ensureOpen();
         long now = nanoClock.getAsLong();
-        long until = now + timeout.toNanos();
+        long until = now + (timeout.compareTo(LONGEST_PIN) > 0 ? Long.MAX_VALUE : timeout.toNanos());
         Entry e = entries.get(key);
         if (e == null) {
             return false;
@@ -183,7 +189,9 @@ final class DiskIndex {
             e.pinnedUntilNanos = until;
         }
         e.pinCount++;
-        e.pinnedUntilNanos = Math.max(e.pinnedUntilNanos, until);
+        if (until - e.pinnedUntilNanos > 0) { // by difference: the clock may wrap, as System.nanoTime may
+            e.pinnedUntilNanos = until;
+        }
         return true;
     }
 

@@ -17,6 +17,12 @@ interface DiskIo {
     /** Creates {@code dir} and its missing parents; no effect when it is a directory already. */
     void createDirectories(Path dir) throws IOException;
 
+    /**
+     * The real path of the existing {@code dir}, as {@link Path#toRealPath} gives it: absolute, with
+     * symbolic links and {@code .} and {@code ..} names resolved, so one directory has one real path.
+     */
+    Path realPath(Path dir) throws IOException;
+
     /** The entries directly inside {@code dir}, with their type, size and modification time. */
     List<Listing> list(Path dir) throws IOException;
 

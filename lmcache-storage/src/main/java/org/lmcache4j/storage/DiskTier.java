@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * {@link UncheckedIOException}, after the put has removed its temporary file and returned its
  * reservation; the caller ({@code GuardedTier}) counts those, so the stats' errors do not, but the tier
  * reports itself unhealthy until an I/O operation succeeds again. {@link #contains}, {@link #pin} and
- * {@link #unpin} do no I/O. A failure to delete a file in {@link #remove}, {@link #clear} or an eviction
- * is logged and counted in the stats' errors; the chunk leaves the index either way.
+ * {@link #unpin} do no I/O. A failure to delete a file in {@link #remove} or {@link #clear} is logged
+ * and counted in the stats' errors, and one in an eviction fails the put as above; the chunk leaves the
+ * index either way, its file is left until the next start, and every other file is still tried.
  */
 final class DiskTier implements StorageTier {
 
@@ -261,7 +262,7 @@ final class DiskTier implements StorageTier {
         if (v == null) {
             return false;
         }
-        delete(v, v.sizeBytes());
+        deleteFiles(List.of(v), false);
         return true;
     }
 
@@ -277,9 +278,7 @@ final class DiskTier implements StorageTier {
 
     @Override
     public void clear() {
-        for (DiskIndex.Victim v : index.clear()) {
-            delete(v, v.sizeBytes());
-        }
+        deleteFiles(index.clear(), false);
     }
 
     /**
@@ -319,8 +318,15 @@ final class DiskTier implements StorageTier {
         long reserved = admitted.reservedBytes();
         boolean committed = false;
         try {
-            admitted.victims().forEach(v -> tellEvicted(v.key())); // they left the index, whether or not their files go
-            deleteVictims(admitted.victims());
+            IOException victimsFailure;
+            try {
+                admitted.victims().forEach(v -> tellEvicted(v.key())); // they left the index, whether or not their files go
+            } finally {
+                victimsFailure = deleteFiles(admitted.victims(), true);
+            }
+            if (victimsFailure != null) {
+                throw victimsFailure;
+            }
             index.release(reserved - fileBytes); // the room beyond this file, held until the victims were gone
             reserved = fileBytes;
             files.write(key, payload);
@@ -338,27 +344,6 @@ final class DiskTier implements StorageTier {
         }
     }
 
-    // The victims' bytes belong to the put's reservation, so their deletion releases nothing itself.
-    private void deleteVictims(List<DiskIndex.Victim> victims) throws IOException {
-        IOException failure = null;
-        for (DiskIndex.Victim v : victims) {
-            try {
-                files.delete(files.pathOf(v.key()));
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            } finally {
-                index.deleted(v.key(), 0);
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
-    }
-
     private void tellEvicted(ChunkKey key) {
         tell(evictionListener, key);
     }
@@ -371,17 +356,59 @@ final class DiskTier implements StorageTier {
         }
     }
 
-    /** Deletes a removed chunk's file, then returns {@code releaseBytes} to the budget. */
-    private void delete(DiskIndex.Victim v, long releaseBytes) {
-        try {
-            files.delete(files.pathOf(v.key()));
-        } catch (IOException e) {
-            absorbedIoErrors.increment();
-            LOG.warn("disk tier {}: cannot delete the file of chunk {} (left until the next start): {}", files.root(), v.key(),
-                    e.toString());
-        } finally {
-            index.deleted(v.key(), releaseBytes);
+    /**
+     * Deletes the files of chunks that left the index and ends each deletion in the index, which returns
+     * a removed chunk's bytes to the budget (an evicted chunk's belong to the put that evicted it). Every
+     * deletion is tried and ended whatever another one throws, since a put of the key waits for its end;
+     * a file that cannot be deleted is left until the next start.
+     *
+     * @param evicted true for a put's victims, false for chunks removed (or cleared, or corrupt)
+     * @return the I/O failures of an eviction (the first, the others suppressed in it), or null; those of
+     *         a removal are logged and counted in the stats' errors instead
+     * @throws RuntimeException (or Error) the first one a deletion threw, once every deletion has ended
+     */
+    private IOException deleteFiles(List<DiskIndex.Victim> victims, boolean evicted) {
+        IOException ioFailure = null;
+        Throwable otherFailure = null;
+        for (DiskIndex.Victim v : victims) {
+            try {
+                try {
+                    files.delete(files.pathOf(v.key()));
+                } catch (IOException e) {
+                    if (evicted) {
+                        ioFailure = firstOf(ioFailure, e);
+                    } else {
+                        absorbedIoErrors.increment();
+                        LOG.warn("disk tier {}: cannot delete the file of chunk {} (left until the next start): {}", files.root(),
+                                v.key(), e.toString());
+                    }
+                }
+            } catch (RuntimeException | Error e) {
+                otherFailure = firstOf(otherFailure, e);
+            } finally {
+                index.deleted(v.key(), evicted ? 0 : v.sizeBytes());
+            }
         }
+        if (otherFailure != null) {
+            if (ioFailure != null) {
+                otherFailure.addSuppressed(ioFailure);
+            }
+            if (otherFailure instanceof Error e) {
+                throw e;
+            }
+            throw (RuntimeException) otherFailure;
+        }
+        return ioFailure;
+    }
+
+    private static <T extends Throwable> T firstOf(T first, T next) {
+        if (first == null) {
+            return next;
+        }
+        if (first != next) { // a DiskIo may throw one instance again; suppressing itself would throw
+            first.addSuppressed(next);
+        }
+        return first;
     }
 
     /** Drops {@code key} from the index and deletes its file, unless another thread did so first. */
@@ -390,8 +417,11 @@ final class DiskTier implements StorageTier {
         if (v == null) {
             return false;
         }
-        LOG.warn(why);
-        delete(v, v.sizeBytes());
+        try {
+            LOG.warn(why);
+        } finally {
+            deleteFiles(List.of(v), false);
+        }
         return true;
     }
 

@@ -33,6 +33,11 @@ final class FileSystemDiskIo implements DiskIo {
     }
 
     @Override
+    public Path realPath(Path dir) throws IOException {
+        return dir.toRealPath();
+    }
+
+    @Override
     public List<Listing> list(Path dir) throws IOException {
         List<Listing> entries = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {

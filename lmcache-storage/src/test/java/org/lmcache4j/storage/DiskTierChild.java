@@ -29,6 +29,7 @@ import org.lmcache4j.api.spi.ChunkBuffer;
  *   put  DIR FIRST COUNT   puts chunks FIRST..FIRST+COUNT-1, prints "stored I" after each, closes
  *   loop DIR FIRST         puts chunks from FIRST on, printing "stored I", until killed (or 120 s pass)
  *   crc  DIR FIRST COUNT   prints "I CRC32-HEX" of each chunk read, or "I missing"
+ *   lock DIR               tries to lock DIR as a disk tier would, prints "locked" or "busy", unlocks
  * </pre>
  */
 public final class DiskTierChild {
@@ -45,6 +46,10 @@ public final class DiskTierChild {
 
     public static void main(String[] args) {
         Path dir = Path.of(args[1]);
+        if (args[0].equals("lock")) {
+            lock(dir);
+            return;
+        }
         int first = Integer.parseInt(args[2]);
         try (DiskTier tier = new DiskTier(dir, CAPACITY_BYTES, DiskTierTest.FINGERPRINT);
                 Arena arena = Arena.ofConfined()) {
@@ -55,6 +60,18 @@ public final class DiskTierChild {
                 case "crc" -> crc(tier, first, Integer.parseInt(args[3]));
                 default -> throw new IllegalArgumentException("mode: " + args[0] + " (expected: put, loop or crc)");
             }
+        }
+        System.out.flush();
+    }
+
+    // The lock alone, without the tier's start-up scan, which would delete files of another layout.
+    private static void lock(Path dir) {
+        try (DiskDirectoryLock _ = DiskDirectoryLock.acquire(dir, FileSystemDiskIo.INSTANCE)) {
+            System.out.println("locked");
+        } catch (DiskDirectoryBusyException e) {
+            System.out.println("busy");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         System.out.flush();
     }

@@ -122,11 +122,12 @@ class DiskTierFaultTest {
     }
 
     @Test
-    void secondTierOnTheSameDirectoryIsRefused() {
+    void secondTierOnTheSameDirectoryIsRefused() throws IOException {
         DiskTier first = open(dir, charged(CHUNK));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new DiskTier(dir, charged(CHUNK), FINGERPRINT));
-        assertEquals("disk tier directory " + dir + ": in use by another disk tier (disk-tier.lock is locked)", e.getMessage());
+        assertEquals("disk tier directory " + dir + ": in use by another disk tier of this process (" + dir.toRealPath() + ")",
+                e.getMessage());
         first.close();
         put(open(dir, charged(CHUNK)), 1, CHUNK);
     }
