@@ -43,7 +43,7 @@ class DiskDirectoryLockIT {
     @Test
     void aReplicaConnectorWithoutDiskLeavesTheDirectoryLockedForOtherProcesses() throws Exception {
         LmCacheConfig config = Engines.config().localDisk(dir).maxLocalDiskBytes(64 * Engines.CHUNK_BYTES).build();
-        Path tierDir = dir.resolve(config.namespace(Engines.SMALL).directoryName());
+        Path tierDir = dir.resolve(config.identity(Engines.SMALL).directoryName());
         try (TieredCacheEngine first = Engines.open(config); TieredCacheEngine replica = Engines.open(config)) {
             assertEquals(2, first.stats().tiers().size(), "the first connector: cpu and disk");
             assertEquals(1, replica.stats().tiers().size(), "the replica runs without disk");
