@@ -218,6 +218,11 @@ final class CpuTier implements StorageTier {
         return allocator.outstandingPages();
     }
 
+    /** Bytes of slab memory mapped now; 0 once closed and every slab could be unmapped. */
+    long mappedBytes() {
+        return allocator.mappedBytes();
+    }
+
     /** Bytes of one page: what one chunk costs against the budget. */
     long pageBytes() {
         return allocator.pageBytes();
@@ -228,15 +233,15 @@ final class CpuTier implements StorageTier {
         return evictions.sum();
     }
 
+    /** Frees every page and unmaps the memory; a later call retries memory that was in use (see the allocator's close). */
     @Override
     public void close() {
         synchronized (index) {
-            if (closed) {
-                return;
+            if (!closed) {
+                closed = true;
+                index.values().forEach(e -> e.page.release());
+                index.clear();
             }
-            closed = true;
-            index.values().forEach(e -> e.page.release());
-            index.clear();
         }
         allocator.close();
     }
