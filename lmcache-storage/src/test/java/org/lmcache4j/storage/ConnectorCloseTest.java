@@ -4,8 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.lmcache4j.storage.Engines.CHUNK;
+import static org.lmcache4j.storage.Engines.CHUNK_BYTES;
+import static org.lmcache4j.storage.Engines.SMALL;
 
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.HostKvMemory;
@@ -55,5 +63,30 @@ class ConnectorCloseTest {
         assertEquals(0, cpu.mappedBytes(), "unmapped once the write ended");
         assertEquals(0, cpu.outstandingPages());
         assertDoesNotThrow(engine::close);
+    }
+
+    /** Regression: close() dropped the prefetches still queued, and their futures never completed. */
+    @Test
+    void everyPrefetchCompletesWithinASecondOfClose() throws Exception {
+        CpuTier below = new CpuTier(16 * CHUNK_BYTES, CHUNK_BYTES);
+        TieredCacheEngine engine = new TieredCacheEngine(Engines.config().maxLocalCpuBytes(4 * CHUNK_BYTES).build(), SMALL,
+                System::nanoTime, UnaryOperator.identity(), List.of(new SlowTier(below, 200)));
+        List<CompletableFuture<Integer>> prefetches = new ArrayList<>();
+        for (int seed = 0; seed < 20; seed++) {
+            prefetches.add(engine.prefetch(SeededKv.tokens(seed, 2 * CHUNK))); // each asks the slow tier: 400 ms
+        }
+        Thread.sleep(50); // the first one is running
+        long closeNanos = System.nanoTime();
+        engine.close();
+        for (CompletableFuture<Integer> f : prefetches) {
+            long leftNanos = Math.max(0, TimeUnit.SECONDS.toNanos(1) - (System.nanoTime() - closeNanos));
+            try {
+                assertEquals(0, f.get(leftNanos, TimeUnit.NANOSECONDS), "nothing to prefetch");
+            } catch (ExecutionException e) {
+                assertTrue(e.getCause() instanceof IllegalStateException, e.toString());
+                assertTrue(e.getCause().getMessage().contains("closed before the prefetch ran"), e.getCause().getMessage());
+            }
+        }
+        assertTrue(prefetches.getLast().isCompletedExceptionally(), "the last one was still queued at close");
     }
 }
