@@ -2,6 +2,7 @@ package org.lmcache4j.storage;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Optional;
@@ -25,6 +26,11 @@ import org.lmcache4j.api.spi.StorageTier;
  * cannot skip entries in use; here the budget is the page count of the allocator, which cannot be
  * exceeded. Writers either {@link #put} a copy or {@link #reserve} a page, fill it in place and
  * {@link #commit} it (the zero-copy store path).
+ *
+ * <p>Each chunk carries copy marks, bits its owner (the tier stack) sets for the slower tiers known to
+ * hold a copy; they are handed to the {@link EvictionListener} with the evicted chunk, which may keep the
+ * page (a hold) while it demotes the chunk. Such a page still counts against the budget: the eviction then
+ * frees nothing, and {@link #reserve} evicts the next chunk, at most as many as the tier holds.
  */
 final class CpuTier implements StorageTier {
 
@@ -35,6 +41,8 @@ final class CpuTier implements StorageTier {
     private final LongSupplier nanoClock;
     private final EvictionListener evictionListener;
     private final LinkedHashMap<ChunkKey, Entry> index = new LinkedHashMap<>(256, 0.75f, true);
+    // Copy marks of indexed chunks (absent = none), beside the index so that marking is not a use of the chunk.
+    private final HashMap<ChunkKey, Integer> copies = new HashMap<>();
     private final LongAdder evictions = new LongAdder();
     private volatile boolean closed;
 
@@ -111,10 +119,11 @@ final class CpuTier implements StorageTier {
             throw new IllegalArgumentException("chunk of " + bytes + " bytes (expected: 0 to " + allocator.pageBytes()
                     + ", the cpu tier's page size)");
         }
-        for (;;) {
+        // Bounded: an eviction whose page a demotion holds frees nothing, and concurrent stores may take what it frees.
+        for (int evicted = 0; ; evicted++) {
             ensureOpen();
             Optional<ChunkPage> page = allocator.tryAllocate();
-            if (page.isPresent() || !evictOne(keep)) {
+            if (page.isPresent() || evicted >= allocator.capacityPages() || !evictOne(keep)) {
                 return page;
             }
         }
@@ -126,14 +135,38 @@ final class CpuTier implements StorageTier {
      * is false.
      */
     boolean commit(ChunkKey key, ChunkPage page, long bytes) {
+        return commit(key, page, bytes, 0);
+    }
+
+    /** {@link #commit(ChunkKey, ChunkPage, long)} with copy marks (a chunk read from a slower tier is there). */
+    boolean commit(ChunkKey key, ChunkPage page, long bytes, int copyMarks) {
         synchronized (index) {
             if (!closed && !index.containsKey(key)) {
                 index.put(key, new Entry(page, bytes));
+                if (copyMarks != 0) {
+                    copies.put(key, copyMarks);
+                }
                 return true;
             }
         }
         page.release();
         return false;
+    }
+
+    /** Adds copy marks to a stored chunk (a slower tier now holds it); no effect when absent, and not a use. */
+    void markCopied(ChunkKey key, int copyMarks) {
+        synchronized (index) {
+            if (!closed && index.containsKey(key)) {
+                copies.merge(key, copyMarks, (a, b) -> a | b);
+            }
+        }
+    }
+
+    /** Removes copy marks from a stored chunk (a slower tier dropped it); no effect when absent. */
+    void forgetCopied(ChunkKey key, int copyMarks) {
+        synchronized (index) {
+            copies.computeIfPresent(key, (k, marks) -> (marks & ~copyMarks) == 0 ? null : marks & ~copyMarks);
+        }
     }
 
     /** Marks a stored chunk as just used (for eviction order); no effect when absent. */
@@ -150,6 +183,7 @@ final class CpuTier implements StorageTier {
         synchronized (index) {
             ensureOpen();
             e = index.remove(key);
+            copies.remove(key);
         }
         if (e == null) {
             return false;
@@ -195,6 +229,7 @@ final class CpuTier implements StorageTier {
             ensureOpen();
             removed = new LinkedHashMap<>(index);
             index.clear();
+            copies.clear();
         }
         removed.values().forEach(e -> e.page.release());
     }
@@ -218,6 +253,11 @@ final class CpuTier implements StorageTier {
         return allocator.outstandingPages();
     }
 
+    /** Bytes of slab memory mapped now; 0 once closed and every slab could be unmapped. */
+    long mappedBytes() {
+        return allocator.mappedBytes();
+    }
+
     /** Bytes of one page: what one chunk costs against the budget. */
     long pageBytes() {
         return allocator.pageBytes();
@@ -228,23 +268,28 @@ final class CpuTier implements StorageTier {
         return evictions.sum();
     }
 
+    /** Frees every page and unmaps the memory; a later call retries memory that was in use (see the allocator's close). */
     @Override
     public void close() {
         synchronized (index) {
-            if (closed) {
-                return;
+            if (!closed) {
+                closed = true;
+                index.values().forEach(e -> e.page.release());
+                index.clear();
+                copies.clear();
             }
-            closed = true;
-            index.values().forEach(e -> e.page.release());
-            index.clear();
         }
         allocator.close();
     }
 
-    /** Unlinks the least recently used chunk that is not pinned, read or kept; false if none. */
+    /**
+     * Unlinks the least recently used chunk that is not pinned, read or kept and tells the listener; false
+     * if none. Its page is freed unless the listener took a hold on it.
+     */
     private boolean evictOne(Set<ChunkKey> keep) {
         ChunkKey key = null;
         Entry victim = null;
+        int copyMarks = 0;
         synchronized (index) {
             long now = nanoClock.getAsLong();
             for (Iterator<java.util.Map.Entry<ChunkKey, Entry>> it = index.entrySet().iterator(); it.hasNext(); ) {
@@ -254,6 +299,8 @@ final class CpuTier implements StorageTier {
                     key = candidate.getKey();
                     victim = e;
                     it.remove();
+                    Integer marks = copies.remove(key);
+                    copyMarks = marks == null ? 0 : marks;
                     break;
                 }
             }
@@ -262,8 +309,10 @@ final class CpuTier implements StorageTier {
             return false;
         }
         evictions.increment();
+        ChunkKey evictedKey = key;
+        Entry evicted = victim;
         try {
-            evictionListener.evicted(key, victim.page.memory().asSlice(0, victim.bytes).asReadOnly());
+            evictionListener.evicted(key, copyMarks, () -> evicted.hold(evictedKey));
         } finally {
             victim.page.release();
         }
@@ -290,6 +339,14 @@ final class CpuTier implements StorageTier {
 
         boolean pinned(long now) {
             return pinCount > 0 && now - pinnedUntilNanos < 0;
+        }
+
+        /** A new hold on the bytes; only while a reference is known to be held (the page cannot be free). */
+        ChunkBuffer hold(ChunkKey key) {
+            if (!page.retain()) {
+                throw new IllegalStateException("chunk " + key + ": its page is already free (expected: a held page)");
+            }
+            return new HeldChunkBuffer(key, page.memory().asSlice(0, bytes), page::release);
         }
     }
 }

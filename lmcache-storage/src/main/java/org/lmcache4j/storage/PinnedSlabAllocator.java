@@ -1,26 +1,38 @@
 package org.lmcache4j.storage;
 
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import org.lmcache4j.nativeio.OffHeapSlab;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Hands out fixed-size chunk pages carved from pinned off-heap slabs. Fixed pages cannot fragment;
  * slabs are mapped lazily as pages are needed and never exceed the byte budget: at most
- * {@code floor(budgetBytes / pageBytes)} pages exist. Thread-safe.
+ * {@code floor(budgetBytes / pageBytes)} pages exist. Thread-safe. {@link #close()} never throws and
+ * never leaves memory mapped for good (see there).
  */
 final class PinnedSlabAllocator implements AutoCloseable {
 
     /** Largest slab mapped at once; a budget of many GiB is mapped in steps of this size. */
     static final long MAX_SLAB_BYTES = 256L << 20;
+    /** How long slabs a close could not unmap are retried in the background. */
+    static final Duration RETRY_UNMAP_FOR = Duration.ofSeconds(60);
+    /** Pause between background retries of slabs a close could not unmap. */
+    static final long RETRY_INTERVAL_MILLIS = 100;
+
+    private static final Logger LOG = LoggerFactory.getLogger(PinnedSlabAllocator.class);
 
     private final long pageBytes;
     private final int capacityPages;
     private final int pagesPerSlab;
     private final boolean pin;
+    private final Duration retryUnmapFor;
 
     private final Object lock = new Object();
     private final List<OffHeapSlab> slabs = new ArrayList<>();
@@ -36,6 +48,14 @@ final class PinnedSlabAllocator implements AutoCloseable {
      * @param pin         lock slabs in RAM (best effort)
      */
     PinnedSlabAllocator(long budgetBytes, long chunkBytes, boolean pin) {
+        this(budgetBytes, chunkBytes, pin, MAX_SLAB_BYTES, RETRY_UNMAP_FOR);
+    }
+
+    /**
+     * @param maxSlabBytes   largest slab mapped at once (tests map several small slabs)
+     * @param retryUnmapFor  how long a background thread keeps retrying slabs a {@link #close()} could not unmap
+     */
+    PinnedSlabAllocator(long budgetBytes, long chunkBytes, boolean pin, long maxSlabBytes, Duration retryUnmapFor) {
         if (chunkBytes <= 0) {
             throw new IllegalArgumentException("chunk bytes: " + chunkBytes + " (expected: > 0)");
         }
@@ -47,8 +67,9 @@ final class PinnedSlabAllocator implements AutoCloseable {
                     + pageBytes + " bytes)");
         }
         this.capacityPages = (int) Math.min(Integer.MAX_VALUE, pages);
-        this.pagesPerSlab = (int) Math.max(1, Math.min(capacityPages, MAX_SLAB_BYTES / pageBytes));
+        this.pagesPerSlab = (int) Math.max(1, Math.min(capacityPages, maxSlabBytes / pageBytes));
         this.pin = pin;
+        this.retryUnmapFor = retryUnmapFor;
         // Map (and pin) the first slab now: its mmap, mlock and first-touch faults cost up to half a second for
         // 256 MiB, which would otherwise land inside the first request's time to first token.
         synchronized (lock) {
@@ -80,7 +101,7 @@ final class PinnedSlabAllocator implements AutoCloseable {
     /** Bytes of slab memory mapped now. */
     long mappedBytes() {
         synchronized (lock) {
-            return slabs.stream().mapToLong(OffHeapSlab::sizeBytes).sum();
+            return mappedBytesLocked();
         }
     }
 
@@ -124,17 +145,74 @@ final class PinnedSlabAllocator implements AutoCloseable {
         carvedPages += pages;
     }
 
-    /** Unmaps every slab; pages still referenced become inaccessible (access throws, never crashes). */
+    /**
+     * Unmaps every slab; pages still referenced become inaccessible (access throws, never crashes). Never
+     * throws: a slab whose memory a native call is using right now (a file or socket write of a buffer
+     * over it) cannot be unmapped yet; it stays mapped and valid, every other slab is unmapped at once,
+     * and the slabs left are retried by a background thread (every {@value #RETRY_INTERVAL_MILLIS} ms, for
+     * a bounded time) and by every later {@code close()}.
+     */
     @Override
     public void close() {
         synchronized (lock) {
-            if (closed) {
-                return;
-            }
+            boolean first = !closed;
             closed = true;
             free.clear();
-            slabs.forEach(OffHeapSlab::close);
-            slabs.clear();
+            List<RuntimeException> failures = unmapSlabs();
+            if (first && !failures.isEmpty()) {
+                LOG.warn("cpu tier memory: {} bytes in {} slab(s) stay mapped after close: a native call is using them ({}); "
+                        + "a later close() retries{}", mappedBytesLocked(), slabs.size(), failures.getFirst().getMessage(),
+                        retryUnmapFor.isPositive() ? ", and so does a background thread every " + RETRY_INTERVAL_MILLIS
+                                + " ms for " + retryUnmapFor.toSeconds() + " s" : "");
+                if (retryUnmapFor.isPositive()) {
+                    Thread.ofPlatform().daemon().name("lmcache-slab-unmap").start(this::retryUnmap);
+                }
+            }
         }
+    }
+
+    /** Tries to unmap every slab left; keeps those that fail; returns their failures (locked). */
+    private List<RuntimeException> unmapSlabs() {
+        List<RuntimeException> failures = new ArrayList<>();
+        for (Iterator<OffHeapSlab> it = slabs.iterator(); it.hasNext(); ) {
+            OffHeapSlab slab = it.next();
+            try {
+                slab.close();
+                it.remove();
+            } catch (RuntimeException e) {
+                failures.add(e); // stays open and valid (OffHeapSlab.close): retried later
+            }
+        }
+        return failures;
+    }
+
+    /** The background retry after a close that left slabs mapped: runs until they are unmapped or time is up. */
+    private void retryUnmap() {
+        long deadline = System.nanoTime() + retryUnmapFor.toNanos();
+        for (;;) {
+            try {
+                Thread.sleep(RETRY_INTERVAL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            synchronized (lock) {
+                List<RuntimeException> failures = unmapSlabs();
+                if (slabs.isEmpty()) {
+                    LOG.info("cpu tier memory: the slabs left mapped at close are unmapped now");
+                    return;
+                }
+                if (System.nanoTime() - deadline >= 0) {
+                    LOG.warn("cpu tier memory: {} bytes ({} slab(s)) still mapped {} s after close, still in use ({}); "
+                            + "no more background retries, a later close() retries", mappedBytesLocked(), slabs.size(),
+                            retryUnmapFor.toSeconds(), failures.getFirst().getMessage());
+                    return;
+                }
+            }
+        }
+    }
+
+    private long mappedBytesLocked() {
+        return slabs.stream().mapToLong(OffHeapSlab::sizeBytes).sum();
     }
 }

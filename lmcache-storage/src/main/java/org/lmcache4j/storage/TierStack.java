@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
@@ -19,6 +20,15 @@ import org.lmcache4j.api.spi.StorageTier;
  * Stores land in the cpu tier synchronously and are written behind to each slower tier; chunks the cpu
  * tier evicts are demoted to the slower tiers that lack them; a chunk read from a slower tier is
  * promoted into the cpu tier. Every tier is reached through its {@link GuardedTier}.
+ *
+ * <p>Implementation notes. Nothing slower than the cpu tier is touched on a store's thread: demotions go
+ * through the same bounded write-behind queues as stores ({@link WriteBehind}; a full queue drops and
+ * counts), the evicted chunk's page held until the writer is done with it. To keep evictions cheap, the
+ * cpu tier marks each chunk with the slower tiers known to hold it (bit i for slower tier i: set when a
+ * writer placed or found it there or it was promoted from there, cleared when that tier reports evicting
+ * it); an eviction holds the page only for the tiers not marked, so the common case (written behind
+ * earlier) frees the page at once, as before. A slower tier that loses a chunk without reporting it (a
+ * remote server's own eviction) keeps its mark, so that chunk is not demoted there again.
  */
 final class TierStack implements AutoCloseable {
 
@@ -31,7 +41,6 @@ final class TierStack implements AutoCloseable {
     private final List<GuardedTier> all;
     private final List<WriteBehind> writers = new ArrayList<>();
     private final LongAdder promotions = new LongAdder();
-    private final LongAdder demotions = new LongAdder();
     private final KvEvents events;
 
     /**
@@ -42,24 +51,45 @@ final class TierStack implements AutoCloseable {
     TierStack(long cpuBudgetBytes, long chunkBytes, LongSupplier nanoClock, UnaryOperator<StorageTier> decorator,
               List<StorageTier> slowerTiers, KvEvents events) {
         this.events = events;
+        if (slowerTiers.size() > Integer.SIZE - 1) {
+            throw new IllegalArgumentException("slower tiers: " + slowerTiers.size() + " (expected: at most "
+                    + (Integer.SIZE - 1) + ", one copy mark each)");
+        }
         List<GuardedTier> s = new ArrayList<>();
         for (StorageTier t : slowerTiers) {
             s.add(new GuardedTier(decorator.apply(t)));
         }
         this.slower = List.copyOf(s);
-        for (GuardedTier t : slower) {
-            t.tier().onEviction(key -> events.evicted(t.name(), key));
-            t.tier().onCorruption(key -> events.corrupt(t.name(), key));
-        }
         if (cpuBudgetBytes > 0) {
             this.cpu = new CpuTier(cpuBudgetBytes, chunkBytes, true, nanoClock, this::demote);
             this.cpuGuard = new GuardedTier(decorator.apply(cpu));
-            for (GuardedTier t : slower) {
-                writers.add(new WriteBehind(t, WRITE_BEHIND_CHUNKS, key -> events.stored(t.name(), key)));
-            }
         } else {
             this.cpu = null;
             this.cpuGuard = null;
+        }
+        for (int i = 0; i < slower.size(); i++) {
+            GuardedTier t = slower.get(i);
+            int copy = copyMark(i);
+            t.tier().onEviction(key -> {
+                if (cpu != null) {
+                    cpu.forgetCopied(key, copy);
+                }
+                events.evicted(t.name(), key);
+            });
+            t.tier().onCorruption(key -> {
+                if (cpu != null) {
+                    cpu.forgetCopied(key, copy);
+                }
+                events.corrupt(t.name(), key);
+            });
+            if (cpu != null) {
+                writers.add(new WriteBehind(t, WRITE_BEHIND_CHUNKS, (key, written) -> {
+                    cpu.markCopied(key, copy); // before the event: whoever sees it may evict the chunk at no cost
+                    if (written) {
+                        events.stored(t.name(), key);
+                    }
+                }));
+            }
         }
         List<GuardedTier> everything = new ArrayList<>();
         if (cpuGuard != null) {
@@ -166,6 +196,7 @@ final class TierStack implements AutoCloseable {
             }
             t.recordLoad(b.get().sizeBytes(), System.nanoTime() - start);
             if (cpuGuard != null && cpuGuard.put(key, b.get().segment())) {
+                cpu.markCopied(key, copyMark(t));
                 promotions.increment();
                 events.stored(cpuGuard.name(), key);
             }
@@ -204,7 +235,7 @@ final class TierStack implements AutoCloseable {
             }
             t.recordLoad(n, System.nanoTime() - start);
             readerHeld = p.retain(); // before commit: once published, the chunk could be evicted at once
-            boolean committed = cpu.commit(key, p, n);
+            boolean committed = cpu.commit(key, p, n, copyMark(t));
             pageHeld = false; // commit took the allocation's reference over, or released it
             if (committed) {
                 promotions.increment();
@@ -244,6 +275,7 @@ final class TierStack implements AutoCloseable {
                 try (ChunkBuffer chunk = b.get()) {
                     boolean placed = cpuGuard.put(key, chunk.segment());
                     if (placed) {
+                        cpu.markCopied(key, copyMark(t));
                         promotions.increment();
                         events.stored(cpuGuard.name(), key);
                     }
@@ -270,15 +302,28 @@ final class TierStack implements AutoCloseable {
         }
     }
 
-    /** The cpu tier evicted {@code key}: keep it in each slower tier that lacks it. */
-    private void demote(ChunkKey key, MemorySegment bytes) {
+    /**
+     * The cpu tier evicted {@code key}: queue it for each slower tier not marked as holding it (whose writer
+     * puts it unless that tier holds it by then). Runs on the evicting thread, so it never waits: a full
+     * queue drops the demotion, and the page is freed once no queue holds it.
+     */
+    private void demote(ChunkKey key, int copies, Supplier<ChunkBuffer> hold) {
         events.evicted(CpuTier.NAME, key);
-        for (GuardedTier t : slower) {
-            if (!t.contains(key) && t.put(key, bytes)) {
-                demotions.increment();
-                events.stored(t.name(), key);
+        for (int i = 0; i < writers.size(); i++) {
+            if ((copies & copyMark(i)) == 0) {
+                writers.get(i).demote(hold.get());
             }
         }
+    }
+
+    /** The copy mark of slower tier {@code i}. */
+    private static int copyMark(int i) {
+        return 1 << i;
+    }
+
+    /** The copy mark of slower tier {@code t}. */
+    private int copyMark(GuardedTier t) {
+        return copyMark(slower.indexOf(t));
     }
 
     /** Chunks waiting to be written behind, over all slower tiers. */
@@ -290,8 +335,9 @@ final class TierStack implements AutoCloseable {
         return promotions.sum();
     }
 
+    /** Evicted chunks a slower tier stored (counted when it did, after the eviction). */
     long demotions() {
-        return demotions.sum();
+        return writers.stream().mapToLong(WriteBehind::demoted).sum();
     }
 
     long writeBehindDropped() {

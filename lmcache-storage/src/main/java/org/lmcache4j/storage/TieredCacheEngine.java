@@ -70,7 +70,9 @@ final class TieredCacheEngine implements KvConnector {
     private final Set<ChunkPins> livePins = ConcurrentHashMap.newKeySet();
     private final ReentrantReadWriteLock openGuard = new ReentrantReadWriteLock();
     private final DeviceCopiers devices = DeviceCopiers.fromServiceLoader();
+    private final Set<CompletableFuture<Integer>> pendingPrefetches = ConcurrentHashMap.newKeySet();
     private boolean closed;
+    private volatile boolean closing;
 
     TieredCacheEngine(LmCacheConfig config, KvLayout layout) {
         this(config, layout, System::nanoTime, UnaryOperator.identity(), slowerTiers(config, layout));
@@ -479,9 +481,24 @@ final class TieredCacheEngine implements KvConnector {
                         (key, start, end) -> tiers.holding(key), match -> true));
             }
             int[] copy = tokens.clone();
-            return CompletableFuture.supplyAsync(() -> guarded(() -> walk.walk(chunks(copy), 0,
-                    (key, start, end) -> tiers.promote(key) ? Optional.of(Boolean.TRUE) : Optional.empty(), match -> true)),
-                    prefetcher);
+            // Not supplyAsync: close() completes the futures of prefetches that never ran, which it cannot see in the
+            // executor's queue; a prefetch running at close stops at its next chunk (closing).
+            CompletableFuture<Integer> result = new CompletableFuture<>();
+            pendingPrefetches.add(result);
+            result.whenComplete((hit, failure) -> pendingPrefetches.remove(result));
+            prefetcher.execute(() -> {
+                if (result.isDone()) {
+                    return; // completed by close(), or cancelled
+                }
+                try {
+                    result.complete(guarded(() -> walk.walk(chunks(copy), 0,
+                            (key, start, end) -> !closing && tiers.promote(key) ? Optional.of(Boolean.TRUE) : Optional.empty(),
+                            match -> true)));
+                } catch (RuntimeException | Error e) {
+                    result.completeExceptionally(e);
+                }
+            });
+            return result;
         });
     }
 
@@ -513,6 +530,7 @@ final class TieredCacheEngine implements KvConnector {
 
     @Override
     public void close() {
+        closing = true; // a prefetch running now stops at its next chunk instead of holding close() up
         openGuard.writeLock().lock();
         try {
             if (closed) {
@@ -520,6 +538,9 @@ final class TieredCacheEngine implements KvConnector {
             }
             closed = true;
             prefetcher.shutdownNow();
+            for (CompletableFuture<Integer> queued : pendingPrefetches) {
+                queued.completeExceptionally(new IllegalStateException("KvConnector closed before the prefetch ran"));
+            }
             tiers.close();
             devices.close();
             LOG.info("lmcache4j connector closed");

@@ -11,41 +11,64 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes chunks to a slower tier behind the engine's back: {@link #offer} never blocks; when the
- * bounded queue is full the chunk is dropped and counted (it stays in the faster tier, and is demoted
- * later if evicted). Each queued chunk holds its cpu page (so it cannot be evicted or freed before it is
- * written). One daemon thread per slower tier does the writes; {@link #close} drains the queue (bounded
- * in time) so a clean shutdown leaves everything on the slower tier for the next process.
+ * Writes chunks to a slower tier behind the engine's back: chunks just stored ({@link #offer}) and chunks
+ * the cpu tier evicted ({@link #demote}) share one bounded queue. Neither call blocks: when the queue is
+ * full the chunk is dropped and counted (a stored chunk stays in the faster tier and is demoted later if
+ * evicted; an evicted one is gone). Each queued chunk holds its cpu page (so it cannot be evicted or freed
+ * before it is written). One daemon thread per slower tier does the writes (a put unless the tier holds
+ * the chunk already); {@link #close} drains the queue (bounded in time) so a clean shutdown leaves
+ * everything on the slower tier for the next process.
  */
 final class WriteBehind implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(WriteBehind.class);
     private static final long DRAIN_TIMEOUT_MILLIS = 30_000;
 
+    /** Told of each chunk the target holds after its turn in the queue. */
+    @FunctionalInterface
+    interface Listener {
+        /** {@code key} is in the target now: put there by this writer ({@code written}), or found there. */
+        void placed(ChunkKey key, boolean written);
+    }
+
+    /** A queued chunk; a demotion was evicted from the cpu tier, its page held only by this job. */
+    private record Job(ChunkBuffer chunk, boolean demotion) {
+    }
+
     private final GuardedTier target;
-    private final java.util.function.Consumer<ChunkKey> onWritten;
-    private final BlockingQueue<ChunkBuffer> queue;
+    private final Listener listener;
+    private final BlockingQueue<Job> queue;
     private final Thread worker;
     private final LongAdder written = new LongAdder();
+    private final LongAdder demoted = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     // Held by the worker while it takes and writes a chunk (not fair: a fair lock changed the remote tests' timing).
     private final ReentrantLock writing = new ReentrantLock();
     private volatile boolean closing;
 
-    /** @param onWritten told the key of each chunk written */
-    WriteBehind(GuardedTier target, int capacityChunks, java.util.function.Consumer<ChunkKey> onWritten) {
+    /** @param listener told of each chunk the target holds after its turn, on the writer's thread */
+    WriteBehind(GuardedTier target, int capacityChunks, Listener listener) {
         this.target = target;
-        this.onWritten = onWritten;
+        this.listener = listener;
         this.queue = new ArrayBlockingQueue<>(capacityChunks);
         this.worker = Thread.ofPlatform().daemon().name("lmcache-write-behind-" + target.name()).unstarted(this::run);
         worker.start();
     }
 
-    /** Queues {@code chunk} (taking over the caller's hold) or, when full or closing, drops and releases it. */
+    /** Queues a chunk just stored (taking over the caller's hold) or, when full or closing, drops and releases it. */
     void offer(ChunkBuffer chunk) {
-        if (closing || !queue.offer(chunk)) {
+        enqueue(new Job(chunk, false));
+    }
+
+    /** Queues a chunk the cpu tier evicted (taking over the caller's hold) or, when full or closing, drops and releases it. */
+    void demote(ChunkBuffer chunk) {
+        enqueue(new Job(chunk, true));
+    }
+
+    private void enqueue(Job job) {
+        if (closing || !queue.offer(job)) {
             dropped.increment();
-            chunk.close();
+            job.chunk().close();
         }
     }
 
@@ -58,6 +81,12 @@ final class WriteBehind implements AutoCloseable {
         return written.sum();
     }
 
+    /** Evicted chunks this writer put into the target. */
+    long demoted() {
+        return demoted.sum();
+    }
+
+    /** Chunks dropped because the queue was full or closing. */
     long dropped() {
         return dropped.sum();
     }
@@ -66,9 +95,9 @@ final class WriteBehind implements AutoCloseable {
         while (!closing || !queue.isEmpty()) {
             writing.lock(); // taken before the poll, so discardPending never misses a chunk in hand
             try {
-                ChunkBuffer chunk = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (chunk != null) {
-                    write(chunk);
+                Job job = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (job != null) {
+                    write(job);
                 }
             } catch (InterruptedException e) {
                 break;
@@ -78,14 +107,19 @@ final class WriteBehind implements AutoCloseable {
         }
     }
 
-    private void write(ChunkBuffer chunk) {
-        try (chunk) {
-            if (!target.contains(chunk.key()) && target.put(chunk.key(), chunk.segment())) {
-                written.increment();
-                onWritten.accept(chunk.key());
+    private void write(Job job) {
+        try (ChunkBuffer chunk = job.chunk()) {
+            ChunkKey key = chunk.key();
+            boolean present = target.contains(key);
+            boolean wrote = !present && target.put(key, chunk.segment());
+            if (wrote) {
+                (job.demotion() ? demoted : written).increment();
+            }
+            if (present || wrote) {
+                listener.placed(key, wrote);
             }
         } catch (RuntimeException e) {
-            target.failed("write-behind", e, null);
+            target.failed(job.demotion() ? "demotion" : "write-behind", e, null);
         }
     }
 
@@ -96,8 +130,8 @@ final class WriteBehind implements AutoCloseable {
     void discardPending() {
         writing.lock();
         try {
-            for (ChunkBuffer left; (left = queue.poll()) != null; ) {
-                left.close();
+            for (Job left; (left = queue.poll()) != null; ) {
+                left.chunk().close();
             }
         } finally {
             writing.unlock();
@@ -118,8 +152,8 @@ final class WriteBehind implements AutoCloseable {
             LOG.warn("write-behind to the {} tier did not drain in {} ms; {} chunks not written", target.name(),
                     DRAIN_TIMEOUT_MILLIS, queue.size());
         }
-        for (ChunkBuffer left; (left = queue.poll()) != null; ) {
-            left.close();
+        for (Job left; (left = queue.poll()) != null; ) {
+            left.chunk().close();
         }
     }
 }
