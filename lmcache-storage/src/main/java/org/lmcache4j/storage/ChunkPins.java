@@ -8,9 +8,9 @@ import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.PrefixPin;
 
 /**
- * The pins taken by one {@code lookupAndPin}. Closing ends them once, and only while they are still in
- * force: after the timeout (the tier has let them lapse) or after {@link #invalidate()} (the chunks
- * were cleared), a late close must not end pins that other handles have taken since.
+ * The pins taken by one {@code lookupAndPin}. The first close hands the handle back to the engine,
+ * which ends the pins only while they are still in force: after the timeout, the tier has let them
+ * lapse and may have pinned the chunks again for another handle, whose pins a late unpin would end.
  */
 final class ChunkPins implements PrefixPin {
 
@@ -23,7 +23,7 @@ final class ChunkPins implements PrefixPin {
     private final long deadlineNanos;
     private final LongSupplier nanoClock;
     private final Consumer<ChunkPins> onClose;
-    private final AtomicBoolean ended = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     ChunkPins(int tokens, List<Pin> pins, long deadlineNanos, LongSupplier nanoClock, Consumer<ChunkPins> onClose) {
         this.tokens = tokens;
@@ -40,14 +40,14 @@ final class ChunkPins implements PrefixPin {
 
     @Override
     public void close() {
-        if (ended.compareAndSet(false, true) && nanoClock.getAsLong() - deadlineNanos < 0) {
+        if (closed.compareAndSet(false, true)) {
             onClose.accept(this);
         }
     }
 
-    /** Ends this handle without unpinning (its chunks were removed). */
-    void invalidate() {
-        ended.set(true);
+    /** True before the deadline, while the tiers still hold the pins. */
+    boolean inForce() {
+        return nanoClock.getAsLong() - deadlineNanos < 0;
     }
 
     /** Ends every pin; called by the engine under its open-state guard. */

@@ -1,5 +1,7 @@
 package org.lmcache4j.storage;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -11,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +50,11 @@ final class TieredCacheEngine implements KvConnector {
 
     private static final Logger LOG = LoggerFactory.getLogger(TieredCacheEngine.class);
     private static final int PARTIAL_TAIL_PARENTS = 1 << 16;
+    /**
+     * Pin handles tracked at most; past it, handles are forgotten early: their pins then last until the
+     * timeout (a close can no longer end them sooner), which is what a handle never closed costs anyway.
+     */
+    static final int MAX_LIVE_PINS = 1 << 16;
 
     private final LmCacheConfig config;
     private final KvLayout layout;
@@ -62,7 +68,8 @@ final class TieredCacheEngine implements KvConnector {
     private final ConnectorCounters counters = new ConnectorCounters();
     private final Duration pinTimeout;
     private final LongSupplier nanoClock;
-    private final Set<ChunkPins> livePins = ConcurrentHashMap.newKeySet();
+    /** Handles whose pins a close may still end; they leave when closed, at their timeout, or on clear. */
+    private final Cache<ChunkPins, Boolean> livePins;
     private final ReentrantReadWriteLock openGuard = new ReentrantReadWriteLock();
     private final DeviceCopiers devices = DeviceCopiers.fromServiceLoader();
     private boolean closed;
@@ -138,6 +145,8 @@ final class TieredCacheEngine implements KvConnector {
         this.hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(layout));
         this.pinTimeout = Duration.ofMillis(config.pinTimeoutMillis());
         this.nanoClock = nanoClock;
+        this.livePins = Caffeine.newBuilder().expireAfterWrite(pinTimeout).maximumSize(MAX_LIVE_PINS)
+                .ticker(nanoClock::getAsLong).executor(Runnable::run).build();
         this.walk = new PrefixWalk(config.saveUnfullChunk() ? partialTails : null);
         long chunkBytes = layout.chunkBytes(chunkTokens);
         boolean ok = false;
@@ -240,7 +249,9 @@ final class TieredCacheEngine implements KvConnector {
             countLookup(tokens.length, hit, budget);
             ChunkPins handle = new ChunkPins(hit, pins, nanoClock.getAsLong() + pinTimeout.toNanos(), nanoClock,
                     this::unpin);
-            livePins.add(handle);
+            if (!pins.isEmpty()) {
+                livePins.put(handle, Boolean.TRUE);
+            }
             return handle;
         });
     }
@@ -431,10 +442,13 @@ final class TieredCacheEngine implements KvConnector {
         });
     }
 
-    /** Ends a handle's pins, unless the connector closed meanwhile (then everything is gone anyway). */
+    /**
+     * Ends a closed handle's pins, unless the connector closed meanwhile (everything is gone anyway), the
+     * handle is no longer tracked (it timed out, or clear removed its chunks) or its deadline has passed.
+     */
     private void unpin(ChunkPins handle) {
         guardedIfOpen(() -> {
-            if (livePins.remove(handle)) {
+            if (livePins.asMap().remove(handle) != null && handle.inForce()) {
                 handle.unpinAll();
             }
         });
@@ -443,8 +457,7 @@ final class TieredCacheEngine implements KvConnector {
     @Override
     public void clear() {
         guarded(() -> {
-            livePins.forEach(ChunkPins::invalidate); // their chunks are gone; a late close must not unpin new ones
-            livePins.clear();
+            livePins.invalidateAll(); // their chunks are gone; a late close must not unpin new ones
             tiers.clear();
             partialTails.clear();
             return null;
@@ -477,6 +490,12 @@ final class TieredCacheEngine implements KvConnector {
     /** The tiers (tests look inside). */
     TierStack tierStack() {
         return tiers;
+    }
+
+    /** Pin handles tracked now, after dropping the expired ones (tests use it to prove none leaks). */
+    long livePinCount() {
+        livePins.cleanUp();
+        return livePins.estimatedSize();
     }
 
     /** Pages held by the cpu tier now (tests use it to prove nothing leaks); 0 without a cpu tier. */
