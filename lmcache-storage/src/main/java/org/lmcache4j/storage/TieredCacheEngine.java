@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,6 +56,9 @@ final class TieredCacheEngine implements KvConnector {
      * timeout (a close can no longer end them sooner), which is what a handle never closed costs anyway.
      */
     static final int MAX_LIVE_PINS = 1 << 16;
+    /** How much earlier than the pin timeout a slower tier's pin stops being unpinned by a close (at most). */
+    static final long SLOWER_TIER_UNPIN_MARGIN_NANOS = 5_000_000_000L;
+    private static final int CPU_PIN_STRIPES = 64;
 
     private final LmCacheConfig config;
     private final KvLayout layout;
@@ -70,6 +74,8 @@ final class TieredCacheEngine implements KvConnector {
     private final LongSupplier nanoClock;
     /** Handles whose pins a close may still end; they leave when closed, at their timeout, or on clear. */
     private final Cache<ChunkPins, Boolean> livePins;
+    /** Serialize a cpu pin with a handle's deadline check and unpin of the same key (see {@link #unpin}). */
+    private final Object[] cpuPinStripes = new Object[CPU_PIN_STRIPES];
     private final ReentrantReadWriteLock openGuard = new ReentrantReadWriteLock();
     private final DeviceCopiers devices = DeviceCopiers.fromServiceLoader();
     private boolean closed;
@@ -147,6 +153,7 @@ final class TieredCacheEngine implements KvConnector {
         this.nanoClock = nanoClock;
         this.livePins = Caffeine.newBuilder().expireAfterWrite(pinTimeout).maximumSize(MAX_LIVE_PINS)
                 .ticker(nanoClock::getAsLong).executor(Runnable::run).build();
+        Arrays.setAll(cpuPinStripes, i -> new Object());
         this.walk = new PrefixWalk(config.saveUnfullChunk() ? partialTails : null);
         long chunkBytes = layout.chunkBytes(chunkTokens);
         boolean ok = false;
@@ -237,6 +244,12 @@ final class TieredCacheEngine implements KvConnector {
     public PrefixPin lookupAndPin(int[] tokens) {
         KvArguments.requireTokens(tokens);
         return guarded(() -> {
+            // Deadlines are read before any pin is taken, so an unpin before a pin's deadline comes before the
+            // tier's own expiry of that pin (each tier reads its clock later). Slower tiers keep a margin: the
+            // remote tier's pins expire by the server's clock, and an unpin reaches the server a while later.
+            long timeoutNanos = saturatedNanos(pinTimeout);
+            long cpuDeadline = nanoClock.getAsLong() + timeoutNanos;
+            long slowerDeadline = cpuDeadline - Math.min(SLOWER_TIER_UNPIN_MARGIN_NANOS, timeoutNanos / 4);
             List<ChunkPins.Pin> pins = new ArrayList<>();
             LoadBudget budget = budget(-1, false);
             PromptChunks chunks = chunks(tokens);
@@ -244,11 +257,11 @@ final class TieredCacheEngine implements KvConnector {
             int hit = walk.walk(chunks, 0,
                     (key, start, end) -> tiers.holding(key, start / chunkTokens, remote)
                             .filter(t -> budget.admit(t, layout.chunkBytes(end - start), end))
-                            .filter(t -> t.pin(key, pinTimeout)),
-                    match -> pins.add(new ChunkPins.Pin(match.value(), match.key())));
+                            .filter(t -> pin(t, key)),
+                    match -> pins.add(new ChunkPins.Pin(match.value(), match.key(),
+                            match.value() == tiers.cpuGuard() ? cpuDeadline : slowerDeadline)));
             countLookup(tokens.length, hit, budget);
-            ChunkPins handle = new ChunkPins(hit, pins, nanoClock.getAsLong() + pinTimeout.toNanos(), nanoClock,
-                    this::unpin);
+            ChunkPins handle = new ChunkPins(hit, pins, this::unpin);
             if (!pins.isEmpty()) {
                 livePins.put(handle, Boolean.TRUE);
             }
@@ -442,16 +455,57 @@ final class TieredCacheEngine implements KvConnector {
         });
     }
 
+    /** Pins {@code key} in {@code tier}: in the cpu tier under the key's stripe (see {@link #unpin}). */
+    private boolean pin(GuardedTier tier, ChunkKey key) {
+        if (tier != tiers.cpuGuard()) {
+            return tier.pin(key, pinTimeout);
+        }
+        synchronized (cpuPinStripe(key)) {
+            return tier.pin(key, pinTimeout);
+        }
+    }
+
     /**
-     * Ends a closed handle's pins, unless the connector closed meanwhile (everything is gone anyway), the
-     * handle is no longer tracked (it timed out, or clear removed its chunks) or its deadline has passed.
+     * Ends the pins of a closed handle that are still in force, unless the connector closed meanwhile
+     * (everything is gone anyway) or the handle is no longer tracked (it timed out, or clear removed its
+     * chunks). In the cpu tier, whose clock is this engine's, each deadline check and its unpin hold the
+     * key's stripe, which {@link #pin} holds too: no other handle's pin can restart the tier's count of the
+     * key between them. Slower tiers rely on the margin taken off their pins' deadlines.
      */
     private void unpin(ChunkPins handle) {
         guardedIfOpen(() -> {
-            if (livePins.asMap().remove(handle) != null && handle.inForce()) {
-                handle.unpinAll();
+            if (livePins.asMap().remove(handle) == null) {
+                return;
+            }
+            for (ChunkPins.Pin p : handle.pins()) {
+                if (p.tier() == tiers.cpuGuard()) {
+                    synchronized (cpuPinStripe(p.key())) {
+                        unpinInForce(p);
+                    }
+                } else {
+                    unpinInForce(p);
+                }
             }
         });
+    }
+
+    private void unpinInForce(ChunkPins.Pin p) {
+        if (p.inForce(nanoClock.getAsLong())) {
+            p.tier().unpin(p.key());
+        }
+    }
+
+    private Object cpuPinStripe(ChunkKey key) {
+        return cpuPinStripes[Math.floorMod(key.hashCode(), CPU_PIN_STRIPES)];
+    }
+
+    /** {@code d} in nanoseconds, or {@code Long.MAX_VALUE} when longer than that (about 292 years). */
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     @Override
