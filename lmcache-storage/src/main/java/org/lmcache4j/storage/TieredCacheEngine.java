@@ -337,7 +337,10 @@ final class TieredCacheEngine implements KvConnector {
         return stored;
     }
 
-    /** Without a cpu tier, each chunk is gathered into a temporary buffer and put into the slower tiers. */
+    /**
+     * Without a cpu tier, each chunk is gathered into a temporary buffer and put into the slower tiers. Only
+     * chunks at least one tier took are stored; the first chunk none took ends the stored prefix.
+     */
     private int storeWithoutCpuTier(PromptChunks chunks, int skipTokens, EngineKvCopier engineKv, int[] slots) {
         int stored = 0;
         for (int i = skipTokens / chunkTokens; i < chunks.count() && !tiers.slower().isEmpty(); i++) {
@@ -351,10 +354,15 @@ final class TieredCacheEngine implements KvConnector {
                 counters.storeSkippedChunks.increment();
                 continue;
             }
+            boolean taken;
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment chunk = arena.allocate(layout.chunkBytes(to - from), 64);
                 engineKv.gather(slots, from, to, chunk);
-                tiers.putSlower(key, chunk);
+                taken = tiers.putSlower(key, chunk);
+            }
+            if (!taken) {
+                counters.storeDroppedChunks.increment();
+                break; // later chunks would not be a prefix
             }
             stored += to - from;
             counters.storedChunks.increment();
