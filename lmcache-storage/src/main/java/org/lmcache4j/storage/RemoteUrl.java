@@ -362,10 +362,13 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
             return n;
         }
 
-        /** {@code s} percent-decoded; a malformed escape is named by {@code where}, never shown. */
+        /**
+         * {@code s} percent-decoded, a {@code '+'} kept as it is (it means a space only in HTML forms); a
+         * malformed escape is named by {@code where}, never shown.
+         */
         private String decode(String s, String where) {
             try {
-                return URLDecoder.decode(s, StandardCharsets.UTF_8);
+                return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
             } catch (IllegalArgumentException e) {
                 // no cause: the decoder's message shows the bytes around the bad escape
                 throw bad("bad percent-encoding in " + where, "%XX with two hexadecimal digits, such as %40 for '@'");

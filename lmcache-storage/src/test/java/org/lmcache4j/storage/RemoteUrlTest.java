@@ -84,6 +84,14 @@ class RemoteUrlTest {
     }
 
     @Test
+    void aPlusIsAPlusNotASpace() {
+        // regression: the form decoder turned '+' into ' ', so a password with '+' in it failed to authenticate
+        assertEquals(Optional.of("a+b c"), RemoteUrl.parse("redis://u+1:a+b%20c@h").password());
+        assertEquals(Optional.of("u+1"), RemoteUrl.parse("redis://u+1:a+b%20c@h").user());
+        assertEquals("k+v", RemoteUrl.parse("redis://h?prefix=k+v").keyPrefix());
+    }
+
+    @Test
     void clusterSeedsAndIpv6() {
         RemoteUrl u = RemoteUrl.parse("redis-cluster://n1:7000, n2:7001,[::1]:7002,n4");
         assertEquals(List.of(new RemoteUrl.Endpoint("n1", 7000), new RemoteUrl.Endpoint("n2", 7001),
