@@ -3,33 +3,37 @@ package org.lmcache4j.storage;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.function.LongSupplier;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.PrefixPin;
 
 /**
- * The pins taken by one {@code lookupAndPin}. Closing ends them once, and only while they are still in
- * force: after the timeout (the tier has let them lapse) or after {@link #invalidate()} (the chunks
- * were cleared), a late close must not end pins that other handles have taken since.
+ * The pins taken by one {@code lookupAndPin}. The first close hands the handle back to the engine,
+ * which ends each pin only while it is still in force (before the pin's deadline, and while the engine
+ * still tracks the handle): after that, the tier has let it lapse and may have pinned the chunk again
+ * for another handle, whose pin a late unpin would end.
  */
 final class ChunkPins implements PrefixPin {
 
-    /** One pinned chunk and the tier holding the pin. */
-    record Pin(GuardedTier tier, ChunkKey key) {
+    /**
+     * One pinned chunk, the tier holding the pin, and the deadline before which unpinning it ends this
+     * pin and no other: taken before the tier pinned it, so never later than the tier's own expiry.
+     */
+    record Pin(GuardedTier tier, ChunkKey key, long deadlineNanos) {
+
+        /** True while an unpin at {@code nowNanos} still ends this pin. */
+        boolean inForce(long nowNanos) {
+            return nowNanos - deadlineNanos < 0;
+        }
     }
 
     private final int tokens;
     private final List<Pin> pins;
-    private final long deadlineNanos;
-    private final LongSupplier nanoClock;
     private final Consumer<ChunkPins> onClose;
-    private final AtomicBoolean ended = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    ChunkPins(int tokens, List<Pin> pins, long deadlineNanos, LongSupplier nanoClock, Consumer<ChunkPins> onClose) {
+    ChunkPins(int tokens, List<Pin> pins, Consumer<ChunkPins> onClose) {
         this.tokens = tokens;
         this.pins = List.copyOf(pins);
-        this.deadlineNanos = deadlineNanos;
-        this.nanoClock = nanoClock;
         this.onClose = onClose;
     }
 
@@ -38,20 +42,15 @@ final class ChunkPins implements PrefixPin {
         return tokens;
     }
 
+    /** The pins, in prompt order. */
+    List<Pin> pins() {
+        return pins;
+    }
+
     @Override
     public void close() {
-        if (ended.compareAndSet(false, true) && nanoClock.getAsLong() - deadlineNanos < 0) {
+        if (closed.compareAndSet(false, true)) {
             onClose.accept(this);
         }
-    }
-
-    /** Ends this handle without unpinning (its chunks were removed). */
-    void invalidate() {
-        ended.set(true);
-    }
-
-    /** Ends every pin; called by the engine under its open-state guard. */
-    void unpinAll() {
-        pins.forEach(p -> p.tier().unpin(p.key()));
     }
 }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Where the {@code remote} tier lives and how it behaves, parsed from {@code LMCACHE_REMOTE_URL}:
@@ -26,7 +27,7 @@ import java.util.Optional;
  * failures that open the circuit; default 5), {@code breakerOpenMillis} (how long it stays open before a
  * probe; default 1000) and {@code prefix} (first part of every key; default {@code lmc4j}).
  *
- * @param text         the URL as given, password masked
+ * @param text         the URL as given, password masked (see {@link #mask})
  * @param tls          connect with TLS
  * @param cluster      the endpoints are seeds of a Redis Cluster
  * @param endpoints    at least one; exactly one unless {@code cluster}
@@ -51,6 +52,8 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
     static final int DEFAULT_PART_BYTES = 1 << 20;
     static final int MIN_PART_BYTES = 4 << 10;
     static final int MAX_PART_BYTES = 512 << 20; // Redis' largest string
+    private static final Set<String> OPTIONS = Set.of("capacity", "ttlSeconds", "compression", "partBytes", "timeoutMillis",
+            "poolSize", "breakerFailures", "breakerOpenMillis", "prefix");
 
     /** A node's address. */
     record Endpoint(String host, int port) {
@@ -71,11 +74,11 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
      */
     static RemoteUrl parse(String url) {
         if (url == null || url.isBlank()) {
-            throw new IllegalArgumentException("remoteUrl: '" + url + "' (expected: redis://host:port, see LMCACHE_REMOTE_URL)");
+            throw new IllegalArgumentException("remoteUrl: " + (url == null ? "null" : "blank")
+                    + " (expected: redis://host:port, see LMCACHE_REMOTE_URL)");
         }
-        String masked = mask(url.strip());
-        Parser p = new Parser(url.strip(), masked);
-        return p.parse();
+        String stripped = url.strip();
+        return new Parser(stripped, mask(stripped)).parse();
     }
 
     /** The URL without its password, for logs and messages. */
@@ -84,16 +87,42 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
         return text;
     }
 
-    private static String mask(String url) {
-        int scheme = url.indexOf("://");
+    /**
+     * {@code url} with nothing of a password in it, however malformed, for logs and messages: the password
+     * of the user info is masked (all of a lone user info, which is a password), and so are the values of
+     * options other than the known ones ({@code ?password=...}). When a {@code '/'} or {@code '?'} comes
+     * before the last {@code '@'}, what lies between the scheme and that {@code '@'} may be a password with
+     * a reserved character in it, so all of it is masked.
+     */
+    static String mask(String url) {
+        int sep = url.indexOf("://");
+        int from = sep < 0 ? 0 : sep + 3;
+        StringBuilder out = new StringBuilder(url.length()).append(url, 0, from);
+        String rest = url.substring(from);
         int at = url.lastIndexOf('@');
-        if (scheme < 0 || at < scheme) {
-            return url;
+        if (at >= from) {
+            String info = url.substring(from, at);
+            int colon = info.indexOf(':');
+            out.append(colon < 0 || hasReserved(info) ? "***" : info.substring(0, colon) + ":***");
+            rest = url.substring(at);
         }
-        String userInfo = url.substring(scheme + 3, at);
-        int colon = userInfo.indexOf(':');
-        String shown = colon < 0 ? "***" : userInfo.substring(0, colon) + ":***";
-        return url.substring(0, scheme + 3) + shown + url.substring(at);
+        int q = rest.indexOf('?');
+        if (q < 0) {
+            return out.append(rest).toString();
+        }
+        out.append(rest, 0, q + 1);
+        String[] pairs = rest.substring(q + 1).split("&", -1);
+        for (int i = 0; i < pairs.length; i++) {
+            int eq = pairs[i].indexOf('=');
+            String name = eq > 0 ? pairs[i].substring(0, eq) : "";
+            out.append(i == 0 ? "" : "&").append(eq <= 0 ? "***" : OPTIONS.contains(name) ? pairs[i] : name + "=***");
+        }
+        return out.toString();
+    }
+
+    /** True when {@code userInfo} holds a character that ends the user info of a well-formed URL. */
+    private static boolean hasReserved(String userInfo) {
+        return userInfo.indexOf('/') >= 0 || userInfo.indexOf('?') >= 0;
     }
 
     /** One parse, with the masked URL at hand for every message. */
@@ -110,6 +139,12 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
             int sep = url.indexOf("://");
             if (sep < 0) {
                 throw bad("no scheme", "redis://, rediss://, valkey://, valkeys:// or their -cluster forms");
+            }
+            int lastAt = url.lastIndexOf('@');
+            if (lastAt > sep && hasReserved(url.substring(sep + 3, lastAt))) {
+                // a password with '/' or '?' in it, or an '@' in the path or query: the URL cannot be split safely
+                throw bad("an '@' after a '/' or '?'", "user:password@host[:port][/db][?options], with '/', '?' and '@'"
+                        + " in a user name, password or option value percent-encoded as %2F, %3F and %40");
             }
             String scheme = url.substring(0, sep).toLowerCase(Locale.ROOT);
             boolean cluster = scheme.endsWith("-cluster");
@@ -141,10 +176,10 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
                 int colon = info.indexOf(':');
                 if (colon < 0) {
                     // redis://secret@host: as in redis-cli and Lettuce, a lone user info is the default user's password
-                    password = Optional.of(decode(info)).filter(s -> !s.isEmpty());
+                    password = Optional.of(decode(info, "the user info")).filter(s -> !s.isEmpty());
                 } else {
-                    user = Optional.of(decode(info.substring(0, colon))).filter(s -> !s.isEmpty());
-                    password = Optional.of(decode(info.substring(colon + 1))).filter(s -> !s.isEmpty());
+                    user = Optional.of(decode(info.substring(0, colon), "the user info")).filter(s -> !s.isEmpty());
+                    password = Optional.of(decode(info.substring(colon + 1), "the user info")).filter(s -> !s.isEmpty());
                 }
             }
             List<Endpoint> endpoints = endpoints(rest, cluster);
@@ -250,9 +285,11 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
             for (String pair : query.split("&")) {
                 int eq = pair.indexOf('=');
                 if (eq <= 0) {
-                    throw bad("option '" + pair + "'", "name=value");
+                    // not echoed: a value without its name may be a password
+                    throw bad(eq < 0 ? "an option without '='" : "an option without a name", "name=value");
                 }
-                options.put(decode(pair.substring(0, eq)), decode(pair.substring(eq + 1)));
+                String name = decode(pair.substring(0, eq), "an option name");
+                options.put(name, decode(pair.substring(eq + 1), "the value of option '" + name + "'"));
             }
             return options;
         }
@@ -325,8 +362,17 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
             return n;
         }
 
-        private static String decode(String s) {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        /**
+         * {@code s} percent-decoded, a {@code '+'} kept as it is (it means a space only in HTML forms); a
+         * malformed escape is named by {@code where}, never shown.
+         */
+        private String decode(String s, String where) {
+            try {
+                return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                // no cause: the decoder's message shows the bytes around the bad escape
+                throw bad("bad percent-encoding in " + where, "%XX with two hexadecimal digits, such as %40 for '@'");
+            }
         }
 
         private IllegalArgumentException bad(String what, String expected) {

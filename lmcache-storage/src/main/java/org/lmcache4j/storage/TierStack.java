@@ -295,11 +295,16 @@ final class TierStack implements AutoCloseable {
         }
     }
 
-    /** Stores a chunk straight into the slower tiers (when the cpu tier is off). */
-    void putSlower(ChunkKey key, MemorySegment chunk) {
+    /**
+     * Stores a chunk straight into the slower tiers (when the cpu tier is off); true when at least one of
+     * them took it (false when every one refused it: full, or failing).
+     */
+    boolean putSlower(ChunkKey key, MemorySegment chunk) {
+        boolean taken = false;
         for (GuardedTier t : slower) {
-            t.put(key, chunk);
+            taken |= t.put(key, chunk);
         }
+        return taken;
     }
 
     /**

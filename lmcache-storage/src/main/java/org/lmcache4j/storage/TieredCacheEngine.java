@@ -1,20 +1,23 @@
 package org.lmcache4j.storage;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -52,6 +55,14 @@ final class TieredCacheEngine implements KvConnector {
 
     private static final Logger LOG = LoggerFactory.getLogger(TieredCacheEngine.class);
     private static final int PARTIAL_TAIL_PARENTS = 1 << 16;
+    /**
+     * Pin handles tracked at most; past it, handles are forgotten early: their pins then last until the
+     * timeout (a close can no longer end them sooner), which is what a handle never closed costs anyway.
+     */
+    static final int MAX_LIVE_PINS = 1 << 16;
+    /** How much earlier than the pin timeout a slower tier's pin stops being unpinned by a close (at most). */
+    static final long SLOWER_TIER_UNPIN_MARGIN_NANOS = 5_000_000_000L;
+    private static final int CPU_PIN_STRIPES = 64;
 
     private final LmCacheConfig config;
     private final KvLayout layout;
@@ -67,7 +78,10 @@ final class TieredCacheEngine implements KvConnector {
     private final ConnectorCounters counters = new ConnectorCounters();
     private final Duration pinTimeout;
     private final LongSupplier nanoClock;
-    private final Set<ChunkPins> livePins = ConcurrentHashMap.newKeySet();
+    /** Handles whose pins a close may still end; they leave when closed, at their timeout, or on clear. */
+    private final Cache<ChunkPins, Boolean> livePins;
+    /** Serialize a cpu pin with a handle's deadline check and unpin of the same key (see {@link #unpin}). */
+    private final Object[] cpuPinStripes = new Object[CPU_PIN_STRIPES];
     private final ReentrantReadWriteLock openGuard = new ReentrantReadWriteLock();
     private final DeviceCopiers devices = DeviceCopiers.fromServiceLoader();
     private final Set<CompletableFuture<Integer>> pendingPrefetches = ConcurrentHashMap.newKeySet();
@@ -170,6 +184,9 @@ final class TieredCacheEngine implements KvConnector {
         this.hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(layout));
         this.pinTimeout = Duration.ofMillis(config.pinTimeoutMillis());
         this.nanoClock = nanoClock;
+        this.livePins = Caffeine.newBuilder().expireAfterWrite(pinTimeout).maximumSize(MAX_LIVE_PINS)
+                .ticker(nanoClock::getAsLong).executor(Runnable::run).build();
+        Arrays.setAll(cpuPinStripes, i -> new Object());
         this.walk = new PrefixWalk(config.saveUnfullChunk() ? partialTails : null);
         long chunkBytes = layout.chunkBytes(chunkTokens);
         boolean ok = false;
@@ -274,6 +291,12 @@ final class TieredCacheEngine implements KvConnector {
     public PrefixPin lookupAndPin(int[] tokens) {
         KvArguments.requireTokens(tokens);
         return guarded(() -> {
+            // Deadlines are read before any pin is taken, so an unpin before a pin's deadline comes before the
+            // tier's own expiry of that pin (each tier reads its clock later). Slower tiers keep a margin: the
+            // remote tier's pins expire by the server's clock, and an unpin reaches the server a while later.
+            long timeoutNanos = saturatedNanos(pinTimeout);
+            long cpuDeadline = nanoClock.getAsLong() + timeoutNanos;
+            long slowerDeadline = cpuDeadline - Math.min(SLOWER_TIER_UNPIN_MARGIN_NANOS, timeoutNanos / 4);
             List<ChunkPins.Pin> pins = new ArrayList<>();
             LoadBudget budget = budget(-1, false);
             PromptChunks chunks = chunks(tokens);
@@ -282,13 +305,15 @@ final class TieredCacheEngine implements KvConnector {
             int hit = walk.walk(chunks, 0,
                     (key, start, end) -> tiers.holding(key, start / chunkTokens, remote)
                             .filter(t -> admit(budget, t, key, end - start, end, note))
-                            .filter(t -> t.pin(key, pinTimeout)),
-                    match -> pins.add(new ChunkPins.Pin(match.value(), match.key())));
+                            .filter(t -> pin(t, key)),
+                    match -> pins.add(new ChunkPins.Pin(match.value(), match.key(),
+                            match.value() == tiers.cpuGuard() ? cpuDeadline : slowerDeadline)));
             countLookup(tokens.length, hit, budget);
             countMiss(chunks, 0, hit, note);
-            ChunkPins handle = new ChunkPins(hit, pins, nanoClock.getAsLong() + pinTimeout.toNanos(), nanoClock,
-                    this::unpin);
-            livePins.add(handle);
+            ChunkPins handle = new ChunkPins(hit, pins, this::unpin);
+            if (!pins.isEmpty()) {
+                livePins.put(handle, Boolean.TRUE);
+            }
             return handle;
         });
     }
@@ -362,7 +387,10 @@ final class TieredCacheEngine implements KvConnector {
         return stored;
     }
 
-    /** Without a cpu tier, each chunk is gathered into a temporary buffer and put into the slower tiers. */
+    /**
+     * Without a cpu tier, each chunk is gathered into a temporary buffer and put into the slower tiers. Only
+     * chunks at least one tier took are stored; the first chunk none took ends the stored prefix.
+     */
     private int storeWithoutCpuTier(PromptChunks chunks, int skipTokens, EngineKvCopier engineKv, int[] slots) {
         int stored = 0;
         for (int i = skipTokens / chunkTokens; i < chunks.count() && !tiers.slower().isEmpty(); i++) {
@@ -376,10 +404,15 @@ final class TieredCacheEngine implements KvConnector {
                 counters.storeSkippedChunks.increment();
                 continue;
             }
+            boolean taken;
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment chunk = arena.allocate(layout.chunkBytes(to - from), 64);
                 engineKv.gather(slots, from, to, chunk);
-                tiers.putSlower(key, chunk);
+                taken = tiers.putSlower(key, chunk);
+            }
+            if (!taken) {
+                counters.storeDroppedChunks.increment();
+                break; // later chunks would not be a prefix
             }
             stored += to - from;
             counters.storedChunks.increment();
@@ -502,20 +535,63 @@ final class TieredCacheEngine implements KvConnector {
         });
     }
 
-    /** Ends a handle's pins, unless the connector closed meanwhile (then everything is gone anyway). */
+    /** Pins {@code key} in {@code tier}: in the cpu tier under the key's stripe (see {@link #unpin}). */
+    private boolean pin(GuardedTier tier, ChunkKey key) {
+        if (tier != tiers.cpuGuard()) {
+            return tier.pin(key, pinTimeout);
+        }
+        synchronized (cpuPinStripe(key)) {
+            return tier.pin(key, pinTimeout);
+        }
+    }
+
+    /**
+     * Ends the pins of a closed handle that are still in force, unless the connector closed meanwhile
+     * (everything is gone anyway) or the handle is no longer tracked (it timed out, or clear removed its
+     * chunks). In the cpu tier, whose clock is this engine's, each deadline check and its unpin hold the
+     * key's stripe, which {@link #pin} holds too: no other handle's pin can restart the tier's count of the
+     * key between them. Slower tiers rely on the margin taken off their pins' deadlines.
+     */
     private void unpin(ChunkPins handle) {
         guardedIfOpen(() -> {
-            if (livePins.remove(handle)) {
-                handle.unpinAll();
+            if (livePins.asMap().remove(handle) == null) {
+                return;
+            }
+            for (ChunkPins.Pin p : handle.pins()) {
+                if (p.tier() == tiers.cpuGuard()) {
+                    synchronized (cpuPinStripe(p.key())) {
+                        unpinInForce(p);
+                    }
+                } else {
+                    unpinInForce(p);
+                }
             }
         });
+    }
+
+    private void unpinInForce(ChunkPins.Pin p) {
+        if (p.inForce(nanoClock.getAsLong())) {
+            p.tier().unpin(p.key());
+        }
+    }
+
+    private Object cpuPinStripe(ChunkKey key) {
+        return cpuPinStripes[Math.floorMod(key.hashCode(), CPU_PIN_STRIPES)];
+    }
+
+    /** {@code d} in nanoseconds, or {@code Long.MAX_VALUE} when longer than that (about 292 years). */
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     @Override
     public void clear() {
         guarded(() -> {
-            livePins.forEach(ChunkPins::invalidate); // their chunks are gone; a late close must not unpin new ones
-            livePins.clear();
+            livePins.invalidateAll(); // their chunks are gone; a late close must not unpin new ones
             tiers.clear();
             partialTails.clear();
             return null;
@@ -552,6 +628,12 @@ final class TieredCacheEngine implements KvConnector {
     /** The tiers (tests look inside). */
     TierStack tierStack() {
         return tiers;
+    }
+
+    /** Pin handles tracked now, after dropping the expired ones (tests use it to prove none leaks). */
+    long livePinCount() {
+        livePins.cleanUp();
+        return livePins.estimatedSize();
     }
 
     /** Pages held by the cpu tier now (tests use it to prove nothing leaks); 0 without a cpu tier. */

@@ -169,6 +169,45 @@ class EvictionAndPinTest {
     }
 
     @Test
+    void pinsClosedAfterTheirTimeoutLeaveNoHandleBehind() {
+        // regression: a close after the deadline did not reach the engine, so the handle stayed tracked forever
+        int[] a = storeOne(1);
+        PrefixPin[] pins = new PrefixPin[1_000];
+        for (int i = 0; i < pins.length; i++) {
+            pins[i] = engine.lookupAndPin(a);
+        }
+        assertEquals(pins.length, engine.livePinCount());
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(PIN_TIMEOUT_MS) + 1);
+        for (PrefixPin p : pins) {
+            p.close();
+        }
+        assertEquals(0, engine.livePinCount());
+    }
+
+    @Test
+    void pinsNeverClosedAreForgottenOnceExpired() {
+        // regression: a handle never closed stayed tracked forever
+        int[] a = storeOne(1);
+        for (int i = 0; i < 1_000; i++) {
+            assertEquals(CHUNK, engine.lookupAndPin(a).tokens());
+        }
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(PIN_TIMEOUT_MS) - 1);
+        assertEquals(1_000, engine.livePinCount(), "still in force just before the timeout");
+        clock.addAndGet(1);
+        assertEquals(0, engine.livePinCount());
+    }
+
+    @Test
+    void theTableOfLivePinsIsBounded() {
+        int[] a = storeOne(1);
+        for (int i = 0; i < TieredCacheEngine.MAX_LIVE_PINS + 100; i++) {
+            engine.lookupAndPin(a);
+        }
+        long live = engine.livePinCount();
+        assertTrue(live <= TieredCacheEngine.MAX_LIVE_PINS && live > 0, "live pins: " + live);
+    }
+
+    @Test
     void aCloseAfterClearDoesNotEndPinsOnReStoredChunks() {
         int[] a = storeOne(1);
         PrefixPin old = engine.lookupAndPin(a);

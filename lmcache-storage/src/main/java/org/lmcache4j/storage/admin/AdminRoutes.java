@@ -1,10 +1,14 @@
 package org.lmcache4j.storage.admin;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.ChunkExplanation;
@@ -12,8 +16,19 @@ import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.PrefixPin;
 import org.lmcache4j.api.TierStats;
 
-/** The admin endpoint's requests, one method each, free of HTTP details (so they are easy to test). */
+/**
+ * The admin endpoint's requests, one method each, free of HTTP details (so they are easy to test).
+ *
+ * <p>The pins taken by {@code /pin} wait for their {@code /unpin} in a bounded table: past
+ * {@link #MAX_PINS}, or after {@link #PIN_HOLD} (longer than any pin lasts in the connector), a pin leaves
+ * the table and is closed, and its id gets the same 404 as an id already unpinned.
+ */
 final class AdminRoutes implements AutoCloseable {
+
+    /** Pins held at most for callers that have not unpinned them. */
+    static final int MAX_PINS = 10_000;
+    /** How long a pin stays in the table without its {@code /unpin}: a connector's pin has lapsed by then. */
+    static final Duration PIN_HOLD = Duration.ofDays(1);
 
     /** A response: status, content type and body. */
     record Response(int status, String contentType, String body) {
@@ -29,12 +44,28 @@ final class AdminRoutes implements AutoCloseable {
 
     private final KvConnector connector;
     private final LatencyHistograms latencies;
-    private final Map<String, PrefixPin> pins = new ConcurrentHashMap<>();
+    private final Cache<String, PrefixPin> pins;
     private final AtomicLong pinIds = new AtomicLong();
 
     AdminRoutes(KvConnector connector, LatencyHistograms latencies) {
+        this(connector, latencies, MAX_PINS, PIN_HOLD, Ticker.systemTicker());
+    }
+
+    /**
+     * @param maxPins pins held at most
+     * @param hold    how long a pin is held without its {@code /unpin}
+     * @param ticker  time source of {@code hold} (tests move it)
+     */
+    AdminRoutes(KvConnector connector, LatencyHistograms latencies, int maxPins, Duration hold, Ticker ticker) {
         this.connector = connector;
         this.latencies = latencies;
+        // the listener runs on the thread that removed the pin (no pool thread calls into the connector)
+        this.pins = Caffeine.newBuilder().maximumSize(maxPins).expireAfterWrite(hold).ticker(ticker)
+                .executor(Runnable::run).removalListener((String id, PrefixPin pin, RemovalCause cause) -> {
+                    if (pin != null) {
+                        pin.close();
+                    }
+                }).build();
     }
 
     Response route(String method, String path, String body) {
@@ -153,11 +184,11 @@ final class AdminRoutes implements AutoCloseable {
         if (!(id instanceof String pinId)) {
             throw new IllegalArgumentException("pin_id: " + Json.write(id) + " (expected: the string a /pin call returned)");
         }
-        PrefixPin pin = pins.remove(pinId);
+        PrefixPin pin = pins.asMap().remove(pinId);
         if (pin == null) {
             return Response.error(404, "pin_id: " + pinId + " (expected: a pin that is still held)");
         }
-        pin.close();
+        pin.close(); // the removal listener has closed it too; a second close is harmless
         return Response.json(200, Map.of("unpinned", true));
     }
 
@@ -195,10 +226,15 @@ final class AdminRoutes implements AutoCloseable {
         return map;
     }
 
+    /** Pins held now, after dropping those past their hold. */
+    long heldPins() {
+        pins.cleanUp();
+        return pins.estimatedSize();
+    }
+
     /** Ends every pin still held. */
     @Override
     public void close() {
-        pins.values().forEach(PrefixPin::close);
-        pins.clear();
+        pins.invalidateAll(); // the removal listener closes each
     }
 }

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * The admin endpoint of one connector, on the JDK's built-in HTTP server: lookup (token ids to hit
  * tokens per tier), clear, pin and unpin, health, and metrics in Prometheus text format. Off unless
  * started; bound to loopback unless {@link AdminOptions#allowNonLoopback()}; with a bearer token when
- * one is configured. JSON in and out; every bad request gets 400 and a message.
+ * one is configured. JSON in and out; every bad request gets 400 and a message. A pin not unpinned is
+ * dropped (and closed) after a day, or when 10,000 are held; its id then gets 404 like an unpinned one.
  *
  * <pre>
  * GET  /health                            {"healthy":true,"tiers":[...]}

@@ -1,6 +1,7 @@
 package org.lmcache4j.storage.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -157,6 +158,29 @@ class AdminServerTest {
         assertEquals(3, connector.stats().tiers().getFirst().chunks(), "a refused clear clears nothing");
         assertEquals(200, send("GET", "/health", null, "s3cret").statusCode());
         assertEquals(200, send("GET", "/metrics", null, "s3cret").statusCode());
+    }
+
+    @Test
+    void aBlankBearerTokenIsRefusedNotTakenForNoToken() {
+        // regression: a blank token (an unset variable, a stray space) silently turned authentication off
+        for (String blank : new String[] {"", "  ", "\t\n"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> AdminOptions.loopback().withBearerToken(blank));
+            assertTrue(e.getMessage().startsWith("bearerToken: blank (expected:"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> new AdminOptions("127.0.0.1", 0, Optional.of(blank), false));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> AdminOptions.loopback().withBearerToken(null));
+        assertTrue(e.getMessage().startsWith("bearerToken: null (expected:"), e.getMessage());
+        assertEquals(Optional.empty(), new AdminOptions("127.0.0.1", 0, null, false).bearerToken());
+    }
+
+    @Test
+    void theOptionsNeverShowTheToken() {
+        AdminOptions options = AdminOptions.loopback().withBearerToken("s3cret-t0ken");
+        assertFalse(options.toString().contains("s3cret-t0ken"), options.toString());
+        assertTrue(options.toString().contains("bearerToken=***"), options.toString());
+        assertTrue(AdminOptions.loopback().toString().contains("bearerToken=none"), AdminOptions.loopback().toString());
     }
 
     @Test
