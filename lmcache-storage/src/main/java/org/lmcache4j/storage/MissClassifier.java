@@ -21,11 +21,34 @@ final class MissClassifier {
     private final TierStack tiers;
     private final Departures departures;
     private final PartialTails partialTails; // null when partial tails are off
+    private final int chunkTokens;
 
-    MissClassifier(TierStack tiers, Departures departures, PartialTails partialTails) {
+    MissClassifier(TierStack tiers, Departures departures, PartialTails partialTails, int chunkTokens) {
         this.tiers = tiers;
+        this.chunkTokens = chunkTokens;
         this.departures = departures;
         this.partialTails = partialTails;
+    }
+
+    /**
+     * The miss that ended a walk from chunk {@code firstChunk} at token {@code end}: the first chunk it did
+     * not match, with the reason noted during the walk or else classified now; empty when the walk matched
+     * every chunk, or ended inside one (a stored partial tail matched: nothing was missed there).
+     */
+    Optional<Miss> missed(PromptChunks chunks, int firstChunk, int end, MissNote note) {
+        int i;
+        if (end == 0) {
+            i = firstChunk;
+        } else if (end % chunkTokens != 0) {
+            return Optional.empty();
+        } else {
+            i = Math.max(firstChunk, end / chunkTokens);
+        }
+        if (i >= chunks.count()) {
+            return Optional.empty();
+        }
+        ChunkKey key = chunks.key(i);
+        return Optional.of(note.of(key).orElseGet(() -> classify(key, chunks.parent(i))));
     }
 
     /** Why chunk {@code key} (behind {@code parent}) is in no tier. */

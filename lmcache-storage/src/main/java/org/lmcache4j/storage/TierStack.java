@@ -297,12 +297,16 @@ final class TierStack implements AutoCloseable {
 
     /**
      * Stores a chunk straight into the slower tiers (when the cpu tier is off); true when at least one of
-     * them took it (false when every one refused it: full, or failing).
+     * them took it (false when every one refused it: full, or failing); each tier that took it is told to
+     * event listeners as a store of tokens {@code [startToken, endToken)} behind {@code parent}.
      */
-    boolean putSlower(ChunkKey key, MemorySegment chunk) {
+    boolean putSlower(ChunkKey key, MemorySegment chunk, ChunkKey parent, int startToken, int endToken) {
         boolean taken = false;
         for (GuardedTier t : slower) {
-            taken |= t.put(key, chunk);
+            if (t.put(key, chunk)) {
+                taken = true;
+                events.stored(t.name(), key, parent, startToken, endToken);
+            }
         }
         return taken;
     }

@@ -200,11 +200,11 @@ class EvictionAndPinTest {
     @Test
     void theTableOfLivePinsIsBounded() {
         int[] a = storeOne(1);
-        for (int i = 0; i < TieredCacheEngine.MAX_LIVE_PINS + 100; i++) {
+        for (int i = 0; i < PinTable.MAX_LIVE_PINS + 100; i++) {
             engine.lookupAndPin(a);
         }
         long live = engine.livePinCount();
-        assertTrue(live <= TieredCacheEngine.MAX_LIVE_PINS && live > 0, "live pins: " + live);
+        assertTrue(live <= PinTable.MAX_LIVE_PINS && live > 0, "live pins: " + live);
     }
 
     @Test
