@@ -49,6 +49,11 @@ class LmCacheMetricsTest {
             assertEquals(3 * chunkBytes, registry.get("lmcache.stored.bytes").functionCounter().count());
             assertEquals(1, registry.get("lmcache.store.dropped.chunks").functionCounter().count());
             assertEquals(1, registry.get("lmcache.evicted.chunks").functionCounter().count());
+            // the first lookup ended at chunk 2, which its store dropped (no page left but its own prefix)
+            assertEquals(1, registry.get("lmcache.miss.chunks").tag("reason", "pinned_full").tag("tier", "cpu")
+                    .functionCounter().count());
+            assertEquals(0, registry.get("lmcache.miss.chunks").tag("reason", "absent").tag("tier", "none")
+                    .functionCounter().count());
             assertEquals(1, registry.get("lmcache.retrieve.requests").functionCounter().count());
             assertEquals(CHUNK, registry.get("lmcache.retrieved.tokens").tag("tier", "cpu").functionCounter().count());
             assertEquals(2, registry.get("lmcache.tier.chunks").tag("tier", "cpu").gauge().value());
