@@ -183,7 +183,9 @@ final class DiskIndex {
             e.pinnedUntilNanos = until;
         }
         e.pinCount++;
-        e.pinnedUntilNanos = Math.max(e.pinnedUntilNanos, until);
+        if (until - e.pinnedUntilNanos > 0) { // the later deadline; nanoTime values may wrap, only differences count
+            e.pinnedUntilNanos = until;
+        }
         return true;
     }
 
