@@ -100,7 +100,8 @@ final class RemoteChunkFormat {
         int[] stored = new int[n];
         long storedTotal = 0;
         CRC32C crc = new CRC32C();
-        byte[] scratch = lz4 ? new byte[compressor.maxCompressedLength(partBytes)] : null;
+        // sized by the largest part of this payload, not by partBytes, which may be far larger than a chunk
+        byte[] scratch = lz4 && n > 0 ? new byte[compressor.maxCompressedLength((int) Math.min(partBytes, size))] : null;
         for (int i = 0; i < n; i++) {
             long off = (long) i * partBytes;
             int raw = (int) Math.min(partBytes, size - off);
@@ -213,7 +214,8 @@ final class RemoteChunkFormat {
             byte[] plain = part;
             if (part.length < raw) { // compressed: decode() allowed this only for LZ4
                 if (scratch == null) {
-                    scratch = new byte[header.partBytes()];
+                    // part 0 is the largest: the part size a header announces may be far larger than its payload
+                    scratch = new byte[header.rawBytes(0)];
                 }
                 int got;
                 try {
