@@ -101,7 +101,7 @@ final class ReferenceChunkFrames {
         for (int i = 0; i < n; i++) {
             stored[i] = intAt(b, from + 32 + 4 * i);
             long raw = Math.min(part, payloadBytes - (long) i * part);
-            if (stored[i] <= 0 || stored[i] > raw || codec == 0 && stored[i] != raw) {
+            if (stored[i] <= 0 || stored[i] > raw || codec == 0 && stored[i] != raw || raw > 255L * stored[i]) {
                 return null;
             }
         }

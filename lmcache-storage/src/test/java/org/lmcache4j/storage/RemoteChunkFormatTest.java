@@ -120,6 +120,17 @@ class RemoteChunkFormatTest {
         assertArrayEquals(content, assemble(f, h, e.parts(), content.length), "a valid encoding, whatever its part size");
     }
 
+    @Test
+    void theMostCompressiblePartIsWithinLz4sExpansionBound() throws Exception {
+        // zeros compress the most (close to 255:1); decode refuses parts claiming more than that
+        int size = 8 << 20;
+        RemoteChunkFormat f = new RemoteChunkFormat(FP, size, true);
+        RemoteChunkFormat.Encoded e = f.encode(key(1), MemorySegment.ofArray(new byte[size]), 3);
+        RemoteChunkFormat.Header h = f.decode(e.header(), key(1), WHERE);
+        assertTrue((long) RemoteChunkFormat.LZ4_MAX_EXPANSION * h.storedBytes()[0] >= size, "stored " + h.storedBytes()[0]);
+        assertArrayEquals(new byte[size], assemble(f, h, e.parts(), size));
+    }
+
     private static void assertCorrupt(RemoteChunkFormat f, RemoteChunkFormat.Header h, byte[][] parts, int size, String message) {
         CorruptChunkException e = assertThrows(CorruptChunkException.class, () -> assemble(f, h, parts, size));
         assertTrue(e.getMessage().startsWith(WHERE + ": " + message), e.getMessage());
