@@ -206,7 +206,9 @@ final class CpuTier implements StorageTier {
                 e.pinnedUntilNanos = until;
             }
             e.pinCount++;
-            e.pinnedUntilNanos = Math.max(e.pinnedUntilNanos, until);
+            if (until - e.pinnedUntilNanos > 0) { // the later deadline; nanoTime values may wrap, only differences count
+                e.pinnedUntilNanos = until;
+            }
             return true;
         }
     }

@@ -189,7 +189,7 @@ final class DiskIndex {
             e.pinnedUntilNanos = until;
         }
         e.pinCount++;
-        if (until - e.pinnedUntilNanos > 0) { // by difference: the clock may wrap, as System.nanoTime may
+        if (until - e.pinnedUntilNanos > 0) { // the later deadline; nanoTime values may wrap, only differences count
             e.pinnedUntilNanos = until;
         }
         return true;

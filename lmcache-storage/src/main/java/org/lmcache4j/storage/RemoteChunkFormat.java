@@ -30,7 +30,8 @@ import org.lmcache4j.api.ChunkKey;
  *      24     4  part bytes: the uncompressed length of every part but the last
  *      28     4  part count n = ceil(payload length / part bytes)
  *      32    4n  stored length of each part; with LZ4, a part that would not shrink is stored as it is,
- *                and its stored length equals its uncompressed length
+ *                and its stored length equals its uncompressed length; a compressed part is at least
+ *                1/255 of its uncompressed length (LZ4 expands no byte further)
  *  32+4n     4  CRC32C of every table byte before this field
  * </pre>
  * Reading checks both headers whole, then each part's stored length, then decompresses, then the CRC32C
@@ -44,6 +45,11 @@ final class RemoteChunkFormat {
     static final int CODEC_LZ4 = 1;
 
     private static final int TABLE_FIXED_BYTES = 36;
+    /**
+     * Most bytes one byte of an LZ4 block can decompress to: a sequence's match length grows by at most
+     * 255 per byte, and literals are copied one for one. A part claiming more is not LZ4.
+     */
+    static final int LZ4_MAX_EXPANSION = 255;
     private static final LZ4Factory LZ4 = LZ4Factory.safeInstance(); // pure Java: no JNI library, no Unsafe
 
     private final DiskChunkFormat disk;
@@ -100,7 +106,8 @@ final class RemoteChunkFormat {
         int[] stored = new int[n];
         long storedTotal = 0;
         CRC32C crc = new CRC32C();
-        byte[] scratch = lz4 ? new byte[compressor.maxCompressedLength(partBytes)] : null;
+        // sized by the largest part of this payload, not by partBytes, which may be far larger than a chunk
+        byte[] scratch = lz4 && n > 0 ? new byte[compressor.maxCompressedLength((int) Math.min(partBytes, size))] : null;
         for (int i = 0; i < n; i++) {
             long off = (long) i * partBytes;
             int raw = (int) Math.min(partBytes, size - off);
@@ -189,8 +196,28 @@ final class RemoteChunkFormat {
                 throw new CorruptChunkException(where, "part " + i + " stored as " + stored[i] + " bytes (expected: "
                         + (codec == CODEC_NONE ? "" : "1 to ") + raw + ")");
             }
+            if (raw > (long) LZ4_MAX_EXPANSION * stored[i]) {
+                throw new CorruptChunkException(where, "part " + i + " of " + raw + " bytes stored as " + stored[i]
+                        + " (expected: at least " + Math.ceilDiv(raw, LZ4_MAX_EXPANSION) + ", what LZ4 can expand)");
+            }
         }
         return h;
+    }
+
+    /**
+     * Checks that {@code parts}, as read back for {@code header}, have the lengths its part table lists;
+     * then the payload length it claims is at most {@value #LZ4_MAX_EXPANSION} times the bytes read, and
+     * may be allocated.
+     *
+     * @throws CorruptChunkException when a part has another length
+     */
+    void checkParts(Header header, byte[][] parts, String where) throws CorruptChunkException {
+        for (int i = 0; i < header.parts(); i++) {
+            if (parts[i].length != header.storedBytes()[i]) {
+                throw new CorruptChunkException(where, "part " + i + " has " + parts[i].length + " bytes (expected: "
+                        + header.storedBytes()[i] + ")");
+            }
+        }
     }
 
     /**
@@ -201,19 +228,17 @@ final class RemoteChunkFormat {
      *                               or the payload's checksum differs
      */
     void assemble(Header header, byte[][] parts, MemorySegment dst, String where) throws CorruptChunkException {
+        checkParts(header, parts, where);
         byte[] scratch = null;
         CRC32C crc = new CRC32C();
         for (int i = 0; i < header.parts(); i++) {
             byte[] part = parts[i];
             int raw = header.rawBytes(i);
-            if (part.length != header.storedBytes()[i]) {
-                throw new CorruptChunkException(where, "part " + i + " has " + part.length + " bytes (expected: "
-                        + header.storedBytes()[i] + ")");
-            }
             byte[] plain = part;
             if (part.length < raw) { // compressed: decode() allowed this only for LZ4
                 if (scratch == null) {
-                    scratch = new byte[header.partBytes()];
+                    // part 0 is the largest: the part size a header announces may be far larger than its payload
+                    scratch = new byte[header.rawBytes(0)];
                 }
                 int got;
                 try {

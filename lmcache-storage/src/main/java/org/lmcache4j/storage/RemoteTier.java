@@ -178,6 +178,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         Arena arena = Arena.ofShared();
         boolean handedOut = false;
         try {
+            format.checkParts(header, parts, where); // before allocating the length the header claims
             MemorySegment bytes = arena.allocate(Math.max(1, size), 64).asSlice(0, size);
             format.assemble(header, parts, bytes, where);
             handedOut = true;

@@ -97,6 +97,40 @@ class RemoteChunkFormatTest {
         }
     }
 
+    @Test
+    void partsFarLargerThanTheChunkCostNoScratchOfTheirSize() throws Exception {
+        // regression (found by RemoteChunkDecoderPropertyTest): encode and assemble sized their LZ4 scratch by the
+        // part size, not by the payload, so with partBytes=512m every small chunk cost a 512 MiB array on put and
+        // on get, and a valid header announcing parts of 2 GiB failed with OutOfMemoryError instead of decoding
+        byte[] content = payload(5, 1000);
+        Arrays.fill(content, 200, 1000, (byte) 7);
+        RemoteChunkFormat large = new RemoteChunkFormat(FP, RemoteUrl.MAX_PART_BYTES, true);
+        long before = ThreadAllocation.bytes();
+        RemoteChunkFormat.Encoded e = large.encode(key(1), MemorySegment.ofArray(content), 3);
+        long allocated = ThreadAllocation.bytes() - before;
+        assertTrue(allocated < 16 << 20, "encode of 1000 bytes allocated " + allocated);
+        byte[] chunkHeader = Arrays.copyOf(e.header(), ReferenceChunkFrames.intAt(e.header(), 12));
+        byte[] table = ReferenceChunkFrames.partTable(RemoteChunkFormat.CODEC_LZ4, 3, Integer.MAX_VALUE,
+                new int[] {e.parts()[0].length});
+        byte[] header = Arrays.copyOf(chunkHeader, chunkHeader.length + table.length);
+        System.arraycopy(table, 0, header, chunkHeader.length, table.length);
+        RemoteChunkFormat f = new RemoteChunkFormat(FP, PART, false);
+        RemoteChunkFormat.Header h = f.decode(header, key(1), WHERE);
+        assertTrue(h.storedBytes()[0] < content.length, "the part is compressed");
+        assertArrayEquals(content, assemble(f, h, e.parts(), content.length), "a valid encoding, whatever its part size");
+    }
+
+    @Test
+    void theMostCompressiblePartIsWithinLz4sExpansionBound() throws Exception {
+        // zeros compress the most (close to 255:1); decode refuses parts claiming more than that
+        int size = 8 << 20;
+        RemoteChunkFormat f = new RemoteChunkFormat(FP, size, true);
+        RemoteChunkFormat.Encoded e = f.encode(key(1), MemorySegment.ofArray(new byte[size]), 3);
+        RemoteChunkFormat.Header h = f.decode(e.header(), key(1), WHERE);
+        assertTrue((long) RemoteChunkFormat.LZ4_MAX_EXPANSION * h.storedBytes()[0] >= size, "stored " + h.storedBytes()[0]);
+        assertArrayEquals(new byte[size], assemble(f, h, e.parts(), size));
+    }
+
     private static void assertCorrupt(RemoteChunkFormat f, RemoteChunkFormat.Header h, byte[][] parts, int size, String message) {
         CorruptChunkException e = assertThrows(CorruptChunkException.class, () -> assemble(f, h, parts, size));
         assertTrue(e.getMessage().startsWith(WHERE + ": " + message), e.getMessage());

@@ -6,10 +6,13 @@ import java.util.SplittableRandom;
  * A property test runner: calls a property with a seeded random source a bounded number of times and,
  * when a try fails, rethrows with the try's seed, so the failure can be replayed exactly.
  *
- * <p>Each try gets its own seed, derived from a base seed: a fresh random one per run, or the value of
- * the system property {@value #SEED_PROPERTY} to replay a failure ({@code -Dlmcache.property.seed=...}
- * on the Maven command line; surefire passes it on). A replay runs only the failing try. The number of
- * tries is the caller's, so suite time stays bounded; {@value #TRIES_PROPERTY} scales it for a longer soak.
+ * <p>Each try gets its own seed, derived from a base seed: a fresh random one per run. A failure prints
+ * the value to give the system property {@value #SEED_PROPERTY} to replay it
+ * ({@code -Dlmcache.property.seed=<seed>:<try>:<tries>} on the Maven command line; surefire passes it
+ * on): the try's seed and its place in the run, since {@link Gen#size} depends on both. A replay runs only
+ * the failing try; a bare {@code <seed>} replays it as the last try (sizes drawn from the whole range).
+ * The number of tries is the caller's, so suite time stays bounded; {@value #TRIES_PROPERTY} scales it
+ * for a longer soak.
  *
  * <p>There is no shrinking: properties draw small sizes first ({@link Gen#size}) so the first failing
  * try is usually a small case.
@@ -42,8 +45,7 @@ public final class PropertyCheck {
         }
         String replay = System.getProperty(SEED_PROPERTY);
         if (replay != null && !replay.isBlank()) {
-            long seed = Long.parseLong(replay.trim());
-            runOne(name, 0, 1, seed, property);
+            replay(name, replay.trim(), property);
             return;
         }
         int total = Math.max(1, (int) Math.min(Integer.MAX_VALUE, (long) tries * factor()));
@@ -53,12 +55,35 @@ public final class PropertyCheck {
         }
     }
 
+    /** Runs the one try named by {@code value}: {@code <seed>:<try>:<tries>}, or a bare seed as the last try. */
+    private static void replay(String name, String value, Property property) {
+        String[] parts = value.split(":", -1);
+        try {
+            long seed = Long.parseLong(parts[0]);
+            if (parts.length == 1) {
+                runOne(name, 0, 1, seed, property);
+                return;
+            }
+            int index = Integer.parseInt(parts[1]) - 1;
+            int total = Integer.parseInt(parts[2]);
+            if (parts.length == 3 && index >= 0 && index < total) {
+                runOne(name, index, total, seed, property);
+                return;
+            }
+        } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(SEED_PROPERTY + ": '" + value + "' (expected: <seed>:<try>:<tries> as printed"
+                + " by a failure, or <seed>)");
+    }
+
     private static void runOne(String name, int index, int total, long seed, Property property) {
         try {
             property.check(new Gen(seed, index, total));
         } catch (Throwable t) {
+            String replay = seed + ":" + (index + 1) + ":" + total;
             AssertionError e = new AssertionError("property '" + name + "' failed on try " + (index + 1) + " of " + total
-                    + " with seed " + seed + " (replay: -D" + SEED_PROPERTY + "=" + seed + "): " + t, t);
+                    + " with seed " + seed + " (replay: -D" + SEED_PROPERTY + "=" + replay + "): " + t, t);
             System.err.println(e.getMessage());
             throw e;
         }

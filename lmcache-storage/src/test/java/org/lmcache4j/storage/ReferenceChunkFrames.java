@@ -1,0 +1,139 @@
+package org.lmcache4j.storage;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.CRC32C;
+
+/**
+ * The chunk header and the remote part table, encoded and decoded straight from the tables in the class
+ * comments of {@link DiskChunkFormat} and {@link RemoteChunkFormat}, for property tests to compare the
+ * real decoders with. Decoders here return null for anything that is not a valid encoding.
+ */
+final class ReferenceChunkFrames {
+
+    static final byte[] MAGIC = "LMC4JKV\0".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] TABLE_MAGIC = "LMC4JRP\0".getBytes(StandardCharsets.US_ASCII);
+
+    /** Offsets of the fields after the key and parent, from the header's end. */
+    static final int TOKENS_FROM_END = 20;
+    static final int PAYLOAD_LENGTH_FROM_END = 16;
+    static final int PAYLOAD_CRC_FROM_END = 8;
+
+    private ReferenceChunkFrames() {
+    }
+
+    /** A decoded chunk header. */
+    record ChunkHeader(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, long payloadBytes, int payloadCrc,
+            int headerBytes) {
+    }
+
+    /** A decoded part table. */
+    record PartTable(int codec, long writeId, int partBytes, int[] storedBytes, int tableBytes) {
+    }
+
+    static byte[] chunkHeader(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, long payloadBytes, int payloadCrc) {
+        int length = 52 + key.length + parent.length;
+        ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC).putInt(1).putInt(length).put(fingerprint).putInt(key.length).put(key).putInt(parent.length).put(parent)
+                .putInt(tokenCount).putLong(payloadBytes).putInt(payloadCrc);
+        b.putInt(crc32c(b.array(), 0, length - 4));
+        return b.array();
+    }
+
+    /** The header at the start of {@code b}, or null unless it is whole and valid (any fingerprint). */
+    static ChunkHeader decodeChunkHeader(byte[] b) {
+        if (b.length < 16 || !Arrays.equals(b, 0, 8, MAGIC, 0, 8) || intAt(b, 8) != 1) {
+            return null;
+        }
+        int length = intAt(b, 12);
+        if (length < 52 + 16 || length > 52 + 64 + 64 || b.length < length || intAt(b, length - 4) != crc32c(b, 0, length - 4)) {
+            return null;
+        }
+        int k = intAt(b, 24);
+        if (k < 16 || k > 64 || 28 + k + 4 > length) {
+            return null;
+        }
+        int p = intAt(b, 28 + k);
+        if (p < 0 || p > 64 || length != 52 + k + p) {
+            return null;
+        }
+        int end = length;
+        int tokens = intAt(b, end - TOKENS_FROM_END);
+        long payload = longAt(b, end - PAYLOAD_LENGTH_FROM_END);
+        if (tokens < 0 || payload < 0) {
+            return null;
+        }
+        return new ChunkHeader(Arrays.copyOfRange(b, 16, 24), Arrays.copyOfRange(b, 28, 28 + k),
+                Arrays.copyOfRange(b, 32 + k, 32 + k + p), tokens, payload, intAt(b, end - PAYLOAD_CRC_FROM_END), length);
+    }
+
+    static byte[] partTable(int codec, long writeId, int partBytes, int[] stored) {
+        ByteBuffer b = ByteBuffer.allocate(36 + 4 * stored.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(TABLE_MAGIC).putInt(1).putInt(codec).putLong(writeId).putInt(partBytes).putInt(stored.length);
+        for (int s : stored) {
+            b.putInt(s);
+        }
+        b.putInt(crc32c(b.array(), 0, b.capacity() - 4));
+        return b.array();
+    }
+
+    /** The part table filling {@code b} from {@code from} to its end, or null unless valid for the payload length. */
+    static PartTable decodePartTable(byte[] b, int from, long payloadBytes) {
+        int length = b.length - from;
+        if (length < 36 || !Arrays.equals(b, from, from + 8, TABLE_MAGIC, 0, 8) || intAt(b, from + 8) != 1) {
+            return null;
+        }
+        int codec = intAt(b, from + 12);
+        int part = intAt(b, from + 24);
+        int n = intAt(b, from + 28);
+        if (codec != 0 && codec != 1 || part <= 0 || n < 0 || length != 36 + 4L * n
+                || intAt(b, b.length - 4) != crc32c(b, from, length - 4)) {
+            return null;
+        }
+        // n = ceil(payload / part), in exact arithmetic
+        if (java.math.BigInteger.valueOf(payloadBytes).add(java.math.BigInteger.valueOf(part - 1L))
+                .divide(java.math.BigInteger.valueOf(part)).compareTo(java.math.BigInteger.valueOf(n)) != 0) {
+            return null;
+        }
+        int[] stored = new int[n];
+        for (int i = 0; i < n; i++) {
+            stored[i] = intAt(b, from + 32 + 4 * i);
+            long raw = Math.min(part, payloadBytes - (long) i * part);
+            if (stored[i] <= 0 || stored[i] > raw || codec == 0 && stored[i] != raw || raw > 255L * stored[i]) {
+                return null;
+            }
+        }
+        return new PartTable(codec, longAt(b, from + 16), part, stored, length);
+    }
+
+    static int crc32c(byte[] b, int from, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(b, from, length);
+        return (int) crc.getValue();
+    }
+
+    static int intAt(byte[] b, int at) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt(at);
+    }
+
+    static long longAt(byte[] b, int at) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong(at);
+    }
+
+    static void putInt(byte[] b, int at, int v) {
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(at, v);
+    }
+
+    static void putLong(byte[] b, int at, long v) {
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(at, v);
+    }
+
+    /** Rewrites the checksum that ends the frame {@code b[from, from + length)}, so a field edit passes it. */
+    static void fixChecksum(byte[] b, int from, int length) {
+        if (from >= 0 && length >= 4 && from + length <= b.length) {
+            putInt(b, from + length - 4, crc32c(b, from, length - 4));
+        }
+    }
+}
