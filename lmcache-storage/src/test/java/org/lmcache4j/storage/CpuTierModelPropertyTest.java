@@ -343,14 +343,18 @@ class CpuTierModelPropertyTest {
         }
 
         /** Called by the tier, before the model has done the step: the victim must be evictable now. */
-        void onEvicted(ChunkKey key, MemorySegment bytes) {
+        void onEvicted(ChunkKey key, int copies, java.util.function.Supplier<org.lmcache4j.api.spi.ChunkBuffer> hold) {
+            byte[] bytes;
+            try (org.lmcache4j.api.spi.ChunkBuffer held = hold.get()) {
+                bytes = held.segment().toArray(ValueLayout.JAVA_BYTE);
+            }
             int k = keyIndex.get(key);
             Chunk c = chunks.get(k);
             assertTrue(c != null, "evicted " + k + ", which the model does not hold");
             assertTrue(!c.pinned(now), "evicted " + k + " while pinned");
             assertTrue(!isRead(c.page), "evicted " + k + " while read");
             assertTrue(!keep.contains(k), "evicted " + k + " which the reservation keeps");
-            tierEvictions.add(new Evicted(k, bytes.toArray(ValueLayout.JAVA_BYTE)));
+            tierEvictions.add(new Evicted(k, bytes));
         }
 
         Set<Integer> randomStoredKeys() {
