@@ -120,8 +120,12 @@ public interface KvConnector extends AutoCloseable {
      * tier unhealthy, dropped at store, wrong partial tail; chunks after the first miss say where they
      * are held although they cannot be used). Moves no data and changes no counter or recency, so
      * operators can ask it at any time ({@code POST /lookup?explain=true} on the admin endpoint).
+     *
+     * <p>The default, for connectors that cannot explain, reports {@link #lookup(int[])}'s prefix and no chunks.
      */
-    LookupExplanation explain(int[] tokens);
+    default LookupExplanation explain(int[] tokens) {
+        return new LookupExplanation(tokens.length, lookup(tokens), java.util.List.of());
+    }
 
     /**
      * Starts delivering chunk events and operation timings to {@code listener}; closing the returned

@@ -134,7 +134,10 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
 
     /** {@code url} with any user info and secret-looking query values replaced by {@code ***}. */
     static String maskCredentials(String url) {
-        String masked = url.replaceAll("(?<=://)[^/?#]*@", "***@");
+        // Everything between "://" and the last '@' is user info, whatever characters a malformed URL puts there.
+        int scheme = url.indexOf("://");
+        int at = url.lastIndexOf('@');
+        String masked = scheme >= 0 && at > scheme ? url.substring(0, scheme + 3) + "***" + url.substring(at) : url;
         return masked.replaceAll("(?i)((?:password|passwd|pass|pwd|token|secret|auth)[^=&]*=)[^&#]*", "$1***");
     }
 

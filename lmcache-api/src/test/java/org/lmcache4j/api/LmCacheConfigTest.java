@@ -242,6 +242,8 @@ class LmCacheConfigTest {
         assertEquals("redis://***@h", LmCacheConfig.maskCredentials("redis://:pw@h"));
         assertEquals("redis://h?timeoutMillis=5&auth_token=***", LmCacheConfig.maskCredentials("redis://h?timeoutMillis=5&auth_token=x"));
         assertEquals("redis://***@h:1", LmCacheConfig.maskCredentials("redis://:p%40ss@h:1"));
+        assertEquals("redis://***@host:6379", LmCacheConfig.maskCredentials("redis://:pa#ss@host:6379"));
+        assertEquals("redis://***@host", LmCacheConfig.maskCredentials("redis://u:a/b?c@d@host"));
     }
 
     @Test

@@ -54,6 +54,7 @@ final class ConfiguredTiers {
                             + " (expected: > 0 when localDisk is set to " + config.localDisk().get() + ")");
                 }
                 Path dir = config.localDisk().get().resolve(identity.directoryName());
+                warnAboutUnrecordedDirectories(config.localDisk().get());
                 try {
                     tiers.add(new DiskTier(dir, config.maxLocalDiskBytes(), identity));
                 } catch (DiskDirectoryBusyException e) {
@@ -72,6 +73,27 @@ final class ConfiguredTiers {
             if (!ok && remote != null) {
                 remote.close();
             }
+        }
+    }
+
+    /**
+     * Logs, once per open, the namespace directories under {@code root} that hold a disk tier's lock file
+     * but no identity record: written by a build before identities were recorded (its directory names did
+     * not include the chunk size and hash), never read again and in no budget: the operator may delete them.
+     */
+    private static void warnAboutUnrecordedDirectories(Path root) {
+        List<String> stale = new ArrayList<>();
+        try (java.util.stream.Stream<Path> dirs = java.nio.file.Files.list(root)) {
+            dirs.filter(d -> java.nio.file.Files.isRegularFile(d.resolve(DiskDirectoryLock.LOCK_FILE))
+                            && !java.nio.file.Files.exists(d.resolve(DiskIdentityRecord.FILE_NAME)))
+                    .forEach(d -> stale.add(d.getFileName().toString()));
+        } catch (java.io.IOException | RuntimeException e) {
+            return; // the root may not exist yet; this is advice, never a failure
+        }
+        if (!stale.isEmpty()) {
+            LOG.warn("disk tier root {}: {} directories of an earlier lmcache4j build (no {} record) are never used again"
+                    + " and count against no budget; delete them to reclaim the space: {}", root, stale.size(),
+                    DiskIdentityRecord.FILE_NAME, stale);
         }
     }
 

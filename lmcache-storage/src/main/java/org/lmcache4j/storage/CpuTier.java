@@ -260,6 +260,11 @@ final class CpuTier implements StorageTier {
         return allocator.mappedBytes();
     }
 
+    /** Most pages the budget allows: the most chunks the tier can hold. */
+    int capacityPages() {
+        return allocator.capacityPages();
+    }
+
     /** Bytes of one page: what one chunk costs against the budget. */
     long pageBytes() {
         return allocator.pageBytes();

@@ -47,12 +47,13 @@ final class LookupExplainer {
             return true;
         });
         int next = out.size();
-        if (hit % chunkTokens == 0 && next < chunks.count()) {
-            int missed = next++;
-            ChunkKey key = chunks.key(missed);
-            MissClassifier.Miss m = note.of(key).orElseGet(() -> misses.classify(key, chunks.parent(missed)));
-            out.add(new ChunkExplanation(missed, chunks.start(missed), chunks.end(missed), key, m.tier(), Optional.of(m.reason()),
+        Optional<MissClassifier.ChunkMiss> missed = misses.missed(chunks, 0, hit, note);
+        if (missed.isPresent()) {
+            int i = missed.get().chunk();
+            MissClassifier.Miss m = missed.get().miss();
+            out.add(new ChunkExplanation(i, chunks.start(i), chunks.end(i), chunks.key(i), m.tier(), Optional.of(m.reason()),
                     m.detail()));
+            next = i + 1;
         }
         for (int i = next; i < chunks.count(); i++) {
             ChunkKey key = chunks.key(i);

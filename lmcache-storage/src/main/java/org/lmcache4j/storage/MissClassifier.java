@@ -1,21 +1,27 @@
 package org.lmcache4j.storage;
 
+import java.util.Arrays;
 import java.util.Optional;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.MissCount;
 import org.lmcache4j.api.MissReason;
 
 /**
- * Says why no tier holds a chunk, from what the connector knows now, most actionable first: a tier that
- * refuses its stored KV for another cache identity; a tier that is failing; the chunk's last recorded
- * departure (evicted, found corrupt, dropped at store); a partial chunk of another length behind the same
- * prefix; else absent. Reasons found during a call itself (a deadline, a read that failed) are noted by
- * the call ({@link MissNote}) and take precedence over these.
+ * Says why no tier holds a chunk of a prompt, from what the connector knows now, the most specific first:
+ * the chunk's own last recorded departure (evicted, found corrupt, dropped at store); else, with partial
+ * tails, a shorter partial chunk behind the same prefix that would have matched but left (its departure),
+ * or one longer than this prompt's chunk (another length: it cannot match); else a tier that refuses its stored KV for another cache identity; else a tier that is
+ * failing; else absent. Reasons found during a call itself (a deadline, a read that failed) are noted by
+ * the call ({@link MissNote}) and take precedence over all of these.
  */
 final class MissClassifier {
 
     /** One miss: its reason, the tier it concerns ({@link MissCount#NO_TIER} for none), and a sentence. */
     record Miss(MissReason reason, String tier, String detail) {
+    }
+
+    /** The chunk that ended a walk, and why. */
+    record ChunkMiss(int chunk, Miss miss) {
     }
 
     private final TierStack tiers;
@@ -25,9 +31,9 @@ final class MissClassifier {
 
     MissClassifier(TierStack tiers, Departures departures, PartialTails partialTails, int chunkTokens) {
         this.tiers = tiers;
-        this.chunkTokens = chunkTokens;
         this.departures = departures;
         this.partialTails = partialTails;
+        this.chunkTokens = chunkTokens;
     }
 
     /**
@@ -35,7 +41,7 @@ final class MissClassifier {
      * not match, with the reason noted during the walk or else classified now; empty when the walk matched
      * every chunk, or ended inside one (a stored partial tail matched: nothing was missed there).
      */
-    Optional<Miss> missed(PromptChunks chunks, int firstChunk, int end, MissNote note) {
+    Optional<ChunkMiss> missed(PromptChunks chunks, int firstChunk, int end, MissNote note) {
         int i;
         if (end == 0) {
             i = firstChunk;
@@ -47,12 +53,29 @@ final class MissClassifier {
         if (i >= chunks.count()) {
             return Optional.empty();
         }
-        ChunkKey key = chunks.key(i);
-        return Optional.of(note.of(key).orElseGet(() -> classify(key, chunks.parent(i))));
+        return Optional.of(new ChunkMiss(i, note.of(chunks.start(i)).orElseGet(() -> classify(chunks, i))));
     }
 
-    /** Why chunk {@code key} (behind {@code parent}) is in no tier. */
-    Miss classify(ChunkKey key, ChunkKey parent) {
+    /** Why chunk {@code i} of {@code chunks} is in no tier. */
+    Miss classify(PromptChunks chunks, int i) {
+        Optional<Miss> departed = departure(chunks.key(i));
+        if (departed.isPresent()) {
+            return departed.get();
+        }
+        int own = chunks.end(i) - chunks.start(i);
+        int[] tailLengths = partialTails == null ? new int[0] : partialTails.lengths(chunks.parent(i));
+        for (int length : tailLengths) {
+            if (length < own) { // the walk tried it: had it been held, it would have matched
+                departed = departure(chunks.partialKey(i, length));
+                if (departed.isPresent()) {
+                    return departed.get();
+                }
+            }
+        }
+        if (tailLengths.length > 0 && tailLengths[tailLengths.length - 1] > own) {
+            return new Miss(MissReason.PARTIAL_TAIL, MissCount.NO_TIER, "partial chunks of " + Arrays.toString(tailLengths)
+                    + " tokens were stored behind this prefix; this prompt has " + own + " tokens here");
+        }
         for (GuardedTier t : tiers.all()) {
             Optional<String> refused = t.identityMismatch();
             if (refused.isPresent()) {
@@ -65,21 +88,17 @@ final class MissClassifier {
                         + " tier is failing (" + t.errors() + " errors so far); what it holds cannot be read now");
             }
         }
-        Optional<Departures.Departure> departed = departures.of(key);
-        if (departed.isPresent()) {
-            Departures.Departure d = departed.get();
-            return new Miss(d.reason(), d.tier(), switch (d.reason()) {
-                case EVICTED -> "evicted by the " + d.tier() + " tier to make room";
-                case CORRUPT -> "found damaged by the " + d.tier() + " tier, deleted";
-                case PINNED_FULL -> "dropped by the store: every " + d.tier()
-                        + " page was pinned, being read or held by the same store";
-                default -> d.reason().label() + " in the " + d.tier() + " tier";
-            });
-        }
-        if (partialTails != null && partialTails.lengths(parent).length > 0) {
-            return new Miss(MissReason.PARTIAL_TAIL, MissCount.NO_TIER, "only partial chunks of "
-                    + java.util.Arrays.toString(partialTails.lengths(parent)) + " tokens are stored behind this prefix");
-        }
         return new Miss(MissReason.ABSENT, MissCount.NO_TIER, "no tier holds it and none is known to have dropped it");
+    }
+
+    private Optional<Miss> departure(ChunkKey key) {
+        return departures.of(key).map(d -> new Miss(d.reason(), d.tier(), switch (d.reason()) {
+            case EVICTED -> "evicted by the " + d.tier() + " tier to make room";
+            case CORRUPT -> "found damaged by the " + d.tier() + " tier, deleted";
+            case PINNED_FULL -> "dropped by the store: every " + d.tier()
+                    + " page was pinned, being read or held by the same store";
+            case TIER_UNHEALTHY -> "dropped by the store: the " + d.tier() + " tier failed to give it a page";
+            default -> d.reason().label() + " in the " + d.tier() + " tier";
+        }));
     }
 }

@@ -1,27 +1,27 @@
 package org.lmcache4j.storage;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
-import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.MissReason;
 
 /**
- * The reason one call (lookup, retrieve) found for the chunk it could not serve, noted while it walked:
- * a deadline that left a stored chunk out, a read or copy that failed. Only the last chunk probed counts
- * (the walk stops at the first miss). Not thread-safe; one per call.
+ * The reasons one call (lookup, retrieve) found, while it walked, for chunks it could not serve: a
+ * deadline that left a stored chunk out, a read or copy that failed. Kept per chunk (by its first token),
+ * first note first: a chunk's own key is probed before the partial chunks behind its parent, and what
+ * happened to it is what explains the miss. Not thread-safe; one per call.
  */
 final class MissNote {
 
-    private ChunkKey key;
-    private MissClassifier.Miss miss;
+    private final Map<Integer, MissClassifier.Miss> byStart = new HashMap<>();
 
-    /** Notes that {@code key} was not served for {@code reason}, concerning {@code tier}. */
-    void note(ChunkKey key, MissReason reason, String tier, String detail) {
-        this.key = key;
-        this.miss = new MissClassifier.Miss(reason, tier, detail);
+    /** Notes that the chunk starting at token {@code start} was not served for {@code reason}, concerning {@code tier}. */
+    void note(int start, MissReason reason, String tier, String detail) {
+        byStart.putIfAbsent(start, new MissClassifier.Miss(reason, tier, detail));
     }
 
-    /** The reason noted for {@code key}, if the last note was about it. */
-    Optional<MissClassifier.Miss> of(ChunkKey key) {
-        return key.equals(this.key) ? Optional.of(miss) : Optional.empty();
+    /** The first reason noted for the chunk starting at token {@code start}. */
+    Optional<MissClassifier.Miss> of(int start) {
+        return Optional.ofNullable(byStart.get(start));
     }
 }

@@ -61,14 +61,16 @@ final class PromptStore {
             }
             long bytes = layout.chunkBytes(to - from);
             Optional<ChunkPage> page;
+            MissReason dropReason = MissReason.PINNED_FULL;
             try {
                 page = cpuGuard.succeeded(cpu.reserve(bytes, kept));
             } catch (RuntimeException | OutOfMemoryError e) {
                 page = cpuGuard.failed("reserve", e, Optional.empty());
+                dropReason = MissReason.TIER_UNHEALTHY;
             }
             if (page.isEmpty()) {
                 counters.storeDroppedChunks.increment();
-                events.departures().record(key, MissReason.PINNED_FULL, cpuGuard.name());
+                events.departures().record(key, dropReason, cpuGuard.name());
                 break;
             }
             try {

@@ -66,9 +66,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     private final LongAdder lostChunks = new LongAdder();
     private final LongAdder absorbedErrors = new LongAdder();
     private volatile long[] lastUsage = {0, 0};
-    private final CacheIdentity identity; // null for a tier used without a connector (tier tests, benchmarks)
-    private volatile boolean identityClaimed;
-    private volatile String identityMismatch; // null while the namespace is ours
+    private final RemoteIdentityRecord identity;
 
     /**
      * A tier on the server of {@code url} for one namespace; connects on first use, so an unreachable
@@ -95,7 +93,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     private RemoteTier(RemoteUrl url, String namespaceId, String layoutFingerprint, CacheIdentity identity,
                        LongSupplier nanoClock) {
         Objects.requireNonNull(url, "url");
-        this.identity = identity;
+        this.identity = new RemoteIdentityRecord(identity);
         this.keys = new RemoteKeys(url.keyPrefix(), namespaceId);
         this.format = new RemoteChunkFormat(layoutFingerprint, url.partBytes(), url.lz4());
         this.ttlMillis = url.ttlSeconds() * 1000;
@@ -321,29 +319,12 @@ final class RemoteTier implements StorageTier, IdentityChecked {
 
     @Override
     public Optional<String> identityMismatch() {
-        return Optional.ofNullable(identityMismatch);
+        return identity.mismatch();
     }
 
-    /**
-     * True while this tier may use its namespace: on the first call that reaches the server, claims the
-     * namespace for this tier's identity (one round trip, once); refuses it for good when the server
-     * records another identity.
-     *
-     * @throws UncheckedIOException when the server cannot be reached in time (the claim is tried again later)
-     */
+    /** True while this tier may use its namespace ({@link RemoteIdentityRecord}; claims it on first use). */
     private boolean serving() {
-        if (identity == null || identityClaimed) {
-            return identityMismatch == null;
-        }
-        String recorded = link.call("claim namespace " + keys.namespaceId(), r -> index.claimIdentity(r, identity.describe()));
-        String differences = identity.differences(recorded);
-        if (!differences.isEmpty()) {
-            identityMismatch = "remote tier " + link.url() + ": namespace " + keys.namespaceId()
-                    + " holds KV of another cache identity (" + differences + "): refused, nothing in it is served or changed";
-            LOG.warn("{}; this connector runs without the remote tier", identityMismatch);
-        }
-        identityClaimed = true;
-        return identityMismatch == null;
+        return identity.serving(link, index, keys);
     }
 
     /** Closes the connections; the chunks stay in the server for other engines and the next start. */

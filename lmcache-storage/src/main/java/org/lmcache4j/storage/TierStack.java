@@ -41,6 +41,10 @@ final class TierStack implements AutoCloseable {
     private final List<GuardedTier> all;
     private final List<WriteBehind> writers = new ArrayList<>();
     private final LongAdder promotions = new LongAdder();
+    /** Pages kept by demotions in the queues; capped, so evictions cannot empty the cpu tier into a backlog. */
+    private final java.util.concurrent.atomic.AtomicInteger demotionHolds = new java.util.concurrent.atomic.AtomicInteger();
+    private final LongAdder demotionsDropped = new LongAdder();
+    private final int maxDemotionHolds;
     private final KvEvents events;
 
     /**
@@ -63,9 +67,11 @@ final class TierStack implements AutoCloseable {
         if (cpuBudgetBytes > 0) {
             this.cpu = new CpuTier(cpuBudgetBytes, chunkBytes, true, nanoClock, this::demote);
             this.cpuGuard = new GuardedTier(decorator.apply(cpu));
+            this.maxDemotionHolds = Math.max(1, cpu.capacityPages() / 4);
         } else {
             this.cpu = null;
             this.cpuGuard = null;
+            this.maxDemotionHolds = 0;
         }
         for (int i = 0; i < slower.size(); i++) {
             GuardedTier t = slower.get(i);
@@ -320,7 +326,16 @@ final class TierStack implements AutoCloseable {
         events.evicted(CpuTier.NAME, key);
         for (int i = 0; i < writers.size(); i++) {
             if ((copies & copyMark(i)) == 0) {
-                writers.get(i).demote(hold.get());
+                if (demotionHolds.incrementAndGet() > maxDemotionHolds) {
+                    demotionHolds.decrementAndGet();
+                    demotionsDropped.increment(); // the budget is for chunks that serve hits, not a backlog
+                    continue;
+                }
+                ChunkBuffer held = hold.get();
+                writers.get(i).demote(new HeldChunkBuffer(key, held.segment(), () -> {
+                    held.close();
+                    demotionHolds.decrementAndGet();
+                }));
             }
         }
     }
@@ -349,8 +364,13 @@ final class TierStack implements AutoCloseable {
         return writers.stream().mapToLong(WriteBehind::demoted).sum();
     }
 
+    /** Pages held now by demotions waiting for a slower tier (at most a quarter of the cpu tier's pages). */
+    int demotionHolds() {
+        return demotionHolds.get();
+    }
+
     long writeBehindDropped() {
-        return writers.stream().mapToLong(WriteBehind::dropped).sum();
+        return writers.stream().mapToLong(WriteBehind::dropped).sum() + demotionsDropped.sum();
     }
 
     long evictions() {

@@ -150,7 +150,7 @@ final class TieredCacheEngine implements KvConnector {
             MissNote note = new MissNote();
             int hit = walk.walk(chunks, 0,
                     (key, start, end) -> tiers.holding(key, start / chunkTokens, remote)
-                            .filter(t -> admit(budget, t, key, end - start, end, note)),
+                            .filter(t -> admit(budget, t, start, end - start, end, note)),
                     match -> true);
             countLookup(tokens.length, hit, budget);
             countMiss(chunks, 0, hit, note);
@@ -179,7 +179,7 @@ final class TieredCacheEngine implements KvConnector {
         return guarded(() -> {
             LoadBudget budget = budget(-1, false);
             return explainer.explain(chunks(tokens), tokens.length, (key, start, end, remote, note) ->
-                    tiers.holding(key, start / chunkTokens, remote).filter(t -> admit(budget, t, key, end - start, end, note)));
+                    tiers.holding(key, start / chunkTokens, remote).filter(t -> admit(budget, t, start, end - start, end, note)));
         });
     }
 
@@ -200,7 +200,7 @@ final class TieredCacheEngine implements KvConnector {
             MissNote note = new MissNote();
             int hit = walk.walk(chunks, 0,
                     (key, start, end) -> tiers.holding(key, start / chunkTokens, remote)
-                            .filter(t -> admit(budget, t, key, end - start, end, note))
+                            .filter(t -> admit(budget, t, start, end - start, end, note))
                             .filter(t -> pins.pin(t, key)),
                     match -> taken.add(pins.pinned(match.value(), match.key(), deadlines)));
             countLookup(tokens.length, hit, budget);
@@ -246,7 +246,7 @@ final class TieredCacheEngine implements KvConnector {
             int end = walk.walk(chunks, masked / chunkTokens,
                     (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
                             // the rate limit weighs loading against recomputing what the engine would: tokens after the mask
-                            t -> admit(budget, t, key, stop - start, stop - masked, note)),
+                            t -> admit(budget, t, start, stop - start, stop - masked, note)),
                     match -> scatterChunk(match, engineKv, slotMapping, masked, note));
             countMiss(chunks, masked / chunkTokens, end, note);
             int retrieved = Math.max(0, end - masked);
@@ -273,7 +273,7 @@ final class TieredCacheEngine implements KvConnector {
         try {
             long expected = layout.chunkBytes(match.end() - start);
             if (chunk.sizeBytes() != expected) {
-                note.note(match.key(), MissReason.CORRUPT, tier.name(), "the " + tier.name() + " tier returned " + chunk.sizeBytes()
+                note.note(match.start(), MissReason.CORRUPT, tier.name(), "the " + tier.name() + " tier returned " + chunk.sizeBytes()
                         + " bytes (expected: " + expected + ")");
                 return tier.failed("get", new IllegalStateException("chunk " + match.key() + " has " + chunk.sizeBytes()
                         + " bytes (expected: " + expected + " for " + (match.end() - start) + " tokens)"), false);
@@ -282,7 +282,7 @@ final class TieredCacheEngine implements KvConnector {
             counters.retrievedFrom(tier.name(), Math.max(0, match.end() - Math.max(start, writeFrom)));
             return true;
         } catch (RuntimeException e) {
-            note.note(match.key(), MissReason.TIER_UNHEALTHY, tier.name(), "reading it from the " + tier.name()
+            note.note(match.start(), MissReason.TIER_UNHEALTHY, tier.name(), "reading it from the " + tier.name()
                     + " tier failed: " + e);
             return tier.failed("read", e, false);
         } finally {
@@ -387,21 +387,21 @@ final class TieredCacheEngine implements KvConnector {
     }
 
     /**
-     * Whether {@code budget} lets tier {@code t} load chunk {@code key} of {@code tokens} tokens ending at
-     * {@code end}; a refusal is noted as the chunk's miss reason.
+     * Whether {@code budget} lets tier {@code t} load the chunk starting at token {@code start}, of
+     * {@code tokens} tokens, counted as ending at {@code end}; a refusal is noted as the chunk's miss reason.
      */
-    private boolean admit(LoadBudget budget, GuardedTier t, ChunkKey key, int tokens, int end, MissNote note) {
+    private boolean admit(LoadBudget budget, GuardedTier t, int start, int tokens, int end, MissNote note) {
         if (budget.admit(t, layout.chunkBytes(tokens), end)) {
             return true;
         }
-        note.note(key, MissReason.DEADLINE, t.name(), "held by the " + t.name()
+        note.note(start, MissReason.DEADLINE, t.name(), "held by the " + t.name()
                 + " tier, but it would not arrive within the deadline or faster than recomputing it");
         return false;
     }
 
     /** Counts the chunk that ended a walk from chunk {@code firstChunk} at token {@code end}, if one did. */
     private void countMiss(PromptChunks chunks, int firstChunk, int end, MissNote note) {
-        misses.missed(chunks, firstChunk, end, note).ifPresent(m -> counters.missed(m.reason(), m.tier()));
+        misses.missed(chunks, firstChunk, end, note).ifPresent(m -> counters.missed(m.miss().reason(), m.miss().tier()));
     }
 
     private void countLookup(int tokens, int hit, LoadBudget budget) {

@@ -66,6 +66,10 @@ final class WriteBehind implements AutoCloseable {
     }
 
     private void enqueue(Job job) {
+        if (target.identityMismatch().isPresent()) {
+            job.chunk().close(); // the tier refuses its place for another identity: nothing to write, nothing dropped
+            return;
+        }
         if (closing || !queue.offer(job)) {
             dropped.increment();
             job.chunk().close();

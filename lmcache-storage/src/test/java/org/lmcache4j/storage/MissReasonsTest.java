@@ -89,8 +89,11 @@ class MissReasonsTest {
         String metrics = http("GET", "/metrics", null);
         assertTrue(metrics.contains("\nlmcache_miss_chunks_total{reason=\"" + reason.label() + "\",tier=\"" + tier + "\"} "
                 + after + "\n"), metrics);
+        long lookupsBefore = engine.stats().lookups();
         String explained = http("POST", "/lookup?explain=true", "{\"tokens\":["
                 + Arrays.stream(tokens).mapToObj(Integer::toString).collect(Collectors.joining(",")) + "]}");
+        assertEquals(lookupsBefore, engine.stats().lookups(), "explaining counts no lookup");
+        assertEquals(after, engine.stats().missChunks(reason, tier), "and no miss");
         assertTrue(explained.contains("{\"index\":" + chunk + ",\"start\":" + chunk * CHUNK + ","), explained);
         String fromChunk = explained.substring(explained.indexOf("{\"index\":" + chunk + ","));
         assertTrue(fromChunk.matches("(?s)\\{\"index\":" + chunk + ",\"start\":\\d+,\"end\":\\d+,\"key\":\"[0-9a-f]+\",\"hit\":false,"
@@ -206,6 +209,39 @@ class MissReasonsTest {
         int[] shorter = Arrays.copyOf(stored, CHUNK + 5);
         assertSeen(MissReason.PARTIAL_TAIL, MissCount.NO_TIER, shorter, 1,
                 () -> assertEquals(CHUNK, engine.lookup(shorter), "the full chunk hits, the 5-token tail does not"));
+    }
+
+    @Test
+    void aPartialTailThatWasEvictedIsEvictedNotAnotherLength() throws IOException {
+        open(Engines.config().saveUnfullChunk(true).maxLocalCpuBytes(2 * CHUNK_BYTES).build());
+        int[] stored = SeededKv.tokens(1, CHUNK + 10);
+        HostKvMemory kv = SeededKv.contiguous(arena, SMALL, stored.length);
+        int[] slots = SeededKv.identitySlots(stored.length);
+        SeededKv.fill(kv, stored, slots);
+        engine.store(stored, kv, slots);
+        store(2, 1); // evicts the oldest chunk: the first prompt's full chunk 0... and then its tail
+        store(3, 1);
+        int[] kept = Arrays.copyOf(stored, CHUNK);
+        engine.store(kept, kv, Arrays.copyOf(slots, CHUNK)); // chunk 0 back; the 10-token tail stays evicted
+        int[] longer = Arrays.copyOf(stored, 2 * CHUNK); // extends the stored prompt past its tail
+        System.arraycopy(SeededKv.tokens(9, CHUNK - 10), 0, longer, CHUNK + 10, CHUNK - 10);
+        assertSeen(MissReason.EVICTED, CpuTier.NAME, longer, 1,
+                () -> assertEquals(CHUNK, engine.lookup(longer), "the tail that would have matched is gone"));
+    }
+
+    @Test
+    void aDepartureExplainsAMissBeforeARefusedTierDoes() throws IOException {
+        LmCacheConfig config = Engines.config().localDisk(dir).maxLocalDiskBytes(64 * CHUNK_BYTES).maxLocalCpuBytes(2 * CHUNK_BYTES)
+                .build();
+        try (TieredCacheEngine writer = Engines.open(config)) {
+            Engines.storePrompt(writer, arena, 7, 1);
+        }
+        Path record = dir.resolve(config.identity(SMALL).directoryName()).resolve(DiskIdentityRecord.FILE_NAME);
+        Files.writeString(record, Files.readString(record).replace("tp_world_size=1", "tp_world_size=2"));
+        engine = Engines.open(config); // its disk tier is refused
+        int[] first = store(1, 2);
+        store(2, 2);
+        assertSeen(MissReason.EVICTED, CpuTier.NAME, first, 0, () -> assertEquals(0, engine.lookup(first)));
     }
 
     // ---- helpers -------------------------------------------------------------------------------------

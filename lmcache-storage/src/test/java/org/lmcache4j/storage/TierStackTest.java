@@ -91,7 +91,8 @@ class TierStackTest {
         engine.close();
         slower = new CpuTier(64 * CHUNK_BYTES, CHUNK_BYTES);
         org.lmcache4j.testing.FaultyTier faulty = new org.lmcache4j.testing.FaultyTier(slower);
-        engine = new TieredCacheEngine(Engines.config().maxLocalCpuBytes(CPU_CHUNKS * CHUNK_BYTES).build(), SMALL,
+        // 12 pages: up to a quarter (3) may wait for their demotion at once
+        engine = new TieredCacheEngine(Engines.config().maxLocalCpuBytes(12 * CHUNK_BYTES).build(), SMALL,
                 System::nanoTime, UnaryOperator.identity(), List.of(faulty));
         faulty.failPuts(true);
         int[] first = store(1, 3);
@@ -100,7 +101,7 @@ class TierStackTest {
         }
         assertEquals(0, slower.stats().chunks());
         faulty.failPuts(false);
-        store(2, CPU_CHUNKS); // evicts the first prompt's chunks, which the slower tier lacks
+        store(2, 12); // evicts the first prompt's chunks, which the slower tier lacks
         for (int i = 0; i < 500 && engine.stats().demotedChunks() < 3; i++) {
             Thread.sleep(10); // demoted behind the store's back, by the write-behind thread
         }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.ChunkExplanation;
+import org.lmcache4j.api.LookupExplanation;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.PrefixPin;
 import org.lmcache4j.api.TierStats;
@@ -127,24 +128,29 @@ final class AdminRoutes implements AutoCloseable {
         int[] tokens = tokens(body);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("tokens", tokens.length);
-        out.put("hit_tokens", connector.lookup(tokens));
-        out.put("by_tier", connector.lookupByTier(tokens));
-        if (explain) {
-            List<Map<String, Object>> chunks = new ArrayList<>();
-            for (ChunkExplanation c : connector.explain(tokens).chunks()) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("index", (long) c.index());
-                m.put("start", (long) c.start());
-                m.put("end", (long) c.end());
-                m.put("key", c.key().toString());
-                m.put("hit", c.hit());
-                m.put("tier", c.tier());
-                c.reason().ifPresent(r -> m.put("reason", r.label()));
-                m.put("detail", c.detail());
-                chunks.add(m);
-            }
-            out.put("chunks", chunks);
+        if (!explain) {
+            out.put("hit_tokens", connector.lookup(tokens));
+            out.put("by_tier", connector.lookupByTier(tokens));
+            return Response.json(200, out);
         }
+        // explain moves no data and changes no counter: the lookup it reports is its own walk, not a counted lookup
+        LookupExplanation explanation = connector.explain(tokens);
+        out.put("hit_tokens", explanation.hitTokens());
+        out.put("by_tier", connector.lookupByTier(tokens));
+        List<Map<String, Object>> chunks = new ArrayList<>();
+        for (ChunkExplanation c : explanation.chunks()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("index", c.index());
+            m.put("start", c.start());
+            m.put("end", c.end());
+            m.put("key", c.key().toString());
+            m.put("hit", c.hit());
+            m.put("tier", c.tier());
+            c.reason().ifPresent(r -> m.put("reason", r.label()));
+            m.put("detail", c.detail());
+            chunks.add(m);
+        }
+        out.put("chunks", chunks);
         return Response.json(200, out);
     }
 

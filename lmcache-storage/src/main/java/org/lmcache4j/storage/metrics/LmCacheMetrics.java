@@ -36,7 +36,11 @@ import org.lmcache4j.api.TierStats;
 @SuppressWarnings("exports") // Micrometer types appear in the signature by design; Micrometer is optional (requires static)
 public final class LmCacheMetrics implements MeterBinder, AutoCloseable {
 
+    /** How long one stats snapshot serves the meters of a scrape. */
+    static final long SNAPSHOT_MAX_AGE_MILLIS = 1000;
+
     private final KvConnector connector;
+    private volatile Snapshot snapshot;
     private AutoCloseable subscription;
 
     public LmCacheMetrics(KvConnector connector) {
@@ -114,7 +118,7 @@ public final class LmCacheMetrics implements MeterBinder, AutoCloseable {
 
     private double read(java.util.function.ToLongFunction<CacheStats> value) {
         try {
-            return value.applyAsLong(connector.stats());
+            return value.applyAsLong(stats());
         } catch (IllegalStateException closed) {
             return Double.NaN;
         }
@@ -122,11 +126,29 @@ public final class LmCacheMetrics implements MeterBinder, AutoCloseable {
 
     private double readTier(String tier, ToDoubleFunction<TierStats> value) {
         try {
-            return connector.stats().tiers().stream().filter(t -> t.name().equals(tier)).findFirst()
+            return stats().tiers().stream().filter(t -> t.name().equals(tier)).findFirst()
                     .map(value::applyAsDouble).orElse(Double.NaN);
         } catch (IllegalStateException closed) {
             return Double.NaN;
         }
+    }
+
+    /**
+     * One stats snapshot per scrape: a registry reads every meter in turn, and each fresh {@code stats()}
+     * may cost a round trip to a remote tier; a snapshot younger than {@value #SNAPSHOT_MAX_AGE_MILLIS} ms
+     * is reused.
+     */
+    private CacheStats stats() {
+        Snapshot s = snapshot;
+        long now = System.nanoTime();
+        if (s == null || now - s.takenNanos() > SNAPSHOT_MAX_AGE_MILLIS * 1_000_000L) {
+            s = new Snapshot(connector.stats(), now);
+            snapshot = s;
+        }
+        return s.stats();
+    }
+
+    private record Snapshot(CacheStats stats, long takenNanos) {
     }
 
     /** Stops feeding the timers; idempotent. */

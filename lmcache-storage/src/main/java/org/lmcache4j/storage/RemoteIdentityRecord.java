@@ -1,0 +1,52 @@
+package org.lmcache4j.storage;
+
+import java.io.UncheckedIOException;
+import java.util.Optional;
+import org.lmcache4j.api.CacheIdentity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The remote tier's claim on its namespace for one {@link CacheIdentity}, made on the first call that
+ * reaches the server (one round trip, once): the namespace's {@code meta} hash records the identity when
+ * it has none (a new namespace, or one whose record the server lost: its name is the identity's digest,
+ * so only a connector of the same identity wrote there); a namespace recorded for another identity is
+ * refused for good, and the tier then serves, writes and clears nothing.
+ */
+final class RemoteIdentityRecord {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RemoteIdentityRecord.class);
+
+    private final CacheIdentity identity; // null for a tier used without a connector (tier tests, benchmarks)
+    private volatile boolean claimed;
+    private volatile String mismatch; // null while the namespace is ours
+
+    RemoteIdentityRecord(CacheIdentity identity) {
+        this.identity = identity;
+    }
+
+    /**
+     * True while the tier may use its namespace; claims it first if not done yet.
+     *
+     * @throws UncheckedIOException when the server cannot be reached in time (the claim is tried again later)
+     */
+    boolean serving(RedisLink link, RemoteIndex index, RemoteKeys keys) {
+        if (identity == null || claimed) {
+            return mismatch == null;
+        }
+        String recorded = link.call("claim namespace " + keys.namespaceId(), r -> index.claimIdentity(r, identity.describe()));
+        String differences = identity.differences(recorded);
+        if (!differences.isEmpty()) {
+            mismatch = "remote tier " + link.url() + ": namespace " + keys.namespaceId()
+                    + " holds KV of another cache identity (" + differences + "): refused, nothing in it is served or changed";
+            LOG.warn("{}; this connector runs without the remote tier", mismatch);
+        }
+        claimed = true;
+        return mismatch == null;
+    }
+
+    /** Why the namespace is refused, once a claim found another identity. */
+    Optional<String> mismatch() {
+        return Optional.ofNullable(mismatch);
+    }
+}
