@@ -22,7 +22,9 @@ import org.lmcache4j.examples.model.SeededModel;
  * The demo: loads (or generates) a model, then runs each scenario's prompts twice, without and with the
  * cache, and compares the two runs exactly. Scenarios: cold (empty cache), warm (the same document
  * under a new question: a cpu hit), restart (the cold request again in a new JVM: a disk hit), a chat
- * whose history grows each round, and questions about one long document.
+ * whose history grows each round, and questions about one long document. Every hit is also timed
+ * against the same bytes moved by plain means in the same run ({@link RawCopy} here, {@link
+ * ChunkFileBaseline} in the restart child).
  */
 final class Demo {
 

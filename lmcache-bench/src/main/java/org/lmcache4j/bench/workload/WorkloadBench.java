@@ -113,9 +113,10 @@ public final class WorkloadBench {
      */
     public static Map<String, Object> run(Options o, BenchSubject subject, KvLayout layout, List<Workload> workloads,
                                           Executor engine) throws IOException {
-        warmUp(o, subject, layout, engine);
         int perRun = workloads.stream().mapToInt(w -> 2 * w.requests().size()).sum();
         BenchProgress progress = new BenchProgress(System.err, o.repeat() * perRun, o.repeat());
+        progress.note("warm-up (not measured)");
+        warmUp(o, subject, layout, engine);
         RunSeries series = new RunSeries();
         List<BenchReport.Pair> pairs = List.of();
         Map<String, Object> ratios = null;
