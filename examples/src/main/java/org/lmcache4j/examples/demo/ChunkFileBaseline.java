@@ -26,29 +26,56 @@ import org.lmcache4j.api.KvConnector;
  * advance), in the same process and the same page-cache state as the retrieve.
  *
  * <p>Whichever reads the files first would warm the page cache for the other, so the state is set
- * before each read: the files are evicted ({@code fdatasync}, then {@code posix_fadvise(DONTNEED)}) and
- * their residency checked with {@code mincore}. The order is: evict, raw read; evict, retrieve (by the
- * caller); evict, raw read again; the baseline is the faster of the two raw reads, so neither the first
+ * before each read, and checked with {@code mincore}: {@link CacheState#COLD} (the default) evicts the
+ * files ({@code fdatasync}, then {@code posix_fadvise(DONTNEED)}): every read comes from the device, as
+ * after a restart once the kernel has reclaimed the files; {@link CacheState#WARM} reads them once
+ * untimed, so every read comes from the page cache. The order is: set, raw read; set, retrieve (by the
+ * caller); set, raw read again; the baseline is the faster of the two raw reads, so neither the first
  * read of the device nor any cache below the page cache favours the retrieve. Without {@link PageCache}
- * (not Linux) the state is "unknown" and the reads only bracket the retrieve.
+ * (not Linux) a cold state cannot be set: the state is then "unknown".
  */
 final class ChunkFileBaseline implements AutoCloseable {
 
     private static final long PAGE_BYTES = 4096;
 
+    /** The page-cache state each read starts from. */
+    enum CacheState {
+        /** Evicted before each read: reads come from the device. */
+        COLD,
+        /** Read once, untimed, before each read: reads come from the page cache. */
+        WARM;
+
+        /** The name used in options and the report. */
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** The state called {@code label}. */
+        static CacheState of(String label) {
+            for (CacheState s : values()) {
+                if (s.label().equals(label)) {
+                    return s;
+                }
+            }
+            throw new IllegalArgumentException("disk cache state: " + label + " (expected: cold or warm)");
+        }
+    }
+
     private final List<Path> files;
     private final int tokens;
     private final String problem;
+    private final CacheState state;
     private final Optional<PageCache> pageCache = PageCache.probe();
     private final Arena arena = Arena.ofShared();
     private final MemorySegment buffer;
     private final List<Double> readMs = new ArrayList<>();
     private final List<Double> residentBefore = new ArrayList<>();
 
-    private ChunkFileBaseline(List<Path> files, int tokens, String problem) throws IOException {
+    private ChunkFileBaseline(List<Path> files, int tokens, String problem, CacheState state) throws IOException {
         this.files = List.copyOf(files);
         this.tokens = tokens;
         this.problem = problem;
+        this.state = state;
         long bytes = 0;
         for (Path f : files) {
             bytes += Files.size(f);
@@ -70,9 +97,9 @@ final class ChunkFileBaseline implements AutoCloseable {
     /**
      * The files of the chunks a retrieve of {@code prompt} through {@code cache} will read from the disk
      * tier under {@code kvDir}: the prefix the engine retrieves (lookup capped at the prompt's length - 1),
-     * every chunk of it served by the disk tier.
+     * every chunk of it served by the disk tier. Each read will start from {@code state}.
      */
-    static ChunkFileBaseline of(KvConnector cache, int[] prompt, Path kvDir) throws IOException {
+    static ChunkFileBaseline of(KvConnector cache, int[] prompt, Path kvDir, CacheState state) throws IOException {
         int hit = Math.min(cache.lookup(prompt), prompt.length - 1);
         Map<String, Path> byName = new HashMap<>();
         try (Stream<Path> walk = Files.walk(kvDir)) {
@@ -96,7 +123,7 @@ final class ChunkFileBaseline implements AutoCloseable {
                 covered = c.end();
             }
         }
-        return new ChunkFileBaseline(files, covered, problem);
+        return new ChunkFileBaseline(files, covered, problem, state);
     }
 
     /** Prompt tokens the files hold. */
@@ -104,10 +131,15 @@ final class ChunkFileBaseline implements AutoCloseable {
         return tokens;
     }
 
-    /** Sets the state (evicts), then reads every file once, timed. */
+    /** Sets the state, then reads every file once, timed. */
     void read() throws IOException {
         prepare();
         long t0 = System.nanoTime();
+        readAll();
+        readMs.add((System.nanoTime() - t0) / 1e6);
+    }
+
+    private void readAll() throws IOException {
         long at = 0;
         for (Path f : files) {
             try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
@@ -121,7 +153,6 @@ final class ChunkFileBaseline implements AutoCloseable {
                 at += size;
             }
         }
-        readMs.add((System.nanoTime() - t0) / 1e6);
     }
 
     /** Sets the state for the retrieve the caller runs next. */
@@ -130,8 +161,12 @@ final class ChunkFileBaseline implements AutoCloseable {
     }
 
     private void prepare() throws IOException {
-        if (pageCache.isPresent()) {
+        if (state == CacheState.WARM) {
+            readAll();
+        } else if (pageCache.isPresent()) {
             pageCache.get().evict(files);
+        }
+        if (pageCache.isPresent()) {
             residentBefore.add(pageCache.get().residentFraction(files));
         }
     }
@@ -149,14 +184,20 @@ final class ChunkFileBaseline implements AutoCloseable {
             return new RawBaseline(Double.NaN, 0, "not measured: " + (problem.isEmpty() ? "fewer than two reads" : problem), "unknown", "");
         }
         double ms = Math.min(readMs.get(0), readMs.get(1));
+        String set = state == CacheState.COLD
+                ? "fdatasync and posix_fadvise(POSIX_FADV_DONTNEED) on every chunk file before each read (raw, retrieve, raw)"
+                : "every chunk file read once, untimed, before each read (raw, retrieve, raw)";
         if (pageCache.isEmpty()) {
-            return new RawBaseline(ms, bytes, method, "unknown", "no page-cache control on this system (posix_fadvise and mincore "
-                    + "through libc are Linux only): the raw reads ran before and after the retrieve, with whatever was cached");
+            return state == CacheState.COLD
+                    ? new RawBaseline(ms, bytes, method, "unknown", "no page-cache control on this system (posix_fadvise and mincore "
+                            + "through libc are Linux only): the raw reads ran before and after the retrieve, with whatever was cached")
+                    : new RawBaseline(ms, bytes, method, "warm", set + "; residency not checked (no mincore on this system)");
         }
-        double worst = residentBefore.stream().mapToDouble(Double::doubleValue).max().orElse(1);
-        String how = String.format(Locale.ROOT, "fdatasync and posix_fadvise(POSIX_FADV_DONTNEED) on every chunk file before each "
-                + "read (raw, retrieve, raw); mincore found %s of their pages resident before the reads", percents());
-        return new RawBaseline(ms, bytes, method, worst <= 0.01 ? "cold" : "partly warm", how);
+        double least = residentBefore.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+        double most = residentBefore.stream().mapToDouble(Double::doubleValue).max().orElse(1);
+        String how = String.format(Locale.ROOT, "%s; mincore found %s of their pages resident before the reads", set, percents());
+        String reached = state == CacheState.COLD ? (most <= 0.01 ? "cold" : "partly warm") : (least >= 0.99 ? "warm" : "partly cold");
+        return new RawBaseline(ms, bytes, method, reached, how);
     }
 
     private String percents() {

@@ -174,6 +174,7 @@ final class Demo {
         request.setProperty("threads", Integer.toString(o.threads()));
         request.setProperty("prefillChunk", Integer.toString(o.prefillChunk()));
         request.setProperty("warmupTokens", Integer.toString(o.warmupTokens()));
+        request.setProperty("diskCacheState", o.diskCacheState());
         try {
             Properties r = RestartProbe.run(o.cacheDir(), request);
             int[] tokens = RestartChild.tokens(r.getProperty("tokens"));

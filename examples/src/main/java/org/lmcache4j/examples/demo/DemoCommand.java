@@ -93,6 +93,12 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-restart", description = "Skip the restart scenario (the child JVM).")
     boolean noRestart;
 
+    @Option(names = "--disk-cache-state", defaultValue = "cold", paramLabel = "STATE",
+            description = {"Page cache of the restart scenario's chunk files before its retrieve and its raw baseline reads: "
+                    + "cold (evicted: reads from the device, as after a restart once the kernel reclaimed them) or warm "
+                    + "(read once first) (default: ${DEFAULT-VALUE})."})
+    String diskCacheState;
+
     @Option(names = "--keep-cache", description = "Keep the disk tier's chunks from earlier runs instead of clearing it first.")
     boolean keepCache;
 
@@ -123,7 +129,7 @@ public final class DemoCommand implements Callable<Integer> {
                     weightType(weights), prefixTokens, questionTokens, newTokens, chatRounds,
                     chatTurnTokens, docTokens, questions, threads == null ? Runtime.getRuntime().availableProcessors() : threads,
                     prefillChunk, (long) (cpuGib * (1L << 30)), (long) (diskGib * (1L << 30)), !noRestart, keepCache,
-                    !noProgress, warmupTokens);
+                    !noProgress, warmupTokens, diskCacheState);
         } catch (IllegalArgumentException e) {
             System.err.println("lmcache demo: " + e.getMessage());
             return 2;
@@ -165,7 +171,8 @@ public final class DemoCommand implements Callable<Integer> {
         for (ScenarioResult r : s.scenarios()) {
             if ((r.name().startsWith("warm") || r.name().startsWith("restart")) && r.cachedTokens() > 0) {
                 tokens = Math.max(tokens, r.cachedTokens());
-                String from = r.name().startsWith("restart") ? "from disk in a new process" : "from the " + r.hitTier() + " tier";
+                String from = !r.name().startsWith("restart") ? "from the " + r.hitTier() + " tier"
+                        : "from disk in a new process" + (r.raw().fromFiles() ? ", page cache " + r.raw().cacheState() : "");
                 parts.add(String.format(Locale.ROOT, "%,.0f ms -> %,.0f ms %s (%.1fx)", r.ttftMsNoCache(), r.ttftMsCache(), from,
                         r.speedup()));
                 if (Double.isFinite(r.retrieveVsRaw())) {

@@ -25,7 +25,8 @@ import org.lmcache4j.examples.engine.LlamaEngine;
  * prompt through it exactly as the first process did (which also maps the cpu tier's first slab), runs
  * the request, and reports TTFT, hit tier, chunks promoted from disk, and SHA-256 digests of its KV and
  * logits. Around the request it reads the same chunk files plainly, in the same page-cache state
- * ({@link ChunkFileBaseline}: evicted before each read), as the baseline of the retrieve.
+ * ({@link ChunkFileBaseline}: cold, evicted before each read, unless the request asks for warm), as the
+ * baseline of the retrieve.
  * Arguments: the request file and the report file, both {@link Properties}.
  */
 public final class RestartChild {
@@ -66,7 +67,8 @@ public final class RestartChild {
                 long cpuChunksAtOpen = cache.stats().tiers().stream().filter(t -> t.name().equals("cpu"))
                         .mapToLong(TierStats::chunks).sum();
                 Demo.warmUp(engine, cache, model, warmupTokens, done -> { });
-                try (ChunkFileBaseline raw = ChunkFileBaseline.of(cache, prompt, kvDir)) {
+                ChunkFileBaseline.CacheState state = ChunkFileBaseline.CacheState.of(in.getProperty("diskCacheState", "cold"));
+                try (ChunkFileBaseline raw = ChunkFileBaseline.of(cache, prompt, kvDir, state)) {
                     raw.read();
                     raw.beforeRetrieve();
                     long promotedBefore = cache.stats().promotedChunks();

@@ -71,5 +71,14 @@ class RestartIT {
         assertTrue(Double.parseDouble(report.getProperty("rawMs")) > 0, report.toString());
         assertTrue(report.getProperty("rawMethod").startsWith("FileChannel.read of the 2 chunk files"), report.getProperty("rawMethod"));
         assertTrue(Long.parseLong(report.getProperty("retrieveNanos")) > 0, report.toString());
+        assertTrue(report.getProperty("rawCacheStateHow").contains("posix_fadvise"), "cold by default: " + report);
+
+        request.setProperty("diskCacheState", "warm");
+        Properties warm = RestartProbe.run(dir, request);
+        assertEquals("512", warm.getProperty("cachedTokens"));
+        assertEquals(kvDigest, warm.getProperty("kvSha256"));
+        assertTrue(warm.getProperty("rawCacheStateHow").startsWith("every chunk file read once, untimed, before each read"),
+                warm.getProperty("rawCacheStateHow"));
+        assertTrue(Double.parseDouble(warm.getProperty("rawMs")) > 0, warm.toString());
     }
 }
