@@ -68,10 +68,11 @@ final class Demo {
         bar = new ProgressBar(System.err, o.progress(), plannedWork(cold.length));
         double prefillRate;
         try (LlamaEngine e = new LlamaEngine(model.weights(), 2 * (longest + o.newTokens()) + 64,
-                o.threads(), o.prefillChunk())) {
+                o.threads(), o.prefillChunk());
+             RawCopy copy = new RawCopy((long) longest * LlamaEngine.kvLayout(model.weights().shape()).bytesPerToken())) {
             engine = e;
             engine.preallocate(2, longest + o.newTokens()); // an uncached and a cached run are alive at once
-            rawCopy = new RawCopy((long) longest * engine.kvLayout().bytesPerToken());
+            rawCopy = copy;
             cache = KvConnectors.open(config, engine.kvLayout());
             try {
                 if (!o.keepCache()) {
@@ -89,7 +90,6 @@ final class Demo {
                 documentQuestions();
             } finally {
                 cache.close();
-                rawCopy.close();
             }
         }
         bar.finish();
