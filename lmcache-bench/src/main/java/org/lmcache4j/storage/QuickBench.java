@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.HostKvMemory;
@@ -47,12 +48,21 @@ public final class QuickBench {
 
     /** Runs every measurement; {@code chunks} disk chunks of the model's 256-token chunk size. */
     public static Map<String, Object> run(Path dir, String model, int retrieveTokens, int chunks) throws IOException {
+        return run(dir, model, retrieveTokens, chunks, stage -> { });
+    }
+
+    /** {@link #run(Path, String, int, int)}, telling {@code stage} what it measures as it starts each part. */
+    public static Map<String, Object> run(Path dir, String model, int retrieveTokens, int chunks, Consumer<String> stage)
+            throws IOException {
         Map<String, Object> out = new LinkedHashMap<>();
         KvLayout layout = BenchKv.layout(model);
         out.put("model", model);
         out.put("bytes_per_token", layout.bytesPerToken());
+        stage.accept("ratios: cpu-tier retrieve vs copy");
         retrieve(layout, retrieveTokens, out);
+        stage.accept("ratios: disk write and read vs raw");
         disk(dir, layout, chunks, out);
+        stage.accept("ratios: lookup");
         out.put("lookup_us_per_chunk", round(lookupMicrosPerChunk()));
         return out;
     }

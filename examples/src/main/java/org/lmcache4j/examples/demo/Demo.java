@@ -22,7 +22,9 @@ import org.lmcache4j.examples.model.SeededModel;
  * The demo: loads (or generates) a model, then runs each scenario's prompts twice, without and with the
  * cache, and compares the two runs exactly. Scenarios: cold (empty cache), warm (the same document
  * under a new question: a cpu hit), restart (the cold request again in a new JVM: a disk hit), a chat
- * whose history grows each round, and questions about one long document.
+ * whose history grows each round, and questions about one long document. Every hit is also timed
+ * against the same bytes moved by plain means in the same run ({@link RawCopy} here, {@link
+ * ChunkFileBaseline} in the restart child).
  */
 final class Demo {
 
@@ -38,6 +40,7 @@ final class Demo {
     private LlamaEngine engine;
     private KvConnector cache;
     private LmCacheConfig config;
+    private RawCopy rawCopy;
 
     Demo(DemoOptions options, PrintStream out) {
         this.o = options;
@@ -65,9 +68,11 @@ final class Demo {
         bar = new ProgressBar(System.err, o.progress(), plannedWork(cold.length));
         double prefillRate;
         try (LlamaEngine e = new LlamaEngine(model.weights(), 2 * (longest + o.newTokens()) + 64,
-                o.threads(), o.prefillChunk())) {
+                o.threads(), o.prefillChunk());
+             RawCopy copy = new RawCopy((long) longest * LlamaEngine.kvLayout(model.weights().shape()).bytesPerToken())) {
             engine = e;
             engine.preallocate(2, longest + o.newTokens()); // an uncached and a cached run are alive at once
+            rawCopy = copy;
             cache = KvConnectors.open(config, engine.kvLayout());
             try {
                 if (!o.keepCache()) {
@@ -122,22 +127,36 @@ final class Demo {
         out.flush();
     }
 
-    /** Runs {@code prompt} without, then with the cache, and records the comparison. */
+    /**
+     * Runs {@code prompt} without, then with the cache, and records the comparison; for a hit, then moves
+     * the same bytes by a plain copy ({@link RawCopy}) as the retrieve's baseline.
+     */
     private Reference scenario(String name, int[] prompt, boolean keepReference) {
         bar.step(name + ": without cache");
+        ScenarioResult row;
+        Reference reference = null;
         try (Generation plain = engine.generate(prompt, o.newTokens(), null, bar::stepProgress)) {
             bar.step(name + ": with cache");
             try (Generation cached = engine.generate(prompt, o.newTokens(), cache, bar::stepProgress)) {
                 var kv = engine.memory().host();
-                results.add(new ScenarioResult(name, prompt.length, cached.cachedTokens(), plain.ttftMillis(),
-                        cached.ttftMillis(), cached.retrieveMillis(),
+                row = new ScenarioResult(name, prompt.length, cached.cachedTokens(), plain.ttftMillis(),
+                        cached.ttftMillis(), cached.retrieveMillis(), kvBytes(cached.cachedTokens()), RawBaseline.NONE,
                         cached.hitTier(), KvCheck.identical(kv, cached.promptSlots(), kv, plain.promptSlots(), prompt.length),
                         Arrays.equals(cached.tokens(), plain.tokens()), Arrays.equals(cached.firstLogits(), plain.firstLogits()),
-                        cached.tokens()));
+                        cached.tokens());
             }
-            return keepReference ? new Reference(plain.ttftMillis(), plain.tokens(), KvCheck.digest(plain.firstLogits()),
-                    KvCheck.digest(engine.memory().host(), plain.promptSlots(), prompt.length)) : null;
+            if (keepReference) {
+                reference = new Reference(plain.ttftMillis(), plain.tokens(), KvCheck.digest(plain.firstLogits()),
+                        KvCheck.digest(engine.memory().host(), plain.promptSlots(), prompt.length));
+            }
         }
+        // both requests are closed, so no block is in use and the baseline may overwrite engine memory
+        results.add(row.cachedTokens() > 0 ? row.withRaw(rawCopy.measure(engine.memory().host(), row.cachedTokens())) : row);
+        return reference;
+    }
+
+    private long kvBytes(int tokens) {
+        return (long) tokens * engine.kvLayout().bytesPerToken();
     }
 
     /** Closes the connector (draining it to disk), replays the cold request in a new JVM, then reopens. */
@@ -155,19 +174,26 @@ final class Demo {
         request.setProperty("threads", Integer.toString(o.threads()));
         request.setProperty("prefillChunk", Integer.toString(o.prefillChunk()));
         request.setProperty("warmupTokens", Integer.toString(o.warmupTokens()));
+        request.setProperty("diskCacheState", o.diskCacheState());
         try {
             Properties r = RestartProbe.run(o.cacheDir(), request);
             int[] tokens = RestartChild.tokens(r.getProperty("tokens"));
+            int cachedTokens = Integer.parseInt(r.getProperty("cachedTokens"));
+            // the child read the same chunk files plainly, in the same page-cache state, as the retrieve's baseline
+            RawBaseline raw = new RawBaseline(Double.parseDouble(r.getProperty("rawMs", "NaN")),
+                    Long.parseLong(r.getProperty("rawBytes", "0")), r.getProperty("rawMethod", "not reported by the child"),
+                    r.getProperty("rawCacheState", "unknown"), r.getProperty("rawCacheStateHow", ""));
             // the tier comes from the chunks the child's retrieve promoted out of the disk tier
-            results.add(new ScenarioResult(name, prompt.length, Integer.parseInt(r.getProperty("cachedTokens")),
+            results.add(new ScenarioResult(name, prompt.length, cachedTokens,
                     reference.ttftMs(), Long.parseLong(r.getProperty("ttftNanos")) / 1e6,
-                    Long.parseLong(r.getProperty("retrieveNanos")) / 1e6, r.getProperty("hitTier"),
+                    Long.parseLong(r.getProperty("retrieveNanos")) / 1e6, kvBytes(cachedTokens),
+                    cachedTokens > 0 ? raw : RawBaseline.NONE, r.getProperty("hitTier"),
                     reference.kvSha256().equals(r.getProperty("kvSha256")), Arrays.equals(reference.tokens(), tokens),
                     reference.logitsSha256().equals(r.getProperty("logitsSha256")), tokens));
         } catch (IOException | RuntimeException e) {
             System.err.println("\nrestart scenario failed: " + e.getMessage());
-            results.add(new ScenarioResult(name, prompt.length, 0, reference.ttftMs(), Double.NaN, Double.NaN, "error",
-                    false, false, false, new int[0]));
+            results.add(new ScenarioResult(name, prompt.length, 0, reference.ttftMs(), Double.NaN, Double.NaN, 0,
+                    RawBaseline.NONE, "error", false, false, false, new int[0]));
         } finally {
             cache = KvConnectors.open(config, engine.kvLayout());
         }

@@ -28,11 +28,13 @@ import org.lmcache4j.examples.model.ModelSize;
  * @param keepCache      keep what the disk tier holds from earlier runs (the cold row then may hit)
  * @param progress       draw the progress bar
  * @param warmupTokens   prompt length of the JIT warm-up run (not measured)
+ * @param diskCacheState page-cache state of the restart scenario's chunk files before its retrieve and
+ *                       before each baseline read: {@code cold} (evicted) or {@code warm} (read once)
  */
 record DemoOptions(Path cacheDir, Optional<Path> modelFile, ModelSize size, long seed, GgmlType weights, int prefixTokens,
                    int questionTokens, int newTokens, int chatRounds, int chatTurnTokens, int docTokens, int questions,
                    int threads, int prefillChunk, long cpuBytes, long diskBytes, boolean restart, boolean keepCache,
-                   boolean progress, int warmupTokens) {
+                   boolean progress, int warmupTokens, String diskCacheState) {
 
     DemoOptions {
         positive("prefixTokens", prefixTokens);
@@ -41,6 +43,7 @@ record DemoOptions(Path cacheDir, Optional<Path> modelFile, ModelSize size, long
         positive("threads", threads);
         positive("prefillChunk", prefillChunk);
         positive("diskBytes", diskBytes);
+        ChunkFileBaseline.CacheState.of(diskCacheState); // validates the name
         if (chatRounds < 0 || questions < 0 || docTokens < 1 || chatTurnTokens <= questionTokens || warmupTokens < 0) {
             throw new IllegalArgumentException("chatRounds " + chatRounds + ", questions " + questions + ", docTokens " + docTokens
                     + ", chatTurnTokens " + chatTurnTokens + ", warmupTokens " + warmupTokens

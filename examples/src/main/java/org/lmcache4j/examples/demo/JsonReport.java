@@ -5,9 +5,12 @@ import java.util.Locale;
 
 /**
  * The demo's results as JSON: per scenario {@code name, prompt_tokens, cached_tokens, ttft_ms_no_cache,
- * ttft_ms_cache, hit_tier} (plus speedup, retrieve_ms, the per-row checks and the generated tokens), and
- * top-level {@code kv_identical} and
- * {@code tokens_identical}, which are true only when every row's comparison was.
+ * ttft_ms_cache, hit_tier} (plus speedup, the per-row checks and the generated tokens); per scenario that
+ * hit, {@code kv_bytes}, {@code retrieve_ms}, {@code raw_ms} (the same bytes moved by plain means, see
+ * {@link RawBaseline}), {@code retrieve_vs_raw} and {@code raw_method}, and for a baseline read from files
+ * {@code raw_cache_state} and {@code raw_cache_state_how}; top-level {@code kv_identical} and
+ * {@code tokens_identical}, which are true only when every row's comparison was, and
+ * {@code retrieve_vs_raw_max} over the rows that hit.
  */
 final class JsonReport {
 
@@ -27,6 +30,8 @@ final class JsonReport {
         field(b, 1, "kv_identical", Boolean.toString(s.kvIdentical()));
         field(b, 1, "tokens_identical", Boolean.toString(s.tokensIdentical()));
         field(b, 1, "logits_identical", Boolean.toString(s.logitsIdentical()));
+        field(b, 1, "retrieve_vs_raw_max", num(s.scenarios().stream().mapToDouble(ScenarioResult::retrieveVsRaw)
+                .filter(Double::isFinite).max().orElse(Double.NaN)));
         b.append("  \"scenarios\": [\n");
         for (int i = 0; i < s.scenarios().size(); i++) {
             ScenarioResult r = s.scenarios().get(i);
@@ -36,7 +41,17 @@ final class JsonReport {
             field(b, 3, "cached_tokens", Integer.toString(r.cachedTokens()));
             field(b, 3, "ttft_ms_no_cache", num(r.ttftMsNoCache()));
             field(b, 3, "ttft_ms_cache", num(r.ttftMsCache()));
+            field(b, 3, "kv_bytes", Long.toString(r.kvBytes()));
             field(b, 3, "retrieve_ms", num(r.retrieveMs()));
+            field(b, 3, "raw_ms", num(r.raw().ms()));
+            field(b, 3, "retrieve_vs_raw", num(r.retrieveVsRaw()));
+            if (r.cachedTokens() > 0) {
+                field(b, 3, "raw_method", str(r.raw().method()));
+            }
+            if (r.raw().fromFiles()) {
+                field(b, 3, "raw_cache_state", str(r.raw().cacheState()));
+                field(b, 3, "raw_cache_state_how", str(r.raw().cacheStateHow()));
+            }
             field(b, 3, "speedup", num(r.speedup()));
             field(b, 3, "hit_tier", str(r.hitTier()));
             field(b, 3, "kv_identical", Boolean.toString(r.kvIdentical()));

@@ -24,7 +24,9 @@ import org.lmcache4j.examples.engine.LlamaEngine;
  * (its cpu tier starts empty; the report says how many chunks it held at open), warms up on the unrelated
  * prompt through it exactly as the first process did (which also maps the cpu tier's first slab), runs
  * the request, and reports TTFT, hit tier, chunks promoted from disk, and SHA-256 digests of its KV and
- * logits.
+ * logits. Around the request it reads the same chunk files plainly, in the same page-cache state
+ * ({@link ChunkFileBaseline}: cold, evicted before each read, unless the request asks for warm), as the
+ * baseline of the retrieve.
  * Arguments: the request file and the report file, both {@link Properties}.
  */
 public final class RestartChild {
@@ -65,21 +67,37 @@ public final class RestartChild {
                 long cpuChunksAtOpen = cache.stats().tiers().stream().filter(t -> t.name().equals("cpu"))
                         .mapToLong(TierStats::chunks).sum();
                 Demo.warmUp(engine, cache, model, warmupTokens, done -> { });
-                long promotedBefore = cache.stats().promotedChunks();
-                try (Generation g = engine.generate(prompt, newTokens, cache, done -> { })) {
-                    out.setProperty("ttftNanos", Long.toString(g.ttftNanos()));
-                    out.setProperty("retrieveNanos", Long.toString(g.retrieveNanos()));
-                    out.setProperty("cachedTokens", Integer.toString(g.cachedTokens()));
-                    out.setProperty("hitTier", g.hitTier());
-                    out.setProperty("tokens", join(g.tokens()));
-                    out.setProperty("logitsSha256", KvCheck.digest(g.firstLogits()));
-                    out.setProperty("kvSha256", KvCheck.digest(engine.memory().host(), g.promptSlots(), prompt.length));
-                    out.setProperty("cpuChunksAtOpen", Long.toString(cpuChunksAtOpen));
-                    out.setProperty("promotedChunks", Long.toString(cache.stats().promotedChunks() - promotedBefore));
+                ChunkFileBaseline.CacheState state = ChunkFileBaseline.CacheState.of(in.getProperty("diskCacheState", "cold"));
+                try (ChunkFileBaseline raw = ChunkFileBaseline.of(cache, prompt, kvDir, state)) {
+                    raw.read();
+                    raw.beforeRetrieve();
+                    long promotedBefore = cache.stats().promotedChunks();
+                    try (Generation g = engine.generate(prompt, newTokens, cache, done -> { })) {
+                        report(out, g, engine, prompt.length);
+                        out.setProperty("cpuChunksAtOpen", Long.toString(cpuChunksAtOpen));
+                        out.setProperty("promotedChunks", Long.toString(cache.stats().promotedChunks() - promotedBefore));
+                        raw.read();
+                        RawBaseline baseline = raw.result(g.cachedTokens());
+                        out.setProperty("rawMs", Double.toString(baseline.ms()));
+                        out.setProperty("rawBytes", Long.toString(baseline.bytes()));
+                        out.setProperty("rawMethod", baseline.method());
+                        out.setProperty("rawCacheState", baseline.cacheState());
+                        out.setProperty("rawCacheStateHow", baseline.cacheStateHow());
+                    }
                 }
             }
         }
         return out;
+    }
+
+    private static void report(Properties out, Generation g, LlamaEngine engine, int promptTokens) {
+        out.setProperty("ttftNanos", Long.toString(g.ttftNanos()));
+        out.setProperty("retrieveNanos", Long.toString(g.retrieveNanos()));
+        out.setProperty("cachedTokens", Integer.toString(g.cachedTokens()));
+        out.setProperty("hitTier", g.hitTier());
+        out.setProperty("tokens", join(g.tokens()));
+        out.setProperty("logitsSha256", KvCheck.digest(g.firstLogits()));
+        out.setProperty("kvSha256", KvCheck.digest(engine.memory().host(), g.promptSlots(), promptTokens));
     }
 
     /** Compiles every path of the measured request, disk reads included, on a scratch cache it then deletes. */

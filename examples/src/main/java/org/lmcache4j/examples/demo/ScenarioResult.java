@@ -8,7 +8,10 @@ package org.lmcache4j.examples.demo;
  * @param cachedTokens    prompt tokens the cached run retrieved instead of computing
  * @param ttftMsNoCache   time to first token with no cache
  * @param ttftMsCache     time to first token with the cache (lookup, retrieve, prefill of the rest)
- * @param retrieveMs      the part of {@code ttftMsCache} spent in lookup, retrieve and rebuilding attention's copies
+ * @param retrieveMs      the part of {@code ttftMsCache} spent in the connector's lookup and retrieve (copying
+ *                        {@code kvBytes} into engine memory)
+ * @param kvBytes         bytes of KV the retrieve delivered: {@code cachedTokens} times the KV bytes per token
+ * @param raw             the same bytes moved by plain means, in the same run ({@link RawBaseline#NONE} for a miss)
  * @param hitTier         {@code none}, {@code cpu}, {@code disk} or {@code cpu+disk}
  * @param kvIdentical     the cached run's KV of every prompt token equals the uncached run's, byte for byte
  * @param tokensIdentical both runs generated the same tokens
@@ -16,10 +19,28 @@ package org.lmcache4j.examples.demo;
  * @param generated       the generated tokens (of the cached run)
  */
 record ScenarioResult(String name, int promptTokens, int cachedTokens, double ttftMsNoCache, double ttftMsCache,
-                      double retrieveMs, String hitTier, boolean kvIdentical, boolean tokensIdentical, boolean logitsIdentical, int[] generated) {
+                      double retrieveMs, long kvBytes, RawBaseline raw, String hitTier, boolean kvIdentical,
+                      boolean tokensIdentical, boolean logitsIdentical, int[] generated) {
+
+    ScenarioResult {
+        if (raw == null) {
+            throw new IllegalArgumentException("raw: null (expected: a baseline, or RawBaseline.NONE for a miss)");
+        }
+    }
 
     /** TTFT without cache over TTFT with it. */
     double speedup() {
         return ttftMsCache > 0 ? ttftMsNoCache / ttftMsCache : 0;
+    }
+
+    /** This row with {@code raw} as its baseline. */
+    ScenarioResult withRaw(RawBaseline raw) {
+        return new ScenarioResult(name, promptTokens, cachedTokens, ttftMsNoCache, ttftMsCache, retrieveMs, kvBytes, raw, hitTier,
+                kvIdentical, tokensIdentical, logitsIdentical, generated);
+    }
+
+    /** The retrieve's time over the plain move's; NaN when either is missing. */
+    double retrieveVsRaw() {
+        return retrieveMs > 0 && raw.ms() > 0 ? retrieveMs / raw.ms() : Double.NaN;
     }
 }

@@ -9,7 +9,9 @@ package org.lmcache4j.examples.engine;
  * @param tokens        the generated tokens (greedy), the first one from the prefill's logits
  * @param firstLogits   the logits the first token was chosen from
  * @param ttftNanos     request start to first token: lookup, retrieve, prefill of the rest, logits, sampling
- * @param retrieveNanos the part of TTFT spent in lookup, retrieve and rebuilding attention's copies (0 without a cache)
+ * @param retrieveNanos the part of TTFT spent in the connector's lookup and retrieve, which copies the cached prefix's KV
+ *                      into engine memory (0 without a cache); rebuilding attention's copies of it afterwards is engine
+ *                      work, counted in TTFT only
  * @param cachedTokens  prompt tokens retrieved from the cache instead of computed
  * @param hitTier       where they came from: {@code none}, {@code cpu}, {@code disk} or {@code cpu+disk}
  * @param storedTokens  prompt tokens newly stored in the cache after the first token

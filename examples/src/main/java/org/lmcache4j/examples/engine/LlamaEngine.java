@@ -90,17 +90,19 @@ public final class LlamaEngine implements AutoCloseable {
         try {
             int[] slots = seq.slots(prompt.length);
             int cached = 0;
+            long retrieveNanos = 0;
             if (cache != null) {
+                long lookupStart = System.nanoTime();
                 int hit = Math.min(cache.lookup(prompt), prompt.length - 1);
                 if (hit > 0) {
                     cached = cache.retrieve(Arrays.copyOf(prompt, hit), memory.host(), Arrays.copyOf(slots, hit));
                 }
+                retrieveNanos = System.nanoTime() - lookupStart; // the connector's part only: lookup and the copy into memory
                 if (cached > 0) {
                     seq.refreshAll(0, cached, pool);
                     seq.setLength(cached);
                 }
             }
-            long retrieveNanos = cache == null ? 0 : System.nanoTime() - start;
             progress.accept(0);
             float[] logits = null;
             for (int from = cached; from < prompt.length; from += prefillChunkTokens) {

@@ -2,6 +2,7 @@ package org.lmcache4j.examples.engine;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,11 +18,19 @@ import org.lmcache4j.api.KvLayout;
  *
  * <p>Free blocks start in a seeded shuffled order, as in an engine that has served requests for a
  * while, so a prompt's slots are scattered and the connector's slot mapping is really exercised.
+ *
+ * <p>Like a real engine's KV pool, the memory is touched once, at construction, and reused by every
+ * request: a retrieve into it never pays first-touch page faults, which cost tens of times more than the
+ * copy itself on the virtual machines this project is measured on (docs/PERFORMANCE.md).
+ * {@code Arena.allocate} zero-fills, which already touches every page; {@link #touchPages} writes one byte
+ * per page once more so that the guarantee does not rest on that.
  */
 public final class PagedKvMemory implements AutoCloseable {
 
     /** Tokens per block (vLLM's default on GPUs is 16). */
     public static final int BLOCK_TOKENS = 16;
+
+    private static final long PAGE_BYTES = 4096;
 
     private final KvLayout layout;
     private final int numBlocks;
@@ -40,8 +49,8 @@ public final class PagedKvMemory implements AutoCloseable {
         try {
             long bytes = (long) numBlocks * BLOCK_TOKENS * layout.rowBytes();
             for (int l = 0; l < layout.numLayers(); l++) {
-                keys.add(arena.allocate(bytes, 64));
-                values.add(arena.allocate(bytes, 64));
+                keys.add(touchPages(arena.allocate(bytes, 64)));
+                values.add(touchPages(arena.allocate(bytes, 64)));
             }
             this.host = HostKvMemory.paged(layout, numBlocks, BLOCK_TOKENS, keys, values);
             int[] order = new int[numBlocks];
@@ -64,6 +73,14 @@ public final class PagedKvMemory implements AutoCloseable {
                 arena.close();
             }
         }
+    }
+
+    /** Writes a zero into every 4 KiB page of {@code segment} (fresh memory), so that each is faulted in now; returns it. */
+    static MemorySegment touchPages(MemorySegment segment) {
+        for (long at = 0; at < segment.byteSize(); at += PAGE_BYTES) {
+            segment.set(ValueLayout.JAVA_BYTE, at, (byte) 0);
+        }
+        return segment;
     }
 
     public KvLayout layout() {

@@ -8,6 +8,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +46,44 @@ class DemoIT {
         assertTrue(results.contains("\"hit_tier\": \"disk\""), results);
         assertTrue(results.contains("\"hit_tier\": \"cpu\""), results);
         assertTrue(text.contains("from disk in a new process"), text);
+        assertEquals(1, text.split("shared 1,024-token prefix", -1).length - 1, "the summary line, once: " + text);
+        assertEquals(1, text.split("kv_identical=", -1).length - 1, "the verdict line, once: " + text);
         assertEquals(960, ImageIO.read(chart.toFile()).getWidth());
+        everyHitHasAPositiveRetrieveAndRawBaseline(results);
+    }
+
+    /** Each hit row: kv_bytes = cached tokens x KV bytes per token, both times positive, their ratio as reported. */
+    private static void everyHitHasAPositiveRetrieveAndRawBaseline(String results) {
+        long bytesPerToken = Long.parseLong(field(results, "kv_bytes_per_token"));
+        String[] rows = results.substring(results.indexOf("\"scenarios\"")).split("\n    \\{\n");
+        int hits = 0;
+        for (String row : Arrays.copyOfRange(rows, 1, rows.length)) {
+            long cached = Long.parseLong(field(row, "cached_tokens"));
+            if (cached == 0) {
+                assertEquals("null", field(row, "raw_ms"), row);
+                continue;
+            }
+            hits++;
+            assertEquals(cached * bytesPerToken, Long.parseLong(field(row, "kv_bytes")), row);
+            double retrieve = Double.parseDouble(field(row, "retrieve_ms"));
+            double raw = Double.parseDouble(field(row, "raw_ms"));
+            assertTrue(retrieve > 0 && raw > 0, row);
+            double rounding = retrieve / raw * (0.0005 / retrieve + 0.0005 / raw) + 0.0005; // the fields print three decimals
+            assertEquals(retrieve / raw, Double.parseDouble(field(row, "retrieve_vs_raw")), rounding, row);
+            if (field(row, "hit_tier").equals("\"disk\"")) {
+                assertTrue(field(row, "raw_method").contains("chunk files"), row);
+                assertTrue(field(row, "raw_cache_state").matches("\"(cold|partly warm)\""), "set and checked with mincore: " + row);
+                assertTrue(field(row, "raw_cache_state_how").contains("posix_fadvise"), row);
+            } else {
+                assertTrue(field(row, "raw_method").contains("MemorySegment.copy"), row);
+            }
+        }
+        assertEquals(5, hits, "warm, restart, chat rounds 2 and 3, question 2:\n" + results);
+    }
+
+    private static String field(String json, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\": (\"(?:[^\"\\\\]|\\\\.)*\"|[^,\n]+)").matcher(json);
+        assertTrue(m.find(), name + " in " + json);
+        return m.group(1);
     }
 }

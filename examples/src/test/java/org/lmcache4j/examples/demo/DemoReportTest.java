@@ -18,11 +18,17 @@ class DemoReportTest {
     @TempDir
     Path dir;
 
+    private static final long KV_BYTES = 4096L * 512;
+
     private static DemoSummary summary(boolean lastKvIdentical) {
         return new DemoSummary("m \"x\"", "/tmp/m.gguf", 1000, 512, 2, 256, 1234.5, 9.5, List.of(
-                new ScenarioResult("cold (empty cache)", 4160, 0, 9000, 9100, 1, "none", true, true, true, new int[] {1, 2}),
-                new ScenarioResult("warm (cpu hit)", 4160, 4096, 9050, 400, 100, "cpu", true, true, true, new int[] {1, 2}),
-                new ScenarioResult("restart (disk hit)", 4160, 4096, 9000, 600, 300, "disk", lastKvIdentical, true, true, new int[] {1, 2})));
+                new ScenarioResult("cold (empty cache)", 4160, 0, 9000, 9100, 1, 0, RawBaseline.NONE, "none", true, true, true,
+                        new int[] {1, 2}),
+                new ScenarioResult("warm (cpu hit)", 4160, 4096, 9050, 400, 100, KV_BYTES,
+                        new RawBaseline(80, KV_BYTES, "a copy", "", ""), "cpu", true, true, true, new int[] {1, 2}),
+                new ScenarioResult("restart (disk hit)", 4160, 4096, 9000, 600, 300, KV_BYTES,
+                        new RawBaseline(250, KV_BYTES + 16 * 4096, "a read", "cold", "evicted"), "disk", lastKvIdentical, true, true,
+                        new int[] {1, 2})));
     }
 
     @Test
@@ -35,6 +41,47 @@ class DemoReportTest {
         assertTrue(json.contains("\"name\": \"warm (cpu hit)\""), json);
         assertTrue(json.contains("\"model\": \"m \\\"x\\\"\""), "strings are escaped: " + json);
         assertTrue(json.contains("\"ttft_ms_cache\": 400.000"), json);
+    }
+
+    @Test
+    void everyHitHasItsBytesItsRetrieveAndItsRawBaselineAndTheRatioOfTheTwo() {
+        String json = JsonReport.render(summary(true));
+        for (String field : new String[] {"kv_bytes", "retrieve_ms", "raw_ms", "retrieve_vs_raw"}) {
+            assertEquals(3, json.split("\"" + field + "\": ", -1).length - 1, field + " in every scenario:\n" + json);
+        }
+        assertTrue(json.contains("\"kv_bytes\": " + KV_BYTES + ",\n      \"retrieve_ms\": 100.000,\n      \"raw_ms\": 80.000,\n"
+                + "      \"retrieve_vs_raw\": 1.250,"), json);
+        assertTrue(json.contains("\"retrieve_ms\": 300.000,\n      \"raw_ms\": 250.000,\n      \"retrieve_vs_raw\": 1.200,"), json);
+        assertTrue(json.contains("\"kv_bytes\": 0,\n      \"retrieve_ms\": 1.000,\n      \"raw_ms\": null,\n      \"retrieve_vs_raw\": null,"),
+                "a miss has no baseline: " + json);
+        assertTrue(json.contains("\"retrieve_vs_raw_max\": 1.250,"), json);
+    }
+
+    @Test
+    void onlyTheBaselineReadFromFilesSaysItsPageCacheStateAndHowItWasSet() {
+        String json = JsonReport.render(summary(true));
+        assertEquals(1, json.split("\"raw_cache_state\": ", -1).length - 1, json);
+        assertTrue(json.contains("\"raw_cache_state\": \"cold\",\n      \"raw_cache_state_how\": \"evicted\""), json);
+        assertEquals(2, json.split("\"raw_method\": ", -1).length - 1, "every hit says how its baseline moved the bytes: " + json);
+    }
+
+    @Test
+    void theRatioIsComputedFromTheTwoTimesAndMissingWhenEitherIs() {
+        ScenarioResult warm = summary(true).scenarios().get(1);
+        assertEquals(100.0 / 80, warm.retrieveVsRaw(), 1e-12);
+        assertTrue(Double.isNaN(summary(true).scenarios().get(0).retrieveVsRaw()), "a miss");
+        assertTrue(Double.isNaN(warm.withRaw(new RawBaseline(Double.NaN, 0, "not measured", "unknown", "")).retrieveVsRaw()));
+    }
+
+    @Test
+    void theHeadlineIsOneLineNamingBothTiersAndBothBaselines() {
+        String line = DemoCommand.headline(summary(true));
+        assertEquals(1, line.split("\n", -1).length - 1, "exactly one line: " + line);
+        assertTrue(line.startsWith("shared 4,096-token prefix, TTFT: 9,050 ms -> 400 ms from the cpu tier (22.6x); "
+                + "9,000 ms -> 600 ms from disk in a new process, page cache cold (15.0x); retrieve 1.25x a plain copy, 1.20x a plain read"),
+                line);
+        assertEquals(0, ResultTable.render(summary(true)).split("shared 4,096-token prefix", -1).length - 1,
+                "the table does not repeat it");
     }
 
     @Test
@@ -51,6 +98,8 @@ class DemoReportTest {
         String table = ResultTable.render(summary(true));
         assertTrue(table.contains("22.6x"), table);
         assertTrue(table.contains("disk"), table);
+        assertTrue(table.contains("1.25x") && table.contains("1.20x"), "retrieve vs raw: " + table);
+        assertTrue(table.contains("page cache cold"), table);
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.lmcache4j.examples.demo;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.Properties;
@@ -64,5 +65,20 @@ class RestartIT {
         assertEquals(kvDigest, report.getProperty("kvSha256"), "KV in the new process equals KV computed here without cache");
         assertEquals(logitsDigest, report.getProperty("logitsSha256"));
         assertArrayEquals(tokens, RestartChild.tokens(report.getProperty("tokens")));
+        long kvBytes = 512L * LlamaEngine.kvLayout(model.weights().shape()).bytesPerToken();
+        assertTrue(Long.parseLong(report.getProperty("rawBytes")) >= kvBytes,
+                "the baseline read the two chunk files whole: " + report.getProperty("rawBytes") + " bytes");
+        assertTrue(Double.parseDouble(report.getProperty("rawMs")) > 0, report.toString());
+        assertTrue(report.getProperty("rawMethod").startsWith("FileChannel.read of the 2 chunk files"), report.getProperty("rawMethod"));
+        assertTrue(Long.parseLong(report.getProperty("retrieveNanos")) > 0, report.toString());
+        assertTrue(report.getProperty("rawCacheStateHow").contains("posix_fadvise"), "cold by default: " + report);
+
+        request.setProperty("diskCacheState", "warm");
+        Properties warm = RestartProbe.run(dir, request);
+        assertEquals("512", warm.getProperty("cachedTokens"));
+        assertEquals(kvDigest, warm.getProperty("kvSha256"));
+        assertTrue(warm.getProperty("rawCacheStateHow").startsWith("every chunk file read once, untimed, before each read"),
+                warm.getProperty("rawCacheStateHow"));
+        assertTrue(Double.parseDouble(warm.getProperty("rawMs")) > 0, warm.toString());
     }
 }

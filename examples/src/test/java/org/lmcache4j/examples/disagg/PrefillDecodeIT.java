@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.testing.RedisServer;
@@ -14,7 +16,7 @@ import org.lmcache4j.testing.RedisServer;
 /**
  * Prefill/decode disaggregation with a real redis-server: a prefill process stores a prompt's KV, a new
  * decode process retrieves it from Redis and generates exactly what computing everything locally does,
- * with byte-identical KV.
+ * with byte-identical KV, and prints its TTFT beside the local recompute's, both after a warm-up.
  */
 class PrefillDecodeIT {
 
@@ -30,6 +32,10 @@ class PrefillDecodeIT {
             assertTrue(out2.contains("decode: 512 of 700 prompt tokens from the remote tier"), out2);
             assertTrue(out2.contains("cached_tokens=512"), out2);
             assertTrue(out2.contains("kv_identical=true tokens_identical=true"), out2);
+            assertTrue(out2.contains("local recompute of the same prompt in this process: TTFT "), out2);
+            Matcher ttft = Pattern.compile("ttft_ms_decode=([0-9.]+) ttft_ms_local_recompute=([0-9.]+)").matcher(out2);
+            assertTrue(ttft.find(), out2);
+            assertTrue(Double.parseDouble(ttft.group(1)) > 0 && Double.parseDouble(ttft.group(2)) > 0, out2);
         }
     }
 

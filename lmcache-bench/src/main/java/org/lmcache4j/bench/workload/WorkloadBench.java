@@ -20,17 +20,26 @@ import org.lmcache4j.storage.QuickBench;
  * one, reporting TTFT p50/p90/p99, requests/s, hit tokens per tier and bytes moved. The prefill is
  * pluggable: {@link SyntheticPrefill} (the connector alone, with a model's KV shape and an assumed
  * prefill rate) or a real engine's. {@code --quick} adds the ratio measurements of {@link QuickBench}.
+ * {@code --repeat N} runs everything N times after one warm-up: the top-level figures are then the
+ * medians, and {@code <field>_runs} lists each run's value ({@link RunSeries}).
  *
  * <pre>
- * WorkloadBench [--quick] [--model qwen2.5-1.5b|llama-3.1-8b|...] [--prefill-tps N] [--cpu-mib N]
+ * WorkloadBench [--quick] [--repeat N] [--model qwen2.5-1.5b|llama-3.1-8b|...] [--prefill-tps N] [--cpu-mib N]
  *               [--dir DIR] [--json FILE] [--chart FILE.png]
  * </pre>
  */
 public final class WorkloadBench {
 
+    /** The top-level figures of a run, in report order: medians over the runs, each with its {@code _runs} list. */
+    static final List<String> QUICK_FIELDS = List.of("retrieve_vs_copy_ratio", "disk_read_vs_raw_ratio", "disk_write_vs_raw_ratio",
+            "lookup_us_per_chunk");
+    static final String MISS_OVERHEAD = "miss_overhead_ratio";
+    static final String QA_SPEEDUP = "ttft_speedup_multi_round_qa";
+    private static final String PREFILL_RATE = "prefill_tokens_per_second";
+
     /** Options of a run. */
     public record Options(boolean quick, String model, double prefillTokensPerSecond, long cpuMiB, Path dir,
-                          Path json, Path chart) {
+                          Path json, Path chart, int repeat) {
 
         public static Options parse(String[] args) throws IOException {
             boolean quick = false;
@@ -40,6 +49,7 @@ public final class WorkloadBench {
             Path dir = null;
             Path json = null;
             Path chart = null;
+            int repeat = 1;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -50,13 +60,17 @@ public final class WorkloadBench {
                     case "--dir" -> dir = Path.of(value(args, ++i, a));
                     case "--json" -> json = Path.of(value(args, ++i, a));
                     case "--chart" -> chart = Path.of(value(args, ++i, a));
-                    default -> throw new IllegalArgumentException("option: '" + a + "' (expected: --quick, --model, "
+                    case "--repeat" -> repeat = Integer.parseInt(value(args, ++i, a));
+                    default -> throw new IllegalArgumentException("option: '" + a + "' (expected: --quick, --repeat, --model, "
                             + "--prefill-tps, --cpu-mib, --dir, --json, --chart)");
                 }
             }
+            if (repeat < 1) {
+                throw new IllegalArgumentException("--repeat: " + repeat + " (expected: >= 1)");
+            }
             BenchKv.layout(model); // validates the name
             return new Options(quick, model, tps > 0 ? tps : defaultPrefillRate(model), cpuMiB,
-                    dir != null ? dir : Files.createTempDirectory("lmcache-bench"), json, chart);
+                    dir != null ? dir : Files.createTempDirectory("lmcache-bench"), json, chart, repeat);
         }
 
         private static String value(String[] args, int i, String option) {
@@ -81,54 +95,106 @@ public final class WorkloadBench {
         KvLayout layout = BenchKv.layout(o.model());
         System.err.printf(Locale.ROOT, "connector-only benchmark: %s KV shape (%d bytes/token), synthetic prefill at %.0f tokens/s%n",
                 o.model(), layout.bytesPerToken(), o.prefillTokensPerSecond());
-        Map<String, Object> report = run(o, layout, workloads(o.quick()),
-                (w, c, p) -> WorkloadRunner.run(w, c, new SyntheticPrefill(o.prefillTokensPerSecond()), layout, p), "synthetic");
-        System.out.println(BenchReport.json(report));
+        List<Workload> workloads = workloads(o.quick());
+        int slots = Math.max(WorkloadRunner.maxTokens(warmUpWorkload()),
+                workloads.stream().mapToInt(WorkloadRunner::maxTokens).max().orElse(1));
+        SyntheticPrefill prefill = new SyntheticPrefill(o.prefillTokensPerSecond());
+        try (EngineKvPool pool = new EngineKvPool(layout, slots)) { // touched once, before anything is timed
+            Map<String, Object> report = run(o, BenchSubject.assumed("synthetic", o.model(), o.prefillTokensPerSecond()), layout,
+                    workloads, (w, c, p) -> WorkloadRunner.run(w, c, prefill, pool, p));
+            System.out.println(BenchReport.json(report));
+        }
     }
 
     /**
-     * Runs every workload with and without a cache (and, when quick, the ratio measurements) and writes
-     * the JSON and chart asked for.
+     * Warms up, runs every workload with and without a cache (and, when quick, the ratio measurements)
+     * {@code o.repeat()} times, and writes the JSON and chart asked for. The report's labels come from
+     * {@code subject}: the model shape that ran, and its prefill rate (measured for a real engine).
      */
-    public static Map<String, Object> run(Options o, KvLayout layout, List<Workload> workloads, Executor engine,
-                                          String engineName) throws IOException {
-        warmUp(o, layout, engine);
+    public static Map<String, Object> run(Options o, BenchSubject subject, KvLayout layout, List<Workload> workloads,
+                                          Executor engine) throws IOException {
+        int perRun = workloads.stream().mapToInt(w -> 2 * w.requests().size()).sum();
+        BenchProgress progress = new BenchProgress(System.err, o.repeat() * perRun, o.repeat());
+        progress.note("warm-up (not measured)");
+        warmUp(o, subject, layout, engine);
+        RunSeries series = new RunSeries();
+        List<BenchReport.Pair> pairs = List.of();
+        Map<String, Object> ratios = null;
+        for (int run = 1; run <= o.repeat(); run++) {
+            progress.startRun(run);
+            pairs = runWorkloads(o, subject, layout, workloads, engine, progress);
+            if (o.quick()) {
+                ratios = QuickBench.run(o.dir().resolve("quickbench"), "qwen2.5-0.5b", 4096, 16, progress::note);
+                for (String k : QUICK_FIELDS) {
+                    series.add(k, ((Number) ratios.get(k)).doubleValue());
+                }
+            }
+            series.add(MISS_OVERHEAD, pair(pairs, "miss_only").cache().wallSeconds() / pair(pairs, "miss_only").noCache().wallSeconds());
+            series.add(QA_SPEEDUP, pair(pairs, "multi_round_qa").ttftSpeedup());
+            series.add(PREFILL_RATE, subject.measuresPrefill() ? measuredPrefillRate(pairs) : subject.assumedPrefillTokensPerSecond());
+            if (o.repeat() > 1) {
+                progress.endRun(runSummary(run, o.repeat(), series));
+            } else {
+                progress.done();
+            }
+        }
+        System.err.print(BenchReport.table(pairs));
+        Map<String, Object> report = report(o, subject, layout, series, ratios, pairs);
+        if (o.json() != null) {
+            Files.writeString(o.json(), BenchReport.json(report));
+            System.err.println("wrote " + o.json());
+        }
+        if (o.chart() != null) {
+            BenchReport.chart(pairs, "lmcache4j workloads: p50 TTFT (" + subject.engine() + ", " + subject.modelShape() + " KV shape)",
+                    o.chart());
+            System.err.println("wrote " + o.chart());
+        }
+        return report;
+    }
+
+    /** One run of every workload, without then with a fresh cache. */
+    private static List<BenchReport.Pair> runWorkloads(Options o, BenchSubject subject, KvLayout layout, List<Workload> workloads,
+                                                       Executor engine, BenchProgress progress) {
         List<BenchReport.Pair> pairs = new ArrayList<>();
-        int total = workloads.stream().mapToInt(w -> 2 * w.requests().size()).sum();
-        Progress progress = new Progress(total);
         for (Workload w : workloads) {
             WorkloadRunner.Result off = engine.run(w, null, progress.stage(w.name() + " (no cache)"));
             Path dir = o.dir().resolve(w.name());
             WorkloadRunner.Result on;
-            try (KvConnector c = KvConnectors.open(config(o, dir), layout)) {
+            try (KvConnector c = KvConnectors.open(config(o, subject, dir), layout)) {
                 c.clear(); // a cold cache: nothing left on disk from an earlier run
                 on = engine.run(w, c, progress.stage(w.name() + " (cache)"));
             }
             pairs.add(new BenchReport.Pair(on, off));
         }
-        progress.done();
-        System.err.print(BenchReport.table(pairs));
+        return pairs;
+    }
 
+    /**
+     * The report: labels from {@code subject}; the top-level figures as medians over the runs with their
+     * {@code _runs} lists; {@code ratio_details} and {@code workloads} of the last run.
+     */
+    static Map<String, Object> report(Options o, BenchSubject subject, KvLayout layout, RunSeries series,
+                                      Map<String, Object> lastRatios, List<BenchReport.Pair> lastPairs) {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("mode", o.quick() ? "quick" : "full");
-        report.put("engine", engineName);
-        report.put("model_shape", o.model());
+        report.put("repeat", o.repeat());
+        report.put("engine", subject.engine());
+        report.put("model_shape", subject.modelShape());
         report.put("bytes_per_token", layout.bytesPerToken());
-        report.put("prefill_tokens_per_second", o.prefillTokensPerSecond());
+        report.put(PREFILL_RATE, series.median(PREFILL_RATE));
+        report.put("prefill_rate", subject.measuresPrefill()
+                ? "measured: prompt tokens over TTFT summed over the no-cache runs (median over runs)"
+                : "assumed: the synthetic prefill's rate (--prefill-tps, by default a typical vLLM GPU rate for the shape)");
         if (o.quick()) {
-            Map<String, Object> ratios = QuickBench.run(o.dir().resolve("quickbench"), "qwen2.5-0.5b", 4096, 16);
-            for (String k : List.of("retrieve_vs_copy_ratio", "disk_read_vs_raw_ratio", "disk_write_vs_raw_ratio",
-                    "lookup_us_per_chunk")) {
-                report.put(k, ratios.get(k));
+            for (String k : QUICK_FIELDS) {
+                series.putInto(report, k);
             }
-            report.put("ratio_details", ratios);
+            report.put("ratio_details", lastRatios);
         }
-        BenchReport.Pair miss = pairs.stream().filter(p -> p.cache().name().equals("miss_only")).findFirst().orElseThrow();
-        report.put("miss_overhead_ratio", WorkloadRunner.round(miss.cache().wallSeconds() / miss.noCache().wallSeconds()));
-        BenchReport.Pair qa = pairs.stream().filter(p -> p.cache().name().equals("multi_round_qa")).findFirst().orElseThrow();
-        report.put("ttft_speedup_multi_round_qa", WorkloadRunner.round(qa.ttftSpeedup()));
+        series.putInto(report, MISS_OVERHEAD);
+        series.putInto(report, QA_SPEEDUP);
         List<Object> results = new ArrayList<>();
-        for (BenchReport.Pair p : pairs) {
+        for (BenchReport.Pair p : lastPairs) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", p.cache().name());
             m.put("cache", p.cache().toMap());
@@ -136,28 +202,56 @@ public final class WorkloadBench {
             m.put("ttft_speedup", WorkloadRunner.round(p.ttftSpeedup()));
             results.add(m);
         }
+        if (o.repeat() > 1) {
+            report.put("workloads_of_run", o.repeat());
+        }
         report.put("workloads", results);
-        if (o.json() != null) {
-            Files.writeString(o.json(), BenchReport.json(report));
-            System.err.println("wrote " + o.json());
-        }
-        if (o.chart() != null) {
-            BenchReport.chart(pairs, "lmcache4j workloads: p50 TTFT (" + engineName + ", " + o.model() + " KV shape)", o.chart());
-            System.err.println("wrote " + o.chart());
-        }
         return report;
     }
 
+    /** Prompt tokens per second of the no-cache runs: every prompt token over the summed TTFT. */
+    static double measuredPrefillRate(List<BenchReport.Pair> pairs) {
+        long tokens = 0;
+        double ms = 0;
+        for (BenchReport.Pair p : pairs) {
+            tokens += p.noCache().promptTokens();
+            ms += java.util.Arrays.stream(p.noCache().ttftMs()).sum();
+        }
+        return ms > 0 ? tokens / (ms / 1000) : Double.NaN;
+    }
+
+    private static BenchReport.Pair pair(List<BenchReport.Pair> pairs, String name) {
+        return pairs.stream().filter(p -> p.cache().name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("workload " + name + ": missing (expected: among the workloads run)"));
+    }
+
+    private static String runSummary(int run, int runs, RunSeries series) {
+        StringBuilder b = new StringBuilder("run " + run + "/" + runs + ":");
+        for (String k : List.of(QUICK_FIELDS.get(0), QUICK_FIELDS.get(1), QUICK_FIELDS.get(2), QUICK_FIELDS.get(3), MISS_OVERHEAD,
+                QA_SPEEDUP)) {
+            List<Double> v = series.runs(k);
+            if (!v.isEmpty()) {
+                b.append(' ').append(k).append('=').append(v.getLast());
+            }
+        }
+        return b.toString();
+    }
+
     /** Runs a small workload with and without the cache first, so the JIT and the page cache are warm. */
-    private static void warmUp(Options o, KvLayout layout, Executor engine) {
-        Workload w = Workloads.documentQa(99, 2, 512, 3, 32);
-        try (KvConnector c = KvConnectors.open(config(o, o.dir().resolve("warmup")), layout)) {
+    private static void warmUp(Options o, BenchSubject subject, KvLayout layout, Executor engine) {
+        Workload w = warmUpWorkload();
+        try (KvConnector c = KvConnectors.open(config(o, subject, o.dir().resolve("warmup")), layout)) {
             c.clear();
             for (int i = 0; i < 2; i++) {
                 engine.run(w, c, done -> { });
                 engine.run(w, null, done -> { });
             }
         }
+    }
+
+    /** The workload of the warm-up, run before anything is measured. */
+    public static Workload warmUpWorkload() {
+        return Workloads.documentQa(99, 2, 512, 3, 32);
     }
 
     /** The five workloads; quick sizes finish in about a minute here, full ones are 3x larger. */
@@ -172,8 +266,8 @@ public final class WorkloadBench {
     }
 
     /** The cache of one workload run: a small cpu tier (so prefix repetition spills to disk) over a disk tier. */
-    static LmCacheConfig config(Options o, Path dir) {
-        return LmCacheConfig.builder().modelId("bench-" + o.model()).maxLocalCpuBytes(o.cpuMiB() << 20)
+    static LmCacheConfig config(Options o, BenchSubject subject, Path dir) {
+        return LmCacheConfig.builder().modelId("bench-" + subject.modelShape()).maxLocalCpuBytes(o.cpuMiB() << 20)
                 .localDisk(dir).maxLocalDiskBytes(8L << 30).build();
     }
 
@@ -185,34 +279,5 @@ public final class WorkloadBench {
             case "llama-3.1-8b" -> 8_000;
             default -> 20_000;
         };
-    }
-
-    /** A one-line progress bar on stderr. */
-    static final class Progress {
-        private final int total;
-        private int base;
-        private int last = -1;
-
-        Progress(int total) {
-            this.total = total;
-        }
-
-        java.util.function.IntConsumer stage(String name) {
-            int start = base;
-            return done -> {
-                int now = start + done;
-                base = Math.max(base, now);
-                int pct = (int) (100L * now / Math.max(1, total));
-                if (pct != last) {
-                    last = pct;
-                    int bars = pct / 4;
-                    System.err.printf(Locale.ROOT, "\r[%-25s] %3d%% %-40s", "#".repeat(bars), pct, name);
-                }
-            };
-        }
-
-        void done() {
-            System.err.println();
-        }
     }
 }

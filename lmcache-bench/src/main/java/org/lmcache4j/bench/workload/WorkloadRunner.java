@@ -66,20 +66,33 @@ public final class WorkloadRunner {
     private WorkloadRunner() {
     }
 
-    /**
-     * Runs {@code workload}; {@code connector} null runs without a cache. {@code progress} is told the
-     * number of requests done after each one.
-     */
+    /** {@link #run(Workload, KvConnector, Prefill, EngineKvPool, IntConsumer)} on engine memory of its own. */
     public static Result run(Workload workload, KvConnector connector, Prefill prefill, KvLayout layout, IntConsumer progress) {
-        int maxTokens = workload.requests().stream().mapToInt(r -> r.length).max().orElse(1);
+        try (EngineKvPool pool = new EngineKvPool(layout, maxTokens(workload))) {
+            return run(workload, connector, prefill, pool, progress);
+        }
+    }
+
+    /** The longest request of {@code workload}, in tokens. */
+    public static int maxTokens(Workload workload) {
+        return workload.requests().stream().mapToInt(r -> r.length).max().orElse(1);
+    }
+
+    /**
+     * Runs {@code workload} on the engine memory of {@code pool} (touched once, reused by every run);
+     * {@code connector} null runs without a cache. {@code progress} is told the number of requests done
+     * after each one.
+     */
+    public static Result run(Workload workload, KvConnector connector, Prefill prefill, EngineKvPool pool, IntConsumer progress) {
+        int maxTokens = maxTokens(workload);
         double[] ttft = new double[workload.requests().size()];
         long prompt = 0;
         long hit = 0;
         CacheStats before = connector == null ? null : connector.stats();
         long wallStart = System.nanoTime();
         long charged = 0;
-        try (Arena arena = Arena.ofConfined()) {
-            HostKvMemory kv = engineMemory(arena, layout, maxTokens);
+        try (EngineKvPool.Lease lease = pool.lease(maxTokens)) {
+            HostKvMemory kv = lease.kv();
             int[] allSlots = new int[maxTokens];
             Arrays.setAll(allSlots, i -> i);
             for (int i = 0; i < ttft.length; i++) {
