@@ -33,11 +33,13 @@ import java.util.Optional;
  * @param recomputeTokensPerSecond the engine's prefill rate; when &gt; 0, lookups and retrieves leave out chunks
  *                           that would load slower than the engine recomputes them
  *                           ({@code LMCACHE_RECOMPUTE_TOKENS_PER_SECOND}, default 0 = off)
+ * @param copyThreads        threads one store or retrieve may use to copy host KV ({@code LMCACHE_COPY_THREADS},
+ *                           default the available processors, at most 4; 1 copies on the caller's thread only)
  */
 public record LmCacheConfig(String connector, String modelId, int chunkTokens, boolean localCpu, long maxLocalCpuBytes,
                             Optional<Path> localDisk, long maxLocalDiskBytes, Optional<String> remoteUrl,
                             boolean saveUnfullChunk, HashAlgorithm hashAlgorithm, String tenantSalt, int tpRank,
-                            int tpWorldSize, long pinTimeoutMillis, double recomputeTokensPerSecond) {
+                            int tpWorldSize, long pinTimeoutMillis, double recomputeTokensPerSecond, int copyThreads) {
 
     private static final long GIB = 1L << 30;
 
@@ -80,6 +82,9 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         if (!(recomputeTokensPerSecond >= 0) || Double.isInfinite(recomputeTokensPerSecond)) {
             throw new IllegalArgumentException("recomputeTokensPerSecond: " + recomputeTokensPerSecond
                     + " (expected: a finite rate >= 0; 0 turns the limit off)");
+        }
+        if (copyThreads < 1 || copyThreads > 256) {
+            throw new IllegalArgumentException("copyThreads: " + copyThreads + " (expected: 1 to 256)");
         }
         if (pinTimeoutMillis <= 0 || pinTimeoutMillis > MAX_PIN_TIMEOUT_MILLIS) {
             throw new IllegalArgumentException("pinTimeoutMillis: " + pinTimeoutMillis + " (expected: 1 to "
@@ -129,7 +134,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
                 + ", saveUnfullChunk=" + saveUnfullChunk + ", hashAlgorithm=" + hashAlgorithm
                 + ", tenantSalt=" + (tenantSalt.isEmpty() ? "(none)" : "(set)") + ", tpRank=" + tpRank
                 + ", tpWorldSize=" + tpWorldSize + ", pinTimeoutMillis=" + pinTimeoutMillis
-                + ", recomputeTokensPerSecond=" + recomputeTokensPerSecond + "]";
+                + ", recomputeTokensPerSecond=" + recomputeTokensPerSecond + ", copyThreads=" + copyThreads + "]";
     }
 
     /** {@code url} with any user info and secret-looking query values replaced by {@code ***}. */
@@ -159,6 +164,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         b.tpWorldSize = tpWorldSize;
         b.pinTimeoutMillis = pinTimeoutMillis;
         b.recomputeTokensPerSecond = recomputeTokensPerSecond;
+        b.copyThreads = copyThreads;
         return b;
     }
 
@@ -192,6 +198,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         private int tpWorldSize = 1;
         private long pinTimeoutMillis = 30_000;
         private double recomputeTokensPerSecond = 0;
+        private int copyThreads = Math.min(4, Runtime.getRuntime().availableProcessors());
 
         private Builder() {
         }
@@ -278,6 +285,12 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             return this;
         }
 
+        /** Threads one store or retrieve may use to copy host KV; 1 keeps every copy on the caller's thread. */
+        public Builder copyThreads(int threads) {
+            this.copyThreads = threads;
+            return this;
+        }
+
         /** Applies the {@code LMCACHE_*} variables of the process environment that are set. */
         public Builder fromEnvironment() {
             return fromEnvironment(System.getenv());
@@ -304,13 +317,14 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             r.integer("LMCACHE_TP_WORLD_SIZE").ifPresent(size -> this.tpWorldSize = size);
             r.integer("LMCACHE_PIN_TIMEOUT_MS").ifPresent(this::pinTimeoutMillis);
             r.decimal("LMCACHE_RECOMPUTE_TOKENS_PER_SECOND").ifPresent(this::recomputeTokensPerSecond);
+            r.integer("LMCACHE_COPY_THREADS").ifPresent(this::copyThreads);
             return this;
         }
 
         public LmCacheConfig build() {
             return new LmCacheConfig(connector, modelId, chunkTokens, localCpu, maxLocalCpuBytes, localDisk,
                     maxLocalDiskBytes, remoteUrl, saveUnfullChunk, hashAlgorithm, tenantSalt, tpRank, tpWorldSize,
-                    pinTimeoutMillis, recomputeTokensPerSecond);
+                    pinTimeoutMillis, recomputeTokensPerSecond, copyThreads);
         }
     }
 

@@ -211,6 +211,10 @@ class LmCacheConfigTest {
         assertEquals(LmCacheConfig.MAX_PIN_TIMEOUT_MILLIS,
                 LmCacheConfig.builder().pinTimeoutMillis(86_400_000).build().pinTimeoutMillis());
         assertThrows(IllegalArgumentException.class, () -> LmCacheConfig.builder().hashAlgorithm(null).build());
+        assertEquals("copyThreads: 0 (expected: 1 to 256)", assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().copyThreads(0).build()).getMessage());
+        assertEquals(3, fromEnv(Map.of("LMCACHE_COPY_THREADS", "3")).copyThreads());
+        assertTrue(LmCacheConfig.defaults().copyThreads() >= 1 && LmCacheConfig.defaults().copyThreads() <= 4);
     }
 
     @Test

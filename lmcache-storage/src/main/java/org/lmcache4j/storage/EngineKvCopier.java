@@ -25,6 +25,11 @@ interface EngineKvCopier {
     void scatter(MemorySegment chunk, int[] slots, int from, int to, int writeFrom);
 
     static EngineKvCopier host(HostKvMemory kv) {
+        return host(kv, CopyLanes.inline());
+    }
+
+    /** Host KV, each chunk's copies shared out over {@code lanes}. */
+    static EngineKvCopier host(HostKvMemory kv, CopyLanes lanes) {
         return new EngineKvCopier() {
             @Override
             public int numSlots() {
@@ -33,12 +38,12 @@ interface EngineKvCopier {
 
             @Override
             public void gather(int[] slots, int from, int to, MemorySegment chunk) {
-                HostKvCopier.gather(kv, slots, from, to, chunk);
+                HostKvCopier.gather(kv, slots, from, to, chunk, lanes);
             }
 
             @Override
             public void scatter(MemorySegment chunk, int[] slots, int from, int to, int writeFrom) {
-                HostKvCopier.scatter(chunk, kv, slots, from, to, writeFrom);
+                HostKvCopier.scatter(chunk, kv, slots, from, to, writeFrom, lanes);
             }
         };
     }

@@ -50,6 +50,7 @@ final class TieredCacheEngine implements KvConnector {
     private final ChunkHasher hasher;
     private final TierStack tiers;
     private final Prefetcher prefetcher = new Prefetcher();
+    private final CopyLanes copyLanes;
     private final PartialTails partialTails = new PartialTails(PARTIAL_TAIL_PARENTS);
     private final PrefixWalk walk;
     private final KvEvents events = new KvEvents();
@@ -86,6 +87,7 @@ final class TieredCacheEngine implements KvConnector {
         this.chunkTokens = config.chunkTokens();
         this.hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(layout));
         this.nanoClock = nanoClock;
+        this.copyLanes = new CopyLanes(config.copyThreads());
         this.walk = new PrefixWalk(config.saveUnfullChunk() ? partialTails : null);
         long chunkBytes = layout.chunkBytes(chunkTokens);
         boolean ok = false;
@@ -347,6 +349,7 @@ final class TieredCacheEngine implements KvConnector {
             }
             closed = true;
             prefetcher.close();
+            copyLanes.close();
             tiers.close();
             devices.close();
             LOG.info("lmcache4j connector closed");
@@ -373,7 +376,7 @@ final class TieredCacheEngine implements KvConnector {
     /** The copier of one call's engine memory: host KV directly, device KV through a device copy engine. */
     private EngineKvCopier copier(EngineKvMemory kv) {
         return switch (kv) {
-            case HostKvMemory host -> EngineKvCopier.host(host);
+            case HostKvMemory host -> EngineKvCopier.host(host, copyLanes);
             case DeviceKvMemory device -> EngineKvCopier.device(device, devices.require(device));
         };
     }

@@ -19,6 +19,32 @@ class HostKvCopierTest {
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
     void gatherAndScatterMatchAPerTokenReference(long seed) {
+        check(seed, CopyLanes.inline());
+    }
+
+    /** The same with every copy split over three threads (layers and planes shared out). */
+    @ParameterizedTest
+    @ValueSource(longs = {11, 12, 13, 14, 15, 16, 17, 18})
+    void copiesSplitOverLanesMatchTheReference(long seed) {
+        try (CopyLanes lanes = new CopyLanes(3, 0)) {
+            check(seed, lanes);
+        }
+    }
+
+    /** Confined engine memory is copied on the caller's thread only (no WrongThreadException). */
+    @ParameterizedTest
+    @ValueSource(longs = {21, 22})
+    void confinedMemoryIsCopiedInline(long seed) {
+        try (CopyLanes lanes = new CopyLanes(3, 0)) {
+            check(seed, lanes, Arena.ofConfined());
+        }
+    }
+
+    private static void check(long seed, CopyLanes lanes) {
+        check(seed, lanes, Arena.ofShared());
+    }
+
+    private static void check(long seed, CopyLanes lanes, Arena arenaToUse) {
         SplittableRandom r = new SplittableRandom(seed);
         KvLayout layout = r.nextBoolean()
                 ? KvLayout.standard(1 + r.nextInt(3), 1 + r.nextInt(3), 1 + r.nextInt(9), KvDtype.values()[r.nextInt(5)])
@@ -26,7 +52,7 @@ class HostKvCopierTest {
         int blockSize = 1 + r.nextInt(8);
         int blocks = 12;
         int n = 1 + r.nextInt(blocks * blockSize / 2);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = arenaToUse) {
             HostKvMemory kv = SeededKv.paged(arena, layout, blocks, blockSize);
             int[] all = SeededKv.identitySlots(blocks * blockSize);
             SeededKv.fill(kv, SeededKv.tokens(seed, all.length), all);
@@ -38,14 +64,14 @@ class HostKvCopierTest {
                 }
             }
             MemorySegment chunk = arena.allocate(layout.chunkBytes(n));
-            HostKvCopier.gather(kv, slots, 0, n, chunk);
+            HostKvCopier.gather(kv, slots, 0, n, chunk, lanes);
             assertArrayEquals(referenceGather(kv, slots, n), chunk.toArray(ValueLayout.JAVA_BYTE));
 
             HostKvMemory target = SeededKv.paged(arena, layout, blocks, blockSize);
             int[] withHoles = slots.clone();
             withHoles[r.nextInt(n)] = -1;
             int writeFrom = r.nextInt(n);
-            HostKvCopier.scatter(chunk, target, withHoles, 0, n, writeFrom);
+            HostKvCopier.scatter(chunk, target, withHoles, 0, n, writeFrom, lanes);
             for (int i = 0; i < n; i++) {
                 boolean written = i >= writeFrom && withHoles[i] >= 0;
                 for (int layer = 0; layer < layout.numLayers(); layer++) {
