@@ -9,8 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
+import org.lmcache4j.nativeio.Libc;
 
 class PinnedSlabAllocatorTest {
 
@@ -135,5 +142,143 @@ class PinnedSlabAllocatorTest {
         assertEquals(0, a.mappedBytes(), "the second close() unmapped it");
         assertTrue(unmapped(pages.get(4)));
         assertThrows(IllegalStateException.class, a::tryAllocate);
+    }
+
+    private static long resident(ChunkPage page) {
+        return Libc.instance().orElseThrow().residentBytes(page.memory());
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("not within 30 s: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void pagesHandedOutAreResidentAlreadyWithinTheBudget() throws Exception {
+        // 40 pages of 1 MiB in slabs of 16 MiB, all of them kept ready ahead: the budget caps the ready pages.
+        try (PinnedSlabAllocator a = new PinnedSlabAllocator(40 * MIB + 100, MIB, false, 16 * MIB, 1L << 30, Duration.ZERO)) {
+            assertEquals(40, a.readyAheadPages(), "the ready-ahead target is capped by the budget");
+            await("40 pages faulted ahead", () -> a.readyPages() == 40);
+            assertEquals(40 * MIB, a.mappedBytes(), "never more than the budget");
+            List<ChunkPage> pages = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                ChunkPage page = a.tryAllocate().orElseThrow();
+                assertEquals(MIB, resident(page), "page " + i + " is resident when handed out");
+                pages.add(page);
+            }
+            assertTrue(a.tryAllocate().isEmpty(), "the 41st page would pass the budget");
+            assertEquals(0, a.demandFaultedPages(), "no taker had to fault its page");
+            assertEquals(40 * MIB, a.mappedBytes());
+            pages.forEach(ChunkPage::release);
+            assertEquals(40, a.readyPages(), "freed pages stay mapped and ready");
+            assertEquals(40 * MIB, a.mappedBytes());
+        }
+    }
+
+    @Test
+    void theBackgroundThreadStopsAtItsTargetAndRefillsAfterUse() throws Exception {
+        try (PinnedSlabAllocator a = new PinnedSlabAllocator(64 * MIB, MIB, false, 16 * MIB, 8 * MIB, Duration.ZERO)) {
+            await("8 pages ready", () -> a.readyPages() == 8);
+            Thread.sleep(200);
+            assertEquals(8, a.readyPages(), "no more than the target is faulted ahead");
+            assertEquals(16 * MIB, a.mappedBytes(), "one slab mapped of the four the budget allows");
+            List<ChunkPage> taken = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                taken.add(a.tryAllocate().orElseThrow());
+            }
+            await("refilled to 8 ready pages", () -> a.readyPages() == 8);
+            ChunkPage next = a.tryAllocate().orElseThrow();
+            assertEquals(MIB, resident(next));
+            assertEquals(0, a.demandFaultedPages());
+            taken.forEach(ChunkPage::release);
+            next.release();
+        }
+    }
+
+    @Test
+    void withoutReadyAheadTheTakerFaultsItsOwnPage() {
+        try (PinnedSlabAllocator a = new PinnedSlabAllocator(8 * MIB, MIB, false, 4 * MIB, 0, Duration.ZERO)) {
+            assertEquals(0, a.readyAheadPages());
+            assertEquals(0, a.mappedBytes(), "nothing is mapped before the first page is asked for");
+            ChunkPage page = a.tryAllocate().orElseThrow();
+            assertEquals(MIB, resident(page), "faulted in by tryAllocate itself");
+            assertEquals(1, a.demandFaultedPages());
+            assertEquals(4 * MIB, a.mappedBytes());
+            page.release();
+            ChunkPage again = a.tryAllocate().orElseThrow();
+            assertEquals(page.memory().address(), again.memory().address(), "a freed page is reused, not remapped");
+            assertEquals(1, a.demandFaultedPages(), "and needs no new fault");
+            again.release();
+        }
+    }
+
+    @Test
+    void closeDoesNotWaitForTheBackgroundThreadToFinishItsWork() throws Exception {
+        // 1 GiB to fault ahead: seconds of work on a slow machine; close stops it between two steps.
+        PinnedSlabAllocator a = new PinnedSlabAllocator(1L << 30, MIB, true, 64 * MIB, 1L << 30, Duration.ofSeconds(30));
+        await("prefaulting under way", () -> a.readyPages() > 0);
+        assertTrue(a.prefaulting());
+        CountDownLatch closed = new CountDownLatch(1);
+        Thread closer = Thread.ofPlatform().start(() -> {
+            a.close();
+            closed.countDown();
+        });
+        assertTrue(closed.await(PinnedSlabAllocator.PREFAULT_JOIN_MILLIS + 5_000, TimeUnit.MILLISECONDS), "close() returned");
+        closer.join();
+        await("the background thread ended", () -> !a.prefaulting());
+        await("every slab unmapped", () -> a.mappedBytes() == 0);
+        assertThrows(IllegalStateException.class, a::tryAllocate);
+    }
+
+    @Test
+    void concurrentTakersNeverShareAPageNorPassTheBudget() throws Exception {
+        try (PinnedSlabAllocator a = new PinnedSlabAllocator(24 * 8192, 8192, false, 5 * 8192, 4 * 8192, Duration.ZERO)) {
+            Set<Long> held = ConcurrentHashMap.newKeySet();
+            List<Thread> threads = new ArrayList<>();
+            List<Throwable> failures = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        for (int round = 0; round < 300; round++) {
+                            List<ChunkPage> mine = new ArrayList<>();
+                            for (int i = 0; i < 8; i++) {
+                                a.tryAllocate().ifPresent(mine::add);
+                            }
+                            for (ChunkPage p : mine) {
+                                if (!held.add(p.memory().address())) {
+                                    throw new AssertionError("page at 0x" + Long.toHexString(p.memory().address()) + " handed out twice");
+                                }
+                                p.memory().set(ValueLayout.JAVA_LONG, 0, round);
+                            }
+                            for (ChunkPage p : mine) {
+                                held.remove(p.memory().address());
+                                p.release();
+                            }
+                        }
+                    } catch (Throwable e) {
+                        synchronized (failures) {
+                            failures.add(e);
+                        }
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertEquals(List.of(), failures);
+            assertEquals(0, a.outstandingPages());
+            assertTrue(a.mappedBytes() <= 24 * 8192, "mapped " + a.mappedBytes());
+            Set<Long> all = new HashSet<>();
+            for (int i = 0; i < 24; i++) {
+                all.add(a.tryAllocate().orElseThrow().memory().address());
+            }
+            assertEquals(24, all.size(), "every page of the budget, once");
+            assertTrue(a.tryAllocate().isEmpty());
+        }
     }
 }
