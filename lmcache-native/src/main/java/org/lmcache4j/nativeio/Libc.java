@@ -37,6 +37,7 @@ public final class Libc {
     public static final int MADV_POPULATE_WRITE = 23;
 
     private static final long MAP_FAILED = -1L;
+    private static final int PRIO_PROCESS = 0;
     /** The base page size, the unit of {@code mincore}. */
     private static final long PAGE_BYTES = 4096;
 
@@ -49,6 +50,8 @@ public final class Libc {
     private final MethodHandle munlock;
     private final MethodHandle madvise;
     private final MethodHandle mincore;
+    private final MethodHandle setpriority;
+    private final Optional<MethodHandle> gettid; // glibc 2.30+
     private final MethodHandle strerror;
 
     private Libc(Linker linker, SymbolLookup libc) {
@@ -66,6 +69,9 @@ public final class Libc {
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, sizeT, ValueLayout.JAVA_INT), errno);
         mincore = linker.downcallHandle(find(libc, "mincore"),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, sizeT, ValueLayout.ADDRESS), errno);
+        setpriority = linker.downcallHandle(find(libc, "setpriority"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), errno);
+        gettid = libc.find("gettid").map(symbol -> linker.downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_INT)));
         strerror = linker.downcallHandle(find(libc, "strerror"),
                 FunctionDescriptor.of(ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(256, ValueLayout.JAVA_BYTE)),
                         ValueLayout.JAVA_INT));
@@ -180,6 +186,28 @@ public final class Libc {
             throw e; // a failed call, or the segment's arena already closed
         } catch (Throwable t) {
             throw new IllegalStateException("mincore downcall failed", t);
+        }
+    }
+
+    /**
+     * Sets the calling thread's nice value ({@code setpriority(PRIO_PROCESS, gettid(), nice)}: on Linux a
+     * thread's own scheduling priority; 19 is the lowest).
+     *
+     * @throws NativeCallException            when refused (raising priority needs privileges)
+     * @throws UnsupportedOperationException when this C library has no {@code gettid} (glibc before 2.30)
+     */
+    public void niceCurrentThread(int nice) {
+        MethodHandle tid = gettid.orElseThrow(() -> new UnsupportedOperationException("libc symbol 'gettid' not found"));
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int rc = (int) setpriority.invokeExact(state, PRIO_PROCESS, (int) tid.invokeExact(), nice);
+            if (rc != 0) {
+                throw failure("setpriority(nice " + nice + ")", state);
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("setpriority downcall failed", t);
         }
     }
 

@@ -141,6 +141,28 @@ class LibcTest {
     }
 
     @Test
+    void niceCurrentThreadLowersThisThreadOnly() throws Exception {
+        Libc libc = libc();
+        java.util.concurrent.CompletableFuture<String> niced = new java.util.concurrent.CompletableFuture<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                libc.niceCurrentThread(19);
+                niced.complete(Files.readString(Path.of("/proc/thread-self/stat")));
+            } catch (Throwable e) {
+                niced.completeExceptionally(e);
+            }
+        });
+        t.join();
+        assertEquals("19", statField(niced.get(), 19), "nice of the thread that asked");
+        assertEquals("0", statField(Files.readString(Path.of("/proc/thread-self/stat")), 19), "this thread keeps its nice value");
+    }
+
+    /** Field {@code n} (1-based, as in proc(5)) of a stat line. */
+    private static String statField(String stat, int n) {
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ")[n - 3];
+    }
+
+    @Test
     void strerrorGivesTheCLibraryText() {
         assertEquals("Invalid argument", libc().strerror(EINVAL));
         assertEquals("Cannot allocate memory", libc().strerror(12));

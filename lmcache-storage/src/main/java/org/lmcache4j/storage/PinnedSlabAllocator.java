@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.lmcache4j.nativeio.Libc;
 import org.lmcache4j.nativeio.OffHeapSlab;
 import org.lmcache4j.nativeio.Prefaulter;
 import org.slf4j.Logger;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * next slab (at most {@value #MAX_SLAB_BYTES} bytes, advised for huge pages before any fault) when no
  * mapped page is left, and faults mapped pages in steps of at most {@value #FAULT_STEP_BYTES} bytes with
  * {@link Prefaulter} ({@code mlock} when pinning is allowed, else {@code MADV_POPULATE_WRITE}, else a write
- * per page); it sleeps while that many free pages are ready or the whole budget is resident. Resident
+ * per page); it sleeps while that many free pages are ready or the whole budget is resident, and runs at
+ * nice {@value #BACKGROUND_NICE}, on cores the engine leaves idle. Resident
  * memory beyond the pages in use is thus bounded by {@code readyAheadBytes}; the default covers a
  * 4,096-token prompt of Llama-3.1-8B (512 MiB) promoted at once and costs well under a core-second per
  * refill on these machines, while faulting a 5 GiB budget at open would cost seconds of a core and RSS
@@ -52,6 +54,14 @@ final class PinnedSlabAllocator implements AutoCloseable {
     static final long FAULT_STEP_BYTES = 16L << 20;
     /** Name of the background thread that keeps pages resident ahead of demand. */
     static final String PREFAULT_THREAD = "lmcache-cpu-prefault";
+    /**
+     * How long the background thread lets takers be quiet before it refills the ready pages (unless fewer
+     * than a quarter of them are left): a store or promotion is often followed by a hit's copies, and
+     * faulting competes with them for cores and memory bandwidth.
+     */
+    static final long QUIET_NANOS = 200_000_000L;
+    /** Nice value of the background thread: the lowest priority. */
+    static final int BACKGROUND_NICE = 19;
     /** How long {@link #close()} waits for the background thread to finish its step (one step takes tens of ms). */
     static final long PREFAULT_JOIN_MILLIS = 2_000;
     /** How long slabs a close could not unmap are retried in the background. */
@@ -81,6 +91,7 @@ final class PinnedSlabAllocator implements AutoCloseable {
     private int inFlightPages; // being mapped or faulted outside the lock; they join cold or ready
     private int outstandingPages;
     private long demandFaultedPages;
+    private long lastTakeNanos = System.nanoTime() - QUIET_NANOS;
     private boolean closed;
 
     /**
@@ -225,6 +236,7 @@ final class PinnedSlabAllocator implements AutoCloseable {
             }
             page.onAllocate();
             outstandingPages++;
+            lastTakeNanos = System.nanoTime();
             if (ready.size() < readyAheadPages) {
                 changed.signalAll(); // the background thread tops the ready pages up
             }
@@ -295,6 +307,7 @@ final class PinnedSlabAllocator implements AutoCloseable {
 
     /** The background thread: keeps {@code readyAheadPages} free pages resident until close. */
     private void prefaultAhead() {
+        lowerPriority();
         lock.lock();
         try {
             for (;;) {
@@ -303,6 +316,15 @@ final class PinnedSlabAllocator implements AutoCloseable {
                 }
                 if (closed) {
                     return;
+                }
+                long quietNanos = System.nanoTime() - lastTakeNanos;
+                if (quietNanos < QUIET_NANOS && ready.size() > readyAheadPages / 4) {
+                    try {
+                        changed.awaitNanos(QUIET_NANOS - quietNanos); // takers are busy: refill after them
+                    } catch (InterruptedException e) {
+                        return; // nobody interrupts it but the JVM's end
+                    }
+                    continue;
                 }
                 if (cold.isEmpty()) {
                     try {
@@ -331,6 +353,18 @@ final class PinnedSlabAllocator implements AutoCloseable {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Gives the calling (background) thread the lowest priority, nice 19: it then runs on cores the engine
+     * leaves idle and does not compete with the copies of a hit or the write-behind that follows a store.
+     */
+    private static void lowerPriority() {
+        try {
+            Libc.instance().ifPresent(libc -> libc.niceCurrentThread(BACKGROUND_NICE));
+        } catch (RuntimeException e) {
+            LOG.debug("{} keeps its priority: {}", PREFAULT_THREAD, e.toString());
         }
     }
 

@@ -78,7 +78,7 @@ class PinnedSlabAllocatorTest {
 
     private static final long MIB = 1 << 20;
 
-    /** Six pages of 1 MiB in three slabs of 2 MiB, all handed out. */
+    /** Six pages of 1 MiB in three slabs of 2 MiB, all handed out in address order (no background thread takes pages). */
     private static List<ChunkPage> allocateAll(PinnedSlabAllocator a) {
         List<ChunkPage> pages = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
@@ -103,7 +103,7 @@ class PinnedSlabAllocatorTest {
      */
     @Test
     void aSlabInUseAtCloseIsUnmappedInTheBackgroundAndTheOthersAtOnce() throws Exception {
-        PinnedSlabAllocator a = new PinnedSlabAllocator(6 * MIB, MIB, false, 2 * MIB, Duration.ofSeconds(30));
+        PinnedSlabAllocator a = new PinnedSlabAllocator(6 * MIB, MIB, false, 2 * MIB, 0, Duration.ofSeconds(30));
         List<ChunkPage> pages = allocateAll(a);
         BlockedPipeWriter writer = new BlockedPipeWriter(pages.get(2).memory()); // a page of the second slab
         try {
@@ -128,7 +128,7 @@ class PinnedSlabAllocatorTest {
 
     @Test
     void aSecondCloseUnmapsWhatTheFirstCouldNot() throws Exception {
-        PinnedSlabAllocator a = new PinnedSlabAllocator(6 * MIB, MIB, false, 2 * MIB, Duration.ZERO); // no background retry
+        PinnedSlabAllocator a = new PinnedSlabAllocator(6 * MIB, MIB, false, 2 * MIB, 0, Duration.ZERO); // no background retry
         List<ChunkPage> pages = allocateAll(a);
         BlockedPipeWriter writer = new BlockedPipeWriter(pages.get(5).memory()); // the last slab
         try {
@@ -279,6 +279,29 @@ class PinnedSlabAllocatorTest {
             }
             assertEquals(24, all.size(), "every page of the budget, once");
             assertTrue(a.tryAllocate().isEmpty());
+        }
+    }
+
+    @Test
+    void theBackgroundThreadRunsAtTheLowestPriority() throws Exception {
+        try (PinnedSlabAllocator a = new PinnedSlabAllocator(64 * MIB, MIB, false, 16 * MIB, 64 * MIB, Duration.ZERO)) {
+            assertTrue(a.prefaulting());
+            List<String> nices = new ArrayList<>();
+            await("the thread found in /proc", () -> {
+                nices.clear();
+                try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+                    for (java.nio.file.Path task : tasks.toList()) {
+                        String stat = java.nio.file.Files.readString(task.resolve("stat"));
+                        if (stat.contains("(" + PinnedSlabAllocator.PREFAULT_THREAD.substring(0, 15) + ")")) {
+                            nices.add(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]); // field 19: nice
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    return false; // a task ended while listed
+                }
+                return !nices.isEmpty() && !nices.contains("0");
+            });
+            assertEquals(String.valueOf(PinnedSlabAllocator.BACKGROUND_NICE), nices.getFirst());
         }
     }
 }
