@@ -22,20 +22,27 @@ import org.slf4j.LoggerFactory;
  * {@code floor(budgetBytes / pageBytes)} pages exist. Thread-safe. {@link #close()} never throws and
  * never leaves memory mapped for good (see there).
  *
- * <p>Implementation notes. First touch of anonymous memory costs 0.2-4 ms per MiB on the machines this
- * was measured on (a 4,096-token prompt of a small model is 180 MiB), and {@code mlock}, which would
- * fault it in at once, is refused beyond {@code ulimit -l} to users without {@code CAP_IPC_LOCK}. So a
- * background thread ({@value #PREFAULT_THREAD}) keeps {@code readyAheadBytes} of free pages resident
- * ahead of demand (default {@value #DEFAULT_READY_AHEAD_BYTES} bytes, at most the budget): it maps the
- * next slab (at most {@value #MAX_SLAB_BYTES} bytes, advised for huge pages before any fault) when no
- * mapped page is left, and faults mapped pages in steps of at most {@value #FAULT_STEP_BYTES} bytes with
- * {@link Prefaulter} ({@code mlock} when pinning is allowed, else {@code MADV_POPULATE_WRITE}, else a write
- * per page); it sleeps while that many free pages are ready or the whole budget is resident, and runs at
- * nice {@value #BACKGROUND_NICE}, on cores the engine leaves idle. Resident
- * memory beyond the pages in use is thus bounded by {@code readyAheadBytes}; the default covers a
- * 4,096-token prompt of Llama-3.1-8B (512 MiB) promoted at once and costs well under a core-second per
- * refill on these machines, while faulting a 5 GiB budget at open would cost seconds of a core and RSS
- * nobody asked for yet.
+ * <p>Implementation notes. The first touch of anonymous memory is a page fault that costs far more than
+ * the copy into it (docs/PERFORMANCE.md, "cpu tier memory"), and {@code mlock}, which would fault a slab
+ * in at once, is refused beyond {@code ulimit -l} to users without {@code CAP_IPC_LOCK}. So a background
+ * thread ({@value #PREFAULT_THREAD}) keeps {@code readyAheadBytes} of free pages resident ahead of demand
+ * (default {@value #DEFAULT_READY_AHEAD_BYTES} bytes, at most the budget): it maps the next slab (at most
+ * {@value #MAX_SLAB_BYTES} bytes, advised for huge pages before any fault) when no mapped page is left,
+ * and faults mapped pages in steps of at most {@value #FAULT_STEP_BYTES} bytes with {@link Prefaulter}
+ * ({@code mlock} when pinning is allowed, else {@code MADV_POPULATE_WRITE}, else a write per page). It
+ * sleeps while that many free pages are ready or the whole budget is resident; it refills only once
+ * takers have been quiet for {@value #QUIET_NANOS} ns (unless under a quarter of the target is left),
+ * since a store or promotion is often followed at once by a hit whose copies faulting would slow down.
+ * Its first fill, at open, runs at normal priority: at nice {@value #BACKGROUND_NICE} it starved while the
+ * engine warmed up on all its threads, and the first hit then found nothing ready and competed with the
+ * fill. Refills run at nice {@value #BACKGROUND_NICE}, on cores the engine leaves idle: a busy engine
+ * that stores as fast as they refill gets, at worst, the faults back on its own threads.
+ *
+ * <p>Why a bounded amount ahead rather than the whole budget at open: resident memory beyond the pages in
+ * use stays bounded by {@code readyAheadBytes}, and faulting a budget of many GiB would cost seconds of a
+ * core at open, competing with the engine's own start, for memory nobody may use; the default covers a
+ * 4,096-token prompt of Llama-3.1-8B (512 MiB) promoted at once. A burst larger than the pages ready is
+ * served too: its takers fault their own pages, as before this thread existed.
  *
  * <p>Neither mapping nor faulting happens under the allocator's lock: a range is claimed under it,
  * mapped or faulted outside, and published under it again. A caller that finds no ready page takes a
@@ -244,6 +251,7 @@ final class PinnedSlabAllocator implements AutoCloseable {
             lock.unlock();
         }
         if (toFault != null) {
+            LOG.debug("cpu tier page faulted by its taker: none was ready ({} pages faulted ahead so far)", readyAheadPages);
             try {
                 prefaulter.prefault(toFault.range(), pin);
             } catch (IllegalStateException e) {
@@ -307,11 +315,15 @@ final class PinnedSlabAllocator implements AutoCloseable {
 
     /** The background thread: keeps {@code readyAheadPages} free pages resident until close. */
     private void prefaultAhead() {
-        lowerPriority();
+        boolean lowered = false;
         lock.lock();
         try {
             for (;;) {
                 while (!closed && (ready.size() >= readyAheadPages || cold.isEmpty() && carvedPages >= capacityPages)) {
+                    if (!lowered) {
+                        lowered = true;
+                        lowerPriority(); // the first fill is done: refills only use cores the engine leaves idle
+                    }
                     changed.awaitUninterruptibly();
                 }
                 if (closed) {
@@ -339,7 +351,12 @@ final class PinnedSlabAllocator implements AutoCloseable {
                 inFlightPages += batch.size();
                 lock.unlock();
                 try {
-                    prefaulter.prefault(ColdPage.span(batch), pin);
+                    long start = System.nanoTime();
+                    Prefaulter.Method method = prefaulter.prefault(ColdPage.span(batch), pin);
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debug("cpu tier: {} page(s) of {} bytes made resident ahead ({}) in {} us", batch.size(), pageBytes,
+                                method, (System.nanoTime() - start) / 1000);
+                    }
                 } catch (IllegalStateException e) {
                     // the slab was unmapped under us: close() gave up waiting for this step
                 } finally {
@@ -357,8 +374,8 @@ final class PinnedSlabAllocator implements AutoCloseable {
     }
 
     /**
-     * Gives the calling (background) thread the lowest priority, nice 19: it then runs on cores the engine
-     * leaves idle and does not compete with the copies of a hit or the write-behind that follows a store.
+     * Gives the calling (background) thread the lowest priority, nice 19, for good (without privileges a
+     * thread cannot raise it again): it then runs on cores the engine leaves idle.
      */
     private static void lowerPriority() {
         try {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
@@ -302,6 +303,22 @@ class PinnedSlabAllocatorTest {
                 return !nices.isEmpty() && !nices.contains("0");
             });
             assertEquals(String.valueOf(PinnedSlabAllocator.BACKGROUND_NICE), nices.getFirst());
+        }
+    }
+
+    @Test
+    void aRefillWaitsUntilTakersHaveBeenQuiet() throws Exception {
+        try (PinnedSlabAllocator a = new PinnedSlabAllocator(64 * MIB, MIB, false, 16 * MIB, 8 * MIB, Duration.ZERO)) {
+            await("8 pages ready", () -> a.readyPages() == 8);
+            long start = System.nanoTime();
+            ChunkPage page = a.tryAllocate().orElseThrow();
+            Thread.sleep(50);
+            int readyWhileBusy = a.readyPages();
+            assumeTrue(System.nanoTime() - start < PinnedSlabAllocator.QUIET_NANOS, "this thread was descheduled too long to tell");
+            assertEquals(7, readyWhileBusy, "no refill within the quiet period after a take (7 of 8 ready is above a quarter)");
+            await("refilled once takers were quiet", () -> a.readyPages() == 8);
+            assertEquals(0, a.demandFaultedPages());
+            page.release();
         }
     }
 }
