@@ -50,6 +50,11 @@ import org.slf4j.LoggerFactory;
  * for its own page at most, never for a slab. Freed pages return to the ready list (LIFO: the hottest page
  * is reused first); slabs are unmapped only by {@link #close()}, which stops the background thread
  * between two steps.
+ *
+ * <p>This class is larger than most: the page lists, the counts of pages claimed in flight, the
+ * background thread and close (with its unmap retries) share one lock and one set of invariants (every
+ * page is ready, cold, in flight or handed out; mapped pages never pass the budget), which is easier to
+ * check in one place.
  */
 final class PinnedSlabAllocator implements AutoCloseable {
 
@@ -493,24 +498,5 @@ final class PinnedSlabAllocator implements AutoCloseable {
 
     private long mappedBytesLocked() {
         return slabs.stream().mapToLong(OffHeapSlab::sizeBytes).sum();
-    }
-
-    /** A mapped page not yet faulted in: its slab's memory, offset and length, and the page itself. */
-    private record ColdPage(MemorySegment slab, long offset, long length, ChunkPage page) {
-
-        /** The page's memory widened to whole 4 KiB pages (a small chunk page may share one with its neighbours). */
-        MemorySegment range() {
-            return span(List.of(this));
-        }
-
-        /** The memory of consecutive pages of one slab, widened to whole 4 KiB pages. */
-        static MemorySegment span(List<ColdPage> pages) {
-            ColdPage first = pages.getFirst();
-            ColdPage last = pages.getLast();
-            long from = first.offset() / OffHeapSlab.PAGE_BYTES * OffHeapSlab.PAGE_BYTES;
-            long to = Math.min(first.slab().byteSize(),
-                    Math.ceilDiv(last.offset() + last.length(), OffHeapSlab.PAGE_BYTES) * OffHeapSlab.PAGE_BYTES);
-            return first.slab().asSlice(from, to - from);
-        }
     }
 }
