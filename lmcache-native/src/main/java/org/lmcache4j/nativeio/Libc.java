@@ -30,8 +30,16 @@ public final class Libc {
     public static final int MADV_HUGEPAGE = 14;
     /** {@code MADV_DONTDUMP}: keep cached KV out of core dumps. */
     public static final int MADV_DONTDUMP = 16;
+    /**
+     * {@code MADV_POPULATE_WRITE} (Linux 5.14+): fault the range in writable, as a write to every page
+     * would, without changing its contents; older kernels reject it with {@code EINVAL}.
+     */
+    public static final int MADV_POPULATE_WRITE = 23;
 
     private static final long MAP_FAILED = -1L;
+    private static final int PRIO_PROCESS = 0;
+    /** The base page size, the unit of {@code mincore}. */
+    private static final long PAGE_BYTES = 4096;
 
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -41,6 +49,9 @@ public final class Libc {
     private final MethodHandle mlock;
     private final MethodHandle munlock;
     private final MethodHandle madvise;
+    private final MethodHandle mincore;
+    private final MethodHandle setpriority;
+    private final Optional<MethodHandle> gettid; // glibc 2.30+
     private final MethodHandle strerror;
 
     private Libc(Linker linker, SymbolLookup libc) {
@@ -56,6 +67,11 @@ public final class Libc {
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, sizeT), errno);
         madvise = linker.downcallHandle(find(libc, "madvise"),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, sizeT, ValueLayout.JAVA_INT), errno);
+        mincore = linker.downcallHandle(find(libc, "mincore"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, sizeT, ValueLayout.ADDRESS), errno);
+        setpriority = linker.downcallHandle(find(libc, "setpriority"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), errno);
+        gettid = libc.find("gettid").map(symbol -> linker.downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_INT)));
         strerror = linker.downcallHandle(find(libc, "strerror"),
                 FunctionDescriptor.of(ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(256, ValueLayout.JAVA_BYTE)),
                         ValueLayout.JAVA_INT));
@@ -119,6 +135,82 @@ public final class Libc {
         }
     }
 
+    /**
+     * {@code mlock} of a segment's memory. The segment's arena is held for the call, so the memory cannot
+     * be freed under it (a concurrent close fails instead, and can be retried).
+     */
+    public void mlock(MemorySegment range) {
+        callInt("mlock", mlock, range, range.byteSize());
+    }
+
+    /** {@code madvise} of a segment's memory, the arena held for the call (as {@link #mlock(MemorySegment)}). */
+    public void madvise(MemorySegment range, int advice) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int rc = (int) madvise.invokeExact(state, range, range.byteSize(), advice);
+            if (rc != 0) {
+                throw failure("madvise(advice " + advice + ", " + range.byteSize() + " bytes)", state);
+            }
+        } catch (RuntimeException e) {
+            throw e; // a failed call, or the segment's arena already closed
+        } catch (Throwable t) {
+            throw new IllegalStateException("madvise downcall failed", t);
+        }
+    }
+
+    /**
+     * Bytes of a page-aligned segment resident in RAM now ({@code mincore}, counted in 4 KiB pages): pages
+     * of anonymous memory never touched count as absent.
+     *
+     * @throws IllegalArgumentException when the segment does not start on a page boundary
+     */
+    public long residentBytes(MemorySegment range) {
+        if (range.address() % PAGE_BYTES != 0) {
+            throw new IllegalArgumentException("mincore address: 0x" + Long.toHexString(range.address())
+                    + " (expected: a multiple of " + PAGE_BYTES + ")");
+        }
+        long pages = Math.ceilDiv(range.byteSize(), PAGE_BYTES);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            MemorySegment vector = a.allocate(Math.max(1, pages));
+            int rc = (int) mincore.invokeExact(state, range, range.byteSize(), vector);
+            if (rc != 0) {
+                throw failure("mincore(" + range.byteSize() + " bytes)", state);
+            }
+            long resident = 0;
+            for (long i = 0; i < pages; i++) {
+                resident += vector.get(ValueLayout.JAVA_BYTE, i) & 1;
+            }
+            return resident * PAGE_BYTES;
+        } catch (RuntimeException e) {
+            throw e; // a failed call, or the segment's arena already closed
+        } catch (Throwable t) {
+            throw new IllegalStateException("mincore downcall failed", t);
+        }
+    }
+
+    /**
+     * Sets the calling thread's nice value ({@code setpriority(PRIO_PROCESS, gettid(), nice)}: on Linux a
+     * thread's own scheduling priority; 19 is the lowest).
+     *
+     * @throws NativeCallException            when refused (raising priority needs privileges)
+     * @throws UnsupportedOperationException when this C library has no {@code gettid} (glibc before 2.30)
+     */
+    public void niceCurrentThread(int nice) {
+        MethodHandle tid = gettid.orElseThrow(() -> new UnsupportedOperationException("libc symbol 'gettid' not found"));
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int rc = (int) setpriority.invokeExact(state, PRIO_PROCESS, (int) tid.invokeExact(), nice);
+            if (rc != 0) {
+                throw failure("setpriority(nice " + nice + ")", state);
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("setpriority downcall failed", t);
+        }
+    }
+
     /** The C library's text for an errno value. */
     public String strerror(int errno) {
         try {
@@ -138,6 +230,20 @@ public final class Libc {
             }
         } catch (NativeCallException e) {
             throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(name + " downcall failed", t);
+        }
+    }
+
+    private void callInt(String name, MethodHandle handle, MemorySegment range, long length) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int rc = (int) handle.invokeExact(state, range, length);
+            if (rc != 0) {
+                throw failure(name + "(" + length + " bytes)", state);
+            }
+        } catch (RuntimeException e) {
+            throw e; // a failed call, or the segment's arena already closed
         } catch (Throwable t) {
             throw new IllegalStateException(name + " downcall failed", t);
         }

@@ -9,8 +9,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One page-aligned, zeroed block of off-heap memory with a single owner. With libc it is an anonymous
- * {@code mmap}, {@code mlock}'ed when {@code pinned} is asked (and the limits allow), advised for huge
- * pages and left out of core dumps; without libc it is plain {@link Arena} memory.
+ * {@code mmap}, advised for huge pages and left out of core dumps, then {@code mlock}'ed when
+ * {@code pinned} is asked (and the limits allow); without libc it is plain {@link Arena} memory. A slab
+ * from {@link #map(long)} is neither locked nor faulted in: its owner makes ranges resident when it
+ * chooses ({@link Prefaulter}).
  *
  * <p>{@link #close()} is idempotent and invalidates {@link #segment()} before the memory is unmapped,
  * so a late access throws {@link IllegalStateException} instead of crashing the JVM.
@@ -60,6 +62,19 @@ public final class OffHeapSlab implements AutoCloseable {
         return libc.isPresent() ? mapped(libc.get(), size, pinned) : heapless(size);
     }
 
+    /**
+     * Maps {@code sizeBytes} (rounded up to whole pages) without locking or touching it: with libc, an
+     * anonymous {@code mmap} advised for huge pages (before any page is faulted, so they can be huge) and
+     * left out of core dumps, costing microseconds whatever the size; without libc, {@link Arena} memory
+     * (which the JDK zeroes, so it is resident already).
+     *
+     * @throws IllegalArgumentException when {@code sizeBytes <= 0}, or so large that whole pages overflow a long
+     * @throws OutOfMemoryError when the memory cannot be had at all
+     */
+    public static OffHeapSlab map(long sizeBytes) {
+        return allocate(sizeBytes, false);
+    }
+
     private static OffHeapSlab heapless(long size) {
         Arena arena = Arena.ofShared();
         boolean ok = false;
@@ -82,8 +97,8 @@ public final class OffHeapSlab implements AutoCloseable {
             throw (OutOfMemoryError) new OutOfMemoryError("off-heap slab of " + size + " bytes: " + e.getMessage()).initCause(e);
         }
         long address = raw.address();
+        bestEffortAdvise(libc, address, size); // before mlock faults the pages in: huge pages only come to advised ranges
         boolean locked = pinned && tryLock(libc, address, size);
-        bestEffortAdvise(libc, address, size);
         Arena arena = Arena.ofShared();
         boolean ok = false;
         try {

@@ -116,6 +116,53 @@ class LibcTest {
     }
 
     @Test
+    void residentBytesCountsTouchedPagesOnly() {
+        Libc libc = libc();
+        long length = 4 * PAGE;
+        MemorySegment raw = libc.mmapAnonymous(length); // not advised for huge pages: faults come one 4 KiB page at a time
+        try {
+            MemorySegment mem = raw.reinterpret(length);
+            assertEquals(0, libc.residentBytes(mem), "untouched anonymous memory");
+            mem.set(ValueLayout.JAVA_BYTE, 2 * PAGE + 5, (byte) 1);
+            assertEquals(PAGE, libc.residentBytes(mem), "one page written");
+            assertEquals(0, libc.residentBytes(mem.asSlice(0, 2 * PAGE)));
+            libc.mlock(mem.asSlice(3 * PAGE, PAGE));
+            assertEquals(2 * PAGE, libc.residentBytes(mem), "mlock of a segment faults it in");
+            if (Prefaulter.instance().populates()) { // Linux 5.14+
+                libc.madvise(mem.asSlice(0, PAGE), Libc.MADV_POPULATE_WRITE);
+                assertEquals(3 * PAGE, libc.residentBytes(mem), "MADV_POPULATE_WRITE faults it in");
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> libc.residentBytes(mem.asSlice(8)));
+            assertTrue(e.getMessage().startsWith("mincore address: 0x") && e.getMessage().endsWith("(expected: a multiple of 4096)"),
+                    e.getMessage());
+        } finally {
+            libc.munmap(raw.address(), length);
+        }
+    }
+
+    @Test
+    void niceCurrentThreadLowersThisThreadOnly() throws Exception {
+        Libc libc = libc();
+        java.util.concurrent.CompletableFuture<String> niced = new java.util.concurrent.CompletableFuture<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                libc.niceCurrentThread(19);
+                niced.complete(Files.readString(Path.of("/proc/thread-self/stat")));
+            } catch (Throwable e) {
+                niced.completeExceptionally(e);
+            }
+        });
+        t.join();
+        assertEquals("19", statField(niced.get(), 19), "nice of the thread that asked");
+        assertEquals("0", statField(Files.readString(Path.of("/proc/thread-self/stat")), 19), "this thread keeps its nice value");
+    }
+
+    /** Field {@code n} (1-based, as in proc(5)) of a stat line. */
+    private static String statField(String stat, int n) {
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ")[n - 3];
+    }
+
+    @Test
     void strerrorGivesTheCLibraryText() {
         assertEquals("Invalid argument", libc().strerror(EINVAL));
         assertEquals("Cannot allocate memory", libc().strerror(12));
