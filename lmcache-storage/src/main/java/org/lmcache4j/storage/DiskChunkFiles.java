@@ -21,12 +21,14 @@ import org.lmcache4j.api.ChunkKey;
  * <p>Layout: {@code <root>/<first two hex digits of the key>/<key hex>.kv}, in {@link DiskChunkFormat}.
  * A write goes to {@code <final name>.tmp.<random hex>} in the same directory, is forced to the device
  * (when {@code fsync}), then renamed over the final name atomically: a file under its final name is never
- * half-written. The payload is written first and checksummed block by block while it is still in the CPU
- * cache; the header, which carries the checksum, is written last at offset 0. Directories are forced so
+ * half-written. The payload is written first, at {@link DiskChunkFormat#PAYLOAD_OFFSET}, and checksummed
+ * block by block while it is still in the CPU cache; the header block, which carries the checksum, is
+ * written last at offset 0. Directories are forced so
  * renames survive a power loss, but in batches (at most every {@value #DIR_SYNC_INTERVAL_MILLIS} ms, and
  * at close): one directory fsync per chunk cost about as much as the chunk's own data. A power loss can
  * thus lose the newest renames, which costs hits, never correctness. A read checks the
- * header, then reads the payload into off-heap memory of its own {@link Arena} and checks its checksum.
+ * header, then reads the payload (into off-heap memory of its own {@link Arena}, or the caller's) and
+ * checks its checksum, the two overlapped ({@link DiskPayloadReader}).
  * Holds no lock: callers make sure no two operations touch one key's file at once.
  */
 final class DiskChunkFiles {
@@ -37,12 +39,13 @@ final class DiskChunkFiles {
     static final String TEMP_MARK = ".tmp.";
 
     private static final byte[] NO_PARENT = new byte[0];
-    private static final long ALIGNMENT_BYTES = 64;
+    private static final long ALIGNMENT_BYTES = DiskChunkFormat.PAYLOAD_OFFSET; // lets O_DIRECT read into it
 
     private final Path root;
     private final DiskChunkFormat format;
     private final DiskIo io;
     private final boolean fsync;
+    private final DiskPayloadReader payloads;
     private final Set<Path> knownShards = ConcurrentHashMap.newKeySet();
     private final Set<Path> dirtyDirectories = ConcurrentHashMap.newKeySet();
     private final AtomicLong lastDirectorySyncNanos = new AtomicLong(System.nanoTime());
@@ -53,10 +56,17 @@ final class DiskChunkFiles {
     private static final int WRITE_BLOCK_BYTES = 256 * 1024;
 
     DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync) {
+        this(root, format, io, fsync, new DiskPayloadReader(io, Boolean.getBoolean(DiskPayloadReader.DIRECT_PROPERTY),
+                DiskChunkFormat.PAYLOAD_OFFSET, true));
+    }
+
+    /** @param payloads how payloads are read (buffered or direct, checksum pipelined or not) */
+    DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync, DiskPayloadReader payloads) {
         this.root = root;
         this.format = format;
         this.io = io;
         this.fsync = fsync;
+        this.payloads = payloads;
     }
 
     Path root() {
@@ -87,8 +97,8 @@ final class DiskChunkFiles {
         Path target = pathOf(key);
         Path shard = target.getParent();
         ensureShard(shard);
-        int headerBytes = format.encodeHeader(key, NO_PARENT, 0, payload.byteSize(), 0).remaining();
-        long fileBytes = headerBytes + payload.byteSize();
+        long payloadOffset = DiskChunkFormat.PAYLOAD_OFFSET;
+        long fileBytes = DiskChunkFormat.fileBytes(payload.byteSize());
         Path temp = shard.resolve(target.getFileName() + TEMP_MARK + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         Path written = temp;
         try {
@@ -97,10 +107,10 @@ final class DiskChunkFiles {
                 MemorySegment bytes = DiskChunkFormat.nativeOrCopy(payload);
                 for (long off = 0; off < bytes.byteSize(); off += WRITE_BLOCK_BYTES) {
                     ByteBuffer block = bytes.asSlice(off, Math.min(WRITE_BLOCK_BYTES, bytes.byteSize() - off)).asByteBuffer();
-                    writeFully(ch, block.duplicate(), headerBytes + off);
+                    writeFully(ch, block.duplicate(), payloadOffset + off);
                     crc.update(block);
                 }
-                writeFully(ch, format.encodeHeader(key, NO_PARENT, 0, payload.byteSize(), (int) crc.getValue()), 0);
+                writeFully(ch, format.encodeFileHeader(key, NO_PARENT, 0, payload.byteSize(), (int) crc.getValue()), 0);
                 if (fsync) {
                     ch.force(true);
                 }
@@ -140,7 +150,7 @@ final class DiskChunkFiles {
             boolean ok = false;
             try {
                 MemorySegment bytes = arena.allocate(Math.max(1, h.payloadBytes()), ALIGNMENT_BYTES).asSlice(0, h.payloadBytes());
-                format.readPayload(ch, h, bytes, file);
+                payloads.read(ch, file, h, bytes);
                 ok = true;
                 return new HeldChunkBuffer(key, bytes, () -> {
                     try {
@@ -173,7 +183,7 @@ final class DiskChunkFiles {
                 throw new IllegalArgumentException("chunk " + key + ": " + h.payloadBytes() + " bytes (expected: at most "
                         + target.byteSize() + ", the target's size)");
             }
-            format.readPayload(ch, h, target.asSlice(0, h.payloadBytes()), file);
+            payloads.read(ch, file, h, target.asSlice(0, h.payloadBytes()));
             return h.payloadBytes();
         }
     }
