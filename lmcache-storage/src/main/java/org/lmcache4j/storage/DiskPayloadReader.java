@@ -29,7 +29,7 @@ final class DiskPayloadReader {
     /** The system property that turns {@code O_DIRECT} payload reads on. */
     static final String DIRECT_PROPERTY = "lmcache.disk.directReads";
     /** A read of one block; the checksum of the block before runs meanwhile on the helper. */
-    static final int READ_BLOCK_BYTES = 1 << 20;
+    static final int READ_BLOCK_BYTES = PipelinedCrc.BLOCK_BYTES;
 
     private static final Logger LOG = LoggerFactory.getLogger(DiskPayloadReader.class);
     /** {@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, looked up once (a JDK-specific option). */

@@ -1,56 +1,59 @@
 package org.lmcache4j.storage;
 
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32C;
 
 /**
  * The CRC32C of a memory region that its owner fills front to back (a chunk read from a file), computed
- * on a helper thread while the owner reads the next block, so that verifying a chunk overlaps reading it
- * instead of following each block.
+ * on a helper thread while the owner reads the next block, so that verifying a chunk overlaps reading it.
  *
- * <p>The owner calls {@link #filled} after each block and {@link #finish} after the last; {@link #close}
- * (always, in a finally) returns only once the helper no longer touches the region, so the region may be
- * freed after it. When no helper is free (one per core but one, shared by every reader of the JVM), or
- * the region is confined to the owner's thread, the owner checksums each block itself right after
- * reading it, while it is still in the CPU cache: the result is the same either way. A helper that has
- * not started by the time the owner finishes is called off, and the owner checksums the region itself.
+ * <p>The owner calls {@link #filled} after each block it read and {@link #finish} after the last; then
+ * it takes over the part the helper has not claimed yet (checksummed at once, the last block still in
+ * the CPU cache), waits only for the block the helper is on, and combines the two checksums
+ * ({@link Crc32cCombine}). {@link #close} (always, in a finally) returns only once the helper no longer
+ * touches the region, so the region may be freed after it. When every helper is busy (there is one per
+ * core but one, shared by every reader of the JVM), or the region is confined to the owner's thread,
+ * the owner checksums each block itself right after reading it: the result is the same either way.
  *
- * <p>Implementation notes. The owner publishes progress in a volatile field; the helper checksums what is
- * published, spins briefly when it has caught up, then parks until the owner publishes more (the owner
- * unparks it only when it is parked). One instance serves one read, by one owner thread.
+ * <p>Implementation notes. The helper claims {@value #BLOCK_BYTES}-byte pieces of what the owner
+ * published by advancing {@code claimed} with a CAS; the owner ends the claiming by swapping in
+ * {@link #STOPPED}, which also tells it where the helper's part ends. Helpers are daemon threads that
+ * spin for {@value #SPIN_NANOS} ns for the next block or the next region (a retrieve reads chunk after
+ * chunk) before they park: a wake-up costs tens of microseconds on a virtual machine, as much as reading
+ * a warm block.
  */
 final class PipelinedCrc implements AutoCloseable {
 
-    private static final int QUEUED = 0;
-    private static final int RUNNING = 1;
-    private static final int DONE = 2;
-    private static final int CALLED_OFF = 3;
+    /** Piece of the region the helper checksums at once: fits the CPU's L2 cache. */
+    static final int BLOCK_BYTES = 256 * 1024;
+    /** How long an idle helper spins before it parks. */
+    static final long SPIN_NANOS = 500_000;
 
-    /** Spins of a waiting thread before it parks: a few microseconds, about one warm 256 KiB read. */
-    private static final int SPINS = 2_000;
-    private static final long PARK_NANOS = 200_000;
-
-    private static final int HELPERS = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
-    private static final ThreadPoolExecutor POOL = new ThreadPoolExecutor(0, HELPERS, 30, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), r -> Thread.ofPlatform().daemon().name("lmcache-disk-checksum").unstarted(r));
+    private static final long STOPPED = Long.MIN_VALUE;
+    private static final int HELPER_COUNT = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    private static final Helper[] HELPERS = new Helper[HELPER_COUNT];
     /** A thread that owns nothing: a region it may access is one any helper may access. */
     private static final Thread NOT_THE_OWNER = Thread.ofPlatform().unstarted(() -> { });
 
+    static {
+        for (int i = 0; i < HELPER_COUNT; i++) {
+            HELPERS[i] = new Helper();
+        }
+    }
+
     private final MemorySegment region;
-    private final Thread owner = Thread.currentThread();
-    private final AtomicInteger state = new AtomicInteger(QUEUED);
-    private final CRC32C inline; // non-null when the owner checksums itself
+    private final CRC32C inline; // non-null when the owner checksums each block itself
+    private final AtomicLong claimed = new AtomicLong(); // [0, claimed) is the helper's; STOPPED once the owner took over
     private volatile long filledBytes;
-    private volatile boolean cancelled;
+    private volatile long helperDoneBytes; // the helper has checksummed [0, helperDoneBytes)
     private volatile Thread parkedHelper;
-    private volatile boolean ownerWaiting;
-    private int helperCrc; // written by the helper before it sets DONE
+    private volatile boolean helperFailed; // then the owner checksums the whole region itself
+    private int helperCrc; // CRC32C of [0, helperDoneBytes), written before helperDoneBytes
+    private long helperEnd = -1; // where the helper's part ends, once stopped
 
     private PipelinedCrc(MemorySegment region, boolean pipelined) {
         this.region = region;
@@ -63,19 +66,18 @@ final class PipelinedCrc implements AutoCloseable {
      * @param pipelined false to checksum on the owner's thread only
      */
     static PipelinedCrc start(MemorySegment region, boolean pipelined) {
-        if (!pipelined || region.byteSize() == 0 || !region.isAccessibleBy(NOT_THE_OWNER)) {
-            return new PipelinedCrc(region, false);
+        if (pipelined && region.byteSize() > BLOCK_BYTES && region.isAccessibleBy(NOT_THE_OWNER)) {
+            PipelinedCrc c = new PipelinedCrc(region, true);
+            for (Helper h : HELPERS) {
+                if (h.offer(c)) {
+                    return c;
+                }
+            }
         }
-        PipelinedCrc c = new PipelinedCrc(region, true);
-        try {
-            POOL.execute(c::runHelper);
-            return c;
-        } catch (RejectedExecutionException allHelpersBusy) {
-            return new PipelinedCrc(region, false);
-        }
+        return new PipelinedCrc(region, false);
     }
 
-    /** True when a helper checksums (or may still checksum) this region; false when the owner does. */
+    /** True when a helper checksums (part of) this region; false when the owner does it all. */
     boolean pipelined() {
         return inline == null;
     }
@@ -96,81 +98,135 @@ final class PipelinedCrc implements AutoCloseable {
         }
     }
 
-    /** The CRC32C of the whole region, once it is filled: waits for the helper, or checksums it here. */
+    /** The CRC32C of the whole region, once it is filled: the helper's part combined with the rest, checksummed here. */
     int finish() {
         if (inline != null) {
             return (int) inline.getValue();
         }
-        if (state.compareAndSet(QUEUED, CALLED_OFF)) {
-            CRC32C crc = new CRC32C();
-            crc.update(region.asByteBuffer());
-            return (int) crc.getValue();
+        long from = stopHelper();
+        CRC32C rest = new CRC32C();
+        rest.update(region.asSlice(from).asByteBuffer());
+        awaitHelper(from);
+        if (helperFailed) {
+            CRC32C all = new CRC32C();
+            all.update(region.asByteBuffer());
+            return (int) all.getValue();
         }
-        awaitHelper();
-        return helperCrc;
+        return from == 0 ? (int) rest.getValue() : Crc32cCombine.combine(helperCrc, (int) rest.getValue(), region.byteSize() - from);
     }
 
-    /** Calls the helper off, or waits until it stopped touching the region; idempotent. */
+    /** Stops the helper, and waits until it no longer touches the region; idempotent. */
     @Override
     public void close() {
-        if (inline != null) {
-            return;
+        if (inline == null) {
+            awaitHelper(stopHelper());
         }
-        cancelled = true;
-        if (state.compareAndSet(QUEUED, CALLED_OFF)) {
-            return;
-        }
-        Thread h = parkedHelper;
-        if (h != null) {
-            LockSupport.unpark(h);
-        }
-        awaitHelper();
     }
 
-    private void awaitHelper() {
-        for (int i = 0; i < SPINS && state.get() == RUNNING; i++) {
-            Thread.onSpinWait();
-        }
-        while (state.get() == RUNNING) {
-            ownerWaiting = true;
-            if (state.get() == RUNNING) {
-                LockSupport.parkNanos(this, PARK_NANOS);
+    /** Ends the helper's claims; returns where its part ends. */
+    private long stopHelper() {
+        if (helperEnd < 0) {
+            helperEnd = claimed.getAndSet(STOPPED);
+            Thread h = parkedHelper;
+            if (h != null) {
+                LockSupport.unpark(h);
             }
         }
-        ownerWaiting = false;
+        return helperEnd;
     }
 
-    private void runHelper() {
-        if (!state.compareAndSet(QUEUED, RUNNING)) {
-            return; // called off before it started
+    private void awaitHelper(long end) {
+        while (helperDoneBytes < end) {
+            Thread.onSpinWait(); // at most one block in progress: microseconds
         }
-        try {
-            CRC32C crc = new CRC32C();
-            long total = region.byteSize();
-            long done = 0;
-            int idle = 0;
-            while (done < total && !cancelled) {
-                long filled = filledBytes;
-                if (filled > done) {
-                    crc.update(region.asSlice(done, filled - done).asByteBuffer());
-                    done = filled;
-                    idle = 0;
-                } else if (idle++ < SPINS) {
+    }
+
+    /** Run by a helper: checksums published blocks until the owner takes over. */
+    private void help() {
+        CRC32C crc = new CRC32C();
+        long idleSince = System.nanoTime();
+        for (;;) {
+            long c = claimed.get();
+            if (c == STOPPED) {
+                return;
+            }
+            long f = filledBytes;
+            if (f > c) {
+                long end = Math.min(f, c + BLOCK_BYTES);
+                if (claimed.compareAndSet(c, end)) {
+                    try {
+                        crc.update(region.asSlice(c, end - c).asByteBuffer());
+                    } catch (RuntimeException | Error e) { // cannot happen while the owner keeps its contract
+                        helperFailed = true;
+                        helperDoneBytes = Long.MAX_VALUE;
+                        throw e;
+                    }
+                    helperCrc = (int) crc.getValue();
+                    helperDoneBytes = end;
+                    idleSince = System.nanoTime();
+                }
+            } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                Thread.onSpinWait();
+            } else {
+                parkedHelper = Thread.currentThread();
+                if (filledBytes == f && claimed.get() != STOPPED) { // re-checked once visible: no wake-up is lost
+                    LockSupport.parkNanos(this, 1_000_000);
+                }
+                parkedHelper = null;
+                idleSince = System.nanoTime();
+            }
+        }
+    }
+
+    /** One helper thread, started on first use, with a slot for the region it works on. */
+    private static final class Helper implements Runnable {
+        private final AtomicBoolean busy = new AtomicBoolean();
+        private final AtomicReference<PipelinedCrc> slot = new AtomicReference<>();
+        private volatile Thread thread;
+        private volatile boolean parked;
+
+        boolean offer(PipelinedCrc job) {
+            if (!busy.compareAndSet(false, true)) {
+                return false;
+            }
+            slot.set(job);
+            Thread t = thread;
+            if (t == null) {
+                synchronized (this) {
+                    if (thread == null) {
+                        thread = Thread.ofPlatform().daemon().name("lmcache-disk-checksum").start(this);
+                    }
+                }
+            } else if (parked) {
+                LockSupport.unpark(t);
+            }
+            return true;
+        }
+
+        @Override
+        public void run() {
+            long idleSince = System.nanoTime();
+            for (;;) {
+                PipelinedCrc job = slot.getAndSet(null);
+                if (job != null) {
+                    try {
+                        job.help();
+                    } catch (RuntimeException | Error e) {
+                        // the owner checksums the region itself (helperFailed); this thread stays for the next one
+                    } finally {
+                        busy.set(false);
+                    }
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
-                    parkedHelper = Thread.currentThread();
-                    if (filledBytes == done && !cancelled) { // published before we were visible: no unpark is coming
-                        LockSupport.parkNanos(this, PARK_NANOS);
+                    parked = true;
+                    if (slot.get() == null) {
+                        LockSupport.park(this);
                     }
-                    parkedHelper = null;
-                    idle = 0;
+                    parked = false;
+                    idleSince = System.nanoTime();
                 }
-            }
-            helperCrc = (int) crc.getValue();
-        } finally {
-            state.set(DONE);
-            if (ownerWaiting) {
-                LockSupport.unpark(owner);
             }
         }
     }

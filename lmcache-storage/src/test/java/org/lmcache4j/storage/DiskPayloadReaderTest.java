@@ -143,6 +143,35 @@ class DiskPayloadReaderTest {
     }
 
     @Test
+    void combinedChecksumsEqualTheChecksumOfTheConcatenation() {
+        SplittableRandom r = new SplittableRandom(7);
+        for (int trial = 0; trial < 300; trial++) {
+            byte[] all = random(trial, trial % 3 == 0 ? r.nextInt(0, 64) : r.nextInt(0, 300_000));
+            int split = r.nextInt(0, all.length + 1);
+            CRC32C a = new CRC32C();
+            a.update(all, 0, split);
+            CRC32C b = new CRC32C();
+            b.update(all, split, all.length - split);
+            CRC32C whole = new CRC32C();
+            whole.update(all);
+            assertEquals((int) whole.getValue(), Crc32cCombine.combine((int) a.getValue(), (int) b.getValue(), all.length - split),
+                    "length " + all.length + ", split at " + split);
+        }
+    }
+
+    @Test
+    void helpersAreUsedForSharedMemory() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment region = arena.allocate(4L * PipelinedCrc.BLOCK_BYTES);
+            try (PipelinedCrc crc = PipelinedCrc.start(region, true)) {
+                assertTrue(crc.pipelined(), "a free helper takes a shared region (no other reader is running)");
+                crc.filled(region, region.byteSize());
+                crc.finish();
+            }
+        }
+    }
+
+    @Test
     void closingBeforeTheRegionIsFilledStopsTheHelper() {
         try (Arena arena = Arena.ofShared()) {
             for (int i = 0; i < 50; i++) {
