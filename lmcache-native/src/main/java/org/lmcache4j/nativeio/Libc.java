@@ -32,6 +32,12 @@ public final class Libc {
     public static final int MADV_DONTDUMP = 16;
 
     private static final long MAP_FAILED = -1L;
+    /** {@code O_RDONLY | O_CLOEXEC} (Linux values). */
+    private static final int O_RDONLY_CLOEXEC = 0x80000;
+    /** {@code POSIX_FADV_DONTNEED} (Linux value). */
+    private static final int POSIX_FADV_DONTNEED = 4;
+    /** {@code PRIO_PROCESS}. */
+    private static final int PRIO_PROCESS = 0;
 
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -42,6 +48,11 @@ public final class Libc {
     private final MethodHandle munlock;
     private final MethodHandle madvise;
     private final MethodHandle strerror;
+    // disk tier and its benchmark: page-cache control and a background writer's priority
+    private final MethodHandle open;
+    private final MethodHandle close;
+    private final MethodHandle posixFadvise;
+    private final MethodHandle setpriority;
 
     private Libc(Linker linker, SymbolLookup libc) {
         Linker.Option errno = Linker.Option.captureCallState("errno");
@@ -59,6 +70,13 @@ public final class Libc {
         strerror = linker.downcallHandle(find(libc, "strerror"),
                 FunctionDescriptor.of(ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(256, ValueLayout.JAVA_BYTE)),
                         ValueLayout.JAVA_INT));
+        open = linker.downcallHandle(find(libc, "open"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), errno);
+        close = linker.downcallHandle(find(libc, "close"), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), errno);
+        posixFadvise = linker.downcallHandle(find(libc, "posix_fadvise"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+        setpriority = linker.downcallHandle(find(libc, "setpriority"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), errno);
     }
 
     /** The facade, or empty when libc cannot be linked here; probed once per JVM. */
@@ -116,6 +134,51 @@ public final class Libc {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("madvise downcall failed", t);
+        }
+    }
+
+    /**
+     * Drops the clean pages of {@code file} from the page cache: {@code open(O_RDONLY)},
+     * {@code posix_fadvise(POSIX_FADV_DONTNEED)} over the whole file, {@code close}. Dirty pages stay
+     * (force the file first), so the next read of the file comes from the device.
+     */
+    public void dropFromPageCache(String file) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int fd = (int) open.invokeExact(state, a.allocateFrom(file), O_RDONLY_CLOEXEC);
+            if (fd < 0) {
+                throw failure("open(" + file + ")", state);
+            }
+            try {
+                int rc = (int) posixFadvise.invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED);
+                if (rc != 0) { // posix_fadvise returns the error number instead of setting errno
+                    throw new NativeCallException("posix_fadvise(" + file + ", POSIX_FADV_DONTNEED)", rc, strerror(rc));
+                }
+            } finally {
+                int ignored = (int) close.invokeExact(state, fd);
+            }
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("posix_fadvise downcall failed", t);
+        }
+    }
+
+    /**
+     * Sets the nice value of the calling thread: {@code setpriority(PRIO_PROCESS, 0, nice)}, which on
+     * Linux applies to the calling thread alone. A higher value yields the CPU to other threads.
+     */
+    public void setCurrentThreadNice(int nice) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int rc = (int) setpriority.invokeExact(state, PRIO_PROCESS, 0, nice);
+            if (rc != 0) {
+                throw failure("setpriority(PRIO_PROCESS, this thread, " + nice + ")", state);
+            }
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("setpriority downcall failed", t);
         }
     }
 
