@@ -22,16 +22,26 @@ import java.util.zip.CRC32C;
  * <p>Implementation notes. The helper claims {@value #BLOCK_BYTES}-byte pieces of what the owner
  * published by advancing {@code claimed} with a CAS; the owner ends the claiming by swapping in
  * {@link #STOPPED}, which also tells it where the helper's part ends. Helpers are daemon threads that
- * spin for {@value #SPIN_NANOS} ns for the next block or the next region (a retrieve reads chunk after
- * chunk) before they park: a wake-up costs tens of microseconds on a virtual machine, as much as reading
- * a warm block.
+ * spin for the next block ({@value #BLOCK_SPIN_NANOS} ns) or the next region ({@value #SPIN_NANOS} ns: a
+ * retrieve reads chunk after chunk) before they park: a wake-up costs tens of microseconds on a virtual
+ * machine, more than reading a warm block. The price is a second core busy while a chunk is read.
  */
 final class PipelinedCrc implements AutoCloseable {
 
     /** Piece of the region the helper checksums at once: fits the CPU's L2 cache. */
     static final int BLOCK_BYTES = 256 * 1024;
-    /** How long an idle helper spins before it parks. */
-    static final long SPIN_NANOS = 500_000;
+    /**
+     * How long an idle helper spins before it parks: about one warm block read, and the gap between two
+     * chunks of one retrieve. Longer spins (0.5 ms) measured no faster and, on two cores, can take a core
+     * from the reader itself.
+     */
+    static final long SPIN_NANOS = 100_000;
+    /**
+     * How long a helper at work spins for the owner's next block before it parks: a cold block read takes
+     * up to about this long, and waking a parked thread (a futex wake, an interrupt to the other virtual
+     * CPU) took a fifth of a warm read's time when the helper parked after {@value #SPIN_NANOS} ns.
+     */
+    static final long BLOCK_SPIN_NANOS = 1_000_000;
 
     private static final long STOPPED = Long.MIN_VALUE;
     private static final int HELPER_COUNT = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
@@ -165,7 +175,7 @@ final class PipelinedCrc implements AutoCloseable {
                     helperDoneBytes = end;
                     idleSince = System.nanoTime();
                 }
-            } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+            } else if (System.nanoTime() - idleSince < BLOCK_SPIN_NANOS) {
                 Thread.onSpinWait();
             } else {
                 parkedHelper = Thread.currentThread();
