@@ -146,8 +146,21 @@ final class PipelinedCrc implements AutoCloseable {
     }
 
     private void awaitHelper(long end) {
-        while (helperDoneBytes < end) {
-            Thread.onSpinWait(); // at most one block in progress: microseconds
+        for (int spins = 1; helperDoneBytes < end; spins++) {
+            relax(spins); // at most one block in progress: microseconds, unless the helper waits for this core
+        }
+    }
+
+    /**
+     * One turn of a spin-wait: a pause, and every 64th turn a yield, so that a spinning thread never keeps
+     * the thread it waits for off a shared core for a whole time slice (two cores, two threads, and
+     * anything else runnable is enough for the scheduler to put both on one).
+     */
+    private static void relax(int spins) {
+        if ((spins & 63) == 0) {
+            Thread.yield();
+        } else {
+            Thread.onSpinWait();
         }
     }
 
@@ -155,7 +168,7 @@ final class PipelinedCrc implements AutoCloseable {
     private void help() {
         CRC32C crc = new CRC32C();
         long idleSince = System.nanoTime();
-        for (;;) {
+        for (int spins = 1;; spins++) {
             long c = claimed.get();
             if (c == STOPPED) {
                 return;
@@ -176,7 +189,7 @@ final class PipelinedCrc implements AutoCloseable {
                     idleSince = System.nanoTime();
                 }
             } else if (System.nanoTime() - idleSince < BLOCK_SPIN_NANOS) {
-                Thread.onSpinWait();
+                relax(spins);
             } else {
                 parkedHelper = Thread.currentThread();
                 if (filledBytes == f && claimed.get() != STOPPED) { // re-checked once visible: no wake-up is lost
@@ -216,7 +229,7 @@ final class PipelinedCrc implements AutoCloseable {
         @Override
         public void run() {
             long idleSince = System.nanoTime();
-            for (;;) {
+            for (int spins = 1;; spins++) {
                 PipelinedCrc job = slot.getAndSet(null);
                 if (job != null) {
                     try {
@@ -228,7 +241,7 @@ final class PipelinedCrc implements AutoCloseable {
                     }
                     idleSince = System.nanoTime();
                 } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
-                    Thread.onSpinWait();
+                    relax(spins);
                 } else {
                     parked = true;
                     if (slot.get() == null) {
