@@ -101,9 +101,9 @@ final class DiskChunkFiles {
         try {
             try (FileChannel ch = io.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 // One write call for the whole payload: the page cache then holds it in large folios, which
-                // later reads copy out a third faster than a file written in 256 KiB pieces (measured: warm
-                // reads of 16 x 3 MiB, 1.41-1.45x a raw read against 1.6-1.9x). The checksum pass before it
-                // costs the writer, a low-priority background thread, a read of the payload from memory.
+                // later reads copy out faster than a file written in 256 KiB pieces (docs/PERFORMANCE.md).
+                // The checksum pass before it costs the writer, a low-priority background thread, a read
+                // of the payload from memory.
                 int crc = DiskChunkFormat.crc32c(payload);
                 long off = payloadOffset;
                 for (ByteBuffer slice : DiskChunkFormat.byteBuffers(payload)) {

@@ -37,8 +37,8 @@ import org.lmcache4j.api.ChunkKey;
  * </pre>
  * In a disk file, zero bytes follow the header up to offset {@value #PAYLOAD_OFFSET}, where the payload
  * starts; the file ends with it. The payload is page-aligned so that reads copy it from the page cache
- * at aligned addresses (a quarter faster than at offset 84, where version 1 put it) and can bypass the
- * page cache ({@code O_DIRECT}). Readers read the first {@value #PAYLOAD_OFFSET} bytes at once, check the
+ * at aligned addresses (faster than from offset 84, where version 1 put it) and can bypass the page
+ * cache ({@code O_DIRECT}). Readers read the first {@value #PAYLOAD_OFFSET} bytes at once, check the
  * header whole before trusting any field, then the padding and the file length, and the payload
  * checksum after reading it; a mismatch, or a file of another version, is a {@link CorruptChunkException}.
  */

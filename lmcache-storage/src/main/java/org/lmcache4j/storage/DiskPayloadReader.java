@@ -19,10 +19,10 @@ import org.slf4j.LoggerFactory;
  * ({@code -D}{@value #DIRECT_PROPERTY}{@code =true}), with {@code O_DIRECT} for every whole
  * file-system block of a target aligned to one, and through the page cache for the rest.
  *
- * <p>Why buffered is the default: on the machines this was measured on (docs/PERFORMANCE.md), reading
- * 180 MiB of chunk files with {@code O_DIRECT} took 1.6-1.9x as long as buffered reads with the page
- * cache cold, and 5x as long warm; direct reads only win where the device is faster than the copy out
- * of the page cache, or where the cache's memory matters more than the read.
+ * <p>Why buffered is the default: on the machines this was measured on, {@code O_DIRECT} reads were
+ * slower than buffered ones with the page cache cold as well as warm (docs/PERFORMANCE.md, "Disk read
+ * and write"); direct reads only win where the device is faster than the copy out of the page cache,
+ * or where the cache's memory matters more than the read.
  */
 final class DiskPayloadReader {
 

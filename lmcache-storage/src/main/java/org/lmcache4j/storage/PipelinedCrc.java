@@ -31,15 +31,14 @@ final class PipelinedCrc implements AutoCloseable {
     /** Piece of the region the helper checksums at once: fits the CPU's L2 cache. */
     static final int BLOCK_BYTES = 256 * 1024;
     /**
-     * How long an idle helper spins before it parks: about one warm block read, and the gap between two
-     * chunks of one retrieve. Longer spins (0.5 ms) measured no faster and, on two cores, can take a core
-     * from the reader itself.
+     * How long an idle helper spins for the next region before it parks: longer than the gap between two
+     * chunks of one retrieve.
      */
     static final long SPIN_NANOS = 100_000;
     /**
      * How long a helper at work spins for the owner's next block before it parks: a cold block read takes
      * up to about this long, and waking a parked thread (a futex wake, an interrupt to the other virtual
-     * CPU) took a fifth of a warm read's time when the helper parked after {@value #SPIN_NANOS} ns.
+     * CPU) cost more than the checksum it saved when the helper parked after {@value #SPIN_NANOS} ns.
      */
     static final long BLOCK_SPIN_NANOS = 1_000_000;
 
