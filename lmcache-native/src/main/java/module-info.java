@@ -1,5 +1,5 @@
 /**
- * Panama FFM facades over libc (mmap/munmap, mlock, madvise) and off-heap slabs built on them, with a
+ * Panama FFM facades over libc (mmap/munmap, mlock, madvise, posix_fadvise, setpriority) and off-heap slabs built on them, with a
  * plain {@link java.lang.foreign.Arena} fallback when the native calls are unavailable.
  */
 module org.lmcache4j.nativeio {

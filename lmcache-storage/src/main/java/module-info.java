@@ -11,6 +11,7 @@ module org.lmcache4j.storage {
     requires org.lmcache4j.nativeio;
     requires org.slf4j;
     requires jdk.httpserver;
+    requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT for O_DIRECT reads
     requires zero.allocation.hashing;
     requires redis.clients.jedis;
     requires org.apache.commons.pool2;

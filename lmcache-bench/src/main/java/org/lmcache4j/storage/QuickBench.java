@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.lmcache4j.api.ChunkKey;
@@ -23,6 +24,7 @@ import org.lmcache4j.api.KvConnectors;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.bench.BenchKv;
+import org.lmcache4j.nativeio.Libc;
 
 /**
  * The library half of {@code bin/lmcache bench --quick}: each figure is a ratio of this library's time
@@ -32,7 +34,8 @@ import org.lmcache4j.bench.BenchKv;
  * <ul>
  *   <li>{@code retrieve_vs_copy_ratio}: cpu-tier retrieve / {@code MemorySegment.copy} of the same bytes</li>
  *   <li>{@code disk_write_vs_raw_ratio}: disk-tier puts (checksummed, fsync'ed, renamed) / raw write + fsync</li>
- *   <li>{@code disk_read_vs_raw_ratio}: disk-tier reads into a buffer (checksum verified) / raw reads of the same bytes</li>
+ *   <li>{@code disk_read_vs_raw_ratio}: disk-tier reads into a buffer (checksum verified) / raw reads of the same bytes,
+ *       both with the page cache warm ({@code disk_read_cold_vs_raw_ratio}: both cold)</li>
  *   <li>{@code lookup_us_per_chunk}: SHA-256 lookup of a fully cached 32K-token prompt, per chunk</li>
  * </ul>
  */
@@ -86,71 +89,158 @@ public final class QuickBench {
         }
     }
 
+    /**
+     * Disk tier against raw file I/O of the same bytes on the same file system. Writes: puts (checksummed,
+     * fsync'ed, renamed) against one write + fsync per file. Reads: the tier's readInto against one
+     * FileChannel.read per file, both into the same touched buffer and in the same page-cache state:
+     * warm (every file of both sides read once just before), and, where libc is available, cold (every
+     * file of both sides dropped from the page cache with posix_fadvise just before). Which side goes
+     * first alternates by round. Reads are timed after {@value #WARMUP_READS} untimed passes of each side;
+     * a warm round's figure is the median of {@value #TIMED_READS} passes.
+     */
     private static void disk(Path dir, KvLayout layout, int chunks, Map<String, Object> out) throws IOException {
         long chunkBytes = layout.chunkBytes(256);
         List<ChunkKey> keys = new ArrayList<>();
         for (int i = 0; i < chunks; i++) {
             keys.add(ChunkKey.ofHex(String.format("%064x", i + 1)));
         }
+        Optional<Libc> libc = Libc.instance();
         try (Arena arena = Arena.ofShared()) {
             MemorySegment payload = arena.allocate(chunkBytes, 4096);
             payload.fill((byte) 7);
             MemorySegment readBuffer = arena.allocate(chunkBytes, 4096);
+            readBuffer.fill((byte) 1); // touched: the reads measure I/O, not page faults
             Path tierDir = dir.resolve("tier");
-            Path rawDir = Files.createDirectories(dir.resolve("raw"));
-            double tierWrite = 0;
-            double rawWrite = 0;
-            double tierRead = 0;
-            double rawRead = 0;
+            Path rawDir = dir.resolve("raw");
             int rounds = 5;
             double[] tw = new double[rounds];
             double[] rw = new double[rounds];
             double[] tr = new double[rounds];
             double[] rr = new double[rounds];
+            double[] trCold = new double[rounds];
+            double[] rrCold = new double[rounds];
             for (int round = 0; round < rounds; round++) {
                 deleteTree(tierDir);
                 deleteTree(rawDir);
                 Files.createDirectories(rawDir);
-                try (DiskTier tier = new DiskTier(tierDir, chunks * (chunkBytes + 4096), layout.fingerprint())) {
-                    long t0 = System.nanoTime();
-                    for (ChunkKey k : keys) {
-                        tier.put(k, payload);
-                    }
-                    long t1 = System.nanoTime();
+                boolean tierFirst = round % 2 == 0;
+                try (DiskTier tier = new DiskTier(tierDir, chunks * DiskChunkFormat.fileBytes(chunkBytes), layout.fingerprint())) {
+                    List<Path> rawFiles = new ArrayList<>();
                     for (int i = 0; i < chunks; i++) {
-                        rawWrite(rawDir.resolve("c" + i), payload);
+                        rawFiles.add(rawDir.resolve("c" + i));
                     }
-                    long t2 = System.nanoTime();
-                    for (ChunkKey k : keys) {
-                        if (tier.readInto(k, readBuffer) != chunkBytes) { // the promotion path: into a cpu page
-                            throw new IllegalStateException("disk tier lost chunk " + k);
+                    IoStep tierWrite = () -> {
+                        for (ChunkKey k : keys) {
+                            tier.put(k, payload);
+                        }
+                    };
+                    IoStep rawWrites = () -> {
+                        for (Path f : rawFiles) {
+                            rawWrite(f, payload);
+                        }
+                    };
+                    if (tierFirst) {
+                        tw[round] = nanos(tierWrite);
+                        rw[round] = nanos(rawWrites);
+                    } else {
+                        rw[round] = nanos(rawWrites);
+                        tw[round] = nanos(tierWrite);
+                    }
+                    List<Path> tierFiles = keys.stream().map(k -> tier.pathOf(k).orElseThrow()).toList();
+                    IoStep tierRead = () -> {
+                        for (ChunkKey k : keys) {
+                            if (tier.readInto(k, readBuffer) != chunkBytes) { // the promotion path: into a cpu page
+                                throw new IllegalStateException("disk tier lost chunk " + k);
+                            }
+                        }
+                    };
+                    IoStep rawRead = () -> {
+                        for (Path f : rawFiles) {
+                            rawRead(f, readBuffer);
+                        }
+                    };
+                    IoStep warm = () -> {
+                        for (Path f : tierFiles) {
+                            readThrough(f, readBuffer);
+                        }
+                        for (Path f : rawFiles) {
+                            readThrough(f, readBuffer);
+                        }
+                    };
+                    if (round == 0) { // as the other figures: after warm-up (the JIT compiles both read paths)
+                        for (int i = 0; i < WARMUP_READS; i++) {
+                            tierRead.run();
+                            rawRead.run();
                         }
                     }
-                    long t3 = System.nanoTime();
-                    for (int i = 0; i < chunks; i++) {
-                        rawRead(rawDir.resolve("c" + i), readBuffer);
+                    warm.run();
+                    double first = medianNanos(tierFirst ? tierRead : rawRead);
+                    warm.run();
+                    double second = medianNanos(tierFirst ? rawRead : tierRead);
+                    tr[round] = tierFirst ? first : second;
+                    rr[round] = tierFirst ? second : first;
+                    if (libc.isPresent()) {
+                        IoStep cold = () -> {
+                            for (Path f : tierFiles) {
+                                libc.get().dropFromPageCache(f.toString());
+                            }
+                            for (Path f : rawFiles) {
+                                libc.get().dropFromPageCache(f.toString());
+                            }
+                        };
+                        cold.run();
+                        first = nanos(tierFirst ? tierRead : rawRead);
+                        cold.run();
+                        second = nanos(tierFirst ? rawRead : tierRead);
+                        trCold[round] = tierFirst ? first : second;
+                        rrCold[round] = tierFirst ? second : first;
                     }
-                    long t4 = System.nanoTime();
-                    tw[round] = t1 - t0;
-                    rw[round] = t2 - t1;
-                    tr[round] = t3 - t2;
-                    rr[round] = t4 - t3;
                 }
             }
-            tierWrite = median(tw);
-            rawWrite = median(rw);
-            tierRead = median(tr);
-            rawRead = median(rr);
+            double tierWrite = median(tw);
+            double rawWrite = median(rw);
+            double tierRead = median(tr);
+            double rawRead = median(rr);
             out.put("disk_bytes", chunks * chunkBytes);
             out.put("disk_write_ms", round(tierWrite / 1e6));
             out.put("raw_write_ms", round(rawWrite / 1e6));
             out.put("disk_write_vs_raw_ratio", round(tierWrite / rawWrite));
+            out.put("disk_read_page_cache", "warm");
             out.put("disk_read_ms", round(tierRead / 1e6));
             out.put("raw_read_ms", round(rawRead / 1e6));
             out.put("disk_read_vs_raw_ratio", round(tierRead / rawRead));
-            deleteTree(dir.resolve("tier"));
+            if (libc.isPresent()) {
+                out.put("disk_read_cold_ms", round(median(trCold) / 1e6));
+                out.put("raw_read_cold_ms", round(median(rrCold) / 1e6));
+                out.put("disk_read_cold_vs_raw_ratio", round(median(trCold) / median(rrCold)));
+            }
+            deleteTree(tierDir);
             deleteTree(rawDir);
         }
+    }
+
+    private static final int WARMUP_READS = 30;
+    private static final int TIMED_READS = 5;
+
+    /** Median time of {@value #TIMED_READS} runs of {@code step}. */
+    private static double medianNanos(IoStep step) throws IOException {
+        double[] t = new double[TIMED_READS];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = nanos(step);
+        }
+        return median(t);
+    }
+
+    /** One timed piece of file I/O. */
+    @FunctionalInterface
+    private interface IoStep {
+        void run() throws IOException;
+    }
+
+    private static double nanos(IoStep step) throws IOException {
+        long t0 = System.nanoTime();
+        step.run();
+        return System.nanoTime() - t0;
     }
 
     private static double lookupMicrosPerChunk() {
@@ -181,6 +271,16 @@ public final class QuickBench {
             ByteBuffer b = into.asByteBuffer();
             while (b.hasRemaining() && ch.read(b) >= 0) {
                 // keep reading
+            }
+        }
+    }
+
+    /** Reads all of {@code file}, through {@code buffer} as many times as it takes, into the page cache. */
+    private static void readThrough(Path file, MemorySegment buffer) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long at = 0;
+            for (int n; (n = ch.read(buffer.asByteBuffer(), at)) > 0; ) {
+                at += n;
             }
         }
     }

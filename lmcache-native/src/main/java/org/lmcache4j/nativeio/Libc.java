@@ -37,6 +37,10 @@ public final class Libc {
     public static final int MADV_POPULATE_WRITE = 23;
 
     private static final long MAP_FAILED = -1L;
+    /** {@code O_RDONLY | O_CLOEXEC} (Linux values). */
+    private static final int O_RDONLY_CLOEXEC = 0x80000;
+    /** {@code POSIX_FADV_DONTNEED} (Linux value). */
+    private static final int POSIX_FADV_DONTNEED = 4;
     private static final int PRIO_PROCESS = 0;
     /** The base page size, the unit of {@code mincore}. */
     private static final long PAGE_BYTES = 4096;
@@ -53,6 +57,10 @@ public final class Libc {
     private final MethodHandle setpriority;
     private final Optional<MethodHandle> gettid; // glibc 2.30+
     private final MethodHandle strerror;
+    // page-cache control for the disk tier's benchmark
+    private final MethodHandle open;
+    private final MethodHandle close;
+    private final MethodHandle posixFadvise;
 
     private Libc(Linker linker, SymbolLookup libc) {
         Linker.Option errno = Linker.Option.captureCallState("errno");
@@ -75,6 +83,11 @@ public final class Libc {
         strerror = linker.downcallHandle(find(libc, "strerror"),
                 FunctionDescriptor.of(ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(256, ValueLayout.JAVA_BYTE)),
                         ValueLayout.JAVA_INT));
+        open = linker.downcallHandle(find(libc, "open"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), errno);
+        close = linker.downcallHandle(find(libc, "close"), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), errno);
+        posixFadvise = linker.downcallHandle(find(libc, "posix_fadvise"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     }
 
     /** The facade, or empty when libc cannot be linked here; probed once per JVM. */
@@ -155,6 +168,33 @@ public final class Libc {
             throw e; // a failed call, or the segment's arena already closed
         } catch (Throwable t) {
             throw new IllegalStateException("madvise downcall failed", t);
+        }
+    }
+
+    /**
+     * Drops the clean pages of {@code file} from the page cache: {@code open(O_RDONLY)},
+     * {@code posix_fadvise(POSIX_FADV_DONTNEED)} over the whole file, {@code close}. Dirty pages stay
+     * (force the file first), so the next read of the file comes from the device.
+     */
+    public void dropFromPageCache(String file) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int fd = (int) open.invokeExact(state, a.allocateFrom(file), O_RDONLY_CLOEXEC);
+            if (fd < 0) {
+                throw failure("open(" + file + ")", state);
+            }
+            try {
+                int rc = (int) posixFadvise.invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED);
+                if (rc != 0) { // posix_fadvise returns the error number instead of setting errno
+                    throw new NativeCallException("posix_fadvise(" + file + ", POSIX_FADV_DONTNEED)", rc, strerror(rc));
+                }
+            } finally {
+                int ignored = (int) close.invokeExact(state, fd);
+            }
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("posix_fadvise downcall failed", t);
         }
     }
 

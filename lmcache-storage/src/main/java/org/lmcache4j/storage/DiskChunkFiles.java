@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.zip.CRC32C;
 import org.lmcache4j.api.ChunkKey;
 
 /**
@@ -21,12 +20,14 @@ import org.lmcache4j.api.ChunkKey;
  * <p>Layout: {@code <root>/<first two hex digits of the key>/<key hex>.kv}, in {@link DiskChunkFormat}.
  * A write goes to {@code <final name>.tmp.<random hex>} in the same directory, is forced to the device
  * (when {@code fsync}), then renamed over the final name atomically: a file under its final name is never
- * half-written. The payload is written first and checksummed block by block while it is still in the CPU
- * cache; the header, which carries the checksum, is written last at offset 0. Directories are forced so
+ * half-written. The payload is checksummed, then written with one call at
+ * {@link DiskChunkFormat#PAYLOAD_OFFSET}; the header block, which carries the checksum, is written last at
+ * offset 0. Directories are forced so
  * renames survive a power loss, but in batches (at most every {@value #DIR_SYNC_INTERVAL_MILLIS} ms, and
  * at close): one directory fsync per chunk cost about as much as the chunk's own data. A power loss can
  * thus lose the newest renames, which costs hits, never correctness. A read checks the
- * header, then reads the payload into off-heap memory of its own {@link Arena} and checks its checksum.
+ * header, then reads the payload (into off-heap memory of its own {@link Arena}, or the caller's) and
+ * checks its checksum, the two overlapped ({@link DiskPayloadReader}).
  * Holds no lock: callers make sure no two operations touch one key's file at once.
  */
 final class DiskChunkFiles {
@@ -37,26 +38,32 @@ final class DiskChunkFiles {
     static final String TEMP_MARK = ".tmp.";
 
     private static final byte[] NO_PARENT = new byte[0];
-    private static final long ALIGNMENT_BYTES = 64;
+    private static final long ALIGNMENT_BYTES = DiskChunkFormat.PAYLOAD_OFFSET; // lets O_DIRECT read into it
 
     private final Path root;
     private final DiskChunkFormat format;
     private final DiskIo io;
     private final boolean fsync;
+    private final DiskPayloadReader payloads;
     private final Set<Path> knownShards = ConcurrentHashMap.newKeySet();
     private final Set<Path> dirtyDirectories = ConcurrentHashMap.newKeySet();
     private final AtomicLong lastDirectorySyncNanos = new AtomicLong(System.nanoTime());
 
     /** Longest time a rename waits for its directory to be forced. */
     static final long DIR_SYNC_INTERVAL_MILLIS = 100;
-    /** Block of a payload written and checksummed at once: fits the CPU's L2 cache. */
-    private static final int WRITE_BLOCK_BYTES = 256 * 1024;
 
     DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync) {
+        this(root, format, io, fsync, new DiskPayloadReader(io, Boolean.getBoolean(DiskPayloadReader.DIRECT_PROPERTY),
+                DiskChunkFormat.PAYLOAD_OFFSET, true));
+    }
+
+    /** @param payloads how payloads are read (buffered or direct, checksum pipelined or not) */
+    DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync, DiskPayloadReader payloads) {
         this.root = root;
         this.format = format;
         this.io = io;
         this.fsync = fsync;
+        this.payloads = payloads;
     }
 
     Path root() {
@@ -87,20 +94,23 @@ final class DiskChunkFiles {
         Path target = pathOf(key);
         Path shard = target.getParent();
         ensureShard(shard);
-        int headerBytes = format.encodeHeader(key, NO_PARENT, 0, payload.byteSize(), 0).remaining();
-        long fileBytes = headerBytes + payload.byteSize();
+        long payloadOffset = DiskChunkFormat.PAYLOAD_OFFSET;
+        long fileBytes = DiskChunkFormat.fileBytes(payload.byteSize());
         Path temp = shard.resolve(target.getFileName() + TEMP_MARK + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         Path written = temp;
         try {
             try (FileChannel ch = io.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                CRC32C crc = new CRC32C();
-                MemorySegment bytes = DiskChunkFormat.nativeOrCopy(payload);
-                for (long off = 0; off < bytes.byteSize(); off += WRITE_BLOCK_BYTES) {
-                    ByteBuffer block = bytes.asSlice(off, Math.min(WRITE_BLOCK_BYTES, bytes.byteSize() - off)).asByteBuffer();
-                    writeFully(ch, block.duplicate(), headerBytes + off);
-                    crc.update(block);
+                // One write call for the whole payload: the page cache then holds it in large folios, which
+                // later reads copy out faster than a file written in 256 KiB pieces (docs/PERFORMANCE.md).
+                // The checksum pass before it costs the writer, a low-priority background thread, a read
+                // of the payload from memory.
+                int crc = DiskChunkFormat.crc32c(payload);
+                long off = payloadOffset;
+                for (ByteBuffer slice : DiskChunkFormat.byteBuffers(payload)) {
+                    writeFully(ch, slice, off);
+                    off += slice.capacity();
                 }
-                writeFully(ch, format.encodeHeader(key, NO_PARENT, 0, payload.byteSize(), (int) crc.getValue()), 0);
+                writeFully(ch, format.encodeFileHeader(key, NO_PARENT, 0, payload.byteSize(), crc), 0);
                 if (fsync) {
                     ch.force(true);
                 }
@@ -140,7 +150,7 @@ final class DiskChunkFiles {
             boolean ok = false;
             try {
                 MemorySegment bytes = arena.allocate(Math.max(1, h.payloadBytes()), ALIGNMENT_BYTES).asSlice(0, h.payloadBytes());
-                format.readPayload(ch, h, bytes, file);
+                payloads.read(ch, file, h, bytes);
                 ok = true;
                 return new HeldChunkBuffer(key, bytes, () -> {
                     try {
@@ -173,7 +183,7 @@ final class DiskChunkFiles {
                 throw new IllegalArgumentException("chunk " + key + ": " + h.payloadBytes() + " bytes (expected: at most "
                         + target.byteSize() + ", the target's size)");
             }
-            format.readPayload(ch, h, target.asSlice(0, h.payloadBytes()), file);
+            payloads.read(ch, file, h, target.asSlice(0, h.payloadBytes()));
             return h.payloadBytes();
         }
     }

@@ -229,7 +229,7 @@ final class DiskTier implements StorageTier {
      */
     @Override
     public boolean put(ChunkKey key, MemorySegment payload) {
-        long fileBytes = DiskChunkFormat.headerBytes(key.length(), 0) + payload.byteSize();
+        long fileBytes = DiskChunkFormat.fileBytes(payload.byteSize());
         for (;;) {
             switch (index.admit(key, fileBytes)) {
                 case DiskIndex.Admission.Stored _ -> {

@@ -1,12 +1,15 @@
 package org.lmcache4j.storage;
 
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.nativeio.Libc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +26,11 @@ final class WriteBehind implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(WriteBehind.class);
     private static final long DRAIN_TIMEOUT_MILLIS = 30_000;
+    /** The system property naming the writer threads' nice value (0 = the JVM's own priority). */
+    static final String NICE_PROPERTY = "lmcache.writeBehind.nice";
+    /** Nice value of the writer threads unless {@value #NICE_PROPERTY} says otherwise: the lowest priority. */
+    static final int DEFAULT_NICE = 19;
+    private static final AtomicBoolean NICE_WARNED = new AtomicBoolean();
 
     /** Told of each chunk the target holds after its turn in the queue. */
     @FunctionalInterface
@@ -96,6 +104,7 @@ final class WriteBehind implements AutoCloseable {
     }
 
     private void run() {
+        lowerPriority(Integer.getInteger(NICE_PROPERTY, DEFAULT_NICE));
         while (!closing || !queue.isEmpty()) {
             writing.lock(); // taken before the poll, so discardPending never misses a chunk in hand
             try {
@@ -109,6 +118,29 @@ final class WriteBehind implements AutoCloseable {
                 writing.unlock();
             }
         }
+    }
+
+    /** Gives the calling thread {@code nice}; where the platform cannot, logs once and runs as it is. */
+    static boolean lowerPriority(int nice) {
+        if (nice == 0) {
+            return false;
+        }
+        Optional<Libc> libc = Libc.instance();
+        try {
+            if (libc.isPresent()) {
+                libc.get().niceCurrentThread(nice);
+                return true;
+            }
+        } catch (RuntimeException e) {
+            if (NICE_WARNED.compareAndSet(false, true)) {
+                LOG.warn("write-behind threads keep their priority: setpriority(nice {}) failed: {}", nice, e.toString());
+            }
+            return false;
+        }
+        if (NICE_WARNED.compareAndSet(false, true)) {
+            LOG.warn("write-behind threads keep their priority: libc is not available for setpriority");
+        }
+        return false;
     }
 
     private void write(Job job) {

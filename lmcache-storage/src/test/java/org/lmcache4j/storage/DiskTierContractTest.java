@@ -22,6 +22,6 @@ class DiskTierContractTest extends StorageTierContract {
 
     @Override
     protected long chargedBytes(long payloadBytes) {
-        return DiskChunkFormat.headerBytes(key(0).length(), 0) + payloadBytes;
+        return DiskChunkFormat.fileBytes(payloadBytes);
     }
 }

@@ -49,7 +49,7 @@ class DiskTierTest {
     static final String FINGERPRINT = DiskTierContractTest.FINGERPRINT;
     static final String OTHER_FINGERPRINT = "5a32ff7dbc588d12";
     static final int CHUNK = 64 * 1024;
-    static final int HEADER = DiskChunkFormat.headerBytes(32, 0); // SHA-256 keys, no parent: 84
+    static final int HEADER = DiskChunkFormat.PAYLOAD_OFFSET; // the header, padded: the payload starts here
 
     @TempDir
     Path dir;
@@ -135,10 +135,10 @@ class DiskTierTest {
         Path file = dir.resolve(hex.substring(0, 2)).resolve(hex + ".kv");
         assertEquals(Optional.of(file), t.pathOf(key(1)));
         byte[] bytes = Files.readAllBytes(file);
-        assertEquals(84 + 100, bytes.length, "file length");
+        assertEquals(4096 + 100, bytes.length, "file length");
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         assertArrayEquals("LMC4JKV\0".getBytes(StandardCharsets.US_ASCII), Arrays.copyOfRange(bytes, 0, 8), "magic");
-        assertEquals(1, b.getInt(8), "format version");
+        assertEquals(2, b.getInt(8), "format version");
         assertEquals(84, b.getInt(12), "header length");
         assertArrayEquals(HexFormat.of().parseHex(FINGERPRINT), Arrays.copyOfRange(bytes, 16, 24), "layout fingerprint");
         assertEquals(32, b.getInt(24), "key length");
@@ -152,8 +152,39 @@ class DiskTierTest {
         crc.reset();
         crc.update(bytes, 0, 80);
         assertEquals((int) crc.getValue(), b.getInt(80), "header CRC32C");
-        assertArrayEquals(content, Arrays.copyOfRange(bytes, 84, 184), "payload");
+        assertArrayEquals(new byte[4096 - 84], Arrays.copyOfRange(bytes, 84, 4096), "zero padding up to the payload");
+        assertArrayEquals(content, Arrays.copyOfRange(bytes, 4096, 4196), "payload, page-aligned");
         assertEquals(charged(100), t.stats().usedBytes(), "usedBytes is the file length");
+    }
+
+    @Test
+    void filesOfFormatVersion1AreMissesAndDeleted() throws IOException {
+        byte[] content = payload(1, 100);
+        byte[] fp = HexFormat.of().parseHex(FINGERPRINT);
+        // version 1: the payload right after the header, at offset 84
+        byte[] header = ReferenceChunkFrames.chunkHeader(fp, key(1).toBytes(), new byte[0], 0, content.length,
+                ReferenceChunkFrames.crc32c(content, 0, content.length));
+        byte[] v1 = Arrays.copyOf(header, header.length + content.length);
+        System.arraycopy(content, 0, v1, header.length, content.length);
+        String hex1 = key(1).toString();
+        Path atStart = dir.resolve(hex1.substring(0, 2)).resolve(hex1 + ".kv");
+        Files.createDirectories(atStart.getParent());
+        Files.write(atStart, v1);
+        DiskTier t = open(charged(CHUNK) * 4);
+        assertFalse(t.contains(key(1)), "a version 1 file found at start is not indexed");
+        assertFalse(Files.exists(atStart), "and deleted");
+        assertEquals(1, t.corruptChunks(), "counted as bad");
+
+        put(t, 2, 100); // indexed, then replaced behind the tier's back by a version 1 file
+        Path read = t.pathOf(key(2)).orElseThrow();
+        byte[] header2 = ReferenceChunkFrames.chunkHeader(fp, key(2).toBytes(), new byte[0], 0, content.length,
+                ReferenceChunkFrames.crc32c(content, 0, content.length));
+        byte[] v1b = Arrays.copyOf(header2, header2.length + content.length);
+        System.arraycopy(content, 0, v1b, header2.length, content.length);
+        Files.write(read, v1b);
+        assertTrue(t.get(key(2)).isEmpty(), "get of a version 1 file (expected: a miss)");
+        assertFalse(Files.exists(read), "deleted when read");
+        assertEquals(2, t.corruptChunks(), "counted as corrupt");
     }
 
     @Test

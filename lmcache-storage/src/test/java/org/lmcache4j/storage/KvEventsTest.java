@@ -121,7 +121,7 @@ class KvEventsTest {
     @Test
     void aDiskEvictionIsAnEventOfTheDiskTier() throws Exception {
         Recorder recorder = new Recorder();
-        long fileBytes = DiskChunkFormat.headerBytes(32, 0) + CHUNK_BYTES;
+        long fileBytes = DiskChunkFormat.fileBytes(CHUNK_BYTES);
         try (Arena arena = Arena.ofShared();
              TieredCacheEngine engine = new TieredCacheEngine(Engines.config().maxLocalCpuBytes(8 * CHUNK_BYTES).build(),
                      SMALL, System::nanoTime, UnaryOperator.identity(),

@@ -119,7 +119,7 @@ class MissReasonsTest {
 
     @Test
     void evictedByTheDiskTier() throws Exception {
-        long fileBytes = DiskChunkFormat.headerBytes(SMALL.fingerprint().length(), 0) + CHUNK_BYTES; // a generous bound
+        long fileBytes = DiskChunkFormat.fileBytes(CHUNK_BYTES);
         DiskTier disk = new DiskTier(dir, 2 * fileBytes + CHUNK_BYTES / 2, SMALL.fingerprint());
         open(Engines.config().maxLocalCpuBytes(2 * CHUNK_BYTES).build(), disk);
         int[] first = store(1, 2);

@@ -33,18 +33,57 @@ final class ReferenceChunkFrames {
     record PartTable(int codec, long writeId, int partBytes, int[] storedBytes, int tableBytes) {
     }
 
+    /** Where a disk file's payload starts: the header, then zeros up to here. */
+    static final int FILE_PAYLOAD_OFFSET = 4096;
+
+    /** A chunk header as a remote value holds it (version 1). */
     static byte[] chunkHeader(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, long payloadBytes, int payloadCrc) {
+        return chunkHeader(1, fingerprint, key, parent, tokenCount, payloadBytes, payloadCrc);
+    }
+
+    /** A whole disk file (version 2): the header, zeros up to offset 4096, the payload. */
+    static byte[] chunkFile(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, byte[] payload) {
+        byte[] header = chunkHeader(2, fingerprint, key, parent, tokenCount, payload.length, crc32c(payload, 0, payload.length));
+        byte[] file = Arrays.copyOf(header, FILE_PAYLOAD_OFFSET + payload.length);
+        System.arraycopy(payload, 0, file, FILE_PAYLOAD_OFFSET, payload.length);
+        return file;
+    }
+
+    static byte[] chunkHeader(int version, byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, long payloadBytes,
+                              int payloadCrc) {
         int length = 52 + key.length + parent.length;
         ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(MAGIC).putInt(1).putInt(length).put(fingerprint).putInt(key.length).put(key).putInt(parent.length).put(parent)
+        b.put(MAGIC).putInt(version).putInt(length).put(fingerprint).putInt(key.length).put(key).putInt(parent.length).put(parent)
                 .putInt(tokenCount).putLong(payloadBytes).putInt(payloadCrc);
         b.putInt(crc32c(b.array(), 0, length - 4));
         return b.array();
     }
 
-    /** The header at the start of {@code b}, or null unless it is whole and valid (any fingerprint). */
+    /** The version 1 header at the start of {@code b}, or null unless it is whole and valid (any fingerprint). */
     static ChunkHeader decodeChunkHeader(byte[] b) {
-        if (b.length < 16 || !Arrays.equals(b, 0, 8, MAGIC, 0, 8) || intAt(b, 8) != 1) {
+        return decodeChunkHeader(b, 1);
+    }
+
+    /**
+     * The header of the disk file {@code b}, or null unless it is a whole, valid version 2 header (any
+     * fingerprint) followed by zeros up to offset 4096 (the payload is not checked).
+     */
+    static ChunkHeader decodeFileHeader(byte[] b) {
+        ChunkHeader h = decodeChunkHeader(b, 2);
+        if (h == null || b.length < FILE_PAYLOAD_OFFSET) {
+            return null;
+        }
+        for (int i = h.headerBytes(); i < FILE_PAYLOAD_OFFSET; i++) {
+            if (b[i] != 0) {
+                return null;
+            }
+        }
+        return h;
+    }
+
+    /** The header of version {@code version} at the start of {@code b}, or null unless it is whole and valid. */
+    static ChunkHeader decodeChunkHeader(byte[] b, int version) {
+        if (b.length < 16 || !Arrays.equals(b, 0, 8, MAGIC, 0, 8) || intAt(b, 8) != version) {
             return null;
         }
         int length = intAt(b, 12);

@@ -50,7 +50,7 @@ class StaleUnpinTest {
 
     /** An engine whose only tier is a disk tier, the engine and the disk on the test's clock. */
     private TieredCacheEngine diskEngine() {
-        long fileBytes = DiskChunkFormat.headerBytes(32, 0) + CHUNK_BYTES;
+        long fileBytes = DiskChunkFormat.fileBytes(CHUNK_BYTES);
         DiskTier disk = new DiskTier(dir, ROOM_CHUNKS * fileBytes, SMALL.fingerprint(), false, this::read,
                 FileSystemDiskIo.INSTANCE);
         return new TieredCacheEngine(Engines.config().localCpu(false).pinTimeoutMillis(TIMEOUT_MS).build(), SMALL,

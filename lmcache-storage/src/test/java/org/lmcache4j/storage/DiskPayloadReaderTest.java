@@ -1,0 +1,196 @@
+package org.lmcache4j.storage;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.lmcache4j.testing.StorageTierContract.key;
+
+import java.io.RandomAccessFile;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.lmcache4j.api.ChunkKey;
+
+/**
+ * Payload reads of the disk tier: buffered and {@code O_DIRECT} reads return the same bytes for every
+ * size (whole file-system blocks or not, one read block or several), and the checksum computed on a
+ * helper thread behind the reads finds a damaged byte wherever it is.
+ */
+class DiskPayloadReaderTest {
+
+    private static final String FP = "d4f6e32487754f6c";
+    private static final int MIB = 1 << 20;
+
+    @TempDir
+    Path dir;
+
+    private DiskChunkFiles files(boolean direct, boolean pipelined) {
+        return new DiskChunkFiles(dir, new DiskChunkFormat(FP), FileSystemDiskIo.INSTANCE, false,
+                new DiskPayloadReader(FileSystemDiskIo.INSTANCE, direct, 4096, pipelined));
+    }
+
+    private static byte[] random(long seed, int n) {
+        byte[] b = new byte[n];
+        new SplittableRandom(seed).nextBytes(b);
+        return b;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 100, 4095, 4096, 4097, 12_345, MIB - 1, MIB, MIB + 1, MIB + 4096, 3 * MIB + 123})
+    void directAndBufferedReadsReturnTheSameBytes(int size) throws Exception {
+        ChunkKey key = key(size % 7);
+        byte[] payload = random(size, size);
+        DiskChunkFiles direct = files(true, true);
+        direct.write(key, MemorySegment.ofArray(payload));
+        try (Arena arena = Arena.ofShared()) {
+            for (DiskChunkFiles f : new DiskChunkFiles[] {files(false, true), files(false, false), direct, files(true, false)}) {
+                MemorySegment aligned = arena.allocate(size + 8192L, 4096); // a cpu page: 4 KiB-aligned, larger than the chunk
+                aligned.fill((byte) 0x5a);
+                assertEquals(size, f.readInto(key, aligned));
+                assertArrayEquals(payload, aligned.asSlice(0, size).toArray(ValueLayout.JAVA_BYTE), "aligned target, size " + size);
+                assertEquals(0x5a, aligned.get(ValueLayout.JAVA_BYTE, size), "nothing written past the chunk");
+                MemorySegment unaligned = arena.allocate(size + 8192L, 4096).asSlice(8, size); // direct falls back to buffered
+                assertEquals(size, f.readInto(key, unaligned));
+                assertArrayEquals(payload, unaligned.toArray(ValueLayout.JAVA_BYTE), "unaligned target, size " + size);
+                try (HeldChunkBuffer b = f.read(key, () -> { })) {
+                    assertArrayEquals(payload, b.segment().toArray(ValueLayout.JAVA_BYTE), "read, size " + size);
+                }
+            }
+        }
+    }
+
+    @Test
+    void directReadsAreUsedWhereTheFileSystemTakesThem() throws Exception {
+        DiskPayloadReader reader = new DiskPayloadReader(FileSystemDiskIo.INSTANCE, true, 4096, true);
+        DiskChunkFiles f = new DiskChunkFiles(dir, new DiskChunkFormat(FP), FileSystemDiskIo.INSTANCE, false, reader);
+        byte[] payload = random(3, 2 * MIB + 5);
+        f.write(key(1), MemorySegment.ofArray(payload));
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment target = arena.allocate(payload.length, 4096);
+            assertEquals(payload.length, f.readInto(key(1), target));
+            assertArrayEquals(payload, target.toArray(ValueLayout.JAVA_BYTE));
+        }
+        assumeTrue(reader.direct(), "the file system of " + dir + " refuses O_DIRECT (tmpfs does): reads stayed buffered");
+        assertTrue(reader.direct(), "O_DIRECT stays on after a successful read");
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aDamagedByteInAnyBlockIsFoundWithThePipelinedChecksum(boolean direct) throws Exception {
+        int size = 3 * MIB + 777; // four read blocks, the last partial and not a whole file-system block
+        byte[] payload = random(9, size);
+        DiskChunkFiles f = files(direct, true);
+        long[] damaged = {0, 1, MIB - 1, MIB, MIB + 4096, 2 * MIB + 17, 3 * MIB, size - 1};
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment target = arena.allocate(size, 4096);
+            for (long at : damaged) {
+                ChunkKey key = key((int) (at % 5));
+                f.write(key, MemorySegment.ofArray(payload));
+                Path file = f.pathOf(key);
+                try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+                    raf.seek(DiskChunkFormat.PAYLOAD_OFFSET + at);
+                    int b = raf.read();
+                    raf.seek(DiskChunkFormat.PAYLOAD_OFFSET + at);
+                    raf.write(b ^ 0x01);
+                }
+                CorruptChunkException e = assertThrows(CorruptChunkException.class, () -> f.readInto(key, target),
+                        "one bit flipped at payload byte " + at);
+                assertTrue(e.getMessage().contains("payload checksum mismatch"), e.getMessage());
+                assertThrows(CorruptChunkException.class, () -> f.read(key, () -> { }).close(), "read, byte " + at);
+            }
+        }
+    }
+
+    @Test
+    void thePipelinedChecksumEqualsCrc32cForAnyBlockSplit() {
+        SplittableRandom r = new SplittableRandom(42);
+        try (Arena shared = Arena.ofShared(); Arena confined = Arena.ofConfined()) {
+            for (int trial = 0; trial < 200; trial++) {
+                int size = trial % 10 == 0 ? r.nextInt(0, 8) : r.nextInt(1, 3 * MIB);
+                boolean useConfined = trial % 4 == 3;
+                MemorySegment region = (useConfined ? confined : shared).allocate(Math.max(1, size)).asSlice(0, size);
+                CRC32C expected = new CRC32C();
+                try (PipelinedCrc crc = PipelinedCrc.start(region, trial % 5 != 4)) {
+                    if (useConfined) {
+                        assertFalse(crc.pipelined(), "memory confined to this thread is checksummed here");
+                    }
+                    long off = 0;
+                    while (off < size) {
+                        long len = Math.min(size - off, r.nextInt(1, 600_000));
+                        MemorySegment block = region.asSlice(off, len);
+                        for (long i = 0; i < len; i += 4096) {
+                            block.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+                        }
+                        block.set(ValueLayout.JAVA_BYTE, len - 1, (byte) r.nextInt());
+                        expected.update(block.asByteBuffer());
+                        off += len;
+                        crc.filled(block, off);
+                    }
+                    assertEquals((int) expected.getValue(), crc.finish(), "size " + size + ", trial " + trial);
+                }
+            }
+        }
+    }
+
+    @Test
+    void combinedChecksumsEqualTheChecksumOfTheConcatenation() {
+        SplittableRandom r = new SplittableRandom(7);
+        for (int trial = 0; trial < 300; trial++) {
+            byte[] all = random(trial, trial % 3 == 0 ? r.nextInt(0, 64) : r.nextInt(0, 300_000));
+            int split = r.nextInt(0, all.length + 1);
+            CRC32C a = new CRC32C();
+            a.update(all, 0, split);
+            CRC32C b = new CRC32C();
+            b.update(all, split, all.length - split);
+            CRC32C whole = new CRC32C();
+            whole.update(all);
+            assertEquals((int) whole.getValue(), Crc32cCombine.combine((int) a.getValue(), (int) b.getValue(), all.length - split),
+                    "length " + all.length + ", split at " + split);
+        }
+    }
+
+    @Test
+    void helpersAreUsedForSharedMemory() {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment region = arena.allocate(4L * PipelinedCrc.BLOCK_BYTES);
+            try (PipelinedCrc crc = PipelinedCrc.start(region, true)) {
+                assertTrue(crc.pipelined(), "a free helper takes a shared region (no other reader is running)");
+                crc.filled(region, region.byteSize());
+                crc.finish();
+            }
+        }
+    }
+
+    @Test
+    void closingBeforeTheRegionIsFilledStopsTheHelper() {
+        try (Arena arena = Arena.ofShared()) {
+            for (int i = 0; i < 50; i++) {
+                MemorySegment region = arena.allocate(MIB);
+                PipelinedCrc crc = PipelinedCrc.start(region, true);
+                crc.filled(region.asSlice(0, MIB / 2), MIB / 2); // then the read fails: the region is never filled
+                crc.close(); // must return, with the helper done
+                crc.close(); // idempotent
+            }
+        }
+        // a later read still gets a helper (none is stuck waiting for the abandoned regions)
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment region = arena.allocate(MIB);
+            try (PipelinedCrc crc = PipelinedCrc.start(region, true)) {
+                crc.filled(region, MIB);
+                CRC32C expected = new CRC32C();
+                expected.update(region.asByteBuffer());
+                assertEquals((int) expected.getValue(), crc.finish());
+            }
+        }
+    }
+}
