@@ -160,13 +160,20 @@ public interface KvConnector extends AutoCloseable {
      */
     AutoCloseable subscribe(KvEventListener listener);
 
-    /** Removes every chunk of this connector's namespace from every tier; pinned chunks included. */
+    /**
+     * Removes every chunk of this connector's namespace from every tier; pinned chunks included. Stores
+     * started before with {@link #storeAsync} are waited for first, so their chunks are removed too.
+     */
     void clear();
 
     /** Counters since open, and each tier's occupancy and health. */
     CacheStats stats();
 
-    /** Releases all memory and threads; idempotent. Later calls throw {@link IllegalStateException}. */
+    /**
+     * Releases all memory and threads; idempotent. Later calls throw {@link IllegalStateException}. Every
+     * {@link StoreHandle} is done when this returns (queued stores run for a bounded time, then fail), and
+     * no copy reads engine memory after it.
+     */
     @Override
     void close();
 }

@@ -1,8 +1,11 @@
 package org.lmcache4j.storage;
 
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
@@ -46,6 +49,7 @@ final class StoreQueue implements AutoCloseable {
     }
 
     private final BlockingQueue<Job> queue;
+    private final Set<CompletableFuture<Integer>> pending = ConcurrentHashMap.newKeySet();
     private final long drainMillis;
     private final Thread worker;
     private final LongAdder queued = new LongAdder();
@@ -77,9 +81,12 @@ final class StoreQueue implements AutoCloseable {
      */
     StoreHandle submit(Copy copy) {
         Job job = new Job(copy, new CompletableFuture<>());
+        pending.add(job.result());
+        job.result().whenComplete((stored, failure) -> pending.remove(job.result()));
         boolean inQueue;
         synchronized (this) {
             if (closing) {
+                pending.remove(job.result());
                 throw new IllegalStateException("KvConnector closed (expected: calls before close())");
             }
             if (!started) {
@@ -99,6 +106,17 @@ final class StoreQueue implements AutoCloseable {
             run(job);
         }
         return StoreHandle.of(job.result());
+    }
+
+    /**
+     * Waits until every store submitted before this call is done (stored or failed): what {@code clear}
+     * does first, so that a store the engine started before it cannot put its chunks back afterwards. Call
+     * it without holding the connector's open lock: the stores need it.
+     */
+    void awaitSubmitted() {
+        for (CompletableFuture<Integer> f : List.copyOf(pending)) {
+            f.handle((stored, failure) -> null).join();
+        }
     }
 
     /** Stores that went through the queue. */

@@ -354,6 +354,7 @@ final class TieredCacheEngine implements KvConnector {
 
     @Override
     public void clear() {
+        stores.awaitSubmitted(); // stores started before clear are cleared too, not stored after it
         guarded(() -> {
             pins.clear(); // their chunks are gone; a late close must not unpin new ones
             tiers.clear();

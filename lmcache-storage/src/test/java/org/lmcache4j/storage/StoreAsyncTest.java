@@ -272,6 +272,26 @@ class StoreAsyncTest {
         arena.close();
     }
 
+    /** Program order: a store started before clear() is waited for and cleared, not put back after it. */
+    @Test
+    void clearWaitsForTheStoresStartedBeforeIt() throws Exception {
+        try (Arena arena = Arena.ofShared(); TieredCacheEngine engine = Engines.open(Engines.config().build())) {
+            Gate gate = new Gate(engine.storeQueue().thread(), true);
+            engine.subscribe(gate);
+            Prompt p = Prompt.of(arena, 1, 3 * CHUNK);
+            StoreHandle handle = engine.storeAsync(p.tokens(), null, p.kv(), p.slots());
+            gate.awaitHeld();
+            Thread clearing = Thread.ofPlatform().start(engine::clear);
+            clearing.join(200);
+            assertTrue(clearing.isAlive(), "clear waits for the store in progress");
+            gate.release.countDown();
+            clearing.join(10_000);
+            assertFalse(clearing.isAlive());
+            assertEquals(3 * CHUNK, handle.join());
+            assertEquals(0, engine.lookup(p.tokens()), "cleared after the store, not stored after the clear");
+        }
+    }
+
     @Test
     void aStoreThatFailsFailsItsHandleAndNotTheNextOnes() throws Exception {
         try (Arena kept = Arena.ofShared(); TieredCacheEngine engine = Engines.open(Engines.config().build())) {
