@@ -183,7 +183,7 @@ final class StoreQueue implements AutoCloseable {
             closing = true;
             wasStarted = started;
         }
-        if (wasStarted) {
+        if (wasStarted && drainMillis > 0) { // join(0) would wait for ever
             try {
                 worker.join(drainMillis);
             } catch (InterruptedException e) {

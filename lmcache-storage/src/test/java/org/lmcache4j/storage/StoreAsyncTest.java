@@ -19,6 +19,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.lmcache4j.api.ChunkEvent;
 import org.lmcache4j.api.DeviceKvFormat;
 import org.lmcache4j.api.DeviceKvMemory;
@@ -199,15 +201,16 @@ class StoreAsyncTest {
     }
 
     /**
-     * close() with a store held mid-copy and three queued, drain time 100 ms: the queued ones fail with
+     * close() with a store held mid-copy and three queued, past the drain time: the queued ones fail with
      * IllegalStateException, the held one stops at its next chunk (its first chunk stays stored), every
      * handle is done when close returns, and the store thread ends.
      */
-    @Test
-    void closeCompletesOrFailsEveryPendingHandle() throws Exception {
+    @ParameterizedTest
+    @ValueSource(longs = {0, 100})
+    void closeCompletesOrFailsEveryPendingHandle(long drainMillis) throws Exception {
         Arena arena = Arena.ofShared();
         TieredCacheEngine engine = new TieredCacheEngine(Engines.config().build(), SMALL, System::nanoTime,
-                UnaryOperator.identity(), List.of(), new StoreQueue(4, 100));
+                UnaryOperator.identity(), List.of(), new StoreQueue(4, drainMillis));
         Gate gate = new Gate(engine.storeQueue().thread(), true);
         engine.subscribe(gate);
         List<StoreHandle> handles = new ArrayList<>();
