@@ -6,7 +6,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import org.lmcache4j.api.StoreHandle;
@@ -37,7 +36,6 @@ final class StoreQueue implements AutoCloseable {
     static final long DEFAULT_DRAIN_MILLIS = 10_000;
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreQueue.class);
-    private static final long POLL_MILLIS = 100;
 
     /** One store's copy; it checks {@code stop} before each chunk and ends early (a shorter prefix) when true. */
     @FunctionalInterface
@@ -48,7 +46,11 @@ final class StoreQueue implements AutoCloseable {
     private record Job(Copy copy, CompletableFuture<Integer> result) {
     }
 
+    /** Queued by close after the last store: the thread ends when it takes it. */
+    private static final Job END = new Job(null, null);
+
     private final BlockingQueue<Job> queue;
+    private final int capacity;
     private final Set<CompletableFuture<Integer>> pending = ConcurrentHashMap.newKeySet();
     private final long drainMillis;
     private final Thread worker;
@@ -63,7 +65,8 @@ final class StoreQueue implements AutoCloseable {
             throw new IllegalArgumentException("capacity: " + capacity + ", drainMillis: " + drainMillis
                     + " (expected: capacity >= 1, drainMillis >= 0)");
         }
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.queue = new ArrayBlockingQueue<>(capacity + 1); // the last place is for END
+        this.capacity = capacity;
         this.drainMillis = drainMillis;
         this.worker = Thread.ofPlatform().daemon().name("lmcache-store").unstarted(this::work);
     }
@@ -93,7 +96,7 @@ final class StoreQueue implements AutoCloseable {
                 worker.start();
                 started = true;
             }
-            inQueue = queue.offer(job);
+            inQueue = queue.size() < capacity && queue.offer(job);
         }
         if (inQueue) {
             queued.increment();
@@ -129,29 +132,19 @@ final class StoreQueue implements AutoCloseable {
         return ranInline.sum();
     }
 
-    /** Stores waiting now (not counting the one running). */
-    int depth() {
-        return queue.size();
-    }
-
     private void work() {
         while (true) {
             Job job;
             try {
-                job = queue.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
+                job = queue.take();
             } catch (InterruptedException e) {
-                continue; // nothing interrupts this thread on purpose; close() ends it by closing
+                continue; // nothing interrupts this thread on purpose; close() ends it with END
             }
-            if (job != null) {
-                run(job);
-            } else if (isClosing()) {
+            if (job == END) {
                 return;
             }
+            run(job);
         }
-    }
-
-    private synchronized boolean isClosing() {
-        return closing;
     }
 
     private void run(Job job) {
@@ -180,6 +173,9 @@ final class StoreQueue implements AutoCloseable {
     public void close() {
         boolean wasStarted;
         synchronized (this) {
+            if (!closing && started) {
+                queue.add(END); // fits: submit leaves one place free; nothing is queued after it
+            }
             closing = true;
             wasStarted = started;
         }
@@ -191,11 +187,13 @@ final class StoreQueue implements AutoCloseable {
             }
         }
         if (worker.isAlive()) {
-            LOG.warn("storeAsync: stores still running {} ms after close began; failing the {} queued", drainMillis, queue.size());
+            LOG.warn("storeAsync: stores still running {} ms after close began; failing those queued", drainMillis);
         }
         stopping = true; // from now on no store starts copying, and the running one stops at its next chunk
-        for (Job left; (left = queue.poll()) != null; ) {
-            left.result().completeExceptionally(notRun());
+        for (Job left : List.copyOf(queue)) {
+            if (left != END && queue.remove(left)) { // END stays: the thread ends on it
+                left.result().completeExceptionally(notRun());
+            }
         }
     }
 }

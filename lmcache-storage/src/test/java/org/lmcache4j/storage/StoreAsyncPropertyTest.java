@@ -53,7 +53,7 @@ class StoreAsyncPropertyTest {
 
     @Test
     void storeAsyncStoresWhatStoreStores() {
-        PropertyCheck.forAll("storeAsync and join leave the cache exactly as store does", 60, gen -> {
+        PropertyCheck.forAll("storeAsync and join leave the cache exactly as store does", 200, gen -> {
             boolean saveUnfull = gen.chance(0.5);
             boolean cpuTier = gen.chance(0.8);
             int budgetChunks = gen.between(2, 12);
