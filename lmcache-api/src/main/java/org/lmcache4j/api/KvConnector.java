@@ -74,6 +74,37 @@ public interface KvConnector extends AutoCloseable {
     }
 
     /**
+     * Starts copying what {@link #store(int[], boolean[], EngineKvMemory, int[])} would copy, behind the
+     * engine's back (vLLM's connector saves KV this way while the model runs): the copy-out overlaps the
+     * engine's next steps, and the returned handle says when it is done and how many tokens it stored.
+     *
+     * <p><b>The engine must keep the memory at {@code slotMapping} alive and unchanged until the handle is
+     * done</b>: not free it, not reuse its slots, not write those tokens' KV. Once the handle is done, the
+     * connector never reads that memory again. A lookup made after the handle is done sees the stored
+     * chunks.
+     *
+     * <p>Arguments are checked at once, with the same exceptions and messages as {@code store} (and host
+     * memory must be readable by other threads: a shared or global arena, not a confined one), so a bad
+     * call throws here and copies nothing. {@code tokens}, {@code storeMask} and {@code slotMapping} are
+     * copied: the engine may reuse the arrays as soon as this returns.
+     *
+     * <p>The default copies on the caller's thread, as {@code store} does, and returns a completed handle:
+     * correct for any connector (the memory is no longer read when the handle is returned), so engines can
+     * always call this method, and connectors that cannot copy in the background need not implement it.
+     *
+     * @return the store's handle; {@link StoreHandle#join()} gives what {@code store} would have returned
+     * @throws IllegalStateException after {@link #close()}
+     */
+    default StoreHandle storeAsync(int[] tokens, boolean[] storeMask, EngineKvMemory kv, int[] slotMapping) {
+        return StoreHandle.completed(store(tokens, storeMask, kv, slotMapping));
+    }
+
+    /** {@link #storeAsync(int[], boolean[], EngineKvMemory, int[])} with no mask. */
+    default StoreHandle storeAsync(int[] tokens, EngineKvMemory kv, int[] slotMapping) {
+        return storeAsync(tokens, null, kv, slotMapping);
+    }
+
+    /**
      * Copies the longest cached prefix of {@code tokens} into engine memory at the given slots. Memory
      * of tokens outside that prefix is left untouched.
      *
@@ -133,13 +164,20 @@ public interface KvConnector extends AutoCloseable {
      */
     AutoCloseable subscribe(KvEventListener listener);
 
-    /** Removes every chunk of this connector's namespace from every tier; pinned chunks included. */
+    /**
+     * Removes every chunk of this connector's namespace from every tier; pinned chunks included. Stores
+     * started before with {@link #storeAsync} are waited for first, so their chunks are removed too.
+     */
     void clear();
 
     /** Counters since open, and each tier's occupancy and health. */
     CacheStats stats();
 
-    /** Releases all memory and threads; idempotent. Later calls throw {@link IllegalStateException}. */
+    /**
+     * Releases all memory and threads; idempotent. Later calls throw {@link IllegalStateException}. Every
+     * {@link StoreHandle} is done when this returns (queued stores run for a bounded time, then fail), and
+     * no copy reads engine memory after it.
+     */
     @Override
     void close();
 }

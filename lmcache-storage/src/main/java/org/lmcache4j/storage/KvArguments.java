@@ -70,6 +70,25 @@ final class KvArguments {
     }
 
     /**
+     * For a background store: host memory that {@code copier}, the thread that will read it, can access
+     * (a shared or global arena's; a confined one's only its owner can read). Device memory passes.
+     */
+    static void requireReadableBy(EngineKvMemory kv, Thread copier) {
+        if (!(kv instanceof HostKvMemory host)) {
+            return;
+        }
+        for (int layer = 0; layer < host.layout().numLayers(); layer++) {
+            for (int plane = 0; plane < host.layout().planes(); plane++) {
+                if (!host.plane(layer, plane).isAccessibleBy(copier)) {
+                    throw new IllegalArgumentException("engine KV memory: layer " + layer + " plane " + plane
+                            + " is confined to the calling thread (expected: memory of a shared or global arena, which"
+                            + " storeAsync's background thread can read; or call store)");
+                }
+            }
+        }
+    }
+
+    /**
      * Length of the {@code false} prefix of a store mask, which must be a multiple of {@code chunkTokens}
      * and followed only by {@code true}; 0 for a null mask.
      */

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.MissReason;
@@ -39,8 +40,16 @@ final class PromptStore {
      * the first chunk with a negative slot or that no tier could take; the tokens newly stored.
      */
     int store(PromptChunks chunks, int skipTokens, EngineKvCopier engineKv, int[] slots) {
+        return store(chunks, skipTokens, engineKv, slots, () -> false);
+    }
+
+    /**
+     * {@link #store(PromptChunks, int, EngineKvCopier, int[])}, also stopping before a chunk when {@code stop}
+     * says so (a background store whose connector is closing): what was stored until then stays, a prefix.
+     */
+    int store(PromptChunks chunks, int skipTokens, EngineKvCopier engineKv, int[] slots, BooleanSupplier stop) {
         if (tiers.cpu().isEmpty()) {
-            return storeWithoutCpuTier(chunks, skipTokens, engineKv, slots);
+            return storeWithoutCpuTier(chunks, skipTokens, engineKv, slots, stop);
         }
         CpuTier cpu = tiers.cpu().get();
         GuardedTier cpuGuard = tiers.cpuGuard();
@@ -49,8 +58,8 @@ final class PromptStore {
         for (int i = skipTokens / chunkTokens; i < chunks.count(); i++) {
             int from = chunks.start(i);
             int to = chunks.end(i);
-            if (KvArguments.anyNegative(slots, from, to)) {
-                break; // this chunk's KV is not in engine memory; later chunks would not be a prefix
+            if (KvArguments.anyNegative(slots, from, to) || stop.getAsBoolean()) {
+                break; // this chunk's KV is not in engine memory (or the connector is closing); later chunks would not be a prefix
             }
             ChunkKey key = chunks.key(i);
             if (cpuGuard.contains(key)) {
@@ -100,12 +109,13 @@ final class PromptStore {
      * Without a cpu tier, each chunk is gathered into a temporary buffer and put into the slower tiers. Only
      * chunks at least one tier took are stored; the first chunk none took ends the stored prefix.
      */
-    private int storeWithoutCpuTier(PromptChunks chunks, int skipTokens, EngineKvCopier engineKv, int[] slots) {
+    private int storeWithoutCpuTier(PromptChunks chunks, int skipTokens, EngineKvCopier engineKv, int[] slots,
+                                    BooleanSupplier stop) {
         int stored = 0;
         for (int i = skipTokens / chunkTokens; i < chunks.count() && !tiers.slower().isEmpty(); i++) {
             int from = chunks.start(i);
             int to = chunks.end(i);
-            if (KvArguments.anyNegative(slots, from, to)) {
+            if (KvArguments.anyNegative(slots, from, to) || stop.getAsBoolean()) {
                 break;
             }
             ChunkKey key = chunks.key(i);

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -23,6 +24,7 @@ import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.LookupExplanation;
 import org.lmcache4j.api.MissReason;
 import org.lmcache4j.api.PrefixPin;
+import org.lmcache4j.api.StoreHandle;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
 import org.slf4j.Logger;
@@ -37,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * copy); {@code retrieve} holds each chunk's page while scattering it, so eviction cannot free it under
  * the copy. Arguments are checked before any copy. Tier failures stop at {@link GuardedTier}. A
  * read-write lock lets calls run concurrently while {@link #close()} waits for them to finish before
- * memory is freed.
+ * memory is freed. {@code storeAsync} checks and copies its arguments on the caller's thread and runs the
+ * same store path on {@link StoreQueue}'s thread, under the same lock (so close waits for a running one).
  */
 final class TieredCacheEngine implements KvConnector {
 
@@ -62,6 +65,7 @@ final class TieredCacheEngine implements KvConnector {
     private final PinTable pins;
     private final ReentrantReadWriteLock openGuard = new ReentrantReadWriteLock();
     private final DeviceCopiers devices = DeviceCopiers.fromServiceLoader();
+    private final StoreQueue stores;
     private boolean closed;
 
     TieredCacheEngine(LmCacheConfig config, KvLayout layout) {
@@ -79,6 +83,14 @@ final class TieredCacheEngine implements KvConnector {
      */
     TieredCacheEngine(LmCacheConfig config, KvLayout layout, LongSupplier nanoClock,
                       UnaryOperator<StorageTier> tierDecorator, List<StorageTier> slowerTiers) {
+        this(config, layout, nanoClock, tierDecorator, slowerTiers,
+                new StoreQueue(StoreQueue.DEFAULT_CAPACITY, StoreQueue.DEFAULT_DRAIN_MILLIS));
+    }
+
+    /** @param stores runs {@code storeAsync}'s copies (tests pass a small or slow-draining one); this engine closes it */
+    TieredCacheEngine(LmCacheConfig config, KvLayout layout, LongSupplier nanoClock,
+                      UnaryOperator<StorageTier> tierDecorator, List<StorageTier> slowerTiers, StoreQueue stores) {
+        this.stores = stores;
         if (config == null || layout == null) {
             throw new IllegalArgumentException("config and layout: must not be null");
         }
@@ -217,11 +229,30 @@ final class TieredCacheEngine implements KvConnector {
         KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
         int skip = KvArguments.storeMaskPrefix(storeMask, tokens.length, chunkTokens);
         long startNanos = System.nanoTime();
-        return guarded(() -> {
-            int stored = storer.store(chunks(tokens), skip, engineKv, slotMapping);
-            events.operation(KvEventListener.Operation.STORE, System.nanoTime() - startNanos, tokens.length, stored);
-            return stored;
+        return guarded(() -> storeChecked(tokens, skip, engineKv, slotMapping, () -> false, startNanos));
+    }
+
+    @Override
+    public StoreHandle storeAsync(int[] tokens, boolean[] storeMask, EngineKvMemory kv, int[] slotMapping) {
+        EngineKvCopier engineKv = copier(KvArguments.engineMemory(kv, layout, false));
+        KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
+        int skip = KvArguments.storeMaskPrefix(storeMask, tokens.length, chunkTokens);
+        KvArguments.requireReadableBy(kv, stores.thread());
+        int[] ownTokens = tokens.clone(); // the engine may reuse its arrays as soon as this returns
+        int[] ownSlots = slotMapping.clone();
+        guarded(() -> null); // closed: throw now, not in the handle
+        return stores.submit(stop -> {
+            long startNanos = System.nanoTime();
+            return guarded(() -> storeChecked(ownTokens, skip, engineKv, ownSlots, stop, startNanos));
         });
+    }
+
+    /** The store path of {@code store} and {@code storeAsync}, with checked arguments, inside the open guard. */
+    private int storeChecked(int[] tokens, int skip, EngineKvCopier engineKv, int[] slots, BooleanSupplier stop,
+                             long startNanos) {
+        int stored = storer.store(chunks(tokens), skip, engineKv, slots, stop);
+        events.operation(KvEventListener.Operation.STORE, System.nanoTime() - startNanos, tokens.length, stored);
+        return stored;
     }
 
     @Override
@@ -325,6 +356,7 @@ final class TieredCacheEngine implements KvConnector {
 
     @Override
     public void clear() {
+        stores.awaitSubmitted(); // stores started before clear are cleared too, not stored after it
         guarded(() -> {
             pins.clear(); // their chunks are gone; a late close must not unpin new ones
             tiers.clear();
@@ -342,6 +374,10 @@ final class TieredCacheEngine implements KvConnector {
     @Override
     public void close() {
         prefetcher.startClosing(); // a prefetch running now stops at its next chunk instead of holding close() up
+        // Before the lock: queued stores run (under the read lock) for a bounded time, then the rest fail and the
+        // running one stops at its next chunk; taking the write lock then waits for it, so no background copy
+        // reads engine memory after close returns.
+        stores.close();
         openGuard.writeLock().lock();
         try {
             if (closed) {
@@ -366,6 +402,11 @@ final class TieredCacheEngine implements KvConnector {
     /** Pin handles tracked now, after dropping the expired ones (tests use it to prove none leaks). */
     long livePinCount() {
         return pins.liveCount();
+    }
+
+    /** The background stores of {@code storeAsync} (tests look inside). */
+    StoreQueue storeQueue() {
+        return stores;
     }
 
     /** Pages held by the cpu tier now (tests use it to prove nothing leaks); 0 without a cpu tier. */

@@ -1,6 +1,7 @@
 package org.lmcache4j.storage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.lmcache4j.storage.Engines.CHUNK;
@@ -106,6 +107,41 @@ class BadInputTest {
         assertRejected(IllegalArgumentException.class, "numLayers: -2", () -> KvLayout.standard(-2, 2, 8, KvDtype.FP16));
         assertRejected(IllegalArgumentException.class, "numBlocks: -1",
                 () -> HostKvMemory.paged(SMALL, -1, 16, List.of(), List.of()));
+    }
+
+    /** storeAsync checks its arguments on the caller's thread, with the messages store gives, and queues nothing. */
+    @Test
+    void storeAsyncRejectsWhatStoreRejectsWithTheSameMessage() {
+        HostKvMemory wrongLayout = SeededKv.contiguous(arena, KvLayout.standard(2, 2, 8, KvDtype.BF16), 2 * CHUNK);
+        int[] outOfRange = slots.clone();
+        outOfRange[5] = 2 * CHUNK;
+        boolean[] notAChunk = new boolean[2 * CHUNK];
+        java.util.Arrays.fill(notAChunk, 5, notAChunk.length, true);
+        boolean[] holes = new boolean[2 * CHUNK];
+        java.util.Arrays.fill(holes, true);
+        holes[20] = false;
+        List<Object[]> calls = List.of(
+                new Object[] {null, null, kv, slots},
+                new Object[] {tokens, null, null, slots},
+                new Object[] {tokens, null, wrongLayout, slots},
+                new Object[] {tokens, null, kv, null},
+                new Object[] {tokens, null, kv, outOfRange},
+                new Object[] {tokens, null, kv, java.util.Arrays.copyOf(slots, 31)},
+                new Object[] {tokens, new boolean[3], kv, slots},
+                new Object[] {tokens, notAChunk, kv, slots},
+                new Object[] {tokens, holes, kv, slots});
+        for (Object[] c : calls) {
+            IllegalArgumentException sync = assertThrows(IllegalArgumentException.class,
+                    () -> engine.store((int[]) c[0], (boolean[]) c[1], (HostKvMemory) c[2], (int[]) c[3]));
+            IllegalArgumentException async = assertThrows(IllegalArgumentException.class,
+                    () -> engine.storeAsync((int[]) c[0], (boolean[]) c[1], (HostKvMemory) c[2], (int[]) c[3]));
+            assertEquals(sync.getMessage(), async.getMessage());
+        }
+        assertEquals(0, engine.stats().storedChunks(), "nothing was stored");
+        assertEquals(0, engine.storeQueue().queued(), "nothing was queued");
+        assertFalse(engine.storeQueue().thread().isAlive(), "no store thread was started");
+        engine.close();
+        assertRejected(IllegalStateException.class, "KvConnector closed", () -> engine.storeAsync(tokens, null, kv, slots));
     }
 
     @Test

@@ -15,7 +15,8 @@ package org.lmcache4j.examples.engine;
  * @param cachedTokens  prompt tokens retrieved from the cache instead of computed
  * @param hitTier       where they came from: {@code none}, {@code cpu}, {@code disk} or {@code cpu+disk}
  * @param storedTokens  prompt tokens newly stored in the cache after the first token
- * @param storeNanos    time of that store (not part of TTFT)
+ * @param storeNanos    time the request's thread spent on that store, not part of TTFT: starting it, and waiting
+ *                      at the end for the part of the copy that decoding did not cover
  * @param sequence      the request's KV in engine memory
  */
 public record Generation(int[] prompt, int[] tokens, float[] firstLogits, long ttftNanos, long retrieveNanos,

@@ -8,6 +8,7 @@ import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvDtype;
 import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.StoreHandle;
 import org.lmcache4j.examples.model.ModelShape;
 import org.lmcache4j.examples.model.ModelWeights;
 
@@ -15,8 +16,10 @@ import org.lmcache4j.examples.model.ModelWeights;
  * A small Llama-architecture inference engine that uses lmcache4j the way vLLM uses LMCache. For each
  * request: look up the prompt (capped at {@code length - 1}, so the last token is always computed and
  * gives the logits), retrieve the cached prefix into the request's paged KV blocks, prefill only the
- * rest (in chunks), take the first token, then store the prompt's KV (after the first token: off the
- * TTFT path), then decode greedily. Without a connector it simply prefills everything.
+ * rest (in chunks), take the first token, then start storing the prompt's KV ({@code storeAsync}, after
+ * the first token: off the TTFT path), decode greedily while the store copies, and wait for the store
+ * before the request ends (its blocks are not freed before). Without a connector it simply prefills
+ * everything.
  */
 public final class LlamaEngine implements AutoCloseable {
 
@@ -86,6 +89,7 @@ public final class LlamaEngine implements AutoCloseable {
         CacheStats before = cache == null ? null : cache.stats(); // to tell the hit's tier; not part of TTFT
         long start = System.nanoTime();
         Sequence seq = new Sequence(memory, prompt.length + newTokens, takeCopies(prompt.length + newTokens), this::giveBack);
+        StoreHandle storing = null;
         boolean ok = false;
         try {
             int[] slots = seq.slots(prompt.length);
@@ -115,12 +119,13 @@ public final class LlamaEngine implements AutoCloseable {
             long ttft = System.nanoTime() - start;
             String tier = cache == null ? "none" : hitTier(before, cache.stats(), cached, cache.chunkTokens());
 
-            int stored = 0;
             long storeStart = System.nanoTime();
             if (cache != null) {
                 boolean[] mask = new boolean[prompt.length];
                 Arrays.fill(mask, cached / cache.chunkTokens() * cache.chunkTokens(), prompt.length, true);
-                stored = cache.store(prompt, mask, memory.host(), slots);
+                // The copy-out runs while decoding goes on. Decoding writes only positions after the prompt, so the
+                // prompt's slots stay untouched until the handle is done, as storeAsync requires.
+                storing = cache.storeAsync(prompt, mask, memory.host(), slots);
             }
             long storeNanos = System.nanoTime() - storeStart;
 
@@ -128,13 +133,30 @@ public final class LlamaEngine implements AutoCloseable {
                 int pos = prompt.length + i - 1;
                 all[pos + 1] = VectorMath.argmax(transformer.forward(seq, all, pos, 1, true));
             }
+            // The request ends only when its store is done: the next request's lookup then sees its chunks, and the
+            // blocks can be freed by whoever closes the Generation.
+            long waitStart = System.nanoTime();
+            int stored = storing == null ? 0 : storing.join();
+            storeNanos += System.nanoTime() - waitStart;
             Generation g = new Generation(prompt.clone(), Arrays.copyOfRange(all, prompt.length, all.length), logits, ttft,
                     retrieveNanos, cached, tier, stored, storeNanos, seq);
             ok = true;
             return g;
         } finally {
             if (!ok) {
+                awaitQuietly(storing); // the store may still read the blocks: they are freed only after it
                 seq.close();
+            }
+        }
+    }
+
+    /** Waits for {@code store} (if any) to be done, whether it stored or failed. */
+    private static void awaitQuietly(StoreHandle store) {
+        if (store != null) {
+            try {
+                store.join();
+            } catch (RuntimeException e) {
+                // the request already failed; the store's failure adds nothing, and its memory is free to go now
             }
         }
     }

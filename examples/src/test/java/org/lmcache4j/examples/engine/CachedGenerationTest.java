@@ -4,14 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvConnectors;
 import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.api.StoreHandle;
 import org.lmcache4j.examples.TinyModel;
 
 /**
@@ -64,6 +70,44 @@ class CachedGenerationTest {
                     assertTrue(KvCheck.identical(kv, cached.promptSlots(), kv, plain.promptSlots(), prompt.length),
                             "KV computed after the retrieved prefix equals KV computed from scratch");
                 }
+            }
+        }
+    }
+
+    /**
+     * The engine stores with storeAsync and ends the request only when the handle is done: here the
+     * connector reports the store done 300 ms after its copy finished, and the request waits for it (so its
+     * blocks cannot be freed, nor its chunks missed by the next lookup, before).
+     */
+    @Test
+    void theRequestEndsOnlyWhenItsBackgroundStoreIsDone() {
+        int[] prompt = tokens(8, CHUNK + 10);
+        try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 2048, 2, 128);
+             KvConnector real = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
+            List<String> calls = new ArrayList<>();
+            long[] reportedNanos = new long[1];
+            KvConnector late = (KvConnector) Proxy.newProxyInstance(KvConnector.class.getClassLoader(),
+                    new Class<?>[] {KvConnector.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("storeAsync")) {
+                            calls.add("storeAsync");
+                            StoreHandle copying = (StoreHandle) method.invoke(real, args);
+                            return StoreHandle.of(copying.future().thenApplyAsync(n -> {
+                                reportedNanos[0] = System.nanoTime();
+                                return n;
+                            }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS)));
+                        }
+                        if (method.getName().equals("store")) {
+                            calls.add("store");
+                        }
+                        return method.invoke(real, args);
+                    });
+            try (Generation g = engine.generate(prompt, 3, late, done -> { })) {
+                long returnedNanos = System.nanoTime();
+                assertEquals(List.of("storeAsync"), calls);
+                assertEquals(CHUNK, g.storedTokens(), "the handle's result");
+                assertTrue(reportedNanos[0] != 0 && reportedNanos[0] <= returnedNanos, "returned after the store was done");
+                assertTrue(g.storeNanos() >= TimeUnit.MILLISECONDS.toNanos(250), "the wait counts as store time: " + g.storeNanos());
+                assertEquals(CHUNK, real.lookup(prompt));
             }
         }
     }

@@ -11,4 +11,13 @@ public interface Prefill {
      *         (0 for a real engine; the simulated model time for {@link SyntheticPrefill})
      */
     long prefill(int[] tokens, int from, HostKvMemory kv, int[] slots);
+
+    /**
+     * The compute time {@link #prefill} will charge for {@code tokens} tokens from {@code from}, known before
+     * it runs: the time the device computes while the host waits (0 for a real engine, whose compute is
+     * the call itself).
+     */
+    default long chargedNanos(int tokens, int from) {
+        return 0;
+    }
 }

@@ -42,7 +42,12 @@ public final class SyntheticPrefill implements Prefill {
                 }
             }
         }
-        return (long) ((tokens.length - from) / tokensPerSecond * 1e9);
+        return chargedNanos(tokens.length, from);
+    }
+
+    @Override
+    public long chargedNanos(int tokens, int from) {
+        return (long) ((tokens - from) / tokensPerSecond * 1e9);
     }
 
     private static long mix(long z) {

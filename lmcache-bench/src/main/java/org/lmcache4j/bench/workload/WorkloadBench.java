@@ -96,8 +96,8 @@ public final class WorkloadBench {
         System.err.printf(Locale.ROOT, "connector-only benchmark: %s KV shape (%d bytes/token), synthetic prefill at %.0f tokens/s%n",
                 o.model(), layout.bytesPerToken(), o.prefillTokensPerSecond());
         List<Workload> workloads = workloads(o.quick());
-        int slots = Math.max(WorkloadRunner.maxTokens(warmUpWorkload()),
-                workloads.stream().mapToInt(WorkloadRunner::maxTokens).max().orElse(1));
+        int slots = Math.max(WorkloadRunner.poolSlots(warmUpWorkload()),
+                workloads.stream().mapToInt(WorkloadRunner::poolSlots).max().orElse(1));
         SyntheticPrefill prefill = new SyntheticPrefill(o.prefillTokensPerSecond());
         try (EngineKvPool pool = new EngineKvPool(layout, slots)) { // touched once, before anything is timed
             Map<String, Object> report = run(o, BenchSubject.assumed("synthetic", o.model(), o.prefillTokensPerSecond()), layout,
