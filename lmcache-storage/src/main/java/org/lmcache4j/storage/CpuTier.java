@@ -260,6 +260,11 @@ final class CpuTier implements StorageTier {
         return allocator.mappedBytes();
     }
 
+    /** Lets the tier's background memory work wait while {@code busy} says an engine call runs. */
+    void yieldTo(java.util.function.BooleanSupplier busy) {
+        allocator.yieldTo(busy);
+    }
+
     /** Most pages the budget allows: the most chunks the tier can hold. */
     int capacityPages() {
         return allocator.capacityPages();

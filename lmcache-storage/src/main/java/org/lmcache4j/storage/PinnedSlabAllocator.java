@@ -72,6 +72,10 @@ final class PinnedSlabAllocator implements AutoCloseable {
      * faulting competes with them for cores and memory bandwidth.
      */
     static final long QUIET_NANOS = 200_000_000L;
+    /** How often a refill waiting for a foreground call looks again. */
+    private static final long FOREGROUND_POLL_NANOS = 1_000_000L;
+    /** True while an engine call (a store or retrieve) runs: refills wait for it, unless the ready pages run low. */
+    private volatile java.util.function.BooleanSupplier foregroundBusy = () -> false;
     /** Nice value of the background thread: the lowest priority. */
     static final int BACKGROUND_NICE = 19;
     /** How long {@link #close()} waits for the background thread to finish its step (one step takes tens of ms). */
@@ -318,6 +322,11 @@ final class PinnedSlabAllocator implements AutoCloseable {
         }
     }
 
+    /** Lets refills wait while {@code busy} says an engine call runs (the first fill at open does not wait). */
+    void yieldTo(java.util.function.BooleanSupplier busy) {
+        this.foregroundBusy = busy;
+    }
+
     /** The background thread: keeps {@code readyAheadPages} free pages resident until close. */
     private void prefaultAhead() {
         boolean lowered = false;
@@ -340,6 +349,14 @@ final class PinnedSlabAllocator implements AutoCloseable {
                         changed.awaitNanos(QUIET_NANOS - quietNanos); // takers are busy: refill after them
                     } catch (InterruptedException e) {
                         return; // nobody interrupts it but the JVM's end
+                    }
+                    continue;
+                }
+                if (lowered && foregroundBusy.getAsBoolean() && ready.size() > readyAheadPages / 4) {
+                    try {
+                        changed.awaitNanos(FOREGROUND_POLL_NANOS); // an engine call is running: refill after it
+                    } catch (InterruptedException e) {
+                        return;
                     }
                     continue;
                 }

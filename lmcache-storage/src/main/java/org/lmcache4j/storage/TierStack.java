@@ -41,6 +41,7 @@ final class TierStack implements AutoCloseable {
     private final List<GuardedTier> all;
     private final List<WriteBehind> writers = new ArrayList<>();
     private final LongAdder promotions = new LongAdder();
+    private final ForegroundActivity foreground = new ForegroundActivity();
     /** Pages kept by demotions in the queues; capped, so evictions cannot empty the cpu tier into a backlog. */
     private final java.util.concurrent.atomic.AtomicInteger demotionHolds = new java.util.concurrent.atomic.AtomicInteger();
     private final LongAdder demotionsDropped = new LongAdder();
@@ -66,6 +67,7 @@ final class TierStack implements AutoCloseable {
         this.slower = List.copyOf(s);
         if (cpuBudgetBytes > 0) {
             this.cpu = new CpuTier(cpuBudgetBytes, chunkBytes, true, nanoClock, this::demote);
+            cpu.yieldTo(foreground::busy);
             this.cpuGuard = new GuardedTier(decorator.apply(cpu));
             this.maxDemotionHolds = Math.max(1, cpu.capacityPages() / 4);
         } else {
@@ -94,7 +96,7 @@ final class TierStack implements AutoCloseable {
                     if (written) {
                         events.stored(t.name(), key);
                     }
-                }));
+                }, foreground));
             }
         }
         List<GuardedTier> everything = new ArrayList<>();
@@ -103,6 +105,11 @@ final class TierStack implements AutoCloseable {
         }
         everything.addAll(slower);
         this.all = List.copyOf(everything);
+    }
+
+    /** The connector's foreground calls, which the write-behind lets go first. */
+    ForegroundActivity foreground() {
+        return foreground;
     }
 
     /** The cpu tier, or empty when it is off. */

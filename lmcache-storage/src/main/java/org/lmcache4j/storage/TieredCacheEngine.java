@@ -229,7 +229,7 @@ final class TieredCacheEngine implements KvConnector {
         KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
         int skip = KvArguments.storeMaskPrefix(storeMask, tokens.length, chunkTokens);
         long startNanos = System.nanoTime();
-        return guarded(() -> storeChecked(tokens, skip, engineKv, slotMapping, () -> false, startNanos));
+        return guarded(() -> inForeground(() -> storeChecked(tokens, skip, engineKv, slotMapping, () -> false, startNanos)));
     }
 
     @Override
@@ -270,7 +270,7 @@ final class TieredCacheEngine implements KvConnector {
         KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
         int masked = KvArguments.retrieveMaskPrefix(retrieveMask, tokens.length);
         long startNanos = System.nanoTime();
-        return guarded(() -> {
+        return guarded(() -> inForeground(() -> {
             PromptChunks chunks = chunks(tokens);
             touchMaskedChunks(chunks, masked);
             LoadBudget budget = budget(deadlineNanos, true);
@@ -291,7 +291,18 @@ final class TieredCacheEngine implements KvConnector {
             counters.retrievedBytes.add((long) retrieved * layout.bytesPerToken());
             events.operation(KvEventListener.Operation.RETRIEVE, System.nanoTime() - startNanos, tokens.length, retrieved);
             return retrieved;
-        });
+        }));
+    }
+
+    /** Runs a call the engine waits for: the write-behind lets it go first ({@link ForegroundActivity}). */
+    private <T> T inForeground(Supplier<T> call) {
+        ForegroundActivity foreground = tiers.foreground();
+        foreground.begin();
+        try {
+            return call.get();
+        } finally {
+            foreground.end();
+        }
     }
 
     /**

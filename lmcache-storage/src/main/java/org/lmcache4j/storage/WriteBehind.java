@@ -53,9 +53,19 @@ final class WriteBehind implements AutoCloseable {
     // Held by the worker while it takes and writes a chunk (not fair: a fair lock changed the remote tests' timing).
     private final ReentrantLock writing = new ReentrantLock();
     private volatile boolean closing;
+    private final ForegroundActivity foreground;
+    private final LongAdder yields = new LongAdder();
+    /** The longest a writer lets foreground calls go first before it writes one chunk anyway. */
+    static final long MAX_YIELD_NANOS = 50_000_000L;
 
     /** @param listener told of each chunk the target holds after its turn, on the writer's thread */
     WriteBehind(GuardedTier target, int capacityChunks, Listener listener) {
+        this(target, capacityChunks, listener, new ForegroundActivity());
+    }
+
+    /** @param foreground the connector's foreground calls, which this writer lets run first (for at most 50 ms a chunk) */
+    WriteBehind(GuardedTier target, int capacityChunks, Listener listener, ForegroundActivity foreground) {
+        this.foreground = foreground;
         this.target = target;
         this.listener = listener;
         this.queue = new ArrayBlockingQueue<>(capacityChunks);
@@ -98,6 +108,11 @@ final class WriteBehind implements AutoCloseable {
         return demoted.sum();
     }
 
+    /** Times this writer waited for foreground calls before a write. */
+    long yields() {
+        return yields.sum();
+    }
+
     /** Chunks dropped because the queue was full or closing. */
     long dropped() {
         return dropped.sum();
@@ -106,6 +121,9 @@ final class WriteBehind implements AutoCloseable {
     private void run() {
         lowerPriority(Integer.getInteger(NICE_PROPERTY, DEFAULT_NICE));
         while (!closing || !queue.isEmpty()) {
+            if (!closing && !queue.isEmpty() && foreground.awaitQuiet(MAX_YIELD_NANOS)) {
+                yields.increment(); // outside the lock: a clear() is not held up by the wait
+            }
             writing.lock(); // taken before the poll, so discardPending never misses a chunk in hand
             try {
                 Job job = queue.poll(100, TimeUnit.MILLISECONDS);
