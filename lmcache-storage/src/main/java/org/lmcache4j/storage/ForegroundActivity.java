@@ -5,10 +5,11 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Counts the connector's foreground calls in flight (a store or retrieve an engine is waiting for), so
- * that background writers stay out of their way: on a machine of few cores a write-behind that checksums
- * and writes a chunk while the engine copies a prefix back takes a core and memory bandwidth from the
- * very call whose latency is the time to first token. A writer yields for a bounded time only, so
- * back-to-back foreground calls slow the write-behind down but cannot stop it.
+ * that optional background work stays out of their way: on a machine of few cores, the cpu tier's
+ * prefault refills (faulting in memory ahead of demand) take a core and memory bandwidth from the very
+ * call whose latency is the time to first token. A waiter waits for a bounded time only. (The
+ * write-behind does not wait: its queued chunks hold cpu pages, and measured under load, a paused writer
+ * left stores without pages to evict.)
  */
 final class ForegroundActivity {
 

@@ -28,8 +28,13 @@ final class WriteBehind implements AutoCloseable {
     private static final long DRAIN_TIMEOUT_MILLIS = 30_000;
     /** The system property naming the writer threads' nice value (0 = the JVM's own priority). */
     static final String NICE_PROPERTY = "lmcache.writeBehind.nice";
-    /** Nice value of the writer threads unless {@value #NICE_PROPERTY} says otherwise: the lowest priority. */
-    static final int DEFAULT_NICE = 19;
+    /**
+     * Nice value of the writer threads unless {@value #NICE_PROPERTY} says otherwise: normal priority. Nice 19
+     * measured no faster prefills right after a store (the slowdown is the kernel's writeback and memory
+     * bandwidth, which nice does not govern), and on saturated cores it starved the writers: queued chunks
+     * then hold cpu pages and are dropped instead of reaching disk. Operators may still lower it.
+     */
+    static final int DEFAULT_NICE = 0;
     private static final AtomicBoolean NICE_WARNED = new AtomicBoolean();
 
     /** Told of each chunk the target holds after its turn in the queue. */
@@ -53,19 +58,9 @@ final class WriteBehind implements AutoCloseable {
     // Held by the worker while it takes and writes a chunk (not fair: a fair lock changed the remote tests' timing).
     private final ReentrantLock writing = new ReentrantLock();
     private volatile boolean closing;
-    private final ForegroundActivity foreground;
-    private final LongAdder yields = new LongAdder();
-    /** The longest a writer lets foreground calls go first before it writes one chunk anyway. */
-    static final long MAX_YIELD_NANOS = 50_000_000L;
 
     /** @param listener told of each chunk the target holds after its turn, on the writer's thread */
     WriteBehind(GuardedTier target, int capacityChunks, Listener listener) {
-        this(target, capacityChunks, listener, new ForegroundActivity());
-    }
-
-    /** @param foreground the connector's foreground calls, which this writer lets run first (for at most 50 ms a chunk) */
-    WriteBehind(GuardedTier target, int capacityChunks, Listener listener, ForegroundActivity foreground) {
-        this.foreground = foreground;
         this.target = target;
         this.listener = listener;
         this.queue = new ArrayBlockingQueue<>(capacityChunks);
@@ -108,11 +103,6 @@ final class WriteBehind implements AutoCloseable {
         return demoted.sum();
     }
 
-    /** Times this writer waited for foreground calls before a write. */
-    long yields() {
-        return yields.sum();
-    }
-
     /** Chunks dropped because the queue was full or closing. */
     long dropped() {
         return dropped.sum();
@@ -121,9 +111,6 @@ final class WriteBehind implements AutoCloseable {
     private void run() {
         lowerPriority(Integer.getInteger(NICE_PROPERTY, DEFAULT_NICE));
         while (!closing || !queue.isEmpty()) {
-            if (!closing && !queue.isEmpty() && foreground.awaitQuiet(MAX_YIELD_NANOS)) {
-                yields.increment(); // outside the lock: a clear() is not held up by the wait
-            }
             writing.lock(); // taken before the poll, so discardPending never misses a chunk in hand
             try {
                 Job job = queue.poll(100, TimeUnit.MILLISECONDS);
