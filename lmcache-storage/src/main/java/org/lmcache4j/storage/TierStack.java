@@ -34,7 +34,6 @@ final class TierStack implements AutoCloseable {
 
     /** Chunks that may wait for each slower tier before new ones are dropped. */
     static final int WRITE_BEHIND_CHUNKS = 64;
-    // (fewer when the cpu tier holds fewer than twice that many chunks: see the constructor)
 
     private final CpuTier cpu; // null when the cpu tier is off
     private final GuardedTier cpuGuard;
@@ -92,9 +91,7 @@ final class TierStack implements AutoCloseable {
                 events.corrupt(t.name(), key);
             });
             if (cpu != null) {
-                // queued chunks hold their cpu pages: at most half the tier may wait, or stores find nothing to evict
-                int queueChunks = Math.max(1, Math.min(WRITE_BEHIND_CHUNKS, cpu.capacityPages() / 2));
-                writers.add(new WriteBehind(t, queueChunks, (key, written) -> {
+                writers.add(new WriteBehind(t, WRITE_BEHIND_CHUNKS, (key, written) -> {
                     cpu.markCopied(key, copy); // before the event: whoever sees it may evict the chunk at no cost
                     if (written) {
                         events.stored(t.name(), key);
