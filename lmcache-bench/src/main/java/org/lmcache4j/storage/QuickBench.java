@@ -46,7 +46,13 @@ public final class QuickBench {
 
     public static void main(String[] args) throws Exception {
         Path dir = args.length > 0 ? Path.of(args[0]) : Files.createTempDirectory("lmcache-quickbench");
-        System.out.println(toJson(run(dir, "qwen2.5-0.5b", 4096, 16)));
+        try {
+            System.out.println(toJson(run(dir, "qwen2.5-0.5b", 4096, 16)));
+        } finally {
+            if (args.length == 0) {
+                deleteTree(dir);
+            }
+        }
     }
 
     /** Runs every measurement; {@code chunks} disk chunks of the model's 256-token chunk size. */

@@ -99,10 +99,27 @@ public final class WorkloadBench {
         int slots = Math.max(WorkloadRunner.poolSlots(warmUpWorkload()),
                 workloads.stream().mapToInt(WorkloadRunner::poolSlots).max().orElse(1));
         SyntheticPrefill prefill = new SyntheticPrefill(o.prefillTokensPerSecond());
+        boolean ownDir = !java.util.Arrays.asList(args).contains("--dir");
         try (EngineKvPool pool = new EngineKvPool(layout, slots)) { // touched once, before anything is timed
             Map<String, Object> report = run(o, BenchSubject.assumed("synthetic", o.model(), o.prefillTokensPerSecond()), layout,
                     workloads, (w, c, p) -> WorkloadRunner.run(w, c, prefill, pool, p));
             System.out.println(BenchReport.json(report));
+        } finally {
+            if (ownDir) {
+                deleteTree(o.dir()); // the temporary directory holds GiBs of chunk files: leave nothing behind
+            }
+        }
+    }
+
+    /** Deletes {@code dir} and everything under it; missing is fine. */
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 
