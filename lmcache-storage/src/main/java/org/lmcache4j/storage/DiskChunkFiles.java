@@ -57,7 +57,7 @@ final class DiskChunkFiles {
                 DiskChunkFormat.PAYLOAD_OFFSET, true));
     }
 
-    /** @param payloads how payloads are read (buffered or direct, checksum pipelined or not) */
+    /** @param payloads how payloads are read (buffered or direct, shared with a helper or not) */
     DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync, DiskPayloadReader payloads) {
         this.root = root;
         this.format = format;

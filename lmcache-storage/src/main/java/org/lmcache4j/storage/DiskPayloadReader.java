@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads the payload of a checked chunk file into memory and verifies its CRC32C: in blocks of
- * {@value #READ_BLOCK_BYTES} bytes, each checksummed on a helper thread while the next is read
- * ({@link PipelinedCrc}), either through the page cache (the default) or, when asked for
+ * {@value #READ_BLOCK_BYTES} bytes, shared between the caller and a helper thread that each read a block
+ * and checksum it while it is in their core's cache ({@link SharedBlockRead}), either through the page cache (the default) or, when asked for
  * ({@code -D}{@value #DIRECT_PROPERTY}{@code =true}), with {@code O_DIRECT} for every whole
  * file-system block of a target aligned to one, and through the page cache for the rest.
  *
@@ -28,8 +28,8 @@ final class DiskPayloadReader {
 
     /** The system property that turns {@code O_DIRECT} payload reads on. */
     static final String DIRECT_PROPERTY = "lmcache.disk.directReads";
-    /** A read of one block; the checksum of the block before runs meanwhile on the helper. */
-    static final int READ_BLOCK_BYTES = PipelinedCrc.BLOCK_BYTES;
+    /** What one thread reads and then checksums at once: fits the CPU's L2 cache. */
+    static final int READ_BLOCK_BYTES = 256 * 1024;
 
     private static final Logger LOG = LoggerFactory.getLogger(DiskPayloadReader.class);
     /** {@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, looked up once (a JDK-specific option). */
@@ -38,16 +38,17 @@ final class DiskPayloadReader {
     private final DiskIo io;
     private final boolean direct;
     private final long alignmentBytes;
-    private final boolean pipelined;
+    private final boolean shared;
     private final AtomicBoolean directFailed = new AtomicBoolean();
+    private final SharedBlockRead.CacheGuess cacheGuess = new SharedBlockRead.CacheGuess();
 
     /**
      * @param direct         read whole blocks with {@code O_DIRECT} when the target is aligned
      * @param alignmentBytes what {@code O_DIRECT} needs of addresses, offsets and lengths (the file
      *                       system's block size); at most {@link DiskChunkFormat#PAYLOAD_OFFSET}
-     * @param pipelined      checksum on a helper thread behind the reads (false: each block right after its read)
+     * @param shared         share each read with a helper thread (false: the caller reads every block)
      */
-    DiskPayloadReader(DiskIo io, boolean direct, long alignmentBytes, boolean pipelined) {
+    DiskPayloadReader(DiskIo io, boolean direct, long alignmentBytes, boolean shared) {
         if (alignmentBytes <= 0 || DiskChunkFormat.PAYLOAD_OFFSET % alignmentBytes != 0) {
             throw new IllegalArgumentException("alignmentBytes: " + alignmentBytes + " (expected: a divisor of "
                     + DiskChunkFormat.PAYLOAD_OFFSET + ")");
@@ -59,7 +60,7 @@ final class DiskPayloadReader {
         }
         this.direct = direct && O_DIRECT.isPresent();
         this.alignmentBytes = alignmentBytes;
-        this.pipelined = pipelined;
+        this.shared = shared;
     }
 
     /** True when payload reads use {@code O_DIRECT} where they can. */
@@ -80,19 +81,20 @@ final class DiskPayloadReader {
         if (dch == null) {
             directBytes = 0;
         }
-        try (PipelinedCrc crc = PipelinedCrc.start(dst, pipelined)) {
-            for (long off = 0; off < n; off += READ_BLOCK_BYTES) {
-                long end = Math.min(n, off + READ_BLOCK_BYTES);
-                long split = Math.clamp(directBytes, off, end); // [off, split) direct, [split, end) buffered
+        try {
+            long directEnd = directBytes;
+            FileChannel directChannel = dch;
+            SharedBlockRead.BlockSource blocks = (off, len) -> {
+                long end = off + len;
+                long split = Math.clamp(directEnd, off, end); // [off, split) direct, [split, end) buffered
                 if (split > off) {
-                    DiskChunkFormat.readFully(dch, dst.asSlice(off, split - off).asByteBuffer(), DiskChunkFormat.PAYLOAD_OFFSET + off, file);
+                    DiskChunkFormat.readFully(directChannel, dst.asSlice(off, split - off).asByteBuffer(), DiskChunkFormat.PAYLOAD_OFFSET + off, file);
                 }
                 if (end > split) {
                     DiskChunkFormat.readFully(ch, dst.asSlice(split, end - split).asByteBuffer(), DiskChunkFormat.PAYLOAD_OFFSET + split, file);
                 }
-                crc.filled(dst.asSlice(off, end - off), end);
-            }
-            int actual = crc.finish();
+            };
+            int actual = SharedBlockRead.readAndChecksum(dst, READ_BLOCK_BYTES, blocks, shared, cacheGuess);
             if (actual != header.payloadCrc()) {
                 throw new CorruptChunkException(CorruptChunkException.diskFile(file), "payload checksum mismatch (stored "
                         + DiskChunkFormat.hex(header.payloadCrc()) + ", computed " + DiskChunkFormat.hex(actual) + ")");

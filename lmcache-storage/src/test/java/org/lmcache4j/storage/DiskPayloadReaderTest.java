@@ -8,12 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.lmcache4j.testing.StorageTierContract.key;
 
+import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,8 +28,9 @@ import org.lmcache4j.api.ChunkKey;
 
 /**
  * Payload reads of the disk tier: buffered and {@code O_DIRECT} reads return the same bytes for every
- * size (whole file-system blocks or not, one read block or several), and the checksum computed on a
- * helper thread behind the reads finds a damaged byte wherever it is.
+ * size (whole file-system blocks or not, one read block or several), and the checksum of a read
+ * shared with a helper thread finds a damaged byte wherever it is, fails as its failed block does, and
+ * leaves nothing reading into the region once it returns.
  */
 class DiskPayloadReaderTest {
 
@@ -86,7 +92,7 @@ class DiskPayloadReaderTest {
 
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
-    void aDamagedByteInAnyBlockIsFoundWithThePipelinedChecksum(boolean direct) throws Exception {
+    void aDamagedByteInAnyBlockIsFoundWithTheSharedRead(boolean direct) throws Exception {
         int size = 3 * MIB + 777; // four read blocks, the last partial and not a whole file-system block
         byte[] payload = random(9, size);
         DiskChunkFiles f = files(direct, true);
@@ -112,32 +118,21 @@ class DiskPayloadReaderTest {
     }
 
     @Test
-    void thePipelinedChecksumEqualsCrc32cForAnyBlockSplit() {
+    void theSharedReadsChecksumEqualsCrc32cForAnySizeAndBlockSize() throws Exception {
         SplittableRandom r = new SplittableRandom(42);
         try (Arena shared = Arena.ofShared(); Arena confined = Arena.ofConfined()) {
             for (int trial = 0; trial < 200; trial++) {
                 int size = trial % 10 == 0 ? r.nextInt(0, 8) : r.nextInt(1, 3 * MIB);
-                boolean useConfined = trial % 4 == 3;
-                MemorySegment region = (useConfined ? confined : shared).allocate(Math.max(1, size)).asSlice(0, size);
+                byte[] source = random(trial, size);
+                MemorySegment region = (trial % 4 == 3 ? confined : shared).allocate(Math.max(1, size)).asSlice(0, size);
+                long blockBytes = trial % 3 == 0 ? DiskPayloadReader.READ_BLOCK_BYTES : r.nextInt(1, 600_000);
                 CRC32C expected = new CRC32C();
-                try (PipelinedCrc crc = PipelinedCrc.start(region, trial % 5 != 4)) {
-                    if (useConfined) {
-                        assertFalse(crc.pipelined(), "memory confined to this thread is checksummed here");
-                    }
-                    long off = 0;
-                    while (off < size) {
-                        long len = Math.min(size - off, r.nextInt(1, 600_000));
-                        MemorySegment block = region.asSlice(off, len);
-                        for (long i = 0; i < len; i += 4096) {
-                            block.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
-                        }
-                        block.set(ValueLayout.JAVA_BYTE, len - 1, (byte) r.nextInt());
-                        expected.update(block.asByteBuffer());
-                        off += len;
-                        crc.filled(block, off);
-                    }
-                    assertEquals((int) expected.getValue(), crc.finish(), "size " + size + ", trial " + trial);
-                }
+                expected.update(source);
+                int crc = SharedBlockRead.readAndChecksum(region, blockBytes, (off, len) ->
+                        MemorySegment.copy(MemorySegment.ofArray(source), off, region, off, len), trial % 5 != 4,
+                        new SharedBlockRead.CacheGuess(0));
+                assertEquals((int) expected.getValue(), crc, "size " + size + ", block " + blockBytes + ", trial " + trial);
+                assertArrayEquals(source, region.toArray(ValueLayout.JAVA_BYTE), "trial " + trial);
             }
         }
     }
@@ -160,37 +155,77 @@ class DiskPayloadReaderTest {
     }
 
     @Test
-    void helpersAreUsedForSharedMemory() {
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment region = arena.allocate(4L * PipelinedCrc.BLOCK_BYTES);
-            try (PipelinedCrc crc = PipelinedCrc.start(region, true)) {
-                assertTrue(crc.pipelined(), "a free helper takes a shared region (no other reader is running)");
-                crc.filled(region, region.byteSize());
-                crc.finish();
+    void aHelperTakesBlocksOfSharedMemoryButNeverOfConfinedMemory() throws Exception {
+        Set<Thread> readers = ConcurrentHashMap.newKeySet();
+        SharedBlockRead.BlockSource slow = (off, len) -> {
+            if (off > 0) { // the first block comes at once, as from the page cache; the others slowly enough for a parked helper to wake up
+                readers.add(Thread.currentThread());
+                LockSupport.parkNanos(2_000_000);
             }
+        };
+        long block = DiskPayloadReader.READ_BLOCK_BYTES;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment region = arena.allocate(16 * block);
+            SharedBlockRead.readAndChecksum(region, block, slow, true, new SharedBlockRead.CacheGuess(0)); // 0: the first block counts as cached, whatever its time
         }
+        assertTrue(readers.stream().anyMatch(t -> t != Thread.currentThread()), "a helper read some of 16 slow blocks: " + readers);
+        readers.clear();
+        try (Arena arena = Arena.ofConfined()) {
+            SharedBlockRead.readAndChecksum(arena.allocate(16 * block), block, slow, true, new SharedBlockRead.CacheGuess(0));
+        }
+        assertEquals(Set.of(Thread.currentThread()), readers, "memory confined to the caller is read by the caller only");
     }
 
     @Test
-    void closingBeforeTheRegionIsFilledStopsTheHelper() {
+    void afterAFirstBlockAtDeviceSpeedReadsStayOnTheCallersThread() throws Exception {
+        Set<Thread> readers = ConcurrentHashMap.newKeySet();
+        SharedBlockRead.CacheGuess guess = new SharedBlockRead.CacheGuess();
+        long block = DiskPayloadReader.READ_BLOCK_BYTES;
+        SharedBlockRead.BlockSource cold = (off, len) -> {
+            readers.add(Thread.currentThread());
+            LockSupport.parkNanos(200_000); // 256 KiB in 200 us or more: from a device, not the page cache
+        };
         try (Arena arena = Arena.ofShared()) {
-            for (int i = 0; i < 50; i++) {
-                MemorySegment region = arena.allocate(MIB);
-                PipelinedCrc crc = PipelinedCrc.start(region, true);
-                crc.filled(region.asSlice(0, MIB / 2), MIB / 2); // then the read fails: the region is never filled
-                crc.close(); // must return, with the helper done
-                crc.close(); // idempotent
+            SharedBlockRead.readAndChecksum(arena.allocate(16 * block), block, cold, true, guess); // a helper may join from the start
+            assertFalse(guess.cached(), "a first block at device speed");
+            readers.clear();
+            SharedBlockRead.readAndChecksum(arena.allocate(16 * block), block, cold, true, guess);
+        }
+        assertEquals(Set.of(Thread.currentThread()), readers, "one sequential stream of reads for a file that is not cached");
+    }
+
+    @Test
+    void aFailedBlockFailsTheReadAndNoBlockIsStillBeingReadWhenItReturns() throws Exception {
+        AtomicInteger inFlight = new AtomicInteger();
+        long block = DiskPayloadReader.READ_BLOCK_BYTES;
+        try (Arena arena = Arena.ofShared()) {
+            for (int trial = 0; trial < 50; trial++) {
+                int failAt = trial % 16;
+                IOException e = assertThrows(IOException.class, () -> SharedBlockRead.readAndChecksum(arena.allocate(16 * block), block,
+                        (off, len) -> {
+                            inFlight.incrementAndGet();
+                            try {
+                                LockSupport.parkNanos(200_000);
+                                if (off == failAt * block) {
+                                    throw new IOException("block " + failAt + " unreadable");
+                                }
+                            } finally {
+                                inFlight.decrementAndGet();
+                            }
+                        }, true, new SharedBlockRead.CacheGuess(0)));
+                assertEquals("block " + failAt + " unreadable", e.getMessage(), "the failure itself, from whichever thread read the block");
+                assertEquals(0, inFlight.get(), "returned while a helper was still reading into the region, trial " + trial);
             }
         }
-        // a later read still gets a helper (none is stuck waiting for the abandoned regions)
+        // helpers are free again: a later read is whole and right
         try (Arena arena = Arena.ofShared()) {
+            byte[] source = random(5, MIB);
             MemorySegment region = arena.allocate(MIB);
-            try (PipelinedCrc crc = PipelinedCrc.start(region, true)) {
-                crc.filled(region, MIB);
-                CRC32C expected = new CRC32C();
-                expected.update(region.asByteBuffer());
-                assertEquals((int) expected.getValue(), crc.finish());
-            }
+            CRC32C expected = new CRC32C();
+            expected.update(source);
+            assertEquals((int) expected.getValue(), SharedBlockRead.readAndChecksum(region, 4096,
+                    (off, len) -> MemorySegment.copy(MemorySegment.ofArray(source), off, region, off, len), true,
+                    new SharedBlockRead.CacheGuess(0)));
         }
     }
 }
