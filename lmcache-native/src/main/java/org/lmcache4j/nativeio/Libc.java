@@ -41,8 +41,6 @@ public final class Libc {
     private static final int O_RDONLY_CLOEXEC = 0x80000;
     /** {@code POSIX_FADV_DONTNEED} (Linux value). */
     private static final int POSIX_FADV_DONTNEED = 4;
-    /** {@code POSIX_FADV_WILLNEED} (Linux value). */
-    private static final int POSIX_FADV_WILLNEED = 3;
     private static final int PRIO_PROCESS = 0;
     /** The base page size, the unit of {@code mincore}. */
     private static final long PAGE_BYTES = 4096;
@@ -179,20 +177,6 @@ public final class Libc {
      * (force the file first), so the next read of the file comes from the device.
      */
     public void dropFromPageCache(String file) {
-        advise(file, 0, 0, POSIX_FADV_DONTNEED, "POSIX_FADV_DONTNEED");
-    }
-
-    /**
-     * Starts reading {@code [offset, offset + length)} of {@code file} into the page cache in the
-     * background ({@code posix_fadvise(POSIX_FADV_WILLNEED)}), so that reads of it that follow find the
-     * device already busy with all of it instead of waiting for each request in turn. Pages already
-     * cached cost a lookup each.
-     */
-    public void adviseWillNeed(String file, long offset, long length) {
-        advise(file, offset, length, POSIX_FADV_WILLNEED, "POSIX_FADV_WILLNEED");
-    }
-
-    private void advise(String file, long offset, long length, int advice, String adviceName) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment state = a.allocate(CALL_STATE);
             int fd = (int) open.invokeExact(state, a.allocateFrom(file), O_RDONLY_CLOEXEC);
@@ -200,9 +184,9 @@ public final class Libc {
                 throw failure("open(" + file + ")", state);
             }
             try {
-                int rc = (int) posixFadvise.invokeExact(fd, offset, length, advice);
+                int rc = (int) posixFadvise.invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED);
                 if (rc != 0) { // posix_fadvise returns the error number instead of setting errno
-                    throw new NativeCallException("posix_fadvise(" + file + ", " + adviceName + ")", rc, strerror(rc));
+                    throw new NativeCallException("posix_fadvise(" + file + ", POSIX_FADV_DONTNEED)", rc, strerror(rc));
                 }
             } finally {
                 int ignored = (int) close.invokeExact(state, fd);
