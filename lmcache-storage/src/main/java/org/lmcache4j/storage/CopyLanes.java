@@ -6,13 +6,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
 /**
  * Runs the copies of one chunk on several threads at once: a scattered copy into engine memory (many
  * runs of a few KiB, one per paged block) reaches a fraction of the memory bandwidth on one thread, and
- * the engine is waiting for it (a retrieve sits on the time to first token). The caller's thread takes the
- * first share; {@code lanes - 1} daemon threads take the others. With one lane everything runs inline.
+ * the engine is waiting for it (a retrieve sits on the time to first token). The caller's thread and
+ * {@code lanes - 1} daemon threads claim the copies one at a time. With one lane everything runs inline.
  */
 final class CopyLanes implements AutoCloseable {
 
@@ -49,8 +51,14 @@ final class CopyLanes implements AutoCloseable {
     }
 
     /**
-     * Calls {@code task} for each of {@code tasks} indexes, split in contiguous shares over the lanes when
-     * {@code bytes} is large enough, and returns when all are done; the first failure is rethrown.
+     * Calls {@code task} for each of {@code tasks} indexes, on the caller's thread and, when {@code bytes}
+     * is large enough, on up to {@code lanes - 1} helper threads, and returns when all are done; the first
+     * failure is rethrown (the other threads stop claiming indexes).
+     *
+     * <p>Indexes are claimed one at a time rather than split in fixed shares: a helper that is slow to
+     * wake (a parked thread takes tens of microseconds on a virtual machine, a core busy with the JIT or
+     * the write-behind much longer) then takes fewer, and the caller never waits for work a helper has not
+     * started: a helper share that has not begun when the caller runs out of indexes is called off.
      */
     void forEach(int tasks, long bytes, IntConsumer task) {
         int shares = helpers == null || bytes < minParallelBytes ? 1 : Math.min(lanes, tasks);
@@ -60,29 +68,73 @@ final class CopyLanes implements AutoCloseable {
             }
             return;
         }
-        List<Future<?>> others = new ArrayList<>(shares - 1);
+        Claims claims = new Claims(tasks, task);
+        List<HelperShare> others = new ArrayList<>(shares - 1);
         for (int s = 1; s < shares; s++) {
-            int from = tasks * s / shares;
-            int to = tasks * (s + 1) / shares;
-            others.add(helpers.submit(() -> {
-                for (int i = from; i < to; i++) {
-                    task.accept(i);
-                }
-            }));
+            HelperShare share = new HelperShare(claims);
+            share.future = helpers.submit(share);
+            others.add(share);
         }
         RuntimeException failure = null;
         try {
-            for (int i = 0; i < tasks / shares; i++) {
-                task.accept(i);
-            }
+            claims.run();
         } catch (RuntimeException e) {
             failure = e;
         }
-        for (Future<?> f : others) {
-            failure = await(f, failure);
+        for (HelperShare share : others) {
+            if (!share.callOff()) { // it began: wait for the index it is on
+                failure = await(share.future, failure);
+            }
         }
         if (failure != null) {
             throw failure;
+        }
+    }
+
+    /** The indexes of one {@link #forEach}, claimed one at a time by whichever thread is free. */
+    private static final class Claims {
+        private final int tasks;
+        private final IntConsumer task;
+        private final AtomicInteger next = new AtomicInteger();
+        private volatile boolean failed;
+
+        Claims(int tasks, IntConsumer task) {
+            this.tasks = tasks;
+            this.task = task;
+        }
+
+        void run() {
+            try {
+                for (int i; !failed && (i = next.getAndIncrement()) < tasks; ) {
+                    task.accept(i);
+                }
+            } catch (RuntimeException | Error e) {
+                failed = true;
+                throw e;
+            }
+        }
+    }
+
+    /** A helper's part of one {@link #forEach}: runs unless the caller called it off before it began. */
+    private static final class HelperShare implements Runnable {
+        private final Claims claims;
+        private final AtomicBoolean begun = new AtomicBoolean();
+        Future<?> future;
+
+        HelperShare(Claims claims) {
+            this.claims = claims;
+        }
+
+        @Override
+        public void run() {
+            if (begun.compareAndSet(false, true)) {
+                claims.run();
+            }
+        }
+
+        /** True when the share had not begun and now never will. */
+        boolean callOff() {
+            return begun.compareAndSet(false, true);
         }
     }
 
