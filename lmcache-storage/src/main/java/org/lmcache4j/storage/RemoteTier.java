@@ -48,6 +48,16 @@ final class RemoteTier implements StorageTier, IdentityChecked {
 
     private volatile Consumer<ChunkKey> evictionListener = key -> { };
     private volatile Consumer<ChunkKey> corruptionListener = key -> { };
+    private volatile PutSteps putSteps = (step, key) -> { };
+
+    /** The steps of a put between which fault tests stop or delay the writer ({@link #onPutStep}). */
+    enum PutStep { PARTS_WRITTEN, ADMITTED }
+
+    /** Called by a put after each {@link PutStep}; what it throws ends the put there, as a dying writer would. */
+    @FunctionalInterface
+    interface PutSteps {
+        void reached(PutStep step, ChunkKey key);
+    }
 
     static final String NAME = "remote";
 
@@ -223,6 +233,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             }
             throw e;
         }
+        putSteps.reached(PutStep.PARTS_WRITTEN, key);
         // If this call fails, admitted or not, the parts expire unless made persistent: a later get is a miss.
         RemoteIndex.Admission admission = link.call("put " + key,
                 r -> index.admit(r, RemoteKeys.member(key), size, chunk.header()));
@@ -230,6 +241,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             deleteParts(List.of(partKeys), "put " + key); // refused, or another put of the key won
             return admission.outcome() == RemoteIndex.Outcome.PRESENT;
         }
+        putSteps.reached(PutStep.ADMITTED, key);
         List<byte[]> garbage = new ArrayList<>();
         for (byte[] evicted : admission.evictedHeaders()) {
             garbage.addAll(partKeysOf(evicted));
@@ -399,6 +411,16 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         }
         responses.forEach(Response::get);
         return null;
+    }
+
+    /** How long a writer that evicted chunks has to delete their parts before later puts sweep them too. */
+    static long garbageLeaseMillis(int timeoutMillis) {
+        return 2L * timeoutMillis;
+    }
+
+    /** Fault tests: who to call after each step of a put (a writer that dies or stalls there). */
+    void onPutStep(PutSteps steps) {
+        this.putSteps = steps;
     }
 
     @Override
