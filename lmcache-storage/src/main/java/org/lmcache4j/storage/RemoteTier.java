@@ -31,9 +31,13 @@ import redis.clients.jedis.params.SetParams;
  * <p>Implementation notes. A chunk is a header in the namespace's index ({@link RemoteIndex}) and its
  * payload in parts of about 1 MiB ({@link RemoteChunkFormat}, keys in {@link RemoteKeys}). A put writes the
  * parts first, in one pipeline, with an expiry; then one script admits the chunk into the index (evicting
- * least recently used unpinned chunks of the namespace to stay within {@code capacity}, or refusing);
- * then the parts are made persistent and the evicted chunks' parts deleted. So a chunk is visible only
- * once all its parts exist, and parts of a put that never got admitted (a crashed writer) expire. A get
+ * least recently used unpinned chunks of the namespace to stay within {@code capacity}, or refusing) and
+ * records the evicted chunks in the namespace's garbage set; then the parts are made persistent (with a
+ * TTL: set to expire just after the index entry) and the evicted chunks' parts, and any garbage the script
+ * handed out, deleted. So a chunk is visible only once all its parts exist, parts of a put that never got
+ * admitted (a crashed writer) expire, and parts of evicted chunks are deleted by a later put when this one
+ * dies before deleting them ({@link RemoteIndex}, garbage). With a TTL, every part outlives its index
+ * entry, so the index never answers "present" for a chunk whose parts expired. A get
  * is two round trips: one script marks the chunk used and returns its header, one pipeline fetches every
  * part; the chunk is checked whole (lengths, decompression, CRC32C) into off-heap memory the returned
  * buffer owns. Readers hold a private copy, so eviction and removal never wait for them.
@@ -64,6 +68,12 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     /** Parts written but not yet admitted expire after this, so a writer that dies leaves nothing behind. */
     static final long PENDING_PART_MILLIS = 600_000;
 
+    /** With a TTL, parts expire this long after their index entry (clocks of cluster nodes may differ a little). */
+    static final long PART_EXPIRY_MARGIN_MILLIS = 1_000;
+
+    /** Deleted garbage headers one admission confirms at most. */
+    private static final int CONFIRM_BATCH = 64;
+
     private static final Logger LOG = LoggerFactory.getLogger(RemoteTier.class);
     private static final int DRAIN_BATCH = 256;
 
@@ -77,6 +87,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     private final LongAdder absorbedErrors = new LongAdder();
     private volatile long[] lastUsage = {0, 0};
     private final RemoteIdentityRecord identity;
+    private final RemoteGarbage garbage = new RemoteGarbage();
 
     /**
      * A tier on the server of {@code url} for one namespace; connects on first use, so an unreachable
@@ -107,7 +118,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         this.keys = new RemoteKeys(url.keyPrefix(), namespaceId);
         this.format = new RemoteChunkFormat(layoutFingerprint, url.partBytes(), url.lz4());
         this.ttlMillis = url.ttlSeconds() * 1000;
-        this.index = new RemoteIndex(keys, url.capacityBytes(), ttlMillis);
+        this.index = new RemoteIndex(keys, url.capacityBytes(), ttlMillis, garbageLeaseMillis(url.timeoutMillis()));
         this.link = new RedisLink(url, nanoClock);
     }
 
@@ -223,7 +234,8 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         long writeId = ThreadLocalRandom.current().nextLong();
         RemoteChunkFormat.Encoded chunk = format.encode(key, payload, writeId);
         byte[][] partKeys = keys.parts(key, writeId, chunk.parts().length);
-        long expiryMillis = ttlMillis > 0 ? ttlMillis : PENDING_PART_MILLIS;
+        // With a TTL, the index entry's deadline is set at admission, later than this: the parts must outlive it.
+        long expiryMillis = ttlMillis > 0 ? ttlMillis + PENDING_PART_MILLIS : PENDING_PART_MILLIS;
         try {
             link.call("put " + key + " (" + size + " bytes)", r -> writeParts(r, partKeys, chunk.parts(), expiryMillis));
         } catch (UncheckedIOException e) {
@@ -235,22 +247,34 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         }
         putSteps.reached(PutStep.PARTS_WRITTEN, key);
         // If this call fails, admitted or not, the parts expire unless made persistent: a later get is a miss.
-        RemoteIndex.Admission admission = link.call("put " + key,
-                r -> index.admit(r, RemoteKeys.member(key), size, chunk.header()));
+        List<byte[]> confirmed = garbage.take(CONFIRM_BATCH);
+        RemoteIndex.Admission admission;
+        try {
+            admission = link.call("put " + key, r -> index.admit(r, RemoteKeys.member(key), size, chunk.header(), confirmed));
+        } catch (RuntimeException e) {
+            garbage.deleted(confirmed); // perhaps not taken out: say so again (taking out twice is harmless)
+            throw e;
+        }
         if (admission.outcome() != RemoteIndex.Outcome.STORED) {
-            deleteParts(List.of(partKeys), "put " + key); // refused, or another put of the key won
+            // refused, or another put of the key won: delete our parts, and the garbage handed to us
+            List<byte[]> ours = List.of(partKeys);
+            deleteChunks(admission.garbageHeaders(), ours, "put " + key);
             return admission.outcome() == RemoteIndex.Outcome.PRESENT;
         }
         putSteps.reached(PutStep.ADMITTED, key);
-        List<byte[]> garbage = new ArrayList<>();
+        List<byte[]> dropped = new ArrayList<>(admission.evictedHeaders());
+        dropped.addAll(admission.garbageHeaders());
         for (byte[] evicted : admission.evictedHeaders()) {
-            garbage.addAll(partKeysOf(evicted));
             keyOf(evicted).ifPresent(this::tellEvicted);
         }
+        List<byte[]> doomed = partKeysOf(dropped);
+        long partsExpireAt = admission.deadlineMillis() > 0 ? admission.deadlineMillis() + PART_EXPIRY_MARGIN_MILLIS : 0;
         try {
-            link.call("put " + key, r -> finishPut(r, ttlMillis > 0 ? new byte[0][] : partKeys, garbage));
+            link.call("put " + key, r -> finishPut(r, partKeys, partsExpireAt, doomed));
+            garbage.deleted(dropped);
         } catch (UncheckedIOException e) {
-            absorbed("put " + key + ": admitted, but making its parts persistent or deleting evicted parts failed", e);
+            absorbed("put " + key + ": admitted, but making its parts persistent or deleting evicted parts failed"
+                    + " (a later put deletes them)", e);
         }
         return true;
     }
@@ -264,7 +288,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         if (header == null) {
             return false;
         }
-        deleteParts(partKeysOf(header), "remove " + key);
+        deleteChunks(List.of(header), List.of(), "remove " + key);
         return true;
     }
 
@@ -297,9 +321,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         }
         for (;;) {
             List<byte[]> headers = link.call("clear", r -> index.drain(r, DRAIN_BATCH));
-            List<byte[]> parts = new ArrayList<>();
-            headers.forEach(h -> parts.addAll(partKeysOf(h)));
-            deleteParts(parts, "clear");
+            deleteChunks(headers, List.of(), "clear");
             if (headers.size() < DRAIN_BATCH) {
                 return;
             }
@@ -398,11 +420,15 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         return null;
     }
 
-    private static Void finishPut(UnifiedJedis redis, byte[][] persist, List<byte[]> garbage) {
+    /**
+     * The last step of a put: its own parts made persistent (or, with a TTL, set to expire at
+     * {@code expireAtMillis}, server time), and the parts of dropped chunks deleted.
+     */
+    private static Void finishPut(UnifiedJedis redis, byte[][] own, long expireAtMillis, List<byte[]> garbage) {
         List<Response<Long>> responses = new ArrayList<>();
         try (AbstractPipeline p = redis.pipelined()) {
-            for (byte[] k : persist) {
-                responses.add(p.persist(k));
+            for (byte[] k : own) {
+                responses.add(expireAtMillis > 0 ? p.pexpireAt(k, expireAtMillis) : p.persist(k));
             }
             for (byte[] k : garbage) {
                 responses.add(p.unlink(k));
@@ -413,7 +439,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         return null;
     }
 
-    /** How long a writer that evicted chunks has to delete their parts before later puts sweep them too. */
+    /** How long a client that dropped chunks has to delete their parts before later puts delete them too. */
     static long garbageLeaseMillis(int timeoutMillis) {
         return 2L * timeoutMillis;
     }
@@ -450,25 +476,42 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         }
     }
 
-    /** The part keys named by a stored header; empty (and counted) when it cannot be read. */
-    private List<byte[]> partKeysOf(byte[] header) {
-        try {
-            RemoteChunkFormat.Header h = format.decode(header, null, "remote tier " + link.url() + ": evicted chunk");
-            return List.of(keys.parts(h.chunk().key(), h.writeId(), h.parts()));
-        } catch (CorruptChunkException e) {
-            absorbed("cannot delete the parts of a dropped chunk (they stay until the server evicts them)", e);
-            return List.of();
+    /** The part keys named by stored headers; a header that cannot be read names none (and is counted). */
+    private List<byte[]> partKeysOf(List<byte[]> headers) {
+        List<byte[]> out = new ArrayList<>();
+        for (byte[] header : headers) {
+            try {
+                RemoteChunkFormat.Header h = format.decode(header, null, "remote tier " + link.url() + ": dropped chunk");
+                out.addAll(List.of(keys.parts(h.chunk().key(), h.writeId(), h.parts())));
+            } catch (CorruptChunkException e) {
+                absorbed("cannot delete the parts of a dropped chunk (they stay until the server evicts them)", e);
+            }
         }
+        return out;
     }
 
+    /** Deletes parts not in the garbage set (a put's own, never admitted); they expire anyway when this fails. */
     private void deleteParts(List<byte[]> partKeys, String what) {
+        deleteChunks(List.of(), partKeys, what);
+    }
+
+    /**
+     * Deletes the parts of dropped chunks (their headers in the garbage set) and {@code moreParts}; once
+     * done, the headers are confirmed to the index with the next admission. When this fails, the garbage set
+     * still names them, and a later put deletes them.
+     */
+    private void deleteChunks(List<byte[]> headers, List<byte[]> moreParts, String what) {
+        List<byte[]> partKeys = new ArrayList<>(partKeysOf(headers));
+        partKeys.addAll(moreParts);
         if (partKeys.isEmpty()) {
+            garbage.deleted(headers);
             return;
         }
         try {
-            link.call(what, r -> finishPut(r, new byte[0][], partKeys));
+            link.call(what, r -> finishPut(r, new byte[0][], 0, partKeys));
+            garbage.deleted(headers);
         } catch (UncheckedIOException e) {
-            absorbed(what + ": deleting " + partKeys.size() + " parts failed", e);
+            absorbed(what + ": deleting " + partKeys.size() + " parts failed (a later put deletes them)", e);
         }
     }
 
@@ -485,7 +528,9 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         try {
             byte[] dropped = link.call("drop " + key, r -> index.forget(r, RemoteKeys.member(key), stored));
             if (dropped != null && header != null) {
-                deleteParts(List.of(keys.parts(key, header.writeId(), header.parts())), "drop " + key);
+                deleteChunks(List.of(dropped), List.of(), "drop " + key);
+            } else if (dropped != null) {
+                garbage.deleted(List.of(dropped)); // an unreadable header names no parts we could find
             }
         } catch (UncheckedIOException e) {
             absorbed("drop " + key + " failed", e);
