@@ -169,6 +169,67 @@ final class RemoteTier implements StorageTier, IdentityChecked {
      */
     @Override
     public Optional<ChunkBuffer> get(ChunkKey key) {
+        Optional<Fetched> found = fetch(key);
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        Fetched f = found.get();
+        long size = f.header().payloadBytes();
+        Arena arena = Arena.ofShared();
+        boolean handedOut = false;
+        try {
+            format.checkParts(f.header(), f.parts(), f.where()); // before allocating the length the header claims
+            MemorySegment bytes = arena.allocate(Math.max(1, size), 64).asSlice(0, size);
+            format.assemble(f.header(), f.parts(), bytes, f.where());
+            handedOut = true;
+            return Optional.of(new HeldChunkBuffer(key, bytes, arena::close));
+        } catch (CorruptChunkException e) {
+            discard(key, f.stored(), f.header(), e.getMessage(), corruptChunks);
+            return Optional.empty();
+        } finally {
+            if (!handedOut) {
+                arena.close();
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc} The parts are checked and decompressed straight into {@code target}: no buffer of the
+     * tier's in between. On a corrupt chunk {@code target} may hold some of its bytes.
+     *
+     * @throws UncheckedIOException when the server cannot be reached in time
+     */
+    @Override
+    public long readInto(ChunkKey key, MemorySegment target) {
+        Optional<Fetched> found = fetch(key);
+        if (found.isEmpty()) {
+            return -1;
+        }
+        Fetched f = found.get();
+        long size = f.header().payloadBytes();
+        try {
+            format.checkParts(f.header(), f.parts(), f.where());
+            if (size > target.byteSize()) {
+                throw new IllegalArgumentException(f.where() + ": " + size + " bytes (expected: at most " + target.byteSize()
+                        + ", the target's size)");
+            }
+            format.assemble(f.header(), f.parts(), target.asSlice(0, size), f.where());
+            return size;
+        } catch (CorruptChunkException e) {
+            discard(key, f.stored(), f.header(), e.getMessage(), corruptChunks);
+            return -1;
+        }
+    }
+
+    /** A chunk's stored header, decoded, and its parts as read, before they are checked. */
+    private record Fetched(byte[] stored, RemoteChunkFormat.Header header, byte[][] parts, String where) {
+    }
+
+    /**
+     * The header and parts of {@code key} in two round trips (the header marks the chunk used); empty on a
+     * miss, and when the header is corrupt or a part is missing (the chunk is then dropped and counted).
+     */
+    private Optional<Fetched> fetch(ChunkKey key) {
         if (!serving()) {
             return Optional.empty();
         }
@@ -193,23 +254,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
                 return Optional.empty();
             }
         }
-        long size = header.payloadBytes();
-        Arena arena = Arena.ofShared();
-        boolean handedOut = false;
-        try {
-            format.checkParts(header, parts, where); // before allocating the length the header claims
-            MemorySegment bytes = arena.allocate(Math.max(1, size), 64).asSlice(0, size);
-            format.assemble(header, parts, bytes, where);
-            handedOut = true;
-            return Optional.of(new HeldChunkBuffer(key, bytes, arena::close));
-        } catch (CorruptChunkException e) {
-            discard(key, stored, header, e.getMessage(), corruptChunks);
-            return Optional.empty();
-        } finally {
-            if (!handedOut) {
-                arena.close();
-            }
-        }
+        return Optional.of(new Fetched(stored, header, parts, where));
     }
 
     /**

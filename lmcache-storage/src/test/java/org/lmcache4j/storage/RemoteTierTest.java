@@ -109,6 +109,24 @@ class RemoteTierTest {
     }
 
     @Test
+    void readIntoACallersSegmentChecksTheChunkAsGetDoes() throws Exception {
+        RemoteTier t = tier("");
+        byte[] content = payload(1, CHUNK);
+        assertTrue(t.put(key(1), segment(content)));
+        MemorySegment target = MemorySegment.ofArray(new byte[CHUNK + 7]);
+        assertEquals(CHUNK, t.readInto(key(1), target));
+        assertArrayEquals(content, target.asSlice(0, CHUNK).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        byte[][] parts = partKeys(t, key(1));
+        byte[] damaged = raw.get(parts[1]);
+        damaged[7] ^= 0x10;
+        raw.set(parts[1], damaged);
+        assertEquals(-1, t.readInto(key(1), target), "a corrupt chunk is a miss");
+        assertEquals(1, t.corruptChunks());
+        assertFalse(t.contains(key(1)), "and is dropped");
+        assertFalse(raw.exists(parts[0]), "with its parts");
+    }
+
+    @Test
     void truncatedPartIsAMiss() throws Exception {
         RemoteTier t = tier("");
         assertTrue(t.put(key(1), segment(payload(1, CHUNK))));
