@@ -71,6 +71,9 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     /** With a TTL, parts expire this long after their index entry (clocks of cluster nodes may differ a little). */
     static final long PART_EXPIRY_MARGIN_MILLIS = 1_000;
 
+    /** The longest {@link #stats()} waits for the server's answer; then it reports the last usage read. */
+    static final long STATS_WAIT_MILLIS = 500;
+
     /** Deleted garbage headers one admission confirms at most. */
     private static final int CONFIRM_BATCH = 64;
 
@@ -85,9 +88,9 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     private final LongAdder corruptChunks = new LongAdder();
     private final LongAdder lostChunks = new LongAdder();
     private final LongAdder absorbedErrors = new LongAdder();
-    private volatile long[] lastUsage = {0, 0};
     private final RemoteIdentityRecord identity;
     private final RemoteGarbage garbage = new RemoteGarbage();
+    private final RemoteUsage usage;
 
     /**
      * A tier on the server of {@code url} for one namespace; connects on first use, so an unreachable
@@ -120,6 +123,8 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         this.ttlMillis = url.ttlSeconds() * 1000;
         this.index = new RemoteIndex(keys, url.capacityBytes(), ttlMillis, garbageLeaseMillis(url.timeoutMillis()));
         this.link = new RedisLink(url, nanoClock);
+        this.usage = new RemoteUsage(() -> serving() ? link.call("stats", index::usage) : null,
+                Math.min(STATS_WAIT_MILLIS, url.timeoutMillis()));
     }
 
     /**
@@ -374,26 +379,18 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     }
 
     /**
-     * {@inheritDoc} Chunks and used bytes are the namespace's, shared by every engine using it; when the
-     * server cannot be reached, the last values read are reported with {@code healthy} false. Errors count
-     * corrupt and lost chunks and failures the tier absorbed, not the exceptions it threw.
+     * {@inheritDoc} Chunks and used bytes are the namespace's, shared by every engine using it, read in one
+     * round trip that is waited for at most {@value #STATS_WAIT_MILLIS} ms ({@link RemoteUsage}); when the
+     * server cannot be reached (or answer) in that time, the last values read are reported with
+     * {@code healthy} false. Errors count corrupt and lost chunks and failures the tier absorbed, not the
+     * exceptions it threw.
      */
     @Override
     public TierStats stats() {
-        boolean healthy;
-        try {
-            if (!serving()) {
-                return new TierStats(NAME, 0, 0, index.capacityBytes(), corruptChunks.sum() + lostChunks.sum()
-                        + absorbedErrors.sum(), false);
-            }
-            lastUsage = link.call("stats", index::usage);
-            healthy = link.healthy();
-        } catch (RuntimeException e) {
-            healthy = false;
-        }
-        long[] usage = lastUsage;
-        return new TierStats(NAME, usage[0], usage[1], index.capacityBytes(), corruptChunks.sum() + lostChunks.sum()
-                + absorbedErrors.sum(), healthy);
+        RemoteUsage.Reading r = usage.read();
+        boolean refused = identity.mismatch().isPresent();
+        return new TierStats(NAME, refused ? 0 : r.chunks(), refused ? 0 : r.usedBytes(), index.capacityBytes(),
+                corruptChunks.sum() + lostChunks.sum() + absorbedErrors.sum(), r.ok() && !refused && link.healthy());
     }
 
     @Override
