@@ -19,10 +19,7 @@ import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.params.SetParams;
 
 /**
  * The {@code remote} tier: chunks in a Redis or Valkey server (standalone or cluster) that many engine
@@ -252,7 +249,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             return Optional.empty();
         }
         byte[][] partKeys = keys.parts(key, header.writeId(), header.parts());
-        byte[][] parts = link.call("get " + key, r -> readParts(r, partKeys));
+        byte[][] parts = link.call("get " + key, r -> RemotePartCommands.read(r, partKeys));
         for (int i = 0; i < parts.length; i++) {
             if (parts[i] == null) {
                 discard(key, stored, header, where + ": part " + i + " of " + parts.length + " is missing", lostChunks);
@@ -287,7 +284,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         // With a TTL, the index entry's deadline is set at admission, later than this: the parts must outlive it.
         long expiryMillis = ttlMillis > 0 ? ttlMillis + PENDING_PART_MILLIS : PENDING_PART_MILLIS;
         try {
-            link.call("put " + key + " (" + size + " bytes)", r -> writeParts(r, partKeys, chunk.parts(), expiryMillis));
+            link.call("put " + key + " (" + size + " bytes)", r -> RemotePartCommands.write(r, partKeys, chunk.parts(), expiryMillis));
         } catch (UncheckedIOException e) {
             // Say the server is out of memory: remove what was written now rather than at its expiry.
             if (link.healthy()) {
@@ -320,7 +317,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         List<byte[]> doomed = partKeysOf(dropped);
         long partsExpireAt = admission.deadlineMillis() > 0 ? admission.deadlineMillis() + PART_EXPIRY_MARGIN_MILLIS : 0;
         try {
-            link.call("put " + key, r -> finishPut(r, partKeys, partsExpireAt, doomed));
+            link.call("put " + key, r -> RemotePartCommands.finish(r, partKeys, partsExpireAt, doomed));
             garbage.deleted(dropped);
         } catch (UncheckedIOException e) {
             absorbed("put " + key + ": admitted, but making its parts persistent or deleting evicted parts failed"
@@ -434,53 +431,6 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         return "remote tier " + link.url() + ": chunk " + key;
     }
 
-    private static byte[][] readParts(UnifiedJedis redis, byte[][] partKeys) {
-        List<Response<byte[]>> responses = new ArrayList<>(partKeys.length);
-        try (AbstractPipeline p = redis.pipelined()) {
-            for (byte[] k : partKeys) {
-                responses.add(p.get(k));
-            }
-            p.sync();
-        }
-        byte[][] parts = new byte[partKeys.length][];
-        for (int i = 0; i < parts.length; i++) {
-            parts[i] = responses.get(i).get();
-        }
-        return parts;
-    }
-
-    private static Void writeParts(UnifiedJedis redis, byte[][] partKeys, byte[][] parts, long expiryMillis) {
-        SetParams expiry = SetParams.setParams().px(expiryMillis);
-        List<Response<String>> responses = new ArrayList<>(parts.length);
-        try (AbstractPipeline p = redis.pipelined()) {
-            for (int i = 0; i < parts.length; i++) {
-                responses.add(p.set(partKeys[i], parts[i], expiry));
-            }
-            p.sync();
-        }
-        responses.forEach(Response::get); // throws the first error reply (say, OOM over maxmemory)
-        return null;
-    }
-
-    /**
-     * The last step of a put: its own parts made persistent (or, with a TTL, set to expire at
-     * {@code expireAtMillis}, server time), and the parts of dropped chunks deleted.
-     */
-    private static Void finishPut(UnifiedJedis redis, byte[][] own, long expireAtMillis, List<byte[]> garbage) {
-        List<Response<Long>> responses = new ArrayList<>();
-        try (AbstractPipeline p = redis.pipelined()) {
-            for (byte[] k : own) {
-                responses.add(expireAtMillis > 0 ? p.pexpireAt(k, expireAtMillis) : p.persist(k));
-            }
-            for (byte[] k : garbage) {
-                responses.add(p.unlink(k));
-            }
-            p.sync();
-        }
-        responses.forEach(Response::get);
-        return null;
-    }
-
     /** How long a client that dropped chunks has to delete their parts before later puts delete them too. */
     static long garbageLeaseMillis(int timeoutMillis) {
         return 2L * timeoutMillis;
@@ -550,7 +500,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             return;
         }
         try {
-            link.call(what, r -> finishPut(r, new byte[0][], 0, partKeys));
+            link.call(what, r -> RemotePartCommands.finish(r, new byte[0][], 0, partKeys));
             garbage.deleted(headers);
         } catch (UncheckedIOException e) {
             absorbed(what + ": deleting " + partKeys.size() + " parts failed (a later put deletes them)", e);
