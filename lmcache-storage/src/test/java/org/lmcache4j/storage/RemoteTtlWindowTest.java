@@ -79,8 +79,8 @@ class RemoteTtlWindowTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void aPutOverAnExpiredEntryBeyondTheSweepStoresTheChunk() {
-        RemoteTier t = tier("&ttlSeconds=1");
-        int chunks = 70; // one put sweeps at most 64 expired entries
+        RemoteTier t = tier("&ttlSeconds=2");
+        int chunks = 80; // one put sweeps at most 64 expired entries
         for (int i = 0; i < chunks; i++) {
             assertTrue(t.put(key(i), MemorySegment.ofArray(payload(i, CHUNK))));
         }
@@ -99,7 +99,9 @@ class RemoteTtlWindowTest {
     private static void awaitExpired(RemoteTier t, int chunks) {
         byte[] exp = t.keys().indexKeys().get(5);
         double latest = raw.zrangeWithScores(exp, 0, -1).stream().mapToDouble(s -> s.getScore()).max().orElseThrow();
-        assertTrue(raw.zcard(exp) == chunks);
+        long entries = raw.zcard(exp);
+        assertTrue(entries > 64, entries + " of " + chunks + " entries left (expected: more than one put sweeps; the puts took"
+                + " longer than the TTL)");
         while (serverMillis() <= latest) {
             sleep(50);
         }
