@@ -62,12 +62,20 @@ final class GuardedTier {
         }
     }
 
-    /** {@link StorageTier#readInto}: the length read, or -1 on a miss or a failure. */
+    /** What {@link #readInto} returns when the tier failed (counted here), as opposed to -1 for a miss. */
+    static final long READ_FAILED = -2;
+
+    /**
+     * {@link StorageTier#readInto}: the length read, -1 on a miss, or {@link #READ_FAILED} when the tier
+     * failed. Either way the chunk is not there to read now: callers must not try it again (on a slow
+     * server that would cost a second timeout).
+     */
     long readInto(ChunkKey key, MemorySegment target) {
         try {
-            return succeeded(tier.readInto(key, target));
+            long n = succeeded(tier.readInto(key, target));
+            return n < 0 ? -1 : n;
         } catch (RuntimeException | OutOfMemoryError e) {
-            return failed("read", e, -1L);
+            return failed("read", e, READ_FAILED);
         }
     }
 

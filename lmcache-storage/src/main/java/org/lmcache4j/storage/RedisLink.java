@@ -5,6 +5,10 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import redis.clients.jedis.ClientSetInfoConfig;
@@ -16,6 +20,7 @@ import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 import org.slf4j.Logger;
@@ -29,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * <p>When the breaker opens, the client is closed and dropped, so the probe after the open interval
  * runs on fresh connections (a restarted server leaves every pooled connection dead) and a cluster's
  * topology is read again. Calls while the circuit is open fail at once, without touching the network.
+ *
+ * <p>Building a client can take long (a cluster client's slot discovery tries node after node, each up
+ * to the timeout), so it is built by the call that needs it first, outside the monitor: calls the open
+ * circuit refuses, health checks and {@link #close()} never wait for it, and other calls that need the
+ * client wait for the build in flight at most the timeout.
  */
 final class RedisLink implements AutoCloseable {
 
@@ -36,8 +46,8 @@ final class RedisLink implements AutoCloseable {
 
     private final RemoteUrl url;
     private final RemoteCircuitBreaker breaker;
-    private UnifiedJedis client; // guarded by this
-    private boolean closed; // guarded by this
+    private CompletableFuture<UnifiedJedis> client; // guarded by this: the client, or its build in flight; null when none
+    private volatile boolean closed; // set under this
 
     RedisLink(RemoteUrl url, LongSupplier nanoClock) {
         this.url = url;
@@ -53,7 +63,7 @@ final class RedisLink implements AutoCloseable {
     }
 
     /** True while the circuit is closed and the link open. */
-    synchronized boolean healthy() {
+    boolean healthy() {
         return !closed && breaker.state() == RemoteCircuitBreaker.State.CLOSED;
     }
 
@@ -104,28 +114,80 @@ final class RedisLink implements AutoCloseable {
         dropClient();
     }
 
-    /** Closes the client; later calls throw {@link IllegalStateException}. Idempotent. */
+    /** Closes the client; later calls throw {@link IllegalStateException}. Idempotent; a build in flight closes its own. */
     @Override
     public void close() {
         UnifiedJedis c;
         synchronized (this) {
             closed = true;
-            c = client;
-            client = null;
+            c = takeClient();
         }
         closeQuietly(c);
     }
 
-    private synchronized UnifiedJedis client() {
-        ensureOpen();
-        if (client == null) {
-            client = open(url);
+    /** The client, built first if there is none: by this call, or by the one already building it. */
+    private UnifiedJedis client() {
+        CompletableFuture<UnifiedJedis> f;
+        boolean builds = false;
+        synchronized (this) {
+            ensureOpen();
+            if (client == null) {
+                client = new CompletableFuture<>();
+                builds = true;
+            }
+            f = client;
         }
-        return client;
+        return builds ? build(f) : await(f);
+    }
+
+    private UnifiedJedis build(CompletableFuture<UnifiedJedis> f) {
+        UnifiedJedis c;
+        try {
+            c = open(url);
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                if (client == f) {
+                    client = null;
+                }
+            }
+            f.completeExceptionally(e);
+            throw e;
+        }
+        boolean kept;
+        synchronized (this) { // completed under the monitor, so takeClient sees either no client or a done one
+            kept = !closed && client == f;
+            if (kept) {
+                f.complete(c);
+            }
+        }
+        if (!kept) {
+            closeQuietly(c);
+            RuntimeException e = closed ? new IllegalStateException("remote tier " + url + ": closed")
+                    : new JedisConnectionException("remote tier " + url + ": client dropped while connecting (circuit opened)");
+            f.completeExceptionally(e);
+            throw e;
+        }
+        return c;
+    }
+
+    private UnifiedJedis await(CompletableFuture<UnifiedJedis> f) {
+        try {
+            return f.get(url.timeoutMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new JedisConnectionException("remote tier " + url + ": still connecting after " + url.timeoutMillis() + " ms");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new JedisConnectionException("remote tier " + url + ": connecting failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JedisConnectionException("remote tier " + url + ": interrupted while connecting", e);
+        }
     }
 
     /** @throws IllegalStateException after {@link #close()} */
-    synchronized void ensureOpen() {
+    void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("remote tier " + url + ": closed");
         }
@@ -134,10 +196,16 @@ final class RedisLink implements AutoCloseable {
     private void dropClient() {
         UnifiedJedis c;
         synchronized (this) {
-            c = client;
-            client = null;
+            c = takeClient();
         }
         closeQuietly(c);
+    }
+
+    /** Forgets the client and returns it to be closed; a build in flight will close its own. Under this. */
+    private UnifiedJedis takeClient() {
+        CompletableFuture<UnifiedJedis> f = client;
+        client = null;
+        return f != null && f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
     }
 
     private void closeQuietly(UnifiedJedis c) {

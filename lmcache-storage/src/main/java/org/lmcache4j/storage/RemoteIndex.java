@@ -17,20 +17,35 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * (hash: chunk to the bytes charged), {@code pins} and {@code pinx} (hashes: pin count and latest pin
  * deadline in server milliseconds), {@code exp} (sorted set: chunk to its expiry, only with a TTL),
  * {@code meta} (hash: {@code tick}, {@code used} bytes, {@code identity}: the namespace's
- * {@code CacheIdentity.describe()}). A chunk is in the index exactly when its parts
- * were written before it was admitted; its parts are deleted by the client after the index dropped it.
+ * {@code CacheIdentity.describe()}), {@code gc} (sorted set: header of a dropped chunk whose parts may
+ * still exist to the server time from which any client may delete them). A chunk is in the index exactly
+ * when its parts were written before it was admitted.
+ *
+ * <p>Garbage. Parts live in other hash slots than the index, so no script can delete them; instead the
+ * script that drops a chunk (eviction, remove, clear, a damaged chunk) records its header in {@code gc}
+ * in the same atomic step, due after a lease that gives its own client time to delete the parts. Every
+ * admission hands out up to {@value #SWEEP_BATCH} due entries (leasing them again) for its client to
+ * delete, and takes out the entries its client says it deleted. So a client that dies or times out
+ * between the script and the deletion leaves work for the next put, never parts without an owner.
  * Times come from the server's clock ({@code TIME}), so engines with skewed clocks agree on pins and TTLs.
  */
 final class RemoteIndex {
 
-    /** Result of {@link #admit}: whether the chunk is stored, and the headers of chunks it evicted. */
-    record Admission(Outcome outcome, List<byte[]> evictedHeaders) {
+    /**
+     * Result of {@link #admit}: whether the chunk is stored, its index expiry in server milliseconds (0
+     * without a TTL, or when not stored), the headers of the chunks it evicted, and the headers of garbage
+     * due for deletion that this client should delete (both kinds go in {@code gc} until confirmed).
+     */
+    record Admission(Outcome outcome, long deadlineMillis, List<byte[]> evictedHeaders, List<byte[]> garbageHeaders) {
     }
+
+    /** Due garbage entries one admission hands out. */
+    static final int SWEEP_BATCH = 32;
 
     enum Outcome { REFUSED, PRESENT, STORED }
 
     private static final String PRELUDE = """
-            local lru, hdr, size, pins, pinx, exp, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+            local lru, hdr, size, pins, pinx, exp, meta, gc = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
             local function int(x) return string.format('%d', x) end
             local function now_ms()
               local t = redis.call('TIME')
@@ -49,6 +64,11 @@ final class RemoteIndex {
               redis.call('HINCRBY', meta, 'used', int(-s))
               return h
             end
+            local function discard(m, due)
+              local h = drop(m)
+              if h then redis.call('ZADD', gc, int(due), h) end
+              return h
+            end
             local function expired(m, now)
               local e = redis.call('ZSCORE', exp, m)
               return e and tonumber(e) <= now
@@ -63,20 +83,36 @@ final class RemoteIndex {
             end
             """;
 
-    /** ARGV: member, charged bytes, header, capacity, ttl ms. Returns {0} refused, {1} present, {2, evicted headers...}. */
+    /**
+     * ARGV: member, charged bytes, header, capacity, ttl ms, garbage lease ms, then headers whose parts the
+     * caller deleted. Returns {code (0 refused, 1 present, 2 stored), expiry ms or 0, victim count, victim
+     * headers..., due garbage headers...}.
+     */
     private static final Script ADMIT = new Script("admit", """
-            local m, charged, capacity, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4]), tonumber(ARGV[5])
+            local m, charged, capacity, ttl, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+            for i = 7, #ARGV do redis.call('ZREM', gc, ARGV[i]) end
             local now = now_ms()
             for _, e in ipairs(redis.call('ZRANGEBYSCORE', exp, '-inf', int(now), 'LIMIT', 0, 64)) do drop(e) end
-            if redis.call('ZSCORE', lru, m) then return {1} end
-            if charged > capacity then return {0} end
+            local swept = redis.call('ZRANGEBYSCORE', gc, '-inf', int(now), 'LIMIT', 0, %d)
+            for _, g in ipairs(swept) do redis.call('ZADD', gc, int(now + lease), g) end
+            local function answer(code, deadline, victims)
+              local out = {code, deadline, #victims}
+              for _, v in ipairs(victims) do out[#out + 1] = v end
+              for _, g in ipairs(swept) do out[#out + 1] = g end
+              return out
+            end
+            if redis.call('ZSCORE', lru, m) then
+              if not expired(m, now) then return answer(1, 0, {}) end
+              drop(m) -- past its deadline (its parts expire by themselves): this copy replaces it
+            end
+            if charged > capacity then return answer(0, 0, {}) end
             local used = tonumber(redis.call('HGET', meta, 'used') or '0')
             local victims = {}
             if used + charged > capacity then
               local need, found, offset = used + charged - capacity, 0, 0
               while found < need do
                 local batch = redis.call('ZRANGE', lru, int(offset), int(offset + 63))
-                if #batch == 0 then return {0} end
+                if #batch == 0 then return answer(0, 0, {}) end
                 for _, v in ipairs(batch) do
                   if not pinned(v, now) then
                     victims[#victims + 1] = v
@@ -87,16 +123,23 @@ final class RemoteIndex {
                 offset = offset + 64
               end
             end
-            local out = {2}
-            for _, v in ipairs(victims) do out[#out + 1] = drop(v) end
+            local evicted = {}
+            for _, v in ipairs(victims) do
+              local h = discard(v, now + lease)
+              if h then evicted[#evicted + 1] = h end
+            end
             local tick = redis.call('HINCRBY', meta, 'tick', 1)
             redis.call('ZADD', lru, int(tick), m)
             redis.call('HSET', hdr, m, ARGV[3])
             redis.call('HSET', size, m, ARGV[2])
             redis.call('HINCRBY', meta, 'used', ARGV[2])
-            if ttl > 0 then redis.call('ZADD', exp, int(now + ttl), m) end
-            return out
-            """);
+            local deadline = 0
+            if ttl > 0 then
+              deadline = now + ttl
+              redis.call('ZADD', exp, int(deadline), m)
+            end
+            return answer(2, deadline, evicted)
+            """.formatted(SWEEP_BATCH));
 
     /** ARGV: member. Marks the chunk used and returns its header, or nil. */
     private static final Script TOUCH = new Script("touch", """
@@ -123,11 +166,11 @@ final class RemoteIndex {
             return out
             """);
 
-    /** ARGV: member, expected header ('' = any). Drops the chunk and returns its header, or nil. */
+    /** ARGV: member, expected header ('' = any), garbage lease ms. Drops the chunk into gc and returns its header, or nil. */
     private static final Script FORGET = new Script("forget", """
             local h = redis.call('HGET', hdr, ARGV[1])
             if not h or (ARGV[2] ~= '' and h ~= ARGV[2]) then return false end
-            return drop(ARGV[1])
+            return discard(ARGV[1], now_ms() + tonumber(ARGV[3]))
             """);
 
     /** ARGV: member, timeout ms. Returns 1 when pinned, 0 when absent. */
@@ -158,10 +201,11 @@ final class RemoteIndex {
             return 1
             """);
 
-    /** ARGV: max. Drops up to max chunks, oldest first, and returns their headers. */
+    /** ARGV: max, garbage lease ms. Drops up to max chunks into gc, oldest first, and returns their headers. */
     private static final Script DRAIN = new Script("drain", """
             local out = {}
-            for _, m in ipairs(redis.call('ZRANGE', lru, 0, int(tonumber(ARGV[1]) - 1))) do out[#out + 1] = drop(m) end
+            local due = now_ms() + tonumber(ARGV[2])
+            for _, m in ipairs(redis.call('ZRANGE', lru, 0, int(tonumber(ARGV[1]) - 1))) do out[#out + 1] = discard(m, due) end
             if redis.call('ZCARD', lru) == 0 then
               redis.call('DEL', hdr, size, pins, pinx, exp)
               redis.call('HSET', meta, 'used', 0)
@@ -189,11 +233,17 @@ final class RemoteIndex {
     private final List<byte[]> keys;
     private final long capacityBytes;
     private final long ttlMillis;
+    private final long garbageLeaseMillis;
 
-    RemoteIndex(RemoteKeys keys, long capacityBytes, long ttlMillis) {
+    /**
+     * @param garbageLeaseMillis how long the client that dropped a chunk has to delete its parts before
+     *                           other clients' puts are asked to delete them too
+     */
+    RemoteIndex(RemoteKeys keys, long capacityBytes, long ttlMillis, long garbageLeaseMillis) {
         this.keys = keys.indexKeys();
         this.capacityBytes = capacityBytes;
         this.ttlMillis = ttlMillis;
+        this.garbageLeaseMillis = garbageLeaseMillis;
     }
 
     long capacityBytes() {
@@ -202,18 +252,22 @@ final class RemoteIndex {
 
     /**
      * Admits a chunk whose parts are written: evicts least recently used unpinned chunks as needed, or
-     * refuses when even that leaves no room; a chunk already present is left as it is.
+     * refuses when even that leaves no room; a chunk already present (and not past its deadline) is left
+     * as it is. Takes the headers in {@code deleted} (garbage whose parts the caller deleted) out of the
+     * garbage set first.
      */
-    Admission admit(UnifiedJedis redis, byte[] member, long chargedBytes, byte[] header) {
-        List<?> r = (List<?>) ADMIT.run(redis, keys, member, ascii(chargedBytes), header, ascii(capacityBytes), ascii(ttlMillis));
+    Admission admit(UnifiedJedis redis, byte[] member, long chargedBytes, byte[] header, List<byte[]> deleted) {
+        List<byte[]> args = new ArrayList<>(6 + deleted.size());
+        args.addAll(List.of(member, ascii(chargedBytes), header, ascii(capacityBytes), ascii(ttlMillis), ascii(garbageLeaseMillis)));
+        args.addAll(deleted);
+        List<?> r = (List<?>) ADMIT.run(redis, keys, args.toArray(byte[][]::new));
         long code = (Long) r.get(0);
-        if (code == 0) {
-            return new Admission(Outcome.REFUSED, List.of());
-        }
-        if (code == 1) {
-            return new Admission(Outcome.PRESENT, List.of());
-        }
-        return new Admission(Outcome.STORED, bytesList(r.subList(1, r.size())));
+        long deadline = (Long) r.get(1);
+        int victims = ((Long) r.get(2)).intValue();
+        List<byte[]> evicted = bytesList(r.subList(3, 3 + victims));
+        List<byte[]> garbage = bytesList(r.subList(3 + victims, r.size()));
+        Outcome outcome = code == 0 ? Outcome.REFUSED : code == 1 ? Outcome.PRESENT : Outcome.STORED;
+        return new Admission(outcome, deadline, evicted, garbage);
     }
 
     /** The header of a present chunk, which becomes the most recently used; null when absent. */
@@ -234,9 +288,13 @@ final class RemoteIndex {
         return out;
     }
 
-    /** Drops a chunk (only if its header is still {@code expectedHeader}, when given); its header, or null. */
+    /**
+     * Drops a chunk (only if its header is still {@code expectedHeader}, when given) into the garbage set;
+     * its header, or null.
+     */
     byte[] forget(UnifiedJedis redis, byte[] member, byte[] expectedHeader) {
-        return (byte[]) FORGET.run(redis, keys, member, expectedHeader == null ? new byte[0] : expectedHeader);
+        return (byte[]) FORGET.run(redis, keys, member, expectedHeader == null ? new byte[0] : expectedHeader,
+                ascii(garbageLeaseMillis));
     }
 
     boolean pin(UnifiedJedis redis, byte[] member, long timeoutMillis) {
@@ -247,9 +305,12 @@ final class RemoteIndex {
         UNPIN.run(redis, keys, member);
     }
 
-    /** Drops up to {@code max} chunks, pinned ones included; their headers (empty once the index is empty). */
+    /**
+     * Drops up to {@code max} chunks, pinned ones included, into the garbage set; their headers (empty once
+     * the index is empty).
+     */
     List<byte[]> drain(UnifiedJedis redis, int max) {
-        return bytesList((List<?>) DRAIN.run(redis, keys, ascii(max)));
+        return bytesList((List<?>) DRAIN.run(redis, keys, ascii(max), ascii(garbageLeaseMillis)));
     }
 
     /** Records {@code identity} as the namespace's when it has none yet, and returns the namespace's recorded identity. */

@@ -9,7 +9,7 @@ import org.lmcache4j.api.ChunkKey;
  * The Redis keys of one namespace of the {@code remote} tier, all ASCII.
  *
  * <pre>
- *   {prefix}:{{ns}}:lru  :hdr  :size  :pins  :pinx  :exp  :meta   the namespace's index (one hash slot)
+ *   {prefix}:{{ns}}:lru  :hdr  :size  :pins  :pinx  :exp  :meta  :gc   the namespace's index (one hash slot)
  *   {prefix}:{{ns}:{key hex}}:{write id hex}:{part}               part {part} of one stored copy of a chunk
  * </pre>
  * {@code ns} is {@code CacheNamespace.id()}. The braces are Redis Cluster hash tags: the index keys share
@@ -20,7 +20,7 @@ import org.lmcache4j.api.ChunkKey;
 final class RemoteKeys {
 
     /** The index keys in the order the index scripts take them as {@code KEYS}. */
-    private static final String[] INDEX_SUFFIXES = {"lru", "hdr", "size", "pins", "pinx", "exp", "meta"};
+    private static final String[] INDEX_SUFFIXES = {"lru", "hdr", "size", "pins", "pinx", "exp", "meta", "gc"};
 
     private final String prefix;
     private final String namespaceId;
@@ -50,7 +50,7 @@ final class RemoteKeys {
         return namespaceId;
     }
 
-    /** The index keys, in the scripts' order: lru, hdr, size, pins, pinx, exp, meta. */
+    /** The index keys, in the scripts' order: lru, hdr, size, pins, pinx, exp, meta, gc. */
     List<byte[]> indexKeys() {
         return indexKeys;
     }

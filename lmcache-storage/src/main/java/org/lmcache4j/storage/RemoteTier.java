@@ -19,10 +19,7 @@ import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.params.SetParams;
 
 /**
  * The {@code remote} tier: chunks in a Redis or Valkey server (standalone or cluster) that many engine
@@ -31,9 +28,13 @@ import redis.clients.jedis.params.SetParams;
  * <p>Implementation notes. A chunk is a header in the namespace's index ({@link RemoteIndex}) and its
  * payload in parts of about 1 MiB ({@link RemoteChunkFormat}, keys in {@link RemoteKeys}). A put writes the
  * parts first, in one pipeline, with an expiry; then one script admits the chunk into the index (evicting
- * least recently used unpinned chunks of the namespace to stay within {@code capacity}, or refusing);
- * then the parts are made persistent and the evicted chunks' parts deleted. So a chunk is visible only
- * once all its parts exist, and parts of a put that never got admitted (a crashed writer) expire. A get
+ * least recently used unpinned chunks of the namespace to stay within {@code capacity}, or refusing) and
+ * records the evicted chunks in the namespace's garbage set; then the parts are made persistent (with a
+ * TTL: set to expire just after the index entry) and the evicted chunks' parts, and any garbage the script
+ * handed out, deleted. So a chunk is visible only once all its parts exist, parts of a put that never got
+ * admitted (a crashed writer) expire, and parts of evicted chunks are deleted by a later put when this one
+ * dies before deleting them ({@link RemoteIndex}, garbage). With a TTL, every part outlives its index
+ * entry, so the index never answers "present" for a chunk whose parts expired. A get
  * is two round trips: one script marks the chunk used and returns its header, one pipeline fetches every
  * part; the chunk is checked whole (lengths, decompression, CRC32C) into off-heap memory the returned
  * buffer owns. Readers hold a private copy, so eviction and removal never wait for them.
@@ -48,11 +49,30 @@ final class RemoteTier implements StorageTier, IdentityChecked {
 
     private volatile Consumer<ChunkKey> evictionListener = key -> { };
     private volatile Consumer<ChunkKey> corruptionListener = key -> { };
+    private volatile PutSteps putSteps = (step, key) -> { };
+
+    /** The steps of a put between which fault tests stop or delay the writer ({@link #onPutStep}). */
+    enum PutStep { PARTS_WRITTEN, ADMITTED }
+
+    /** Called by a put after each {@link PutStep}; what it throws ends the put there, as a dying writer would. */
+    @FunctionalInterface
+    interface PutSteps {
+        void reached(PutStep step, ChunkKey key);
+    }
 
     static final String NAME = "remote";
 
     /** Parts written but not yet admitted expire after this, so a writer that dies leaves nothing behind. */
     static final long PENDING_PART_MILLIS = 600_000;
+
+    /** With a TTL, parts expire this long after their index entry (clocks of cluster nodes may differ a little). */
+    static final long PART_EXPIRY_MARGIN_MILLIS = 1_000;
+
+    /** The longest {@link #stats()} waits for the server's answer; then it reports the last usage read. */
+    static final long STATS_WAIT_MILLIS = 500;
+
+    /** Deleted garbage headers one admission confirms at most. */
+    private static final int CONFIRM_BATCH = 64;
 
     private static final Logger LOG = LoggerFactory.getLogger(RemoteTier.class);
     private static final int DRAIN_BATCH = 256;
@@ -65,8 +85,9 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     private final LongAdder corruptChunks = new LongAdder();
     private final LongAdder lostChunks = new LongAdder();
     private final LongAdder absorbedErrors = new LongAdder();
-    private volatile long[] lastUsage = {0, 0};
     private final RemoteIdentityRecord identity;
+    private final RemoteGarbage garbage = new RemoteGarbage();
+    private final RemoteUsage usage;
 
     /**
      * A tier on the server of {@code url} for one namespace; connects on first use, so an unreachable
@@ -97,8 +118,10 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         this.keys = new RemoteKeys(url.keyPrefix(), namespaceId);
         this.format = new RemoteChunkFormat(layoutFingerprint, url.partBytes(), url.lz4());
         this.ttlMillis = url.ttlSeconds() * 1000;
-        this.index = new RemoteIndex(keys, url.capacityBytes(), ttlMillis);
+        this.index = new RemoteIndex(keys, url.capacityBytes(), ttlMillis, garbageLeaseMillis(url.timeoutMillis()));
         this.link = new RedisLink(url, nanoClock);
+        this.usage = new RemoteUsage(() -> serving() ? link.call("stats", index::usage) : null,
+                Math.min(STATS_WAIT_MILLIS, url.timeoutMillis()));
     }
 
     /**
@@ -148,6 +171,67 @@ final class RemoteTier implements StorageTier, IdentityChecked {
      */
     @Override
     public Optional<ChunkBuffer> get(ChunkKey key) {
+        Optional<Fetched> found = fetch(key);
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        Fetched f = found.get();
+        long size = f.header().payloadBytes();
+        Arena arena = Arena.ofShared();
+        boolean handedOut = false;
+        try {
+            format.checkParts(f.header(), f.parts(), f.where()); // before allocating the length the header claims
+            MemorySegment bytes = arena.allocate(Math.max(1, size), 64).asSlice(0, size);
+            format.assemble(f.header(), f.parts(), bytes, f.where());
+            handedOut = true;
+            return Optional.of(new HeldChunkBuffer(key, bytes, arena::close));
+        } catch (CorruptChunkException e) {
+            discard(key, f.stored(), f.header(), e.getMessage(), corruptChunks);
+            return Optional.empty();
+        } finally {
+            if (!handedOut) {
+                arena.close();
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc} The parts are checked and decompressed straight into {@code target}: no buffer of the
+     * tier's in between. On a corrupt chunk {@code target} may hold some of its bytes.
+     *
+     * @throws UncheckedIOException when the server cannot be reached in time
+     */
+    @Override
+    public long readInto(ChunkKey key, MemorySegment target) {
+        Optional<Fetched> found = fetch(key);
+        if (found.isEmpty()) {
+            return -1;
+        }
+        Fetched f = found.get();
+        long size = f.header().payloadBytes();
+        try {
+            format.checkParts(f.header(), f.parts(), f.where());
+            if (size > target.byteSize()) {
+                throw new IllegalArgumentException(f.where() + ": " + size + " bytes (expected: at most " + target.byteSize()
+                        + ", the target's size)");
+            }
+            format.assemble(f.header(), f.parts(), target.asSlice(0, size), f.where());
+            return size;
+        } catch (CorruptChunkException e) {
+            discard(key, f.stored(), f.header(), e.getMessage(), corruptChunks);
+            return -1;
+        }
+    }
+
+    /** A chunk's stored header, decoded, and its parts as read, before they are checked. */
+    private record Fetched(byte[] stored, RemoteChunkFormat.Header header, byte[][] parts, String where) {
+    }
+
+    /**
+     * The header and parts of {@code key} in two round trips (the header marks the chunk used); empty on a
+     * miss, and when the header is corrupt or a part is missing (the chunk is then dropped and counted).
+     */
+    private Optional<Fetched> fetch(ChunkKey key) {
         if (!serving()) {
             return Optional.empty();
         }
@@ -165,30 +249,14 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             return Optional.empty();
         }
         byte[][] partKeys = keys.parts(key, header.writeId(), header.parts());
-        byte[][] parts = link.call("get " + key, r -> readParts(r, partKeys));
+        byte[][] parts = link.call("get " + key, r -> RemotePartCommands.read(r, partKeys));
         for (int i = 0; i < parts.length; i++) {
             if (parts[i] == null) {
                 discard(key, stored, header, where + ": part " + i + " of " + parts.length + " is missing", lostChunks);
                 return Optional.empty();
             }
         }
-        long size = header.payloadBytes();
-        Arena arena = Arena.ofShared();
-        boolean handedOut = false;
-        try {
-            format.checkParts(header, parts, where); // before allocating the length the header claims
-            MemorySegment bytes = arena.allocate(Math.max(1, size), 64).asSlice(0, size);
-            format.assemble(header, parts, bytes, where);
-            handedOut = true;
-            return Optional.of(new HeldChunkBuffer(key, bytes, arena::close));
-        } catch (CorruptChunkException e) {
-            discard(key, stored, header, e.getMessage(), corruptChunks);
-            return Optional.empty();
-        } finally {
-            if (!handedOut) {
-                arena.close();
-            }
-        }
+        return Optional.of(new Fetched(stored, header, parts, where));
     }
 
     /**
@@ -213,9 +281,10 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         long writeId = ThreadLocalRandom.current().nextLong();
         RemoteChunkFormat.Encoded chunk = format.encode(key, payload, writeId);
         byte[][] partKeys = keys.parts(key, writeId, chunk.parts().length);
-        long expiryMillis = ttlMillis > 0 ? ttlMillis : PENDING_PART_MILLIS;
+        // With a TTL, the index entry's deadline is set at admission, later than this: the parts must outlive it.
+        long expiryMillis = ttlMillis > 0 ? ttlMillis + PENDING_PART_MILLIS : PENDING_PART_MILLIS;
         try {
-            link.call("put " + key + " (" + size + " bytes)", r -> writeParts(r, partKeys, chunk.parts(), expiryMillis));
+            link.call("put " + key + " (" + size + " bytes)", r -> RemotePartCommands.write(r, partKeys, chunk.parts(), expiryMillis));
         } catch (UncheckedIOException e) {
             // Say the server is out of memory: remove what was written now rather than at its expiry.
             if (link.healthy()) {
@@ -223,22 +292,36 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             }
             throw e;
         }
+        putSteps.reached(PutStep.PARTS_WRITTEN, key);
         // If this call fails, admitted or not, the parts expire unless made persistent: a later get is a miss.
-        RemoteIndex.Admission admission = link.call("put " + key,
-                r -> index.admit(r, RemoteKeys.member(key), size, chunk.header()));
+        List<byte[]> confirmed = garbage.take(CONFIRM_BATCH);
+        RemoteIndex.Admission admission;
+        try {
+            admission = link.call("put " + key, r -> index.admit(r, RemoteKeys.member(key), size, chunk.header(), confirmed));
+        } catch (RuntimeException e) {
+            garbage.deleted(confirmed); // perhaps not taken out: say so again (taking out twice is harmless)
+            throw e;
+        }
         if (admission.outcome() != RemoteIndex.Outcome.STORED) {
-            deleteParts(List.of(partKeys), "put " + key); // refused, or another put of the key won
+            // refused, or another put of the key won: delete our parts, and the garbage handed to us
+            List<byte[]> ours = List.of(partKeys);
+            deleteChunks(admission.garbageHeaders(), ours, "put " + key);
             return admission.outcome() == RemoteIndex.Outcome.PRESENT;
         }
-        List<byte[]> garbage = new ArrayList<>();
+        putSteps.reached(PutStep.ADMITTED, key);
+        List<byte[]> dropped = new ArrayList<>(admission.evictedHeaders());
+        dropped.addAll(admission.garbageHeaders());
         for (byte[] evicted : admission.evictedHeaders()) {
-            garbage.addAll(partKeysOf(evicted));
             keyOf(evicted).ifPresent(this::tellEvicted);
         }
+        List<byte[]> doomed = partKeysOf(dropped);
+        long partsExpireAt = admission.deadlineMillis() > 0 ? admission.deadlineMillis() + PART_EXPIRY_MARGIN_MILLIS : 0;
         try {
-            link.call("put " + key, r -> finishPut(r, ttlMillis > 0 ? new byte[0][] : partKeys, garbage));
+            link.call("put " + key, r -> RemotePartCommands.finish(r, partKeys, partsExpireAt, doomed));
+            garbage.deleted(dropped);
         } catch (UncheckedIOException e) {
-            absorbed("put " + key + ": admitted, but making its parts persistent or deleting evicted parts failed", e);
+            absorbed("put " + key + ": admitted, but making its parts persistent or deleting evicted parts failed"
+                    + " (a later put deletes them)", e);
         }
         return true;
     }
@@ -252,7 +335,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         if (header == null) {
             return false;
         }
-        deleteParts(partKeysOf(header), "remove " + key);
+        deleteChunks(List.of(header), List.of(), "remove " + key);
         return true;
     }
 
@@ -285,9 +368,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         }
         for (;;) {
             List<byte[]> headers = link.call("clear", r -> index.drain(r, DRAIN_BATCH));
-            List<byte[]> parts = new ArrayList<>();
-            headers.forEach(h -> parts.addAll(partKeysOf(h)));
-            deleteParts(parts, "clear");
+            deleteChunks(headers, List.of(), "clear");
             if (headers.size() < DRAIN_BATCH) {
                 return;
             }
@@ -295,26 +376,18 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     }
 
     /**
-     * {@inheritDoc} Chunks and used bytes are the namespace's, shared by every engine using it; when the
-     * server cannot be reached, the last values read are reported with {@code healthy} false. Errors count
-     * corrupt and lost chunks and failures the tier absorbed, not the exceptions it threw.
+     * {@inheritDoc} Chunks and used bytes are the namespace's, shared by every engine using it, read in one
+     * round trip that is waited for at most {@value #STATS_WAIT_MILLIS} ms ({@link RemoteUsage}); when the
+     * server cannot be reached (or answer) in that time, the last values read are reported with
+     * {@code healthy} false. Errors count corrupt and lost chunks and failures the tier absorbed, not the
+     * exceptions it threw.
      */
     @Override
     public TierStats stats() {
-        boolean healthy;
-        try {
-            if (!serving()) {
-                return new TierStats(NAME, 0, 0, index.capacityBytes(), corruptChunks.sum() + lostChunks.sum()
-                        + absorbedErrors.sum(), false);
-            }
-            lastUsage = link.call("stats", index::usage);
-            healthy = link.healthy();
-        } catch (RuntimeException e) {
-            healthy = false;
-        }
-        long[] usage = lastUsage;
-        return new TierStats(NAME, usage[0], usage[1], index.capacityBytes(), corruptChunks.sum() + lostChunks.sum()
-                + absorbedErrors.sum(), healthy);
+        RemoteUsage.Reading r = usage.read();
+        boolean refused = identity.mismatch().isPresent();
+        return new TierStats(NAME, refused ? 0 : r.chunks(), refused ? 0 : r.usedBytes(), index.capacityBytes(),
+                corruptChunks.sum() + lostChunks.sum() + absorbedErrors.sum(), r.ok() && !refused && link.healthy());
     }
 
     @Override
@@ -358,47 +431,14 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         return "remote tier " + link.url() + ": chunk " + key;
     }
 
-    private static byte[][] readParts(UnifiedJedis redis, byte[][] partKeys) {
-        List<Response<byte[]>> responses = new ArrayList<>(partKeys.length);
-        try (AbstractPipeline p = redis.pipelined()) {
-            for (byte[] k : partKeys) {
-                responses.add(p.get(k));
-            }
-            p.sync();
-        }
-        byte[][] parts = new byte[partKeys.length][];
-        for (int i = 0; i < parts.length; i++) {
-            parts[i] = responses.get(i).get();
-        }
-        return parts;
+    /** How long a client that dropped chunks has to delete their parts before later puts delete them too. */
+    static long garbageLeaseMillis(int timeoutMillis) {
+        return 2L * timeoutMillis;
     }
 
-    private static Void writeParts(UnifiedJedis redis, byte[][] partKeys, byte[][] parts, long expiryMillis) {
-        SetParams expiry = SetParams.setParams().px(expiryMillis);
-        List<Response<String>> responses = new ArrayList<>(parts.length);
-        try (AbstractPipeline p = redis.pipelined()) {
-            for (int i = 0; i < parts.length; i++) {
-                responses.add(p.set(partKeys[i], parts[i], expiry));
-            }
-            p.sync();
-        }
-        responses.forEach(Response::get); // throws the first error reply (say, OOM over maxmemory)
-        return null;
-    }
-
-    private static Void finishPut(UnifiedJedis redis, byte[][] persist, List<byte[]> garbage) {
-        List<Response<Long>> responses = new ArrayList<>();
-        try (AbstractPipeline p = redis.pipelined()) {
-            for (byte[] k : persist) {
-                responses.add(p.persist(k));
-            }
-            for (byte[] k : garbage) {
-                responses.add(p.unlink(k));
-            }
-            p.sync();
-        }
-        responses.forEach(Response::get);
-        return null;
+    /** Fault tests: who to call after each step of a put (a writer that dies or stalls there). */
+    void onPutStep(PutSteps steps) {
+        this.putSteps = steps;
     }
 
     @Override
@@ -428,25 +468,42 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         }
     }
 
-    /** The part keys named by a stored header; empty (and counted) when it cannot be read. */
-    private List<byte[]> partKeysOf(byte[] header) {
-        try {
-            RemoteChunkFormat.Header h = format.decode(header, null, "remote tier " + link.url() + ": evicted chunk");
-            return List.of(keys.parts(h.chunk().key(), h.writeId(), h.parts()));
-        } catch (CorruptChunkException e) {
-            absorbed("cannot delete the parts of a dropped chunk (they stay until the server evicts them)", e);
-            return List.of();
+    /** The part keys named by stored headers; a header that cannot be read names none (and is counted). */
+    private List<byte[]> partKeysOf(List<byte[]> headers) {
+        List<byte[]> out = new ArrayList<>();
+        for (byte[] header : headers) {
+            try {
+                RemoteChunkFormat.Header h = format.decode(header, null, "remote tier " + link.url() + ": dropped chunk");
+                out.addAll(List.of(keys.parts(h.chunk().key(), h.writeId(), h.parts())));
+            } catch (CorruptChunkException e) {
+                absorbed("cannot delete the parts of a dropped chunk (they stay until the server evicts them)", e);
+            }
         }
+        return out;
     }
 
+    /** Deletes parts not in the garbage set (a put's own, never admitted); they expire anyway when this fails. */
     private void deleteParts(List<byte[]> partKeys, String what) {
+        deleteChunks(List.of(), partKeys, what);
+    }
+
+    /**
+     * Deletes the parts of dropped chunks (their headers in the garbage set) and {@code moreParts}; once
+     * done, the headers are confirmed to the index with the next admission. When this fails, the garbage set
+     * still names them, and a later put deletes them.
+     */
+    private void deleteChunks(List<byte[]> headers, List<byte[]> moreParts, String what) {
+        List<byte[]> partKeys = new ArrayList<>(partKeysOf(headers));
+        partKeys.addAll(moreParts);
         if (partKeys.isEmpty()) {
+            garbage.deleted(headers);
             return;
         }
         try {
-            link.call(what, r -> finishPut(r, new byte[0][], partKeys));
+            link.call(what, r -> RemotePartCommands.finish(r, new byte[0][], 0, partKeys));
+            garbage.deleted(headers);
         } catch (UncheckedIOException e) {
-            absorbed(what + ": deleting " + partKeys.size() + " parts failed", e);
+            absorbed(what + ": deleting " + partKeys.size() + " parts failed (a later put deletes them)", e);
         }
     }
 
@@ -463,7 +520,9 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         try {
             byte[] dropped = link.call("drop " + key, r -> index.forget(r, RemoteKeys.member(key), stored));
             if (dropped != null && header != null) {
-                deleteParts(List.of(keys.parts(key, header.writeId(), header.parts())), "drop " + key);
+                deleteChunks(List.of(dropped), List.of(), "drop " + key);
+            } else if (dropped != null) {
+                garbage.deleted(List.of(dropped)); // an unreadable header names no parts we could find
             }
         } catch (UncheckedIOException e) {
             absorbed("drop " + key + " failed", e);

@@ -198,9 +198,12 @@ final class TierStack implements AutoCloseable {
             if (!admit.test(t)) {
                 return Optional.empty();
             }
-            Optional<ChunkBuffer> promoted = readIntoCpu(t, key);
-            if (promoted.isPresent()) {
-                return Optional.of(new TierBuffer(t, promoted.get()));
+            Promotion promoted = readIntoCpu(t, key);
+            if (promoted.read()) {
+                if (promoted.chunk().isPresent()) {
+                    return Optional.of(new TierBuffer(t, promoted.chunk().get()));
+                }
+                continue; // a miss (evicted or removed since contains) or a failure: one attempt only
             }
             long start = System.nanoTime();
             Optional<ChunkBuffer> b = t.get(key);
@@ -219,23 +222,34 @@ final class TierStack implements AutoCloseable {
     }
 
     /**
-     * Promotes {@code key} from slower tier {@code t} by reading it straight into a reserved cpu page (no
-     * buffer of the slower tier's, no second copy), and returns the cpu tier's hold on it. Empty when
-     * there is no cpu tier or no free page (the caller falls back to a plain read) or the chunk cannot
-     * be read (a miss, counted by the guard).
+     * What {@link #readIntoCpu} did: {@code read} is false when it could not try (no cpu tier, no free
+     * page; the caller may read the chunk another way), and then {@code chunk} is empty; when true, the
+     * chunk is the promoted one, or empty on a miss or a failure of the slower tier (not to be tried again).
      */
-    private Optional<ChunkBuffer> readIntoCpu(GuardedTier t, ChunkKey key) {
+    private record Promotion(boolean read, Optional<ChunkBuffer> chunk) {
+
+        static final Promotion NOT_TRIED = new Promotion(false, Optional.empty());
+        static final Promotion NOT_FOUND = new Promotion(true, Optional.empty());
+    }
+
+    /**
+     * Promotes {@code key} from slower tier {@code t} by reading it straight into a reserved cpu page (no
+     * buffer of the slower tier's, no second copy), and returns the cpu tier's hold on it. Not tried when
+     * there is no cpu tier or no free page (the caller falls back to a plain read); not found when the
+     * chunk cannot be read (a miss, or a failure counted by the guard).
+     */
+    private Promotion readIntoCpu(GuardedTier t, ChunkKey key) {
         if (cpu == null) {
-            return Optional.empty();
+            return Promotion.NOT_TRIED;
         }
         Optional<ChunkPage> page;
         try {
             page = cpu.reserve(cpu.pageBytes(), java.util.Set.of());
         } catch (RuntimeException | OutOfMemoryError e) {
-            return cpuGuard.failed("reserve", e, Optional.empty());
+            return cpuGuard.failed("reserve", e, Promotion.NOT_TRIED);
         }
         if (page.isEmpty()) {
-            return Optional.empty();
+            return Promotion.NOT_TRIED;
         }
         ChunkPage p = page.get();
         boolean pageHeld = true;   // the allocation's reference, until commit takes it over
@@ -244,7 +258,7 @@ final class TierStack implements AutoCloseable {
             long start = System.nanoTime();
             long n = t.readInto(key, p.memory());
             if (n < 0) {
-                return Optional.empty();
+                return Promotion.NOT_FOUND;
             }
             t.recordLoad(n, System.nanoTime() - start);
             readerHeld = p.retain(); // before commit: once published, the chunk could be evicted at once
@@ -254,9 +268,11 @@ final class TierStack implements AutoCloseable {
                 promotions.increment();
                 events.stored(cpuGuard.name(), key);
                 readerHeld = false;
-                return Optional.of(new HeldChunkBuffer(key, p.memory().asSlice(0, n), p::release));
+                return new Promotion(true, Optional.of(new HeldChunkBuffer(key, p.memory().asSlice(0, n), p::release)));
             }
-            return cpuGuard.get(key); // another thread promoted it first; ours was released by commit
+            // another thread promoted it first; ours was released by commit (and if theirs is gone again, read it anew)
+            Optional<ChunkBuffer> theirs = cpuGuard.get(key);
+            return theirs.isPresent() ? new Promotion(true, theirs) : Promotion.NOT_TRIED;
         } finally {
             if (pageHeld) {
                 p.release();
@@ -276,10 +292,13 @@ final class TierStack implements AutoCloseable {
             return true;
         }
         for (GuardedTier t : slower) {
-            Optional<ChunkBuffer> promoted = readIntoCpu(t, key);
-            if (promoted.isPresent()) {
-                promoted.get().close();
-                return true;
+            Promotion promoted = readIntoCpu(t, key);
+            if (promoted.read()) {
+                if (promoted.chunk().isPresent()) {
+                    promoted.chunk().get().close();
+                    return true;
+                }
+                continue; // a miss or a failure here: one attempt, then the next tier
             }
             long start = System.nanoTime();
             Optional<ChunkBuffer> b = t.get(key);

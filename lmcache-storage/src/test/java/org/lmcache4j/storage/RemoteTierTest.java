@@ -109,6 +109,24 @@ class RemoteTierTest {
     }
 
     @Test
+    void readIntoACallersSegmentChecksTheChunkAsGetDoes() throws Exception {
+        RemoteTier t = tier("");
+        byte[] content = payload(1, CHUNK);
+        assertTrue(t.put(key(1), segment(content)));
+        MemorySegment target = MemorySegment.ofArray(new byte[CHUNK + 7]);
+        assertEquals(CHUNK, t.readInto(key(1), target));
+        assertArrayEquals(content, target.asSlice(0, CHUNK).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        byte[][] parts = partKeys(t, key(1));
+        byte[] damaged = raw.get(parts[1]);
+        damaged[7] ^= 0x10;
+        raw.set(parts[1], damaged);
+        assertEquals(-1, t.readInto(key(1), target), "a corrupt chunk is a miss");
+        assertEquals(1, t.corruptChunks());
+        assertFalse(t.contains(key(1)), "and is dropped");
+        assertFalse(raw.exists(parts[0]), "with its parts");
+    }
+
+    @Test
     void truncatedPartIsAMiss() throws Exception {
         RemoteTier t = tier("");
         assertTrue(t.put(key(1), segment(payload(1, CHUNK))));
@@ -211,11 +229,15 @@ class RemoteTierTest {
         assertTrue(t.put(key(1), segment(payload(1, CHUNK))));
         byte[][] parts = partKeys(t, key(1));
         long ttl = raw.pttl(parts[0]);
-        assertTrue(ttl > 0 && ttl <= 1000, "parts expire with the chunk: pttl " + ttl);
+        assertTrue(ttl > 900 && ttl <= 1000 + RemoteTier.PART_EXPIRY_MARGIN_MILLIS,
+                "parts expire just after the chunk (never before: the index would name lost parts): pttl " + ttl);
         assertTrue(t.contains(key(1)));
         Thread.sleep(1100);
         assertFalse(t.contains(key(1)), "expired");
         assertTrue(t.get(key(1)).isEmpty(), "expired");
+        for (int i = 0; i < 100 && raw.exists(parts[0]); i++) {
+            Thread.sleep(50);
+        }
         assertFalse(raw.exists(parts[0]), "the server expired the parts");
         assertTrue(t.put(key(2), segment(payload(2, 10))));
         assertEquals(1, t.stats().chunks(), "the expired chunk left the index and the budget");

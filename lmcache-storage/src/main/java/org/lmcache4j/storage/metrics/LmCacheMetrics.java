@@ -140,9 +140,9 @@ public final class LmCacheMetrics implements MeterBinder, AutoCloseable {
      */
     private CacheStats stats() {
         Snapshot s = snapshot;
-        long now = System.nanoTime();
-        if (s == null || now - s.takenNanos() > SNAPSHOT_MAX_AGE_MILLIS * 1_000_000L) {
-            s = new Snapshot(connector.stats(), now);
+        if (s == null || System.nanoTime() - s.takenNanos() > SNAPSHOT_MAX_AGE_MILLIS * 1_000_000L) {
+            // aged from when the stats arrived: a slow answer must not leave the rest of the scrape to ask again
+            s = new Snapshot(connector.stats(), System.nanoTime());
             snapshot = s;
         }
         return s.stats();
