@@ -6,16 +6,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32C;
 
 /**
- * One chunk read into memory in blocks of equal size, by its owner and, when one is idle, a helper
- * thread ({@link ReadHelpers}) at the same time when the file is in the page cache: each claims the next block, reads it and checksums it
- * right away, while the block is still in its own core's cache; the owner then combines the blocks'
- * CRC32C into the region's ({@link Crc32cCombine}). The result is the CRC32C of the whole region either
- * way; with a helper, the read and the checksum of a chunk take both cores, and a cold read keeps two
- * requests in flight.
+ * One chunk read into memory in blocks of equal size and checksummed, by its owner and, when one is
+ * idle, a helper thread ({@link ReadHelpers}); the owner then combines the blocks' CRC32C into the
+ * region's ({@link Crc32cCombine}). The result is the CRC32C of the whole region either way. How the two
+ * share the work depends on where the file is, as {@link CacheGuess} judges from the last read:
+ * <ul>
+ *   <li>in the page cache, both claim the next block, read it and checksum it at once, while it is in
+ *       their own core's cache: the copy out of the page cache and the checksum take both cores;</li>
+ *   <li>on the device, the owner reads every block in order (one sequential stream, which the device and
+ *       the kernel's read-ahead serve fastest) while the helper checksums the blocks already read, so
+ *       the checksum hides behind the device's time.</li>
+ * </ul>
  *
- * <p>Why blocks are claimed rather than split in halves: a helper that is slow to start (it was parked,
- * or its core is busy) then takes fewer blocks, and one that never starts takes none; the owner waits
- * at most for the block the helper is on. {@link #readAndChecksum} returns only once the helper no
+ * <p>Work is claimed a block at a time rather than split in halves: a helper that is slow to start (it
+ * was parked, or its core is busy) then takes less, and one that never starts takes none; the owner
+ * waits at most for the block the helper is on. {@link #readAndChecksum} returns only once the helper no
  * longer touches the region, whether the read succeeded or not, so the region may be freed after it.
  */
 final class SharedBlockRead implements Runnable {
@@ -40,17 +45,21 @@ final class SharedBlockRead implements Runnable {
     private final long blockBytes;
     private final int blocks;
     private final BlockSource source;
+    private final boolean cached; // how the work is shared: see the class comment
     private final int[] blockCrcs;
-    private final AtomicInteger next = new AtomicInteger(); // the next block to claim
-    private final AtomicInteger done = new AtomicInteger(); // blocks read (or failed), each written to blockCrcs first
-    private volatile Throwable failure; // the first block read that failed, on either thread; set before that block counts as done
+    private final AtomicInteger nextRead = new AtomicInteger(); // cached: the next block to read and checksum
+    private final AtomicInteger nextCrc = new AtomicInteger(); // not cached: the next block to checksum
+    private volatile int readEnd; // not cached: blocks [0, readEnd) are read (by the owner, in order)
+    private final AtomicInteger done = new AtomicInteger(); // blocks checksummed (or failed), each written to blockCrcs first
+    private volatile Throwable failure; // the first failure, on either thread; set before its block counts as done
     private volatile long firstReadNanos = -1; // how long the read of block 0 took, once it is read
 
-    private SharedBlockRead(MemorySegment region, long blockBytes, BlockSource source) {
+    private SharedBlockRead(MemorySegment region, long blockBytes, BlockSource source, boolean cached) {
         this.region = region;
         this.blockBytes = blockBytes;
         this.blocks = Math.toIntExact((region.byteSize() + blockBytes - 1) / blockBytes);
         this.source = source;
+        this.cached = cached;
         this.blockCrcs = new int[blocks];
     }
 
@@ -81,14 +90,12 @@ final class SharedBlockRead implements Runnable {
     }
 
     /**
-     * Fills {@code region} from {@code source} block by block and returns its CRC32C. A helper reads with
-     * this thread when {@code guess} says the file is in the page cache, from the first block on when the
-     * last read found it so, from the second when this read's first block does; otherwise this thread
-     * reads alone. Reads from the device go faster in one sequential stream (measured: 16 cold chunk files
-     * of 11 MiB, 43-56 ms read block after block here, 80-100 ms with a helper's reads interleaved); reads
-     * from the page cache go faster on two cores (the same files warm: 10.4-11.4 ms shared, 16-19 ms alone).
+     * Fills {@code region} from {@code source} block by block and returns its CRC32C, shared with a
+     * helper as {@code guess} says (see the class comment), and tells {@code guess} how fast the first
+     * block came. Measured here, 16 chunk files of 11 MiB: from the page cache 10.4-11.4 ms shared, 16-19
+     * ms alone; from the device 43-56 ms read in order, 80-100 ms with a helper's reads interleaved.
      *
-     * @param shared false to read on this thread only (also when the region is confined to this thread)
+     * @param shared false to do everything on this thread (also when the region is confined to this thread)
      * @throws IOException the first failure of a block read, on either thread
      */
     static int readAndChecksum(MemorySegment region, long blockBytes, BlockSource source, boolean shared, CacheGuess guess)
@@ -96,20 +103,17 @@ final class SharedBlockRead implements Runnable {
         if (blockBytes <= 0) {
             throw new IllegalArgumentException("blockBytes: " + blockBytes + " (expected: > 0)");
         }
-        SharedBlockRead read = new SharedBlockRead(region, blockBytes, source);
-        boolean mayShare = shared && read.blocks > 1 && region.isAccessibleBy(NOT_THE_OWNER);
+        SharedBlockRead read = new SharedBlockRead(region, blockBytes, source, guess.cached());
+        if (shared && read.blocks > 1 && region.isAccessibleBy(NOT_THE_OWNER)) {
+            ReadHelpers.offer(read);
+        }
         try {
-            boolean helped = mayShare && guess.cached() && ReadHelpers.offer(read);
-            read.claimAndRead(1);
-            if (read.firstReadNanos >= 0) { // block 0 read, here or by the helper
-                guess.firstBlock(Math.min(blockBytes, region.byteSize()), read.firstReadNanos);
-            }
-            if (mayShare && !helped && guess.cached()) {
-                ReadHelpers.offer(read);
-            }
-            read.claimAndRead(Integer.MAX_VALUE);
+            read.ownersPart();
         } finally {
             read.stopAndAwaitHelper();
+        }
+        if (read.firstReadNanos >= 0) {
+            guess.firstBlock(Math.min(blockBytes, region.byteSize()), read.firstReadNanos);
         }
         Throwable f = read.failure;
         if (f instanceof IOException e) {
@@ -122,36 +126,45 @@ final class SharedBlockRead implements Runnable {
         return read.combined();
     }
 
+    private void ownersPart() throws IOException {
+        if (cached) {
+            readAndChecksumClaimed();
+            return;
+        }
+        try {
+            for (int i = 0; i < blocks && failure == null; i++) {
+                read(i);
+                readEnd = i + 1;
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            fail(e);
+            throw e;
+        }
+        checksumClaimed(); // what the helper has not taken
+    }
+
     /** Run by a helper: takes blocks until none is left; a failure is handed to the owner. */
     @Override
     public void run() {
         try {
-            claimAndRead(Integer.MAX_VALUE);
+            if (cached) {
+                readAndChecksumClaimed();
+            } else {
+                checksumClaimedOnceRead();
+            }
         } catch (IOException | RuntimeException | Error e) {
-            // recorded in failure for the owner, which stops claiming too
+            // recorded in failure for the owner, which stops too
         }
     }
 
-    /** Reads and checksums blocks, claimed one at a time, until none is left or {@code most} are done. */
-    private void claimAndRead(int most) throws IOException {
-        for (int i, n = 0; n < most && failure == null && (i = next.getAndIncrement()) < blocks; n++) {
+    /** Cached: reads and checksums blocks, claimed one at a time, until none is left. */
+    private void readAndChecksumClaimed() throws IOException {
+        for (int i; failure == null && (i = nextRead.getAndIncrement()) < blocks; ) {
             try {
-                long offset = i * blockBytes;
-                long length = Math.min(blockBytes, region.byteSize() - offset);
-                if (i == 0) {
-                    long t0 = System.nanoTime();
-                    source.read(offset, length);
-                    firstReadNanos = System.nanoTime() - t0;
-                } else {
-                    source.read(offset, length);
-                }
-                CRC32C crc = new CRC32C();
-                crc.update(region.asSlice(offset, length).asByteBuffer());
-                blockCrcs[i] = (int) crc.getValue();
+                read(i);
+                checksum(i);
             } catch (IOException | RuntimeException | Error e) {
-                if (failure == null) {
-                    failure = e;
-                }
+                fail(e);
                 throw e;
             } finally {
                 done.incrementAndGet();
@@ -159,12 +172,74 @@ final class SharedBlockRead implements Runnable {
         }
     }
 
+    /** Not cached, on the owner once every block is read: checksums the blocks nobody has claimed. */
+    private void checksumClaimed() {
+        for (int i; failure == null && (i = nextCrc.getAndIncrement()) < blocks; ) {
+            checksumCounted(i);
+        }
+    }
+
+    /** Not cached, on the helper: checksums each block as soon as the owner has read it, until all are claimed. */
+    private void checksumClaimedOnceRead() {
+        for (int spins = 1; failure == null; spins++) {
+            int i = nextCrc.get();
+            if (i >= blocks) {
+                return;
+            }
+            if (i < readEnd) {
+                if (nextCrc.compareAndSet(i, i + 1)) {
+                    checksumCounted(i);
+                }
+                spins = 0;
+            } else {
+                ReadHelpers.relax(spins); // the device delivers a block every ~100 us: not worth a park
+            }
+        }
+    }
+
+    private void checksumCounted(int i) {
+        try {
+            checksum(i);
+        } catch (RuntimeException | Error e) {
+            fail(e);
+            throw e;
+        } finally {
+            done.incrementAndGet();
+        }
+    }
+
+    private void read(int i) throws IOException {
+        long offset = i * blockBytes;
+        long length = Math.min(blockBytes, region.byteSize() - offset);
+        if (i == 0) {
+            long t0 = System.nanoTime();
+            source.read(offset, length);
+            firstReadNanos = System.nanoTime() - t0;
+        } else {
+            source.read(offset, length);
+        }
+    }
+
+    private void checksum(int i) {
+        long offset = i * blockBytes;
+        CRC32C crc = new CRC32C();
+        crc.update(region.asSlice(offset, Math.min(blockBytes, region.byteSize() - offset)).asByteBuffer());
+        blockCrcs[i] = (int) crc.getValue();
+    }
+
+    private void fail(Throwable e) {
+        if (failure == null) {
+            failure = e;
+        }
+    }
+
     /**
      * Ends the claiming and waits until every claimed block is done: at most the one the helper is on.
-     * Only this method moves {@code next} back, so the value it replaces counts every claim made.
+     * Only this method sets the claim counters back, so the values it replaces count every claim made.
      */
     private void stopAndAwaitHelper() {
-        int claimed = Math.min(next.getAndSet(blocks), blocks);
+        AtomicInteger claims = cached ? nextRead : nextCrc;
+        int claimed = Math.min(claims.getAndSet(blocks), blocks);
         for (int spins = 1; done.get() < claimed; spins++) {
             ReadHelpers.relax(spins);
         }

@@ -130,11 +130,18 @@ class DiskPayloadReaderTest {
                 expected.update(source);
                 int crc = SharedBlockRead.readAndChecksum(region, blockBytes, (off, len) ->
                         MemorySegment.copy(MemorySegment.ofArray(source), off, region, off, len), trial % 5 != 4,
-                        new SharedBlockRead.CacheGuess(0));
+                        trial % 2 == 0 ? new SharedBlockRead.CacheGuess(0) : deviceGuess());
                 assertEquals((int) expected.getValue(), crc, "size " + size + ", block " + blockBytes + ", trial " + trial);
                 assertArrayEquals(source, region.toArray(ValueLayout.JAVA_BYTE), "trial " + trial);
             }
         }
+    }
+
+    /** A guess that the next file comes from the device: the owner reads in order, a helper checksums behind it. */
+    private static SharedBlockRead.CacheGuess deviceGuess() {
+        SharedBlockRead.CacheGuess guess = new SharedBlockRead.CacheGuess(Long.MAX_VALUE);
+        guess.firstBlock(1, 1);
+        return guess;
     }
 
     @Test
@@ -199,8 +206,9 @@ class DiskPayloadReaderTest {
         AtomicInteger inFlight = new AtomicInteger();
         long block = DiskPayloadReader.READ_BLOCK_BYTES;
         try (Arena arena = Arena.ofShared()) {
-            for (int trial = 0; trial < 50; trial++) {
+            for (int trial = 0; trial < 64; trial++) {
                 int failAt = trial % 16;
+                SharedBlockRead.CacheGuess guess = trial % 2 == 0 ? new SharedBlockRead.CacheGuess(0) : deviceGuess();
                 IOException e = assertThrows(IOException.class, () -> SharedBlockRead.readAndChecksum(arena.allocate(16 * block), block,
                         (off, len) -> {
                             inFlight.incrementAndGet();
@@ -212,7 +220,7 @@ class DiskPayloadReaderTest {
                             } finally {
                                 inFlight.decrementAndGet();
                             }
-                        }, true, new SharedBlockRead.CacheGuess(0)));
+                        }, true, guess));
                 assertEquals("block " + failAt + " unreadable", e.getMessage(), "the failure itself, from whichever thread read the block");
                 assertEquals(0, inFlight.get(), "returned while a helper was still reading into the region, trial " + trial);
             }

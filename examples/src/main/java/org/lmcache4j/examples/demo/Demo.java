@@ -134,10 +134,12 @@ final class Demo {
     private Reference scenario(String name, int[] prompt, boolean keepReference) {
         bar.step(name + ": without cache");
         ScenarioResult row;
+        int[] cachedSlots;
         Reference reference = null;
         try (Generation plain = engine.generate(prompt, o.newTokens(), null, bar::stepProgress)) {
             bar.step(name + ": with cache");
             try (Generation cached = engine.generate(prompt, o.newTokens(), cache, bar::stepProgress)) {
+                cachedSlots = cached.promptSlots();
                 var kv = engine.memory().host();
                 row = new ScenarioResult(name, prompt.length, cached.cachedTokens(), plain.ttftMillis(),
                         cached.ttftMillis(), cached.retrieveMillis(), kvBytes(cached.cachedTokens()), RawBaseline.NONE,
@@ -151,7 +153,7 @@ final class Demo {
             }
         }
         // both requests are closed, so no block is in use and the baseline may overwrite engine memory
-        results.add(row.cachedTokens() > 0 ? row.withRaw(rawCopy.measure(engine.memory().host(), row.cachedTokens())) : row);
+        results.add(row.cachedTokens() > 0 ? row.withRaw(rawCopy.measure(engine.memory().host(), cachedSlots, row.cachedTokens())) : row);
         return reference;
     }
 
