@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Copy lanes: every index runs exactly once, a failure is rethrown to the caller, and a caller whose
@@ -50,17 +51,19 @@ class CopyLanesTest {
     }
 
     @Test
+    @Timeout(60) // with fixed shares the caller waited for the busy helper until it was released: forever here
     void aCallerWhoseHelperIsBusyDoesEverythingItselfWithoutWaiting() throws Exception {
         try (CopyLanes lanes = new CopyLanes(2, 0)) {
             CountDownLatch helperHeld = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             Thread other = Thread.ofPlatform().start(() -> lanes.forEach(2, 1, i -> { // one index each: the helper blocks in its own
-                if (!Thread.currentThread().getName().startsWith("lmcache-copy-")) {
-                    return;
-                }
-                helperHeld.countDown();
                 try {
-                    release.await();
+                    if (Thread.currentThread().getName().startsWith("lmcache-copy-")) {
+                        helperHeld.countDown();
+                        release.await();
+                    } else {
+                        helperHeld.await(); // holds the caller's index until the helper has claimed the other one
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
