@@ -1,9 +1,14 @@
 package org.lmcache4j.nativeio;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -36,6 +41,8 @@ public final class Prefaulter {
     private static final int EINVAL = 22;
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final AtomicBoolean MLOCK_WARNED = new AtomicBoolean();
+    /** Bytes per read of {@code /dev/zero} ({@link #writeOnceByKernel}). */
+    private static final int KERNEL_WRITE_STEP = 1 << 20;
 
     private final Optional<Libc> libc;
     private volatile boolean populate;
@@ -122,6 +129,54 @@ public final class Prefaulter {
         }
         touch(range);
         return Method.TOUCHED;
+    }
+
+    /**
+     * Zeroes {@code range} by reading {@code /dev/zero} into it, so that the kernel has written to every
+     * page once: on virtual machines whose hypervisor keeps the kernel's view of user memory apart from
+     * the program's (shadow paging), the first write by the kernel to a page the program has already
+     * faulted in costs a trip to the host. Measured here (docs/PERFORMANCE.md, "Kernel writes into cache
+     * memory"): a read of 180 MiB from the page cache into memory faulted in by {@code mlock},
+     * {@code MADV_POPULATE_WRITE} or writes took 234-298 ms the first time and 16-20 ms the next, and
+     * 16.7 ms the first time after this. A disk-tier hit reads files into cpu pages with the kernel's
+     * writes, so the cpu tier's pages get this before use. Contents become zeros: call it only on memory
+     * nobody uses. Does nothing without {@code /dev/zero}.
+     *
+     * @return true when the range was written by the kernel
+     * @throws IllegalStateException when the range's memory is already freed
+     */
+    public boolean writeOnceByKernel(MemorySegment range) {
+        FileChannel zero = DevZero.CHANNEL;
+        if (zero == null) {
+            return false;
+        }
+        try {
+            for (long at = 0; at < range.byteSize(); at += KERNEL_WRITE_STEP) {
+                ByteBuffer b = range.asSlice(at, Math.min(KERNEL_WRITE_STEP, range.byteSize() - at)).asByteBuffer();
+                while (b.hasRemaining()) {
+                    if (zero.read(b, 0) <= 0) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            LOG.debug("reading /dev/zero into cache memory failed: {}", e.toString());
+            return false;
+        }
+    }
+
+    /** {@code /dev/zero}, opened once, or null where there is none. */
+    private static final class DevZero {
+        static final FileChannel CHANNEL = open();
+
+        private static FileChannel open() {
+            try {
+                return FileChannel.open(Path.of("/dev/zero"), StandardOpenOption.READ);
+            } catch (IOException | UnsupportedOperationException | SecurityException e) {
+                return null;
+            }
+        }
     }
 
     /** A write fault on every 4 KiB page, contents unchanged: an atomic add of zero to its first long. */

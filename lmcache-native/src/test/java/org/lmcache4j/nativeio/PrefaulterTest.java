@@ -75,4 +75,22 @@ class PrefaulterTest {
         assertThrows(IllegalStateException.class, () -> prefaulter.prefault(slab.segment(), false));
         assertThrows(IllegalStateException.class, () -> new Prefaulter(Libc.instance(), false, false).prefault(slab.segment(), false));
     }
+
+    @Test
+    void writeOnceByKernelZeroesTheWholeRangeAndMakesItResident() {
+        try (OffHeapSlab slab = OffHeapSlab.map(SIZE + 3 * OffHeapSlab.PAGE_BYTES)) {
+            MemorySegment memory = slab.segment().asSlice(OffHeapSlab.PAGE_BYTES, SIZE + OffHeapSlab.PAGE_BYTES); // not a step multiple
+            memory.fill((byte) 0x5a);
+            slab.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 7); // the page before
+            slab.segment().set(ValueLayout.JAVA_BYTE, slab.segment().byteSize() - 1, (byte) 9); // the page after
+            assertTrue(Prefaulter.instance().writeOnceByKernel(memory), "/dev/zero is readable on Linux");
+            assertEquals(-1, memory.mismatch(MemorySegment.ofArray(new byte[(int) memory.byteSize()])), "all zeros");
+            assertEquals(7, slab.segment().get(ValueLayout.JAVA_BYTE, 0), "nothing written before the range");
+            assertEquals(9, slab.segment().get(ValueLayout.JAVA_BYTE, slab.segment().byteSize() - 1), "nothing written after it");
+            assertEquals(memory.byteSize(), libc().residentBytes(memory));
+        }
+        OffHeapSlab closed = OffHeapSlab.map(OffHeapSlab.PAGE_BYTES);
+        closed.close();
+        assertThrows(IllegalStateException.class, () -> Prefaulter.instance().writeOnceByKernel(closed.segment()));
+    }
 }

@@ -10,6 +10,11 @@ import org.lmcache4j.nativeio.OffHeapSlab;
  */
 record ColdPage(MemorySegment slab, long offset, long length, ChunkPage page) {
 
+    /** The page's own memory, exactly. */
+    MemorySegment memory() {
+        return slab.asSlice(offset, length);
+    }
+
     /** The page's memory widened to whole 4 KiB pages (a small chunk page may share one with its neighbours). */
     MemorySegment range() {
         return span(List.of(this));

@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * (default {@value #DEFAULT_READY_AHEAD_BYTES} bytes, at most the budget): it maps the next slab (at most
  * {@value #MAX_SLAB_BYTES} bytes, advised for huge pages before any fault) when no mapped page is left,
  * and faults mapped pages in steps of at most {@value #FAULT_STEP_BYTES} bytes with {@link Prefaulter}
- * ({@code mlock} when pinning is allowed, else {@code MADV_POPULATE_WRITE}, else a write per page). It
+ * ({@code mlock} when pinning is allowed, else {@code MADV_POPULATE_WRITE}, else a write per page), then
+ * has the kernel write each page once ({@link Prefaulter#writeOnceByKernel}: on these virtual machines the
+ * kernel's first write to a page, as a disk-tier read into it, is as slow as a fault). It
  * sleeps while that many free pages are ready or the whole budget is resident; it refills only once
  * takers have been quiet for {@value #QUIET_NANOS} ns (unless under a quarter of the target is left),
  * since a store or promotion is often followed at once by a hit whose copies faulting would slow down.
@@ -263,6 +265,7 @@ final class PinnedSlabAllocator implements AutoCloseable {
             LOG.debug("cpu tier page faulted by its taker: none was ready ({} pages faulted ahead so far)", readyAheadPages);
             try {
                 prefaulter.prefault(toFault.range(), pin);
+                prefaulter.writeOnceByKernel(toFault.memory()); // a disk-tier hit reads a file into it
             } catch (IllegalStateException e) {
                 // closed under us: the caller's first access throws, as for any page of a closed allocator
             }
@@ -375,6 +378,9 @@ final class PinnedSlabAllocator implements AutoCloseable {
                 try {
                     long start = System.nanoTime();
                     Prefaulter.Method method = prefaulter.prefault(ColdPage.span(batch), pin);
+                    for (ColdPage c : batch) { // each page's own bytes only: a small page shares a 4 KiB page with neighbours in use
+                        prefaulter.writeOnceByKernel(c.memory()); // unused: zeroed, ready for file reads into it
+                    }
                     if (LOG.isDebugEnabled()) {
                         LOG.debug("cpu tier: {} page(s) of {} bytes made resident ahead ({}) in {} us", batch.size(), pageBytes,
                                 method, (System.nanoTime() - start) / 1000);
