@@ -46,12 +46,14 @@ final class RedisLink implements AutoCloseable {
 
     private final RemoteUrl url;
     private final RemoteCircuitBreaker breaker;
+    private final java.util.Optional<RespPartWire> wire;
     private CompletableFuture<UnifiedJedis> client; // guarded by this: the client, or its build in flight; null when none
     private volatile boolean closed; // set under this
 
     RedisLink(RemoteUrl url, LongSupplier nanoClock) {
         this.url = url;
         this.breaker = new RemoteCircuitBreaker(url.breakerFailures(), url.breakerOpenMillis() * 1_000_000L, nanoClock);
+        this.wire = RespPartWire.forUrl(url);
     }
 
     RemoteUrl url() {
@@ -74,6 +76,26 @@ final class RedisLink implements AutoCloseable {
      * @throws UncheckedIOException  when the circuit is open or the call fails (timeouts included)
      */
     <T> T call(String what, Function<UnifiedJedis, T> body) {
+        return guarded(what, () -> body.apply(client()));
+    }
+
+    /** The direct data path for chunk parts, when the URL allows one ({@link RespPartWire#forUrl}). */
+    boolean hasWire() {
+        return wire.isPresent();
+    }
+
+    /**
+     * Runs {@code body} on the direct data path, under the breaker, as {@link #call} does on the client.
+     *
+     * @throws IllegalStateException after {@link #close()}, or when there is no wire ({@link #hasWire()})
+     * @throws UncheckedIOException  when the circuit is open or the call fails (timeouts included)
+     */
+    <T> T callWire(String what, Function<RespPartWire, T> body) {
+        RespPartWire w = wire.orElseThrow(() -> new IllegalStateException("remote tier " + url + ": no direct data path"));
+        return guarded(what, () -> body.apply(w));
+    }
+
+    private <T> T guarded(String what, java.util.function.Supplier<T> body) {
         ensureOpen();
         if (!breaker.tryAcquire()) {
             throw new UncheckedIOException(new IOException("remote tier " + url + ": " + what + " refused: circuit open after "
@@ -81,7 +103,7 @@ final class RedisLink implements AutoCloseable {
         }
         boolean reported = false;
         try {
-            T result = body.apply(client());
+            T result = body.get();
             reported = true;
             if (breaker.succeeded()) {
                 LOG.info("remote tier {}: reachable again; circuit closed", url);
@@ -112,6 +134,7 @@ final class RedisLink implements AutoCloseable {
                     url, breaker.consecutiveFailures(), e, url.breakerOpenMillis());
         }
         dropClient();
+        wire.ifPresent(RespPartWire::dropIdle); // a restarted server leaves them dead too
     }
 
     /** Closes the client; later calls throw {@link IllegalStateException}. Idempotent; a build in flight closes its own. */
@@ -123,6 +146,7 @@ final class RedisLink implements AutoCloseable {
             c = takeClient();
         }
         closeQuietly(c);
+        wire.ifPresent(RespPartWire::close);
     }
 
     /** The client, built first if there is none: by this call, or by the one already building it. */
