@@ -72,6 +72,17 @@ public final class RemoteQuickBench {
             out.put(REASON, missing.get() + " is not on the PATH");
             return;
         }
+        try {
+            measure(model, tokens, out, stage);
+        } catch (IOException | RuntimeException e) { // the other figures of the run still count
+            out.put(READ_RATIO, null);
+            out.put(WRITE_RATIO, null);
+            out.put(RETRIEVE_RATIO, null);
+            out.put(REASON, ("failed: " + e).replace('"', '\''));
+        }
+    }
+
+    private static void measure(String model, int tokens, Map<String, Object> out, Consumer<String> stage) throws IOException {
         KvLayout layout = BenchKv.layout(model);
         int partBytes = RemoteUrl.DEFAULT_PART_BYTES;
         try (LoopbackRedis redis = LoopbackRedis.start()) {

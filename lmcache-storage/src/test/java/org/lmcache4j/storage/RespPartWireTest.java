@@ -142,6 +142,28 @@ class RespPartWireTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aStalledServerFailsEachCallWithinTheTimeoutAndTheWireWorksAfter() {
+        byte[][] k = keys("w5:", 1);
+        raw.set(k[0], bytes(6, 1000));
+        try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url() + "?timeoutMillis=300")).orElseThrow();
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment dst = arena.allocate(1000);
+            assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(k, new int[] {1000}, dst, new CRC32C(), new int[1]));
+            redis.call("CLIENT", "PAUSE", "1500", "ALL");
+            long t0 = System.nanoTime();
+            assertThrows(JedisConnectionException.class, () -> wire.readParts(k, new int[] {1000}, dst, new CRC32C(), new int[1]));
+            assertThrows(JedisConnectionException.class, () -> wire.writeParts(k, dst, 1000, 60_000, new CRC32C()));
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis < 2 * 300 + 400, "two calls bounded by the timeout: " + millis + " ms");
+            redis.call("CLIENT", "UNPAUSE");
+            dst.fill((byte) 0);
+            assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(k, new int[] {1000}, dst, new CRC32C(), new int[1]));
+            assertArrayEquals(bytes(6, 1000), dst.toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    @Test
     void clusterAndTlsUrlsHaveNoDirectPath() {
         assertTrue(RespPartWire.forUrl(RemoteUrl.parse("rediss://127.0.0.1:1")).isEmpty());
         assertTrue(RespPartWire.forUrl(RemoteUrl.parse("redis-cluster://127.0.0.1:1")).isEmpty());
