@@ -39,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * to the timeout), so it is built by the call that needs it first, outside the monitor: calls the open
  * circuit refuses, health checks and {@link #close()} never wait for it, and other calls that need the
  * client wait for the build in flight at most the timeout.
+ *
+ * <p>For a standalone server without TLS, the bytes of chunk parts take a direct path of their own
+ * ({@link RespPartWire}, {@link #callWire}) under the same breaker: the client reads every bulk reply through
+ * an 8 KiB buffer into a new {@code byte[]}, which held reads to half the server's speed. Its idle
+ * connections are closed when the circuit opens, as the client is.
  */
 final class RedisLink implements AutoCloseable {
 

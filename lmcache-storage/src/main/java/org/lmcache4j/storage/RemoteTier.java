@@ -38,7 +38,10 @@ import redis.clients.jedis.UnifiedJedis;
  * entry, so the index never answers "present" for a chunk whose parts expired. A get
  * is two round trips: one script marks the chunk used and returns its header, one pipeline fetches every
  * part; the chunk is checked whole (lengths, decompression, CRC32C) into off-heap memory the returned
- * buffer owns. Readers hold a private copy, so eviction and removal never wait for them.
+ * buffer owns. Readers hold a private copy, so eviction and removal never wait for them. On a standalone
+ * server without TLS, {@code readInto} (the promotion into a cpu page) reads uncompressed parts straight
+ * into the caller's memory, checksummed as they arrive, and {@code put} sends uncompressed parts straight
+ * from the payload ({@link RespPartWire}); LZ4 chunks, cluster and TLS URLs go through the client.
  *
  * <p>Failures. A chunk with a missing, truncated or corrupt part or header is dropped from the index,
  * its parts deleted, counted ({@link #corruptChunks()}, {@link #lostChunks()}, and the stats' errors) and
