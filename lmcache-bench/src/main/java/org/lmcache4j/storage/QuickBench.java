@@ -73,6 +73,7 @@ public final class QuickBench {
         disk(dir, layout, chunks, out);
         stage.accept("ratios: lookup");
         out.put("lookup_us_per_chunk", round(lookupMicrosPerChunk()));
+        RemoteQuickBench.run(model, retrieveTokens, out, stage);
         return out;
     }
 

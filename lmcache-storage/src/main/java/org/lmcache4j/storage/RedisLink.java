@@ -39,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * to the timeout), so it is built by the call that needs it first, outside the monitor: calls the open
  * circuit refuses, health checks and {@link #close()} never wait for it, and other calls that need the
  * client wait for the build in flight at most the timeout.
+ *
+ * <p>For a standalone server without TLS, the bytes of chunk parts take a direct path of their own
+ * ({@link RespPartWire}, {@link #callWire}) under the same breaker: the client reads every bulk reply through
+ * an 8 KiB buffer into a new {@code byte[]}, which held reads to half the server's speed. Its idle
+ * connections are closed when the circuit opens, as the client is.
  */
 final class RedisLink implements AutoCloseable {
 
@@ -46,12 +51,14 @@ final class RedisLink implements AutoCloseable {
 
     private final RemoteUrl url;
     private final RemoteCircuitBreaker breaker;
+    private final java.util.Optional<RespPartWire> wire;
     private CompletableFuture<UnifiedJedis> client; // guarded by this: the client, or its build in flight; null when none
     private volatile boolean closed; // set under this
 
     RedisLink(RemoteUrl url, LongSupplier nanoClock) {
         this.url = url;
         this.breaker = new RemoteCircuitBreaker(url.breakerFailures(), url.breakerOpenMillis() * 1_000_000L, nanoClock);
+        this.wire = RespPartWire.forUrl(url);
     }
 
     RemoteUrl url() {
@@ -74,6 +81,26 @@ final class RedisLink implements AutoCloseable {
      * @throws UncheckedIOException  when the circuit is open or the call fails (timeouts included)
      */
     <T> T call(String what, Function<UnifiedJedis, T> body) {
+        return guarded(what, () -> body.apply(client()));
+    }
+
+    /** The direct data path for chunk parts, when the URL allows one ({@link RespPartWire#forUrl}). */
+    boolean hasWire() {
+        return wire.isPresent();
+    }
+
+    /**
+     * Runs {@code body} on the direct data path, under the breaker, as {@link #call} does on the client.
+     *
+     * @throws IllegalStateException after {@link #close()}, or when there is no wire ({@link #hasWire()})
+     * @throws UncheckedIOException  when the circuit is open or the call fails (timeouts included)
+     */
+    <T> T callWire(String what, Function<RespPartWire, T> body) {
+        RespPartWire w = wire.orElseThrow(() -> new IllegalStateException("remote tier " + url + ": no direct data path"));
+        return guarded(what, () -> body.apply(w));
+    }
+
+    private <T> T guarded(String what, java.util.function.Supplier<T> body) {
         ensureOpen();
         if (!breaker.tryAcquire()) {
             throw new UncheckedIOException(new IOException("remote tier " + url + ": " + what + " refused: circuit open after "
@@ -81,7 +108,7 @@ final class RedisLink implements AutoCloseable {
         }
         boolean reported = false;
         try {
-            T result = body.apply(client());
+            T result = body.get();
             reported = true;
             if (breaker.succeeded()) {
                 LOG.info("remote tier {}: reachable again; circuit closed", url);
@@ -112,6 +139,7 @@ final class RedisLink implements AutoCloseable {
                     url, breaker.consecutiveFailures(), e, url.breakerOpenMillis());
         }
         dropClient();
+        wire.ifPresent(RespPartWire::dropIdle); // a restarted server leaves them dead too
     }
 
     /** Closes the client; later calls throw {@link IllegalStateException}. Idempotent; a build in flight closes its own. */
@@ -123,6 +151,7 @@ final class RedisLink implements AutoCloseable {
             c = takeClient();
         }
         closeQuietly(c);
+        wire.ifPresent(RespPartWire::close);
     }
 
     /** The client, built first if there is none: by this call, or by the one already building it. */

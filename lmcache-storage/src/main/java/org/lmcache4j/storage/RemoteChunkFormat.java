@@ -124,9 +124,37 @@ final class RemoteChunkFormat {
             stored[i] = part.length;
             storedTotal += part.length;
         }
-        ByteBuffer chunkHeader = disk.encodeHeader(key, new byte[0], 0, size, (int) crc.getValue());
+        return new Encoded(header(key, size, (int) crc.getValue(), writeId, lz4 ? CODEC_LZ4 : CODEC_NONE, stored), parts, storedTotal);
+    }
+
+    /** True when parts are written compressed ({@link #encode}); else they are the payload's bytes as they are. */
+    boolean compresses() {
+        return lz4;
+    }
+
+    /** Uncompressed bytes per part. */
+    int partBytes() {
+        return partBytes;
+    }
+
+    /**
+     * The header of a payload of {@code size} bytes with checksum {@code payloadCrc} (CRC32C), written
+     * uncompressed as parts of {@link #partBytes()} by a writer of its own ({@link #encode} does both).
+     */
+    byte[] plainHeader(ChunkKey key, long size, int payloadCrc, long writeId) {
+        int n = partsOf(size);
+        int[] stored = new int[n];
+        for (int i = 0; i < n; i++) {
+            stored[i] = (int) Math.min(partBytes, size - (long) i * partBytes);
+        }
+        return header(key, size, payloadCrc, writeId, CODEC_NONE, stored);
+    }
+
+    private byte[] header(ChunkKey key, long size, int payloadCrc, long writeId, int codec, int[] stored) {
+        int n = stored.length;
+        ByteBuffer chunkHeader = disk.encodeHeader(key, new byte[0], 0, size, payloadCrc);
         ByteBuffer table = ByteBuffer.allocate(TABLE_FIXED_BYTES + 4 * n).order(ByteOrder.LITTLE_ENDIAN);
-        table.put(TABLE_MAGIC).putInt(TABLE_VERSION).putInt(lz4 ? CODEC_LZ4 : CODEC_NONE).putLong(writeId)
+        table.put(TABLE_MAGIC).putInt(TABLE_VERSION).putInt(codec).putLong(writeId)
                 .putInt(partBytes).putInt(n);
         for (int s : stored) {
             table.putInt(s);
@@ -135,7 +163,7 @@ final class RemoteChunkFormat {
         byte[] header = new byte[chunkHeader.remaining() + table.capacity()];
         chunkHeader.get(header, 0, chunkHeader.remaining());
         System.arraycopy(table.array(), 0, header, header.length - table.capacity(), table.capacity());
-        return new Encoded(header, parts, storedTotal);
+        return header;
     }
 
     /**

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import java.util.zip.CRC32C;
 import org.lmcache4j.api.CacheIdentity;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
@@ -37,7 +38,10 @@ import redis.clients.jedis.UnifiedJedis;
  * entry, so the index never answers "present" for a chunk whose parts expired. A get
  * is two round trips: one script marks the chunk used and returns its header, one pipeline fetches every
  * part; the chunk is checked whole (lengths, decompression, CRC32C) into off-heap memory the returned
- * buffer owns. Readers hold a private copy, so eviction and removal never wait for them.
+ * buffer owns. Readers hold a private copy, so eviction and removal never wait for them. On a standalone
+ * server without TLS, {@code readInto} (the promotion into a cpu page) reads uncompressed parts straight
+ * into the caller's memory, checksummed as they arrive, and {@code put} sends uncompressed parts straight
+ * from the payload ({@link RespPartWire}); LZ4 chunks, cluster and TLS URLs go through the client.
  *
  * <p>Failures. A chunk with a missing, truncated or corrupt part or header is dropped from the index,
  * its parts deleted, counted ({@link #corruptChunks()}, {@link #lostChunks()}, and the stats' errors) and
@@ -203,7 +207,14 @@ final class RemoteTier implements StorageTier, IdentityChecked {
      */
     @Override
     public long readInto(ChunkKey key, MemorySegment target) {
-        Optional<Fetched> found = fetch(key);
+        if (link.hasWire()) {
+            return readDirect(key, target);
+        }
+        return readFetched(key, fetch(key), target);
+    }
+
+    /** Checks and decompresses the parts {@code found} into {@code target}; -1 on a miss or a corrupt chunk. */
+    private long readFetched(ChunkKey key, Optional<Fetched> found, MemorySegment target) {
         if (found.isEmpty()) {
             return -1;
         }
@@ -223,6 +234,48 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         }
     }
 
+    /**
+     * {@link #readInto} on the direct data path: the header in one round trip, then the parts in one
+     * pipeline straight into {@code target}, checksummed as they arrive. Compressed chunks are read through
+     * the client ({@link #fetch}), as are chunks larger than {@code target} (to fail as it does).
+     */
+    private long readDirect(ChunkKey key, MemorySegment target) {
+        Optional<Header> found = header(key);
+        if (found.isEmpty()) {
+            return -1;
+        }
+        Header f = found.get();
+        RemoteChunkFormat.Header h = f.header();
+        long size = h.payloadBytes();
+        if (h.codec() != RemoteChunkFormat.CODEC_NONE || size > target.byteSize()) {
+            return readFetched(key, fetchParts(key, f), target);
+        }
+        byte[][] partKeys = keys.parts(key, h.writeId(), h.parts());
+        CRC32C crc = new CRC32C();
+        int[] bad = new int[1];
+        RespPartWire.ReadOutcome outcome = link.callWire("get " + key,
+                w -> w.readParts(partKeys, h.storedBytes(), target.asSlice(0, size), crc, bad));
+        switch (outcome) {
+            case MISSING -> discard(key, f.stored(), h, f.where() + ": part " + bad[0] + " of " + partKeys.length + " is missing",
+                    lostChunks);
+            case WRONG_LENGTH -> discard(key, f.stored(), h, f.where() + ": part " + bad[0] + " does not have "
+                    + h.storedBytes()[bad[0]] + " bytes", corruptChunks);
+            case READ -> {
+                int actual = (int) crc.getValue();
+                if (actual == h.chunk().payloadCrc()) {
+                    return size;
+                }
+                discard(key, f.stored(), h, f.where() + String.format(": payload checksum mismatch (stored 0x%08x, computed 0x%08x)",
+                        h.chunk().payloadCrc(), actual), corruptChunks);
+            }
+        }
+        return -1;
+    }
+
+    /** A chunk's stored header as read and as decoded. */
+    private record Header(byte[] stored, RemoteChunkFormat.Header header, String where) {
+    }
+
     /** A chunk's stored header, decoded, and its parts as read, before they are checked. */
     private record Fetched(byte[] stored, RemoteChunkFormat.Header header, byte[][] parts, String where) {
     }
@@ -232,6 +285,12 @@ final class RemoteTier implements StorageTier, IdentityChecked {
      * miss, and when the header is corrupt or a part is missing (the chunk is then dropped and counted).
      */
     private Optional<Fetched> fetch(ChunkKey key) {
+        Optional<Header> found = header(key);
+        return found.isEmpty() ? Optional.empty() : fetchParts(key, found.get());
+    }
+
+    /** The header of {@code key}, marking the chunk used; empty on a miss and when it is corrupt (dropped, counted). */
+    private Optional<Header> header(ChunkKey key) {
         if (!serving()) {
             return Optional.empty();
         }
@@ -241,13 +300,19 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             return Optional.empty();
         }
         String where = where(key);
-        RemoteChunkFormat.Header header;
         try {
-            header = format.decode(stored, key, where);
+            return Optional.of(new Header(stored, format.decode(stored, key, where), where));
         } catch (CorruptChunkException e) {
             discard(key, stored, null, e.getMessage(), corruptChunks);
             return Optional.empty();
         }
+    }
+
+    /** The parts of a chunk whose header was read, through the client; empty when one is missing (dropped, counted). */
+    private Optional<Fetched> fetchParts(ChunkKey key, Header found) {
+        byte[] stored = found.stored();
+        RemoteChunkFormat.Header header = found.header();
+        String where = found.where();
         byte[][] partKeys = keys.parts(key, header.writeId(), header.parts());
         byte[][] parts = link.call("get " + key, r -> RemotePartCommands.read(r, partKeys));
         for (int i = 0; i < parts.length; i++) {
@@ -279,12 +344,12 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             return true; // the first content stays; skip the upload
         }
         long writeId = ThreadLocalRandom.current().nextLong();
-        RemoteChunkFormat.Encoded chunk = format.encode(key, payload, writeId);
-        byte[][] partKeys = keys.parts(key, writeId, chunk.parts().length);
+        byte[][] partKeys = keys.parts(key, writeId, format.partsOf(size));
         // With a TTL, the index entry's deadline is set at admission, later than this: the parts must outlive it.
         long expiryMillis = ttlMillis > 0 ? ttlMillis + PENDING_PART_MILLIS : PENDING_PART_MILLIS;
+        byte[] header;
         try {
-            link.call("put " + key + " (" + size + " bytes)", r -> RemotePartCommands.write(r, partKeys, chunk.parts(), expiryMillis));
+            header = writeParts(key, payload, writeId, partKeys, expiryMillis);
         } catch (UncheckedIOException e) {
             // Say the server is out of memory: remove what was written now rather than at its expiry.
             if (link.healthy()) {
@@ -297,7 +362,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         List<byte[]> confirmed = garbage.take(CONFIRM_BATCH);
         RemoteIndex.Admission admission;
         try {
-            admission = link.call("put " + key, r -> index.admit(r, RemoteKeys.member(key), size, chunk.header(), confirmed));
+            admission = link.call("put " + key, r -> index.admit(r, RemoteKeys.member(key), size, header, confirmed));
         } catch (RuntimeException e) {
             garbage.deleted(confirmed); // perhaps not taken out: say so again (taking out twice is harmless)
             throw e;
@@ -324,6 +389,26 @@ final class RemoteTier implements StorageTier, IdentityChecked {
                     + " (a later put deletes them)", e);
         }
         return true;
+    }
+
+    /**
+     * Writes {@code payload}'s parts at {@code partKeys} in one pipeline and returns the chunk's header:
+     * straight from {@code payload}, checksummed as it is sent, on the direct data path when there is one
+     * and parts are not compressed; else encoded into parts first and sent through the client.
+     */
+    private byte[] writeParts(ChunkKey key, MemorySegment payload, long writeId, byte[][] partKeys, long expiryMillis) {
+        String what = "put " + key + " (" + payload.byteSize() + " bytes)";
+        if (link.hasWire() && !format.compresses()) {
+            CRC32C crc = new CRC32C();
+            link.callWire(what, w -> {
+                w.writeParts(partKeys, payload, format.partBytes(), expiryMillis, crc);
+                return null;
+            });
+            return format.plainHeader(key, payload.byteSize(), (int) crc.getValue(), writeId);
+        }
+        RemoteChunkFormat.Encoded chunk = format.encode(key, payload, writeId);
+        link.call(what, r -> RemotePartCommands.write(r, partKeys, chunk.parts(), expiryMillis));
+        return chunk.header();
     }
 
     @Override

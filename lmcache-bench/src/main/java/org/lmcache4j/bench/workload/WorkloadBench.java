@@ -32,7 +32,10 @@ public final class WorkloadBench {
 
     /** The top-level figures of a run, in report order: medians over the runs, each with its {@code _runs} list. */
     static final List<String> QUICK_FIELDS = List.of("retrieve_vs_copy_ratio", "disk_read_vs_raw_ratio", "disk_write_vs_raw_ratio",
-            "lookup_us_per_chunk");
+            "lookup_us_per_chunk", "remote_read_vs_redis_benchmark_ratio", "remote_write_vs_redis_benchmark_ratio",
+            "remote_retrieve_vs_redis_benchmark_ratio");
+    /** Why the remote ratios are null, when they are (redis-server or redis-benchmark missing). */
+    static final String REMOTE_REASON = "remote_ratio_reason";
     static final String MISS_OVERHEAD = "miss_overhead_ratio";
     static final String QA_SPEEDUP = "ttft_speedup_multi_round_qa";
     private static final String PREFILL_RATE = "prefill_tokens_per_second";
@@ -143,7 +146,9 @@ public final class WorkloadBench {
             if (o.quick()) {
                 ratios = QuickBench.run(o.dir().resolve("quickbench"), "qwen2.5-0.5b", 4096, 16, progress::note);
                 for (String k : QUICK_FIELDS) {
-                    series.add(k, ((Number) ratios.get(k)).doubleValue());
+                    if (ratios.get(k) instanceof Number n) { // the remote ratios are null without Redis tools
+                        series.add(k, n.doubleValue());
+                    }
                 }
             }
             series.add(MISS_OVERHEAD, pair(pairs, "miss_only").cache().wallSeconds() / pair(pairs, "miss_only").noCache().wallSeconds());
@@ -205,6 +210,12 @@ public final class WorkloadBench {
         if (o.quick()) {
             for (String k : QUICK_FIELDS) {
                 series.putInto(report, k);
+                if (!report.containsKey(k)) {
+                    report.put(k, null);
+                }
+            }
+            if (lastRatios != null && lastRatios.get(REMOTE_REASON) != null) {
+                report.put(REMOTE_REASON, lastRatios.get(REMOTE_REASON));
             }
             report.put("ratio_details", lastRatios);
         }

@@ -95,6 +95,24 @@ class WorkloadBenchReportTest {
     }
 
     @Test
+    void remoteRatiosAreNullWithTheirReasonWhenTheRedisToolsAreMissing() throws Exception {
+        WorkloadBench.Options o = WorkloadBench.Options.parse(new String[] {"--dir", dir.toString(), "--quick"});
+        RunSeries series = new RunSeries();
+        series.add("retrieve_vs_copy_ratio", 1.0);
+        Map<String, Object> ratios = new java.util.HashMap<>();
+        ratios.put("remote_read_vs_redis_benchmark_ratio", null);
+        ratios.put("remote_ratio_reason", "redis-benchmark is not on the PATH");
+        Map<String, Object> report = WorkloadBench.report(o, BenchSubject.assumed("synthetic", o.model(), 25_000), SMOLLM, series,
+                ratios, pairs(1000));
+        for (String k : List.of("remote_read_vs_redis_benchmark_ratio", "remote_write_vs_redis_benchmark_ratio",
+                "remote_retrieve_vs_redis_benchmark_ratio")) {
+            assertTrue(report.containsKey(k), k);
+            assertEquals(null, report.get(k), k);
+        }
+        assertEquals("redis-benchmark is not on the PATH", report.get("remote_ratio_reason"));
+    }
+
+    @Test
     void repeatMustBePositive() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> WorkloadBench.Options.parse(new String[] {"--dir", dir.toString(), "--repeat", "0"}));

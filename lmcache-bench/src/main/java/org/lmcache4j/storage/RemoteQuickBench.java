@@ -1,0 +1,311 @@
+package org.lmcache4j.storage;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.HostKvMemory;
+import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.KvConnectors;
+import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.bench.BenchKv;
+
+/**
+ * The remote half of {@code bin/lmcache bench --quick}: the {@code remote} tier against {@code redis-benchmark}
+ * on the same loopback {@code redis-server}, for values of the tier's part size, in the same run. It starts
+ * its own server on a free port and stops it; without {@code redis-server} or {@code redis-benchmark} on
+ * the {@code PATH} the ratios are null and {@code remote_ratio_reason} says why.
+ *
+ * <ul>
+ *   <li>{@code remote_read_vs_redis_benchmark_ratio}: the tier's reads of whole chunks into a touched page
+ *       ({@code readInto}, the promotion path) / the best {@code redis-benchmark} GET configuration</li>
+ *   <li>{@code remote_write_vs_redis_benchmark_ratio}: the tier's puts / {@code redis-benchmark} SETs of new keys
+ *       ({@code -r}), as every put writes new keys (SETs overwriting one key, which cost the server far less, give
+ *       {@code remote_write_vs_redis_benchmark_overwrite_ratio})</li>
+ *   <li>{@code remote_retrieve_vs_redis_benchmark_ratio}: a connector's retrieve of a prompt held only in
+ *       Redis (its cpu tier's pages touched before) into engine memory / the best GET configuration</li>
+ * </ul>
+ * Every figure is a median of {@value #RUNS} timed runs after warm-up.
+ */
+public final class RemoteQuickBench {
+
+    static final String READ_RATIO = "remote_read_vs_redis_benchmark_ratio";
+    static final String WRITE_RATIO = "remote_write_vs_redis_benchmark_ratio";
+    static final String RETRIEVE_RATIO = "remote_retrieve_vs_redis_benchmark_ratio";
+    static final String REASON = "remote_ratio_reason";
+
+    private static final int RUNS = 5;
+    /** {@code redis-benchmark} configurations tried: clients, pipeline depth. */
+    private static final int[][] CONFIGS = {{1, 1}, {1, 4}, {4, 1}, {4, 4}, {8, 1}};
+
+    private RemoteQuickBench() {
+    }
+
+    /** Standalone: {@code RemoteQuickBench [model] [tokens]}; prints the figures as JSON. */
+    public static void main(String[] args) throws IOException {
+        Map<String, Object> out = new LinkedHashMap<>();
+        run(args.length > 0 ? args[0] : "qwen2.5-0.5b", args.length > 1 ? Integer.parseInt(args[1]) : 4096, out, System.err::println);
+        System.out.println(QuickBench.toJson(out));
+    }
+
+    /**
+     * Measures and puts the figures into {@code out}; {@code tokens} of {@code model}'s KV make the prompt
+     * retrieved (its chunks, of the model's 256 tokens, are the chunks the tier reads and writes).
+     */
+    public static void run(String model, int tokens, Map<String, Object> out, Consumer<String> stage) throws IOException {
+        Optional<String> missing = missingTool();
+        if (missing.isPresent()) {
+            out.put(READ_RATIO, null);
+            out.put(WRITE_RATIO, null);
+            out.put(RETRIEVE_RATIO, null);
+            out.put(REASON, missing.get() + " is not on the PATH");
+            return;
+        }
+        try {
+            measure(model, tokens, out, stage);
+        } catch (IOException | RuntimeException e) { // the other figures of the run still count
+            out.put(READ_RATIO, null);
+            out.put(WRITE_RATIO, null);
+            out.put(RETRIEVE_RATIO, null);
+            out.put(REASON, ("failed: " + e).replace('"', '\''));
+        }
+    }
+
+    private static void measure(String model, int tokens, Map<String, Object> out, Consumer<String> stage) throws IOException {
+        KvLayout layout = BenchKv.layout(model);
+        int partBytes = RemoteUrl.DEFAULT_PART_BYTES;
+        try (LoopbackRedis redis = LoopbackRedis.start()) {
+            stage.accept("ratios: redis-benchmark GET/SET of " + (partBytes >> 10) + " KiB");
+            Best get = new Best();
+            Best set = new Best();
+            for (int[] c : CONFIGS) {
+                double[] g = new double[3];
+                double[] s = new double[3];
+                for (int r = 0; r < g.length; r++) {
+                    double[] gs = redisBenchmark(redis.port(), partBytes, c[0], c[1]);
+                    s[r] = gs[0];
+                    g[r] = gs[1];
+                }
+                get.offer(median(g), c);
+                set.offer(median(s), c);
+            }
+            redis.flushAll();
+            double[] fresh = new double[3];
+            for (int r = 0; r < fresh.length; r++) {
+                fresh[r] = redisBenchmarkFreshSet(redis, partBytes);
+            }
+            double setFresh = median(fresh);
+            stage.accept("ratios: remote tier put and readInto");
+            long chunkBytes = layout.chunkBytes(256);
+            double[] tier = tierThroughput(redis.url(partBytes), layout.fingerprint(), chunkBytes, tokens / 256);
+            redis.flushAll();
+            stage.accept("ratios: connector retrieve from the remote tier");
+            double[] retrieve = connectorRetrieve(redis.url(partBytes), layout, tokens);
+            redis.flushAll();
+            out.put("remote_part_bytes", partBytes);
+            out.put("remote_chunk_bytes", chunkBytes);
+            out.put("redis_benchmark_get_gbps", round(get.gbps));
+            out.put("redis_benchmark_get_config", get.config());
+            out.put("redis_benchmark_set_gbps", round(set.gbps));
+            out.put("redis_benchmark_set_config", set.config());
+            out.put("redis_benchmark_set_new_keys_gbps", round(setFresh));
+            out.put("remote_read_gbps", round(tier[1]));
+            out.put("remote_write_gbps", round(tier[0]));
+            out.put("remote_retrieve_gbps", round(retrieve[0]));
+            out.put("remote_retrieve_bytes", (long) retrieve[1]);
+            out.put(READ_RATIO, round(tier[1] / get.gbps));
+            // every put writes new keys, which costs the server far more than overwriting one key (redis-benchmark
+            // without -r): the write ratio compares with SETs of new keys, and the other figure is reported too
+            out.put(WRITE_RATIO, round(tier[0] / setFresh));
+            out.put("remote_write_baseline", "redis-benchmark SET of new keys (-r), -c 1 -P 1: as each put writes new keys");
+            out.put("remote_write_vs_redis_benchmark_overwrite_ratio", round(tier[0] / set.gbps));
+            out.put(RETRIEVE_RATIO, round(retrieve[0] / get.gbps));
+        }
+    }
+
+    /** The best throughput seen and the configuration that gave it. */
+    private static final class Best {
+        double gbps = -1;
+        int[] config;
+
+        void offer(double v, int[] c) {
+            if (v > gbps) {
+                gbps = v;
+                config = c;
+            }
+        }
+
+        String config() {
+            return "-c " + config[0] + " -P " + config[1];
+        }
+    }
+
+    /**
+     * The tier's put and readInto throughput in GB/s (medians): {@code count} chunks of {@code chunkBytes},
+     * put into a fresh namespace then read into one touched page each, one call at a time.
+     */
+    static double[] tierThroughput(String url, String fingerprint, long chunkBytes, int count) {
+        double[] put = new double[RUNS];
+        double[] read = new double[RUNS];
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment[] chunks = new MemorySegment[count];
+            for (int i = 0; i < count; i++) {
+                chunks[i] = arena.allocate(chunkBytes, 4096);
+                fill(chunks[i], i);
+            }
+            MemorySegment page = arena.allocate(chunkBytes, 4096);
+            page.fill((byte) 1);
+            for (int run = -2; run < RUNS; run++) { // two warm-up runs
+                try (RemoteTier tier = new RemoteTier(RemoteUrl.parse(url), UUID.randomUUID().toString().substring(0, 8),
+                        fingerprint, System::nanoTime)) {
+                    List<ChunkKey> keys = new ArrayList<>();
+                    for (int i = 0; i < count; i++) {
+                        keys.add(ChunkKey.ofHex(String.format("%064x", run + 100L * i + 7)));
+                    }
+                    tier.contains(keys.getFirst()); // connects and claims the namespace outside the timing
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < count; i++) {
+                        if (!tier.put(keys.get(i), chunks[i])) {
+                            throw new IllegalStateException("remote tier refused chunk " + i);
+                        }
+                    }
+                    long t1 = System.nanoTime();
+                    for (int i = 0; i < count; i++) {
+                        if (tier.readInto(keys.get(i), page) != chunkBytes) {
+                            throw new IllegalStateException("remote tier lost chunk " + i);
+                        }
+                    }
+                    long t2 = System.nanoTime();
+                    tier.clear();
+                    if (run >= 0) {
+                        put[run] = (double) count * chunkBytes / (t1 - t0);
+                        read[run] = (double) count * chunkBytes / (t2 - t1);
+                    }
+                }
+            }
+        }
+        return new double[] {median(put), median(read)};
+    }
+
+    /**
+     * A connector's retrieve of a prompt held only in Redis, in GB/s (median), and the bytes retrieved. Two
+     * prompts are stored by one connector; another, whose cpu tier holds exactly one prompt, retrieves them
+     * in turn, so each retrieve finds its prompt only in Redis and reuses the pages the other touched.
+     */
+    static double[] connectorRetrieve(String url, KvLayout layout, int tokens) {
+        long bytes = layout.chunkBytes(tokens);
+        LmCacheConfig.Builder config = LmCacheConfig.builder().modelId("quickbench-remote-" + UUID.randomUUID()).noLocalDisk()
+                .remoteUrl(url);
+        double[] t = new double[RUNS];
+        try (Arena arena = Arena.ofShared()) {
+            HostKvMemory source = BenchKv.contiguous(arena, layout, tokens, 1);
+            HostKvMemory target = BenchKv.contiguous(arena, layout, tokens, 2);
+            int[] slots = BenchKv.identity(tokens);
+            int[][] prompts = {BenchKv.tokens(11, tokens), BenchKv.tokens(12, tokens)};
+            try (KvConnector writer = KvConnectors.open(config.maxLocalCpuBytes(2 * bytes + (64 << 20)).build(), layout)) {
+                for (int[] p : prompts) {
+                    writer.store(p, source, slots);
+                }
+            } // close drains the write-behind into Redis
+            try (KvConnector reader = KvConnectors.open(config.maxLocalCpuBytes(bytes).build(), layout)) {
+                for (int run = -4; run < RUNS; run++) {
+                    int[] p = prompts[(run + 4) % 2];
+                    long before = reader.stats().retrievedTokensByTier().getOrDefault(RemoteTier.NAME, 0L);
+                    long t0 = System.nanoTime();
+                    int got = reader.retrieve(p, target, slots);
+                    long nanos = System.nanoTime() - t0;
+                    long fromRemote = reader.stats().retrievedTokensByTier().getOrDefault(RemoteTier.NAME, 0L) - before;
+                    if (got != tokens || fromRemote != tokens) {
+                        throw new IllegalStateException("retrieve got " + got + " tokens, " + fromRemote + " from the remote tier"
+                                + " (expected: " + tokens + ", all from the remote tier)");
+                    }
+                    if (run >= 0) {
+                        t[run] = nanos;
+                    }
+                }
+                reader.clear();
+            }
+        }
+        return new double[] {bytes / median(t), bytes};
+    }
+
+    private static void fill(MemorySegment s, long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        for (long off = 0; off + 8 <= s.byteSize(); off += 8) {
+            s.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, off, r.nextLong());
+        }
+    }
+
+    /** SET and GET throughput of one {@code redis-benchmark} run, in GB/s. */
+    static double[] redisBenchmark(int port, int valueBytes, int clients, int pipeline) throws IOException {
+        int requests = Math.max(200, (int) ((1L << 30) / valueBytes)); // about 1 GiB each way
+        String out = LoopbackRedis.run(List.of("redis-benchmark", "-h", "127.0.0.1", "-p", Integer.toString(port), "-t", "set,get",
+                "-d", Integer.toString(valueBytes), "-n", Integer.toString(requests), "-c", Integer.toString(clients),
+                "-P", Integer.toString(pipeline), "--csv"));
+        double set = -1;
+        double get = -1;
+        for (String line : out.lines().toList()) {
+            String[] f = line.replace("\"", "").split(",");
+            if (f.length > 1 && f[0].equals("SET")) {
+                set = Double.parseDouble(f[1]) * valueBytes / 1e9;
+            } else if (f.length > 1 && f[0].equals("GET")) {
+                get = Double.parseDouble(f[1]) * valueBytes / 1e9;
+            }
+        }
+        if (set < 0 || get < 0) {
+            throw new IllegalStateException("redis-benchmark: no SET and GET lines in its output: " + out);
+        }
+        return new double[] {set, get};
+    }
+
+    /**
+     * SET throughput of {@code redis-benchmark} in GB/s when every SET writes a new key ({@code -r}), as the
+     * tier's puts do; 256 MiB of values, deleted after.
+     */
+    static double redisBenchmarkFreshSet(LoopbackRedis redis, int valueBytes) throws IOException {
+        int requests = Math.max(16, (int) ((256L << 20) / valueBytes));
+        String out = LoopbackRedis.run(List.of("redis-benchmark", "-h", "127.0.0.1", "-p", Integer.toString(redis.port()), "-t", "set",
+                "-r", "1000000000", "-d", Integer.toString(valueBytes), "-n", Integer.toString(requests), "-c", "1", "-P", "1", "--csv"));
+        redis.flushAll();
+        for (String line : out.lines().toList()) {
+            String[] f = line.replace("\"", "").split(",");
+            if (f.length > 1 && f[0].equals("SET")) {
+                return Double.parseDouble(f[1]) * valueBytes / 1e9;
+            }
+        }
+        throw new IllegalStateException("redis-benchmark: no SET line in its output: " + out);
+    }
+
+    /** The first of the tools this needs that is not on the PATH. */
+    static Optional<String> missingTool() {
+        for (String tool : List.of("redis-server", "redis-benchmark")) {
+            boolean found = Arrays.stream(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+                    .anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, tool)));
+            if (!found) {
+                return Optional.of(tool);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v[v.length / 2];
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}

@@ -1,0 +1,163 @@
+package org.lmcache4j.storage;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.zip.CRC32C;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+/**
+ * The {@code remote} tier's data path to a standalone server without TLS: chunk parts read straight into
+ * the caller's memory and written straight from it, over pooled {@link RespConnection}s, each batch
+ * pipelined on one connection. The index and its scripts stay on the Redis client ({@link RedisLink});
+ * cluster and TLS URLs use the client for parts too ({@link #forUrl} is empty for them).
+ *
+ * <p>Failures are thrown as the client's exceptions ({@link JedisConnectionException} when the server
+ * cannot be reached in time, {@link JedisDataException} for an error reply), so {@link RedisLink} counts
+ * them for its breaker as it counts the client's. A connection that failed is closed, never reused.
+ */
+final class RespPartWire implements AutoCloseable {
+
+    private final RemoteUrl url;
+    private final InetSocketAddress address;
+    private final ConcurrentLinkedDeque<RespConnection> idle = new ConcurrentLinkedDeque<>();
+    private volatile boolean closed;
+
+    private RespPartWire(RemoteUrl url) {
+        this.url = url;
+        RemoteUrl.Endpoint e = url.endpoints().getFirst();
+        this.address = InetSocketAddress.createUnresolved(e.host(), e.port());
+    }
+
+    /** The wire for {@code url}; empty for a cluster or TLS URL, whose parts go through the client. */
+    static Optional<RespPartWire> forUrl(RemoteUrl url) {
+        return url.cluster() || url.tls() ? Optional.empty() : Optional.of(new RespPartWire(url));
+    }
+
+    /** What one read of parts found. */
+    enum ReadOutcome { READ, MISSING, WRONG_LENGTH }
+
+    /**
+     * Reads the parts at {@code partKeys} (values of exactly {@code lengths}) one after the other into
+     * {@code dst}, in one pipeline, updating {@code crc} with every byte read.
+     *
+     * @return READ when every part was read; MISSING when one was absent, WRONG_LENGTH when one had
+     *         another length (the first such part is named by {@code firstBad[0]}); {@code dst} then holds
+     *         some of the bytes
+     */
+    ReadOutcome readParts(byte[][] partKeys, int[] lengths, MemorySegment dst, CRC32C crc, int[] firstBad) {
+        RespCommands gets = new RespCommands();
+        for (byte[] k : partKeys) {
+            gets.command(GET, k);
+        }
+        return withConnection(c -> {
+            c.write(gets.buffers());
+            ReadOutcome outcome = ReadOutcome.READ;
+            long off = 0;
+            IOException error = null;
+            for (int i = 0; i < partKeys.length; i++) {
+                long got;
+                try {
+                    got = c.readBulkInto(dst.asSlice(off, lengths[i]), crc); // replies are drained even after a bad one
+                } catch (RespConnection.ErrorReply e) {
+                    error = error == null ? e : error;
+                    got = lengths[i];
+                }
+                if (outcome == ReadOutcome.READ && got != lengths[i]) {
+                    outcome = got < 0 ? ReadOutcome.MISSING : ReadOutcome.WRONG_LENGTH;
+                    firstBad[0] = i;
+                }
+                off += lengths[i];
+            }
+            if (error != null) {
+                throw error;
+            }
+            return outcome;
+        });
+    }
+
+    /**
+     * Writes {@code payload} as parts of {@code partBytes} (the last one shorter) at {@code partKeys}, each
+     * expiring after {@code expiryMillis}, in one pipeline, updating {@code crc} with the payload.
+     */
+    void writeParts(byte[][] partKeys, MemorySegment payload, int partBytes, long expiryMillis, CRC32C crc) {
+        RespCommands sets = new RespCommands();
+        for (int i = 0; i < partKeys.length; i++) {
+            long off = (long) i * partBytes;
+            MemorySegment part = payload.asSlice(off, Math.min(partBytes, payload.byteSize() - off));
+            crc.update(part.asByteBuffer());
+            sets.setWithExpiry(partKeys[i], part, expiryMillis);
+        }
+        withConnection(c -> {
+            c.write(sets.buffers());
+            IOException first = null;
+            for (int i = 0; i < partKeys.length; i++) {
+                try {
+                    c.readStatus();
+                } catch (RespConnection.ErrorReply e) {
+                    first = first == null ? e : first; // read every reply, then throw the first error (say, OOM)
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+            return null;
+        });
+    }
+
+    private interface Exchange<T> {
+        T run(RespConnection c) throws IOException;
+    }
+
+    private <T> T withConnection(Exchange<T> exchange) {
+        RespConnection c = idle.pollFirst();
+        try {
+            if (c == null) {
+                c = RespConnection.open(new InetSocketAddress(address.getHostString(), address.getPort()), url.timeoutMillis(),
+                        url.user().orElse(null), url.password().orElse(null), url.database());
+            }
+            T result = exchange.run(c);
+            release(c);
+            return result;
+        } catch (RespConnection.ErrorReply e) {
+            if (c != null) {
+                release(c); // the exchanges read every reply before they throw one: the connection is in step
+            }
+            throw new JedisDataException(e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            if (c != null) {
+                c.close();
+            }
+            throw new JedisConnectionException("remote tier " + url + ": " + e, e);
+        }
+    }
+
+    private void release(RespConnection c) {
+        if (closed || idle.size() >= url.poolSize()) {
+            c.close();
+            return;
+        }
+        idle.addFirst(c);
+        if (closed) { // closed meanwhile: do not leave it behind
+            dropIdle();
+        }
+    }
+
+    /** Closes the idle connections (after an outage they are dead; new ones are opened as needed). */
+    void dropIdle() {
+        for (RespConnection c; (c = idle.pollFirst()) != null; ) {
+            c.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        dropIdle();
+    }
+
+    private static final byte[] GET = RespConnection.bytes("GET");
+}

@@ -1,0 +1,171 @@
+package org.lmcache4j.storage;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.lmcache4j.testing.RedisServer;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+/**
+ * The remote tier's direct data path on a real redis-server: parts land byte for byte in the caller's
+ * memory with the checksum of exactly those bytes, a missing or mis-sized part is named and leaves the
+ * connection in step for the next call, an error reply is thrown as the client's, and writes come back
+ * byte for byte with their expiry.
+ */
+class RespPartWireTest {
+
+    private static final int PART = 64 << 10;
+
+    static RedisServer redis;
+    static UnifiedJedis raw;
+
+    @BeforeAll
+    static void start() {
+        redis = RedisServer.start();
+        raw = RedisLink.open(RemoteUrl.parse(redis.url()));
+    }
+
+    @AfterAll
+    static void stop() {
+        raw.close();
+        redis.close();
+    }
+
+    private static byte[] bytes(long seed, int n) {
+        byte[] b = new byte[n];
+        new SplittableRandom(seed).nextBytes(b);
+        return b;
+    }
+
+    private static byte[][] keys(String prefix, int n) {
+        byte[][] k = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            k[i] = RespConnection.bytes(prefix + i);
+        }
+        return k;
+    }
+
+    @Test
+    void partsLandByteForByteWithTheirChecksumAndAMissingOrMisSizedPartIsNamed() {
+        byte[][] k = keys("w1:", 3);
+        byte[][] v = {bytes(1, PART), bytes(2, PART), bytes(3, 1000)};
+        for (int i = 0; i < 3; i++) {
+            raw.set(k[i], v[i]);
+        }
+        try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url())).orElseThrow(); Arena arena = Arena.ofConfined()) {
+            MemorySegment dst = arena.allocate(2 * PART + 1000);
+            CRC32C crc = new CRC32C();
+            int[] bad = {-1};
+            assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(k, new int[] {PART, PART, 1000}, dst, crc, bad));
+            CRC32C expected = new CRC32C();
+            long off = 0;
+            for (byte[] part : v) {
+                assertArrayEquals(part, dst.asSlice(off, part.length).toArray(ValueLayout.JAVA_BYTE));
+                expected.update(part);
+                off += part.length;
+            }
+            assertEquals(expected.getValue(), crc.getValue());
+
+            raw.del(k[1]);
+            assertEquals(RespPartWire.ReadOutcome.MISSING, wire.readParts(k, new int[] {PART, PART, 1000}, dst, new CRC32C(), bad));
+            assertEquals(1, bad[0]);
+            raw.set(k[1], v[1]);
+            assertEquals(RespPartWire.ReadOutcome.WRONG_LENGTH, wire.readParts(k, new int[] {PART, PART, 999}, dst.asSlice(0, 2 * PART + 999),
+                    new CRC32C(), bad));
+            assertEquals(2, bad[0]);
+            // the connection is in step: the next read on it gets its own replies
+            assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(new byte[][] {k[2]}, new int[] {1000}, dst.asSlice(0, 1000),
+                    new CRC32C(), bad));
+            assertArrayEquals(v[2], dst.asSlice(0, 1000).toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    @Test
+    void anErrorReplyIsTheClientsDataExceptionAndTheNextCallWorks() {
+        byte[][] k = keys("w2:", 2);
+        raw.hset(k[0], RespConnection.bytes("f"), RespConnection.bytes("v")); // GET of a hash: WRONGTYPE
+        raw.set(k[1], bytes(4, 100));
+        try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url())).orElseThrow(); Arena arena = Arena.ofConfined()) {
+            MemorySegment dst = arena.allocate(200);
+            JedisDataException e = assertThrows(JedisDataException.class,
+                    () -> wire.readParts(k, new int[] {100, 100}, dst, new CRC32C(), new int[1]));
+            assertTrue(e.getMessage().startsWith("WRONGTYPE"), e.getMessage());
+            assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(new byte[][] {k[1]}, new int[] {100}, dst.asSlice(0, 100),
+                    new CRC32C(), new int[1]));
+            assertArrayEquals(bytes(4, 100), dst.asSlice(0, 100).toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    @Test
+    void writesComeBackByteForByteWithTheirExpiryAndTheirChecksum() {
+        byte[][] k = keys("w3:", 3);
+        byte[] payload = bytes(5, 2 * PART + 7);
+        try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url())).orElseThrow(); Arena arena = Arena.ofConfined()) {
+            MemorySegment src = arena.allocate(payload.length);
+            MemorySegment.copy(payload, 0, src, ValueLayout.JAVA_BYTE, 0, payload.length);
+            CRC32C crc = new CRC32C();
+            wire.writeParts(k, src, PART, 60_000, crc);
+            CRC32C expected = new CRC32C();
+            expected.update(payload);
+            assertEquals(expected.getValue(), crc.getValue());
+            for (int i = 0; i < 3; i++) {
+                int from = i * PART;
+                assertArrayEquals(java.util.Arrays.copyOfRange(payload, from, Math.min(payload.length, from + PART)), raw.get(k[i]));
+                long ttl = raw.pttl(k[i]);
+                assertTrue(ttl > 0 && ttl <= 60_000, "expiry of part " + i + ": " + ttl);
+            }
+        }
+    }
+
+    @Test
+    void aServerThatIsGoneIsAConnectionFailure() {
+        RedisServer gone = RedisServer.start();
+        String url = gone.url();
+        gone.close();
+        try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(url + "?timeoutMillis=300")).orElseThrow();
+             Arena arena = Arena.ofConfined()) {
+            assertThrows(JedisConnectionException.class,
+                    () -> wire.readParts(keys("w4:", 1), new int[] {1}, arena.allocate(1), new CRC32C(), new int[1]));
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aStalledServerFailsEachCallWithinTheTimeoutAndTheWireWorksAfter() {
+        byte[][] k = keys("w5:", 1);
+        raw.set(k[0], bytes(6, 1000));
+        try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url() + "?timeoutMillis=300")).orElseThrow();
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment dst = arena.allocate(1000);
+            assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(k, new int[] {1000}, dst, new CRC32C(), new int[1]));
+            redis.call("CLIENT", "PAUSE", "1500", "ALL");
+            long t0 = System.nanoTime();
+            assertThrows(JedisConnectionException.class, () -> wire.readParts(k, new int[] {1000}, dst, new CRC32C(), new int[1]));
+            assertThrows(JedisConnectionException.class, () -> wire.writeParts(k, dst, 1000, 60_000, new CRC32C()));
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis < 2 * 300 + 400, "two calls bounded by the timeout: " + millis + " ms");
+            redis.call("CLIENT", "UNPAUSE");
+            dst.fill((byte) 0);
+            assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(k, new int[] {1000}, dst, new CRC32C(), new int[1]));
+            assertArrayEquals(bytes(6, 1000), dst.toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    @Test
+    void clusterAndTlsUrlsHaveNoDirectPath() {
+        assertTrue(RespPartWire.forUrl(RemoteUrl.parse("rediss://127.0.0.1:1")).isEmpty());
+        assertTrue(RespPartWire.forUrl(RemoteUrl.parse("redis-cluster://127.0.0.1:1")).isEmpty());
+    }
+}
