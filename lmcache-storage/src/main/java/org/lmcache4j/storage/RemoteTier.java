@@ -157,10 +157,9 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     /**
      * Whether each key is stored, in one command per index shard involved and one pipelined round trip per
      * node however many keys (the engine asks this for a whole prompt at once); recency is not touched.
-     * The chunks of shards whose node failed are misses (counted, see {@link #shardFailures()}); only when
-     * every node asked failed does this throw.
+     * On a cluster, the chunks of shards whose node failed are misses (counted, see {@link #shardFailures()}).
      *
-     * @throws UncheckedIOException when no node asked answers in time
+     * @throws UncheckedIOException when the server (of a single server) cannot be reached in time
      */
     boolean[] containsAll(List<ChunkKey> chunkKeys) {
         if (!serving()) {
@@ -173,13 +172,11 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         String what = "contains " + chunkKeys.size() + " chunks";
         RemoteIndex.Presence p = link.call(what, r -> {
             RemoteIndex.Presence found = index.containsAll(r, chunkKeys);
-            boolean none = true;
-            for (boolean f : found.found()) {
-                none &= !f;
+            if (!link.url().cluster() && !found.failures().isEmpty()) {
+                throw found.failures().getFirst(); // the only node failed: an outage, for the breaker
             }
-            if (!found.failures().isEmpty() && none && found.failures().size() == distinctShards(chunkKeys)) {
-                throw found.failures().getFirst(); // nothing answered: an outage, for the breaker
-            }
+            // On a cluster, a failed node costs its shards' chunks and is counted, but does not open the
+            // breaker, which would cost every node's chunks; puts and gets on it still count.
             return found;
         });
         if (!p.failures().isEmpty()) {
@@ -188,10 +185,6 @@ final class RemoteTier implements StorageTier, IdentityChecked {
                     p.failures().size(), p.failures().getFirst().toString());
         }
         return p.found();
-    }
-
-    private int distinctShards(List<ChunkKey> chunkKeys) {
-        return (int) chunkKeys.stream().mapToInt(keys::shardOf).distinct().count();
     }
 
     /** Index shards that failed to answer a lookup while others did (their chunks were reported as misses). */
@@ -418,14 +411,14 @@ final class RemoteTier implements StorageTier, IdentityChecked {
      * round trip that is waited for at most {@value #STATS_WAIT_MILLIS} ms ({@link RemoteUsage}); when the
      * server cannot be reached (or answer) in that time, the last values read are reported with
      * {@code healthy} false. Errors count corrupt and lost chunks and failures the tier absorbed, not the
-     * exceptions it threw.
+     * exceptions it threw, and index shards of a cluster that failed to answer a lookup.
      */
     @Override
     public TierStats stats() {
         RemoteUsage.Reading r = usage.read();
         boolean refused = identity.mismatch().isPresent();
         return new TierStats(NAME, refused ? 0 : r.chunks(), refused ? 0 : r.usedBytes(), index.capacityBytes(),
-                corruptChunks.sum() + lostChunks.sum() + absorbedErrors.sum(), r.ok() && !refused && link.healthy());
+                corruptChunks.sum() + lostChunks.sum() + absorbedErrors.sum() + shardFailures.sum(), r.ok() && !refused && link.healthy());
     }
 
     @Override
