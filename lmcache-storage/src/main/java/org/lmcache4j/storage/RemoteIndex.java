@@ -313,8 +313,10 @@ final class RemoteIndex {
     }
 
     /**
-     * Whether each chunk is present: one script call per shard involved, in one pipelined round trip per
-     * node ({@link RemoteShardCalls}). The chunks of a shard whose node failed are reported absent, and the
+     * Whether each chunk is present: one command per shard involved, in one pipelined round trip per node
+     * ({@link RemoteShardCalls}): a plain {@code ZMSCORE} of the shard's {@code lru} when the namespace has
+     * no TTL (a few microseconds of the server's time, against a script's tens: measured, docs/SCALING.md),
+     * else the {@code contains} script, which also checks each chunk's deadline. The chunks of a shard whose node failed are reported absent, and the
      * failure listed.
      */
     Presence containsAll(UnifiedJedis redis, List<ChunkKey> chunkKeys) {
@@ -334,11 +336,13 @@ final class RemoteIndex {
         for (int s = 0; s < byShard.size(); s++) {
             List<Integer> idx = byShard.get(s);
             if (!idx.isEmpty()) {
-                calls.add(new RemoteShardCalls.Call(s, idx.stream().map(i -> RemoteKeys.member(chunkKeys.get(i))).toList()));
+                List<byte[]> members = idx.stream().map(i -> RemoteKeys.member(chunkKeys.get(i))).toList();
+                calls.add(ttlMillis > 0 ? RemoteShardCalls.Call.script(s, CONTAINS, members)
+                        : new RemoteShardCalls.Call(s, (p, k) -> p.zmscore(k.getFirst(), members.toArray(byte[][]::new)), null));
                 asked.add(idx);
             }
         }
-        Object[] replies = shardCalls.run(redis, CONTAINS, calls);
+        Object[] replies = shardCalls.run(redis, calls);
         List<RuntimeException> failures = new ArrayList<>();
         for (int c = 0; c < replies.length; c++) {
             if (replies[c] instanceof RuntimeException e) {
@@ -348,7 +352,8 @@ final class RemoteIndex {
             List<?> r = (List<?>) replies[c];
             List<Integer> idx = asked.get(c);
             for (int k = 0; k < idx.size(); k++) {
-                out[idx.get(k)] = (Long) r.get(k) == 1;
+                Object v = r.get(k); // 1 or 0 from the script; a score or null from ZMSCORE
+                out[idx.get(k)] = v instanceof Long n ? n == 1 : v != null;
             }
         }
         return new Presence(out, failures);
@@ -392,10 +397,10 @@ final class RemoteIndex {
     long[] usage(UnifiedJedis redis) {
         List<RemoteShardCalls.Call> calls = new ArrayList<>(keys.shards());
         for (int s = 0; s < keys.shards(); s++) {
-            calls.add(new RemoteShardCalls.Call(s, List.of()));
+            calls.add(RemoteShardCalls.Call.script(s, USAGE, List.of()));
         }
         long[] total = new long[2];
-        for (Object reply : shardCalls.run(redis, USAGE, calls)) {
+        for (Object reply : shardCalls.run(redis, calls)) {
             if (reply instanceof RuntimeException e) {
                 throw e;
             }

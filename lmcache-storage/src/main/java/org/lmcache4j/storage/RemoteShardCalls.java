@@ -16,7 +16,7 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
 import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
- * Runs one index script on each of several shards of a namespace ({@link RemoteKeys}) in one pipelined
+ * Runs one index command (a script, or a plain read) on each of several shards of a namespace ({@link RemoteKeys}) in one pipelined
  * round trip per node that holds them, the nodes at the same time: a prompt's lookup, the usage of every
  * shard. A node that fails fails only its own shards' calls, so a lost master costs its chunks, not the
  * others'.
@@ -31,8 +31,22 @@ import redis.clients.jedis.exceptions.JedisRedirectionException;
  */
 final class RemoteShardCalls {
 
-    /** One script call on one shard: the shard and the script's arguments. */
-    record Call(int shard, List<byte[]> args) {
+    /**
+     * One command on one shard: the shard, how to queue the command given the shard's index keys, and how
+     * to queue it again when the server lacked the script it ran (null when it runs none).
+     */
+    record Call(int shard, Queuer send, Queuer sendWhole) {
+
+        /** A call of {@code script} with {@code args}. */
+        static Call script(int shard, RemoteScript script, List<byte[]> args) {
+            return new Call(shard, (p, keys) -> script.queue(p, keys, args), (p, keys) -> script.queueWhole(p, keys, args));
+        }
+    }
+
+    /** Queues one command on a pipeline. */
+    @FunctionalInterface
+    interface Queuer {
+        Response<?> queue(AbstractPipeline pipeline, List<byte[]> shardKeys);
     }
 
     private final RemoteKeys keys;
@@ -47,17 +61,19 @@ final class RemoteShardCalls {
      * {@code i}, or the {@link RuntimeException} that kept it from an answer (its node unreachable,
      * an error reply).
      */
-    Object[] run(UnifiedJedis redis, RemoteScript script, List<Call> calls) {
+    Object[] run(UnifiedJedis redis, List<Call> calls) {
         Object[] out = new Object[calls.size()];
         Map<HostAndPort, List<Integer>> groups = group(redis, calls, out);
         if (groups.size() == 1) {
-            groups.values().forEach(g -> runGroup(redis, script, calls, g, out));
+            groups.values().forEach(g -> runGroup(redis, calls, g, out));
             return out;
         }
         List<Thread> threads = new ArrayList<>(groups.size());
-        for (List<Integer> g : groups.values()) {
-            threads.add(Thread.ofVirtual().name("lmcache-remote-shards").start(() -> runGroup(redis, script, calls, g, out)));
+        List<List<Integer>> all = new ArrayList<>(groups.values());
+        for (List<Integer> g : all.subList(1, all.size())) {
+            threads.add(Thread.ofVirtual().name("lmcache-remote-shards").start(() -> runGroup(redis, calls, g, out)));
         }
+        runGroup(redis, calls, all.getFirst(), out); // the caller asks one node itself
         for (Thread t : threads) {
             try {
                 t.join();
@@ -98,23 +114,23 @@ final class RemoteShardCalls {
         }
     }
 
-    private void runGroup(UnifiedJedis redis, RemoteScript script, List<Call> calls, List<Integer> group, Object[] out) {
+    private void runGroup(UnifiedJedis redis, List<Call> calls, List<Integer> group, Object[] out) {
         List<Integer> redirected = new ArrayList<>();
         try (AbstractPipeline p = pipelineFor(redis, calls.get(group.getFirst()).shard())) {
-            List<Response<Object>> replies = new ArrayList<>(group.size());
+            List<Response<?>> replies = new ArrayList<>(group.size());
             for (int i : group) {
-                replies.add(script.queue(p, keys.indexKeys(calls.get(i).shard()), calls.get(i).args()));
+                replies.add(calls.get(i).send().queue(p, keys.indexKeys(calls.get(i).shard())));
             }
             p.sync();
             List<Integer> unknown = new ArrayList<>();
-            collect(group, replies, out, unknown, redirected);
+            collect(calls, group, replies, out, unknown, redirected);
             if (!unknown.isEmpty()) {
                 replies.clear();
                 for (int i : unknown) {
-                    replies.add(script.queueWhole(p, keys.indexKeys(calls.get(i).shard()), calls.get(i).args()));
+                    replies.add(calls.get(i).sendWhole().queue(p, keys.indexKeys(calls.get(i).shard())));
                 }
                 p.sync();
-                collect(unknown, replies, out, new ArrayList<>(), redirected);
+                collect(calls, unknown, replies, out, new ArrayList<>(), redirected);
             }
         } catch (RuntimeException e) {
             for (int i : group) {
@@ -124,25 +140,36 @@ final class RemoteShardCalls {
                 nodeOfShard.remove(calls.get(i).shard());
             }
         }
-        for (int i : redirected) { // slots moved: let the cluster client follow the redirect
-            Call c = calls.get(i);
-            nodeOfShard.remove(c.shard());
-            try {
-                out[i] = script.run(redis, keys.indexKeys(c.shard()), c.args().toArray(byte[][]::new));
-            } catch (RuntimeException e) {
-                out[i] = e;
+        if (!redirected.isEmpty()) { // slots moved: learn their nodes again and ask once more
+            redirected.forEach(i -> nodeOfShard.remove(calls.get(i).shard()));
+            if (redis instanceof RedisClusterClient cluster) {
+                cluster.refreshClusterTopology();
+            }
+            for (int i : redirected) {
+                Call c = calls.get(i);
+                try (AbstractPipeline p = pipelineFor(redis, c.shard())) {
+                    Response<?> r = c.send().queue(p, keys.indexKeys(c.shard()));
+                    p.sync();
+                    out[i] = r.get();
+                } catch (RuntimeException e) {
+                    out[i] = e;
+                }
             }
         }
     }
 
-    private static void collect(List<Integer> group, List<Response<Object>> replies, Object[] out, List<Integer> unknown,
+    private static void collect(List<Call> calls, List<Integer> group, List<Response<?>> replies, Object[] out, List<Integer> unknown,
                                 List<Integer> redirected) {
         for (int k = 0; k < group.size(); k++) {
             int i = group.get(k);
             try {
                 out[i] = replies.get(k).get();
             } catch (JedisNoScriptException e) {
-                unknown.add(i);
+                if (calls.get(i).sendWhole() == null) {
+                    out[i] = e;
+                } else {
+                    unknown.add(i);
+                }
             } catch (JedisRedirectionException e) {
                 redirected.add(i);
             } catch (RuntimeException e) {
