@@ -26,7 +26,9 @@ import redis.clients.jedis.UnifiedJedis;
  * processes share; one namespace per model, layout, tenant and rank, as everywhere.
  *
  * <p>Implementation notes. A chunk is a header in the namespace's index ({@link RemoteIndex}) and its
- * payload in parts of about 1 MiB ({@link RemoteChunkFormat}, keys in {@link RemoteKeys}). A put writes the
+ * payload in parts of about 1 MiB ({@link RemoteChunkFormat}, keys in {@link RemoteKeys}). The index is
+ * split into shards by chunk key, each in its own hash slot with the parts of its chunks and its share of
+ * the budget, so a cluster's masters share the lookups ({@code indexShards}, docs/SCALING.md). A put writes the
  * parts first, in one pipeline, with an expiry; then one script admits the chunk into the index (evicting
  * least recently used unpinned chunks of the namespace to stay within {@code capacity}, or refusing) and
  * records the evicted chunks in the namespace's garbage set; then the parts are made persistent (with a
