@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
  * The remote tier's claim on its namespace for one {@link CacheIdentity}, made on the first call that
  * reaches the server (one round trip, once): the namespace's {@code meta} hash records the identity when
  * it has none (a new namespace, or one whose record the server lost: its name is the identity's digest,
- * so only a connector of the same identity wrote there); a namespace recorded for another identity is
+ * so only a connector of the same identity wrote there); a namespace recorded for another identity, or
+ * split into another number of index shards (whose keys and budgets this connector would not see), is
  * refused for good, and the tier then serves, writes and clears nothing.
  */
 final class RemoteIdentityRecord {
@@ -34,9 +35,14 @@ final class RemoteIdentityRecord {
         if (identity == null || claimed) {
             return mismatch == null;
         }
-        String recorded = link.call("claim namespace " + keys.namespaceId(), r -> index.claimIdentity(r, identity.describe()));
-        String differences = identity.differences(recorded);
-        if (!differences.isEmpty()) {
+        String[] recorded = link.call("claim namespace " + keys.namespaceId(), r -> index.claimIdentity(r, identity.describe()));
+        String differences = identity.differences(recorded[0]);
+        if (differences.isEmpty() && !recorded[1].equals(Integer.toString(keys.shards()))) {
+            mismatch = "remote tier " + link.url() + ": namespace " + keys.namespaceId() + " is split into " + recorded[1]
+                    + " index shards (this connector: " + keys.shards() + ", the indexShards option): refused, nothing in it is"
+                    + " served or changed; every engine sharing a namespace must use one shard count";
+            LOG.warn("{}; this connector runs without the remote tier", mismatch);
+        } else if (!differences.isEmpty()) {
             mismatch = "remote tier " + link.url() + ": namespace " + keys.namespaceId()
                     + " holds KV of another cache identity (" + differences + "): refused, nothing in it is served or changed";
             LOG.warn("{}; this connector runs without the remote tier", mismatch);

@@ -2,17 +2,26 @@ package org.lmcache4j.storage;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
+import org.lmcache4j.api.ChunkKey;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
  * The index of one namespace of the {@code remote} tier, kept in Redis and changed only by the Lua
  * scripts below, so every engine sharing the namespace sees one consistent budget, recency order and
  * set of pins.
  *
- * <p>Keys ({@link RemoteKeys#indexKeys()}, one hash slot): {@code lru} (sorted set: chunk to the tick
+ * <p>Shards. The index is split into {@link RemoteKeys#shards()} shards by chunk key, each in its own
+ * hash slot, so a cluster's masters share the namespace's index load. A script touches the keys of one
+ * shard only (Redis Cluster refuses more), so each shard is a complete index of its chunks with its own
+ * recency order and its own share of the budget, {@code capacity / shards} bytes: the shards' budgets add
+ * up to at most {@code capacity}, each held atomically by its own script, so the namespace never holds
+ * more, whatever the interleaving of puts, with no cross-slot step that a dying client could leave half
+ * done. The price: eviction is least recently used within a shard, not over the namespace, and a chunk
+ * larger than a shard's share is refused. The namespace's identity record is one {@code meta} hash at
+ * {@link RemoteKeys#homeKeys()}, with the shard count it was claimed with.
+ *
+ * <p>Keys of a shard ({@link RemoteKeys#indexKeys(int)}, one hash slot): {@code lru} (sorted set: chunk to the tick
  * of its last put or get), {@code hdr} (hash: chunk to its header, {@link RemoteChunkFormat}), {@code size}
  * (hash: chunk to the bytes charged), {@code pins} and {@code pinx} (hashes: pin count and latest pin
  * deadline in server milliseconds), {@code exp} (sorted set: chunk to its expiry, only with a TTL),
@@ -43,6 +52,10 @@ final class RemoteIndex {
     static final int SWEEP_BATCH = 32;
 
     enum Outcome { REFUSED, PRESENT, STORED }
+
+    private static RemoteScript script(String name, String body) {
+        return new RemoteScript(name, PRELUDE + body);
+    }
 
     private static final String PRELUDE = """
             local lru, hdr, size, pins, pinx, exp, meta, gc = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
@@ -88,7 +101,7 @@ final class RemoteIndex {
      * caller deleted. Returns {code (0 refused, 1 present, 2 stored), expiry ms or 0, victim count, victim
      * headers..., due garbage headers...}.
      */
-    private static final Script ADMIT = new Script("admit", """
+    private static final RemoteScript ADMIT = script("admit", """
             local m, charged, capacity, ttl, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
             for i = 7, #ARGV do redis.call('ZREM', gc, ARGV[i]) end
             local now = now_ms()
@@ -142,7 +155,7 @@ final class RemoteIndex {
             """.formatted(SWEEP_BATCH));
 
     /** ARGV: member. Marks the chunk used and returns its header, or nil. */
-    private static final Script TOUCH = new Script("touch", """
+    private static final RemoteScript TOUCH = script("touch", """
             local m = ARGV[1]
             local h = redis.call('HGET', hdr, m)
             if not h then return false end
@@ -152,7 +165,7 @@ final class RemoteIndex {
             """);
 
     /** ARGV: members. Returns 1 or 0 for each, without touching recency. */
-    private static final Script CONTAINS = new Script("contains", """
+    private static final RemoteScript CONTAINS = script("contains", """
             local now = nil
             local out = {}
             for i, m in ipairs(ARGV) do
@@ -167,14 +180,14 @@ final class RemoteIndex {
             """);
 
     /** ARGV: member, expected header ('' = any), garbage lease ms. Drops the chunk into gc and returns its header, or nil. */
-    private static final Script FORGET = new Script("forget", """
+    private static final RemoteScript FORGET = script("forget", """
             local h = redis.call('HGET', hdr, ARGV[1])
             if not h or (ARGV[2] ~= '' and h ~= ARGV[2]) then return false end
             return discard(ARGV[1], now_ms() + tonumber(ARGV[3]))
             """);
 
     /** ARGV: member, timeout ms. Returns 1 when pinned, 0 when absent. */
-    private static final Script PIN = new Script("pin", """
+    private static final RemoteScript PIN = script("pin", """
             local m = ARGV[1]
             if not redis.call('ZSCORE', lru, m) then return 0 end
             local now = now_ms()
@@ -190,7 +203,7 @@ final class RemoteIndex {
             """);
 
     /** ARGV: member. Ends one pin. */
-    private static final Script UNPIN = new Script("unpin", """
+    private static final RemoteScript UNPIN = script("unpin", """
             local c = tonumber(redis.call('HGET', pins, ARGV[1]) or '0')
             if c <= 1 then
               redis.call('HDEL', pins, ARGV[1])
@@ -202,7 +215,7 @@ final class RemoteIndex {
             """);
 
     /** ARGV: max, garbage lease ms. Drops up to max chunks into gc, oldest first, and returns their headers. */
-    private static final Script DRAIN = new Script("drain", """
+    private static final RemoteScript DRAIN = script("drain", """
             local out = {}
             local due = now_ms() + tonumber(ARGV[2])
             for _, m in ipairs(redis.call('ZRANGE', lru, 0, int(tonumber(ARGV[1]) - 1))) do out[#out + 1] = discard(m, due) end
@@ -214,53 +227,77 @@ final class RemoteIndex {
             """);
 
     /**
-     * ARGV: identity. Records the identity when the namespace has none, and returns the recorded one. A
-     * namespace whose record is gone while chunks remain (the server lost or evicted the meta key) is
-     * adopted: its name is the digest of the identity, so only a connector of the same identity wrote there.
+     * ARGV: identity, shard count. Records each when the namespace has none, and returns the recorded
+     * {identity, shard count}. A namespace whose record is gone while chunks remain (the server lost or
+     * evicted the meta key) is adopted: its name is the digest of the identity, so only a connector of the
+     * same identity wrote there.
      */
-    private static final Script CLAIM = new Script("claim", """
+    private static final RemoteScript CLAIM = script("claim", """
             local v = redis.call('HGET', meta, 'identity')
-            if v then return v end
-            redis.call('HSET', meta, 'identity', ARGV[1])
-            return ARGV[1]
+            if not v then
+              v = ARGV[1]
+              redis.call('HSET', meta, 'identity', v)
+            end
+            local s = redis.call('HGET', meta, 'shards')
+            if not s then
+              s = ARGV[2]
+              redis.call('HSET', meta, 'shards', s)
+            end
+            return {v, s}
             """);
 
     /** Returns {chunks, used bytes}. */
-    private static final Script USAGE = new Script("usage", """
+    private static final RemoteScript USAGE = script("usage", """
             return {redis.call('ZCARD', lru), tonumber(redis.call('HGET', meta, 'used') or '0')}
             """);
 
-    private final List<byte[]> keys;
+    private final RemoteKeys keys;
+    private final RemoteShardCalls shardCalls;
     private final long capacityBytes;
+    private final long shardCapacityBytes;
     private final long ttlMillis;
     private final long garbageLeaseMillis;
 
+    /** Whether each chunk asked for is present, and why some could not be asked (their shards' nodes failed). */
+    record Presence(boolean[] found, List<RuntimeException> failures) {
+    }
+
     /**
+     * @param capacityBytes      the namespace's budget, split evenly over its shards
      * @param garbageLeaseMillis how long the client that dropped a chunk has to delete its parts before
      *                           other clients' puts are asked to delete them too
      */
     RemoteIndex(RemoteKeys keys, long capacityBytes, long ttlMillis, long garbageLeaseMillis) {
-        this.keys = keys.indexKeys();
+        this.keys = keys;
+        this.shardCalls = new RemoteShardCalls(keys);
         this.capacityBytes = capacityBytes;
+        this.shardCapacityBytes = capacityBytes == Long.MAX_VALUE ? Long.MAX_VALUE : capacityBytes / keys.shards();
         this.ttlMillis = ttlMillis;
         this.garbageLeaseMillis = garbageLeaseMillis;
     }
 
+    /** The namespace's budget. */
     long capacityBytes() {
         return capacityBytes;
     }
 
+    /** The budget of each shard: the namespace's divided by the shard count; no larger chunk is admitted. */
+    long shardCapacityBytes() {
+        return shardCapacityBytes;
+    }
+
     /**
-     * Admits a chunk whose parts are written: evicts least recently used unpinned chunks as needed, or
-     * refuses when even that leaves no room; a chunk already present (and not past its deadline) is left
-     * as it is. Takes the headers in {@code deleted} (garbage whose parts the caller deleted) out of the
-     * garbage set first.
+     * Admits a chunk whose parts are written into its shard: evicts the shard's least recently used
+     * unpinned chunks as needed, or refuses when even that leaves no room; a chunk already present (and not
+     * past its deadline) is left as it is. Takes the headers in {@code deleted} (garbage of the same shard
+     * whose parts the caller deleted) out of the shard's garbage set first.
      */
-    Admission admit(UnifiedJedis redis, byte[] member, long chargedBytes, byte[] header, List<byte[]> deleted) {
+    Admission admit(UnifiedJedis redis, ChunkKey key, long chargedBytes, byte[] header, List<byte[]> deleted) {
         List<byte[]> args = new ArrayList<>(6 + deleted.size());
-        args.addAll(List.of(member, ascii(chargedBytes), header, ascii(capacityBytes), ascii(ttlMillis), ascii(garbageLeaseMillis)));
+        args.addAll(List.of(RemoteKeys.member(key), ascii(chargedBytes), header, ascii(shardCapacityBytes), ascii(ttlMillis),
+                ascii(garbageLeaseMillis)));
         args.addAll(deleted);
-        List<?> r = (List<?>) ADMIT.run(redis, keys, args.toArray(byte[][]::new));
+        List<?> r = (List<?>) ADMIT.run(redis, keysOf(key), args.toArray(byte[][]::new));
         long code = (Long) r.get(0);
         long deadline = (Long) r.get(1);
         int victims = ((Long) r.get(2)).intValue();
@@ -270,58 +307,112 @@ final class RemoteIndex {
         return new Admission(outcome, deadline, evicted, garbage);
     }
 
-    /** The header of a present chunk, which becomes the most recently used; null when absent. */
-    byte[] touch(UnifiedJedis redis, byte[] member) {
-        return (byte[]) TOUCH.run(redis, keys, member);
-    }
-
-    /** Whether each member is present, in one command. */
-    boolean[] containsAll(UnifiedJedis redis, List<byte[]> members) {
-        if (members.isEmpty()) {
-            return new boolean[0];
-        }
-        List<?> r = (List<?>) CONTAINS.run(redis, keys, members.toArray(byte[][]::new));
-        boolean[] out = new boolean[members.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (Long) r.get(i) == 1;
-        }
-        return out;
+    /** The header of a present chunk, which becomes the most recently used of its shard; null when absent. */
+    byte[] touch(UnifiedJedis redis, ChunkKey key) {
+        return (byte[]) TOUCH.run(redis, keysOf(key), RemoteKeys.member(key));
     }
 
     /**
-     * Drops a chunk (only if its header is still {@code expectedHeader}, when given) into the garbage set;
-     * its header, or null.
+     * Whether each chunk is present: one command per shard involved, in one pipelined round trip per node
+     * ({@link RemoteShardCalls}): a plain {@code ZMSCORE} of the shard's {@code lru} when the namespace has
+     * no TTL (a few microseconds of the server's time, against a script's tens: measured, docs/SCALING.md),
+     * else the {@code contains} script, which also checks each chunk's deadline. The chunks of a shard whose node failed are reported absent, and the
+     * failure listed.
      */
-    byte[] forget(UnifiedJedis redis, byte[] member, byte[] expectedHeader) {
-        return (byte[]) FORGET.run(redis, keys, member, expectedHeader == null ? new byte[0] : expectedHeader,
-                ascii(garbageLeaseMillis));
-    }
-
-    boolean pin(UnifiedJedis redis, byte[] member, long timeoutMillis) {
-        return (Long) PIN.run(redis, keys, member, ascii(timeoutMillis)) == 1;
-    }
-
-    void unpin(UnifiedJedis redis, byte[] member) {
-        UNPIN.run(redis, keys, member);
+    Presence containsAll(UnifiedJedis redis, List<ChunkKey> chunkKeys) {
+        boolean[] out = new boolean[chunkKeys.size()];
+        if (chunkKeys.isEmpty()) {
+            return new Presence(out, List.of());
+        }
+        List<List<Integer>> byShard = new ArrayList<>(keys.shards());
+        for (int s = 0; s < keys.shards(); s++) {
+            byShard.add(new ArrayList<>());
+        }
+        for (int i = 0; i < chunkKeys.size(); i++) {
+            byShard.get(keys.shardOf(chunkKeys.get(i))).add(i);
+        }
+        List<RemoteShardCalls.Call> calls = new ArrayList<>();
+        List<List<Integer>> asked = new ArrayList<>();
+        for (int s = 0; s < byShard.size(); s++) {
+            List<Integer> idx = byShard.get(s);
+            if (!idx.isEmpty()) {
+                List<byte[]> members = idx.stream().map(i -> RemoteKeys.member(chunkKeys.get(i))).toList();
+                calls.add(ttlMillis > 0 ? RemoteShardCalls.Call.script(s, CONTAINS, members)
+                        : new RemoteShardCalls.Call(s, (p, k) -> p.zmscore(k.getFirst(), members.toArray(byte[][]::new)), null));
+                asked.add(idx);
+            }
+        }
+        Object[] replies = shardCalls.run(redis, calls);
+        List<RuntimeException> failures = new ArrayList<>();
+        for (int c = 0; c < replies.length; c++) {
+            if (replies[c] instanceof RuntimeException e) {
+                failures.add(e);
+                continue;
+            }
+            List<?> r = (List<?>) replies[c];
+            List<Integer> idx = asked.get(c);
+            for (int k = 0; k < idx.size(); k++) {
+                Object v = r.get(k); // 1 or 0 from the script; a score or null from ZMSCORE
+                out[idx.get(k)] = v instanceof Long n ? n == 1 : v != null;
+            }
+        }
+        return new Presence(out, failures);
     }
 
     /**
-     * Drops up to {@code max} chunks, pinned ones included, into the garbage set; their headers (empty once
-     * the index is empty).
+     * Drops a chunk (only if its header is still {@code expectedHeader}, when given) into its shard's
+     * garbage set; its header, or null.
      */
-    List<byte[]> drain(UnifiedJedis redis, int max) {
-        return bytesList((List<?>) DRAIN.run(redis, keys, ascii(max), ascii(garbageLeaseMillis)));
+    byte[] forget(UnifiedJedis redis, ChunkKey key, byte[] expectedHeader) {
+        return (byte[]) FORGET.run(redis, keysOf(key), RemoteKeys.member(key),
+                expectedHeader == null ? new byte[0] : expectedHeader, ascii(garbageLeaseMillis));
     }
 
-    /** Records {@code identity} as the namespace's when it has none yet, and returns the namespace's recorded identity. */
-    String claimIdentity(UnifiedJedis redis, String identity) {
-        return new String((byte[]) CLAIM.run(redis, keys, identity.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
+    boolean pin(UnifiedJedis redis, ChunkKey key, long timeoutMillis) {
+        return (Long) PIN.run(redis, keysOf(key), RemoteKeys.member(key), ascii(timeoutMillis)) == 1;
     }
 
-    /** {chunks, used bytes} of the namespace. */
+    void unpin(UnifiedJedis redis, ChunkKey key) {
+        UNPIN.run(redis, keysOf(key), RemoteKeys.member(key));
+    }
+
+    /**
+     * Drops up to {@code max} chunks of {@code shard}, pinned ones included, into its garbage set; their
+     * headers (empty once the shard is empty).
+     */
+    List<byte[]> drain(UnifiedJedis redis, int shard, int max) {
+        return bytesList((List<?>) DRAIN.run(redis, keys.indexKeys(shard), ascii(max), ascii(garbageLeaseMillis)));
+    }
+
+    /**
+     * Records {@code identity} and the shard count as the namespace's when it has none yet, and returns
+     * what is recorded: {identity, shard count}.
+     */
+    String[] claimIdentity(UnifiedJedis redis, String identity) {
+        List<?> r = (List<?>) CLAIM.run(redis, keys.homeKeys(), identity.getBytes(StandardCharsets.UTF_8), ascii(keys.shards()));
+        return new String[] {new String((byte[]) r.get(0), StandardCharsets.UTF_8), new String((byte[]) r.get(1), StandardCharsets.US_ASCII)};
+    }
+
+    /** {chunks, used bytes} of the namespace, summed over its shards (one round trip per node). */
     long[] usage(UnifiedJedis redis) {
-        List<?> r = (List<?>) USAGE.run(redis, keys);
-        return new long[] {(Long) r.get(0), (Long) r.get(1)};
+        List<RemoteShardCalls.Call> calls = new ArrayList<>(keys.shards());
+        for (int s = 0; s < keys.shards(); s++) {
+            calls.add(RemoteShardCalls.Call.script(s, USAGE, List.of()));
+        }
+        long[] total = new long[2];
+        for (Object reply : shardCalls.run(redis, calls)) {
+            if (reply instanceof RuntimeException e) {
+                throw e;
+            }
+            List<?> r = (List<?>) reply;
+            total[0] += (Long) r.get(0);
+            total[1] += (Long) r.get(1);
+        }
+        return total;
+    }
+
+    private List<byte[]> keysOf(ChunkKey key) {
+        return keys.indexKeys(keys.shardOf(key));
     }
 
     private static List<byte[]> bytesList(List<?> values) {
@@ -336,35 +427,5 @@ final class RemoteIndex {
 
     private static byte[] ascii(long n) {
         return Long.toString(n).getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /** A Lua script run by its SHA-1, sent whole once the server does not know it (after a restart). */
-    private record Script(String name, byte[] body, byte[] sha1) {
-
-        Script(String name, String body) {
-            this(name, (PRELUDE + body).getBytes(StandardCharsets.UTF_8));
-        }
-
-        private Script(String name, byte[] body) {
-            this(name, body, sha1Hex(body));
-        }
-
-        Object run(UnifiedJedis redis, List<byte[]> keys, byte[]... args) {
-            List<byte[]> argList = List.of(args);
-            try {
-                return redis.evalsha(sha1, keys, argList);
-            } catch (JedisNoScriptException e) {
-                return redis.eval(body, keys, argList);
-            }
-        }
-
-        private static byte[] sha1Hex(byte[] body) {
-            try {
-                byte[] d = java.security.MessageDigest.getInstance("SHA-1").digest(body);
-                return HexFormat.of().formatHex(d).getBytes(StandardCharsets.US_ASCII);
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new IllegalStateException("SHA-1 is required by every Java platform", e);
-            }
-        }
     }
 }

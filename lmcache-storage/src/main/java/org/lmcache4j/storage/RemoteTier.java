@@ -27,7 +27,9 @@ import redis.clients.jedis.UnifiedJedis;
  * processes share; one namespace per model, layout, tenant and rank, as everywhere.
  *
  * <p>Implementation notes. A chunk is a header in the namespace's index ({@link RemoteIndex}) and its
- * payload in parts of about 1 MiB ({@link RemoteChunkFormat}, keys in {@link RemoteKeys}). A put writes the
+ * payload in parts of about 1 MiB ({@link RemoteChunkFormat}, keys in {@link RemoteKeys}). The index is
+ * split into shards by chunk key, each in its own hash slot with the parts of its chunks and its share of
+ * the budget, so a cluster's masters share the lookups ({@code indexShards}, docs/SCALING.md). A put writes the
  * parts first, in one pipeline, with an expiry; then one script admits the chunk into the index (evicting
  * least recently used unpinned chunks of the namespace to stay within {@code capacity}, or refusing) and
  * records the evicted chunks in the namespace's garbage set; then the parts are made persistent (with a
@@ -90,7 +92,8 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     private final LongAdder lostChunks = new LongAdder();
     private final LongAdder absorbedErrors = new LongAdder();
     private final RemoteIdentityRecord identity;
-    private final RemoteGarbage garbage = new RemoteGarbage();
+    private final RemoteGarbage[] garbage; // one per index shard: deleted garbage is confirmed to its own shard
+    private final LongAdder shardFailures = new LongAdder();
     private final RemoteUsage usage;
 
     /**
@@ -119,7 +122,11 @@ final class RemoteTier implements StorageTier, IdentityChecked {
                        LongSupplier nanoClock) {
         Objects.requireNonNull(url, "url");
         this.identity = new RemoteIdentityRecord(identity);
-        this.keys = new RemoteKeys(url.keyPrefix(), namespaceId);
+        this.keys = new RemoteKeys(url.keyPrefix(), namespaceId, url.indexShards());
+        this.garbage = new RemoteGarbage[keys.shards()];
+        for (int i = 0; i < garbage.length; i++) {
+            garbage[i] = new RemoteGarbage();
+        }
         this.format = new RemoteChunkFormat(layoutFingerprint, url.partBytes(), url.lz4());
         this.ttlMillis = url.ttlSeconds() * 1000;
         this.index = new RemoteIndex(keys, url.capacityBytes(), ttlMillis, garbageLeaseMillis(url.timeoutMillis()));
@@ -136,8 +143,9 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     static RemoteTier open(String url, CacheIdentity identity) {
         RemoteUrl parsed = RemoteUrl.parse(url);
         RemoteTier tier = new RemoteTier(parsed, identity, System::nanoTime);
-        LOG.info("remote tier {}: namespace {} (model {}), capacity {}, ttl {} s, parts of {} bytes, compression {}, timeout {} ms",
-                parsed, identity.id(), identity.namespace().modelId(), parsed.capacityBytes() == Long.MAX_VALUE ? "unbounded" : parsed.capacityBytes() + " bytes",
+        LOG.info("remote tier {}: namespace {} (model {}), capacity {}, {} index shards, ttl {} s, parts of {} bytes, compression {},"
+                        + " timeout {} ms", parsed, identity.id(), identity.namespace().modelId(),
+                parsed.capacityBytes() == Long.MAX_VALUE ? "unbounded" : parsed.capacityBytes() + " bytes", parsed.indexShards(),
                 parsed.ttlSeconds(), parsed.partBytes(), parsed.lz4() ? "lz4" : "none", parsed.timeoutMillis());
         return tier;
     }
@@ -153,8 +161,11 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     }
 
     /**
-     * Whether each key is stored, in one command and so one network round trip however many keys (the
-     * engine asks this for a whole prompt at once); recency is not touched.
+     * Whether each key is stored, in one command per index shard involved and one pipelined round trip per
+     * node however many keys (the engine asks this for a whole prompt at once); recency is not touched.
+     * On a cluster, the chunks of shards whose node failed are misses (counted, see {@link #shardFailures()}).
+     *
+     * @throws UncheckedIOException when the server (of a single server) cannot be reached in time
      */
     boolean[] containsAll(List<ChunkKey> chunkKeys) {
         if (!serving()) {
@@ -164,8 +175,27 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             link.ensureOpen();
             return new boolean[0];
         }
-        List<byte[]> members = chunkKeys.stream().map(RemoteKeys::member).toList();
-        return link.call("contains " + chunkKeys.size() + " chunks", r -> index.containsAll(r, members));
+        String what = "contains " + chunkKeys.size() + " chunks";
+        RemoteIndex.Presence p = link.call(what, r -> {
+            RemoteIndex.Presence found = index.containsAll(r, chunkKeys);
+            if (!link.url().cluster() && !found.failures().isEmpty()) {
+                throw found.failures().getFirst(); // the only node failed: an outage, for the breaker
+            }
+            // On a cluster, a failed node costs its shards' chunks and is counted, but does not open the
+            // breaker, which would cost every node's chunks; puts and gets on it still count.
+            return found;
+        });
+        if (!p.failures().isEmpty()) {
+            shardFailures.add(p.failures().size());
+            LOG.debug("remote tier {}: {}: {} index shards did not answer (their chunks are misses): {}", link.url(), what,
+                    p.failures().size(), p.failures().getFirst().toString());
+        }
+        return p.found();
+    }
+
+    /** Index shards that failed to answer a lookup while others did (their chunks were reported as misses). */
+    long shardFailures() {
+        return shardFailures.sum();
     }
 
     /**
@@ -294,8 +324,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         if (!serving()) {
             return Optional.empty();
         }
-        byte[] member = RemoteKeys.member(key);
-        byte[] stored = link.call("get " + key, r -> index.touch(r, member));
+        byte[] stored = link.call("get " + key, r -> index.touch(r, key));
         if (stored == null) {
             return Optional.empty();
         }
@@ -336,7 +365,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             return false;
         }
         long size = payload.byteSize();
-        if (size > index.capacityBytes()) {
+        if (size > index.shardCapacityBytes()) {
             link.ensureOpen();
             return false;
         }
@@ -359,18 +388,19 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         }
         putSteps.reached(PutStep.PARTS_WRITTEN, key);
         // If this call fails, admitted or not, the parts expire unless made persistent: a later get is a miss.
-        List<byte[]> confirmed = garbage.take(CONFIRM_BATCH);
+        RemoteGarbage shardGarbage = garbage[keys.shardOf(key)];
+        List<byte[]> confirmed = shardGarbage.take(CONFIRM_BATCH);
         RemoteIndex.Admission admission;
         try {
-            admission = link.call("put " + key, r -> index.admit(r, RemoteKeys.member(key), size, header, confirmed));
+            admission = link.call("put " + key, r -> index.admit(r, key, size, header, confirmed));
         } catch (RuntimeException e) {
-            garbage.deleted(confirmed); // perhaps not taken out: say so again (taking out twice is harmless)
+            shardGarbage.deleted(confirmed); // perhaps not taken out: say so again (taking out twice is harmless)
             throw e;
         }
         if (admission.outcome() != RemoteIndex.Outcome.STORED) {
             // refused, or another put of the key won: delete our parts, and the garbage handed to us
             List<byte[]> ours = List.of(partKeys);
-            deleteChunks(admission.garbageHeaders(), ours, "put " + key);
+            deleteChunks(shardGarbage, admission.garbageHeaders(), ours, "put " + key);
             return admission.outcome() == RemoteIndex.Outcome.PRESENT;
         }
         putSteps.reached(PutStep.ADMITTED, key);
@@ -383,7 +413,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         long partsExpireAt = admission.deadlineMillis() > 0 ? admission.deadlineMillis() + PART_EXPIRY_MARGIN_MILLIS : 0;
         try {
             link.call("put " + key, r -> RemotePartCommands.finish(r, partKeys, partsExpireAt, doomed));
-            garbage.deleted(dropped);
+            shardGarbage.deleted(dropped);
         } catch (UncheckedIOException e) {
             absorbed("put " + key + ": admitted, but making its parts persistent or deleting evicted parts failed"
                     + " (a later put deletes them)", e);
@@ -416,11 +446,11 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         if (!serving()) {
             return false;
         }
-        byte[] header = link.call("remove " + key, r -> index.forget(r, RemoteKeys.member(key), null));
+        byte[] header = link.call("remove " + key, r -> index.forget(r, key, null));
         if (header == null) {
             return false;
         }
-        deleteChunks(List.of(header), List.of(), "remove " + key);
+        deleteChunks(garbage[keys.shardOf(key)], List.of(header), List.of(), "remove " + key);
         return true;
     }
 
@@ -431,7 +461,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             return false;
         }
         long millis = Math.max(1, timeout.toMillis());
-        return link.call("pin " + key, r -> index.pin(r, RemoteKeys.member(key), millis));
+        return link.call("pin " + key, r -> index.pin(r, key, millis));
     }
 
     @Override
@@ -440,7 +470,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             return;
         }
         link.call("unpin " + key, r -> {
-            index.unpin(r, RemoteKeys.member(key));
+            index.unpin(r, key);
             return null;
         });
     }
@@ -451,11 +481,14 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         if (!serving()) {
             return; // another identity's chunks are not ours to remove
         }
-        for (;;) {
-            List<byte[]> headers = link.call("clear", r -> index.drain(r, DRAIN_BATCH));
-            deleteChunks(headers, List.of(), "clear");
-            if (headers.size() < DRAIN_BATCH) {
-                return;
+        for (int shard = 0; shard < keys.shards(); shard++) {
+            int s = shard;
+            for (;;) {
+                List<byte[]> headers = link.call("clear", r -> index.drain(r, s, DRAIN_BATCH));
+                deleteChunks(garbage[s], headers, List.of(), "clear");
+                if (headers.size() < DRAIN_BATCH) {
+                    break;
+                }
             }
         }
     }
@@ -465,14 +498,14 @@ final class RemoteTier implements StorageTier, IdentityChecked {
      * round trip that is waited for at most {@value #STATS_WAIT_MILLIS} ms ({@link RemoteUsage}); when the
      * server cannot be reached (or answer) in that time, the last values read are reported with
      * {@code healthy} false. Errors count corrupt and lost chunks and failures the tier absorbed, not the
-     * exceptions it threw.
+     * exceptions it threw, and index shards of a cluster that failed to answer a lookup.
      */
     @Override
     public TierStats stats() {
         RemoteUsage.Reading r = usage.read();
         boolean refused = identity.mismatch().isPresent();
         return new TierStats(NAME, refused ? 0 : r.chunks(), refused ? 0 : r.usedBytes(), index.capacityBytes(),
-                corruptChunks.sum() + lostChunks.sum() + absorbedErrors.sum(), r.ok() && !refused && link.healthy());
+                corruptChunks.sum() + lostChunks.sum() + absorbedErrors.sum() + shardFailures.sum(), r.ok() && !refused && link.healthy());
     }
 
     @Override
@@ -569,24 +602,28 @@ final class RemoteTier implements StorageTier, IdentityChecked {
 
     /** Deletes parts not in the garbage set (a put's own, never admitted); they expire anyway when this fails. */
     private void deleteParts(List<byte[]> partKeys, String what) {
-        deleteChunks(List.of(), partKeys, what);
+        deleteChunks(null, List.of(), partKeys, what);
     }
 
     /**
-     * Deletes the parts of dropped chunks (their headers in the garbage set) and {@code moreParts}; once
-     * done, the headers are confirmed to the index with the next admission. When this fails, the garbage set
-     * still names them, and a later put deletes them.
+     * Deletes the parts of dropped chunks (their headers in the garbage set of the shard whose deletions
+     * {@code shardGarbage} holds) and {@code moreParts}; once done, the headers are confirmed to that shard
+     * with its next admission. When this fails, the garbage set still names them, and a later put deletes them.
      */
-    private void deleteChunks(List<byte[]> headers, List<byte[]> moreParts, String what) {
+    private void deleteChunks(RemoteGarbage shardGarbage, List<byte[]> headers, List<byte[]> moreParts, String what) {
         List<byte[]> partKeys = new ArrayList<>(partKeysOf(headers));
         partKeys.addAll(moreParts);
         if (partKeys.isEmpty()) {
-            garbage.deleted(headers);
+            if (shardGarbage != null) {
+                shardGarbage.deleted(headers);
+            }
             return;
         }
         try {
             link.call(what, r -> RemotePartCommands.finish(r, new byte[0][], 0, partKeys));
-            garbage.deleted(headers);
+            if (shardGarbage != null) {
+                shardGarbage.deleted(headers);
+            }
         } catch (UncheckedIOException e) {
             absorbed(what + ": deleting " + partKeys.size() + " parts failed (a later put deletes them)", e);
         }
@@ -603,11 +640,12 @@ final class RemoteTier implements StorageTier, IdentityChecked {
             absorbed("listener failed for " + key, e);
         }
         try {
-            byte[] dropped = link.call("drop " + key, r -> index.forget(r, RemoteKeys.member(key), stored));
+            byte[] dropped = link.call("drop " + key, r -> index.forget(r, key, stored));
+            RemoteGarbage shardGarbage = garbage[keys.shardOf(key)];
             if (dropped != null && header != null) {
-                deleteChunks(List.of(dropped), List.of(), "drop " + key);
+                deleteChunks(shardGarbage, List.of(dropped), List.of(), "drop " + key);
             } else if (dropped != null) {
-                garbage.deleted(List.of(dropped)); // an unreadable header names no parts we could find
+                shardGarbage.deleted(List.of(dropped)); // an unreadable header names no parts we could find
             }
         } catch (UncheckedIOException e) {
             absorbed("drop " + key + " failed", e);

@@ -25,7 +25,10 @@ import java.util.Set;
  * {@code lz4}), {@code partBytes} (default {@code 1m}), {@code timeoutMillis} (every connect and read;
  * default 1000), {@code poolSize} (connections per node; default 16), {@code breakerFailures} (consecutive
  * failures that open the circuit; default 5), {@code breakerOpenMillis} (how long it stays open before a
- * probe; default 1000) and {@code prefix} (first part of every key; default {@code lmc4j}).
+ * probe; default 1000), {@code prefix} (first part of every key; default {@code lmc4j}) and {@code indexShards}
+ * (hash slots each namespace's index is split into, 1 to {@value #MAX_INDEX_SHARDS}; default: 1 on a single
+ * server, on a cluster {@value #DEFAULT_CLUSTER_INDEX_SHARDS}, fewer when the capacity would leave a shard
+ * less than {@link #MIN_SHARD_BYTES}; every engine sharing a namespace must use the same count).
  *
  * @param text         the URL as given, password masked (see {@link #mask})
  * @param tls          connect with TLS
@@ -43,17 +46,23 @@ import java.util.Set;
  * @param breakerFailures   consecutive failures that open the circuit breaker
  * @param breakerOpenMillis time the breaker stays open before it lets one probe through
  * @param keyPrefix    first part of every key
+ * @param indexShardsOption the {@code indexShards} option, 0 when not given ({@link #indexShards()} decides)
  */
 record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpoints, int database, Optional<String> user,
                  Optional<String> password, long capacityBytes, long ttlSeconds, boolean lz4, int partBytes, int timeoutMillis,
-                 int poolSize, int breakerFailures, long breakerOpenMillis, String keyPrefix) {
+                 int poolSize, int breakerFailures, long breakerOpenMillis, String keyPrefix, int indexShardsOption) {
 
     static final int DEFAULT_PORT = 6379;
     static final int DEFAULT_PART_BYTES = 1 << 20;
     static final int MIN_PART_BYTES = 4 << 10;
     static final int MAX_PART_BYTES = 512 << 20; // Redis' largest string
+    static final int MAX_INDEX_SHARDS = 1024;
+    /** Index shards of a namespace on a cluster by default (docs/SCALING.md: how it was chosen). */
+    static final int DEFAULT_CLUSTER_INDEX_SHARDS = 16;
+    /** The least budget a default shard gets: below it a namespace is split into fewer shards. */
+    static final long MIN_SHARD_BYTES = 1L << 30;
     private static final Set<String> OPTIONS = Set.of("capacity", "ttlSeconds", "compression", "partBytes", "timeoutMillis",
-            "poolSize", "breakerFailures", "breakerOpenMillis", "prefix");
+            "poolSize", "breakerFailures", "breakerOpenMillis", "prefix", "indexShards");
 
     /** A node's address. */
     record Endpoint(String host, int port) {
@@ -79,6 +88,22 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
         }
         String stripped = url.strip();
         return new Parser(stripped, mask(stripped)).parse();
+    }
+
+    /**
+     * The hash slots each namespace's index is split into: the {@code indexShards} option when given; else 1
+     * on a single server (one node gains nothing from shards, and each shard gets only its share of the
+     * budget), and on a cluster {@value #DEFAULT_CLUSTER_INDEX_SHARDS} or, when that would leave a shard
+     * less than {@link #MIN_SHARD_BYTES} of the capacity, as many as get that much (at least 1).
+     */
+    int indexShards() {
+        if (indexShardsOption > 0) {
+            return indexShardsOption;
+        }
+        if (!cluster) {
+            return 1;
+        }
+        return (int) Math.max(1, Math.min(DEFAULT_CLUSTER_INDEX_SHARDS, capacityBytes / MIN_SHARD_BYTES));
     }
 
     /** The URL without its password, for logs and messages. */
@@ -194,10 +219,11 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
                     (int) longOption(options, "poolSize", 16, 1, 1024),
                     (int) longOption(options, "breakerFailures", 5, 1, 1_000_000),
                     longOption(options, "breakerOpenMillis", 1000, 1, 3_600_000),
-                    prefix(options));
+                    prefix(options),
+                    (int) longOption(options, "indexShards", 0, 1, MAX_INDEX_SHARDS));
             if (!options.isEmpty()) {
                 throw bad("option '" + options.keySet().iterator().next() + "'", "capacity, ttlSeconds, compression, partBytes, "
-                        + "timeoutMillis, poolSize, breakerFailures, breakerOpenMillis or prefix");
+                        + "timeoutMillis, poolSize, breakerFailures, breakerOpenMillis, prefix or indexShards");
             }
             return parsed;
         }

@@ -376,6 +376,11 @@ final class TieredCacheEngine implements KvConnector {
         });
     }
 
+    /** Chunks waiting to be written behind, read without the rest of {@link #stats()} (no remote call): for benchmarks. */
+    long writeBehindQueued() {
+        return tiers.writeBehindQueued();
+    }
+
     @Override
     public CacheStats stats() {
         return guarded(() -> counters.snapshot(tiers.evictions(), tiers.promotions(), tiers.demotions(),

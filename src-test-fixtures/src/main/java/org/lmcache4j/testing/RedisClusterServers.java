@@ -27,12 +27,33 @@ public final class RedisClusterServers implements AutoCloseable {
         if (n < 3) {
             throw new IllegalArgumentException("n: " + n + " (expected: >= 3, the fewest masters redis-cli accepts)");
         }
+        return start(n, new String[0]);
+    }
+
+    /**
+     * Starts {@code n} nodes with further {@code redis-server} options (e.g. {@code "--cluster-require-full-coverage",
+     * "no"}) and forms the cluster: with {@code redis-cli --cluster create} from 3 nodes, and a single node
+     * by giving it every slot ({@code CLUSTER ADDSLOTSRANGE 0 16383}).
+     */
+    public static RedisClusterServers start(int n, String... extraArgs) {
+        if (n != 1 && n < 3) {
+            throw new IllegalArgumentException("n: " + n + " (expected: 1, or >= 3, the fewest masters redis-cli accepts)");
+        }
         List<RedisServer> nodes = new ArrayList<>();
         boolean ok = false;
         try {
             for (int i = 0; i < n; i++) {
-                nodes.add(RedisServer.start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                List<String> args = new ArrayList<>(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                         "--cluster-node-timeout", "5000"));
+                args.addAll(List.of(extraArgs));
+                nodes.add(RedisServer.start(args.toArray(String[]::new)));
+            }
+            if (n == 1) {
+                nodes.getFirst().call("CLUSTER", "ADDSLOTSRANGE", "0", "16383");
+                RedisClusterServers cluster = new RedisClusterServers(nodes);
+                cluster.awaitReady();
+                ok = true;
+                return cluster;
             }
             List<String> cmd = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
             nodes.forEach(s -> cmd.add("127.0.0.1:" + s.port()));
