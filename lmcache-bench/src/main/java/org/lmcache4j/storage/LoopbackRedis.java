@@ -46,9 +46,9 @@ final class LoopbackRedis implements AutoCloseable {
         boolean ok = false;
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!redis.cli("PING").strip().equals("PONG")) {
+            while (!answersPing(redis)) { // redis-cli fails while the server is not listening yet
                 if (!p.isAlive() || System.nanoTime() > deadline) {
-                    throw new IOException("redis-server on port " + port + " did not answer PING: "
+                    throw new IOException("redis-server on port " + port + " did not answer PING within 10 s: "
                             + Files.readString(dir.resolve("redis.out")));
                 }
                 Thread.sleep(50);
@@ -62,6 +62,14 @@ final class LoopbackRedis implements AutoCloseable {
             if (!ok) {
                 redis.close();
             }
+        }
+    }
+
+    private static boolean answersPing(LoopbackRedis redis) {
+        try {
+            return redis.cli("PING").strip().equals("PONG");
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -49,10 +49,33 @@ public final class BenchReport {
         return sb.append('\n').toString();
     }
 
+    /** A JSON string: quotes, backslashes and control characters (a tool's multi-line error, say) escaped. */
+    private static void quote(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        sb.append('"');
+    }
+
     private static void write(StringBuilder sb, Object v, String indent) {
         switch (v) {
             case null -> sb.append("null");
-            case String s -> sb.append('"').append(s.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+            case String s -> quote(sb, s);
             case Double d -> sb.append(d.isNaN() || d.isInfinite() ? "null" : d.toString());
             case Number n -> sb.append(n);
             case Boolean b -> sb.append(b);

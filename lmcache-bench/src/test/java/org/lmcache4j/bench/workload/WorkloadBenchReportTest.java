@@ -118,4 +118,10 @@ class WorkloadBenchReportTest {
                 () -> WorkloadBench.Options.parse(new String[] {"--dir", dir.toString(), "--repeat", "0"}));
         assertEquals("--repeat: 0 (expected: >= 1)", e.getMessage());
     }
+
+    @Test
+    void stringsWithQuotesBackslashesAndControlCharactersStayValidJson() {
+        String json = BenchReport.json(Map.of("remote_ratio_reason", "failed: redis-cli said \"no\"\r\nat C:\\x\tand \u0001"));
+        assertEquals("{\n  \"remote_ratio_reason\": \"failed: redis-cli said \\\"no\\\"\\r\\nat C:\\\\x\\tand \\u0001\"\n}\n", json);
+    }
 }
