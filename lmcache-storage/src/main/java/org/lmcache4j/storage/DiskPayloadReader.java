@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads the payload of a checked chunk file into memory and verifies its CRC32C: in blocks of
- * {@value #READ_BLOCK_BYTES} bytes, shared between the caller and a helper thread that each read a block
- * and checksum it while it is in their core's cache ({@link SharedBlockRead}), either through the page cache (the default) or, when asked for
+ * {@value #READ_BLOCK_BYTES} bytes shared with a helper thread ({@link SharedBlockRead}: from the page cache
+ * both read and checksum blocks, from the device the caller reads in order and the helper checksums
+ * behind it), either through the page cache (the default) or, when asked for
  * ({@code -D}{@value #DIRECT_PROPERTY}{@code =true}), with {@code O_DIRECT} for every whole
  * file-system block of a target aligned to one, and through the page cache for the rest.
  *
