@@ -64,6 +64,9 @@ final class RemoteShardCalls {
     Object[] run(UnifiedJedis redis, List<Call> calls) {
         Object[] out = new Object[calls.size()];
         Map<HostAndPort, List<Integer>> groups = group(redis, calls, out);
+        if (groups.isEmpty()) {
+            return out; // no call's node could be found: every element holds its failure
+        }
         if (groups.size() == 1) {
             groups.values().forEach(g -> runGroup(redis, calls, g, out));
             return out;

@@ -41,17 +41,24 @@ final class RemoteUsage {
             if (inFlight == null) {
                 CompletableFuture<Reading> started = new CompletableFuture<>();
                 inFlight = started;
-                Thread.ofVirtual().name("lmcache-remote-usage").start(() -> started.complete(refresh()));
+                Thread.ofVirtual().name("lmcache-remote-usage").start(() -> {
+                    try {
+                        started.complete(refresh());
+                    } catch (Throwable t) { // an Error: this reading fails, the next call starts a new one
+                        synchronized (this) {
+                            inFlight = null;
+                        }
+                        started.completeExceptionally(t);
+                    }
+                });
             }
             f = inFlight;
         }
         try {
             return f.get(waitMillis, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
+        } catch (TimeoutException | ExecutionException e) {
             Reading r = last;
             return new Reading(r.chunks(), r.usedBytes(), false);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("reading the remote tier's usage failed unexpectedly", e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             Reading r = last;
