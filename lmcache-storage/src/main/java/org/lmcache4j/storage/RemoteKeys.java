@@ -15,7 +15,7 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  *   {prefix}:{{tag}}:{key hex}:{write id hex}:{part}                    part {part} of one stored copy of a chunk
  *   {prefix}:{{ns}}:meta                                                the namespace's identity record
  * </pre>
- * {@code ns} is {@code CacheNamespace.id()}. The braces are Redis Cluster hash tags. A chunk belongs to
+ * {@code ns} is {@code CacheNamespace.id()} followed by the key layout's version ({@link #KEY_LAYOUT}). The braces are Redis Cluster hash tags. A chunk belongs to
  * one shard ({@link #shardOf}); the shard's index keys and the parts of its chunks share the shard's slot,
  * so a script can update a shard's index atomically, a chunk is written and read on one node in one
  * pipelined round trip, and a lost node loses its shards' index entries together with their parts.
@@ -36,6 +36,9 @@ final class RemoteKeys {
 
     /** The index keys in the order the index scripts take them as {@code KEYS}. */
     private static final String[] INDEX_SUFFIXES = {"lru", "hdr", "size", "pins", "pinx", "exp", "meta", "gc"};
+
+    /** The key layout's version, in every key of a namespace ({@link #versioned}). */
+    static final String KEY_LAYOUT = ".k2";
 
     private final String prefix;
     private final String namespaceId;
@@ -67,11 +70,20 @@ final class RemoteKeys {
         this.tags = new String[shards];
         this.slots = new int[shards];
         for (int i = 0; i < shards; i++) {
-            tags[i] = shards == 1 ? namespaceId : aimedTag(namespaceId, i, shards);
+            tags[i] = shards == 1 ? versioned(namespaceId) : aimedTag(versioned(namespaceId), i, shards);
             slots[i] = JedisClusterCRC16.getSlot(tags[i]);
         }
         this.indexKeys = java.util.stream.IntStream.range(0, shards).mapToObj(i -> keysOf(tags[i])).toList();
-        this.homeKeys = keysOf(namespaceId);
+        this.homeKeys = keysOf(versioned(namespaceId));
+    }
+
+    /**
+     * The namespace as its keys name it: with the key layout's version, so that keys an older layout wrote
+     * (parts in their own slot, before the index had shards) are never read as this one's, nor this one's
+     * by an older engine. An older layout's keys stay until cleared (README, remote tier).
+     */
+    static String versioned(String namespaceId) {
+        return namespaceId + KEY_LAYOUT;
     }
 
     /** The namespace these keys belong to. */

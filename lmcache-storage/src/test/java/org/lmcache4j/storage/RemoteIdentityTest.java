@@ -62,7 +62,7 @@ class RemoteIdentityTest {
     void aNamespaceRecordedForAnotherIdentityIsRefused() {
         LmCacheConfig config = RemoteEngines.config();
         CacheIdentity identity = config.identity(Engines.SMALL);
-        String meta = "lmc4j:{" + identity.id() + "}:meta";
+        String meta = "lmc4j:{" + RemoteKeys.versioned(identity.id()) + "}:meta";
         try (Arena arena = Arena.ofShared()) {
             RemoteEngines.Prompt p = RemoteEngines.Prompt.of(arena, 1, 4 * RemoteEngines.CHUNK);
             storeAndDrain(config, redis.url(), p);
@@ -79,7 +79,7 @@ class RemoteIdentityTest {
                 RemoteEngines.Prompt q = RemoteEngines.Prompt.of(arena, 2, 2 * RemoteEngines.CHUNK);
                 b.store(q.tokens(), q.kv(), q.slots());
             }
-            assertEquals(4L, redis.call("ZCARD", "lmc4j:{" + identity.id() + "}:lru"), "not cleared, nothing added");
+            assertEquals(4L, redis.call("ZCARD", "lmc4j:{" + RemoteKeys.versioned(identity.id()) + "}:lru"), "not cleared, nothing added");
         }
     }
 
@@ -90,7 +90,7 @@ class RemoteIdentityTest {
         try (Arena arena = Arena.ofShared()) {
             RemoteEngines.Prompt p = RemoteEngines.Prompt.of(arena, 1, 2 * RemoteEngines.CHUNK);
             storeAndDrain(config, redis.url(), p);
-            redis.call("HDEL", "lmc4j:{" + identity.id() + "}:meta", "identity");
+            redis.call("HDEL", "lmc4j:{" + RemoteKeys.versioned(identity.id()) + "}:meta", "identity");
             try (TieredCacheEngine b = RemoteEngines.open(config, redis.url())) {
                 assertEquals(p.tokens().length, p.retrieveAndCheck(arena, b), "its name is the identity's digest: ours");
             }

@@ -64,10 +64,12 @@ class RemoteKeysTest {
     }
 
     @org.junit.jupiter.api.Test
-    void oneShardKeepsTheUnshardedNamesAndTheHomeIsTheSameForEveryCount() {
+    void oneShardKeepsTheUnshardedNamesWithTheLayoutVersionAndTheHomeIsTheSameForEveryCount() {
         RemoteKeys one = new RemoteKeys("lmc4j", "ns-1", 1);
-        assertArrayEquals("lmc4j:{ns-1}:lru".getBytes(StandardCharsets.US_ASCII), one.indexKeys(0).getFirst());
+        assertArrayEquals("lmc4j:{ns-1.k2}:lru".getBytes(StandardCharsets.US_ASCII), one.indexKeys(0).getFirst());
         assertArrayEquals(one.homeKeys().get(6), new RemoteKeys("lmc4j", "ns-1", 16).homeKeys().get(6));
-        assertArrayEquals("lmc4j:{ns-1}:meta".getBytes(StandardCharsets.US_ASCII), one.homeKeys().get(6));
+        assertArrayEquals("lmc4j:{ns-1.k2}:meta".getBytes(StandardCharsets.US_ASCII), one.homeKeys().get(6));
+        String part = new String(one.parts(ChunkKey.ofHex("ab".repeat(32)), 1, 1)[0], StandardCharsets.US_ASCII);
+        assertTrue(part.startsWith("lmc4j:{ns-1.k2}:"), "parts carry the layout's version too, so an older layout's never match: " + part);
     }
 }

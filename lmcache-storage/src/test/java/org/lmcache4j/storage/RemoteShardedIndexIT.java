@@ -68,7 +68,7 @@ class RemoteShardedIndexIT {
             }
             long chunks = 0;
             for (RedisServer node : cluster.nodes()) {
-                List<?> lru = (List<?>) node.call("KEYS", "lmc4j:{spread:*}:lru");
+                List<?> lru = (List<?>) node.call("KEYS", "lmc4j:{" + RemoteKeys.versioned("spread") + ":*}:lru");
                 assertTrue(lru.size() >= 3, "node " + node.port() + " holds index shards of the namespace: " + lru);
                 for (Object key : lru) {
                     chunks += (Long) node.call("ZCARD", (String) key);
@@ -139,7 +139,7 @@ class RemoteShardedIndexIT {
             RedisServer victim = cluster.nodes().get(1);
             String ns = config.identity(Engines.SMALL).id();
             long lostChunks = 0;
-            for (Object key : (List<?>) victim.call("KEYS", "lmc4j:{" + ns + ":*}:lru")) {
+            for (Object key : (List<?>) victim.call("KEYS", "lmc4j:{" + RemoteKeys.versioned(ns) + ":*}:lru")) {
                 lostChunks += (Long) victim.call("ZCARD", (String) key);
             }
             assertTrue(lostChunks > 0 && lostChunks < prompts, "the victim holds some chunks, not all: " + lostChunks);

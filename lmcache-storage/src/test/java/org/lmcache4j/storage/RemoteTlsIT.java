@@ -41,7 +41,7 @@ class RemoteTlsIT {
             List<String> trusting = List.of("-Djavax.net.ssl.trustStore=" + trust, "-Djavax.net.ssl.trustStorePassword=changeit");
             int n = 4 * RemoteEngines.CHUNK;
             assertEquals(List.of("stored " + n), RemoteSharingIT.run(trusting, "store", url, "3", Integer.toString(n)));
-            assertEquals(4L, redis.call("ZCARD", "lmc4j:{" + RemoteEngines.config().identity(Engines.SMALL).id() + "}:lru"),
+            assertEquals(4L, redis.call("ZCARD", "lmc4j:{" + RemoteKeys.versioned(RemoteEngines.config().identity(Engines.SMALL).id()) + "}:lru"),
                     "the chunks arrived over TLS");
             assertEquals(List.of("retrieved " + n), RemoteSharingIT.run(trusting, "retrieve", url, "3", Integer.toString(n)));
             assertEquals(List.of("retrieved 0"), RemoteSharingIT.run("retrieve", url, "3", Integer.toString(n)),
