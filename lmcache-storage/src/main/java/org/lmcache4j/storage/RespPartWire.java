@@ -23,11 +23,30 @@ final class RespPartWire implements AutoCloseable {
 
     private final RemoteUrl url;
     private final InetSocketAddress address;
-    private final ConcurrentLinkedDeque<RespConnection> idle = new ConcurrentLinkedDeque<>();
+    /**
+     * Idle connections, the most recently used first. One idle longer than {@code maxIdleNanos} (default
+     * {@value #MAX_IDLE_NANOS} ns) is
+     * closed instead of used: a server's {@code timeout}, a load balancer or a NAT may have dropped it, and
+     * each dead one would cost a call a failure (and the breaker a count).
+     */
+    private final ConcurrentLinkedDeque<IdleConnection> idle = new ConcurrentLinkedDeque<>();
+
+    static final long MAX_IDLE_NANOS = 30_000_000_000L;
+
+    private final long maxIdleNanos;
+
+    private record IdleConnection(RespConnection connection, long sinceNanos) {
+    }
     private volatile boolean closed;
 
     private RespPartWire(RemoteUrl url) {
+        this(url, MAX_IDLE_NANOS);
+    }
+
+    /** @param maxIdleNanos an idle connection older than this is closed instead of used (tests shorten it) */
+    RespPartWire(RemoteUrl url, long maxIdleNanos) {
         this.url = url;
+        this.maxIdleNanos = maxIdleNanos;
         RemoteUrl.Endpoint e = url.endpoints().getFirst();
         this.address = InetSocketAddress.createUnresolved(e.host(), e.port());
     }
@@ -113,7 +132,7 @@ final class RespPartWire implements AutoCloseable {
     }
 
     private <T> T withConnection(Exchange<T> exchange) {
-        RespConnection c = idle.pollFirst();
+        RespConnection c = takeIdle();
         try {
             if (c == null) {
                 c = RespConnection.open(new InetSocketAddress(address.getHostString(), address.getPort()), url.timeoutMillis(),
@@ -135,12 +154,23 @@ final class RespPartWire implements AutoCloseable {
         }
     }
 
+    /** The most recently used idle connection that has not been idle too long, or null; older ones are closed. */
+    private RespConnection takeIdle() {
+        for (IdleConnection i; (i = idle.pollFirst()) != null; ) {
+            if (System.nanoTime() - i.sinceNanos() <= maxIdleNanos) {
+                return i.connection();
+            }
+            i.connection().close();
+        }
+        return null;
+    }
+
     private void release(RespConnection c) {
         if (closed || idle.size() >= url.poolSize()) {
             c.close();
             return;
         }
-        idle.addFirst(c);
+        idle.addFirst(new IdleConnection(c, System.nanoTime()));
         if (closed) { // closed meanwhile: do not leave it behind
             dropIdle();
         }
@@ -148,7 +178,8 @@ final class RespPartWire implements AutoCloseable {
 
     /** Closes the idle connections (after an outage they are dead; new ones are opened as needed). */
     void dropIdle() {
-        for (RespConnection c; (c = idle.pollFirst()) != null; ) {
+        for (IdleConnection i; (i = idle.pollFirst()) != null; ) {
+            RespConnection c = i.connection();
             c.close();
         }
     }

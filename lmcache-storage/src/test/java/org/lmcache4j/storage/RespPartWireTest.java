@@ -93,6 +93,26 @@ class RespPartWireTest {
     }
 
     @Test
+    void aConnectionIdleLongerThanTheBoundIsReplacedNotUsed() throws Exception {
+        byte[][] k = keys("w-idle:", 1);
+        raw.set(k[0], bytes(5, 100));
+        raw.configSet("timeout", "1"); // the server closes clients idle for a second, as a NAT or load balancer may
+        try (RespPartWire wire = new RespPartWire(RemoteUrl.parse(redis.url()), 500_000_000L); Arena arena = Arena.ofConfined()) {
+            MemorySegment dst = arena.allocate(100);
+            int[] bad = {-1};
+            assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(k, new int[] {100}, dst, new CRC32C(), bad));
+            Thread.sleep(2_500); // the server's idle timeout runs once a second
+            assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(k, new int[] {100}, dst, new CRC32C(), bad),
+                    "the dropped connection was idle longer than the bound: a new one was opened");
+            assertArrayEquals(bytes(5, 100), dst.toArray(ValueLayout.JAVA_BYTE));
+        } finally {
+            raw.close(); // its pooled connection was idle too: the server closed it
+            raw = RedisLink.open(RemoteUrl.parse(redis.url()));
+            raw.configSet("timeout", "0");
+        }
+    }
+
+    @Test
     void anErrorReplyIsTheClientsDataExceptionAndTheNextCallWorks() {
         byte[][] k = keys("w2:", 2);
         raw.hset(k[0], RespConnection.bytes("f"), RespConnection.bytes("v")); // GET of a hash: WRONGTYPE
