@@ -305,13 +305,15 @@ public final class QuickBench {
         return median(t);
     }
 
-    private static double median(double[] values) {
+    /** The median of {@code values} (the upper middle one for an even count); also used by {@link RemoteQuickBench}. */
+    static double median(double[] values) {
         double[] v = values.clone();
         Arrays.sort(v);
         return v[v.length / 2];
     }
 
-    private static double round(double v) {
+    /** {@code v} to three decimals, as the JSON prints ratios. */
+    static double round(double v) {
         return Math.round(v * 1000) / 1000.0;
     }
 

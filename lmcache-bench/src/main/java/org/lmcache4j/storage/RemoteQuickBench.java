@@ -97,15 +97,15 @@ public final class RemoteQuickBench {
                     s[r] = gs[0];
                     g[r] = gs[1];
                 }
-                get.offer(median(g), c);
-                set.offer(median(s), c);
+                get.offer(QuickBench.median(g), c);
+                set.offer(QuickBench.median(s), c);
             }
             redis.flushAll();
             double[] fresh = new double[3];
             for (int r = 0; r < fresh.length; r++) {
                 fresh[r] = redisBenchmarkFreshSet(redis, partBytes);
             }
-            double setFresh = median(fresh);
+            double setFresh = QuickBench.median(fresh);
             stage.accept("ratios: remote tier put and readInto");
             long chunkBytes = layout.chunkBytes(256);
             double[] tier = tierThroughput(redis.url(partBytes), layout.fingerprint(), chunkBytes, tokens / 256);
@@ -115,22 +115,22 @@ public final class RemoteQuickBench {
             redis.flushAll();
             out.put("remote_part_bytes", partBytes);
             out.put("remote_chunk_bytes", chunkBytes);
-            out.put("redis_benchmark_get_gbps", round(get.gbps));
+            out.put("redis_benchmark_get_gbps", QuickBench.round(get.gbps));
             out.put("redis_benchmark_get_config", get.config());
-            out.put("redis_benchmark_set_gbps", round(set.gbps));
+            out.put("redis_benchmark_set_gbps", QuickBench.round(set.gbps));
             out.put("redis_benchmark_set_config", set.config());
-            out.put("redis_benchmark_set_new_keys_gbps", round(setFresh));
-            out.put("remote_read_gbps", round(tier[1]));
-            out.put("remote_write_gbps", round(tier[0]));
-            out.put("remote_retrieve_gbps", round(retrieve[0]));
+            out.put("redis_benchmark_set_new_keys_gbps", QuickBench.round(setFresh));
+            out.put("remote_read_gbps", QuickBench.round(tier[1]));
+            out.put("remote_write_gbps", QuickBench.round(tier[0]));
+            out.put("remote_retrieve_gbps", QuickBench.round(retrieve[0]));
             out.put("remote_retrieve_bytes", (long) retrieve[1]);
-            out.put(READ_RATIO, round(tier[1] / get.gbps));
+            out.put(READ_RATIO, QuickBench.round(tier[1] / get.gbps));
             // every put writes new keys, which costs the server far more than overwriting one key (redis-benchmark
             // without -r): the write ratio compares with SETs of new keys, and the other figure is reported too
-            out.put(WRITE_RATIO, round(tier[0] / setFresh));
+            out.put(WRITE_RATIO, QuickBench.round(tier[0] / setFresh));
             out.put("remote_write_baseline", "redis-benchmark SET of new keys (-r), -c 1 -P 1: as each put writes new keys");
-            out.put("remote_write_vs_redis_benchmark_overwrite_ratio", round(tier[0] / set.gbps));
-            out.put(RETRIEVE_RATIO, round(retrieve[0] / get.gbps));
+            out.put("remote_write_vs_redis_benchmark_overwrite_ratio", QuickBench.round(tier[0] / set.gbps));
+            out.put(RETRIEVE_RATIO, QuickBench.round(retrieve[0] / get.gbps));
         }
     }
 
@@ -195,7 +195,7 @@ public final class RemoteQuickBench {
                 }
             }
         }
-        return new double[] {median(put), median(read)};
+        return new double[] {QuickBench.median(put), QuickBench.median(read)};
     }
 
     /**
@@ -237,7 +237,7 @@ public final class RemoteQuickBench {
                 reader.clear();
             }
         }
-        return new double[] {bytes / median(t), bytes};
+        return new double[] {bytes / QuickBench.median(t), bytes};
     }
 
     private static void fill(MemorySegment s, long seed) {
@@ -299,13 +299,4 @@ public final class RemoteQuickBench {
         return Optional.empty();
     }
 
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v[v.length / 2];
-    }
-
-    private static double round(double v) {
-        return Math.round(v * 1000) / 1000.0;
-    }
 }
