@@ -19,10 +19,11 @@ import org.lmcache4j.nativeio.Prefaulter;
  * 180 MiB (a 4,096-token prompt of the demo's model):
  * <ol>
  *   <li><b>The kernel's first write.</b> A file in the page cache is read into memory made resident in
- *       four ways: {@code mlock}, {@code MADV_POPULATE_WRITE}, a write per 4 KiB page, and a read of
+ *       several ways, in 4 KiB pages (the JVM's allocation) and with huge pages advised (as the cpu tier's
+ *       slabs are): {@code mlock}, {@code MADV_POPULATE_WRITE}, a write per 4 KiB page, a read of
  *       {@code /dev/zero} into it (the kernel writes every page); then read again. Where the hypervisor
- *       keeps the kernel's view of user memory apart (shadow paging), only the last makes the first read
- *       as fast as the second. A disk-tier hit is such a read into cpu-tier pages.</li>
+ *       keeps the kernel's view of user memory apart (shadow paging), a first write by the kernel to a page
+ *       costs a trip to the host. A disk-tier hit is such a read into cpu-tier pages.</li>
  *   <li><b>Idle memory.</b> Memory touched, then left alone 0 to 30 s, then copied into twice: on a
  *       virtual machine whose host reclaims guest memory nobody touches, the first copy after an idle is
  *       slower (the host faults pages back in, unseen by the guest).</li>
@@ -61,32 +62,48 @@ public final class MemoryTouchProbe {
                 }
             }
             read(file, source); // the file is in the page cache from here on
-            for (String how : new String[] {"mlock", "MADV_POPULATE_WRITE", "a write per page", "a read of /dev/zero"}) {
-                try (OffHeapSlab slab = OffHeapSlab.map(BYTES)) { // mapped, not touched
+            for (String how : new String[] {"4 KiB pages, zeroed by the JVM", "4 KiB pages, then a /dev/zero read"}) {
+                try (Arena plain = Arena.ofConfined()) {
+                    MemorySegment memory = plain.allocate(BYTES, PAGE); // the JVM zeroes it: every page written once
+                    long t0 = System.nanoTime();
+                    if (how.endsWith("read")) {
+                        Prefaulter.instance().writeOnceByKernel(memory);
+                    }
+                    report(how, t0, file, memory);
+                }
+            }
+            for (String how : new String[] {"huge pages advised, mlock", "huge pages advised, MADV_POPULATE_WRITE",
+                    "huge pages advised, a write per page", "huge pages advised, a /dev/zero read"}) {
+                try (OffHeapSlab slab = OffHeapSlab.map(BYTES)) { // mapped with MADV_HUGEPAGE, not touched
                     MemorySegment memory = slab.segment();
                     long t0 = System.nanoTime();
-                    switch (how) {
-                        case "mlock" -> libc.mlock(memory);
-                        case "MADV_POPULATE_WRITE" -> libc.madvise(memory, Libc.MADV_POPULATE_WRITE);
-                        case "a write per page" -> {
-                            for (long at = 0; at < BYTES; at += PAGE) {
-                                memory.set(ValueLayout.JAVA_BYTE, at, (byte) 0);
-                            }
+                    if (how.endsWith("mlock")) {
+                        libc.mlock(memory);
+                    } else if (how.endsWith("WRITE")) {
+                        libc.madvise(memory, Libc.MADV_POPULATE_WRITE);
+                    } else if (how.endsWith("page")) {
+                        for (long at = 0; at < BYTES; at += PAGE) {
+                            memory.set(ValueLayout.JAVA_BYTE, at, (byte) 0);
                         }
-                        default -> Prefaulter.instance().writeOnceByKernel(memory);
+                    } else {
+                        Prefaulter.instance().writeOnceByKernel(memory);
                     }
-                    long t1 = System.nanoTime();
-                    read(file, memory);
-                    long t2 = System.nanoTime();
-                    read(file, memory);
-                    long t3 = System.nanoTime();
-                    System.out.printf(Locale.ROOT, "resident by %-20s %6.1f ms; read of a cached file into it: first %6.1f ms, again %6.1f ms%n",
-                            how, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
+                    report(how, t0, file, memory);
                 }
             }
         } finally {
             Files.deleteIfExists(file);
         }
+    }
+
+    private static void report(String how, long startNanos, Path file, MemorySegment memory) throws IOException {
+        long t1 = System.nanoTime();
+        read(file, memory);
+        long t2 = System.nanoTime();
+        read(file, memory);
+        long t3 = System.nanoTime();
+        System.out.printf(Locale.ROOT, "%-42s made resident in %6.1f ms; read of a cached file into it: first %6.1f ms, again %6.1f ms%n",
+                how, (t1 - startNanos) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
     }
 
     private static void idle(int[] seconds) throws InterruptedException {

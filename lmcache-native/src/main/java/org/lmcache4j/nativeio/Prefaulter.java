@@ -134,13 +134,12 @@ public final class Prefaulter {
     /**
      * Zeroes {@code range} by reading {@code /dev/zero} into it, so that the kernel has written to every
      * page once: on virtual machines whose hypervisor keeps the kernel's view of user memory apart from
-     * the program's (shadow paging), the first write by the kernel to a page the program has already
-     * faulted in costs a trip to the host. Measured here (docs/PERFORMANCE.md, "Kernel writes into cache
-     * memory"): a read of 180 MiB from the page cache into memory faulted in by {@code mlock},
-     * {@code MADV_POPULATE_WRITE} or writes took 234-298 ms the first time and 16-20 ms the next, and
-     * 16.7 ms the first time after this. A disk-tier hit reads files into cpu pages with the kernel's
-     * writes, so the cpu tier's pages get this before use. Contents become zeros: call it only on memory
-     * nobody uses. Does nothing without {@code /dev/zero}.
+     * the program's (shadow paging), the first write by the kernel to a 4 KiB page the program has already
+     * written costs a trip to the host (memory with huge pages granted does not pay it). Measured with
+     * {@code MemoryTouchProbe kernel} (docs/PERFORMANCE.md, "The kernel's first write into cache memory"). A
+     * disk-tier hit reads files into cpu pages with the kernel's writes, so the cpu tier's pages get this
+     * before use. Contents become zeros: call it only on memory nobody uses. Does nothing without
+     * {@code /dev/zero}.
      *
      * @return true when the range was written by the kernel
      * @throws IllegalStateException when the range's memory is already freed

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * and faults mapped pages in steps of at most {@value #FAULT_STEP_BYTES} bytes with {@link Prefaulter}
  * ({@code mlock} when pinning is allowed, else {@code MADV_POPULATE_WRITE}, else a write per page), then
  * has the kernel write each page once ({@link Prefaulter#writeOnceByKernel}: on these virtual machines the
- * kernel's first write to a page, as a disk-tier read into it, is as slow as a fault). It
+ * kernel's first write to a 4 KiB page, as a disk-tier read into it, is as slow as a fault, where huge
+ * pages are not granted). It
  * sleeps while that many free pages are ready or the whole budget is resident; it refills only once
  * takers have been quiet for {@value #QUIET_NANOS} ns (unless under a quarter of the target is left),
  * since a store or promotion is often followed at once by a hit whose copies faulting would slow down.

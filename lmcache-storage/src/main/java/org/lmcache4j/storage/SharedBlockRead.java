@@ -98,8 +98,8 @@ final class SharedBlockRead implements Runnable {
     /**
      * Fills {@code region} from {@code source} block by block and returns its CRC32C, shared with a
      * helper as {@code guess} says (see the class comment), and tells {@code guess} how fast the first
-     * block came. Measured here, 16 chunk files of 11 MiB: from the page cache 10.4-11.4 ms shared, 16-19
-     * ms alone; from the device 43-56 ms read in order, 80-100 ms with a helper's reads interleaved.
+     * block came. Why two ways (measured in scratch loops on 2 vCPUs): from the page cache two threads each
+     * reading and checksumming beat one; from the device one sequential stream beat two interleaved ones.
      *
      * @param shared false to do everything on this thread (also when the region is confined to this thread)
      * @throws IOException the first failure of a block read, on either thread
@@ -189,8 +189,7 @@ final class SharedBlockRead implements Runnable {
      * Not cached, on the helper: checksums each block as soon as the owner has read it, until all are
      * claimed. Between blocks it spins briefly, then sleeps in short naps: the device delivers a block every
      * 100 us or more, and a thread spinning that long on a 2-vCPU virtual machine took the time the reads'
-     * completions needed (cold reads of 16 x 11 MiB, 27 passes each: median 62-63 ms and p90 127-131 ms
-     * spinning, 46 ms and 54-56 ms napping).
+     * completions needed (cold reads measured in a scratch loop: a spinning helper doubled their p90).
      */
     private void checksumClaimedOnceRead() {
         long idleSince = System.nanoTime();
