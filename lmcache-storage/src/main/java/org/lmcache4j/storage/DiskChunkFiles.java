@@ -53,8 +53,8 @@ final class DiskChunkFiles {
     static final long DIR_SYNC_INTERVAL_MILLIS = 100;
 
     DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync) {
-        this(root, format, io, fsync, new DiskPayloadReader(io, Boolean.getBoolean(DiskPayloadReader.DIRECT_PROPERTY),
-                DiskChunkFormat.PAYLOAD_OFFSET, true));
+        this(root, format, io, fsync, new DiskPayloadReader(io, DiskPayloadReader.DirectReads.of(System.getProperty(
+                DiskPayloadReader.DIRECT_PROPERTY)), DiskChunkFormat.PAYLOAD_OFFSET, true, PageCacheResidency.system()));
     }
 
     /** @param payloads how payloads are read (buffered or direct, shared with a helper or not) */

@@ -8,65 +8,120 @@ import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the payload of a checked chunk file into memory and verifies its CRC32C: in blocks of
- * {@value #READ_BLOCK_BYTES} bytes shared with a helper thread ({@link SharedBlockRead}: from the page cache
- * both read and checksum blocks, from the device the caller reads in order and the helper checksums
- * behind it), either through the page cache (the default) or, when asked for
- * ({@code -D}{@value #DIRECT_PROPERTY}{@code =true}), with {@code O_DIRECT} for every whole
- * file-system block of a target aligned to one, and through the page cache for the rest.
+ * Reads the payload of a checked chunk file into memory and verifies its CRC32C, in blocks shared with a
+ * helper thread ({@link SharedBlockRead}). How each chunk is read depends on where its bytes are, which
+ * {@link PageCacheResidency} finds out before the read ({@code mincore} over a mapping of the payload,
+ * one call per chunk):
+ * <ul>
+ *   <li>in the page cache: buffered reads of {@value #READ_BLOCK_BYTES} bytes, both threads reading and
+ *       checksumming the blocks they claim;</li>
+ *   <li>not in the page cache (a restart, a second engine, files the kernel reclaimed): {@code O_DIRECT}
+ *       reads of {@value #DIRECT_BLOCK_BYTES} bytes straight into the target (every whole file-system block
+ *       of a target aligned to one; the tail buffered), both threads claiming blocks, so two requests are
+ *       in flight; where {@code O_DIRECT} is not possible (an unaligned target, a file system that refuses
+ *       it), buffered reads in order by the caller with the helper checksumming behind.</li>
+ * </ul>
+ * Where residency cannot be asked (not Linux, no C library), reads are buffered and shared as the speed
+ * of the last read's first block suggests ({@link SharedBlockRead.CacheGuess}).
  *
- * <p>Why buffered is the default: on the machines this was measured on, {@code O_DIRECT} reads were
- * slower than buffered ones with the page cache cold as well as warm (docs/PERFORMANCE.md, "Disk read
- * and write"); direct reads only win where the device is faster than the copy out of the page cache,
- * or where the cache's memory matters more than the read.
+ * <p>Why {@code O_DIRECT} for chunks off the page cache (measured, docs/PERFORMANCE.md, "A disk hit in a
+ * new process"): a new process's retrieve of a 180 MiB prompt from the disk tier, page cache cold, took
+ * 355-386 ms buffered and 117-127 ms direct. A buffered read copies every byte a second time, kernel to
+ * user, into cpu-tier pages the kernel has not written before, which costs here far more than the copy
+ * itself; a direct read lets the device write the page. From the page cache a buffered read is one memory
+ * copy, and a direct one would go to the device again, so cached chunks stay buffered.
+ * {@code -D}{@value #DIRECT_PROPERTY} sets it: {@code auto} (the default, as above), {@code true} (direct
+ * wherever possible, cached or not) or {@code false} (never).
  */
 final class DiskPayloadReader {
 
-    /** The system property that turns {@code O_DIRECT} payload reads on. */
+    /** The system property that chooses when payloads are read with {@code O_DIRECT}: auto, true or false. */
     static final String DIRECT_PROPERTY = "lmcache.disk.directReads";
-    /** What one thread reads and then checksums at once: fits the CPU's L2 cache. */
+    /** What one thread reads and then checksums at once from the page cache: fits the CPU's L2 cache. */
     static final int READ_BLOCK_BYTES = 256 * 1024;
+    /** One {@code O_DIRECT} request: 1-4 MiB measured alike here, 256 KiB slower (one device request each). */
+    static final int DIRECT_BLOCK_BYTES = 1 << 20;
+    /** A payload with less of it in the page cache than this fraction is read with {@code O_DIRECT}. */
+    static final double CACHED_FRACTION = 0.5;
+
+    /** When payloads are read with {@code O_DIRECT}. */
+    enum DirectReads {
+        /** For payloads not in the page cache (the default). */
+        AUTO,
+        /** Wherever the target and the file system allow it. */
+        ALWAYS,
+        /** Never. */
+        NEVER;
+
+        /** The setting named by {@value #DIRECT_PROPERTY}'s value: {@code auto} (or unset), {@code true} or {@code false}. */
+        static DirectReads of(String value) {
+            if (value == null || value.isBlank() || value.strip().equalsIgnoreCase("auto")) {
+                return AUTO;
+            } else if (value.strip().equalsIgnoreCase("true")) {
+                return ALWAYS;
+            } else if (value.strip().equalsIgnoreCase("false")) {
+                return NEVER;
+            }
+            throw new IllegalArgumentException("-D" + DIRECT_PROPERTY + "=" + value + " (expected: auto, true or false)");
+        }
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(DiskPayloadReader.class);
     /** {@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, looked up once (a JDK-specific option). */
     private static final Optional<OpenOption> O_DIRECT = directOption();
 
     private final DiskIo io;
-    private final boolean direct;
+    private final DirectReads directReads;
     private final long alignmentBytes;
     private final boolean shared;
+    private final PageCacheResidency residency;
     private final AtomicBoolean directFailed = new AtomicBoolean();
+    private final AtomicLong directPayloads = new AtomicLong();
     private final SharedBlockRead.CacheGuess cacheGuess = new SharedBlockRead.CacheGuess();
 
     /**
-     * @param direct         read whole blocks with {@code O_DIRECT} when the target is aligned
+     * @param directReads    when to read whole blocks with {@code O_DIRECT} (the target must be aligned)
      * @param alignmentBytes what {@code O_DIRECT} needs of addresses, offsets and lengths (the file
      *                       system's block size); at most {@link DiskChunkFormat#PAYLOAD_OFFSET}
      * @param shared         share each read with a helper thread (false: the caller reads every block)
+     * @param residency      how much of a payload is in the page cache
      */
-    DiskPayloadReader(DiskIo io, boolean direct, long alignmentBytes, boolean shared) {
+    DiskPayloadReader(DiskIo io, DirectReads directReads, long alignmentBytes, boolean shared, PageCacheResidency residency) {
         if (alignmentBytes <= 0 || DiskChunkFormat.PAYLOAD_OFFSET % alignmentBytes != 0) {
             throw new IllegalArgumentException("alignmentBytes: " + alignmentBytes + " (expected: a divisor of "
                     + DiskChunkFormat.PAYLOAD_OFFSET + ")");
         }
         this.io = io;
-        if (direct && O_DIRECT.isEmpty()) {
-            LOG.warn("disk tier: -D{}=true, but this JDK has no com.sun.nio.file.ExtendedOpenOption.DIRECT; reading through "
-                    + "the page cache", DIRECT_PROPERTY);
+        if (directReads == DirectReads.ALWAYS && O_DIRECT.isEmpty()) {
+            LOG.warn("-D{}=true: this JDK has no O_DIRECT open option (com.sun.nio.file.ExtendedOpenOption.DIRECT); reading "
+                    + "through the page cache", DIRECT_PROPERTY);
         }
-        this.direct = direct && O_DIRECT.isPresent();
+        this.directReads = O_DIRECT.isPresent() ? directReads : DirectReads.NEVER;
         this.alignmentBytes = alignmentBytes;
         this.shared = shared;
+        this.residency = residency;
     }
 
-    /** True when payload reads use {@code O_DIRECT} where they can. */
+    /** @param direct true: {@link DirectReads#ALWAYS}, false: {@link DirectReads#NEVER} */
+    DiskPayloadReader(DiskIo io, boolean direct, long alignmentBytes, boolean shared) {
+        this(io, direct ? DirectReads.ALWAYS : DirectReads.NEVER, alignmentBytes, shared, PageCacheResidency.system());
+    }
+
+    /** True when payload reads may use {@code O_DIRECT}: asked for, and not refused by the file system so far. */
     boolean direct() {
-        return direct && !directFailed.get();
+        return directReads != DirectReads.NEVER && !directFailed.get();
+    }
+
+    /** Payloads read with {@code O_DIRECT} so far (in whole or in part). */
+    long directPayloads() {
+        return directPayloads.get();
     }
 
     /**
@@ -77,25 +132,23 @@ final class DiskPayloadReader {
      */
     void read(FileChannel ch, Path file, DiskChunkFormat.Header header, MemorySegment dst) throws IOException {
         long n = dst.byteSize();
-        long directBytes = direct() && dst.isNative() && dst.address() % alignmentBytes == 0 ? n - n % alignmentBytes : 0;
-        FileChannel dch = directBytes > 0 ? openDirect(file) : null;
-        if (dch == null) {
-            directBytes = 0;
-        }
+        boolean aligned = direct() && dst.isNative() && dst.address() % alignmentBytes == 0 && n >= alignmentBytes;
+        boolean alwaysDirect = aligned && directReads == DirectReads.ALWAYS;
+        OptionalDouble cached = alwaysDirect ? OptionalDouble.empty() : residency.cachedFraction(ch, DiskChunkFormat.PAYLOAD_OFFSET, n);
+        boolean useDirect = alwaysDirect || aligned && cached.isPresent() && cached.getAsDouble() < CACHED_FRACTION;
+        FileChannel dch = useDirect ? openDirect(file) : null;
         try {
-            long directEnd = directBytes;
-            FileChannel directChannel = dch;
-            SharedBlockRead.BlockSource blocks = (off, len) -> {
-                long end = off + len;
-                long split = Math.clamp(directEnd, off, end); // [off, split) direct, [split, end) buffered
-                if (split > off) {
-                    DiskChunkFormat.readFully(directChannel, dst.asSlice(off, split - off).asByteBuffer(), DiskChunkFormat.PAYLOAD_OFFSET + off, file);
-                }
-                if (end > split) {
-                    DiskChunkFormat.readFully(ch, dst.asSlice(split, end - split).asByteBuffer(), DiskChunkFormat.PAYLOAD_OFFSET + split, file);
-                }
-            };
-            int actual = SharedBlockRead.readAndChecksum(dst, READ_BLOCK_BYTES, blocks, shared, cacheGuess);
+            int actual;
+            if (dch != null) {
+                directPayloads.incrementAndGet();
+                actual = SharedBlockRead.readAndChecksum(dst, DIRECT_BLOCK_BYTES, blocks(ch, dch, n - n % alignmentBytes, file, dst),
+                        shared, true);
+            } else if (cached.isPresent()) {
+                actual = SharedBlockRead.readAndChecksum(dst, READ_BLOCK_BYTES, blocks(ch, null, 0, file, dst), shared,
+                        cached.getAsDouble() >= CACHED_FRACTION);
+            } else {
+                actual = SharedBlockRead.readAndChecksum(dst, READ_BLOCK_BYTES, blocks(ch, null, 0, file, dst), shared, cacheGuess);
+            }
             if (actual != header.payloadCrc()) {
                 throw new CorruptChunkException(CorruptChunkException.diskFile(file), "payload checksum mismatch (stored "
                         + DiskChunkFormat.hex(header.payloadCrc()) + ", computed " + DiskChunkFormat.hex(actual) + ")");
@@ -105,6 +158,22 @@ final class DiskPayloadReader {
                 dch.close();
             }
         }
+    }
+
+    /** Reads of {@code [0, directEnd)} of the payload through {@code direct}, the rest through {@code buffered}. */
+    private static SharedBlockRead.BlockSource blocks(FileChannel buffered, FileChannel direct, long directEnd, Path file,
+            MemorySegment dst) {
+        return (off, len) -> {
+            long end = off + len;
+            long split = Math.clamp(directEnd, off, end); // [off, split) direct, [split, end) buffered
+            if (split > off) {
+                DiskChunkFormat.readFully(direct, dst.asSlice(off, split - off).asByteBuffer(), DiskChunkFormat.PAYLOAD_OFFSET + off, file);
+            }
+            if (end > split) {
+                DiskChunkFormat.readFully(buffered, dst.asSlice(split, end - split).asByteBuffer(), DiskChunkFormat.PAYLOAD_OFFSET + split,
+                        file);
+            }
+        };
     }
 
     /** A direct channel on {@code file}, or null (reads stay buffered from now on) when the file system refuses one. */

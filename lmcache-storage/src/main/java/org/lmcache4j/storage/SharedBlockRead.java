@@ -106,22 +106,45 @@ final class SharedBlockRead implements Runnable {
      */
     static int readAndChecksum(MemorySegment region, long blockBytes, BlockSource source, boolean shared, CacheGuess guess)
             throws IOException {
+        SharedBlockRead read = run(region, blockBytes, source, shared, guess.cached());
+        if (read.firstReadNanos >= 0) {
+            guess.firstBlock(Math.min(blockBytes, region.byteSize()), read.firstReadNanos);
+        }
+        return read.result();
+    }
+
+    /**
+     * As {@link #readAndChecksum(MemorySegment, long, BlockSource, boolean, CacheGuess)}, the sharing chosen
+     * by the caller: {@code claimBlocks} true for both threads reading and checksumming blocks they claim
+     * (the page cache, or reads that bypass it and gain from two requests in flight), false for the owner
+     * reading in order while the helper checksums behind it (buffered reads from the device).
+     */
+    static int readAndChecksum(MemorySegment region, long blockBytes, BlockSource source, boolean shared, boolean claimBlocks)
+            throws IOException {
+        return run(region, blockBytes, source, shared, claimBlocks).result();
+    }
+
+    private static SharedBlockRead run(MemorySegment region, long blockBytes, BlockSource source, boolean shared, boolean claimBlocks) {
         if (blockBytes <= 0) {
             throw new IllegalArgumentException("blockBytes: " + blockBytes + " (expected: > 0)");
         }
-        SharedBlockRead read = new SharedBlockRead(region, blockBytes, source, guess.cached());
+        SharedBlockRead read = new SharedBlockRead(region, blockBytes, source, claimBlocks);
         if (shared && read.blocks > 1 && region.isAccessibleBy(NOT_THE_OWNER)) {
             ReadHelpers.offer(read);
         }
         try {
             read.ownersPart();
+        } catch (IOException | RuntimeException | Error e) {
+            // recorded in failure, thrown by result()
         } finally {
             read.stopAndAwaitHelper();
         }
-        if (read.firstReadNanos >= 0) {
-            guess.firstBlock(Math.min(blockBytes, region.byteSize()), read.firstReadNanos);
-        }
-        Throwable f = read.failure;
+        return read;
+    }
+
+    /** The region's CRC32C, or the first failure of either thread. */
+    private int result() throws IOException {
+        Throwable f = failure;
         if (f instanceof IOException e) {
             throw e;
         } else if (f instanceof RuntimeException e) {
@@ -129,7 +152,7 @@ final class SharedBlockRead implements Runnable {
         } else if (f != null) {
             throw (Error) f;
         }
-        return read.combined();
+        return combined();
     }
 
     private void ownersPart() throws IOException {

@@ -90,6 +90,86 @@ class DiskPayloadReaderTest {
         assertTrue(reader.direct(), "O_DIRECT stays on after a successful read");
     }
 
+    @Test
+    void byDefaultAChunkOffThePageCacheIsReadDirectAndOneInItBuffered() throws Exception {
+        double[] cached = {0.0};
+        DiskPayloadReader reader = new DiskPayloadReader(FileSystemDiskIo.INSTANCE, DiskPayloadReader.DirectReads.AUTO, 4096, true,
+                (ch, offset, length) -> java.util.OptionalDouble.of(cached[0]));
+        DiskChunkFiles f = new DiskChunkFiles(dir, new DiskChunkFormat(FP), FileSystemDiskIo.INSTANCE, false, reader);
+        byte[] payload = random(5, 5 * MIB + 4097); // five direct blocks and a tail that is no whole file-system block
+        f.write(key(2), MemorySegment.ofArray(payload));
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment target = arena.allocate(payload.length, 4096);
+            assertEquals(payload.length, f.readInto(key(2), target));
+            assertArrayEquals(payload, target.toArray(ValueLayout.JAVA_BYTE));
+            assumeTrue(reader.direct(), "the file system of " + dir + " refuses O_DIRECT (tmpfs does): reads stayed buffered");
+            assertEquals(1, reader.directPayloads(), "nothing of it cached: read with O_DIRECT");
+
+            cached[0] = DiskPayloadReader.CACHED_FRACTION;
+            target.fill((byte) 0);
+            assertEquals(payload.length, f.readInto(key(2), target));
+            assertArrayEquals(payload, target.toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(1, reader.directPayloads(), "half of it cached: read through the page cache");
+
+            cached[0] = 0.0;
+            MemorySegment unaligned = arena.allocate(payload.length + 4096L, 4096).asSlice(64, payload.length);
+            assertEquals(payload.length, f.readInto(key(2), unaligned));
+            assertArrayEquals(payload, unaligned.toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(1, reader.directPayloads(), "an unaligned target is read buffered, cached or not");
+        }
+    }
+
+    @Test
+    void whereResidencyIsUnknownReadsAreBufferedAndWhereDirectIsAlwaysAskedItIsNeverProbed() throws Exception {
+        DiskPayloadReader unknown = new DiskPayloadReader(FileSystemDiskIo.INSTANCE, DiskPayloadReader.DirectReads.AUTO, 4096, true,
+                PageCacheResidency.unknown());
+        DiskPayloadReader always = new DiskPayloadReader(FileSystemDiskIo.INSTANCE, DiskPayloadReader.DirectReads.ALWAYS, 4096, true,
+                (ch, offset, length) -> {
+                    throw new AssertionError("probed although every read is direct");
+                });
+        byte[] payload = random(6, 2 * MIB);
+        new DiskChunkFiles(dir, new DiskChunkFormat(FP), FileSystemDiskIo.INSTANCE, false, unknown).write(key(3), MemorySegment.ofArray(payload));
+        try (Arena arena = Arena.ofShared()) {
+            for (DiskPayloadReader reader : new DiskPayloadReader[] {unknown, always}) {
+                DiskChunkFiles f = new DiskChunkFiles(dir, new DiskChunkFormat(FP), FileSystemDiskIo.INSTANCE, false, reader);
+                MemorySegment target = arena.allocate(payload.length, 4096);
+                assertEquals(payload.length, f.readInto(key(3), target));
+                assertArrayEquals(payload, target.toArray(ValueLayout.JAVA_BYTE));
+            }
+        }
+        assertEquals(0, unknown.directPayloads());
+        assumeTrue(always.direct(), "the file system of " + dir + " refuses O_DIRECT");
+        assertEquals(1, always.directPayloads());
+    }
+
+    @Test
+    void mincoreTellsAFileReadJustNowFromOneDroppedFromThePageCache() throws Exception {
+        PageCacheResidency residency = PageCacheResidency.system();
+        Path file = dir.resolve("resident.bin");
+        java.nio.file.Files.write(file, random(7, 4 * MIB));
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ)) {
+            ch.force(true);
+            java.util.OptionalDouble before = residency.cachedFraction(ch, 4096, 4 * MIB - 4096);
+            assumeTrue(before.isPresent(), "no mincore here (not Linux, or no C library)");
+            java.nio.file.Files.readAllBytes(file);
+            assertEquals(1.0, residency.cachedFraction(ch, 4096, 4 * MIB - 4096).orElseThrow(), 1e-9, "read just now: all cached");
+            org.lmcache4j.nativeio.Libc.instance().orElseThrow().dropFromPageCache(file.toString());
+            assertTrue(residency.cachedFraction(ch, 4096, 4 * MIB - 4096).orElseThrow() < DiskPayloadReader.CACHED_FRACTION,
+                    "dropped from the page cache: not counted as cached");
+            assertTrue(residency.cachedFraction(ch, 0, 8 * MIB).isEmpty(), "a range past the file's end cannot be told");
+        }
+    }
+
+    @Test
+    void theDirectReadSettingIsAutoTrueOrFalseAndAnythingElseIsRefusedByName() {
+        assertEquals(DiskPayloadReader.DirectReads.AUTO, DiskPayloadReader.DirectReads.of(null));
+        assertEquals(DiskPayloadReader.DirectReads.AUTO, DiskPayloadReader.DirectReads.of(" Auto "));
+        assertEquals(DiskPayloadReader.DirectReads.ALWAYS, DiskPayloadReader.DirectReads.of("true"));
+        assertEquals(DiskPayloadReader.DirectReads.NEVER, DiskPayloadReader.DirectReads.of("FALSE"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DiskPayloadReader.DirectReads.of("yes"));
+        assertEquals("-Dlmcache.disk.directReads=yes (expected: auto, true or false)", e.getMessage());
+    }
+
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
     void aDamagedByteInAnyBlockIsFoundWithTheSharedRead(boolean direct) throws Exception {
