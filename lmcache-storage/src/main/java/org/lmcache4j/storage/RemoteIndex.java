@@ -258,8 +258,16 @@ final class RemoteIndex {
     private final long ttlMillis;
     private final long garbageLeaseMillis;
 
-    /** Whether each chunk asked for is present, and why some could not be asked (their shards' nodes failed). */
-    record Presence(boolean[] found, List<RuntimeException> failures) {
+    /**
+     * Whether each chunk asked for is present, how many shards were asked, and why some could not be
+     * asked (their shards' nodes failed).
+     */
+    record Presence(boolean[] found, int shardsAsked, List<RuntimeException> failures) {
+
+        /** True when shards were asked and none answered: the remote as a whole did not serve the lookup. */
+        boolean everyShardFailed() {
+            return shardsAsked > 0 && failures.size() == shardsAsked;
+        }
     }
 
     /**
@@ -322,7 +330,7 @@ final class RemoteIndex {
     Presence containsAll(UnifiedJedis redis, List<ChunkKey> chunkKeys) {
         boolean[] out = new boolean[chunkKeys.size()];
         if (chunkKeys.isEmpty()) {
-            return new Presence(out, List.of());
+            return new Presence(out, 0, List.of());
         }
         List<List<Integer>> byShard = new ArrayList<>(keys.shards());
         for (int s = 0; s < keys.shards(); s++) {
@@ -356,7 +364,7 @@ final class RemoteIndex {
                 out[idx.get(k)] = v instanceof Long n ? n == 1 : v != null;
             }
         }
-        return new Presence(out, failures);
+        return new Presence(out, calls.size(), failures);
     }
 
     /**

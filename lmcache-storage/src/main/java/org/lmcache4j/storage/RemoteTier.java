@@ -165,7 +165,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
      * node however many keys (the engine asks this for a whole prompt at once); recency is not touched.
      * On a cluster, the chunks of shards whose node failed are misses (counted, see {@link #shardFailures()}).
      *
-     * @throws UncheckedIOException when the server (of a single server) cannot be reached in time
+     * @throws UncheckedIOException when no node asked answers in time (a single server's included)
      */
     boolean[] containsAll(List<ChunkKey> chunkKeys) {
         if (!serving()) {
@@ -178,13 +178,14 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         String what = "contains " + chunkKeys.size() + " chunks";
         RemoteIndex.Presence p = link.call(what, r -> {
             RemoteIndex.Presence found = index.containsAll(r, chunkKeys);
-            if (!link.url().cluster() && !found.failures().isEmpty()) {
-                throw found.failures().getFirst(); // the only node failed: an outage, for the breaker
+            if (found.everyShardFailed()) {
+                throw found.failures().getFirst(); // no node answered (a single server's included): an outage, for the breaker
             }
-            // On a cluster, a failed node costs its shards' chunks and is counted, but does not open the
-            // breaker, which would cost every node's chunks; puts and gets on it still count.
             return found;
-        });
+        }, found -> found.failures().isEmpty() ? RedisLink.Verdict.SUCCESS : RedisLink.Verdict.NEUTRAL);
+        // Some shards failed: their chunks are misses, counted below. That is no outage (counting it would let
+        // one dead master of three open the circuit, and cost every node's chunks) nor a success (which would
+        // wipe the failures that calls to the dead master count).
         if (!p.failures().isEmpty()) {
             shardFailures.add(p.failures().size());
             LOG.debug("remote tier {}: {}: {} index shards did not answer (their chunks are misses): {}", link.url(), what,
