@@ -129,7 +129,9 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         }
         this.format = new RemoteChunkFormat(layoutFingerprint, url.partBytes(), url.lz4());
         this.ttlMillis = url.ttlSeconds() * 1000;
-        this.index = new RemoteIndex(keys, url.capacityBytes(), ttlMillis, garbageLeaseMillis(url.timeoutMillis()));
+        // a dead cluster master is probed, and the slot map read again, as often as the breaker probes the whole remote
+        this.index = new RemoteIndex(keys, url.capacityBytes(), ttlMillis, garbageLeaseMillis(url.timeoutMillis()),
+                new RemoteShardCalls(keys, url.timeoutMillis(), url.breakerOpenMillis()));
         this.link = new RedisLink(url, nanoClock);
         this.usage = new RemoteUsage(() -> serving() ? link.call("stats", index::usage) : null,
                 Math.min(STATS_WAIT_MILLIS, url.timeoutMillis()));
@@ -165,7 +167,8 @@ final class RemoteTier implements StorageTier, IdentityChecked {
      * node however many keys (the engine asks this for a whole prompt at once); recency is not touched.
      * On a cluster, the chunks of shards whose node failed are misses (counted, see {@link #shardFailures()}).
      *
-     * @throws UncheckedIOException when no node asked answers in time (a single server's included)
+     * @throws UncheckedIOException when no node asked answers in time and no other master is known to serve (a single
+     *                              server: when it does not answer)
      */
     boolean[] containsAll(List<ChunkKey> chunkKeys) {
         if (!serving()) {
@@ -178,14 +181,15 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         String what = "contains " + chunkKeys.size() + " chunks";
         RemoteIndex.Presence p = link.call(what, r -> {
             RemoteIndex.Presence found = index.containsAll(r, chunkKeys);
-            if (found.everyShardFailed()) {
-                throw found.failures().getFirst(); // no node answered (a single server's included): an outage, for the breaker
+            if (found.outage()) {
+                throw found.failures().getFirst(); // no node answered and none is known to serve: for the breaker
             }
             return found;
         }, found -> found.failures().isEmpty() ? RedisLink.Verdict.SUCCESS : RedisLink.Verdict.NEUTRAL);
-        // Some shards failed: their chunks are misses, counted below. That is no outage (counting it would let
-        // one dead master of three open the circuit, and cost every node's chunks) nor a success (which would
-        // wipe the failures that calls to the dead master count).
+        // Some shards failed (or all of this lookup's, while other masters serve): their chunks are misses,
+        // counted below. That is no outage (counting it would let one dead master of three open the circuit,
+        // and cost every node's chunks) nor a success (which would wipe the failures that calls to the dead
+        // master count).
         if (!p.failures().isEmpty()) {
             shardFailures.add(p.failures().size());
             LOG.debug("remote tier {}: {}: {} index shards did not answer (their chunks are misses): {}", link.url(), what,
