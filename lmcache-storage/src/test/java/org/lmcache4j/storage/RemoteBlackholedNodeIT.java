@@ -79,6 +79,36 @@ class RemoteBlackholedNodeIT {
         }
     }
 
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void aBlackholedMasterThatComesBackIsFoundByAProbe() throws Exception {
+        try (RemoteTier t = new RemoteTier(RemoteUrl.parse(cluster.url() + "?partBytes=4k&timeoutMillis=500&breakerOpenMillis=300"),
+                "comeback", RemoteTierContractTest.FINGERPRINT, System::nanoTime)) {
+            List<ChunkKey> keys = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                keys.add(key(i));
+                assertTrue(t.put(key(i), MemorySegment.ofArray(payload(i, 2_000))));
+            }
+            RedisServer victim = cluster.nodes().get(2);
+            victim.freeze();
+            int duringFreeze;
+            try {
+                t.containsAll(keys); // finds it dead
+                duringFreeze = hits(t.containsAll(keys));
+            } finally {
+                victim.thaw();
+            }
+            assertTrue(duringFreeze < 32, "its chunks are misses while it is skipped: " + duringFreeze + " hits");
+            long deadline = System.currentTimeMillis() + 20_000;
+            int found = 0;
+            while (found < 32 && System.currentTimeMillis() < deadline) {
+                found = hits(t.containsAll(keys));
+                Thread.sleep(50);
+            }
+            assertEquals(32, found, "every chunk once a probe found the master back");
+        }
+    }
+
     private static long connectionsReceived(RedisServer node) {
         return Long.parseLong(node.info("stats").get("total_connections_received"));
     }
