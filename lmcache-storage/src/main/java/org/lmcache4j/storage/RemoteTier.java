@@ -84,15 +84,17 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     private static final int DRAIN_BATCH = 256;
 
     private final RedisLink link;
-    private final RemoteKeys keys;
-    private final RemoteIndex index;
+    // The shard count's: replaced together, once, when the namespace's recorded count is adopted on the first
+    // claim (RemoteIdentityRecord), before any call gets past serving() to use them.
+    private volatile RemoteKeys keys;
+    private volatile RemoteIndex index;
+    private volatile RemoteGarbage[] garbage; // one per index shard: deleted garbage is confirmed to its own shard
     private final RemoteChunkFormat format;
     private final long ttlMillis;
     private final LongAdder corruptChunks = new LongAdder();
     private final LongAdder lostChunks = new LongAdder();
     private final LongAdder absorbedErrors = new LongAdder();
     private final RemoteIdentityRecord identity;
-    private final RemoteGarbage[] garbage; // one per index shard: deleted garbage is confirmed to its own shard
     private final LongAdder shardFailures = new LongAdder();
     private final RemoteUsage usage;
 
@@ -122,19 +124,35 @@ final class RemoteTier implements StorageTier, IdentityChecked {
                        LongSupplier nanoClock) {
         Objects.requireNonNull(url, "url");
         this.identity = new RemoteIdentityRecord(identity);
-        this.keys = new RemoteKeys(url.keyPrefix(), namespaceId, url.indexShards());
-        this.garbage = new RemoteGarbage[keys.shards()];
-        for (int i = 0; i < garbage.length; i++) {
-            garbage[i] = new RemoteGarbage();
-        }
         this.format = new RemoteChunkFormat(layoutFingerprint, url.partBytes(), url.lz4());
         this.ttlMillis = url.ttlSeconds() * 1000;
-        // a dead cluster master is probed, and the slot map read again, as often as the breaker probes the whole remote
-        this.index = new RemoteIndex(keys, url.capacityBytes(), ttlMillis, garbageLeaseMillis(url.timeoutMillis()),
-                new RemoteShardCalls(keys, url.timeoutMillis(), url.breakerOpenMillis()));
+        shardInto(url, namespaceId, url.indexShards());
         this.link = new RedisLink(url, nanoClock);
         this.usage = new RemoteUsage(() -> serving() ? link.call("stats", index::usage) : null,
                 Math.min(STATS_WAIT_MILLIS, url.timeoutMillis()));
+    }
+
+    /** Splits the namespace's index into {@code shards}: its keys, its index and the garbage of each shard. */
+    private void shardInto(RemoteUrl url, String namespaceId, int shards) {
+        RemoteKeys k = new RemoteKeys(url.keyPrefix(), namespaceId, shards);
+        RemoteGarbage[] g = new RemoteGarbage[shards];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = new RemoteGarbage();
+        }
+        garbage = g;
+        // a dead cluster master is probed, and the slot map read again, as often as the breaker probes the whole remote
+        index = new RemoteIndex(k, url.capacityBytes(), ttlMillis, garbageLeaseMillis(url.timeoutMillis()),
+                new RemoteShardCalls(k, url.timeoutMillis(), url.breakerOpenMillis()));
+        keys = k;
+    }
+
+    /** Adopts the shard count recorded for the namespace (this connector's was only the default). */
+    private void adoptShards(int shards) {
+        if (shards != keys.shards()) {
+            LOG.info("remote tier {}: namespace {} is split into {} index shards; adopted (this connector's default: {})",
+                    link.url(), keys.namespaceId(), shards, keys.shards());
+            shardInto(link.url(), keys.namespaceId(), shards);
+        }
     }
 
     /**
@@ -520,7 +538,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
 
     /** True while this tier may use its namespace ({@link RemoteIdentityRecord}; claims it on first use). */
     private boolean serving() {
-        return identity.serving(link, index, keys);
+        return identity.serving(link, index, keys, link.url().indexShardsGiven(), this::adoptShards);
     }
 
     /** Closes the connections; the chunks stay in the server for other engines and the next start. */
