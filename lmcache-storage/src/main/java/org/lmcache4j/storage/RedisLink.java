@@ -1,7 +1,9 @@
 package org.lmcache4j.storage;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -81,7 +83,23 @@ final class RedisLink implements AutoCloseable {
      * @throws UncheckedIOException  when the circuit is open or the call fails (timeouts included)
      */
     <T> T call(String what, Function<UnifiedJedis, T> body) {
-        return guarded(what, () -> body.apply(client()));
+        return guarded(what, () -> body.apply(client()), r -> Verdict.SUCCESS);
+    }
+
+    /**
+     * What a call that returned tells the breaker: {@code SUCCESS} (the server answered), or
+     * {@code NEUTRAL} (some nodes of a cluster answered and some did not: neither proof that the remote
+     * works, which would reset the failures the dead node's calls count, nor an outage of the whole
+     * remote, which would open the circuit for every node's chunks).
+     */
+    enum Verdict { SUCCESS, NEUTRAL }
+
+    /**
+     * {@link #call}, with {@code verdict} deciding what a result tells the breaker; a call that must
+     * count as a failure throws instead.
+     */
+    <T> T call(String what, Function<UnifiedJedis, T> body, Function<? super T, Verdict> verdict) {
+        return guarded(what, () -> body.apply(client()), verdict);
     }
 
     /** The direct data path for chunk parts, when the URL allows one ({@link RespPartWire#forUrl}). */
@@ -97,10 +115,15 @@ final class RedisLink implements AutoCloseable {
      */
     <T> T callWire(String what, Function<RespPartWire, T> body) {
         RespPartWire w = wire.orElseThrow(() -> new IllegalStateException("remote tier " + url + ": no direct data path"));
-        return guarded(what, () -> body.apply(w));
+        return guarded(what, () -> body.apply(w), r -> Verdict.SUCCESS);
     }
 
-    private <T> T guarded(String what, java.util.function.Supplier<T> body) {
+    /**
+     * Runs {@code body} under the breaker. A call whose thread is interrupted ends with an
+     * {@link UncheckedIOException} caused by an {@link InterruptedIOException}, the interrupt still set,
+     * and counts neither way: the caller gave up, the server did not fail.
+     */
+    private <T> T guarded(String what, java.util.function.Supplier<T> body, Function<? super T, Verdict> verdict) {
         ensureOpen();
         if (!breaker.tryAcquire()) {
             throw new UncheckedIOException(new IOException("remote tier " + url + ": " + what + " refused: circuit open after "
@@ -110,23 +133,54 @@ final class RedisLink implements AutoCloseable {
         try {
             T result = body.get();
             reported = true;
-            if (breaker.succeeded()) {
+            if (verdict.apply(result) == Verdict.NEUTRAL) {
+                breaker.released();
+            } else if (breaker.succeeded()) {
                 LOG.info("remote tier {}: reachable again; circuit closed", url);
             }
             return result;
-        } catch (JedisException e) {
+        } catch (RuntimeException e) {
+            if (interrupted(e)) {
+                reported = true;
+                breaker.released();
+                Thread.currentThread().interrupt(); // a client may have taken it while giving up: the caller must see it
+                InterruptedIOException cause = new InterruptedIOException("remote tier " + url + ": " + what + " interrupted");
+                cause.initCause(e);
+                throw new UncheckedIOException(cause);
+            }
+            if (!(e instanceof JedisException je)) {
+                throw e; // an unexpected exception: counted below, and never leaves a probe hanging
+            }
             reported = true;
-            if (isOutage(e)) {
-                failed(e);
+            if (isOutage(je)) {
+                failed(je);
             } else {
                 breaker.succeeded(); // the server answered; the request was refused
             }
             throw new UncheckedIOException(new IOException("remote tier " + url + ": " + what + " failed: " + e, e));
         } finally {
             if (!reported) {
-                failed(null); // an unexpected exception: count it, and never leave a probe hanging
+                failed(null);
             }
         }
+    }
+
+    /**
+     * True when {@code e} ended a call because its thread was interrupted: the flag is set (a blocking
+     * socket of a virtual thread, a selector, a wait for a pooled connection or for another thread leave
+     * it set), or an interrupt is among the causes (some waits take the flag when they throw).
+     */
+    private static boolean interrupted(Throwable e) {
+        if (Thread.currentThread().isInterrupted()) {
+            return true;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException || t instanceof ClosedByInterruptException
+                    || t.getClass() == InterruptedIOException.class) { // not its subclass SocketTimeoutException: a timeout
+                return true;
+            }
+        }
+        return false;
     }
 
     private void failed(RuntimeException e) {

@@ -65,6 +65,21 @@ final class RemoteCircuitBreaker {
     }
 
     /**
+     * Records a call that ended without a verdict on the server: its thread was interrupted, or some nodes
+     * of a cluster answered and others did not. The count of consecutive failures stays as it is (no
+     * success resets it, no failure adds to it); when the call was the probe, the next call becomes the
+     * probe instead, at once (the open interval has already passed). A call let through while closed
+     * that reports this during another call's probe passes the probe on early; the probe's own report
+     * still decides.
+     */
+    synchronized void released() {
+        if (state == State.HALF_OPEN) {
+            state = State.OPEN;
+            openedAt = nanoClock.getAsLong() - openNanos;
+        }
+    }
+
+    /**
      * Records a failure and returns the state it moved the circuit from when it opened it ({@code CLOSED}:
      * the threshold was reached; {@code HALF_OPEN}: the probe failed), or null when the state is unchanged.
      */

@@ -258,18 +258,31 @@ final class RemoteIndex {
     private final long ttlMillis;
     private final long garbageLeaseMillis;
 
-    /** Whether each chunk asked for is present, and why some could not be asked (their shards' nodes failed). */
-    record Presence(boolean[] found, List<RuntimeException> failures) {
+    /**
+     * Whether each chunk asked for is present, how many shards were asked, and why some could not be
+     * asked (their shards' nodes failed).
+     */
+    record Presence(boolean[] found, int shardsAsked, List<RuntimeException> failures, boolean someMasterServing) {
+
+        /**
+         * True when no shard asked answered and no master of the cluster is known to serve (a single
+         * server never is): the remote as a whole did not serve the lookup. When other masters serve, only
+         * this lookup's nodes failed, which is no outage of the remote.
+         */
+        boolean outage() {
+            return shardsAsked > 0 && failures.size() == shardsAsked && !someMasterServing;
+        }
     }
 
     /**
      * @param capacityBytes      the namespace's budget, split evenly over its shards
      * @param garbageLeaseMillis how long the client that dropped a chunk has to delete its parts before
      *                           other clients' puts are asked to delete them too
+     * @param shardCalls         runs a command on many shards at once (and keeps what it learns of a cluster)
      */
-    RemoteIndex(RemoteKeys keys, long capacityBytes, long ttlMillis, long garbageLeaseMillis) {
+    RemoteIndex(RemoteKeys keys, long capacityBytes, long ttlMillis, long garbageLeaseMillis, RemoteShardCalls shardCalls) {
         this.keys = keys;
-        this.shardCalls = new RemoteShardCalls(keys);
+        this.shardCalls = shardCalls;
         this.capacityBytes = capacityBytes;
         this.shardCapacityBytes = capacityBytes == Long.MAX_VALUE ? Long.MAX_VALUE : capacityBytes / keys.shards();
         this.ttlMillis = ttlMillis;
@@ -322,7 +335,7 @@ final class RemoteIndex {
     Presence containsAll(UnifiedJedis redis, List<ChunkKey> chunkKeys) {
         boolean[] out = new boolean[chunkKeys.size()];
         if (chunkKeys.isEmpty()) {
-            return new Presence(out, List.of());
+            return new Presence(out, 0, List.of(), true);
         }
         List<List<Integer>> byShard = new ArrayList<>(keys.shards());
         for (int s = 0; s < keys.shards(); s++) {
@@ -356,7 +369,7 @@ final class RemoteIndex {
                 out[idx.get(k)] = v instanceof Long n ? n == 1 : v != null;
             }
         }
-        return new Presence(out, failures);
+        return new Presence(out, calls.size(), failures, shardCalls.someMasterServing(redis));
     }
 
     /**

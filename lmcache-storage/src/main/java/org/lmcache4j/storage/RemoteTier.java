@@ -84,15 +84,17 @@ final class RemoteTier implements StorageTier, IdentityChecked {
     private static final int DRAIN_BATCH = 256;
 
     private final RedisLink link;
-    private final RemoteKeys keys;
-    private final RemoteIndex index;
+    // The shard count's: replaced together, once, when the namespace's recorded count is adopted on the first
+    // claim (RemoteIdentityRecord), before any call gets past serving() to use them.
+    private volatile RemoteKeys keys;
+    private volatile RemoteIndex index;
+    private volatile RemoteGarbage[] garbage; // one per index shard: deleted garbage is confirmed to its own shard
     private final RemoteChunkFormat format;
     private final long ttlMillis;
     private final LongAdder corruptChunks = new LongAdder();
     private final LongAdder lostChunks = new LongAdder();
     private final LongAdder absorbedErrors = new LongAdder();
     private final RemoteIdentityRecord identity;
-    private final RemoteGarbage[] garbage; // one per index shard: deleted garbage is confirmed to its own shard
     private final LongAdder shardFailures = new LongAdder();
     private final RemoteUsage usage;
 
@@ -122,17 +124,35 @@ final class RemoteTier implements StorageTier, IdentityChecked {
                        LongSupplier nanoClock) {
         Objects.requireNonNull(url, "url");
         this.identity = new RemoteIdentityRecord(identity);
-        this.keys = new RemoteKeys(url.keyPrefix(), namespaceId, url.indexShards());
-        this.garbage = new RemoteGarbage[keys.shards()];
-        for (int i = 0; i < garbage.length; i++) {
-            garbage[i] = new RemoteGarbage();
-        }
         this.format = new RemoteChunkFormat(layoutFingerprint, url.partBytes(), url.lz4());
         this.ttlMillis = url.ttlSeconds() * 1000;
-        this.index = new RemoteIndex(keys, url.capacityBytes(), ttlMillis, garbageLeaseMillis(url.timeoutMillis()));
+        shardInto(url, namespaceId, url.indexShards());
         this.link = new RedisLink(url, nanoClock);
         this.usage = new RemoteUsage(() -> serving() ? link.call("stats", index::usage) : null,
                 Math.min(STATS_WAIT_MILLIS, url.timeoutMillis()));
+    }
+
+    /** Splits the namespace's index into {@code shards}: its keys, its index and the garbage of each shard. */
+    private void shardInto(RemoteUrl url, String namespaceId, int shards) {
+        RemoteKeys k = new RemoteKeys(url.keyPrefix(), namespaceId, shards);
+        RemoteGarbage[] g = new RemoteGarbage[shards];
+        for (int i = 0; i < g.length; i++) {
+            g[i] = new RemoteGarbage();
+        }
+        garbage = g;
+        // a dead cluster master is probed, and the slot map read again, as often as the breaker probes the whole remote
+        index = new RemoteIndex(k, url.capacityBytes(), ttlMillis, garbageLeaseMillis(url.timeoutMillis()),
+                new RemoteShardCalls(k, url.timeoutMillis(), url.breakerOpenMillis()));
+        keys = k;
+    }
+
+    /** Adopts the shard count recorded for the namespace (this connector's was only the default). */
+    private void adoptShards(int shards) {
+        if (shards != keys.shards()) {
+            LOG.info("remote tier {}: namespace {} is split into {} index shards; adopted (this connector's default: {})",
+                    link.url(), keys.namespaceId(), shards, keys.shards());
+            shardInto(link.url(), keys.namespaceId(), shards);
+        }
     }
 
     /**
@@ -165,7 +185,8 @@ final class RemoteTier implements StorageTier, IdentityChecked {
      * node however many keys (the engine asks this for a whole prompt at once); recency is not touched.
      * On a cluster, the chunks of shards whose node failed are misses (counted, see {@link #shardFailures()}).
      *
-     * @throws UncheckedIOException when the server (of a single server) cannot be reached in time
+     * @throws UncheckedIOException when no node asked answers in time and no other master is known to serve (a single
+     *                              server: when it does not answer)
      */
     boolean[] containsAll(List<ChunkKey> chunkKeys) {
         if (!serving()) {
@@ -178,13 +199,15 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         String what = "contains " + chunkKeys.size() + " chunks";
         RemoteIndex.Presence p = link.call(what, r -> {
             RemoteIndex.Presence found = index.containsAll(r, chunkKeys);
-            if (!link.url().cluster() && !found.failures().isEmpty()) {
-                throw found.failures().getFirst(); // the only node failed: an outage, for the breaker
+            if (found.outage()) {
+                throw found.failures().getFirst(); // no node answered and none is known to serve: for the breaker
             }
-            // On a cluster, a failed node costs its shards' chunks and is counted, but does not open the
-            // breaker, which would cost every node's chunks; puts and gets on it still count.
             return found;
-        });
+        }, found -> found.failures().isEmpty() ? RedisLink.Verdict.SUCCESS : RedisLink.Verdict.NEUTRAL);
+        // Some shards failed (or all of this lookup's, while other masters serve): their chunks are misses,
+        // counted below. That is no outage (counting it would let one dead master of three open the circuit,
+        // and cost every node's chunks) nor a success (which would wipe the failures that calls to the dead
+        // master count).
         if (!p.failures().isEmpty()) {
             shardFailures.add(p.failures().size());
             LOG.debug("remote tier {}: {}: {} index shards did not answer (their chunks are misses): {}", link.url(), what,
@@ -515,7 +538,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
 
     /** True while this tier may use its namespace ({@link RemoteIdentityRecord}; claims it on first use). */
     private boolean serving() {
-        return identity.serving(link, index, keys);
+        return identity.serving(link, index, keys, link.url().indexShardsGiven(), this::adoptShards);
     }
 
     /** Closes the connections; the chunks stay in the server for other engines and the next start. */

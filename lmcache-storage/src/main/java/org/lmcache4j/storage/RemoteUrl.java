@@ -28,7 +28,8 @@ import java.util.Set;
  * probe; default 1000), {@code prefix} (first part of every key; default {@code lmc4j}) and {@code indexShards}
  * (hash slots each namespace's index is split into, 1 to {@value #MAX_INDEX_SHARDS}; default: 1 on a single
  * server, on a cluster {@value #DEFAULT_CLUSTER_INDEX_SHARDS}, fewer when the capacity would leave a shard
- * less than {@link #MIN_SHARD_BYTES}; every engine sharing a namespace must use the same count).
+ * less than {@link #MIN_SHARD_BYTES}; a namespace keeps the count it was first claimed with: an engine
+ * without the option adopts it, one with another count is refused).
  *
  * @param text         the URL as given, password masked (see {@link #mask})
  * @param tls          connect with TLS
@@ -104,6 +105,14 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
             return 1;
         }
         return (int) Math.max(1, Math.min(DEFAULT_CLUSTER_INDEX_SHARDS, capacityBytes / MIN_SHARD_BYTES));
+    }
+
+    /**
+     * True when the {@code indexShards} option is given: then the count must be the namespace's; else
+     * {@link #indexShards()} is a default, and a namespace already split otherwise keeps its count.
+     */
+    boolean indexShardsGiven() {
+        return indexShardsOption > 0;
     }
 
     /** The URL without its password, for logs and messages. */

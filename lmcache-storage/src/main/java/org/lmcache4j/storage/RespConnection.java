@@ -2,6 +2,7 @@ package org.lmcache4j.storage;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
@@ -223,6 +224,9 @@ final class RespConnection implements AutoCloseable {
         key.interestOps(op);
         try {
             if (selector.select(timeoutMillis) == 0) {
+                if (Thread.currentThread().isInterrupted()) { // an interrupt wakes the selector and stays set
+                    throw new InterruptedIOException(what + " interrupted");
+                }
                 throw new SocketTimeoutException(what + " timed out after " + timeoutMillis + " ms");
             }
             selector.selectedKeys().clear();

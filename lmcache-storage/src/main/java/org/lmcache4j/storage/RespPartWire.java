@@ -1,10 +1,13 @@
 package org.lmcache4j.storage;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -12,8 +15,9 @@ import redis.clients.jedis.exceptions.JedisDataException;
 /**
  * The {@code remote} tier's data path to a standalone server without TLS: chunk parts read straight into
  * the caller's memory and written straight from it, over pooled {@link RespConnection}s, each batch
- * pipelined on one connection. The index and its scripts stay on the Redis client ({@link RedisLink});
- * cluster and TLS URLs use the client for parts too ({@link #forUrl} is empty for them).
+ * pipelined on one connection, at most {@code poolSize} connections at a time (callers beyond wait up to
+ * the timeout for one). The index and its scripts stay on the Redis client ({@link RedisLink}); cluster
+ * and TLS URLs use the client for parts too ({@link #forUrl} is empty for them).
  *
  * <p>Failures are thrown as the client's exceptions ({@link JedisConnectionException} when the server
  * cannot be reached in time, {@link JedisDataException} for an error reply), so {@link RedisLink} counts
@@ -30,6 +34,12 @@ final class RespPartWire implements AutoCloseable {
      * each dead one would cost a call a failure (and the breaker a count).
      */
     private final ConcurrentLinkedDeque<IdleConnection> idle = new ConcurrentLinkedDeque<>();
+    /**
+     * One permit per connection in use (or being opened), {@code poolSize} in all: without it, many callers
+     * at once would each open a socket of their own, without bound. A connection goes back to the idle
+     * ones before its permit is returned, so in use plus idle never exceeds {@code poolSize} either.
+     */
+    private final Semaphore permits;
 
     static final long MAX_IDLE_NANOS = 30_000_000_000L;
 
@@ -47,6 +57,7 @@ final class RespPartWire implements AutoCloseable {
     RespPartWire(RemoteUrl url, long maxIdleNanos) {
         this.url = url;
         this.maxIdleNanos = maxIdleNanos;
+        this.permits = new Semaphore(url.poolSize());
         RemoteUrl.Endpoint e = url.endpoints().getFirst();
         this.address = InetSocketAddress.createUnresolved(e.host(), e.port());
     }
@@ -132,6 +143,33 @@ final class RespPartWire implements AutoCloseable {
     }
 
     private <T> T withConnection(Exchange<T> exchange) {
+        takePermit();
+        try {
+            return onConnection(exchange);
+        } finally {
+            permits.release(); // after the connection went back to the idle ones: a waiter finds it there
+        }
+    }
+
+    /**
+     * Waits at most the timeout for one of the {@code poolSize} connections, as the client waits for a
+     * pooled one; when none frees up, the call fails as on an exhausted client pool.
+     */
+    private void takePermit() {
+        try {
+            if (!permits.tryAcquire(url.timeoutMillis(), TimeUnit.MILLISECONDS)) {
+                throw new JedisConnectionException("remote tier " + url + ": no direct connection free within " + url.timeoutMillis()
+                        + " ms (poolSize " + url.poolSize() + ", all in use)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            InterruptedIOException cause = new InterruptedIOException("waiting for a direct connection");
+            cause.initCause(e);
+            throw new JedisConnectionException("remote tier " + url + ": interrupted", cause);
+        }
+    }
+
+    private <T> T onConnection(Exchange<T> exchange) {
         RespConnection c = takeIdle();
         try {
             if (c == null) {

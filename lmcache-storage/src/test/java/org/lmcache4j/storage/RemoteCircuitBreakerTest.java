@@ -53,6 +53,23 @@ class RemoteCircuitBreakerTest {
     }
 
     @Test
+    void aReleasedCallCountsNeitherWayAndPassesTheProbeOn() {
+        breaker.failed();
+        breaker.failed();
+        assertTrue(breaker.tryAcquire());
+        breaker.released();
+        assertEquals(2, breaker.consecutiveFailures(), "no success reset the count");
+        assertEquals(RemoteCircuitBreaker.State.CLOSED, breaker.state(), "no failure opened it");
+        breaker.failed();
+        now.addAndGet(500_000_000L);
+        assertTrue(breaker.tryAcquire(), "the probe");
+        breaker.released();
+        assertEquals(RemoteCircuitBreaker.State.OPEN, breaker.state(), "a probe without a verdict closes nothing");
+        assertTrue(breaker.tryAcquire(), "the next call probes at once");
+        assertTrue(breaker.succeeded());
+    }
+
+    @Test
     void lateFailureOfAnEarlierCallDoesNotExtendTheOpenInterval() {
         for (int i = 0; i < 3; i++) {
             breaker.failed();

@@ -183,6 +183,52 @@ class RespPartWireTest {
         }
     }
 
+    /**
+     * 32 callers at once, with the server paused so that each holds its connection while the others
+     * come: the wire opens no more connections than {@code poolSize} (the others wait for one), and each
+     * caller gets its own part byte for byte. Counted by the server ({@code total_connections_received}):
+     * the test's own calls in the window are the pause and the second reading of the counter.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void manyCallersAtOnceNeverOpenMoreConnectionsThanThePoolAndEachGetsItsBytes() throws Exception {
+        int callers = 32;
+        int poolSize = 4;
+        byte[][] k = keys("w-many:", callers);
+        for (int i = 0; i < callers; i++) {
+            raw.set(k[i], bytes(100 + i, PART));
+        }
+        try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url() + "?poolSize=" + poolSize + "&timeoutMillis=20000"))
+                .orElseThrow()) {
+            long before = Long.parseLong(redis.info("stats").get("total_connections_received"));
+            redis.call("CLIENT", "PAUSE", "1500", "ALL");
+            java.util.List<Thread> threads = new java.util.ArrayList<>();
+            java.util.concurrent.ConcurrentLinkedQueue<String> wrong = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            for (int i = 0; i < callers; i++) {
+                int n = i;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try (Arena arena = Arena.ofConfined()) {
+                        MemorySegment dst = arena.allocate(PART);
+                        RespPartWire.ReadOutcome r = wire.readParts(new byte[][] {k[n]}, new int[] {PART}, dst, new CRC32C(), new int[1]);
+                        if (r != RespPartWire.ReadOutcome.READ
+                                || !java.util.Arrays.equals(bytes(100 + n, PART), dst.toArray(ValueLayout.JAVA_BYTE))) {
+                            wrong.add("caller " + n + ": " + r);
+                        }
+                    } catch (RuntimeException e) {
+                        wrong.add("caller " + n + ": " + e);
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            long opened = Long.parseLong(redis.info("stats").get("total_connections_received")) - before - 2;
+            assertEquals(java.util.List.of(), java.util.List.copyOf(wrong), "every caller read its own part");
+            assertTrue(opened <= poolSize, "connections the wire opened for " + callers + " callers: " + opened
+                    + " (expected: at most poolSize, " + poolSize + ")");
+        }
+    }
+
     @Test
     void clusterAndTlsUrlsHaveNoDirectPath() {
         assertTrue(RespPartWire.forUrl(RemoteUrl.parse("rediss://127.0.0.1:1")).isEmpty());

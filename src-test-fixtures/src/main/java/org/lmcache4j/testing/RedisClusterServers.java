@@ -9,8 +9,8 @@ import java.util.stream.Collectors;
 
 /**
  * A throw-away Redis Cluster for tests: {@code n} {@link RedisServer}s in cluster mode on loopback, their
- * 16384 slots spread by {@code redis-cli --cluster create} (no replicas), ready when every node reports
- * {@code cluster_state:ok}. Closing stops every node.
+ * 16384 slots spread by {@code redis-cli --cluster create} (no replicas, or one per master), ready when
+ * every node reports {@code cluster_state:ok}. Closing stops every node.
  */
 public final class RedisClusterServers implements AutoCloseable {
 
@@ -39,6 +39,10 @@ public final class RedisClusterServers implements AutoCloseable {
         if (n != 1 && n < 3) {
             throw new IllegalArgumentException("n: " + n + " (expected: 1, or >= 3, the fewest masters redis-cli accepts)");
         }
+        return form(n, 0, extraArgs);
+    }
+
+    private static RedisClusterServers form(int n, int replicas, String... extraArgs) {
         List<RedisServer> nodes = new ArrayList<>();
         boolean ok = false;
         try {
@@ -57,7 +61,7 @@ public final class RedisClusterServers implements AutoCloseable {
             }
             List<String> cmd = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
             nodes.forEach(s -> cmd.add("127.0.0.1:" + s.port()));
-            cmd.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+            cmd.addAll(List.of("--cluster-replicas", Integer.toString(replicas), "--cluster-yes"));
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(READY_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
@@ -80,6 +84,37 @@ public final class RedisClusterServers implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts {@code masters} (at least 3) masters with one replica each ({@code redis-cli --cluster create
+     * --cluster-replicas 1}), ready when every node reports {@code cluster_state:ok} and every replica's
+     * link to its master is up. {@link #nodes()} lists all of them; {@link #masters()} and
+     * {@link #replicaOf} tell them apart.
+     */
+    public static RedisClusterServers startWithReplicas(int masters, String... extraArgs) {
+        if (masters < 3) {
+            throw new IllegalArgumentException("masters: " + masters + " (expected: >= 3, the fewest redis-cli accepts)");
+        }
+        return form(2 * masters, 1, extraArgs);
+    }
+
+    /** The nodes that are masters now (per {@code ROLE}). */
+    public List<RedisServer> masters() {
+        return nodes.stream().filter(s -> s.pid() > 0 && "master".equals(((List<?>) s.call("ROLE")).getFirst())).toList();
+    }
+
+    /** The node replicating {@code master} now. */
+    public RedisServer replicaOf(RedisServer master) {
+        for (RedisServer s : nodes) {
+            if (s.pid() > 0 && s != master) {
+                List<?> role = (List<?>) s.call("ROLE");
+                if ("slave".equals(role.getFirst()) && Long.valueOf(master.port()).equals(role.get(2))) {
+                    return s;
+                }
+            }
+        }
+        throw new IllegalStateException("no replica of the master on port " + master.port());
+    }
+
     public List<RedisServer> nodes() {
         return nodes;
     }
@@ -97,7 +132,8 @@ public final class RedisClusterServers implements AutoCloseable {
     private void awaitReady() throws InterruptedException {
         long deadline = System.currentTimeMillis() + READY_TIMEOUT_MILLIS;
         while (System.currentTimeMillis() < deadline) {
-            if (nodes.stream().allMatch(s -> ((String) s.call("CLUSTER", "INFO")).contains("cluster_state:ok"))) {
+            if (nodes.stream().allMatch(s -> ((String) s.call("CLUSTER", "INFO")).contains("cluster_state:ok")
+                    && !((String) s.call("INFO", "replication")).contains("master_link_status:down"))) {
                 return;
             }
             Thread.sleep(50);

@@ -46,6 +46,7 @@ public final class RedisServer implements AutoCloseable {
     private final List<String> extraArgs;
     private int port;
     private long pid = -1;
+    private volatile boolean frozen;
 
     private RedisServer(Path dir, List<String> extraArgs) {
         this.dir = dir;
@@ -96,6 +97,39 @@ public final class RedisServer implements AutoCloseable {
     /** Kills the server with SIGKILL (a crash: no shutdown work) and waits until it is gone. */
     public void kill() {
         terminate(true);
+    }
+
+    /**
+     * Stops the process with SIGSTOP: it keeps its port, and the kernel still completes connections into its
+     * listen backlog, but nothing is read or answered, as with a node behind a network that drops its replies.
+     * {@link #thaw()} resumes it; stopping or closing a frozen server thaws it first.
+     */
+    public void freeze() {
+        signal("STOP");
+        frozen = true;
+    }
+
+    /** Resumes a {@link #freeze() frozen} server (SIGCONT); it then serves what queued up meanwhile. */
+    public void thaw() {
+        signal("CONT");
+        frozen = false;
+    }
+
+    private void signal(String name) {
+        if (pid <= 0) {
+            throw new IllegalStateException("redis-server on port " + port + ": not running");
+        }
+        try {
+            Process p = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true).start();
+            if (!p.waitFor(START_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + pid + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while signalling redis-server", e);
+        }
     }
 
     /** Stops the server with SIGTERM and waits until it is gone; idempotent. */
@@ -295,6 +329,9 @@ public final class RedisServer implements AutoCloseable {
         long p = pid;
         if (p <= 0) {
             return;
+        }
+        if (frozen) {
+            thaw(); // a stopped process would hold SIGTERM until then
         }
         ProcessHandle.of(p).ifPresent(h -> {
             if (forcibly) {
