@@ -10,7 +10,9 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The one facade over the C library: every downcall the project makes into libc, each returning its
@@ -44,6 +46,16 @@ public final class Libc {
     private static final int PRIO_PROCESS = 0;
     /** The base page size, the unit of {@code mincore}. */
     private static final long PAGE_BYTES = 4096;
+    /** {@code cachestat}'s number (Linux 6.5+): 451 on x86-64 and arm64 alike. */
+    private static final long SYS_CACHESTAT = 451;
+    private static final int ENOSYS = 38;
+    /** {@code struct cachestat_range}: offset and length in bytes. */
+    private static final StructLayout CACHESTAT_RANGE = MemoryLayout.structLayout(ValueLayout.JAVA_LONG.withName("off"),
+            ValueLayout.JAVA_LONG.withName("len"));
+    /** {@code struct cachestat}: counts of pages; the first, cached pages, is the one read here. */
+    private static final StructLayout CACHESTAT = MemoryLayout.structLayout(ValueLayout.JAVA_LONG.withName("nr_cache"),
+            ValueLayout.JAVA_LONG.withName("nr_dirty"), ValueLayout.JAVA_LONG.withName("nr_writeback"),
+            ValueLayout.JAVA_LONG.withName("nr_evicted"), ValueLayout.JAVA_LONG.withName("nr_recently_evicted"));
 
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -61,6 +73,9 @@ public final class Libc {
     private final MethodHandle open;
     private final MethodHandle close;
     private final MethodHandle posixFadvise;
+    // page-cache residency of disk-tier chunks: syscall(SYS_cachestat, ...), on kernels and CPUs that have it
+    private final Optional<MethodHandle> syscall;
+    private volatile boolean cachestatMissing;
 
     private Libc(Linker linker, SymbolLookup libc) {
         Linker.Option errno = Linker.Option.captureCallState("errno");
@@ -88,6 +103,12 @@ public final class Libc {
         close = linker.downcallHandle(find(libc, "close"), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), errno);
         posixFadvise = linker.downcallHandle(find(libc, "posix_fadvise"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        syscall = arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64")
+                ? libc.find("syscall").map(symbol -> linker.downcallHandle(symbol, FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
+                        errno, Linker.Option.firstVariadicArg(1)))
+                : Optional.empty();
     }
 
     /** The facade, or empty when libc cannot be linked here; probed once per JVM. */
@@ -226,6 +247,47 @@ public final class Libc {
             throw e; // a failed call, or the segment's arena already closed
         } catch (Throwable t) {
             throw new IllegalStateException("mincore downcall failed", t);
+        }
+    }
+
+    /**
+     * Pages of {@code [offset, offset + length)} of {@code file} in the page cache now ({@code cachestat},
+     * Linux 6.5+; one {@code open}, one call, one {@code close}, nothing mapped or read), or empty where the
+     * kernel or the CPU has no {@code cachestat} (known after the first call).
+     *
+     * @throws NativeCallException when the file cannot be opened or the call fails otherwise
+     */
+    public OptionalLong cachedPages(String file, long offset, long length) {
+        if (syscall.isEmpty() || cachestatMissing) {
+            return OptionalLong.empty();
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int fd = (int) open.invokeExact(state, a.allocateFrom(file), O_RDONLY_CLOEXEC);
+            if (fd < 0) {
+                throw failure("open(" + file + ")", state);
+            }
+            try {
+                MemorySegment range = a.allocate(CACHESTAT_RANGE);
+                range.set(ValueLayout.JAVA_LONG, 0, offset);
+                range.set(ValueLayout.JAVA_LONG, 8, length);
+                MemorySegment stat = a.allocate(CACHESTAT);
+                long rc = (long) syscall.get().invokeExact(state, SYS_CACHESTAT, (long) fd, range, stat, 0L);
+                if (rc != 0) {
+                    if ((int) ERRNO.get(state, 0L) == ENOSYS) {
+                        cachestatMissing = true;
+                        return OptionalLong.empty();
+                    }
+                    throw failure("cachestat(" + file + ")", state);
+                }
+                return OptionalLong.of(stat.get(ValueLayout.JAVA_LONG, 0));
+            } finally {
+                int ignored = (int) close.invokeExact(state, fd);
+            }
+        } catch (NativeCallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cachestat downcall failed", t);
         }
     }
 

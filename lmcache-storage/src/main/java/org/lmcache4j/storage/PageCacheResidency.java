@@ -1,11 +1,9 @@
 package org.lmcache4j.storage;
 
-import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import org.lmcache4j.nativeio.Libc;
 
 /**
@@ -19,12 +17,17 @@ interface PageCacheResidency {
      * The fraction of {@code [offset, offset + length)} of {@code file} in the page cache, from 0 to 1, or
      * empty when it cannot be told.
      */
-    OptionalDouble cachedFraction(FileChannel file, long offset, long length);
+    OptionalDouble cachedFraction(Path file, long offset, long length);
 
-    /** Residency as {@code mincore} reports it, where there is a C library; unknown elsewhere. */
+    /**
+     * Residency as the kernel's {@code cachestat} reports it (Linux 6.5+), where there is a C library;
+     * unknown elsewhere. Not {@code mincore}: it needs a mapping of the file, and a {@code munmap} per
+     * chunk cost here more than a warm read's whole margin over a raw read (each one a TLB shootdown
+     * across the process's cores, slow on virtual machines).
+     */
     static PageCacheResidency system() {
         Optional<Libc> libc = Libc.instance();
-        return libc.isPresent() ? new Mincore(libc.get()) : unknown();
+        return libc.isPresent() ? new Cachestat(libc.get()) : unknown();
     }
 
     /** Never known: readers fall back to what the speed of earlier reads suggests. */
@@ -32,29 +35,29 @@ interface PageCacheResidency {
         return (file, offset, length) -> OptionalDouble.empty();
     }
 
-    /**
-     * {@code mincore} over a read-only mapping of the range: the mapping faults nothing in, and costs a
-     * {@code mmap} and a {@code munmap} (microseconds; a chunk's read takes milliseconds).
-     */
-    final class Mincore implements PageCacheResidency {
+    /** {@link Libc#cachedPages}: one open, one {@code cachestat}, one close per chunk (microseconds). */
+    final class Cachestat implements PageCacheResidency {
         private static final long PAGE_BYTES = 4096;
         private final Libc libc;
 
-        Mincore(Libc libc) {
+        Cachestat(Libc libc) {
             this.libc = libc;
         }
 
         @Override
-        public OptionalDouble cachedFraction(FileChannel file, long offset, long length) {
+        public OptionalDouble cachedFraction(Path file, long offset, long length) {
             if (length <= 0) {
                 return OptionalDouble.empty();
             }
-            long start = offset - offset % PAGE_BYTES;
-            long span = offset + length - start;
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment mapped = file.map(FileChannel.MapMode.READ_ONLY, start, span, arena);
-                return OptionalDouble.of(Math.min(1.0, (double) libc.residentBytes(mapped) / Math.ceilDiv(span, PAGE_BYTES) / PAGE_BYTES));
-            } catch (IOException | RuntimeException e) { // a channel that cannot map (not a file), a file shorter than asked
+            try {
+                OptionalLong pages = libc.cachedPages(file.toString(), offset, length);
+                if (pages.isEmpty()) {
+                    return OptionalDouble.empty();
+                }
+                long first = offset / PAGE_BYTES;
+                long spanned = (offset + length + PAGE_BYTES - 1) / PAGE_BYTES - first;
+                return OptionalDouble.of(Math.min(1.0, (double) pages.getAsLong() / spanned));
+            } catch (RuntimeException e) { // the file went away, or the call failed: the reader falls back
                 return OptionalDouble.empty();
             }
         }

@@ -90,6 +90,11 @@ final class SharedBlockRead implements Runnable {
             return cached;
         }
 
+        /** Sets the guess from what was found out another way. */
+        void cached(boolean cached) {
+            this.cached = cached;
+        }
+
         void firstBlock(long bytes, long nanos) {
             cached = bytes * 1000 / Math.max(1, nanos) >= cachedBytesPerMicrosecond;
         }
