@@ -313,6 +313,27 @@ final class RemoteIndex {
     }
 
     /**
+     * {@link #touch} of several chunks in one pipelined round trip ({@link RemoteShardCalls}): element
+     * {@code i} is the header of chunk {@code i} (now the most recently used of its shard), null when it is
+     * absent; a failure of any call is thrown (the caller reads the chunks together, so one failure fails them all).
+     */
+    byte[][] touchAll(UnifiedJedis redis, List<ChunkKey> chunkKeys) {
+        List<RemoteShardCalls.Call> calls = new ArrayList<>(chunkKeys.size());
+        for (ChunkKey key : chunkKeys) {
+            calls.add(RemoteShardCalls.Call.script(keys.shardOf(key), TOUCH, List.of(RemoteKeys.member(key))));
+        }
+        Object[] replies = shardCalls.run(redis, calls);
+        byte[][] out = new byte[replies.length][];
+        for (int i = 0; i < replies.length; i++) {
+            if (replies[i] instanceof RuntimeException e) {
+                throw e;
+            }
+            out[i] = (byte[]) replies[i];
+        }
+        return out;
+    }
+
+    /**
      * Whether each chunk is present: one command per shard involved, in one pipelined round trip per node
      * ({@link RemoteShardCalls}): a plain {@code ZMSCORE} of the shard's {@code lru} when the namespace has
      * no TTL (a few microseconds of the server's time, against a script's tens: measured, docs/SCALING.md),

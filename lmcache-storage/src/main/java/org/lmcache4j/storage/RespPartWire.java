@@ -3,6 +3,7 @@ package org.lmcache4j.storage;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.zip.CRC32C;
@@ -57,7 +58,60 @@ final class RespPartWire implements AutoCloseable {
     }
 
     /** What one read of parts found. */
-    enum ReadOutcome { READ, MISSING, WRONG_LENGTH }
+    enum ReadOutcome { READ, MISSING, WRONG_LENGTH, ERROR_REPLY }
+
+    /**
+     * One chunk's share of a {@link #readChunks} call: the parts at {@code partKeys} (values of exactly
+     * {@code lengths}) go one after the other into {@code dst}, every byte read also into {@code crc}.
+     * After the call, {@link #outcome()} says what was found and {@link #firstBad()} names the first part
+     * that was absent, of another length or answered by an error ({@link #error()}).
+     */
+    static final class PartRead {
+        final byte[][] partKeys;
+        final int[] lengths;
+        final MemorySegment dst;
+        final CRC32C crc;
+        private ReadOutcome outcome = ReadOutcome.READ;
+        private int firstBad = -1;
+        private RespConnection.ErrorReply error;
+
+        PartRead(byte[][] partKeys, int[] lengths, MemorySegment dst, CRC32C crc) {
+            this.partKeys = partKeys;
+            this.lengths = lengths;
+            this.dst = dst;
+            this.crc = crc;
+        }
+
+        ReadOutcome outcome() {
+            return outcome;
+        }
+
+        int firstBad() {
+            return firstBad;
+        }
+
+        /** The server's error reply to a part (outcome {@code ERROR_REPLY}), or null. */
+        String error() {
+            return error == null ? null : error.getMessage();
+        }
+
+        private void failed(int part, RespConnection.ErrorReply e) {
+            if (error == null) {
+                error = e;
+            }
+            if (outcome != ReadOutcome.ERROR_REPLY) {
+                outcome = ReadOutcome.ERROR_REPLY;
+                firstBad = part;
+            }
+        }
+
+        private void found(int part, long got) {
+            if (outcome == ReadOutcome.READ && got != lengths[part]) {
+                outcome = got < 0 ? ReadOutcome.MISSING : ReadOutcome.WRONG_LENGTH;
+                firstBad = part;
+            }
+        }
+    }
 
     /**
      * Reads the parts at {@code partKeys} (values of exactly {@code lengths}) one after the other into
@@ -68,34 +122,74 @@ final class RespPartWire implements AutoCloseable {
      *         some of the bytes
      */
     ReadOutcome readParts(byte[][] partKeys, int[] lengths, MemorySegment dst, CRC32C crc, int[] firstBad) {
-        RespCommands gets = new RespCommands();
-        for (byte[] k : partKeys) {
-            gets.command(GET, k);
+        PartRead read = new PartRead(partKeys, lengths, dst, crc);
+        readChunks(List.of(read));
+        if (read.outcome() != ReadOutcome.READ) {
+            firstBad[0] = read.firstBad();
         }
-        return withConnection(c -> {
-            c.write(gets.buffers());
-            ReadOutcome outcome = ReadOutcome.READ;
-            long off = 0;
-            IOException error = null;
-            for (int i = 0; i < partKeys.length; i++) {
-                long got;
-                try {
-                    got = c.readBulkInto(dst.asSlice(off, lengths[i]), crc); // replies are drained even after a bad one
-                } catch (RespConnection.ErrorReply e) {
-                    error = error == null ? e : error;
-                    got = lengths[i];
+        return read.outcome(); // never ERROR_REPLY: readChunks throws the first chunk's
+    }
+
+    /**
+     * Reads the parts of several chunks, in order, on one connection, so the server streams the chunks
+     * back to back without waiting for this client between them. A chunk with a missing part, one of
+     * another length or an error reply (say, {@code WRONGTYPE}) does not stop the others; every reply is
+     * drained, so the connection stays in step. An error reply to the first chunk is thrown (as the
+     * client's {@link JedisDataException}), after the others were read; to a later one, it is that
+     * chunk's outcome.
+     *
+     * <p>The GET of each part is sent when the reply to the one before it starts arriving, not all at
+     * once: a server handles every command it has received before it sends any reply (Redis copies each
+     * value into its reply buffer as it handles the GET), so with all sent at once nothing arrives until
+     * every part is copied; one ahead, it copies the next part while this client reads the current one
+     * (measured: docs/PERFORMANCE.md).
+     */
+    void readChunks(List<PartRead> reads) {
+        List<byte[]> partKeys = new java.util.ArrayList<>();
+        for (PartRead r : reads) {
+            partKeys.addAll(List.of(r.partKeys));
+        }
+        if (partKeys.isEmpty()) {
+            return;
+        }
+        withConnection(c -> {
+            int sent = send(c, partKeys, 0, 1);
+            for (PartRead r : reads) {
+                long off = 0;
+                for (int i = 0; i < r.partKeys.length; i++) {
+                    long length;
+                    try {
+                        length = c.readBulkLength();
+                    } catch (RespConnection.ErrorReply e) {
+                        r.failed(i, e);
+                        length = ERROR;
+                    }
+                    if (sent < partKeys.size()) {
+                        sent += send(c, partKeys, sent, 1);
+                    }
+                    if (length != ERROR) {
+                        r.found(i, c.readBulkBody(length, r.dst.asSlice(off, r.lengths[i]), r.crc)); // drained even after a bad one
+                    }
+                    off += r.lengths[i];
                 }
-                if (outcome == ReadOutcome.READ && got != lengths[i]) {
-                    outcome = got < 0 ? ReadOutcome.MISSING : ReadOutcome.WRONG_LENGTH;
-                    firstBad[0] = i;
-                }
-                off += lengths[i];
             }
-            if (error != null) {
-                throw error;
+            if (reads.getFirst().error != null) {
+                throw reads.getFirst().error;
             }
-            return outcome;
+            return null;
         });
+    }
+
+    private static final long ERROR = Long.MIN_VALUE;
+
+    /** Sends GETs of {@code count} part keys from {@code from}; returns {@code count}. */
+    private static int send(RespConnection c, List<byte[]> partKeys, int from, int count) throws IOException {
+        RespCommands gets = new RespCommands();
+        for (int i = from; i < from + count; i++) {
+            gets.command(GET, partKeys.get(i));
+        }
+        c.write(gets.buffers());
+        return count;
     }
 
     /**
