@@ -313,24 +313,17 @@ final class RemoteIndex {
     }
 
     /**
-     * {@link #touch} of several chunks in one pipelined round trip ({@link RemoteShardCalls}): element
-     * {@code i} is the header of chunk {@code i} (now the most recently used of its shard), null when it is
-     * absent; a failure of any call is thrown (the caller reads the chunks together, so one failure fails them all).
+     * {@link #touch} of each of {@code chunkKeys} on the direct data path of a standalone server
+     * ({@link RespPartWire#evalBulk}): one pipelined round trip, without the client's per-command work.
      */
-    byte[][] touchAll(UnifiedJedis redis, List<ChunkKey> chunkKeys) {
-        List<RemoteShardCalls.Call> calls = new ArrayList<>(chunkKeys.size());
+    byte[][] touchAll(RespPartWire wire, List<ChunkKey> chunkKeys) {
+        List<List<byte[]>> k = new ArrayList<>(chunkKeys.size());
+        List<byte[][]> a = new ArrayList<>(chunkKeys.size());
         for (ChunkKey key : chunkKeys) {
-            calls.add(RemoteShardCalls.Call.script(keys.shardOf(key), TOUCH, List.of(RemoteKeys.member(key))));
+            k.add(keysOf(key));
+            a.add(new byte[][] {RemoteKeys.member(key)});
         }
-        Object[] replies = shardCalls.run(redis, calls);
-        byte[][] out = new byte[replies.length][];
-        for (int i = 0; i < replies.length; i++) {
-            if (replies[i] instanceof RuntimeException e) {
-                throw e;
-            }
-            out[i] = (byte[]) replies[i];
-        }
-        return out;
+        return wire.evalBulk(TOUCH, k, a);
     }
 
     /**

@@ -304,7 +304,7 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         if (!serving()) {
             return out;
         }
-        byte[][] stored = link.call("get " + chunkKeys.size() + " chunks", r -> index.touchAll(r, chunkKeys));
+        byte[][] stored = link.callWire("get " + chunkKeys.size() + " chunks", w -> index.touchAll(w, chunkKeys));
         List<Header> headers = new ArrayList<>(out.length);
         for (int i = 0; i < out.length; i++) {
             headers.add(stored[i] == null ? null : decoded(chunkKeys.get(i), stored[i]).orElse(null));
@@ -397,7 +397,8 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         if (!serving()) {
             return Optional.empty();
         }
-        byte[] stored = link.call("get " + key, r -> index.touch(r, key));
+        byte[] stored = link.hasWire() ? link.callWire("get " + key, w -> index.touchAll(w, List.of(key))[0])
+                : link.call("get " + key, r -> index.touch(r, key));
         return stored == null ? Optional.empty() : decoded(key, stored);
     }
 

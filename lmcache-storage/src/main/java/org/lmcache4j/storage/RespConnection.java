@@ -128,6 +128,20 @@ final class RespConnection implements AutoCloseable {
         return readBulkBody(readBulkLength(), dst, crc);
     }
 
+    /** Reads a whole bulk reply into a new array; null for a null bulk (a script's {@code false}, no such key). */
+    byte[] readBulkBytes() throws IOException {
+        long length = readBulkLength();
+        if (length < 0) {
+            return null;
+        }
+        if (length > Integer.MAX_VALUE - 8) {
+            throw new IOException("bulk reply of " + length + " bytes (expected: a header, at most " + (Integer.MAX_VALUE - 8) + ")");
+        }
+        byte[] out = new byte[(int) length];
+        readBulkBody(length, MemorySegment.ofArray(out), new CRC32C());
+        return out;
+    }
+
     /**
      * Reads the start of a bulk reply: its length, or -1 for a null bulk (no such key); the bytes follow
      * ({@link #readBulkBody}).

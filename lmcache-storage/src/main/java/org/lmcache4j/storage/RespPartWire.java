@@ -193,6 +193,69 @@ final class RespPartWire implements AutoCloseable {
     }
 
     /**
+     * Runs {@code script} once per element of {@code keys} (with the matching element of {@code args}) in
+     * one pipeline, by its SHA-1, sending it whole to the calls the server answers {@code NOSCRIPT} (a new
+     * or restarted server); element {@code i} of the result is call {@code i}'s bulk reply, null for a nil
+     * (the script returned {@code false}). An error reply other than {@code NOSCRIPT} is thrown (as the
+     * client's {@link JedisDataException}) once every reply is read.
+     */
+    byte[][] evalBulk(RemoteScript script, List<List<byte[]>> keys, List<byte[][]> args) {
+        return withConnection(c -> {
+            byte[][] out = new byte[keys.size()][];
+            List<Integer> unknown = new java.util.ArrayList<>();
+            RespConnection.ErrorReply error = null;
+            c.write(scriptCalls(script, keys, args, null, false).buffers());
+            for (int i = 0; i < out.length; i++) {
+                try {
+                    out[i] = c.readBulkBytes();
+                } catch (RespConnection.ErrorReply e) {
+                    if (e.getMessage().startsWith("NOSCRIPT")) {
+                        unknown.add(i);
+                    } else if (error == null) {
+                        error = e;
+                    }
+                }
+            }
+            if (!unknown.isEmpty()) {
+                c.write(scriptCalls(script, keys, args, unknown, true).buffers());
+                for (int i : unknown) {
+                    try {
+                        out[i] = c.readBulkBytes();
+                    } catch (RespConnection.ErrorReply e) {
+                        error = error == null ? e : error;
+                    }
+                }
+            }
+            if (error != null) {
+                throw error;
+            }
+            return out;
+        });
+    }
+
+    /** EVALSHA (or EVAL, {@code whole}) of {@code script} for the calls {@code only} names (null: all). */
+    private static RespCommands scriptCalls(RemoteScript script, List<List<byte[]>> keys, List<byte[][]> args, List<Integer> only,
+                                            boolean whole) {
+        RespCommands out = new RespCommands();
+        int n = only == null ? keys.size() : only.size();
+        for (int j = 0; j < n; j++) {
+            int i = only == null ? j : only.get(j);
+            List<byte[]> k = keys.get(i);
+            byte[][] a = args.get(i);
+            byte[][] command = new byte[3 + k.size() + a.length][];
+            command[0] = whole ? EVAL : EVALSHA;
+            command[1] = whole ? script.body() : script.sha1();
+            command[2] = RespConnection.bytes(Integer.toString(k.size()));
+            for (int x = 0; x < k.size(); x++) {
+                command[3 + x] = k.get(x);
+            }
+            System.arraycopy(a, 0, command, 3 + k.size(), a.length);
+            out.command(command);
+        }
+        return out;
+    }
+
+    /**
      * Writes {@code payload} as parts of {@code partBytes} (the last one shorter) at {@code partKeys}, each
      * expiring after {@code expiryMillis}, in one pipeline, updating {@code crc} with the payload.
      */
@@ -285,4 +348,6 @@ final class RespPartWire implements AutoCloseable {
     }
 
     private static final byte[] GET = RespConnection.bytes("GET");
+    private static final byte[] EVALSHA = RespConnection.bytes("EVALSHA");
+    private static final byte[] EVAL = RespConnection.bytes("EVAL");
 }

@@ -33,11 +33,21 @@ import org.lmcache4j.api.spi.StorageTier;
 final class TierStack implements AutoCloseable {
 
     /**
-     * Chunks a retrieve reads from the remote tier in one batch at most, the one it reached included
-     * ({@link RemoteReadAhead}): enough to keep the server streaming, few enough that a walk that stops
-     * early wastes little (the pages come from the cpu tier's budget and are released at once).
+     * Bytes of chunks a retrieve reads from the remote tier in one batch, about ({@link RemoteReadAhead}):
+     * enough to keep the server streaming, little enough that a walk that stops early wastes little (the
+     * pages come from the cpu tier's budget and are released at once).
      */
-    static final int REMOTE_READ_AHEAD_CHUNKS = 4;
+    static final long REMOTE_READ_AHEAD_BYTES = 32L << 20;
+
+    /** Chunks of {@code pageBytes} a retrieve reads from the remote tier in one batch: 2 to 16, about {@link #REMOTE_READ_AHEAD_BYTES}. */
+    static int remoteReadAheadChunks(long pageBytes) {
+        return Math.clamp(REMOTE_READ_AHEAD_BYTES / Math.max(1, pageBytes), 2, 16);
+    }
+
+    /** Chunks a retrieve reads from the remote tier in one batch; 1 without a cpu tier (nowhere to read ahead into). */
+    int remoteReadAheadChunks() {
+        return cpu == null ? 1 : remoteReadAheadChunks(cpu.pageBytes());
+    }
 
     /** Chunks that may wait for each slower tier before new ones are dropped. */
     static final int WRITE_BEHIND_CHUNKS = 64;

@@ -116,6 +116,30 @@ class RemoteBatchReadTest {
     }
 
     @Test
+    void aServerThatForgotTheScriptsGetsThemWholeAndTheBatchIsRight() {
+        try (RemoteTier t = tier(""); Arena arena = Arena.ofConfined()) {
+            putAll(t, 1, 2, 3);
+            redis.call("SCRIPT", "FLUSH"); // as a restarted server
+            List<MemorySegment> targets = targets(arena, 3);
+            List<String> commands;
+            try (RedisServer.Monitor monitor = redis.monitor()) {
+                assertArrayEquals(new long[] {CHUNK, CHUNK, CHUNK}, t.readAllInto(keys(1, 2, 3), targets));
+                commands = monitor.clientCommands();
+            }
+            for (int i = 0; i < 3; i++) {
+                assertHolds(targets.get(i), i + 1);
+            }
+            List<String> expected = new ArrayList<>(Collections.nCopies(3, "evalsha"));
+            expected.addAll(Collections.nCopies(3, "eval"));
+            expected.addAll(Collections.nCopies(3 * 4, "get"));
+            assertEquals(expected, commands, "NOSCRIPT answered by the whole script, once per call");
+            MemorySegment one = arena.allocate(CHUNK);
+            assertEquals(CHUNK, t.readInto(key(2), one), "and a single read after it");
+            assertHolds(one, 2);
+        }
+    }
+
+    @Test
     void damagedChunksInTheMiddleOfABatchAreMissesDroppedAndCountedAndTheOthersAreRight() throws Exception {
         try (RemoteTier t = tier(""); Arena arena = Arena.ofConfined()) {
             putAll(t, 1, 2, 3, 4, 5);

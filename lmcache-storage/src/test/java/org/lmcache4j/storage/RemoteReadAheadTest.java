@@ -20,15 +20,17 @@ import org.lmcache4j.storage.RemoteEngines.Prompt;
 import org.lmcache4j.testing.RedisServer;
 
 /**
- * A retrieve of a prompt held only in Redis reads its chunks ahead in batches of
- * {@link TierStack#REMOTE_READ_AHEAD_CHUNKS} ({@link RemoteReadAhead}): byte for byte, each chunk read
+ * A retrieve of a prompt held only in Redis reads its chunks ahead in batches
+ * ({@link TierStack#remoteReadAheadChunks}, {@link RemoteReadAhead}): byte for byte, each chunk read
  * once, every page either committed to the cpu tier or released; a chunk lost in the middle of a batch
  * ends the retrieve there, and a server that stalls during the batch makes it a clean miss; no page is
  * left behind either way.
  */
 class RemoteReadAheadTest {
 
-    private static final int CHUNKS = 6; // a batch of four, then one of two
+    /** Chunks of 8 KiB are read 16 at a time: this prompt takes a batch of 16, then one of 4. */
+    private static final int BATCH = 16;
+    private static final int CHUNKS = BATCH + 4;
     private static final int PARTS_PER_CHUNK = 2; // RemoteEngines: 8 KiB chunks, 4 KiB parts
 
     private RedisServer redis;
@@ -80,11 +82,12 @@ class RemoteReadAheadTest {
                 }
                 assertEquals(CHUNKS * CHUNK, got);
                 assertEquals((2 + CHUNKS) * CHUNK, fromRemote(reader), "every chunk counted as a load from the remote tier");
+                assertEquals(BATCH, reader.tierStack().remoteReadAheadChunks());
                 List<String> expected = new ArrayList<>();
-                expected.addAll(Collections.nCopies(4, "evalsha")); // chunks 0-3: headers, then their parts
-                expected.addAll(Collections.nCopies(4 * PARTS_PER_CHUNK, "get"));
-                expected.addAll(Collections.nCopies(2, "evalsha")); // chunks 4-5
-                expected.addAll(Collections.nCopies(2 * PARTS_PER_CHUNK, "get"));
+                expected.addAll(Collections.nCopies(BATCH, "evalsha")); // the first batch: headers, then their parts
+                expected.addAll(Collections.nCopies(BATCH * PARTS_PER_CHUNK, "get"));
+                expected.addAll(Collections.nCopies(CHUNKS - BATCH, "evalsha")); // the rest
+                expected.addAll(Collections.nCopies((CHUNKS - BATCH) * PARTS_PER_CHUNK, "get"));
                 assertEquals(expected, commands);
                 assertNoPageLeft(reader, 2 + CHUNKS);
                 assertEquals(CHUNKS * CHUNK, p.retrieveAndCheck(arena, reader), "and again, from the cpu tier");
@@ -103,7 +106,7 @@ class RemoteReadAheadTest {
                 deleteFirstPart(remote, lost);
                 assertEquals(2 * CHUNK, p.retrieveAndCheck(arena, reader), "the prefix before the lost chunk, byte for byte");
                 assertEquals(1, remote.lostChunks());
-                // chunk 3 was read in the same batch, after the lost one: its page is released, not kept
+                // chunks 3 on were read in the same batch, after the lost one: their pages are released, not kept
                 assertNoPageLeft(reader, 2);
             }
         }
