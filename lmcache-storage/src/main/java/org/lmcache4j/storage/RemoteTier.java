@@ -41,9 +41,11 @@ import redis.clients.jedis.UnifiedJedis;
  * is two round trips: one script marks the chunk used and returns its header, one pipeline fetches every
  * part; the chunk is checked whole (lengths, decompression, CRC32C) into off-heap memory the returned
  * buffer owns. Readers hold a private copy, so eviction and removal never wait for them. On a standalone
- * server without TLS, {@code readInto} (the promotion into a cpu page) reads uncompressed parts straight
- * into the caller's memory, checksummed as they arrive, and {@code put} sends uncompressed parts straight
- * from the payload ({@link RespPartWire}); LZ4 chunks, cluster and TLS URLs go through the client.
+ * server without TLS, {@code readInto} (the promotion into a cpu page) runs the header script and reads
+ * uncompressed parts straight into the caller's memory, checksummed as they arrive, and {@code put} sends
+ * uncompressed parts straight from the payload ({@link RespPartWire}); {@link #readAllInto} does that for a
+ * batch of chunks (a retrieve's read-ahead) in two round trips; LZ4 chunks, cluster and TLS URLs go through
+ * the client.
  *
  * <p>Failures. A chunk with a missing, truncated or corrupt part or header is dropped from the index,
  * its parts deleted, counted ({@link #corruptChunks()}, {@link #lostChunks()}, and the stats' errors) and

@@ -142,7 +142,7 @@ final class RespPartWire implements AutoCloseable {
      * once: a server handles every command it has received before it sends any reply (Redis copies each
      * value into its reply buffer as it handles the GET), so with all sent at once nothing arrives until
      * every part is copied; one ahead, it copies the next part while this client reads the current one
-     * (measured: docs/PERFORMANCE.md).
+     * (docs/PERFORMANCE.md, "The remote tier at wire speed").
      */
     void readChunks(List<PartRead> reads) {
         List<byte[]> partKeys = new java.util.ArrayList<>();
