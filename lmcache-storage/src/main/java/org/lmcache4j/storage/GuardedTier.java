@@ -79,6 +79,34 @@ final class GuardedTier {
         }
     }
 
+    /**
+     * {@link #readInto} of several chunks in one call of the tier (the remote tier pipelines them,
+     * {@link RemoteTier#readAllInto}; others read them one by one): element {@code i} is what
+     * {@code readInto(keys[i], targets[i])} would return. When the tier fails, every element is
+     * {@link #READ_FAILED} (one failure counted), whatever the targets hold.
+     */
+    long[] readAllInto(java.util.List<ChunkKey> keys, java.util.List<MemorySegment> targets) {
+        try {
+            long[] n;
+            if (tier instanceof RemoteTier remote) {
+                n = remote.readAllInto(keys, targets);
+            } else {
+                n = new long[keys.size()];
+                for (int i = 0; i < n.length; i++) {
+                    n[i] = tier.readInto(keys.get(i), targets.get(i));
+                }
+            }
+            for (int i = 0; i < n.length; i++) {
+                n[i] = n[i] < 0 ? -1 : n[i];
+            }
+            return succeeded(n);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            long[] failedAll = new long[keys.size()];
+            java.util.Arrays.fill(failedAll, READ_FAILED);
+            return failed("read", e, failedAll);
+        }
+    }
+
     boolean put(ChunkKey key, MemorySegment payload) {
         try {
             return succeeded(tier.put(key, payload));

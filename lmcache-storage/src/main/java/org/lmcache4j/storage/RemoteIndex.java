@@ -326,6 +326,20 @@ final class RemoteIndex {
     }
 
     /**
+     * {@link #touch} of each of {@code chunkKeys} on the direct data path of a standalone server
+     * ({@link RespPartWire#evalBulk}): one pipelined round trip, without the client's per-command work.
+     */
+    byte[][] touchAll(RespPartWire wire, List<ChunkKey> chunkKeys) {
+        List<List<byte[]>> k = new ArrayList<>(chunkKeys.size());
+        List<byte[][]> a = new ArrayList<>(chunkKeys.size());
+        for (ChunkKey key : chunkKeys) {
+            k.add(keysOf(key));
+            a.add(new byte[][] {RemoteKeys.member(key)});
+        }
+        return wire.evalBulk(TOUCH, k, a);
+    }
+
+    /**
      * Whether each chunk is present: one command per shard involved, in one pipelined round trip per node
      * ({@link RemoteShardCalls}): a plain {@code ZMSCORE} of the shard's {@code lru} when the namespace has
      * no TTL (a few microseconds of the server's time, against a script's tens: measured, docs/SCALING.md),

@@ -11,15 +11,17 @@ import org.lmcache4j.api.ChunkKey;
  * walk reaches the remote tier (every faster tier missed chunk {@code i}), the presence of chunks
  * {@code i..count-1} is read with {@link RemoteTier#containsAll}, and later chunks are answered from that.
  * A prompt whose prefix the faster tiers hold never touches the network. A failure of the batch call is
- * counted by the tier's {@link GuardedTier} and makes every chunk a remote miss. Not thread-safe; one per
- * engine call (lookup, lookupAndPin, retrieve).
+ * counted by the tier's {@link GuardedTier} and makes every chunk a remote miss. A retrieve's lookup may
+ * also carry a {@link RemoteReadAhead} ({@link #readingAhead}), whose pages {@link #close()} releases.
+ * Not thread-safe; one per engine call (lookup, lookupAndPin, retrieve).
  */
-final class RemoteLookup {
+final class RemoteLookup implements AutoCloseable {
 
     private final GuardedTier guard; // null when there is no remote tier
     private final RemoteTier remote;
     private final PromptChunks chunks;
     private Map<ChunkKey, Boolean> known; // filled by the first ask
+    private RemoteReadAhead readAhead; // null: chunks are read one at a time
 
     private RemoteLookup(GuardedTier guard, PromptChunks chunks) {
         this.guard = guard;
@@ -40,6 +42,51 @@ final class RemoteLookup {
             }
         }
         return none();
+    }
+
+    /**
+     * Lets a walk read up to {@code chunks} chunks of the prompt from the remote tier in one batch (the one
+     * it asks for and the next ones this lookup knows the tier holds); 1 or less, or no remote tier, reads
+     * one at a time. Returns this lookup.
+     */
+    RemoteLookup readingAhead(int chunks) {
+        if (guard != null && chunks > 1 && readAhead == null) {
+            readAhead = new RemoteReadAhead(chunks);
+        }
+        return this;
+    }
+
+    /** The pages read ahead of the walk, when this lookup reads ahead. */
+    java.util.Optional<RemoteReadAhead> readAhead() {
+        return java.util.Optional.ofNullable(readAhead);
+    }
+
+    /**
+     * Keys of the chunks after chunk {@code chunk} that this lookup knows the remote tier holds, in order,
+     * at most {@code max}; stops at the first one it does not know to be there (a walk stops there too).
+     * Empty before the tier was asked.
+     */
+    List<ChunkKey> heldAfter(int chunk, int max) {
+        List<ChunkKey> out = new ArrayList<>(Math.max(0, max));
+        if (known == null || chunks == null) {
+            return out;
+        }
+        for (int i = chunk + 1; i < chunks.count() && out.size() < max; i++) {
+            ChunkKey k = chunks.key(i);
+            if (!Boolean.TRUE.equals(known.get(k))) {
+                break;
+            }
+            out.add(k);
+        }
+        return out;
+    }
+
+    /** Releases the pages read ahead that no walk took. Idempotent. */
+    @Override
+    public void close() {
+        if (readAhead != null) {
+            readAhead.close();
+        }
     }
 
     /** True when {@code tier} is the remote tier this lookup answers for. */

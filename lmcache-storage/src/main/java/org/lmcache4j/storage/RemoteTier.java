@@ -41,9 +41,11 @@ import redis.clients.jedis.UnifiedJedis;
  * is two round trips: one script marks the chunk used and returns its header, one pipeline fetches every
  * part; the chunk is checked whole (lengths, decompression, CRC32C) into off-heap memory the returned
  * buffer owns. Readers hold a private copy, so eviction and removal never wait for them. On a standalone
- * server without TLS, {@code readInto} (the promotion into a cpu page) reads uncompressed parts straight
- * into the caller's memory, checksummed as they arrive, and {@code put} sends uncompressed parts straight
- * from the payload ({@link RespPartWire}); LZ4 chunks, cluster and TLS URLs go through the client.
+ * server without TLS, {@code readInto} (the promotion into a cpu page) runs the header script and reads
+ * uncompressed parts straight into the caller's memory, checksummed as they arrive, and {@code put} sends
+ * uncompressed parts straight from the payload ({@link RespPartWire}); {@link #readAllInto} does that for a
+ * batch of chunks (a retrieve's read-ahead) in two round trips; LZ4 chunks, cluster and TLS URLs go through
+ * the client.
  *
  * <p>Failures. A chunk with a missing, truncated or corrupt part or header is dropped from the index,
  * its parts deleted, counted ({@link #corruptChunks()}, {@link #lostChunks()}, and the stats' errors) and
@@ -297,26 +299,99 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         if (found.isEmpty()) {
             return -1;
         }
-        Header f = found.get();
-        RemoteChunkFormat.Header h = f.header();
-        long size = h.payloadBytes();
-        if (h.codec() != RemoteChunkFormat.CODEC_NONE || size > target.byteSize()) {
-            return readFetched(key, fetchParts(key, f), target);
+        List<Header> headers = new ArrayList<>(1);
+        headers.add(found.get());
+        return readParts(List.of(key), List.of(target), headers)[0];
+    }
+
+    /**
+     * {@link #readInto} of several chunks, each into its own target, and what each read returned (its
+     * length, or -1 on a miss or a corrupt chunk, dropped and counted as {@code readInto} does). On the
+     * direct data path the headers come in one pipelined round trip and then every part of every chunk in
+     * one pipeline, so the server streams the chunks back to back instead of waiting for this client
+     * between them; without it (cluster, TLS) the chunks are read one at a time.
+     *
+     * @throws UncheckedIOException when the server cannot be reached in time: the whole call fails, and the
+     *                              targets may hold some bytes of some chunks
+     */
+    long[] readAllInto(List<ChunkKey> chunkKeys, List<MemorySegment> targets) {
+        if (chunkKeys.size() != targets.size()) {
+            throw new IllegalArgumentException("targets: " + targets.size() + " (expected: one per chunk key, " + chunkKeys.size() + ")");
         }
-        byte[][] partKeys = keys.parts(key, h.writeId(), h.parts());
-        CRC32C crc = new CRC32C();
-        int[] bad = new int[1];
-        RespPartWire.ReadOutcome outcome = link.callWire("get " + key,
-                w -> w.readParts(partKeys, h.storedBytes(), target.asSlice(0, size), crc, bad));
-        switch (outcome) {
-            case MISSING -> discard(key, f.stored(), h, f.where() + ": part " + bad[0] + " of " + partKeys.length + " is missing",
+        long[] out = new long[chunkKeys.size()];
+        if (!link.hasWire() || chunkKeys.size() == 1) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = readInto(chunkKeys.get(i), targets.get(i));
+            }
+            return out;
+        }
+        java.util.Arrays.fill(out, -1);
+        if (!serving()) {
+            return out;
+        }
+        byte[][] stored = link.callWire("get " + chunkKeys.size() + " chunks", w -> index.touchAll(w, chunkKeys));
+        List<Header> headers = new ArrayList<>(out.length);
+        for (int i = 0; i < out.length; i++) {
+            headers.add(stored[i] == null ? null : decoded(chunkKeys.get(i), stored[i]).orElse(null));
+        }
+        return readParts(chunkKeys, targets, headers);
+    }
+
+    /**
+     * Reads the parts of the chunks whose headers were read (null: a miss) into their targets: the plain
+     * ones in one pipeline on the direct data path, checksummed as they arrive; compressed ones, and ones
+     * larger than their target (to fail as {@link #readFetched} does), through the client.
+     */
+    private long[] readParts(List<ChunkKey> chunkKeys, List<MemorySegment> targets, List<Header> headers) {
+        long[] out = new long[chunkKeys.size()];
+        List<RespPartWire.PartRead> reads = new ArrayList<>(out.length);
+        List<Integer> readOf = new ArrayList<>(out.length);
+        for (int i = 0; i < out.length; i++) {
+            Header f = headers.get(i);
+            out[i] = -1;
+            if (f == null) {
+                continue;
+            }
+            RemoteChunkFormat.Header h = f.header();
+            long size = h.payloadBytes();
+            if (h.codec() != RemoteChunkFormat.CODEC_NONE || size > targets.get(i).byteSize()) {
+                out[i] = readFetched(chunkKeys.get(i), fetchParts(chunkKeys.get(i), f), targets.get(i));
+                continue;
+            }
+            byte[][] partKeys = keys.parts(chunkKeys.get(i), h.writeId(), h.parts());
+            reads.add(new RespPartWire.PartRead(partKeys, h.storedBytes(), targets.get(i).asSlice(0, size), new CRC32C()));
+            readOf.add(i);
+        }
+        if (reads.isEmpty()) {
+            return out;
+        }
+        link.callWire("get " + (reads.size() == 1 ? chunkKeys.get(readOf.getFirst()) : reads.size() + " chunks"), w -> {
+            w.readChunks(reads);
+            return null;
+        });
+        for (int r = 0; r < reads.size(); r++) {
+            int i = readOf.get(r);
+            out[i] = checked(chunkKeys.get(i), headers.get(i), reads.get(r));
+        }
+        return out;
+    }
+
+    /** The length of a chunk read on the direct data path, or -1 when a part was missing or wrong (dropped, counted). */
+    private long checked(ChunkKey key, Header f, RespPartWire.PartRead read) {
+        RemoteChunkFormat.Header h = f.header();
+        int bad = read.firstBad();
+        switch (read.outcome()) {
+            case MISSING -> discard(key, f.stored(), h, f.where() + ": part " + bad + " of " + h.parts() + " is missing",
                     lostChunks);
-            case WRONG_LENGTH -> discard(key, f.stored(), h, f.where() + ": part " + bad[0] + " does not have "
-                    + h.storedBytes()[bad[0]] + " bytes", corruptChunks);
+            case WRONG_LENGTH -> discard(key, f.stored(), h, f.where() + ": part " + bad + " does not have "
+                    + h.storedBytes()[bad] + " bytes", corruptChunks);
+            // only a chunk after the first of a batch (the first one's is thrown): a miss, the error counted
+            case ERROR_REPLY -> absorbed(f.where() + ": part " + bad + " answered an error (served as a miss)",
+                    new java.io.IOException(read.error()));
             case READ -> {
-                int actual = (int) crc.getValue();
+                int actual = (int) read.crc.getValue();
                 if (actual == h.chunk().payloadCrc()) {
-                    return size;
+                    return h.payloadBytes();
                 }
                 discard(key, f.stored(), h, f.where() + String.format(": payload checksum mismatch (stored 0x%08x, computed 0x%08x)",
                         h.chunk().payloadCrc(), actual), corruptChunks);
@@ -347,10 +422,13 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         if (!serving()) {
             return Optional.empty();
         }
-        byte[] stored = link.call("get " + key, r -> index.touch(r, key));
-        if (stored == null) {
-            return Optional.empty();
-        }
+        byte[] stored = link.hasWire() ? link.callWire("get " + key, w -> index.touchAll(w, List.of(key))[0])
+                : link.call("get " + key, r -> index.touch(r, key));
+        return stored == null ? Optional.empty() : decoded(key, stored);
+    }
+
+    /** The header {@code stored} for {@code key}, decoded; empty when it is corrupt (dropped, counted). */
+    private Optional<Header> decoded(ChunkKey key, byte[] stored) {
         String where = where(key);
         try {
             return Optional.of(new Header(stored, format.decode(stored, key, where), where));

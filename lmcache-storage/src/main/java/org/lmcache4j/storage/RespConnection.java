@@ -126,6 +126,28 @@ final class RespConnection implements AutoCloseable {
      * @return the bulk's length ({@code dst.byteSize()} when read into it), or -1 for a null bulk (no such key)
      */
     long readBulkInto(MemorySegment dst, CRC32C crc) throws IOException {
+        return readBulkBody(readBulkLength(), dst, crc);
+    }
+
+    /** Reads a whole bulk reply into a new array; null for a null bulk (a script's {@code false}, no such key). */
+    byte[] readBulkBytes() throws IOException {
+        long length = readBulkLength();
+        if (length < 0) {
+            return null;
+        }
+        if (length > Integer.MAX_VALUE - 8) {
+            throw new IOException("bulk reply of " + length + " bytes (expected: a header, at most " + (Integer.MAX_VALUE - 8) + ")");
+        }
+        byte[] out = new byte[(int) length];
+        readBulkBody(length, MemorySegment.ofArray(out), new CRC32C());
+        return out;
+    }
+
+    /**
+     * Reads the start of a bulk reply: its length, or -1 for a null bulk (no such key); the bytes follow
+     * ({@link #readBulkBody}).
+     */
+    long readBulkLength() throws IOException {
         String line = readLine();
         if (line.charAt(0) == '-') {
             throw new ErrorReply(line.substring(1));
@@ -133,7 +155,16 @@ final class RespConnection implements AutoCloseable {
         if (line.charAt(0) != '$') {
             throw new IOException("reply '" + abbreviate(line) + "' (expected: a bulk string)");
         }
-        long length = Long.parseLong(line, 1, line.length(), 10);
+        return Long.parseLong(line, 1, line.length(), 10);
+    }
+
+    /**
+     * Reads the bytes of a bulk reply of {@code length} (from {@link #readBulkLength}) into {@code dst} when
+     * it has exactly {@code dst}'s length, updating {@code crc} with them as they arrive; else reads and drops them.
+     *
+     * @return {@code length}
+     */
+    long readBulkBody(long length, MemorySegment dst, CRC32C crc) throws IOException {
         if (length < 0) {
             return -1;
         }

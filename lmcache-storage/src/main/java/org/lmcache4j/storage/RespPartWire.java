@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
@@ -68,7 +69,60 @@ final class RespPartWire implements AutoCloseable {
     }
 
     /** What one read of parts found. */
-    enum ReadOutcome { READ, MISSING, WRONG_LENGTH }
+    enum ReadOutcome { READ, MISSING, WRONG_LENGTH, ERROR_REPLY }
+
+    /**
+     * One chunk's share of a {@link #readChunks} call: the parts at {@code partKeys} (values of exactly
+     * {@code lengths}) go one after the other into {@code dst}, every byte read also into {@code crc}.
+     * After the call, {@link #outcome()} says what was found and {@link #firstBad()} names the first part
+     * that was absent, of another length or answered by an error ({@link #error()}).
+     */
+    static final class PartRead {
+        final byte[][] partKeys;
+        final int[] lengths;
+        final MemorySegment dst;
+        final CRC32C crc;
+        private ReadOutcome outcome = ReadOutcome.READ;
+        private int firstBad = -1;
+        private RespConnection.ErrorReply error;
+
+        PartRead(byte[][] partKeys, int[] lengths, MemorySegment dst, CRC32C crc) {
+            this.partKeys = partKeys;
+            this.lengths = lengths;
+            this.dst = dst;
+            this.crc = crc;
+        }
+
+        ReadOutcome outcome() {
+            return outcome;
+        }
+
+        int firstBad() {
+            return firstBad;
+        }
+
+        /** The server's error reply to a part (outcome {@code ERROR_REPLY}), or null. */
+        String error() {
+            return error == null ? null : error.getMessage();
+        }
+
+        private void failed(int part, RespConnection.ErrorReply e) {
+            if (error == null) {
+                error = e;
+            }
+            if (outcome != ReadOutcome.ERROR_REPLY) {
+                outcome = ReadOutcome.ERROR_REPLY;
+                firstBad = part;
+            }
+        }
+
+        private void found(int part, long got) {
+            if (outcome == ReadOutcome.READ && got != lengths[part]) {
+                outcome = got < 0 ? ReadOutcome.MISSING : ReadOutcome.WRONG_LENGTH;
+                firstBad = part;
+            }
+        }
+    }
 
     /**
      * Reads the parts at {@code partKeys} (values of exactly {@code lengths}) one after the other into
@@ -79,34 +133,137 @@ final class RespPartWire implements AutoCloseable {
      *         some of the bytes
      */
     ReadOutcome readParts(byte[][] partKeys, int[] lengths, MemorySegment dst, CRC32C crc, int[] firstBad) {
-        RespCommands gets = new RespCommands();
-        for (byte[] k : partKeys) {
-            gets.command(GET, k);
+        PartRead read = new PartRead(partKeys, lengths, dst, crc);
+        readChunks(List.of(read));
+        if (read.outcome() != ReadOutcome.READ) {
+            firstBad[0] = read.firstBad();
         }
+        return read.outcome(); // never ERROR_REPLY: readChunks throws the first chunk's
+    }
+
+    /**
+     * Reads the parts of several chunks, in order, on one connection, so the server streams the chunks
+     * back to back without waiting for this client between them. A chunk with a missing part, one of
+     * another length or an error reply (say, {@code WRONGTYPE}) does not stop the others; every reply is
+     * drained, so the connection stays in step. An error reply to the first chunk is thrown (as the
+     * client's {@link JedisDataException}), after the others were read; to a later one, it is that
+     * chunk's outcome.
+     *
+     * <p>The GET of each part is sent when the reply to the one before it starts arriving, not all at
+     * once: a server handles every command it has received before it sends any reply (Redis copies each
+     * value into its reply buffer as it handles the GET), so with all sent at once nothing arrives until
+     * every part is copied; one ahead, it copies the next part while this client reads the current one
+     * (docs/PERFORMANCE.md, "The remote tier at wire speed").
+     */
+    void readChunks(List<PartRead> reads) {
+        List<byte[]> partKeys = new java.util.ArrayList<>();
+        for (PartRead r : reads) {
+            partKeys.addAll(List.of(r.partKeys));
+        }
+        if (partKeys.isEmpty()) {
+            return;
+        }
+        withConnection(c -> {
+            int sent = send(c, partKeys, 0, 1);
+            for (PartRead r : reads) {
+                long off = 0;
+                for (int i = 0; i < r.partKeys.length; i++) {
+                    long length;
+                    try {
+                        length = c.readBulkLength();
+                    } catch (RespConnection.ErrorReply e) {
+                        r.failed(i, e);
+                        length = ERROR;
+                    }
+                    if (sent < partKeys.size()) {
+                        sent += send(c, partKeys, sent, 1);
+                    }
+                    if (length != ERROR) {
+                        r.found(i, c.readBulkBody(length, r.dst.asSlice(off, r.lengths[i]), r.crc)); // drained even after a bad one
+                    }
+                    off += r.lengths[i];
+                }
+            }
+            if (reads.getFirst().error != null) {
+                throw reads.getFirst().error;
+            }
+            return null;
+        });
+    }
+
+    private static final long ERROR = Long.MIN_VALUE;
+
+    /** Sends GETs of {@code count} part keys from {@code from}; returns {@code count}. */
+    private static int send(RespConnection c, List<byte[]> partKeys, int from, int count) throws IOException {
+        RespCommands gets = new RespCommands();
+        for (int i = from; i < from + count; i++) {
+            gets.command(GET, partKeys.get(i));
+        }
+        c.write(gets.buffers());
+        return count;
+    }
+
+    /**
+     * Runs {@code script} once per element of {@code keys} (with the matching element of {@code args}) in
+     * one pipeline, by its SHA-1, sending it whole to the calls the server answers {@code NOSCRIPT} (a new
+     * or restarted server); element {@code i} of the result is call {@code i}'s bulk reply, null for a nil
+     * (the script returned {@code false}). An error reply other than {@code NOSCRIPT} is thrown (as the
+     * client's {@link JedisDataException}) once every reply is read.
+     */
+    byte[][] evalBulk(RemoteScript script, List<List<byte[]>> keys, List<byte[][]> args) {
         return withConnection(c -> {
-            c.write(gets.buffers());
-            ReadOutcome outcome = ReadOutcome.READ;
-            long off = 0;
-            IOException error = null;
-            for (int i = 0; i < partKeys.length; i++) {
-                long got;
+            byte[][] out = new byte[keys.size()][];
+            List<Integer> unknown = new java.util.ArrayList<>();
+            RespConnection.ErrorReply error = null;
+            c.write(scriptCalls(script, keys, args, null, false).buffers());
+            for (int i = 0; i < out.length; i++) {
                 try {
-                    got = c.readBulkInto(dst.asSlice(off, lengths[i]), crc); // replies are drained even after a bad one
+                    out[i] = c.readBulkBytes();
                 } catch (RespConnection.ErrorReply e) {
-                    error = error == null ? e : error;
-                    got = lengths[i];
+                    if (e.getMessage().startsWith("NOSCRIPT")) {
+                        unknown.add(i);
+                    } else if (error == null) {
+                        error = e;
+                    }
                 }
-                if (outcome == ReadOutcome.READ && got != lengths[i]) {
-                    outcome = got < 0 ? ReadOutcome.MISSING : ReadOutcome.WRONG_LENGTH;
-                    firstBad[0] = i;
+            }
+            if (!unknown.isEmpty()) {
+                c.write(scriptCalls(script, keys, args, unknown, true).buffers());
+                for (int i : unknown) {
+                    try {
+                        out[i] = c.readBulkBytes();
+                    } catch (RespConnection.ErrorReply e) {
+                        error = error == null ? e : error;
+                    }
                 }
-                off += lengths[i];
             }
             if (error != null) {
                 throw error;
             }
-            return outcome;
+            return out;
         });
+    }
+
+    /** EVALSHA (or EVAL, {@code whole}) of {@code script} for the calls {@code only} names (null: all). */
+    private static RespCommands scriptCalls(RemoteScript script, List<List<byte[]>> keys, List<byte[][]> args, List<Integer> only,
+                                            boolean whole) {
+        RespCommands out = new RespCommands();
+        int n = only == null ? keys.size() : only.size();
+        for (int j = 0; j < n; j++) {
+            int i = only == null ? j : only.get(j);
+            List<byte[]> k = keys.get(i);
+            byte[][] a = args.get(i);
+            byte[][] command = new byte[3 + k.size() + a.length][];
+            command[0] = whole ? EVAL : EVALSHA;
+            command[1] = whole ? script.body() : script.sha1();
+            command[2] = RespConnection.bytes(Integer.toString(k.size()));
+            for (int x = 0; x < k.size(); x++) {
+                command[3 + x] = k.get(x);
+            }
+            System.arraycopy(a, 0, command, 3 + k.size(), a.length);
+            out.command(command);
+        }
+        return out;
     }
 
     /**
@@ -229,4 +386,6 @@ final class RespPartWire implements AutoCloseable {
     }
 
     private static final byte[] GET = RespConnection.bytes("GET");
+    private static final byte[] EVALSHA = RespConnection.bytes("EVALSHA");
+    private static final byte[] EVAL = RespConnection.bytes("EVAL");
 }

@@ -32,6 +32,23 @@ import org.lmcache4j.api.spi.StorageTier;
  */
 final class TierStack implements AutoCloseable {
 
+    /**
+     * Bytes of chunks a retrieve reads from the remote tier in one batch, about ({@link RemoteReadAhead}):
+     * enough to keep the server streaming, little enough that a walk that stops early wastes little (the
+     * pages come from the cpu tier's budget and are released at once).
+     */
+    static final long REMOTE_READ_AHEAD_BYTES = 32L << 20;
+
+    /** Chunks of {@code pageBytes} a retrieve reads from the remote tier in one batch: 2 to 16, about {@link #REMOTE_READ_AHEAD_BYTES}. */
+    static int remoteReadAheadChunks(long pageBytes) {
+        return Math.clamp(REMOTE_READ_AHEAD_BYTES / Math.max(1, pageBytes), 2, 16);
+    }
+
+    /** Chunks a retrieve reads from the remote tier in one batch; 1 without a cpu tier (nowhere to read ahead into). */
+    int remoteReadAheadChunks() {
+        return cpu == null ? 1 : remoteReadAheadChunks(cpu.pageBytes());
+    }
+
     /** Chunks that may wait for each slower tier before new ones are dropped. */
     static final int WRITE_BEHIND_CHUNKS = 64;
 
@@ -198,7 +215,8 @@ final class TierStack implements AutoCloseable {
             if (!admit.test(t)) {
                 return Optional.empty();
             }
-            Promotion promoted = readIntoCpu(t, key);
+            Promotion promoted = remote.covers(t) && remote.readAhead().isPresent()
+                    ? readAheadIntoCpu(t, key, chunk, remote, remote.readAhead().get()) : readIntoCpu(t, key);
             if (promoted.read()) {
                 if (promoted.chunk().isPresent()) {
                     return Optional.of(new TierBuffer(t, promoted.chunk().get()));
@@ -239,21 +257,12 @@ final class TierStack implements AutoCloseable {
      * chunk cannot be read (a miss, or a failure counted by the guard).
      */
     private Promotion readIntoCpu(GuardedTier t, ChunkKey key) {
-        if (cpu == null) {
-            return Promotion.NOT_TRIED;
-        }
-        Optional<ChunkPage> page;
-        try {
-            page = cpu.reserve(cpu.pageBytes(), java.util.Set.of());
-        } catch (RuntimeException | OutOfMemoryError e) {
-            return cpuGuard.failed("reserve", e, Promotion.NOT_TRIED);
-        }
+        Optional<ChunkPage> page = reservePage();
         if (page.isEmpty()) {
             return Promotion.NOT_TRIED;
         }
         ChunkPage p = page.get();
-        boolean pageHeld = true;   // the allocation's reference, until commit takes it over
-        boolean readerHeld = false; // a second reference, for the buffer returned to the caller
+        boolean handedOver = false;
         try {
             long start = System.nanoTime();
             long n = t.readInto(key, p.memory());
@@ -261,6 +270,97 @@ final class TierStack implements AutoCloseable {
                 return Promotion.NOT_FOUND;
             }
             t.recordLoad(n, System.nanoTime() - start);
+            handedOver = true;
+            return commitPromotion(t, key, p, n);
+        } finally {
+            if (!handedOver) {
+                p.release();
+            }
+        }
+    }
+
+    /**
+     * {@link #readIntoCpu} on a walk that reads ahead: a page read ahead for {@code key} is committed;
+     * else {@code key} and the next chunks of the prompt the remote tier holds (up to the batch size, as
+     * many as pages can be reserved) are read in one call ({@link GuardedTier#readAllInto}), the first
+     * committed and the others held in {@code ahead} for the walk. A miss or failure of the first releases
+     * every page; pages after a chunk that missed are released too (the walk stops there).
+     */
+    private Promotion readAheadIntoCpu(GuardedTier t, ChunkKey key, int chunk, RemoteLookup remote, RemoteReadAhead ahead) {
+        Optional<RemoteReadAhead.Page> held = ahead.take(key);
+        if (held.isPresent()) {
+            return commitPromotion(t, key, held.get().page(), held.get().bytes());
+        }
+        List<ChunkKey> keys = new ArrayList<>(ahead.chunks());
+        keys.add(key);
+        for (ChunkKey next : remote.heldAfter(chunk, ahead.chunks() - 1)) {
+            if (!ahead.holds(next) && !cpuGuard.contains(next)) {
+                keys.add(next);
+            }
+        }
+        if (keys.size() == 1) {
+            return readIntoCpu(t, key);
+        }
+        List<ChunkPage> pages = new ArrayList<>(keys.size());
+        try {
+            for (int i = 0; i < keys.size(); i++) {
+                Optional<ChunkPage> p = reservePage();
+                if (p.isEmpty()) {
+                    break; // read fewer ahead
+                }
+                pages.add(p.get());
+            }
+            if (pages.isEmpty()) {
+                return Promotion.NOT_TRIED;
+            }
+            List<ChunkKey> batch = keys.subList(0, pages.size());
+            long start = System.nanoTime();
+            long[] n = t.readAllInto(batch, pages.stream().map(ChunkPage::memory).toList());
+            long nanos = System.nanoTime() - start;
+            long bytes = 0;
+            for (long v : n) {
+                bytes += Math.max(0, v);
+            }
+            t.recordLoad(bytes, nanos);
+            if (n[0] < 0) {
+                return Promotion.NOT_FOUND; // the pages are released below
+            }
+            for (int i = 1; i < n.length && n[i] >= 0; i++) {
+                ahead.hold(batch.get(i), pages.get(i), n[i]);
+                pages.set(i, null); // handed over
+            }
+            ChunkPage first = pages.getFirst();
+            pages.set(0, null);
+            return commitPromotion(t, key, first, n[0]);
+        } finally {
+            for (ChunkPage p : pages) {
+                if (p != null) {
+                    p.release();
+                }
+            }
+        }
+    }
+
+    /** A page of the cpu tier for a promotion; empty when there is no cpu tier or no page (reserving failed: counted). */
+    private Optional<ChunkPage> reservePage() {
+        if (cpu == null) {
+            return Optional.empty();
+        }
+        try {
+            return cpu.reserve(cpu.pageBytes(), java.util.Set.of());
+        } catch (RuntimeException | OutOfMemoryError e) {
+            return cpuGuard.failed("reserve", e, Optional.empty());
+        }
+    }
+
+    /**
+     * Commits page {@code p} (its allocation's reference handed over), holding {@code n} bytes of {@code key}
+     * read from {@code t}, to the cpu tier, and returns the hold on it the caller reads.
+     */
+    private Promotion commitPromotion(GuardedTier t, ChunkKey key, ChunkPage p, long n) {
+        boolean pageHeld = true;   // the allocation's reference, until commit takes it over
+        boolean readerHeld = false; // a second reference, for the buffer returned to the caller
+        try {
             readerHeld = p.retain(); // before commit: once published, the chunk could be evicted at once
             boolean committed = cpu.commit(key, p, n, copyMark(t));
             pageHeld = false; // commit took the allocation's reference over, or released it

@@ -274,13 +274,17 @@ final class TieredCacheEngine implements KvConnector {
             PromptChunks chunks = chunks(tokens);
             touchMaskedChunks(chunks, masked);
             LoadBudget budget = budget(deadlineNanos, true);
-            RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks);
             MissNote note = new MissNote();
-            int end = walk.walk(chunks, masked / chunkTokens,
-                    (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
-                            // the rate limit weighs loading against recomputing what the engine would: tokens after the mask
-                            t -> admit(budget, t, start, stop - start, stop - masked, note)),
-                    match -> scatterChunk(match, engineKv, slotMapping, masked, note));
+            int end;
+            // Reading ahead loads chunks before the budget admits them: only when it admits every load.
+            try (RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks)
+                    .readingAhead(budget.unlimited() ? tiers.remoteReadAheadChunks() : 1)) {
+                end = walk.walk(chunks, masked / chunkTokens,
+                        (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
+                                // the rate limit weighs loading against recomputing what the engine would: tokens after the mask
+                                t -> admit(budget, t, start, stop - start, stop - masked, note)),
+                        match -> scatterChunk(match, engineKv, slotMapping, masked, note));
+            }
             countMiss(chunks, masked / chunkTokens, end, note);
             int retrieved = Math.max(0, end - masked);
             if (budget.cut()) {
@@ -438,7 +442,8 @@ final class TieredCacheEngine implements KvConnector {
         };
     }
 
-    private PromptChunks chunks(int[] tokens) {
+    /** The chunks of {@code tokens} (tests name a prompt's chunk keys with it). */
+    PromptChunks chunks(int[] tokens) {
         return new PromptChunks(hasher, tokens, chunkTokens, config.saveUnfullChunk());
     }
 

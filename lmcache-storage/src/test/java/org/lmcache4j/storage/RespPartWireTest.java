@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterAll;
@@ -226,6 +228,74 @@ class RespPartWireTest {
             assertEquals(java.util.List.of(), java.util.List.copyOf(wrong), "every caller read its own part");
             assertTrue(opened <= poolSize, "connections the wire opened for " + callers + " callers: " + opened
                     + " (expected: at most poolSize, " + poolSize + ")");
+        }
+    }
+
+    @Test
+    void severalChunksComeBackByteForByteEachWithItsOwnChecksum() {
+        int[][] lengths = {{PART, 7}, {300}, {PART, PART, 1}};
+        List<RespPartWire.PartRead> reads = new ArrayList<>();
+        List<byte[][]> values = new ArrayList<>();
+        try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url())).orElseThrow(); Arena arena = Arena.ofConfined()) {
+            for (int c = 0; c < lengths.length; c++) {
+                byte[][] k = keys("wb" + c + ":", lengths[c].length);
+                byte[][] v = new byte[k.length][];
+                for (int i = 0; i < k.length; i++) {
+                    v[i] = bytes(100L * c + i, lengths[c][i]);
+                    raw.set(k[i], v[i]);
+                }
+                values.add(v);
+                reads.add(new RespPartWire.PartRead(k, lengths[c], arena.allocate(java.util.Arrays.stream(lengths[c]).sum()), new CRC32C()));
+            }
+            wire.readChunks(reads);
+            for (int c = 0; c < lengths.length; c++) {
+                RespPartWire.PartRead r = reads.get(c);
+                assertEquals(RespPartWire.ReadOutcome.READ, r.outcome(), "chunk " + c);
+                CRC32C expected = new CRC32C();
+                long off = 0;
+                for (byte[] part : values.get(c)) {
+                    assertArrayEquals(part, r.dst.asSlice(off, part.length).toArray(ValueLayout.JAVA_BYTE), "chunk " + c);
+                    expected.update(part);
+                    off += part.length;
+                }
+                assertEquals(expected.getValue(), r.crc.getValue(), "chunk " + c + "'s own checksum");
+            }
+        }
+    }
+
+    @Test
+    void aMissingPartOrAnErrorReplyInALaterChunkSpoilsOnlyThatChunkAndTheConnectionStaysInStep() {
+        byte[][] good0 = keys("wc0:", 2);
+        byte[][] missing = keys("wc1:", 2);
+        byte[][] wrongType = keys("wc2:", 2);
+        byte[][] good3 = keys("wc3:", 1);
+        raw.set(good0[0], bytes(1, 100));
+        raw.set(good0[1], bytes(2, 100));
+        raw.set(missing[0], bytes(3, 100)); // missing[1] never written
+        raw.hset(wrongType[0], RespConnection.bytes("f"), RespConnection.bytes("v")); // GET of a hash: WRONGTYPE
+        raw.set(wrongType[1], bytes(4, 100));
+        raw.set(good3[0], bytes(5, 100));
+        try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url())).orElseThrow(); Arena arena = Arena.ofConfined()) {
+            List<RespPartWire.PartRead> reads = List.of(
+                    new RespPartWire.PartRead(good0, new int[] {100, 100}, arena.allocate(200), new CRC32C()),
+                    new RespPartWire.PartRead(missing, new int[] {100, 100}, arena.allocate(200), new CRC32C()),
+                    new RespPartWire.PartRead(wrongType, new int[] {100, 100}, arena.allocate(200), new CRC32C()),
+                    new RespPartWire.PartRead(good3, new int[] {100}, arena.allocate(100), new CRC32C()));
+            wire.readChunks(reads);
+            assertEquals(RespPartWire.ReadOutcome.READ, reads.get(0).outcome());
+            assertEquals(RespPartWire.ReadOutcome.MISSING, reads.get(1).outcome());
+            assertEquals(1, reads.get(1).firstBad());
+            assertEquals(RespPartWire.ReadOutcome.ERROR_REPLY, reads.get(2).outcome());
+            assertEquals(0, reads.get(2).firstBad());
+            assertTrue(reads.get(2).error().startsWith("WRONGTYPE"), reads.get(2).error());
+            assertEquals(RespPartWire.ReadOutcome.READ, reads.get(3).outcome(), "the chunk after the error is read");
+            assertArrayEquals(bytes(1, 100), reads.get(0).dst.asSlice(0, 100).toArray(ValueLayout.JAVA_BYTE));
+            assertArrayEquals(bytes(2, 100), reads.get(0).dst.asSlice(100, 100).toArray(ValueLayout.JAVA_BYTE));
+            assertArrayEquals(bytes(5, 100), reads.get(3).dst.toArray(ValueLayout.JAVA_BYTE));
+            MemorySegment again = arena.allocate(100);
+            assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(good3, new int[] {100}, again, new CRC32C(), new int[1]),
+                    "the pooled connection is in step: every reply was drained");
+            assertArrayEquals(bytes(5, 100), again.toArray(ValueLayout.JAVA_BYTE));
         }
     }
 
