@@ -29,12 +29,15 @@ import org.lmcache4j.bench.BenchKv;
  *
  * <ul>
  *   <li>{@code remote_read_vs_redis_benchmark_ratio}: the tier's reads of whole chunks into a touched page
- *       ({@code readInto}, the promotion path) / the best {@code redis-benchmark} GET configuration</li>
+ *       ({@code readInto}, the promotion path) / the best {@code redis-benchmark} GET configuration over as many
+ *       distinct keys ({@code -r}) as the tier reads parts, since the tier reads distinct values (GETs of one key,
+ *       whose value stays in the server's CPU caches, give {@code remote_read_vs_redis_benchmark_same_key_ratio})</li>
  *   <li>{@code remote_write_vs_redis_benchmark_ratio}: the tier's puts / {@code redis-benchmark} SETs of new keys
  *       ({@code -r}), as every put writes new keys (SETs overwriting one key, which cost the server far less, give
  *       {@code remote_write_vs_redis_benchmark_overwrite_ratio})</li>
  *   <li>{@code remote_retrieve_vs_redis_benchmark_ratio}: a connector's retrieve of a prompt held only in
- *       Redis (its cpu tier's pages touched before) into engine memory / the best GET configuration</li>
+ *       Redis (its cpu tier's pages touched before) into engine memory / the same distinct-key GET baseline
+ *       ({@code remote_retrieve_vs_redis_benchmark_same_key_ratio}: against one key's GETs)</li>
  * </ul>
  * Every figure is a median of {@value #RUNS} timed runs after warm-up.
  */
@@ -106,6 +109,18 @@ public final class RemoteQuickBench {
                 fresh[r] = redisBenchmarkFreshSet(redis, partBytes);
             }
             double setFresh = QuickBench.median(fresh);
+            int distinctKeys = (int) Math.ceilDiv(layout.chunkBytes(256) * (tokens / 256), partBytes);
+            stage.accept("ratios: redis-benchmark GET of " + distinctKeys + " distinct keys");
+            Best getDistinct = new Best();
+            populate(redis.port(), partBytes, distinctKeys);
+            for (int[] c : CONFIGS) {
+                double[] g = new double[3];
+                for (int r = 0; r < g.length; r++) {
+                    g[r] = redisBenchmarkDistinctGet(redis.port(), partBytes, distinctKeys, c[0], c[1]);
+                }
+                getDistinct.offer(QuickBench.median(g), c);
+            }
+            redis.flushAll();
             stage.accept("ratios: remote tier put and readInto");
             long chunkBytes = layout.chunkBytes(256);
             double[] tier = tierThroughput(redis.url(partBytes), layout.fingerprint(), chunkBytes, tokens / 256);
@@ -124,13 +139,22 @@ public final class RemoteQuickBench {
             out.put("remote_write_gbps", QuickBench.round(tier[0]));
             out.put("remote_retrieve_gbps", QuickBench.round(retrieve[0]));
             out.put("remote_retrieve_bytes", (long) retrieve[1]);
-            out.put(READ_RATIO, QuickBench.round(tier[1] / get.gbps));
+            out.put("redis_benchmark_get_distinct_keys_gbps", QuickBench.round(getDistinct.gbps));
+            out.put("redis_benchmark_get_distinct_keys_config", getDistinct.config() + " -r " + distinctKeys);
+            // the tier reads distinct values, as many bytes as the prompt's chunks; redis-benchmark without -r GETs
+            // one key, whose value stays in the server's CPU caches: the read ratios compare with GETs of as many
+            // distinct keys as the tier reads parts (the same-key figures are reported too)
+            out.put("remote_read_baseline", "redis-benchmark GET of " + distinctKeys + " distinct keys (-r), best of " + CONFIGS.length
+                    + " configurations: the tier reads that many distinct parts");
+            out.put(READ_RATIO, QuickBench.round(tier[1] / getDistinct.gbps));
+            out.put("remote_read_vs_redis_benchmark_same_key_ratio", QuickBench.round(tier[1] / get.gbps));
             // every put writes new keys, which costs the server far more than overwriting one key (redis-benchmark
             // without -r): the write ratio compares with SETs of new keys, and the other figure is reported too
             out.put(WRITE_RATIO, QuickBench.round(tier[0] / setFresh));
             out.put("remote_write_baseline", "redis-benchmark SET of new keys (-r), -c 1 -P 1: as each put writes new keys");
             out.put("remote_write_vs_redis_benchmark_overwrite_ratio", QuickBench.round(tier[0] / set.gbps));
-            out.put(RETRIEVE_RATIO, QuickBench.round(retrieve[0] / get.gbps));
+            out.put(RETRIEVE_RATIO, QuickBench.round(retrieve[0] / getDistinct.gbps));
+            out.put("remote_retrieve_vs_redis_benchmark_same_key_ratio", QuickBench.round(retrieve[0] / get.gbps));
         }
     }
 
@@ -267,6 +291,31 @@ public final class RemoteQuickBench {
             throw new IllegalStateException("redis-benchmark: no SET and GET lines in its output: " + out);
         }
         return new double[] {set, get};
+    }
+
+    /**
+     * Sets keys {@code key:000000000000} to {@code key:<keys - 1>} ({@code redis-benchmark}'s names for
+     * {@code -r}) to values of {@code valueBytes}: 16 random SETs per key leave none out (each is missed
+     * with odds of about e^-16; a GET of a missing key would only flatter the baseline).
+     */
+    static void populate(int port, int valueBytes, int keys) throws IOException {
+        LoopbackRedis.run(List.of("redis-benchmark", "-h", "127.0.0.1", "-p", Integer.toString(port), "-t", "set", "-r",
+                Integer.toString(keys), "-d", Integer.toString(valueBytes), "-n", Integer.toString(16 * keys), "-c", "4", "--csv"));
+    }
+
+    /** GET throughput of {@code redis-benchmark} in GB/s over {@code keys} distinct keys ({@code -r}, set by {@link #populate}). */
+    static double redisBenchmarkDistinctGet(int port, int valueBytes, int keys, int clients, int pipeline) throws IOException {
+        int requests = Math.max(200, (int) ((1L << 30) / valueBytes)); // about 1 GiB
+        String out = LoopbackRedis.run(List.of("redis-benchmark", "-h", "127.0.0.1", "-p", Integer.toString(port), "-t", "get", "-r",
+                Integer.toString(keys), "-d", Integer.toString(valueBytes), "-n", Integer.toString(requests), "-c",
+                Integer.toString(clients), "-P", Integer.toString(pipeline), "--csv"));
+        for (String line : out.lines().toList()) {
+            String[] f = line.replace("\"", "").split(",");
+            if (f.length > 1 && f[0].equals("GET")) {
+                return Double.parseDouble(f[1]) * valueBytes / 1e9;
+            }
+        }
+        throw new IllegalStateException("redis-benchmark: no GET line in its output: " + out);
     }
 
     /**
