@@ -86,8 +86,11 @@ class RemoteOrphanedPartsTest {
         }
 
         Set<String> referenced = referencedParts();
+        List<String> parts = partKeys();
+        assertEquals(2 * CHUNK / PART, referenced.size(), "parts the index references");
+        assertTrue(parts.containsAll(referenced), "SCAN finds the parts the index references: " + referenced + " in " + parts);
         List<String> orphans = new ArrayList<>();
-        for (String part : partKeys()) {
+        for (String part : parts) {
             if (raw.pttl(part) == -1 && !referenced.contains(part)) {
                 orphans.add(part);
             }
@@ -99,7 +102,7 @@ class RemoteOrphanedPartsTest {
     /** Every part key of the namespace in the server, found with SCAN. */
     private List<String> partKeys() {
         List<String> out = new ArrayList<>();
-        ScanParams match = new ScanParams().match("*{" + namespace + ":*").count(1000);
+        ScanParams match = new ScanParams().match("*:{" + RemoteKeys.versioned(namespace) + "}:*:*:*").count(1000); // key:writeId:part
         String cursor = ScanParams.SCAN_POINTER_START;
         do {
             ScanResult<String> page = raw.scan(cursor, match);
