@@ -1,6 +1,5 @@
 package org.lmcache4j.examples.engine;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
@@ -9,6 +8,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.nativeio.OffHeapSlab;
 
 /**
  * The engine's KV cache: per layer, one off-heap K segment and one V segment of
@@ -21,9 +21,12 @@ import org.lmcache4j.api.KvLayout;
  *
  * <p>Like a real engine's KV pool, the memory is touched once, at construction, and reused by every
  * request: a retrieve into it never pays first-touch page faults, which cost tens of times more than the
- * copy itself on the virtual machines this project is measured on (docs/PERFORMANCE.md).
- * {@code Arena.allocate} zero-fills, which already touches every page; {@link #touchPages} writes one byte
- * per page once more so that the guarantee does not rest on that.
+ * copy itself on the virtual machines this project is measured on (docs/PERFORMANCE.md). It is one
+ * anonymous mapping advised for transparent huge pages before that touch ({@link OffHeapSlab#map}, as the
+ * cpu tier's slabs are; plain JDK memory where there is no C library): on those machines 4 KiB pages left
+ * idle for seconds cost up to twice as much to copy into again (the host takes back what the guest leaves
+ * untouched), huge pages did not (docs/PERFORMANCE.md, "Idle memory"), and a request's KV is written
+ * seconds after the pool was last touched.
  */
 public final class PagedKvMemory implements AutoCloseable {
 
@@ -34,7 +37,7 @@ public final class PagedKvMemory implements AutoCloseable {
 
     private final KvLayout layout;
     private final int numBlocks;
-    private final Arena arena;
+    private final OffHeapSlab slab;
     private final List<MemorySegment> keys = new ArrayList<>();
     private final List<MemorySegment> values = new ArrayList<>();
     private final HostKvMemory host;
@@ -44,13 +47,15 @@ public final class PagedKvMemory implements AutoCloseable {
     public PagedKvMemory(KvLayout layout, int numBlocks) {
         this.layout = layout;
         this.numBlocks = numBlocks;
-        this.arena = Arena.ofShared();
+        long bytes = (long) numBlocks * BLOCK_TOKENS * layout.rowBytes();
+        long stride = Math.ceilDiv(bytes, PAGE_BYTES) * PAGE_BYTES; // each plane starts on a page
+        this.slab = OffHeapSlab.map(stride * 2 * layout.numLayers());
         boolean ok = false;
         try {
-            long bytes = (long) numBlocks * BLOCK_TOKENS * layout.rowBytes();
+            MemorySegment all = touchPages(slab.segment());
             for (int l = 0; l < layout.numLayers(); l++) {
-                keys.add(touchPages(arena.allocate(bytes, 64)));
-                values.add(touchPages(arena.allocate(bytes, 64)));
+                keys.add(all.asSlice(stride * 2 * l, bytes));
+                values.add(all.asSlice(stride * (2 * l + 1), bytes));
             }
             this.host = HostKvMemory.paged(layout, numBlocks, BLOCK_TOKENS, keys, values);
             int[] order = new int[numBlocks];
@@ -70,7 +75,7 @@ public final class PagedKvMemory implements AutoCloseable {
             ok = true;
         } finally {
             if (!ok) {
-                arena.close();
+                slab.close();
             }
         }
     }
@@ -132,8 +137,6 @@ public final class PagedKvMemory implements AutoCloseable {
     /** Frees the memory; idempotent. */
     @Override
     public void close() {
-        if (arena.scope().isAlive()) {
-            arena.close();
-        }
+        slab.close();
     }
 }
