@@ -24,9 +24,10 @@ import org.lmcache4j.nativeio.Prefaulter;
  *       {@code /dev/zero} into it (the kernel writes every page); then read again. Where the hypervisor
  *       keeps the kernel's view of user memory apart (shadow paging), a first write by the kernel to a page
  *       costs a trip to the host. A disk-tier hit is such a read into cpu-tier pages.</li>
- *   <li><b>Idle memory.</b> Memory touched, then left alone 0 to 30 s, then copied into twice: on a
- *       virtual machine whose host reclaims guest memory nobody touches, the first copy after an idle is
- *       slower (the host faults pages back in, unseen by the guest).</li>
+ *   <li><b>Idle memory.</b> Memory touched, then left alone 0 to 30 s, then copied into twice, in 4 KiB
+ *       pages and with huge pages advised: on a virtual machine whose host reclaims guest memory nobody
+ *       touches, the first copy after an idle is slower (the host faults pages back in, unseen by the
+ *       guest).</li>
  * </ol>
  * Run: {@code java --enable-native-access=ALL-UNNAMED -cp "lmcache-bench/target/classes:lmcache-bench/target/lib/*"
  * org.lmcache4j.bench.MemoryTouchProbe [kernel|idle]} (default: both).
@@ -106,25 +107,37 @@ public final class MemoryTouchProbe {
                 how, (t1 - startNanos) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6);
     }
 
+    /**
+     * Per idle time: two targets touched, one in 4 KiB pages (the JVM's allocation), one mapped with huge
+     * pages advised before the touch (as the cpu tier's slabs and the reference engine's KV pool); both left
+     * alone, then the source written again (so only the target has been idle) and copied into each, twice.
+     */
     private static void idle(int[] seconds) throws InterruptedException {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment source = arena.allocate(BYTES, PAGE);
-            source.fill((byte) 2);
             for (int s : seconds) {
-                try (Arena target = Arena.ofConfined()) {
-                    MemorySegment into = target.allocate(BYTES, PAGE);
-                    into.fill((byte) 1); // touched: faulted in
+                try (Arena target = Arena.ofConfined(); OffHeapSlab huge = OffHeapSlab.map(BYTES)) {
+                    MemorySegment small = target.allocate(BYTES, PAGE);
+                    small.fill((byte) 1); // touched: faulted in
+                    huge.segment().fill((byte) 1);
                     Thread.sleep(s * 1000L);
-                    long t0 = System.nanoTime();
-                    MemorySegment.copy(source, 0, into, 0, BYTES);
-                    long t1 = System.nanoTime();
-                    MemorySegment.copy(source, 0, into, 0, BYTES);
-                    long t2 = System.nanoTime();
-                    System.out.printf(Locale.ROOT, "idle %3d s: copy into touched memory: first %6.1f ms, again %6.1f ms%n",
-                            s, (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+                    source.fill((byte) 2); // in use again: only the targets have been idle
+                    double[] smallMs = copyTwice(source, small);
+                    double[] hugeMs = copyTwice(source, huge.segment());
+                    System.out.printf(Locale.ROOT, "idle %3d s: copy into touched memory: 4 KiB pages first %6.1f ms, again %6.1f ms;"
+                            + " huge pages advised first %6.1f ms, again %6.1f ms%n", s, smallMs[0], smallMs[1], hugeMs[0], hugeMs[1]);
                 }
             }
         }
+    }
+
+    private static double[] copyTwice(MemorySegment source, MemorySegment into) {
+        long t0 = System.nanoTime();
+        MemorySegment.copy(source, 0, into, 0, BYTES);
+        long t1 = System.nanoTime();
+        MemorySegment.copy(source, 0, into, 0, BYTES);
+        long t2 = System.nanoTime();
+        return new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6};
     }
 
     /** Reads {@code file} into {@code into} in 256 KiB reads, as the disk tier does. */
