@@ -261,18 +261,18 @@ public final class Libc {
         if (syscall.isEmpty() || cachestatMissing) {
             return OptionalLong.empty();
         }
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = a.allocate(CALL_STATE);
-            int fd = (int) open.invokeExact(state, a.allocateFrom(file), O_RDONLY_CLOEXEC);
+        CachestatScratch scratch = CACHESTAT_SCRATCH.get();
+        MemorySegment path = scratch.path(file);
+        MemorySegment state = scratch.state;
+        try {
+            int fd = (int) open.invokeExact(state, path, O_RDONLY_CLOEXEC);
             if (fd < 0) {
                 throw failure("open(" + file + ")", state);
             }
             try {
-                MemorySegment range = a.allocate(CACHESTAT_RANGE);
-                range.set(ValueLayout.JAVA_LONG, 0, offset);
-                range.set(ValueLayout.JAVA_LONG, 8, length);
-                MemorySegment stat = a.allocate(CACHESTAT);
-                long rc = (long) syscall.get().invokeExact(state, SYS_CACHESTAT, (long) fd, range, stat, 0L);
+                scratch.range.set(ValueLayout.JAVA_LONG, 0, offset);
+                scratch.range.set(ValueLayout.JAVA_LONG, 8, length);
+                long rc = (long) syscall.get().invokeExact(state, SYS_CACHESTAT, (long) fd, scratch.range, scratch.stat, 0L);
                 if (rc != 0) {
                     if ((int) ERRNO.get(state, 0L) == ENOSYS) {
                         cachestatMissing = true;
@@ -280,7 +280,7 @@ public final class Libc {
                     }
                     throw failure("cachestat(" + file + ")", state);
                 }
-                return OptionalLong.of(stat.get(ValueLayout.JAVA_LONG, 0));
+                return OptionalLong.of(scratch.stat.get(ValueLayout.JAVA_LONG, 0));
             } finally {
                 int ignored = (int) close.invokeExact(state, fd);
             }
@@ -290,6 +290,34 @@ public final class Libc {
             throw new IllegalStateException("cachestat downcall failed", t);
         }
     }
+
+    /**
+     * One thread's native memory for {@link #cachedPages}, reused by each call (the disk tier asks once per
+     * chunk it reads; an arena and a C string per call cost more than the three system calls): freed by the
+     * garbage collector once its thread is gone.
+     */
+    private static final class CachestatScratch {
+        private static final int PATH_BYTES = 4096; // PATH_MAX, terminator included
+
+        final Arena arena = Arena.ofAuto();
+        final MemorySegment state = arena.allocate(CALL_STATE);
+        final MemorySegment range = arena.allocate(CACHESTAT_RANGE);
+        final MemorySegment stat = arena.allocate(CACHESTAT);
+        private final MemorySegment path = arena.allocate(PATH_BYTES);
+
+        /** {@code file} as a C string: in the reused buffer, or (a longer path) in memory of its own. */
+        MemorySegment path(String file) {
+            byte[] utf8 = file.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (utf8.length >= PATH_BYTES) {
+                return arena.allocateFrom(file);
+            }
+            MemorySegment.copy(utf8, 0, path, ValueLayout.JAVA_BYTE, 0, utf8.length);
+            path.set(ValueLayout.JAVA_BYTE, utf8.length, (byte) 0);
+            return path;
+        }
+    }
+
+    private static final ThreadLocal<CachestatScratch> CACHESTAT_SCRATCH = ThreadLocal.withInitial(CachestatScratch::new);
 
     /**
      * Sets the calling thread's nice value ({@code setpriority(PRIO_PROCESS, gettid(), nice)}: on Linux a
