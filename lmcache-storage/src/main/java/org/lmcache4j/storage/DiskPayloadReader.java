@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * Reads the payload of a checked chunk file into memory and verifies its CRC32C, in blocks shared with a
  * helper thread ({@link SharedBlockRead}). How each chunk is read depends on where its bytes are, which
  * {@link PageCacheResidency} finds out before the read ({@code cachestat}; asked before a reader's first
- * read and after any read that did not come from the page cache, not while reads do, since a probe per
- * chunk made warm reads of 3 MiB chunks 15-20% slower):
+ * read and after any read that did not come from the page cache, not while reads do: a probe is three
+ * system calls, a share of a warm read of a few MiB that buys nothing while the files are cached):
  * <ul>
  *   <li>in the page cache: buffered reads of half the payload each ({@link #cachedBlockBytes}), both
  *       threads reading and checksumming the blocks they claim;</li>
@@ -32,12 +32,12 @@ import org.slf4j.LoggerFactory;
  * Where residency cannot be asked (not Linux, no C library), reads are buffered and shared as the speed
  * of the last read's first block suggests ({@link SharedBlockRead.CacheGuess}).
  *
- * <p>Why {@code O_DIRECT} for chunks off the page cache (measured, docs/PERFORMANCE.md, "A disk hit in a
- * new process"): a new process's retrieve of a 180 MiB prompt from the disk tier, page cache cold, took
- * 355-386 ms buffered and 117-127 ms direct. A buffered read copies every byte a second time, kernel to
- * user, into cpu-tier pages the kernel has not written before, which costs here far more than the copy
- * itself; a direct read lets the device write the page. From the page cache a buffered read is one memory
- * copy, and a direct one would go to the device again, so cached chunks stay buffered.
+ * <p>Why {@code O_DIRECT} for chunks off the page cache (docs/PERFORMANCE.md, "Disk reads off the page
+ * cache"): the demo's disk hit in a new process, a 180 MiB prompt with the page cache cold, took 324 ms
+ * buffered (one run) and 137-167 ms direct (three runs). A buffered read from the device also copies every
+ * byte out of the page cache into the target, which in that process ran at ~2.4 GB/s (profiled); a direct
+ * read lets the device write the target. From the page cache a buffered read is that one copy, and a
+ * direct one would go to the device again, so cached chunks stay buffered.
  * {@code -D}{@value #DIRECT_PROPERTY} sets it: {@code auto} (the default, as above), {@code true} (direct
  * wherever possible, cached or not) or {@code false} (never).
  */
@@ -50,7 +50,7 @@ final class DiskPayloadReader {
      * least block of a read from the page cache ({@link #cachedBlockBytes}).
      */
     static final int READ_BLOCK_BYTES = 256 * 1024;
-    /** One {@code O_DIRECT} request: 1-4 MiB measured alike here, 256 KiB slower (one device request each). */
+    /** One {@code O_DIRECT} request: 1-4 MiB did alike in the demo's restart here, 256 KiB slower (one device request each). */
     static final int DIRECT_BLOCK_BYTES = 1 << 20;
     /** A payload with less of it in the page cache than this fraction is read with {@code O_DIRECT}. */
     static final double CACHED_FRACTION = 0.5;
@@ -140,8 +140,7 @@ final class DiskPayloadReader {
         long n = dst.byteSize();
         boolean aligned = direct() && dst.isNative() && dst.address() % alignmentBytes == 0 && n >= alignmentBytes;
         boolean alwaysDirect = aligned && directReads == DirectReads.ALWAYS;
-        // asked only after a read that did not come from the page cache: while reads do, a probe per chunk costs
-        // more than it can save (warm reads of 3 MiB chunks measured 15-20% slower with one)
+        // asked only after a read that did not come from the page cache: while reads do, a probe buys nothing
         OptionalDouble cached = aligned && directReads == DirectReads.AUTO && !cacheGuess.cached()
                 ? residency.cachedFraction(file, DiskChunkFormat.PAYLOAD_OFFSET, n) : OptionalDouble.empty();
         boolean inCache = cached.isPresent() && cached.getAsDouble() >= CACHED_FRACTION;

@@ -140,7 +140,7 @@ final class SharedBlockRead implements Runnable {
         try {
             read.ownersPart();
         } catch (IOException | RuntimeException | Error e) {
-            // recorded in failure, thrown by result()
+            read.fail(e); // recorded already where it was thrown; result() throws it
         } finally {
             read.stopAndAwaitHelper();
         }
