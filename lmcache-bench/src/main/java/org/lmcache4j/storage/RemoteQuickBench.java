@@ -277,20 +277,7 @@ public final class RemoteQuickBench {
         String out = LoopbackRedis.run(List.of("redis-benchmark", "-h", "127.0.0.1", "-p", Integer.toString(port), "-t", "set,get",
                 "-d", Integer.toString(valueBytes), "-n", Integer.toString(requests), "-c", Integer.toString(clients),
                 "-P", Integer.toString(pipeline), "--csv"));
-        double set = -1;
-        double get = -1;
-        for (String line : out.lines().toList()) {
-            String[] f = line.replace("\"", "").split(",");
-            if (f.length > 1 && f[0].equals("SET")) {
-                set = Double.parseDouble(f[1]) * valueBytes / 1e9;
-            } else if (f.length > 1 && f[0].equals("GET")) {
-                get = Double.parseDouble(f[1]) * valueBytes / 1e9;
-            }
-        }
-        if (set < 0 || get < 0) {
-            throw new IllegalStateException("redis-benchmark: no SET and GET lines in its output: " + out);
-        }
-        return new double[] {set, get};
+        return new double[] {gbps(out, "SET", valueBytes), gbps(out, "GET", valueBytes)};
     }
 
     /**
@@ -309,13 +296,7 @@ public final class RemoteQuickBench {
         String out = LoopbackRedis.run(List.of("redis-benchmark", "-h", "127.0.0.1", "-p", Integer.toString(port), "-t", "get", "-r",
                 Integer.toString(keys), "-d", Integer.toString(valueBytes), "-n", Integer.toString(requests), "-c",
                 Integer.toString(clients), "-P", Integer.toString(pipeline), "--csv"));
-        for (String line : out.lines().toList()) {
-            String[] f = line.replace("\"", "").split(",");
-            if (f.length > 1 && f[0].equals("GET")) {
-                return Double.parseDouble(f[1]) * valueBytes / 1e9;
-            }
-        }
-        throw new IllegalStateException("redis-benchmark: no GET line in its output: " + out);
+        return gbps(out, "GET", valueBytes);
     }
 
     /**
@@ -327,13 +308,18 @@ public final class RemoteQuickBench {
         String out = LoopbackRedis.run(List.of("redis-benchmark", "-h", "127.0.0.1", "-p", Integer.toString(redis.port()), "-t", "set",
                 "-r", "1000000000", "-d", Integer.toString(valueBytes), "-n", Integer.toString(requests), "-c", "1", "-P", "1", "--csv"));
         redis.flushAll();
-        for (String line : out.lines().toList()) {
+        return gbps(out, "SET", valueBytes);
+    }
+
+    /** GB/s of {@code command} in {@code redis-benchmark --csv} output (requests/s times {@code valueBytes}). */
+    static double gbps(String csv, String command, int valueBytes) {
+        for (String line : csv.lines().toList()) {
             String[] f = line.replace("\"", "").split(",");
-            if (f.length > 1 && f[0].equals("SET")) {
+            if (f.length > 1 && f[0].equals(command)) {
                 return Double.parseDouble(f[1]) * valueBytes / 1e9;
             }
         }
-        throw new IllegalStateException("redis-benchmark: no SET line in its output: " + out);
+        throw new IllegalStateException("redis-benchmark: no " + command + " line in its output: " + csv);
     }
 
     /** The first of the tools this needs that is not on the PATH. */
