@@ -99,16 +99,26 @@ final class Demo {
     }
 
     /**
-     * Runs an unrelated prompt twice through the cache (a miss that stores, then a cpu hit), so that the
-     * code paths the measured requests take have been compiled by the JIT; nothing is measured.
+     * Cpu hits the warm-up runs after its miss. The retrieve's per-copy code reaches the JIT's optimizing
+     * compiler (C2) after ~15,000 calls, and a hit of the default 1,024-token warm-up makes a few thousand:
+     * with one hit, and still with four, -Xlog:jit+compilation showed that compile inside the measured cpu
+     * hit, with the C2 thread taking one of the two cores from it. A hit costs ~0.2 s here.
+     */
+    static final int WARM_UP_HITS = 12;
+
+    /**
+     * Runs an unrelated prompt through the cache, a miss that stores and then {@link #WARM_UP_HITS} cpu
+     * hits, so that the code paths the measured requests take have been compiled by the JIT; nothing is
+     * measured.
      */
     static void warmUp(LlamaEngine engine, KvConnector cache, LoadedModel model, int tokens, IntConsumer progress) {
         if (tokens <= 0) {
             return;
         }
         String document = Prompts.document(-1, tokens);
-        engine.generate(model.tokenizer().encode(document + Prompts.question(-1, 64)), 2, cache, progress).close();
-        engine.generate(model.tokenizer().encode(document + Prompts.question(-2, 64)), 2, cache, progress).close();
+        for (int q = 1; q <= 1 + WARM_UP_HITS; q++) {
+            engine.generate(model.tokenizer().encode(document + Prompts.question(-q, 64)), 2, cache, progress).close();
+        }
     }
 
     private void header(Path file) {
@@ -136,6 +146,7 @@ final class Demo {
         ScenarioResult row;
         int[] cachedSlots;
         Reference reference = null;
+        JitQuiet.await();
         try (Generation plain = engine.generate(prompt, o.newTokens(), null, bar::stepProgress)) {
             bar.step(name + ": with cache");
             try (Generation cached = engine.generate(prompt, o.newTokens(), cache, bar::stepProgress)) {
@@ -227,9 +238,9 @@ final class Demo {
     private long plannedWork(int coldLength) {
         long chunk = config.chunkTokens();
         long prefix = o.prefixTokens() / chunk * chunk;
-        long work = o.warmupTokens() + 128 + 2L * coldLength + coldLength + (coldLength - prefix);
+        long work = o.warmupTokens() + 64L * (1 + WARM_UP_HITS) + 2L * coldLength + coldLength + (coldLength - prefix);
         if (o.restart()) {
-            work += o.warmupTokens() + coldLength - prefix;
+            work += o.warmupTokens() + 64L * (1 + WARM_UP_HITS) + coldLength - prefix;
         }
         for (int r = 1; r <= o.chatRounds(); r++) {
             work += chatLength(r) + (r == 1 ? chatLength(1) : o.chatTurnTokens());

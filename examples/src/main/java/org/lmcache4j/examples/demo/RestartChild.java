@@ -68,6 +68,7 @@ public final class RestartChild {
                         .mapToLong(TierStats::chunks).sum();
                 Demo.warmUp(engine, cache, model, warmupTokens, done -> { });
                 ChunkFileBaseline.CacheState state = ChunkFileBaseline.CacheState.of(in.getProperty("diskCacheState", "cold"));
+                JitQuiet.await();
                 try (ChunkFileBaseline raw = ChunkFileBaseline.of(cache, prompt, kvDir, state)) {
                     raw.read();
                     raw.beforeRetrieve();
