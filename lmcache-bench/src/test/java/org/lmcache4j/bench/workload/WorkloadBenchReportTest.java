@@ -124,4 +124,20 @@ class WorkloadBenchReportTest {
         String json = BenchReport.json(Map.of("remote_ratio_reason", "failed: redis-cli said \"no\"\r\nat C:\\x\tand \u0001"));
         assertEquals("{\n  \"remote_ratio_reason\": \"failed: redis-cli said \\\"no\\\"\\r\\nat C:\\\\x\\tand \\u0001\"\n}\n", json);
     }
+
+    @Test
+    void theMissOverheadWeighsFourBlocksInTheOrderWithoutWithWithWithout() throws Exception {
+        WorkloadBench.Options o = WorkloadBench.Options.parse(new String[] {"--dir", dir.toString()});
+        List<Boolean> withCache = new java.util.ArrayList<>();
+        WorkloadBench.Executor engine = (w, connector, progress) -> {
+            withCache.add(connector != null);
+            return connector != null ? result(w.name(), true, 1200) : result(w.name(), false, 900);
+        };
+        BenchReport.Pair first = new BenchReport.Pair(result("miss_only", true, 1000), result("miss_only", false, 1100));
+        double ratio = WorkloadBench.missOverhead(o, BenchSubject.assumed("synthetic", "smollm-135m", 1000), SMOLLM,
+                List.of(Workloads.missOnly(5, 2, 64)), engine, new BenchProgress(new java.io.PrintStream(
+                        java.io.OutputStream.nullOutputStream()), 4, 1), first);
+        assertEquals(List.of(true, false), withCache, "after the run's pair (without, with): with, then without");
+        assertEquals((1.0 + 1.2) / (1.1 + 0.9), ratio, 1e-12);
+    }
 }
