@@ -26,4 +26,6 @@ module org.lmcache4j.storage {
     uses org.lmcache4j.api.spi.DeviceCopyEngine;
 
     provides org.lmcache4j.api.spi.KvConnectorProvider with org.lmcache4j.storage.TieredConnectorProvider;
+    provides org.lmcache4j.api.spi.StorageTierProvider with org.lmcache4j.storage.DiskTierProvider,
+            org.lmcache4j.storage.CpuTierProvider, org.lmcache4j.storage.RedisTierProvider;
 }

@@ -177,6 +177,12 @@ final class RemoteTier implements StorageTier, IdentityChecked {
         return NAME;
     }
 
+    /** Presence and reads of many chunks are pipelined: one round trip per batch, not per chunk. */
+    @Override
+    public boolean prefersBatches() {
+        return true;
+    }
+
     @Override
     public boolean contains(ChunkKey key) {
         return containsAll(List.of(key))[0];
@@ -190,7 +196,8 @@ final class RemoteTier implements StorageTier, IdentityChecked {
      * @throws UncheckedIOException when no node asked answers in time and no other master is known to serve (a single
      *                              server: when it does not answer)
      */
-    boolean[] containsAll(List<ChunkKey> chunkKeys) {
+    @Override
+    public boolean[] containsAll(List<ChunkKey> chunkKeys) {
         if (!serving()) {
             return new boolean[chunkKeys.size()];
         }
@@ -314,7 +321,8 @@ final class RemoteTier implements StorageTier, IdentityChecked {
      * @throws UncheckedIOException when the server cannot be reached in time: the whole call fails, and the
      *                              targets may hold some bytes of some chunks
      */
-    long[] readAllInto(List<ChunkKey> chunkKeys, List<MemorySegment> targets) {
+    @Override
+    public long[] readAllInto(List<ChunkKey> chunkKeys, List<MemorySegment> targets) {
         if (chunkKeys.size() != targets.size()) {
             throw new IllegalArgumentException("targets: " + targets.size() + " (expected: one per chunk key, " + chunkKeys.size() + ")");
         }
