@@ -20,6 +20,7 @@ module org.lmcache4j.storage {
     requires static micrometer.core;
 
     exports org.lmcache4j.storage;
+    exports org.lmcache4j.storage.tier;
     exports org.lmcache4j.storage.admin;
     exports org.lmcache4j.storage.metrics;
 

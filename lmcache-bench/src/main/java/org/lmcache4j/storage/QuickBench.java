@@ -25,6 +25,7 @@ import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.bench.BenchKv;
 import org.lmcache4j.nativeio.Libc;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
 
 /**
  * The library half of {@code bin/lmcache bench --quick}: each figure is a ratio of this library's time

@@ -193,7 +193,7 @@ final class GuardedTier {
 
     /** Why the tier refuses its stored KV (another cache identity), if it does. */
     java.util.Optional<String> identityMismatch() {
-        return tier instanceof IdentityChecked c ? c.identityMismatch() : java.util.Optional.empty();
+        return tier.identityMismatch();
     }
 
     TierStats stats() {

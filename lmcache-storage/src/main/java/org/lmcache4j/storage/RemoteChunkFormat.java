@@ -13,6 +13,8 @@ import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.storage.tier.CorruptChunkException;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
 
 /**
  * How the {@code remote} tier stores one chunk: a header, kept in the namespace's index, and the payload

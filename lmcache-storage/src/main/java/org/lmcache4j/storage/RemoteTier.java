@@ -18,6 +18,8 @@ import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.storage.tier.CorruptChunkException;
+import org.lmcache4j.storage.tier.HeldChunkBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.UnifiedJedis;
@@ -53,7 +55,7 @@ import redis.clients.jedis.UnifiedJedis;
  * {@code GuardedTier} turns them into misses); after {@code breakerFailures} in a row the circuit opens
  * and calls fail at once until a probe succeeds ({@link RedisLink}).
  */
-final class RemoteTier implements StorageTier, IdentityChecked {
+final class RemoteTier implements StorageTier {
 
     private volatile Consumer<ChunkKey> evictionListener = key -> { };
     private volatile Consumer<ChunkKey> corruptionListener = key -> { };

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.testing.StorageTierContract;
 
 /**

@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
 
 /**
  * The chunk header and the remote part table, encoded and decoded straight from the tables in the class

@@ -19,6 +19,7 @@ import org.lmcache4j.storage.FrameMutations.Field;
 import org.lmcache4j.storage.FrameMutations.Mutated;
 import org.lmcache4j.storage.ReferenceChunkFrames.ChunkHeader;
 import org.lmcache4j.storage.ReferenceChunkFrames.PartTable;
+import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.testing.PropertyCheck;
 import org.lmcache4j.testing.PropertyCheck.Gen;
 

@@ -14,6 +14,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.lmcache4j.storage.tier.CorruptChunkException;
 
 /** The remote value format: round trips for every part layout, compression, and every kind of damage caught. */
 class RemoteChunkFormatTest {

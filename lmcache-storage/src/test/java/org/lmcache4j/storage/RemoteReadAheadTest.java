@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.storage.RemoteEngines.Prompt;
+import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.testing.RedisServer;
 
 /**

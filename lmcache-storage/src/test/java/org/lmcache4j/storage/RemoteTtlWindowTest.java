@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.testing.RedisServer;
 import redis.clients.jedis.UnifiedJedis;
 

@@ -136,6 +136,16 @@ public interface StorageTier extends AutoCloseable {
     default void onCorruption(Consumer<ChunkKey> listener) {
     }
 
+    /**
+     * Why this tier refuses the KV it holds, when it does: it was recorded under another cache identity
+     * (another model, layout, chunk size, hash, tenant or rank) and must not be served; while it refuses,
+     * every chunk is a miss of reason {@link org.lmcache4j.api.MissReason#IDENTITY_MISMATCH}. Empty while the
+     * tier serves, and always for tiers that record no identity (the default).
+     */
+    default Optional<String> identityMismatch() {
+        return Optional.empty();
+    }
+
     /** Removes every chunk, pinned ones included (readers keep their bytes as with {@link #remove}). */
     void clear();
 

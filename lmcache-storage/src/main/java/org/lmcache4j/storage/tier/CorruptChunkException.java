@@ -1,4 +1,4 @@
-package org.lmcache4j.storage;
+package org.lmcache4j.storage.tier;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -8,21 +8,21 @@ import java.nio.file.Path;
  * The message names where it is (a disk tier file, a remote tier value) and what mismatched. The tier
  * deletes such a chunk and counts it; callers see a miss.
  */
-final class CorruptChunkException extends IOException {
+public final class CorruptChunkException extends IOException {
 
     private static final long serialVersionUID = 1L;
 
-    CorruptChunkException(Path file, String what) {
+    public CorruptChunkException(Path file, String what) {
         this(diskFile(file), what);
     }
 
     /** {@code where} names the resource, e.g. {@code "remote tier redis://h:6379: chunk 3fa9..."}. */
-    CorruptChunkException(String where, String what) {
+    public CorruptChunkException(String where, String what) {
         super(where + ": " + what);
     }
 
     /** How messages name a chunk file of the disk tier. */
-    static String diskFile(Path file) {
+    public static String diskFile(Path file) {
         return "disk tier " + file;
     }
 }

@@ -1,4 +1,4 @@
-package org.lmcache4j.storage;
+package org.lmcache4j.storage.tier;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -42,16 +42,16 @@ import org.lmcache4j.api.ChunkKey;
  * header whole before trusting any field, then the padding and the file length, and the payload
  * checksum after reading it; a mismatch, or a file of another version, is a {@link CorruptChunkException}.
  */
-final class DiskChunkFormat {
+public final class DiskChunkFormat {
 
     /** First 8 bytes of every chunk file. */
-    static final byte[] MAGIC = "LMC4JKV\0".getBytes(StandardCharsets.US_ASCII);
+    public static final byte[] MAGIC = "LMC4JKV\0".getBytes(StandardCharsets.US_ASCII);
     /** The format version of a disk file, the only one it reads: version 1 files are misses, and deleted. */
-    static final int FILE_VERSION = 2;
+    public static final int FILE_VERSION = 2;
     /** The format version of a header held in memory (a remote value), the only one it decodes. */
-    static final int FRAME_VERSION = 1;
+    public static final int FRAME_VERSION = 1;
     /** Offset of the payload in a disk file: the header, then zeros up to here. */
-    static final int PAYLOAD_OFFSET = 4096;
+    public static final int PAYLOAD_OFFSET = 4096;
 
     private static final int FIXED_BYTES = 52;
     private static final int PREAMBLE_BYTES = 16; // magic, version, header length: enough to size the rest
@@ -68,7 +68,7 @@ final class DiskChunkFormat {
      *
      * @throws IllegalArgumentException unless the fingerprint is 16 hex digits
      */
-    DiskChunkFormat(String layoutFingerprint) {
+    public DiskChunkFormat(String layoutFingerprint) {
         if (layoutFingerprint == null || layoutFingerprint.length() != 16 || !layoutFingerprint.chars().allMatch(HexFormat::isHexDigit)) {
             throw new IllegalArgumentException("layoutFingerprint: '" + layoutFingerprint
                     + "' (expected: 16 hex digits, as KvLayout.fingerprint() returns)");
@@ -78,17 +78,17 @@ final class DiskChunkFormat {
     }
 
     /** Bytes of the header of a chunk whose key and parent key have these lengths. */
-    static int headerBytes(int keyLength, int parentLength) {
+    public static int headerBytes(int keyLength, int parentLength) {
         return FIXED_BYTES + keyLength + parentLength;
     }
 
     /** Length of the disk file of a chunk whose payload has {@code payloadBytes}. */
-    static long fileBytes(long payloadBytes) {
+    public static long fileBytes(long payloadBytes) {
         return PAYLOAD_OFFSET + payloadBytes;
     }
 
     /** The first {@value #PAYLOAD_OFFSET} bytes of a chunk's disk file: its header and the zeros after it. */
-    ByteBuffer encodeFileHeader(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc) {
+    public ByteBuffer encodeFileHeader(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc) {
         ByteBuffer header = encode(FILE_VERSION, key, parentKey, tokenCount, payloadBytes, payloadCrc);
         ByteBuffer b = ByteBuffer.allocate(PAYLOAD_OFFSET);
         b.put(header).clear();
@@ -96,7 +96,7 @@ final class DiskChunkFormat {
     }
 
     /** The header of a chunk as a remote value stores it (version {@value #FRAME_VERSION}, no padding). */
-    ByteBuffer encodeHeader(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc) {
+    public ByteBuffer encodeHeader(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc) {
         return encode(FRAME_VERSION, key, parentKey, tokenCount, payloadBytes, payloadCrc);
     }
 
@@ -125,7 +125,7 @@ final class DiskChunkFormat {
      * @throws CorruptChunkException when the file is torn, corrupt, foreign or of another version
      * @throws IOException           when reading fails
      */
-    Header readHeader(FileChannel ch, Path file) throws IOException {
+    public Header readHeader(FileChannel ch, Path file) throws IOException {
         String where = CorruptChunkException.diskFile(file);
         long fileBytes = ch.size();
         if (fileBytes < PREAMBLE_BYTES) {
@@ -160,7 +160,7 @@ final class DiskChunkFormat {
      *
      * @throws CorruptChunkException when the bytes are truncated, corrupt or foreign
      */
-    Header decodeHeader(ByteBuffer bytes, String where) throws CorruptChunkException {
+    public Header decodeHeader(ByteBuffer bytes, String where) throws CorruptChunkException {
         ByteBuffer b = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
         if (b.remaining() < PREAMBLE_BYTES) {
             throw new CorruptChunkException(where, "truncated header: " + b.remaining() + " bytes (expected: at least "
@@ -229,7 +229,7 @@ final class DiskChunkFormat {
     }
 
     /** {@code segment} itself when it is native or over a {@code byte[]}; else a {@code byte[]} copy of it. */
-    static MemorySegment nativeOrCopy(MemorySegment segment) {
+    public static MemorySegment nativeOrCopy(MemorySegment segment) {
         return segment.isNative() || segment.heapBase().orElse(null) instanceof byte[]
                 ? segment
                 : MemorySegment.ofArray(segment.toArray(ValueLayout.JAVA_BYTE));
@@ -239,7 +239,7 @@ final class DiskChunkFormat {
      * {@code segment} as byte buffers of at most 1 GiB each, views without a copy when the segment is
      * native or backed by a {@code byte[]} (a heap segment over another array type is copied once).
      */
-    static ByteBuffer[] byteBuffers(MemorySegment segment) {
+    public static ByteBuffer[] byteBuffers(MemorySegment segment) {
         MemorySegment s = segment.isNative() || segment.heapBase().orElse(null) instanceof byte[]
                 ? segment
                 : MemorySegment.ofArray(segment.toArray(ValueLayout.JAVA_BYTE));
@@ -253,7 +253,7 @@ final class DiskChunkFormat {
     }
 
     /** CRC32C of the bytes of {@code segment}. */
-    static int crc32c(MemorySegment segment) {
+    public static int crc32c(MemorySegment segment) {
         CRC32C crc = new CRC32C();
         for (ByteBuffer b : byteBuffers(segment)) {
             crc.update(b);
@@ -279,7 +279,7 @@ final class DiskChunkFormat {
         return bytes;
     }
 
-    static void readFully(FileChannel ch, ByteBuffer b, long position, Path file) throws IOException {
+    public static void readFully(FileChannel ch, ByteBuffer b, long position, Path file) throws IOException {
         long at = position;
         while (b.hasRemaining()) {
             int n = ch.read(b, at);
@@ -291,7 +291,7 @@ final class DiskChunkFormat {
         }
     }
 
-    static String hex(int crc) {
+    public static String hex(int crc) {
         return String.format("0x%08x", crc);
     }
 
@@ -305,10 +305,10 @@ final class DiskChunkFormat {
      * @param payloadCrc   CRC32C of the payload as written
      * @param headerBytes  length of the header (in a disk file, zeros follow it up to {@link #PAYLOAD_OFFSET})
      */
-    record Header(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc, int headerBytes) {
+    public record Header(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc, int headerBytes) {
 
         /** Length of the whole disk file: what the chunk costs against the tier's budget. */
-        long fileBytes() {
+        public long fileBytes() {
             return DiskChunkFormat.fileBytes(payloadBytes);
         }
     }

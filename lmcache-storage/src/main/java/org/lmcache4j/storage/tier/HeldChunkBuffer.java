@@ -1,4 +1,4 @@
-package org.lmcache4j.storage;
+package org.lmcache4j.storage.tier;
 
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -9,7 +9,7 @@ import org.lmcache4j.api.spi.ChunkBuffer;
  * A reader's hold on a stored chunk: a read-only view of its bytes and the action that ends the hold
  * (release a cpu page's reference; free a disk read's memory and end the disk index's hold), run once.
  */
-final class HeldChunkBuffer implements ChunkBuffer {
+public final class HeldChunkBuffer implements ChunkBuffer {
 
     private final ChunkKey key;
     private final MemorySegment view;
@@ -17,7 +17,7 @@ final class HeldChunkBuffer implements ChunkBuffer {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** {@code bytes} stays valid until {@code release} runs; the caller hands its hold over to this buffer. */
-    HeldChunkBuffer(ChunkKey key, MemorySegment bytes, Runnable release) {
+    public HeldChunkBuffer(ChunkKey key, MemorySegment bytes, Runnable release) {
         this.key = key;
         this.view = bytes.asReadOnly();
         this.release = release;
