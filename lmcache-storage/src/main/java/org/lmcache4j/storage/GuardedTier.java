@@ -193,7 +193,11 @@ final class GuardedTier {
 
     /** Why the tier refuses its stored KV (another cache identity), if it does. */
     java.util.Optional<String> identityMismatch() {
-        return tier.identityMismatch();
+        try {
+            return tier.identityMismatch();
+        } catch (RuntimeException e) {
+            return failed("identityMismatch", e, java.util.Optional.empty());
+        }
     }
 
     TierStats stats() {
