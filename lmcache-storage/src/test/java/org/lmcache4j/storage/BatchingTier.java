@@ -13,13 +13,19 @@ import org.lmcache4j.api.spi.StorageTier;
 /**
  * A cpu tier that says it {@linkplain StorageTier#prefersBatches() prefers batches}, as a network store
  * does, and records every batch call, for tests of how the engine treats such a tier whatever provider
- * opened it. Its batch calls can be made to fail.
+ * opened it. Its batch calls can be made to fail. It outlives the engines it is given to (their close
+ * leaves it open), so a second engine can find what a first one stored, as in a shared store.
  */
 final class BatchingTier implements StorageTier {
 
     private final CpuTier store;
     /** Sizes of the containsAll calls so far, in order. */
     final List<Integer> containsAllCalls = new ArrayList<>();
+    /** Sizes of the readAllInto calls so far, in order. */
+    final List<Integer> readAllIntoCalls = new ArrayList<>();
+    /** Single-chunk reads (readInto) so far, outside batches. */
+    volatile int readIntoCalls;
+    private volatile boolean inBatch;
     volatile int containsCalls;
     volatile boolean failBatches;
 
@@ -44,6 +50,25 @@ final class BatchingTier implements StorageTier {
             throw new IllegalStateException("batch call failed on purpose");
         }
         return StorageTier.super.containsAll(keys);
+    }
+
+    @Override
+    public synchronized long[] readAllInto(List<ChunkKey> keys, List<MemorySegment> targets) {
+        readAllIntoCalls.add(keys.size());
+        inBatch = true;
+        try {
+            return StorageTier.super.readAllInto(keys, targets);
+        } finally {
+            inBatch = false;
+        }
+    }
+
+    @Override
+    public long readInto(ChunkKey key, MemorySegment target) {
+        if (!inBatch) {
+            readIntoCalls++;
+        }
+        return store.readInto(key, target);
     }
 
     @Override
@@ -87,8 +112,13 @@ final class BatchingTier implements StorageTier {
         return store.stats();
     }
 
+    /** Nothing: an engine closing its tiers leaves this one to the next engine; {@link #release()} frees it. */
     @Override
     public void close() {
+    }
+
+    /** Frees the pages this tier holds. */
+    void release() {
         store.close();
     }
 }

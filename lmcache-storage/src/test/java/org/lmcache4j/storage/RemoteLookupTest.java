@@ -27,7 +27,8 @@ class RemoteLookupTest {
 
     @Test
     void aWholePromptIsOneBatchAskedOnFirstNeed() {
-        try (BatchingTier remote = new BatchingTier(64 * 4096, 4096)) {
+        BatchingTier remote = new BatchingTier(64 * 4096, 4096);
+        try {
             GuardedTier guard = new GuardedTier(remote);
             PromptChunks chunks = prompt(32);
             for (int i = 0; i < 20; i++) {
@@ -42,12 +43,15 @@ class RemoteLookupTest {
             assertEquals(List.of(32), remote.containsAllCalls, "one batch for the 32-chunk prompt");
             assertEquals(32, remote.containsCalls, "the default containsAll asked each key once, inside the batch");
             assertEquals(0, guard.errors());
+        } finally {
+            remote.release();
         }
     }
 
     @Test
     void aFailedBatchIsACountedMissForEveryChunk() {
-        try (BatchingTier remote = new BatchingTier(64 * 4096, 4096)) {
+        BatchingTier remote = new BatchingTier(64 * 4096, 4096);
+        try {
             remote.failBatches = true;
             GuardedTier guard = new GuardedTier(remote);
             PromptChunks chunks = prompt(8);
@@ -58,6 +62,8 @@ class RemoteLookupTest {
             assertEquals(List.of(8), remote.containsAllCalls, "asked once");
             assertEquals(1, guard.errors(), "one failed call, counted once");
             assertFalse(guard.stats().healthy());
+        } finally {
+            remote.release();
         }
     }
 
