@@ -7,4 +7,5 @@ module org.lmcache4j.api {
     exports org.lmcache4j.api.spi;
 
     uses org.lmcache4j.api.spi.KvConnectorProvider;
+    uses org.lmcache4j.api.spi.StorageTierProvider;
 }

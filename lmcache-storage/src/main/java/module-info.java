@@ -1,7 +1,9 @@
 /**
  * The cache engine: implements {@link org.lmcache4j.api.KvConnector} over tiers of chunk buffers,
- * with chained chunk hashing, a pinned off-heap page allocator, the CPU, disk and remote (Redis/Valkey)
- * tiers and the host copy engine. Engines reach it through {@link org.lmcache4j.api.KvConnectors#open}.
+ * with chained chunk hashing, a pinned off-heap page allocator, the CPU and disk tiers ({@code cpu://},
+ * {@code file://}) and the host copy engine. Engines reach it through {@link org.lmcache4j.api.KvConnectors#open};
+ * slower tiers of other modules (lmcache-redis) plug in through {@link org.lmcache4j.api.spi.StorageTierProvider}
+ * and build on the tier toolkit, {@link org.lmcache4j.storage.tier}. No network client is needed here.
  * Exported: {@link org.lmcache4j.storage.PrefixKeys} (a router's key computation), the provider, and the
  * operators' admin endpoint ({@link org.lmcache4j.storage.admin.AdminServer}) and Micrometer binding
  * ({@link org.lmcache4j.storage.metrics.LmCacheMetrics}, needs Micrometer on the path).
@@ -13,17 +15,17 @@ module org.lmcache4j.storage {
     requires jdk.httpserver;
     requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT for O_DIRECT reads
     requires zero.allocation.hashing;
-    requires redis.clients.jedis;
-    requires org.apache.commons.pool2;
-    requires org.lz4.java;
     requires com.github.benmanes.caffeine;
     requires static micrometer.core;
 
     exports org.lmcache4j.storage;
+    exports org.lmcache4j.storage.tier;
     exports org.lmcache4j.storage.admin;
     exports org.lmcache4j.storage.metrics;
 
     uses org.lmcache4j.api.spi.DeviceCopyEngine;
 
     provides org.lmcache4j.api.spi.KvConnectorProvider with org.lmcache4j.storage.TieredConnectorProvider;
+    provides org.lmcache4j.api.spi.StorageTierProvider with org.lmcache4j.storage.DiskTierProvider,
+            org.lmcache4j.storage.CpuTierProvider;
 }

@@ -1,6 +1,9 @@
 package org.lmcache4j.api;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -35,11 +38,17 @@ import java.util.Optional;
  *                           ({@code LMCACHE_RECOMPUTE_TOKENS_PER_SECOND}, default 0 = off)
  * @param copyThreads        threads one store or retrieve may use to copy host KV ({@code LMCACHE_COPY_THREADS},
  *                           default the available processors, at most 4; 1 copies on the caller's thread only)
+ * @param tiers              URLs of the tiers below the cpu tier, fastest first ({@code LMCACHE_TIERS}, comma-separated),
+ *                           such as {@code file:///var/cache/kv,redis://cache:6379}; each is opened by the
+ *                           {@link org.lmcache4j.api.spi.StorageTierProvider} of its scheme. Empty (the default)
+ *                           means the list {@code localDisk} and {@code remoteUrl} make, which are shorthands for it:
+ *                           when {@code tiers} is set, both are empty. See {@link #slowerTiers()}
  */
 public record LmCacheConfig(String connector, String modelId, int chunkTokens, boolean localCpu, long maxLocalCpuBytes,
                             Optional<Path> localDisk, long maxLocalDiskBytes, Optional<String> remoteUrl,
                             boolean saveUnfullChunk, HashAlgorithm hashAlgorithm, String tenantSalt, int tpRank,
-                            int tpWorldSize, long pinTimeoutMillis, double recomputeTokensPerSecond, int copyThreads) {
+                            int tpWorldSize, long pinTimeoutMillis, double recomputeTokensPerSecond, int copyThreads,
+                            List<String> tiers) {
 
     private static final long GIB = 1L << 30;
 
@@ -90,6 +99,34 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             throw new IllegalArgumentException("pinTimeoutMillis: " + pinTimeoutMillis + " (expected: 1 to "
                     + MAX_PIN_TIMEOUT_MILLIS + ", one day)");
         }
+        tiers = tiers == null ? List.of() : List.copyOf(tiers);
+        for (String url : tiers) {
+            if (url.isBlank() || !url.matches("(?s)[A-Za-z][A-Za-z0-9+.-]*:.+")) {
+                throw new IllegalArgumentException("tiers: '" + maskCredentials(url) + "' (expected: a URL with a scheme,"
+                        + " such as file:///var/cache/kv or redis://cache:6379)");
+            }
+        }
+        if (!tiers.isEmpty() && (localDisk.isPresent() || remoteUrl.isPresent())) {
+            throw new IllegalArgumentException("tiers: " + tiers.stream().map(LmCacheConfig::maskCredentials).toList()
+                    + " with localDisk " + localDisk.map(Path::toString).orElse("off") + " and remoteUrl "
+                    + remoteUrl.map(LmCacheConfig::maskCredentials).orElse("off") + " (expected: either the tiers list or its"
+                    + " shorthands localDisk/remoteUrl (LMCACHE_LOCAL_DISK, LMCACHE_REMOTE_URL); put a disk tier in the"
+                    + " list as file:///path)");
+        }
+    }
+
+    /**
+     * The URLs of the tiers below the cpu tier, fastest first: {@link #tiers()} when set, else the disk tier
+     * at {@code localDisk} as a {@code file:} URL followed by {@code remoteUrl}, each when set.
+     */
+    public List<String> slowerTiers() {
+        if (!tiers.isEmpty()) {
+            return tiers;
+        }
+        List<String> urls = new ArrayList<>(2);
+        localDisk.ifPresent(d -> urls.add(d.toAbsolutePath().toUri().toString()));
+        remoteUrl.ifPresent(urls::add);
+        return List.copyOf(urls);
     }
 
     /** True when {@code modelId} was set (the disk and remote tiers need it). */
@@ -134,7 +171,9 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
                 + ", saveUnfullChunk=" + saveUnfullChunk + ", hashAlgorithm=" + hashAlgorithm
                 + ", tenantSalt=" + (tenantSalt.isEmpty() ? "(none)" : "(set)") + ", tpRank=" + tpRank
                 + ", tpWorldSize=" + tpWorldSize + ", pinTimeoutMillis=" + pinTimeoutMillis
-                + ", recomputeTokensPerSecond=" + recomputeTokensPerSecond + ", copyThreads=" + copyThreads + "]";
+                + ", recomputeTokensPerSecond=" + recomputeTokensPerSecond + ", copyThreads=" + copyThreads
+                + ", tiers=" + (tiers.isEmpty() ? "(localDisk, remoteUrl)" : tiers.stream().map(LmCacheConfig::maskCredentials).toList())
+                + "]";
     }
 
     /** {@code url} with any user info and secret-looking query values replaced by {@code ***}. */
@@ -165,6 +204,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         b.pinTimeoutMillis = pinTimeoutMillis;
         b.recomputeTokensPerSecond = recomputeTokensPerSecond;
         b.copyThreads = copyThreads;
+        b.tiers = tiers;
         return b;
     }
 
@@ -199,6 +239,9 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         private long pinTimeoutMillis = 30_000;
         private double recomputeTokensPerSecond = 0;
         private int copyThreads = Math.min(4, Runtime.getRuntime().availableProcessors());
+        private List<String> tiers = List.of();
+        /** True when {@link #localDisk} was called with a directory, not only left at the default. */
+        private boolean localDiskChosen;
 
         private Builder() {
         }
@@ -235,6 +278,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         /** The disk tier's root directory; null turns the disk tier off. */
         public Builder localDisk(Path directory) {
             this.localDisk = Optional.ofNullable(directory);
+            this.localDiskChosen = directory != null;
             return this;
         }
 
@@ -251,6 +295,21 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         public Builder remoteUrl(String url) {
             this.remoteUrl = Optional.ofNullable(url).filter(u -> !u.isBlank());
             return this;
+        }
+
+        /**
+         * The tiers below the cpu tier, fastest first, by URL ({@code file:///var/cache/kv},
+         * {@code redis://cache:6379}); replaces the default disk tier. The {@code localDisk}/{@code remoteUrl}
+         * shorthands cannot be set with it (build fails); an empty list goes back to them.
+         */
+        public Builder tiers(List<String> urls) {
+            this.tiers = List.copyOf(urls);
+            return this;
+        }
+
+        /** {@link #tiers(List)} of {@code urls}. */
+        public Builder tiers(String... urls) {
+            return tiers(Arrays.asList(urls));
         }
 
         public Builder saveUnfullChunk(boolean on) {
@@ -310,6 +369,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             }));
             r.gib("LMCACHE_MAX_LOCAL_DISK_SIZE").ifPresent(this::maxLocalDiskBytes);
             r.text("LMCACHE_REMOTE_URL").ifPresent(this::remoteUrl);
+            r.list("LMCACHE_TIERS").ifPresent(this::tiers);
             r.bool("LMCACHE_SAVE_UNFULL_CHUNK").ifPresent(this::saveUnfullChunk);
             r.hashAlgorithm("LMCACHE_HASH_ALGORITHM").ifPresent(this::hashAlgorithm);
             r.text("LMCACHE_TENANT_SALT").ifPresent(this::tenantSalt);
@@ -322,9 +382,11 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         }
 
         public LmCacheConfig build() {
-            return new LmCacheConfig(connector, modelId, chunkTokens, localCpu, maxLocalCpuBytes, localDisk,
+            // A tiers list replaces the default disk tier; a disk directory chosen on this builder conflicts with it.
+            Optional<Path> disk = tiers.isEmpty() || localDiskChosen ? localDisk : Optional.empty();
+            return new LmCacheConfig(connector, modelId, chunkTokens, localCpu, maxLocalCpuBytes, disk,
                     maxLocalDiskBytes, remoteUrl, saveUnfullChunk, hashAlgorithm, tenantSalt, tpRank, tpWorldSize,
-                    pinTimeoutMillis, recomputeTokensPerSecond, copyThreads);
+                    pinTimeoutMillis, recomputeTokensPerSecond, copyThreads, tiers);
         }
     }
 
@@ -334,6 +396,11 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         Optional<String> text(String name) {
             String v = env.get(name);
             return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+        }
+
+        /** A comma-separated list, blank entries left out. */
+        Optional<List<String>> list(String name) {
+            return text(name).map(v -> Arrays.stream(v.split(",")).map(String::trim).filter(e -> !e.isEmpty()).toList());
         }
 
         Optional<Integer> integer(String name) {

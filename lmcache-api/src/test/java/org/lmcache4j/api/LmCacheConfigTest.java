@@ -283,4 +283,38 @@ class LmCacheConfigTest {
         LmCacheConfig c = LmCacheConfig.builder().modelId("m").tenantSalt("t").tensorParallel(1, 2).build();
         assertEquals(new CacheNamespace("m", layout.fingerprint(), "t", 1, 2), c.namespace(layout));
     }
+
+    @Test
+    void theShorthandsMakeTheTiersListDiskFirst() {
+        LmCacheConfig c = LmCacheConfig.builder().localDisk(Path.of("/var/cache/kv")).remoteUrl("redis://cache:6379").build();
+        assertEquals(java.util.List.of("file:///var/cache/kv", "redis://cache:6379"), c.slowerTiers());
+        assertEquals(java.util.List.of(), c.tiers());
+        assertEquals(java.util.List.of(), LmCacheConfig.builder().noLocalDisk().build().slowerTiers());
+    }
+
+    @Test
+    void lmcacheTiersIsTheOrderedListAndReplacesTheDefaultDiskTier() {
+        LmCacheConfig c = LmCacheConfig.builder()
+                .fromEnvironment(Map.of("LMCACHE_TIERS", " file:///var/cache/kv , redis://:secret@cache:6379,")).build();
+        assertEquals(java.util.List.of("file:///var/cache/kv", "redis://:secret@cache:6379"), c.slowerTiers());
+        assertEquals(Optional.empty(), c.localDisk(), "the default disk tier is replaced by the list");
+        assertFalse(c.toString().contains("secret"), c.toString());
+        assertEquals(c, c.toBuilder().build());
+    }
+
+    @Test
+    void lmcacheTiersWithAShorthandIsAnErrorNamingBoth() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LmCacheConfig.builder()
+                .fromEnvironment(Map.of("LMCACHE_TIERS", "file:///a", "LMCACHE_REMOTE_URL", "redis://h:1")).build());
+        assertTrue(e.getMessage().startsWith("tiers: [file:///a] with localDisk off and remoteUrl redis://h:1 (expected: either"),
+                e.getMessage());
+    }
+
+    @Test
+    void aTierWithoutASchemeIsAnError() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().tiers("/var/cache/kv").build());
+        assertEquals("tiers: '/var/cache/kv' (expected: a URL with a scheme, such as file:///var/cache/kv or"
+                + " redis://cache:6379)", e.getMessage());
+    }
 }

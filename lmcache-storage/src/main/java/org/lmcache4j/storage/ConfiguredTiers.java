@@ -1,19 +1,21 @@
 package org.lmcache4j.storage;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.lmcache4j.api.CacheIdentity;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.api.spi.StorageTiers;
+import org.lmcache4j.api.spi.TierOptions;
+import org.lmcache4j.api.spi.TierRefusedException;
+import org.lmcache4j.api.spi.TierUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens the tiers below the cpu tier that a config asks for, under the connector's
- * {@link CacheIdentity}: the disk tier in the identity's own directory, then the remote tier in the
- * identity's namespace. Both outlive the process, so both need an explicit model id.
+ * Opens the tiers below the cpu tier that a config asks for, by URL through the tier providers, under the
+ * connector's {@link CacheIdentity}. They outlive the process, so they need an explicit model id.
  */
 final class ConfiguredTiers {
 
@@ -32,68 +34,54 @@ final class ConfiguredTiers {
     }
 
     /**
-     * The slower tiers the config asks for, fastest first: the disk tier when {@code localDisk} is set, in
-     * the namespace's own subdirectory, then the remote tier when {@code remoteUrl} is set. When another
-     * connector of the same namespace holds that directory (a second replica on the machine), this one
-     * runs without a disk tier rather than failing. A malformed remote URL fails here, before anything is
-     * opened; an unreachable server does not (the remote tier fails and recovers at run time).
+     * The slower tiers the config asks for ({@link LmCacheConfig#slowerTiers()}), fastest first, each opened
+     * by the {@link org.lmcache4j.api.spi.StorageTierProvider} of its URL's scheme under the config's
+     * identity: the disk tier in the namespace's own subdirectory, a shared store in the namespace's keys.
+     * Every URL's provider is found before anything opens, so an unknown scheme fails with nothing to undo;
+     * the tiers then open slowest first, so a malformed store URL fails before a local directory is locked.
+     * A tier that is {@linkplain TierUnavailableException unavailable} (another connector of the namespace
+     * holds the directory: a second replica on the machine) is left out and this connector runs without
+     * it; one that {@linkplain TierRefusedException refuses} KV of another identity is shown unhealthy with
+     * the reason. An unreachable server fails nothing here (the remote tier fails and recovers at run time).
      */
     static List<StorageTier> slowerTiers(LmCacheConfig config, KvLayout layout) {
         if (config == null || layout == null) {
             return List.of();
         }
         requireModelIdForSharedTiers(config);
+        List<String> urls = config.slowerTiers();
+        urls.forEach(StorageTiers::provider);
         CacheIdentity identity = config.identity(layout);
-        RemoteTier remote = config.remoteUrl().map(url -> RemoteTier.open(url, identity)).orElse(null);
-        List<StorageTier> tiers = new ArrayList<>();
+        TierOptions options = new TierOptions(layout.chunkBytes(config.chunkTokens()), config.maxLocalDiskBytes());
+        StorageTier[] opened = new StorageTier[urls.size()];
         boolean ok = false;
         try {
-            if (config.localDisk().isPresent()) {
-                if (config.maxLocalDiskBytes() <= 0) {
-                    throw new IllegalArgumentException("maxLocalDiskBytes: " + config.maxLocalDiskBytes()
-                            + " (expected: > 0 when localDisk is set to " + config.localDisk().get() + ")");
-                }
-                Path dir = config.localDisk().get().resolve(identity.directoryName());
-                warnAboutUnrecordedDirectories(config.localDisk().get());
+            for (int i = urls.size() - 1; i >= 0; i--) {
                 try {
-                    tiers.add(new DiskTier(dir, config.maxLocalDiskBytes(), identity));
-                } catch (DiskDirectoryBusyException e) {
-                    LOG.warn("{}; this connector runs without a disk tier", e.getMessage());
-                } catch (IdentityMismatchException e) {
-                    LOG.warn("{}; this connector runs without a disk tier", e.getMessage());
-                    tiers.add(new RefusedTier(DiskTier.NAME, e.getMessage()));
+                    opened[i] = StorageTiers.open(urls.get(i), identity, options);
+                } catch (TierRefusedException e) {
+                    LOG.warn("{}; this connector runs without a {} tier", e.getMessage(), e.tierName());
+                    opened[i] = new RefusedTier(e.tierName(), e.getMessage());
+                } catch (TierUnavailableException e) {
+                    LOG.warn("{}; this connector runs without a {} tier", e.getMessage(), e.tierName());
                 }
             }
-            if (remote != null) {
-                tiers.add(remote);
+            List<StorageTier> tiers = new ArrayList<>();
+            for (StorageTier t : opened) {
+                if (t != null) {
+                    tiers.add(t);
+                }
             }
             ok = true;
             return tiers;
         } finally {
-            if (!ok && remote != null) {
-                remote.close();
+            if (!ok) {
+                for (StorageTier t : opened) {
+                    if (t != null) {
+                        closeQuietly(t);
+                    }
+                }
             }
-        }
-    }
-
-    /**
-     * Logs, once per open, the namespace directories under {@code root} that hold a disk tier's lock file
-     * but no identity record: written by a build before identities were recorded (its directory names did
-     * not include the chunk size and hash), never read again and in no budget: the operator may delete them.
-     */
-    private static void warnAboutUnrecordedDirectories(Path root) {
-        List<String> stale = new ArrayList<>();
-        try (java.util.stream.Stream<Path> dirs = java.nio.file.Files.list(root)) {
-            dirs.filter(d -> java.nio.file.Files.isRegularFile(d.resolve(DiskDirectoryLock.LOCK_FILE))
-                            && !java.nio.file.Files.exists(d.resolve(DiskIdentityRecord.FILE_NAME)))
-                    .forEach(d -> stale.add(d.getFileName().toString()));
-        } catch (java.io.IOException | RuntimeException e) {
-            return; // the root may not exist yet; this is advice, never a failure
-        }
-        if (!stale.isEmpty()) {
-            LOG.warn("disk tier root {}: {} directories of an earlier lmcache4j build (no {} record) are never used again"
-                    + " and count against no budget; delete them to reclaim the space: {}", root, stale.size(),
-                    DiskIdentityRecord.FILE_NAME, stale);
         }
     }
 
@@ -103,10 +91,12 @@ final class ConfiguredTiers {
      * other's KV with every check passing.
      */
     private static void requireModelIdForSharedTiers(LmCacheConfig config) {
-        if (config.hasModelId() || (config.localDisk().isEmpty() && config.remoteUrl().isEmpty())) {
+        if (config.hasModelId() || config.slowerTiers().isEmpty()) {
             return;
         }
-        String tiers = config.localDisk().map(d -> "a disk tier at " + d).orElse("")
+        String tiers = !config.tiers().isEmpty() ? "the tiers " + config.tiers().stream().map(StorageTiers::scheme)
+                .map(scheme -> scheme + "://...").toList()
+                : config.localDisk().map(d -> "a disk tier at " + d).orElse("")
                 + (config.localDisk().isPresent() && config.remoteUrl().isPresent() ? " and " : "")
                 + (config.remoteUrl().isPresent() ? "a remote tier" : "");
         throw new IllegalArgumentException("modelId: not set (expected: the model's identity, set with "

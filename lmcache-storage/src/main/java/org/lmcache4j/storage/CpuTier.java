@@ -13,6 +13,7 @@ import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.storage.tier.HeldChunkBuffer;
 
 /**
  * The {@code cpu} tier: chunks in fixed pages of pinned off-heap memory with a hard byte budget and

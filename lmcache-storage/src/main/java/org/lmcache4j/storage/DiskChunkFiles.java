@@ -13,6 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ThreadLocalRandom;
 import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.storage.tier.CorruptChunkException;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
+import org.lmcache4j.storage.tier.HeldChunkBuffer;
 
 /**
  * Where the {@code disk} tier's chunk files live and how one is written and read.

@@ -80,22 +80,14 @@ final class GuardedTier {
     }
 
     /**
-     * {@link #readInto} of several chunks in one call of the tier (the remote tier pipelines them,
-     * {@link RemoteTier#readAllInto}; others read them one by one): element {@code i} is what
-     * {@code readInto(keys[i], targets[i])} would return. When the tier fails, every element is
-     * {@link #READ_FAILED} (one failure counted), whatever the targets hold.
+     * {@link #readInto} of several chunks in one call of the tier ({@link StorageTier#readAllInto}: a tier
+     * that {@link StorageTier#prefersBatches prefers batches} pipelines them, others read them one by one):
+     * element {@code i} is what {@code readInto(keys[i], targets[i])} would return. When the tier fails,
+     * every element is {@link #READ_FAILED} (one failure counted), whatever the targets hold.
      */
     long[] readAllInto(java.util.List<ChunkKey> keys, java.util.List<MemorySegment> targets) {
         try {
-            long[] n;
-            if (tier instanceof RemoteTier remote) {
-                n = remote.readAllInto(keys, targets);
-            } else {
-                n = new long[keys.size()];
-                for (int i = 0; i < n.length; i++) {
-                    n[i] = tier.readInto(keys.get(i), targets.get(i));
-                }
-            }
+            long[] n = tier.readAllInto(keys, targets);
             for (int i = 0; i < n.length; i++) {
                 n[i] = n[i] < 0 ? -1 : n[i];
             }
@@ -201,7 +193,11 @@ final class GuardedTier {
 
     /** Why the tier refuses its stored KV (another cache identity), if it does. */
     java.util.Optional<String> identityMismatch() {
-        return tier instanceof IdentityChecked c ? c.identityMismatch() : java.util.Optional.empty();
+        try {
+            return tier.identityMismatch();
+        } catch (RuntimeException e) {
+            return failed("identityMismatch", e, java.util.Optional.empty());
+        }
     }
 
     TierStats stats() {

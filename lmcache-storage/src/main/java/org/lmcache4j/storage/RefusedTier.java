@@ -13,7 +13,7 @@ import org.lmcache4j.api.spi.StorageTier;
  * holds nothing, takes nothing and reports itself unhealthy, so the connector runs on its other tiers
  * while {@code /health}, the stats and every miss's reason say why.
  */
-final class RefusedTier implements StorageTier, IdentityChecked {
+final class RefusedTier implements StorageTier {
 
     private final String name;
     private final String why;

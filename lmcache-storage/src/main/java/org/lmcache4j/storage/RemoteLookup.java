@@ -5,11 +5,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.spi.StorageTier;
 
 /**
  * Which chunks of one prompt the {@code remote} tier holds, asked in one round trip: the first time a
  * walk reaches the remote tier (every faster tier missed chunk {@code i}), the presence of chunks
- * {@code i..count-1} is read with {@link RemoteTier#containsAll}, and later chunks are answered from that.
+ * {@code i..count-1} is read with {@link StorageTier#containsAll}, and later chunks are answered from that.
+ * "The remote tier" is the first slower tier that {@link StorageTier#prefersBatches() prefers batches},
+ * whichever provider opened it (the Redis tier does).
  * A prompt whose prefix the faster tiers hold never touches the network. A failure of the batch call is
  * counted by the tier's {@link GuardedTier} and makes every chunk a remote miss. A retrieve's lookup may
  * also carry a {@link RemoteReadAhead} ({@link #readingAhead}), whose pages {@link #close()} releases.
@@ -17,15 +20,15 @@ import org.lmcache4j.api.ChunkKey;
  */
 final class RemoteLookup implements AutoCloseable {
 
-    private final GuardedTier guard; // null when there is no remote tier
-    private final RemoteTier remote;
+    private final GuardedTier guard; // null when there is no tier that prefers batches
+    private final StorageTier remote;
     private final PromptChunks chunks;
     private Map<ChunkKey, Boolean> known; // filled by the first ask
     private RemoteReadAhead readAhead; // null: chunks are read one at a time
 
     private RemoteLookup(GuardedTier guard, PromptChunks chunks) {
         this.guard = guard;
-        this.remote = guard == null ? null : (RemoteTier) guard.tier();
+        this.remote = guard == null ? null : guard.tier();
         this.chunks = chunks;
     }
 
@@ -34,10 +37,13 @@ final class RemoteLookup implements AutoCloseable {
         return new RemoteLookup(null, null);
     }
 
-    /** The lookup of {@code chunks} over the remote tier among {@code tiers}, if any. */
+    /**
+     * The lookup of {@code chunks} over the first tier among {@code tiers} that
+     * {@link StorageTier#prefersBatches() prefers batches} (the remote tier), if any.
+     */
     static RemoteLookup of(List<GuardedTier> tiers, PromptChunks chunks) {
         for (GuardedTier t : tiers) {
-            if (t.tier() instanceof RemoteTier) {
+            if (t.tier().prefersBatches()) {
                 return new RemoteLookup(t, chunks);
             }
         }

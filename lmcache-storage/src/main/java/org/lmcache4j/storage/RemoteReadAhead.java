@@ -7,7 +7,7 @@ import org.lmcache4j.api.ChunkKey;
 
 /**
  * Chunks of one retrieve read from the {@code remote} tier ahead of the walk that will ask for them: the
- * tier reads a batch of a prompt's chunks in one pipeline ({@link RemoteTier#readAllInto}), each into a
+ * tier reads a batch of a prompt's chunks in one pipeline ({@link org.lmcache4j.api.spi.StorageTier#readAllInto}), each into a
  * reserved cpu page, so the server streams them back to back instead of waiting for this client between
  * chunks; the walk takes each page when it reaches its chunk and commits it to the cpu tier then, counted
  * as a load from the remote tier.

@@ -14,6 +14,7 @@ import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.storage.tier.HeldChunkBuffer;
 
 /**
  * The tiers of one connector, fastest first: the cpu tier (when on) and slower ones (disk, remote).

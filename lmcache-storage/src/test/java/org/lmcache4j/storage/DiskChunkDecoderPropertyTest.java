@@ -16,11 +16,17 @@ import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.ChunkKey;
-import org.lmcache4j.storage.FrameMutations.Field;
-import org.lmcache4j.storage.FrameMutations.Mutated;
-import org.lmcache4j.storage.ReferenceChunkFrames.ChunkHeader;
+import org.lmcache4j.testing.FrameMutations.Field;
+import org.lmcache4j.testing.FrameMutations.Mutated;
+import org.lmcache4j.testing.ReferenceChunkFrames.ChunkHeader;
+import org.lmcache4j.storage.tier.CorruptChunkException;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
+import org.lmcache4j.storage.tier.HeldChunkBuffer;
+import org.lmcache4j.testing.FrameMutations;
 import org.lmcache4j.testing.PropertyCheck;
 import org.lmcache4j.testing.PropertyCheck.Gen;
+import org.lmcache4j.testing.ReferenceChunkFrames;
+import org.lmcache4j.testing.ThreadAllocation;
 
 /**
  * The disk tier's chunk file decoder on valid, damaged and random files: every read path accepts exactly
@@ -49,7 +55,7 @@ class DiskChunkDecoderPropertyTest {
             ChunkKey asked = gen.chance(0.85) ? key : key(gen.between(0, 2));
             byte[] payload = gen.chance(0.03) ? gen.bytes(gen.between(256 << 10, 600 << 10)) : gen.bytes(gen.size(2000));
             byte[] valid = validFile(gen, files, key, payload);
-            Mutated m = FrameMutations.mutate(gen, valid, fields(valid), 0, ReferenceChunkFrames.intAt(valid, 12));
+            Mutated m = FrameMutations.mutate(gen, valid, FrameMutations.chunkHeaderFields(valid), 0, ReferenceChunkFrames.intAt(valid, 12));
             byte[] file = m.bytes();
             Path path = files.pathOf(asked);
             Files.createDirectories(path.getParent());
@@ -173,23 +179,6 @@ class DiskChunkDecoderPropertyTest {
         byte[] fp = gen.chance(0.9) ? FP_BYTES : gen.bytes(8);
         byte[] keyBytes = gen.chance(0.9) ? key.toBytes() : gen.bytes(gen.between(16, 64));
         return ReferenceChunkFrames.chunkFile(fp, keyBytes, parent, gen.between(0, 4096), payload);
-    }
-
-    /** The integer fields of the header of {@code file}. */
-    static Field[] fields(byte[] file) {
-        int k = ReferenceChunkFrames.intAt(file, 24);
-        int end = ReferenceChunkFrames.intAt(file, 12);
-        return new Field[] {
-            new Field("version", 8, 4),
-            new Field("header length", 12, 4),
-            new Field("fingerprint", 16, 8),
-            new Field("key length", 24, 4),
-            new Field("key bytes", 28, 8),
-            new Field("parent length", 28 + k, 4),
-            new Field("token count", end - ReferenceChunkFrames.TOKENS_FROM_END, 4),
-            new Field("payload length", end - ReferenceChunkFrames.PAYLOAD_LENGTH_FROM_END, 8),
-            new Field("payload checksum", end - ReferenceChunkFrames.PAYLOAD_CRC_FROM_END, 4),
-        };
     }
 
     /** An accepted file must be, byte for byte, the encoding of the key and payload with its parent and token count. */

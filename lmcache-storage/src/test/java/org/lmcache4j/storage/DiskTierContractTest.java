@@ -3,6 +3,7 @@ package org.lmcache4j.storage;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.testing.StorageTierContract;
 
 /** The disk tier passes the StorageTier contract; each chunk is charged its file: header plus payload. */

@@ -36,6 +36,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
+import org.lmcache4j.testing.ReferenceChunkFrames;
 
 /**
  * The disk tier's own promises beyond the StorageTier contract, on real files: the file format, restart

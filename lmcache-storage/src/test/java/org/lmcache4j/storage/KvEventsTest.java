@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.lmcache4j.api.ChunkEvent;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.KvEventListener;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.testing.SeededKv;
 
 /** Chunk events arrive in order, with what a router needs; timings and per-tier counts are exact. */

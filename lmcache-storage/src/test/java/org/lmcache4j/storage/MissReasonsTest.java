@@ -35,6 +35,7 @@ import org.lmcache4j.api.PrefixPin;
 import org.lmcache4j.storage.admin.AdminOptions;
 import org.lmcache4j.storage.admin.AdminServer;
 import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.testing.FaultyTier;
 import org.lmcache4j.testing.SeededKv;
 

@@ -16,6 +16,7 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.PrefixPin;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
 
 /**
  * Regression: a pin handle's deadline was taken after its chunks were pinned, so between a tier letting

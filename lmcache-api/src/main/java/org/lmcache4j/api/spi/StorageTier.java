@@ -2,6 +2,7 @@ package org.lmcache4j.api.spi;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.lmcache4j.api.ChunkKey;
@@ -52,6 +53,47 @@ public interface StorageTier extends AutoCloseable {
     }
 
     /**
+     * True when {@link #containsAll} and {@link #readAllInto} of many chunks cost about one round trip
+     * rather than one per chunk (a store across a network). The connector then asks such a tier about the
+     * rest of a prompt in one call the first time a walk reaches it, and reads a retrieve's chunks from it
+     * ahead in batches. The default, false, suits tiers whose per-chunk calls are cheap (memory, local files):
+     * they are asked one chunk at a time and a walk stops at the first miss without asking further.
+     */
+    default boolean prefersBatches() {
+        return false;
+    }
+
+    /**
+     * {@link #contains} of each of {@code keys}, in one call where the tier can: element {@code i} says
+     * whether {@code keys.get(i)} is stored. The default asks one key at a time.
+     */
+    default boolean[] containsAll(List<ChunkKey> keys) {
+        boolean[] found = new boolean[keys.size()];
+        for (int i = 0; i < found.length; i++) {
+            found[i] = contains(keys.get(i));
+        }
+        return found;
+    }
+
+    /**
+     * {@link #readInto} of several chunks, in one call where the tier can (pipelined): element {@code i}
+     * is what {@code readInto(keys.get(i), targets.get(i))} would return, the length read or -1 on a miss.
+     * The default reads one chunk at a time.
+     *
+     * @throws IllegalArgumentException when the lists differ in size, or a chunk is larger than its target
+     */
+    default long[] readAllInto(List<ChunkKey> keys, List<MemorySegment> targets) {
+        if (keys.size() != targets.size()) {
+            throw new IllegalArgumentException("targets: " + targets.size() + " (expected: one per key, " + keys.size() + ")");
+        }
+        long[] n = new long[keys.size()];
+        for (int i = 0; i < n.length; i++) {
+            n[i] = readInto(keys.get(i), targets.get(i));
+        }
+        return n;
+    }
+
+    /**
      * Stores a copy of {@code payload} under {@code key}, evicting least recently used chunks if needed.
      *
      * @return true when the chunk is now stored (also when it already was: the first content stays);
@@ -92,6 +134,16 @@ public interface StorageTier extends AutoCloseable {
      * detect damage ignore it.
      */
     default void onCorruption(Consumer<ChunkKey> listener) {
+    }
+
+    /**
+     * Why this tier refuses the KV it holds, when it does: it was recorded under another cache identity
+     * (another model, layout, chunk size, hash, tenant or rank) and must not be served; while it refuses,
+     * every chunk is a miss of reason {@link org.lmcache4j.api.MissReason#IDENTITY_MISMATCH}. Empty while the
+     * tier serves, and always for tiers that record no identity (the default).
+     */
+    default Optional<String> identityMismatch() {
+        return Optional.empty();
     }
 
     /** Removes every chunk, pinned ones included (readers keep their bytes as with {@link #remove}). */

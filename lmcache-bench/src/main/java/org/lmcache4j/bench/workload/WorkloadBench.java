@@ -13,7 +13,7 @@ import org.lmcache4j.api.KvConnectors;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.bench.BenchKv;
-import org.lmcache4j.storage.QuickBench;
+import org.lmcache4j.bench.QuickBench;
 
 /**
  * LMCache-style workloads through the connector, each run with a fresh cache (cpu + disk) and without

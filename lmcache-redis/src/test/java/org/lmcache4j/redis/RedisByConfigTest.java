@@ -1,0 +1,74 @@
+package org.lmcache4j.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.KvConnectors;
+import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.api.TierStats;
+import org.lmcache4j.api.spi.StorageTiers;
+import org.lmcache4j.redis.RemoteEngines.Prompt;
+import org.lmcache4j.testing.RedisServer;
+
+/**
+ * With this module on the path, {@code redis://} works by configuration alone: {@code LMCACHE_TIERS} (or
+ * the {@code LMCACHE_REMOTE_URL} shorthand) names the server, {@link KvConnectors} opens the connector, and
+ * KV stored by one connector comes back byte for byte from Redis in another one.
+ */
+class RedisByConfigTest {
+
+    static RedisServer redis;
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisServer.start();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        redis.close();
+    }
+
+    @Test
+    void thisModuleProvidesTheRedisSchemes() {
+        for (String scheme : List.of("redis", "rediss", "valkey", "valkeys", "redis-cluster", "valkeys-cluster")) {
+            assertEquals(RedisTierProvider.class, StorageTiers.providers().get(scheme).getClass(), scheme);
+        }
+    }
+
+    @Test
+    void aRedisUrlInLmcacheTiersSharesKvBetweenConnectorsWithNoCode() {
+        check(Map.of("LMCACHE_TIERS", redis.url()));
+    }
+
+    @Test
+    void theRemoteUrlShorthandDoesTheSame() {
+        check(Map.of("LMCACHE_REMOTE_URL", redis.url(), "LMCACHE_LOCAL_DISK", "off"));
+    }
+
+    private static void check(Map<String, String> tierSettings) {
+        Map<String, String> env = new java.util.HashMap<>(tierSettings);
+        env.put("LMCACHE_MODEL_ID", "by-config-" + tierSettings.keySet().iterator().next());
+        env.put("LMCACHE_CHUNK_SIZE", Integer.toString(RemoteEngines.CHUNK));
+        env.put("LMCACHE_MAX_LOCAL_CPU_SIZE", "0.01");
+        LmCacheConfig config = LmCacheConfig.builder().fromEnvironment(env).build();
+        try (Arena arena = Arena.ofShared()) {
+            Prompt p = Prompt.of(arena, 11, 8 * RemoteEngines.CHUNK);
+            try (KvConnector writer = KvConnectors.open(config, Engines.SMALL)) {
+                assertEquals(List.of("cpu", "remote"), writer.stats().tiers().stream().map(TierStats::name).toList());
+                assertEquals(p.tokens().length, writer.store(p.tokens(), p.kv(), p.slots()));
+            } // close drains the write-behind queue into Redis
+            try (KvConnector reader = KvConnectors.open(config, Engines.SMALL)) {
+                assertEquals(p.tokens().length, p.retrieveAndCheck(arena, reader), "byte for byte, from Redis");
+                assertEquals((long) p.tokens().length,
+                        reader.stats().retrievedTokensByTier().getOrDefault("remote", 0L), "every token came from the remote tier");
+            }
+        }
+    }
+}

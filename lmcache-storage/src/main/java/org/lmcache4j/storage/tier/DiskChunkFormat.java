@@ -1,0 +1,315 @@
+package org.lmcache4j.storage.tier;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.zip.CRC32C;
+import org.lmcache4j.api.ChunkKey;
+
+/**
+ * The file format of one chunk of the {@code disk} tier: a self-describing header, zero padding up to
+ * {@value #PAYLOAD_OFFSET} bytes, then the payload. The {@code remote} tier stores the same header, with
+ * its own version number and no padding (see {@link #encodeHeader} and {@link #decodeHeader}), in front
+ * of its part table.
+ *
+ * <p>Header, all integers little-endian:
+ * <pre>
+ *  offset  size  field
+ *       0     8  magic "LMC4JKV\0"
+ *       8     4  format version: 2 in a disk file ({@link #FILE_VERSION}), 1 in a remote value ({@link #FRAME_VERSION})
+ *      12     4  header length in bytes, this table included (52 + key length + parent length)
+ *      16     8  layout fingerprint: the 16 hex digits of KvLayout.fingerprint() as 8 bytes, in text order
+ *      24     4  key length k (16..64)
+ *      28     k  key bytes
+ *    28+k     4  parent-key length p (0..64; 0 = none; reserved for partial-tail indexing)
+ *    32+k     p  parent-key bytes
+ *  32+k+p     4  token count (0 = unknown)
+ *  36+k+p     8  payload length in bytes
+ *  44+k+p     4  CRC32C of the payload
+ *  48+k+p     4  CRC32C of every header byte before this field
+ * </pre>
+ * In a disk file, zero bytes follow the header up to offset {@value #PAYLOAD_OFFSET}, where the payload
+ * starts; the file ends with it. The payload is page-aligned so that reads copy it from the page cache
+ * at aligned addresses (faster than from offset 84, where version 1 put it) and can bypass the page
+ * cache ({@code O_DIRECT}). Readers read the first {@value #PAYLOAD_OFFSET} bytes at once, check the
+ * header whole before trusting any field, then the padding and the file length, and the payload
+ * checksum after reading it; a mismatch, or a file of another version, is a {@link CorruptChunkException}.
+ */
+public final class DiskChunkFormat {
+
+    /** First 8 bytes of every chunk file. */
+    public static final byte[] MAGIC = "LMC4JKV\0".getBytes(StandardCharsets.US_ASCII);
+    /** The format version of a disk file, the only one it reads: version 1 files are misses, and deleted. */
+    public static final int FILE_VERSION = 2;
+    /** The format version of a header held in memory (a remote value), the only one it decodes. */
+    public static final int FRAME_VERSION = 1;
+    /** Offset of the payload in a disk file: the header, then zeros up to here. */
+    public static final int PAYLOAD_OFFSET = 4096;
+
+    private static final int FIXED_BYTES = 52;
+    private static final int PREAMBLE_BYTES = 16; // magic, version, header length: enough to size the rest
+    private static final int MAX_KEY_BYTES = 64;
+    private static final int MIN_KEY_BYTES = 16;
+    private static final int MAX_HEADER_BYTES = FIXED_BYTES + 2 * MAX_KEY_BYTES;
+    private static final int MAX_SLICE_BYTES = 1 << 30; // a ByteBuffer holds at most 2 GiB
+
+    private final byte[] fingerprint;
+    private final String fingerprintHex;
+
+    /**
+     * A format bound to one KV layout: it writes {@code layoutFingerprint} and reads only files carrying it.
+     *
+     * @throws IllegalArgumentException unless the fingerprint is 16 hex digits
+     */
+    public DiskChunkFormat(String layoutFingerprint) {
+        if (layoutFingerprint == null || layoutFingerprint.length() != 16 || !layoutFingerprint.chars().allMatch(HexFormat::isHexDigit)) {
+            throw new IllegalArgumentException("layoutFingerprint: '" + layoutFingerprint
+                    + "' (expected: 16 hex digits, as KvLayout.fingerprint() returns)");
+        }
+        this.fingerprint = HexFormat.of().parseHex(layoutFingerprint);
+        this.fingerprintHex = HexFormat.of().formatHex(fingerprint);
+    }
+
+    /** Bytes of the header of a chunk whose key and parent key have these lengths. */
+    public static int headerBytes(int keyLength, int parentLength) {
+        return FIXED_BYTES + keyLength + parentLength;
+    }
+
+    /** Length of the disk file of a chunk whose payload has {@code payloadBytes}. */
+    public static long fileBytes(long payloadBytes) {
+        return PAYLOAD_OFFSET + payloadBytes;
+    }
+
+    /** The first {@value #PAYLOAD_OFFSET} bytes of a chunk's disk file: its header and the zeros after it. */
+    public ByteBuffer encodeFileHeader(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc) {
+        ByteBuffer header = encode(FILE_VERSION, key, parentKey, tokenCount, payloadBytes, payloadCrc);
+        ByteBuffer b = ByteBuffer.allocate(PAYLOAD_OFFSET);
+        b.put(header).clear();
+        return b;
+    }
+
+    /** The header of a chunk as a remote value stores it (version {@value #FRAME_VERSION}, no padding). */
+    public ByteBuffer encodeHeader(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc) {
+        return encode(FRAME_VERSION, key, parentKey, tokenCount, payloadBytes, payloadCrc);
+    }
+
+    private ByteBuffer encode(int version, ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc) {
+        if (parentKey.length > MAX_KEY_BYTES) {
+            throw new IllegalArgumentException("parent key length: " + parentKey.length + " (expected: 0 to " + MAX_KEY_BYTES + ")");
+        }
+        if (tokenCount < 0 || payloadBytes < 0) {
+            throw new IllegalArgumentException("tokenCount: " + tokenCount + ", payloadBytes: " + payloadBytes + " (expected: >= 0)");
+        }
+        int length = headerBytes(key.length(), parentKey.length);
+        ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC).putInt(version).putInt(length).put(fingerprint);
+        b.putInt(key.length()).put(key.toBytes());
+        b.putInt(parentKey.length).put(parentKey);
+        b.putInt(tokenCount).putLong(payloadBytes).putInt(payloadCrc);
+        b.putInt(crc32c(b.array(), length - 4));
+        return b.flip();
+    }
+
+    /**
+     * Reads and checks the header of {@code file} with one read of its first {@value #PAYLOAD_OFFSET}
+     * bytes: magic, version, header checksum, field bounds, layout fingerprint, the zero padding and the
+     * file's length. The payload is not read.
+     *
+     * @throws CorruptChunkException when the file is torn, corrupt, foreign or of another version
+     * @throws IOException           when reading fails
+     */
+    public Header readHeader(FileChannel ch, Path file) throws IOException {
+        String where = CorruptChunkException.diskFile(file);
+        long fileBytes = ch.size();
+        if (fileBytes < PREAMBLE_BYTES) {
+            throw new CorruptChunkException(where, "torn file: " + fileBytes + " bytes (expected: a header of at least "
+                    + headerBytes(MIN_KEY_BYTES, 0) + ")");
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) Math.min(fileBytes, PAYLOAD_OFFSET)).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, b, 0, file);
+        int length = checkPreamble(b, FILE_VERSION, where);
+        if (fileBytes < PAYLOAD_OFFSET) {
+            throw new CorruptChunkException(where, "torn file: " + fileBytes + " bytes (expected: a header of " + length
+                    + " padded to " + PAYLOAD_OFFSET + ")");
+        }
+        Header h = decodeChecked(b.duplicate().limit(length).order(ByteOrder.LITTLE_ENDIAN), length, where);
+        for (int i = length; i < PAYLOAD_OFFSET; i++) {
+            if (b.get(i) != 0) {
+                throw new CorruptChunkException(where, "padding byte " + i + ": " + b.get(i) + " (expected: 0)");
+            }
+        }
+        if (fileBytes != PAYLOAD_OFFSET + h.payloadBytes()) {
+            throw new CorruptChunkException(where, "torn file: " + fileBytes + " bytes (expected: " + PAYLOAD_OFFSET
+                    + " header + " + h.payloadBytes() + " payload bytes)");
+        }
+        return h;
+    }
+
+    /**
+     * Decodes and checks a header held in memory (as the {@code remote} tier stores it): the header starts
+     * at {@code bytes}' position and may be followed by other bytes, which are left unread. On return the
+     * buffer's position is just past the header. The checks are those of {@link #readHeader} but the
+     * file length; {@code where} names the resource in error messages.
+     *
+     * @throws CorruptChunkException when the bytes are truncated, corrupt or foreign
+     */
+    public Header decodeHeader(ByteBuffer bytes, String where) throws CorruptChunkException {
+        ByteBuffer b = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < PREAMBLE_BYTES) {
+            throw new CorruptChunkException(where, "truncated header: " + b.remaining() + " bytes (expected: at least "
+                    + headerBytes(MIN_KEY_BYTES, 0) + ")");
+        }
+        int length = checkPreamble(b, FRAME_VERSION, where);
+        if (b.remaining() < length) {
+            throw new CorruptChunkException(where, "truncated header: " + b.remaining() + " bytes (expected: " + length + ")");
+        }
+        ByteBuffer header = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        header.put(0, b, 0, length);
+        Header h = decodeChecked(header, length, where);
+        bytes.position(bytes.position() + length);
+        return h;
+    }
+
+    /** Checks magic and version at the start of {@code b} and returns the header length it announces. */
+    private static int checkPreamble(ByteBuffer b, int expectedVersion, String where) throws CorruptChunkException {
+        byte[] magic = new byte[MAGIC.length];
+        b.get(0, magic);
+        if (!Arrays.equals(magic, MAGIC)) {
+            throw new CorruptChunkException(where, "magic " + HexFormat.of().formatHex(magic) + " (expected: "
+                    + HexFormat.of().formatHex(MAGIC) + ", not a chunk file)");
+        }
+        int version = b.getInt(8);
+        if (version != expectedVersion) {
+            throw new CorruptChunkException(where, "format version " + version + " (expected: " + expectedVersion + ")");
+        }
+        int length = b.getInt(12);
+        if (length < headerBytes(MIN_KEY_BYTES, 0) || length > MAX_HEADER_BYTES) {
+            throw new CorruptChunkException(where, "header length " + length + " (expected: " + headerBytes(MIN_KEY_BYTES, 0)
+                    + " to " + MAX_HEADER_BYTES + ")");
+        }
+        return length;
+    }
+
+    /** Checks and decodes the {@code length} header bytes in the backing array of {@code b}. */
+    private Header decodeChecked(ByteBuffer b, int length, String where) throws CorruptChunkException {
+        int storedCrc = b.getInt(length - 4);
+        int actualCrc = crc32c(b.array(), length - 4);
+        if (storedCrc != actualCrc) {
+            throw new CorruptChunkException(where, "header checksum mismatch (stored " + hex(storedCrc) + ", computed "
+                    + hex(actualCrc) + ")");
+        }
+        b.position(16);
+        byte[] fp = new byte[fingerprint.length];
+        b.get(fp);
+        byte[] key = bytesField(b, "key", MIN_KEY_BYTES, length, where);
+        byte[] parent = bytesField(b, "parent key", 0, length, where);
+        if (b.remaining() != 20) {
+            throw new CorruptChunkException(where, "header length " + length + " does not match its key lengths "
+                    + key.length + " and " + parent.length);
+        }
+        int tokenCount = b.getInt();
+        long payloadBytes = b.getLong();
+        int payloadCrc = b.getInt();
+        if (tokenCount < 0 || payloadBytes < 0) {
+            throw new CorruptChunkException(where, "token count " + tokenCount + ", payload length " + payloadBytes
+                    + " (expected: >= 0)");
+        }
+        if (!Arrays.equals(fp, fingerprint)) {
+            throw new CorruptChunkException(where, "layout fingerprint " + HexFormat.of().formatHex(fp) + " (expected: "
+                    + fingerprintHex + ", written for another KV layout)");
+        }
+        return new Header(ChunkKey.of(key), parent, tokenCount, payloadBytes, payloadCrc, length);
+    }
+
+    /** {@code segment} itself when it is native or over a {@code byte[]}; else a {@code byte[]} copy of it. */
+    public static MemorySegment nativeOrCopy(MemorySegment segment) {
+        return segment.isNative() || segment.heapBase().orElse(null) instanceof byte[]
+                ? segment
+                : MemorySegment.ofArray(segment.toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /**
+     * {@code segment} as byte buffers of at most 1 GiB each, views without a copy when the segment is
+     * native or backed by a {@code byte[]} (a heap segment over another array type is copied once).
+     */
+    public static ByteBuffer[] byteBuffers(MemorySegment segment) {
+        MemorySegment s = segment.isNative() || segment.heapBase().orElse(null) instanceof byte[]
+                ? segment
+                : MemorySegment.ofArray(segment.toArray(ValueLayout.JAVA_BYTE));
+        int n = (int) ((s.byteSize() + MAX_SLICE_BYTES - 1) / MAX_SLICE_BYTES);
+        ByteBuffer[] buffers = new ByteBuffer[n];
+        for (int i = 0; i < n; i++) {
+            long off = (long) i * MAX_SLICE_BYTES;
+            buffers[i] = s.asSlice(off, Math.min(MAX_SLICE_BYTES, s.byteSize() - off)).asByteBuffer();
+        }
+        return buffers;
+    }
+
+    /** CRC32C of the bytes of {@code segment}. */
+    public static int crc32c(MemorySegment segment) {
+        CRC32C crc = new CRC32C();
+        for (ByteBuffer b : byteBuffers(segment)) {
+            crc.update(b);
+        }
+        return (int) crc.getValue();
+    }
+
+    private static int crc32c(byte[] bytes, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, length);
+        return (int) crc.getValue();
+    }
+
+    private static byte[] bytesField(ByteBuffer b, String what, int min, int headerLength, String where)
+            throws CorruptChunkException {
+        int n = b.getInt();
+        if (n < min || n > MAX_KEY_BYTES || n > b.remaining() - 4) {
+            throw new CorruptChunkException(where, what + " length " + n + " (expected: " + min + " to " + MAX_KEY_BYTES
+                    + " within a header of " + headerLength + ")");
+        }
+        byte[] bytes = new byte[n];
+        b.get(bytes);
+        return bytes;
+    }
+
+    public static void readFully(FileChannel ch, ByteBuffer b, long position, Path file) throws IOException {
+        long at = position;
+        while (b.hasRemaining()) {
+            int n = ch.read(b, at);
+            if (n < 0) {
+                throw new CorruptChunkException(CorruptChunkException.diskFile(file), "torn file: ends at byte " + at + " (expected: "
+                        + (at + b.remaining()) + " bytes or more)");
+            }
+            at += n;
+        }
+    }
+
+    public static String hex(int crc) {
+        return String.format("0x%08x", crc);
+    }
+
+    /**
+     * A chunk file's header, checked.
+     *
+     * @param key          the chunk's key
+     * @param parentKey    key of the chunk before it, or empty
+     * @param tokenCount   tokens the chunk covers, 0 when unknown
+     * @param payloadBytes length of the payload
+     * @param payloadCrc   CRC32C of the payload as written
+     * @param headerBytes  length of the header (in a disk file, zeros follow it up to {@link #PAYLOAD_OFFSET})
+     */
+    public record Header(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc, int headerBytes) {
+
+        /** Length of the whole disk file: what the chunk costs against the tier's budget. */
+        public long fileBytes() {
+            return DiskChunkFormat.fileBytes(payloadBytes);
+        }
+    }
+}

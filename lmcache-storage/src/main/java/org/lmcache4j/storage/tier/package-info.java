@@ -1,0 +1,13 @@
+/**
+ * The tier implementer's toolkit: what a {@link org.lmcache4j.api.spi.StorageTierProvider} in another
+ * module (the Redis tier in {@code lmcache-redis}, a shared-filesystem tier) uses to store chunks the way
+ * the disk tier does. {@link org.lmcache4j.storage.tier.DiskChunkFormat} is the checksummed chunk header
+ * (magic, version, layout fingerprint, key, length, CRC32C) every persistent tier writes in front of a
+ * payload; {@link org.lmcache4j.storage.tier.CorruptChunkException} is how a decoder says a stored chunk
+ * must not be served; {@link org.lmcache4j.storage.tier.HeldChunkBuffer} is a {@code ChunkBuffer} over
+ * bytes a tier holds until the reader closes it.
+ *
+ * <p>Only this package of {@code lmcache-storage}'s internals is exported for tiers; the engine stays
+ * private to the module.
+ */
+package org.lmcache4j.storage.tier;
