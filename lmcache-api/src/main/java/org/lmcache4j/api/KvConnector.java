@@ -170,6 +170,23 @@ public interface KvConnector extends AutoCloseable {
      */
     void clear();
 
+    /**
+     * Waits until the work this connector started at open to be fast later is done, at most {@code timeout}:
+     * making the cpu tier's first pages resident ahead of demand (hundreds of MiB can take a core for a
+     * second or more). Requests are served before that too; an engine that does not want that work to
+     * compete with its first requests, or a readiness probe, calls this before taking traffic. The default,
+     * for connectors with nothing to prepare, returns true at once.
+     *
+     * @return true when the preparation is done; false when {@code timeout} passed first
+     * @throws IllegalArgumentException when {@code timeout} is negative
+     */
+    default boolean awaitReady(Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout: " + timeout + " (expected: >= 0)");
+        }
+        return true;
+    }
+
     /** Counters since open, and each tier's occupancy and health. */
     CacheStats stats();
 

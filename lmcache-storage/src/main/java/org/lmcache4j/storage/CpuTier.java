@@ -256,6 +256,11 @@ final class CpuTier implements StorageTier {
         return allocator.outstandingPages();
     }
 
+    /** Waits, at most {@code timeoutNanos}, for the pages made resident at open (see {@link PinnedSlabAllocator}). */
+    boolean awaitReady(long timeoutNanos) {
+        return allocator.awaitFirstFill(timeoutNanos);
+    }
+
     /** Bytes of slab memory mapped now; 0 once closed and every slab could be unmapped. */
     long mappedBytes() {
         return allocator.mappedBytes();

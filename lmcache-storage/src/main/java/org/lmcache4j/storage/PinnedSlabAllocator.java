@@ -101,6 +101,8 @@ final class PinnedSlabAllocator implements AutoCloseable {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
+    /** Set once by the background thread when its first fill is done ({@link #awaitFirstFill}). */
+    private boolean firstFillDone;
     private final List<OffHeapSlab> slabs = new ArrayList<>();
     /** Free pages whose memory is resident. */
     private final ArrayDeque<ChunkPage> ready = new ArrayDeque<>();
@@ -326,6 +328,31 @@ final class PinnedSlabAllocator implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until the background thread's first fill is done (the ready-ahead pages are resident, or the
+     * whole budget is), or the allocator is closed, at most {@code timeoutNanos}; true when it is done.
+     */
+    boolean awaitFirstFill(long timeoutNanos) {
+        lock.lock();
+        try {
+            long left = timeoutNanos;
+            while (!closed && prefaultThread != null && !firstFillDone) {
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    left = changed.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Lets refills wait while {@code busy} says an engine call runs (the first fill at open does not wait). */
     void yieldTo(java.util.function.BooleanSupplier busy) {
         this.foregroundBusy = busy;
@@ -340,6 +367,8 @@ final class PinnedSlabAllocator implements AutoCloseable {
                 while (!closed && (ready.size() >= readyAheadPages || cold.isEmpty() && carvedPages >= capacityPages)) {
                     if (!lowered) {
                         lowered = true;
+                        firstFillDone = true;
+                        changed.signalAll();
                         lowerPriority(); // the first fill is done: refills only use cores the engine leaves idle
                     }
                     changed.awaitUninterruptibly();
@@ -398,6 +427,8 @@ final class PinnedSlabAllocator implements AutoCloseable {
                 }
             }
         } finally {
+            firstFillDone = true; // also when the thread gave up (no memory to map): nobody waits for it in vain
+            changed.signalAll();
             lock.unlock();
         }
     }

@@ -386,6 +386,14 @@ final class TieredCacheEngine implements KvConnector {
     }
 
     @Override
+    public boolean awaitReady(Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout: " + timeout + " (expected: >= 0)");
+        }
+        return tiers.cpu().map(c -> c.awaitReady(timeout.toNanos())).orElse(true);
+    }
+
+    @Override
     public CacheStats stats() {
         return guarded(() -> counters.snapshot(tiers.evictions(), tiers.promotions(), tiers.demotions(),
                 tiers.writeBehindDropped(), tiers.writeBehindQueued(), tiers.stats()));

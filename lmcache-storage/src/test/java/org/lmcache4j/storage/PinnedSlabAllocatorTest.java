@@ -182,6 +182,28 @@ class PinnedSlabAllocatorTest {
     }
 
     @Test
+    void awaitingTheFirstFillReturnsOnceTheReadyAheadPagesAreResident() {
+        try (PinnedSlabAllocator a = new PinnedSlabAllocator(64 * MIB, MIB, false, 16 * MIB, 24 * MIB, Duration.ZERO)) {
+            assertTrue(a.awaitFirstFill(30_000_000_000L), "the first fill ends within 30 s");
+            assertEquals(24, a.readyPages(), "every ready-ahead page is resident when the wait returns");
+            ChunkPage page = a.tryAllocate().orElseThrow();
+            assertEquals(MIB, resident(page));
+            assertEquals(0, a.demandFaultedPages());
+            page.release();
+        }
+    }
+
+    @Test
+    void awaitingTheFirstFillOfAClosedOrNonPrefaultingAllocatorReturnsAtOnce() {
+        try (PinnedSlabAllocator none = new PinnedSlabAllocator(8 * MIB, MIB, false, 4 * MIB, 0, Duration.ZERO)) {
+            assertTrue(none.awaitFirstFill(0), "nothing to prepare: ready");
+        }
+        PinnedSlabAllocator closed = new PinnedSlabAllocator(64 * MIB, MIB, false, 16 * MIB, 64 * MIB, Duration.ZERO);
+        closed.close();
+        assertTrue(closed.awaitFirstFill(0), "a closed allocator prepares nothing more");
+    }
+
+    @Test
     void theBackgroundThreadStopsAtItsTargetAndRefillsAfterUse() throws Exception {
         try (PinnedSlabAllocator a = new PinnedSlabAllocator(64 * MIB, MIB, false, 16 * MIB, 8 * MIB, Duration.ZERO)) {
             await("8 pages ready", () -> a.readyPages() == 8);

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -74,6 +75,7 @@ final class Demo {
             engine.preallocate(2, longest + o.newTokens()); // an uncached and a cached run are alive at once
             rawCopy = copy;
             cache = KvConnectors.open(config, engine.kvLayout());
+            cache.awaitReady(Duration.ofSeconds(30));
             try {
                 if (!o.keepCache()) {
                     cache.clear();
@@ -209,6 +211,9 @@ final class Demo {
                     RawBaseline.NONE, "error", false, false, false, new int[0]));
         } finally {
             cache = KvConnectors.open(config, engine.kvLayout());
+            // as a server does before it takes traffic: the cpu tier's first pages are faulted in at normal
+            // priority, and that work would otherwise fall into the next scenario's requests
+            cache.awaitReady(Duration.ofSeconds(30));
         }
     }
 

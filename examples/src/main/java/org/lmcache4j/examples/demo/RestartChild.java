@@ -5,6 +5,7 @@ import java.io.Reader;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Properties;
@@ -64,6 +65,7 @@ public final class RestartChild {
             long diskBytes = Long.parseLong(in.getProperty("diskBytes"));
             warmUp(engine, model, kvDir.resolveSibling(kvDir.getFileName() + "-warmup"), cpuBytes, diskBytes, warmupTokens);
             try (KvConnector cache = KvConnectors.open(model.cacheConfig(kvDir, cpuBytes, diskBytes), engine.kvLayout())) {
+                cache.awaitReady(Duration.ofSeconds(30)); // a restarted server's readiness, before its first request
                 long cpuChunksAtOpen = cache.stats().tiers().stream().filter(t -> t.name().equals("cpu"))
                         .mapToLong(TierStats::chunks).sum();
                 Demo.warmUp(engine, cache, model, warmupTokens, done -> { });
