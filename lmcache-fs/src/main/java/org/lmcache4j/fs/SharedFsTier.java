@@ -249,9 +249,10 @@ final class SharedFsTier implements StorageTier {
         ReentrantLock lock = locks.of(key);
         lock.lock();
         try {
-            if (index.present(key) || Files.exists(file)) {
+            if (Files.exists(file)) {
                 return true; // the first content stays: it is the same whoever computed it
             }
+            index.forget(key); // known here but deleted by another engine: write it again
             if (!index.reserve(key, bytes, this::evictFile, evicted)) {
                 return false;
             }

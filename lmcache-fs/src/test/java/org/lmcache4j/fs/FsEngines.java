@@ -10,6 +10,8 @@ import org.lmcache4j.api.KvDtype;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.TierStats;
+import org.lmcache4j.api.spi.StorageTiers;
+import org.lmcache4j.api.spi.TierOptions;
 import org.lmcache4j.testing.SeededKv;
 
 /**
@@ -34,9 +36,16 @@ final class FsEngines {
 
     /** An engine with a cpu tier of {@code cpuChunks} chunks above the fs tier at {@code url}. */
     static KvConnector open(String url, int cpuChunks) {
-        LmCacheConfig config = LmCacheConfig.builder().modelId("fs-engine-test").chunkTokens(CHUNK)
-                .maxLocalCpuBytes(cpuChunks * CHUNK_BYTES).tiers(url).build();
-        return KvConnectors.open(config, LAYOUT);
+        return KvConnectors.open(config(cpuChunks).tiers(url).build(), LAYOUT);
+    }
+
+    private static LmCacheConfig.Builder config(int cpuChunks) {
+        return LmCacheConfig.builder().modelId("fs-engine-test").chunkTokens(CHUNK).maxLocalCpuBytes(cpuChunks * CHUNK_BYTES);
+    }
+
+    /** The fs tier at {@code url} as these engines open it (their identity), without an engine. */
+    static SharedFsTier openTier(String url) {
+        return (SharedFsTier) StorageTiers.open(url, config(1).build().identity(LAYOUT), new TierOptions(CHUNK_BYTES, 0));
     }
 
     /** The fs tier's stats in {@code stats}. */
