@@ -7,10 +7,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Predicate;
 import org.lmcache4j.api.ChunkKey;
 
 /**
@@ -46,12 +47,13 @@ final class SharedDirectorySweep {
     }
 
     /**
-     * Runs one pass; {@code evictor} deletes a victim's file (or says it is busy) and {@code evicted}
-     * receives the keys evicted.
+     * Runs one pass; {@code evicted} receives the keys evicted. Victims are forgotten and deleted one at a
+     * time, outside the view's lock, so readers never wait for the file system's deletes; a reader that
+     * opened a victim's file just before keeps reading it (the open file outlives its name).
      *
      * @throws IOException when the directory cannot be listed
      */
-    Result run(Predicate<ChunkKey> evictor, List<ChunkKey> evicted) throws IOException {
+    Result run(List<ChunkKey> evicted) throws IOException {
         long mark = index.mark();
         long now = System.currentTimeMillis();
         Map<ChunkKey, BasicFileAttributes> listed = new HashMap<>();
@@ -76,8 +78,22 @@ final class SharedDirectorySweep {
             }
         }
         int before = evicted.size();
-        index.trim(evictor, evicted);
+        Set<ChunkKey> busy = new HashSet<>();
+        for (ChunkKey v; (v = index.oldestEvictableOverBudget(busy)) != null; ) {
+            ChunkKey victim = v;
+            if (underLock(victim, () -> index.forgetIfEvictable(victim) && delete(files.pathOf(victim)))) {
+                evicted.add(victim);
+            } else {
+                busy.add(victim);
+            }
+        }
         return new Result(listed.size(), adopted, forgotten, evicted.size() - before, temps);
+    }
+
+    /** Deletes an evicted chunk's file; true also when it was gone already (another engine's sweep). */
+    private static boolean delete(Path file) throws IOException {
+        Files.deleteIfExists(file);
+        return true;
     }
 
     /** Lists one shard into {@code listed}, deleting its stale temporary files; returns how many it deleted. */

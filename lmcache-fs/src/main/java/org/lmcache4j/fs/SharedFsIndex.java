@@ -15,7 +15,7 @@ import org.lmcache4j.api.ChunkKey;
  * sweep found), their sizes in order of last use, and what it must not evict (its pins, its readers'
  * holds, its writes in flight). The budget is kept against this view: exactly for this engine's own
  * writes, approximately for other engines' (known from the last sweep). All methods are atomic; the
- * {@code evictor} of {@link #reserve} and {@link #trim} runs inside, so it must only try locks, never wait.
+ * {@code evictor} of {@link #reserve} runs inside, so it must only try locks, never wait.
  *
  * <p>Order of use: a write or a read here stamps the chunk with the wall clock (and a sequence number
  * for ties); a chunk found by a sweep is stamped with its file's modification time, which reads renew
@@ -140,9 +140,36 @@ final class SharedFsIndex {
         }
     }
 
-    /** Evicts least recently used chunks until the known bytes are within the budget, as far as possible. */
-    synchronized void trim(Predicate<ChunkKey> evictor, List<ChunkKey> evicted) {
-        evictDownTo(capacityBytes, evictor, evicted);
+    /**
+     * While the known bytes exceed the budget, the least recently used chunk that may be evicted (written,
+     * not pinned, not held, not in {@code skip}); else null. The sweep deletes victims one at a time
+     * outside this object's lock ({@link #forgetIfEvictable}), so that readers never wait for a file
+     * system's deletes.
+     */
+    synchronized ChunkKey oldestEvictableOverBudget(Set<ChunkKey> skip) {
+        if (usedBytes <= capacityBytes) {
+            return null;
+        }
+        for (ChunkKey k : recency.values()) {
+            if (!skip.contains(k) && evictable(k)) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    /** Forgets {@code key} if it may still be evicted (see {@link #oldestEvictableOverBudget}); true when it did. */
+    synchronized boolean forgetIfEvictable(ChunkKey key) {
+        if (!evictable(key)) {
+            return false;
+        }
+        pins.remove(key);
+        return forget(key);
+    }
+
+    private boolean evictable(ChunkKey key) {
+        Entry e = entries.get(key);
+        return e != null && !e.pending && !holds.containsKey(key) && !pinned(key);
     }
 
     private boolean evictDownTo(long limitBytes, Predicate<ChunkKey> evictor, List<ChunkKey> evicted) {
@@ -153,7 +180,7 @@ final class SharedFsIndex {
         while (usedBytes > limitBytes && it.hasNext()) {
             ChunkKey victim = it.next().getValue();
             Entry e = entries.get(victim);
-            if (e.pending || holds.containsKey(victim) || pinned(victim) || !evictor.test(victim)) {
+            if (!evictable(victim) || !evictor.test(victim)) {
                 continue;
             }
             it.remove();

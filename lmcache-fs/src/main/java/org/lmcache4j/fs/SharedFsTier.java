@@ -369,7 +369,7 @@ final class SharedFsTier implements StorageTier {
         checkOpen();
         List<ChunkKey> evicted = new ArrayList<>();
         try {
-            return sweep.run(this::evictFile, evicted);
+            return sweep.run(evicted);
         } finally {
             evicted.forEach(evictionListener);
         }

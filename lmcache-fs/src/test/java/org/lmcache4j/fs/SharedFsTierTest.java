@@ -169,6 +169,43 @@ class SharedFsTierTest {
     }
 
     @Test
+    void aSweepNeverDeletesAChunkItsEnginePinsOrReads() throws Exception {
+        SharedFsTier writer = open("capacity=1m");
+        for (int i = 0; i < 4; i++) {
+            assertTrue(writer.put(key(i), payload(i)));
+            Files.setLastModifiedTime(file(writer, i), FileTime.fromMillis(System.currentTimeMillis() - 60_000L * (4 - i)));
+        }
+        SharedFsTier sweeper = open("capacity=" + FILE_BYTES);
+        sweeper.sweep(); // learns the four; keeps the newest, 3
+        assertEquals(List.of(3), present(writer, 4));
+        for (int i = 0; i < 3; i++) {
+            assertTrue(writer.put(key(i), payload(i)));
+            Files.setLastModifiedTime(file(writer, i), FileTime.fromMillis(System.currentTimeMillis() - 1000L * (3 - i)));
+        }
+        sweeper.sweep(); // the three written again are newer than 3 now: it keeps 2, the newest
+        assertEquals(List.of(2), present(writer, 4));
+        assertTrue(writer.put(key(0), payload(0)));
+        assertTrue(writer.put(key(1), payload(1)));
+        assertTrue(sweeper.pin(key(0), java.time.Duration.ofMinutes(5)));
+        try (ChunkBuffer held = sweeper.get(key(1)).orElseThrow()) {
+            SharedDirectorySweep.Result r = sweeper.sweep();
+            assertEquals(List.of(0, 1), present(writer, 4), "pinned 0 and held 1 stay, over budget; 2 goes");
+            assertEquals(1, r.evicted());
+            StorageTierContract.assertChunkBytes(StorageTierContract.payload(1, CHUNK), held, "held chunk");
+        }
+    }
+
+    private static List<Integer> present(SharedFsTier t, int n) {
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (t.contains(key(i))) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    @Test
     void aReadMakesAChunkYoungerForEveryEnginesSweep() throws Exception {
         SharedFsTier writer = open("capacity=1m");
         for (int i = 0; i < 3; i++) {
