@@ -5,7 +5,8 @@ import org.lmcache4j.api.CacheIdentity;
 
 /**
  * Opens {@link StorageTier}s of one kind from their URLs: {@code file:///var/cache/kv} (the disk tier,
- * {@code lmcache-storage}), {@code redis://cache:6379} (the Redis/Valkey tier, {@code lmcache-redis}).
+ * {@code lmcache-storage}), {@code redis://cache:6379} (the Redis/Valkey tier, {@code lmcache-redis}),
+ * {@code fs:///mnt/kv?capacity=500g} (a directory many engines share, {@code lmcache-fs}).
  * Found with {@link java.util.ServiceLoader} by {@link StorageTiers}, so adding a tier module to the class
  * or module path makes its schemes usable in {@code LmCacheConfig.tiers} with no code change.
  *

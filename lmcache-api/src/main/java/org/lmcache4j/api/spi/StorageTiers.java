@@ -17,6 +17,7 @@ public final class StorageTiers {
     private static final Map<String, String> MODULE_OF_SCHEME = Map.ofEntries(
             Map.entry("file", "lmcache-storage"),
             Map.entry("cpu", "lmcache-storage"),
+            Map.entry("fs", "lmcache-fs"), Map.entry("shared+file", "lmcache-fs"),
             Map.entry("redis", "lmcache-redis"), Map.entry("rediss", "lmcache-redis"),
             Map.entry("valkey", "lmcache-redis"), Map.entry("valkeys", "lmcache-redis"),
             Map.entry("redis-cluster", "lmcache-redis"), Map.entry("rediss-cluster", "lmcache-redis"),

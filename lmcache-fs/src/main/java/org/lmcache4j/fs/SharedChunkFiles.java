@@ -1,0 +1,189 @@
+package org.lmcache4j.fs;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.storage.tier.CorruptChunkException;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
+
+/**
+ * Where the shared-filesystem tier's chunk files live and how one is published and read.
+ *
+ * <p>Layout: {@code <dir>/<first two hex digits of the key>/<key hex>.kv} in {@link DiskChunkFormat}, the
+ * disk tier's checksummed format. A write goes to {@code <final name>.tmp.<host>.<pid>.<thread>.<random>}
+ * in the same directory (unique per process and thread, so two engines writing one chunk never share a
+ * temporary file), is forced to stable storage, closed, then renamed over the final name: on a file system
+ * whose rename is atomic, a file under its final name is whole, whoever wrote it and whenever the writer
+ * died. Two writers of one key race harmlessly: a key's content is the same whoever computes it, so
+ * whichever rename lands last is right. Reads check the header, the key, the file length and the payload's
+ * CRC32C; anything else is a {@link CorruptChunkException}, never bytes. Holds no state but the names.
+ */
+final class SharedChunkFiles {
+
+    /** Extension of a chunk file. */
+    static final String CHUNK_SUFFIX = ".kv";
+    /** Marks a temporary file; a sweep deletes one older than the stale age. */
+    static final String TEMP_MARK = ".tmp.";
+
+    private static final byte[] NO_PARENT = new byte[0];
+    /** Host and process in every temporary name, for operators reading a directory and for uniqueness. */
+    private static final String WRITER = hostName() + "." + ProcessHandle.current().pid();
+
+    private final Path dir;
+    private final DiskChunkFormat format;
+    private final boolean fsync;
+
+    SharedChunkFiles(Path dir, DiskChunkFormat format, boolean fsync) {
+        this.dir = dir;
+        this.format = format;
+        this.fsync = fsync;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /** The path of {@code key}'s file, whether it exists or not. */
+    Path pathOf(ChunkKey key) {
+        String hex = key.toString();
+        return dir.resolve(hex.substring(0, 2)).resolve(hex + CHUNK_SUFFIX);
+    }
+
+    /** True for a name this tier gives temporary files. */
+    static boolean isTemp(Path file) {
+        return file.getFileName().toString().contains(TEMP_MARK);
+    }
+
+    /** The key of a chunk file's name, or empty for any other name (temporary files, NFS's {@code .nfs*} files). */
+    static Optional<ChunkKey> keyOf(Path file) {
+        String name = file.getFileName().toString();
+        if (!name.endsWith(CHUNK_SUFFIX)) {
+            return Optional.empty();
+        }
+        String hex = name.substring(0, name.length() - CHUNK_SUFFIX.length());
+        if (hex.length() < 32 || hex.length() > 128 || hex.length() % 2 != 0 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0
+                && !Character.isUpperCase(c))) {
+            return Optional.empty();
+        }
+        return Optional.of(ChunkKey.of(HexFormat.of().parseHex(hex)));
+    }
+
+    /** A temporary name beside {@code target}, unique to this process and thread. */
+    static Path tempFor(Path target) {
+        return target.resolveSibling(target.getFileName() + TEMP_MARK + WRITER + "." + Thread.currentThread().threadId() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    }
+
+    /**
+     * Publishes {@code payload} as the file of {@code key} (replacing any file of that name) and returns the
+     * file's length. On failure, no file of this write is left behind.
+     */
+    long publish(ChunkKey key, MemorySegment payload) throws IOException {
+        Path target = pathOf(key);
+        Files.createDirectories(target.getParent());
+        Path temp = tempFor(target);
+        boolean renamed = false;
+        try {
+            write(temp, key, payload);
+            Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            renamed = true;
+            return DiskChunkFormat.fileBytes(payload.byteSize());
+        } finally {
+            if (!renamed) {
+                Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    /** Writes the whole chunk file to {@code file}: payload first, then the header that carries its checksum. */
+    private void write(Path file, ChunkKey key, MemorySegment payload) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            int crc = DiskChunkFormat.crc32c(payload);
+            long off = DiskChunkFormat.PAYLOAD_OFFSET;
+            for (ByteBuffer slice : DiskChunkFormat.byteBuffers(payload)) {
+                writeFully(ch, slice, off);
+                off += slice.capacity();
+            }
+            writeFully(ch, format.encodeFileHeader(key, NO_PARENT, 0, payload.byteSize(), crc), 0);
+            if (fsync) {
+                ch.force(true);
+            }
+        }
+    }
+
+    /**
+     * Reads and checks the header of {@code key}'s open file: it must be whole and hold {@code key}.
+     *
+     * @throws CorruptChunkException when it is torn, corrupt, foreign or holds another key
+     */
+    DiskChunkFormat.Header header(FileChannel ch, Path file, ChunkKey key) throws IOException {
+        DiskChunkFormat.Header h = format.readHeader(ch, file);
+        if (!h.key().equals(key)) {
+            throw new CorruptChunkException(where(file), "key " + h.key() + " (expected: " + key + ")");
+        }
+        return h;
+    }
+
+    /**
+     * Reads the payload of an open file whose header is {@code h} into {@code target} (exactly its length)
+     * and checks its checksum.
+     *
+     * @throws CorruptChunkException when the file ends early or the checksum differs
+     */
+    static void readPayload(FileChannel ch, Path file, DiskChunkFormat.Header h, MemorySegment target) throws IOException {
+        long off = DiskChunkFormat.PAYLOAD_OFFSET;
+        for (ByteBuffer slice : DiskChunkFormat.byteBuffers(target)) {
+            DiskChunkFormat.readFully(ch, slice, off, file);
+            off += slice.capacity();
+        }
+        int crc = DiskChunkFormat.crc32c(target);
+        if (crc != h.payloadCrc()) {
+            throw new CorruptChunkException(where(file), "payload checksum mismatch (stored " + DiskChunkFormat.hex(h.payloadCrc())
+                    + ", computed " + DiskChunkFormat.hex(crc) + ")");
+        }
+    }
+
+    /** Opens {@code key}'s file for reading, or empty when it is not there. */
+    Optional<FileChannel> open(ChunkKey key) throws IOException {
+        try {
+            return Optional.of(FileChannel.open(pathOf(key), StandardOpenOption.READ));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    static String where(Path file) {
+        return "fs tier " + file;
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+        long p = position;
+        while (b.hasRemaining()) {
+            p += ch.write(b, p);
+        }
+    }
+
+    /** This machine's name for temporary file names: {@code HOSTNAME}, else /etc/hostname, else "host". */
+    private static String hostName() {
+        String name = System.getenv("HOSTNAME");
+        if (name == null || name.isBlank()) {
+            try {
+                name = Files.readString(Path.of("/etc/hostname"), StandardCharsets.UTF_8).strip();
+            } catch (IOException | RuntimeException e) {
+                name = "";
+            }
+        }
+        name = name.replaceAll("[^A-Za-z0-9-]", "_");
+        return name.isEmpty() ? "host" : name.substring(0, Math.min(name.length(), 32));
+    }
+}

@@ -1,0 +1,137 @@
+package org.lmcache4j.fs;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Where the shared-filesystem tier lives and how it behaves, parsed from its URL:
+ * <pre>
+ *   fs:///mnt/kv?capacity=500g[&amp;option=value...]
+ *   shared+file:///mnt/kv?capacity=500g[&amp;...]        the same
+ * </pre>
+ * Options: {@code capacity} (required: bytes all engines together may keep in the identity's directory,
+ * with a {@code k}, {@code m}, {@code g} or {@code t} suffix; the directory is shared, so its size is the
+ * operator's, never {@code LmCacheConfig.maxLocalDiskBytes}), {@code sweepMillis} (how often this engine
+ * sweeps the directory down to the budget; default 30000), {@code staleTempMillis} (age after which a
+ * sweep deletes a temporary file a killed writer left; default 600000), {@code touchMillis} (a read moves
+ * a chunk file's modification time to now when it is older than this, so the sweep sees it as recently used;
+ * default 60000) and {@code fsync} ({@code true} or {@code false}: force each file before its rename;
+ * default true).
+ *
+ * @param text            the URL as given
+ * @param directory       the shared root; the tier's files go to the identity's subdirectory of it
+ * @param capacityBytes   budget of the identity's directory, all engines together
+ * @param sweepMillis     interval of this engine's sweeps
+ * @param staleTempMillis age of a temporary file that a sweep deletes
+ * @param touchMillis     age of a chunk file's modification time that a read renews
+ * @param fsync           force files before renaming them
+ */
+record SharedFsUrl(String text, Path directory, long capacityBytes, long sweepMillis, long staleTempMillis, long touchMillis,
+                   boolean fsync) {
+
+    static final Set<String> SCHEMES = Set.of("fs", "shared+file");
+    static final long DEFAULT_SWEEP_MILLIS = 30_000;
+    static final long DEFAULT_STALE_TEMP_MILLIS = 600_000;
+    static final long DEFAULT_TOUCH_MILLIS = 60_000;
+    private static final Set<String> OPTIONS = Set.of("capacity", "sweepMillis", "staleTempMillis", "touchMillis", "fsync");
+    private static final String EXAMPLE = "fs:///mnt/kv?capacity=500g";
+
+    /**
+     * Parses {@code url}.
+     *
+     * @throws IllegalArgumentException naming the part and what was expected, when it is malformed
+     */
+    static SharedFsUrl parse(String url) {
+        int sep = url == null ? -1 : url.indexOf("://");
+        String scheme = sep < 0 ? "" : url.substring(0, sep).toLowerCase(Locale.ROOT);
+        if (!SCHEMES.contains(scheme)) {
+            throw bad(url, "scheme", "fs:// or shared+file://, such as " + EXAMPLE);
+        }
+        int q = url.indexOf('?');
+        String base = q < 0 ? url : url.substring(0, q);
+        Map<String, String> options = new LinkedHashMap<>();
+        if (q >= 0) {
+            for (String pair : url.substring(q + 1).split("&")) {
+                if (pair.isEmpty()) {
+                    continue;
+                }
+                int eq = pair.indexOf('=');
+                String name = decode(url, eq < 0 ? pair : pair.substring(0, eq));
+                if (!OPTIONS.contains(name)) {
+                    throw bad(url, "option '" + name + "'", "one of " + OPTIONS);
+                }
+                options.put(name, eq < 0 ? "" : decode(url, pair.substring(eq + 1)));
+            }
+        }
+        String rest = base.substring(sep + 3);
+        int slash = rest.indexOf('/');
+        String path = slash < 0 ? "" : decode(url, rest.substring(slash));
+        if (!path.startsWith("/")) {
+            throw bad(url, "path '" + path + "'", "an absolute directory path, such as " + EXAMPLE);
+        }
+        if (!options.containsKey("capacity")) {
+            throw bad(url, "no capacity", "the bytes all engines may keep in the shared directory, such as " + EXAMPLE);
+        }
+        String fsync = options.getOrDefault("fsync", "true");
+        if (!fsync.equals("true") && !fsync.equals("false")) {
+            throw bad(url, "fsync '" + fsync + "'", "true or false");
+        }
+        return new SharedFsUrl(url, Path.of(path), bytes(url, "capacity", options.get("capacity")),
+                millis(url, options, "sweepMillis", DEFAULT_SWEEP_MILLIS, 1),
+                millis(url, options, "staleTempMillis", DEFAULT_STALE_TEMP_MILLIS, 0),
+                millis(url, options, "touchMillis", DEFAULT_TOUCH_MILLIS, 0), Boolean.parseBoolean(fsync));
+    }
+
+    private static long bytes(String url, String name, String v) {
+        String s = v.strip().toLowerCase(Locale.ROOT);
+        int shift = switch (s.isEmpty() ? ' ' : s.charAt(s.length() - 1)) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            case 't' -> 40;
+            default -> 0;
+        };
+        try {
+            long n = Math.multiplyExact(Long.parseLong(shift > 0 ? s.substring(0, s.length() - 1) : s), 1L << shift);
+            if (n < 1) {
+                throw bad(url, name + " " + v, "at least 1 byte");
+            }
+            return n;
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw bad(url, name + " '" + v + "'", "bytes, optionally with a k, m, g or t suffix");
+        }
+    }
+
+    private static long millis(String url, Map<String, String> options, String name, long dflt, long min) {
+        String v = options.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n >= min) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw bad(url, name + " '" + v + "'", "milliseconds, at least " + min);
+    }
+
+    private static String decode(String url, String s) {
+        try {
+            return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw bad(url, "bad percent-encoding", "%XX with two hexadecimal digits");
+        }
+    }
+
+    private static IllegalArgumentException bad(String url, String what, String expected) {
+        return new IllegalArgumentException("tier URL '" + url + "': " + what + " (expected: " + expected + ")");
+    }
+}
