@@ -54,12 +54,25 @@ public final class QuickBench {
     private QuickBench() {
     }
 
+    /**
+     * Standalone: {@code QuickBench [--disk-only] [dir]}; prints the figures as JSON. {@code --disk-only}
+     * measures only the disk tier's write and read ratios (to iterate on the disk tier alone); without a
+     * {@code dir} a temporary one is used and deleted.
+     */
     public static void main(String[] args) throws Exception {
-        Path dir = args.length > 0 ? Path.of(args[0]) : Files.createTempDirectory("lmcache-quickbench");
+        List<String> rest = new ArrayList<>(List.of(args));
+        boolean diskOnly = rest.remove("--disk-only");
+        Path dir = rest.isEmpty() ? Files.createTempDirectory("lmcache-quickbench") : Path.of(rest.getFirst());
         try {
-            System.out.println(toJson(run(dir, "qwen2.5-0.5b", 4096, 16)));
+            if (diskOnly) {
+                Map<String, Object> out = new LinkedHashMap<>();
+                disk(dir, BenchKv.layout("qwen2.5-0.5b"), 16, out);
+                System.out.println(toJson(out));
+            } else {
+                System.out.println(toJson(run(dir, "qwen2.5-0.5b", 4096, 16)));
+            }
         } finally {
-            if (args.length == 0) {
+            if (rest.isEmpty()) {
                 deleteTree(dir);
             }
         }
@@ -215,6 +228,11 @@ public final class QuickBench {
                     }
                 }
             }
+            List<String> readRounds = new ArrayList<>();
+            for (int round = 0; round < rounds; round++) {
+                readRounds.add(String.format(java.util.Locale.ROOT, "%.2f/%.2f", tr[round] / 1e6, rr[round] / 1e6));
+            }
+            out.put("disk_read_rounds_ms", String.join(" ", readRounds)); // each round's warm read, tier/raw
             double tierWrite = median(tw);
             double rawWrite = median(rw);
             double tierRead = median(tr);
