@@ -19,7 +19,7 @@ import org.lmcache4j.fs.FsEngines.Prompt;
 /**
  * Budget sweeps racing with readers never reach an engine: two reader engines retrieve prompts in a loop
  * (checking every byte) while a writer engine (whose small cpu tier keeps writing them again) stores them and two other tiers on the directory sweep it
- * without pause under a budget of four chunks, deleting files between a reader's lookup and its read, and
+ * without pause under a budget of twelve chunks (of the 38 the prompts have), deleting files between a reader's lookup and its read, and
  * under its open files. For {@value #SECONDS_PROPERTY} seconds (default 10; up to twice that until a reader
  * has hit a file and a sweep has deleted one): no exception out of any
  * engine, no error in the readers' fs tier (a vanished file is a miss), every hit byte-exact, and both
@@ -38,7 +38,7 @@ class SharedFsSweepRaceIT {
         long deadline = System.nanoTime() + Long.getLong(SECONDS_PROPERTY, 10) * 1_000_000_000L;
         long chunkFileBytes = 4096 + FsEngines.CHUNK_BYTES;
         String engineUrl = FsTiers.url(dir, "capacity=" + 32 * chunkFileBytes + "&sweepMillis=10&touchMillis=0");
-        String sweeperUrl = FsTiers.url(dir, "capacity=" + 4 * chunkFileBytes + "&sweepMillis=3600000");
+        String sweeperUrl = FsTiers.url(dir, "capacity=" + 12 * chunkFileBytes + "&sweepMillis=3600000");
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
         LongAdder hitTokens = new LongAdder();
         LongAdder swept = new LongAdder();
