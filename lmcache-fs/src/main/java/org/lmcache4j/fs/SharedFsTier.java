@@ -78,9 +78,11 @@ final class SharedFsTier implements StorageTier {
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("lmcache-fs-sweep")
                 .unstarted(r));
         // The first pass soon (it learns what other engines stored), then spread: engines that start together
-        // do not sweep in step.
-        long first = ThreadLocalRandom.current().nextLong(Math.min(url.sweepMillis(), 5_000) + 1);
-        sweeper.scheduleWithFixedDelay(this::sweepQuietly, first, url.sweepMillis(), TimeUnit.MILLISECONDS);
+        // do not sweep in step. sweepMillis 0: no sweeps of this engine's own (others sweep, or tests call sweep()).
+        if (url.sweepMillis() > 0) {
+            long first = ThreadLocalRandom.current().nextLong(Math.min(url.sweepMillis(), 5_000) + 1);
+            sweeper.scheduleWithFixedDelay(this::sweepQuietly, first, url.sweepMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     /**

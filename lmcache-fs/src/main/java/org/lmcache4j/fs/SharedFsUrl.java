@@ -17,7 +17,8 @@ import java.util.Set;
  * Options: {@code capacity} (required: bytes all engines together may keep in the identity's directory,
  * with a {@code k}, {@code m}, {@code g} or {@code t} suffix; the directory is shared, so its size is the
  * operator's, never {@code LmCacheConfig.maxLocalDiskBytes}), {@code sweepMillis} (how often this engine
- * sweeps the directory down to the budget; default 30000), {@code staleTempMillis} (age after which a
+ * sweeps the directory down to the budget; default 30000; 0: never on its own, for an engine that leaves
+ * sweeping to others), {@code staleTempMillis} (age after which a
  * sweep deletes a temporary file a killed writer left; default 600000), {@code touchMillis} (a read moves
  * a chunk file's modification time to now when it is older than this, so the sweep sees it as recently used;
  * default 60000) and {@code fsync} ({@code true} or {@code false}: force each file before its rename;
@@ -26,7 +27,7 @@ import java.util.Set;
  * @param text            the URL as given
  * @param directory       the shared root; the tier's files go to the identity's subdirectory of it
  * @param capacityBytes   budget of the identity's directory, all engines together
- * @param sweepMillis     interval of this engine's sweeps
+ * @param sweepMillis     interval of this engine's sweeps; 0 for none in the background
  * @param staleTempMillis age of a temporary file that a sweep deletes
  * @param touchMillis     age of a chunk file's modification time that a read renews
  * @param fsync           force files before renaming them
@@ -82,7 +83,7 @@ record SharedFsUrl(String text, Path directory, long capacityBytes, long sweepMi
             throw bad(url, "fsync '" + fsync + "'", "true or false");
         }
         return new SharedFsUrl(url, Path.of(path), bytes(url, "capacity", options.get("capacity")),
-                millis(url, options, "sweepMillis", DEFAULT_SWEEP_MILLIS, 1),
+                millis(url, options, "sweepMillis", DEFAULT_SWEEP_MILLIS, 0),
                 millis(url, options, "staleTempMillis", DEFAULT_STALE_TEMP_MILLIS, 0),
                 millis(url, options, "touchMillis", DEFAULT_TOUCH_MILLIS, 0), Boolean.parseBoolean(fsync));
     }

@@ -76,7 +76,7 @@ class SharedFsKilledWriterIT {
         assertEquals(List.of(), torn, "files under a chunk's final name that are not whole and right (of " + finals.size() + ")");
         assertTrue(!temps.isEmpty(), "precondition: the kills left temporary files of writes in flight");
 
-        try (SharedFsTier reader = FsTiers.open(FsTiers.url(dir, "capacity=1g&staleTempMillis=0&sweepMillis=3600000"), CHUNK_BYTES)) {
+        try (SharedFsTier reader = FsTiers.open(FsTiers.url(dir, "capacity=1g&staleTempMillis=0&sweepMillis=0"), CHUNK_BYTES)) {
             int hits = 0;
             for (Path f : finals) {
                 ChunkKey key = SharedChunkFiles.keyOf(f).orElseThrow();

@@ -38,7 +38,7 @@ class SharedFsSweepRaceIT {
         long deadline = System.nanoTime() + Long.getLong(SECONDS_PROPERTY, 10) * 1_000_000_000L;
         long chunkFileBytes = 4096 + FsEngines.CHUNK_BYTES;
         String engineUrl = FsTiers.url(dir, "capacity=" + 32 * chunkFileBytes + "&sweepMillis=10&touchMillis=0");
-        String sweeperUrl = FsTiers.url(dir, "capacity=" + 12 * chunkFileBytes + "&sweepMillis=3600000");
+        String sweeperUrl = FsTiers.url(dir, "capacity=" + 12 * chunkFileBytes + "&sweepMillis=0");
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
         LongAdder hitTokens = new LongAdder();
         LongAdder swept = new LongAdder();

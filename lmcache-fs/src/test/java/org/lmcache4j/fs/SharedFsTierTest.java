@@ -60,7 +60,7 @@ class SharedFsTierTest {
     }
 
     private SharedFsTier open(String options) {
-        SharedFsTier t = FsTiers.open(FsTiers.url(root, options + "&sweepMillis=3600000"), CHUNK);
+        SharedFsTier t = FsTiers.open(FsTiers.url(root, options + "&sweepMillis=0"), CHUNK);
         opened.add(t);
         return t;
     }
