@@ -1,12 +1,10 @@
 package org.lmcache4j.fs;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.lmcache4j.storage.tier.TierUrl;
 
 /**
  * Where the shared-filesystem tier lives and how it behaves, parsed from its URL:
@@ -53,25 +51,9 @@ record SharedFsUrl(String text, Path directory, long capacityBytes, long sweepMi
         if (!SCHEMES.contains(scheme)) {
             throw bad(url, "scheme", "fs:// or shared+file://, such as " + EXAMPLE);
         }
-        int q = url.indexOf('?');
-        String base = q < 0 ? url : url.substring(0, q);
-        Map<String, String> options = new LinkedHashMap<>();
-        if (q >= 0) {
-            for (String pair : url.substring(q + 1).split("&")) {
-                if (pair.isEmpty()) {
-                    continue;
-                }
-                int eq = pair.indexOf('=');
-                String name = decode(url, eq < 0 ? pair : pair.substring(0, eq));
-                if (!OPTIONS.contains(name)) {
-                    throw bad(url, "option '" + name + "'", "one of " + OPTIONS);
-                }
-                options.put(name, eq < 0 ? "" : decode(url, pair.substring(eq + 1)));
-            }
-        }
-        String rest = base.substring(sep + 3);
-        int slash = rest.indexOf('/');
-        String path = slash < 0 ? "" : decode(url, rest.substring(slash));
+        TierUrl parsed = TierUrl.parse(url, scheme, OPTIONS);
+        Map<String, String> options = parsed.options();
+        String path = parsed.path();
         if (!path.startsWith("/")) {
             throw bad(url, "path '" + path + "'", "an absolute directory path, such as " + EXAMPLE);
         }
@@ -82,57 +64,13 @@ record SharedFsUrl(String text, Path directory, long capacityBytes, long sweepMi
         if (!fsync.equals("true") && !fsync.equals("false")) {
             throw bad(url, "fsync '" + fsync + "'", "true or false");
         }
-        return new SharedFsUrl(url, Path.of(path), bytes(url, "capacity", options.get("capacity")),
-                millis(url, options, "sweepMillis", DEFAULT_SWEEP_MILLIS, 0),
-                millis(url, options, "staleTempMillis", DEFAULT_STALE_TEMP_MILLIS, 0),
-                millis(url, options, "touchMillis", DEFAULT_TOUCH_MILLIS, 0), Boolean.parseBoolean(fsync));
-    }
-
-    private static long bytes(String url, String name, String v) {
-        String s = v.strip().toLowerCase(Locale.ROOT);
-        int shift = switch (s.isEmpty() ? ' ' : s.charAt(s.length() - 1)) {
-            case 'k' -> 10;
-            case 'm' -> 20;
-            case 'g' -> 30;
-            case 't' -> 40;
-            default -> 0;
-        };
-        try {
-            long n = Math.multiplyExact(Long.parseLong(shift > 0 ? s.substring(0, s.length() - 1) : s), 1L << shift);
-            if (n < 1) {
-                throw bad(url, name + " " + v, "at least 1 byte");
-            }
-            return n;
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw bad(url, name + " '" + v + "'", "bytes, optionally with a k, m, g or t suffix");
-        }
-    }
-
-    private static long millis(String url, Map<String, String> options, String name, long dflt, long min) {
-        String v = options.get(name);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            long n = Long.parseLong(v.strip());
-            if (n >= min) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw bad(url, name + " '" + v + "'", "milliseconds, at least " + min);
-    }
-
-    private static String decode(String url, String s) {
-        try {
-            return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw bad(url, "bad percent-encoding", "%XX with two hexadecimal digits");
-        }
+        return new SharedFsUrl(url, Path.of(path), parsed.bytes("capacity", 0, 1),
+                parsed.millis("sweepMillis", DEFAULT_SWEEP_MILLIS, 0),
+                parsed.millis("staleTempMillis", DEFAULT_STALE_TEMP_MILLIS, 0),
+                parsed.millis("touchMillis", DEFAULT_TOUCH_MILLIS, 0), Boolean.parseBoolean(fsync));
     }
 
     private static IllegalArgumentException bad(String url, String what, String expected) {
-        return new IllegalArgumentException("tier URL '" + url + "': " + what + " (expected: " + expected + ")");
+        return TierUrl.bad(url, what, expected);
     }
 }

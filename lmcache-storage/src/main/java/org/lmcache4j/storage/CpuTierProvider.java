@@ -5,6 +5,7 @@ import org.lmcache4j.api.CacheIdentity;
 import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.api.spi.StorageTierProvider;
 import org.lmcache4j.api.spi.TierOptions;
+import org.lmcache4j.storage.tier.TierUrl;
 
 /**
  * Opens a cpu tier from {@code cpu://?capacity=1g}: pinned off-heap pages of {@link TierOptions#chunkBytes()},

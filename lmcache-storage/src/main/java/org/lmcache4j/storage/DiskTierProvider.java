@@ -13,6 +13,7 @@ import org.lmcache4j.api.spi.StorageTierProvider;
 import org.lmcache4j.api.spi.TierOptions;
 import org.lmcache4j.api.spi.TierRefusedException;
 import org.lmcache4j.api.spi.TierUnavailableException;
+import org.lmcache4j.storage.tier.TierUrl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

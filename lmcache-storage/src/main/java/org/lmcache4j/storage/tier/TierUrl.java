@@ -1,4 +1,4 @@
-package org.lmcache4j.storage;
+package org.lmcache4j.storage.tier;
 
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -11,12 +11,13 @@ import java.util.Set;
 /**
  * The URL of a tier on this machine ({@code file:///var/cache/kv?capacity=20g}, {@code cpu://?capacity=1g}),
  * split into its path and its query options; every error names the URL, the part and what was expected.
+ * Tier modules parse their URLs with it ({@code fs://}), so every tier reads options the same way.
  *
  * @param url     the URL as written
  * @param path    the path, decoded; empty for none
  * @param options the query options, decoded, in order
  */
-record TierUrl(String url, String path, Map<String, String> options) {
+public record TierUrl(String url, String path, Map<String, String> options) {
 
     /**
      * Parses {@code url} of {@code scheme}, accepting only the option names in {@code known}.
@@ -24,7 +25,7 @@ record TierUrl(String url, String path, Map<String, String> options) {
      * @throws IllegalArgumentException when it is not {@code scheme://[host]/path[?name=value&...]} or names
      *                                  an option not in {@code known}
      */
-    static TierUrl parse(String url, String scheme, Set<String> known) {
+    public static TierUrl parse(String url, String scheme, Set<String> known) {
         String prefix = scheme + "://";
         if (!url.regionMatches(true, 0, prefix, 0, prefix.length())) {
             throw bad(url, "scheme", scheme + "://...");
@@ -52,7 +53,7 @@ record TierUrl(String url, String path, Map<String, String> options) {
     }
 
     /** The path as a directory of this machine, from a {@code file:} URL's absolute path. */
-    Path directory() {
+    public Path directory() {
         if (path.isEmpty() || !path.startsWith("/")) {
             throw bad(url, "path '" + path + "'", "an absolute directory path, such as file:///var/cache/kv");
         }
@@ -60,7 +61,7 @@ record TierUrl(String url, String path, Map<String, String> options) {
     }
 
     /** Option {@code name} in bytes (a number with an optional k, m, g or t suffix), or {@code dflt} when absent. */
-    long bytes(String name, long dflt, long min) {
+    public long bytes(String name, long dflt, long min) {
         String v = options.get(name);
         if (v == null) {
             return dflt;
@@ -88,6 +89,23 @@ record TierUrl(String url, String path, Map<String, String> options) {
         return n;
     }
 
+    /** Option {@code name} in milliseconds, or {@code dflt} when absent. */
+    public long millis(String name, long dflt, long min) {
+        String v = options.get(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n >= min) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw bad(url, name + " '" + v + "'", "milliseconds, at least " + min);
+    }
+
     private static String decode(String url, String s) {
         try {
             return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
@@ -96,7 +114,7 @@ record TierUrl(String url, String path, Map<String, String> options) {
         }
     }
 
-    static IllegalArgumentException bad(String url, String what, String expected) {
+    public static IllegalArgumentException bad(String url, String what, String expected) {
         return new IllegalArgumentException("tier URL '" + url + "': " + what + " (expected: " + expected + ")");
     }
 }
