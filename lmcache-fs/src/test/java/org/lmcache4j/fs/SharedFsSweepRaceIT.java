@@ -54,6 +54,15 @@ class SharedFsSweepRaceIT {
             for (int s = 0; s < PROMPTS; s++) {
                 prompts[s] = Prompt.of(arena, s);
             }
+            // Before the race: one prompt reaches the directory and a reader hits it there (write-behind is
+            // asynchronous), so the readers' fs path is known to work; in loaded suite runs the race alone
+            // sometimes gave the readers no fs hit at all.
+            prompts[0].store(writer);
+            long warm = System.nanoTime() + 30_000_000_000L;
+            while (fsHitTokens(reader1, reader2) == 0 && System.nanoTime() < warm) {
+                hitTokens.add(prompts[0].retrieveAndCheck(reader1));
+                Thread.sleep(10);
+            }
             threads.add(loop(stop, failures, r -> prompts[r.nextInt(PROMPTS)].store(writer)));
             for (KvConnector reader : List.of(reader1, reader2)) {
                 threads.add(loop(stop, failures, r -> {
