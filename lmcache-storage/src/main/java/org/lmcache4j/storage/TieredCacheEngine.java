@@ -51,6 +51,7 @@ final class TieredCacheEngine implements KvConnector {
     private final KvLayout layout;
     private final int chunkTokens;
     private final ChunkHasher hasher;
+    private final HasherWarmUp hasherWarmUp;
     private final TierStack tiers;
     private final Prefetcher prefetcher = new Prefetcher();
     private final CopyLanes copyLanes;
@@ -98,6 +99,7 @@ final class TieredCacheEngine implements KvConnector {
         this.layout = layout;
         this.chunkTokens = config.chunkTokens();
         this.hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(layout));
+        this.hasherWarmUp = HasherWarmUp.start(hasher, chunkTokens);
         this.nanoClock = nanoClock;
         this.copyLanes = new CopyLanes(config.copyThreads());
         this.walk = new PrefixWalk(config.saveUnfullChunk() ? partialTails : null);
@@ -390,7 +392,9 @@ final class TieredCacheEngine implements KvConnector {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("timeout: " + timeout + " (expected: >= 0)");
         }
-        return tiers.cpu().map(c -> c.awaitReady(timeout.toNanos())).orElse(true);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        return hasherWarmUp.await(timeout.toNanos())
+                && tiers.cpu().map(c -> c.awaitReady(Math.max(0, deadline - System.nanoTime()))).orElse(true);
     }
 
     @Override
