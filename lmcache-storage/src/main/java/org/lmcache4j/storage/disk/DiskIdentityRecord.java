@@ -18,10 +18,10 @@ import org.lmcache4j.api.CacheIdentity;
  * temporary name, forced and renamed, before any chunk); a directory whose record differs, or that holds
  * chunk files but no record, is refused, and nothing in it is read, changed or deleted.
  */
-public final class DiskIdentityRecord {
+final class DiskIdentityRecord {
 
     /** Name of the record inside the tier's directory. */
-    public static final String FILE_NAME = "IDENTITY";
+    static final String FILE_NAME = "IDENTITY";
 
     /** A record longer than this is not one of ours. */
     private static final int MAX_BYTES = 64 * 1024;

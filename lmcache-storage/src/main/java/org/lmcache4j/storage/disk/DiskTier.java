@@ -45,9 +45,9 @@ import org.slf4j.LoggerFactory;
  * and counted in the stats' errors, and one in an eviction fails the put as above; the chunk leaves the
  * index either way, its file is left until the next start, and every other file is still tried.
  */
-public final class DiskTier implements StorageTier {
+final class DiskTier implements StorageTier {
 
-    public static final String NAME = "disk";
+    static final String NAME = "disk";
 
     private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
 
@@ -73,7 +73,7 @@ public final class DiskTier implements StorageTier {
      * @throws IllegalArgumentException for a bad argument, or a directory that cannot be created, written
      *                                  or read, is a regular file, or is in use by another tier
      */
-    public DiskTier(Path directory, long capacityBytes, String layoutFingerprint, boolean fsync, LongSupplier nanoClock, DiskIo io) {
+    DiskTier(Path directory, long capacityBytes, String layoutFingerprint, boolean fsync, LongSupplier nanoClock, DiskIo io) {
         this(directory, capacityBytes, layoutFingerprint, null, fsync, nanoClock, io);
     }
 
@@ -133,7 +133,7 @@ public final class DiskTier implements StorageTier {
     }
 
     /** A tier in {@code directory} that forces every write to the device, on the default file system. */
-    public DiskTier(Path directory, long capacityBytes, String layoutFingerprint) {
+    DiskTier(Path directory, long capacityBytes, String layoutFingerprint) {
         this(directory, capacityBytes, layoutFingerprint, true, System::nanoTime, FileSystemDiskIo.INSTANCE);
     }
 

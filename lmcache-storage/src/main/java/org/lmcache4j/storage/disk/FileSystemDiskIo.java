@@ -16,10 +16,10 @@ import java.util.List;
 import java.util.Locale;
 
 /** The {@link DiskIo} of the default file system: each method is one {@link Files} or {@link FileChannel} call. */
-public final class FileSystemDiskIo implements DiskIo {
+final class FileSystemDiskIo implements DiskIo {
 
     /** The shared instance; it holds no state. */
-    public static final FileSystemDiskIo INSTANCE = new FileSystemDiskIo();
+    static final FileSystemDiskIo INSTANCE = new FileSystemDiskIo();
 
     // Windows cannot open a directory as a channel; there a rename is durable once the call returns (NTFS journal).
     private static final boolean DIRECTORY_SYNC = !System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");

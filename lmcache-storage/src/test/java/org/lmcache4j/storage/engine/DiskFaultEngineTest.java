@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.TierStats;
-import org.lmcache4j.storage.disk.DiskTier;
+import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.storage.disk.DiskTiers;
 import org.lmcache4j.storage.disk.FaultyDiskIo;
 import org.lmcache4j.testing.SeededKv;
 
@@ -60,7 +61,7 @@ class DiskFaultEngineTest {
     @Test
     void aFullDiskLeavesTheCpuTierServing() throws Exception {
         FaultyDiskIo io = new FaultyDiskIo().diskFullAfter(CHUNK_BYTES + CHUNK_BYTES / 2);
-        DiskTier diskTier = new DiskTier(dir, 64 * CHUNK_BYTES, SMALL.fingerprint(), true, System::nanoTime, io);
+        StorageTier diskTier = DiskTiers.open(dir, 64 * CHUNK_BYTES, SMALL.fingerprint(), true, System::nanoTime, io);
         try (Arena arena = Arena.ofShared();
              TieredCacheEngine engine = new TieredCacheEngine(Engines.config().build(), SMALL, System::nanoTime,
                      UnaryOperator.identity(), List.of(diskTier))) {

@@ -16,7 +16,7 @@ import org.lmcache4j.api.ChunkEvent;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.KvEventListener;
 import org.lmcache4j.storage.cpu.CpuTier;
-import org.lmcache4j.storage.disk.DiskTier;
+import org.lmcache4j.storage.disk.DiskTiers;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.testing.SeededKv;
 
@@ -128,7 +128,7 @@ class KvEventsTest {
         try (Arena arena = Arena.ofShared();
              TieredCacheEngine engine = new TieredCacheEngine(Engines.config().maxLocalCpuBytes(8 * CHUNK_BYTES).build(),
                      SMALL, System::nanoTime, UnaryOperator.identity(),
-                     List.of(new DiskTier(dir, 2 * fileBytes, SMALL.fingerprint())));
+                     List.of(DiskTiers.open(dir, 2 * fileBytes, SMALL.fingerprint())));
              AutoCloseable subscription = engine.subscribe(recorder)) {
             assertTrue(subscription != null);
             store(engine, arena, 1, 4); // 4 chunks written behind to a disk that holds 2

@@ -36,8 +36,7 @@ import org.lmcache4j.storage.admin.AdminOptions;
 import org.lmcache4j.storage.admin.AdminServer;
 import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.storage.cpu.CpuTier;
-import org.lmcache4j.storage.disk.DiskIdentityRecord;
-import org.lmcache4j.storage.disk.DiskTier;
+import org.lmcache4j.storage.disk.DiskTiers;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.testing.FaultyTier;
 import org.lmcache4j.testing.SeededKv;
@@ -124,13 +123,13 @@ class MissReasonsTest {
     @Test
     void evictedByTheDiskTier() throws Exception {
         long fileBytes = DiskChunkFormat.fileBytes(CHUNK_BYTES);
-        DiskTier disk = new DiskTier(dir, 2 * fileBytes + CHUNK_BYTES / 2, SMALL.fingerprint());
+        StorageTier disk = DiskTiers.open(dir, 2 * fileBytes + CHUNK_BYTES / 2, SMALL.fingerprint());
         open(Engines.config().maxLocalCpuBytes(2 * CHUNK_BYTES).build(), disk);
         int[] first = store(1, 2);
         awaitChunks(disk, 2);
         store(2, 2); // evicts the first prompt from the cpu tier, then from the disk tier when written behind
         awaitWriteBehind();
-        assertSeen(MissReason.EVICTED, DiskTier.NAME, first, 0, () -> assertEquals(0, engine.lookup(first)));
+        assertSeen(MissReason.EVICTED, DiskTiers.NAME, first, 0, () -> assertEquals(0, engine.lookup(first)));
     }
 
     @Test
@@ -147,7 +146,7 @@ class MissReasonsTest {
         }
         engine = Engines.open(config);
         HostKvMemory target = SeededKv.contiguous(arena, SMALL, tokens.length);
-        assertSeen(MissReason.CORRUPT, DiskTier.NAME, tokens, 0, () -> assertEquals(0,
+        assertSeen(MissReason.CORRUPT, DiskTiers.NAME, tokens, 0, () -> assertEquals(0,
                 engine.retrieve(tokens, target, SeededKv.identitySlots(tokens.length)), "never served"));
     }
 
@@ -158,10 +157,10 @@ class MissReasonsTest {
         try (TieredCacheEngine writer = Engines.open(config)) {
             tokens = Engines.storePrompt(writer, arena, 1, 2);
         }
-        Path record = dir.resolve(config.identity(SMALL).directoryName()).resolve(DiskIdentityRecord.FILE_NAME);
+        Path record = dir.resolve(config.identity(SMALL).directoryName()).resolve(DiskTiers.IDENTITY_FILE);
         Files.writeString(record, Files.readString(record).replace("chunk_tokens=16", "chunk_tokens=32"));
         engine = Engines.open(config);
-        assertSeen(MissReason.IDENTITY_MISMATCH, DiskTier.NAME, tokens, 0, () -> assertEquals(0, engine.lookup(tokens)));
+        assertSeen(MissReason.IDENTITY_MISMATCH, DiskTiers.NAME, tokens, 0, () -> assertEquals(0, engine.lookup(tokens)));
     }
 
     @Test
@@ -184,10 +183,10 @@ class MissReasonsTest {
 
     @Test
     void tierUnhealthy() throws IOException {
-        FaultyTier failing = new FaultyTier(new DiskTier(dir, 64 * CHUNK_BYTES, SMALL.fingerprint())).failContains(true);
+        FaultyTier failing = new FaultyTier(DiskTiers.open(dir, 64 * CHUNK_BYTES, SMALL.fingerprint())).failContains(true);
         open(Engines.config().build(), failing);
         int[] tokens = SeededKv.tokens(1, 2 * CHUNK);
-        assertSeen(MissReason.TIER_UNHEALTHY, DiskTier.NAME, tokens, 0, () -> assertEquals(0, engine.lookup(tokens)));
+        assertSeen(MissReason.TIER_UNHEALTHY, DiskTiers.NAME, tokens, 0, () -> assertEquals(0, engine.lookup(tokens)));
     }
 
     @Test
@@ -240,7 +239,7 @@ class MissReasonsTest {
         try (TieredCacheEngine writer = Engines.open(config)) {
             Engines.storePrompt(writer, arena, 7, 1);
         }
-        Path record = dir.resolve(config.identity(SMALL).directoryName()).resolve(DiskIdentityRecord.FILE_NAME);
+        Path record = dir.resolve(config.identity(SMALL).directoryName()).resolve(DiskTiers.IDENTITY_FILE);
         Files.writeString(record, Files.readString(record).replace("tp_world_size=1", "tp_world_size=2"));
         engine = Engines.open(config); // its disk tier is refused
         int[] first = store(1, 2);

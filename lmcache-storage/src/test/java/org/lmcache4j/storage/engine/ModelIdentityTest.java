@@ -21,7 +21,7 @@ import org.lmcache4j.api.KvConnectors;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.MissReason;
 import org.lmcache4j.api.TierStats;
-import org.lmcache4j.storage.disk.DiskIdentityRecord;
+import org.lmcache4j.storage.disk.DiskTiers;
 
 /**
  * A default setup must never serve one model's KV to another: a disk or remote tier needs an explicit
@@ -102,7 +102,7 @@ class ModelIdentityTest {
         LmCacheConfig config = withDisk("m@rev7").tenantSalt("tenant-a").tensorParallel(1, 2).build();
         try (TieredCacheEngine engine = Engines.open(config)) {
             assertEquals(2, engine.stats().tiers().size());
-            Path record = dir.resolve(config.identity(SMALL).directoryName()).resolve(DiskIdentityRecord.FILE_NAME);
+            Path record = dir.resolve(config.identity(SMALL).directoryName()).resolve(DiskTiers.IDENTITY_FILE);
             String text = Files.readString(record);
             assertEquals(config.identity(SMALL).describe(), text);
             assertTrue(text.contains("model_id=m@rev7\n") && text.contains("chunk_tokens=16\n") && text.contains("tp_rank=1\n")
@@ -119,7 +119,7 @@ class ModelIdentityTest {
             tokens = Engines.storePrompt(a, arena, 1, 3);
         }
         Path namespaceDir = dir.resolve(config.identity(SMALL).directoryName());
-        Path record = namespaceDir.resolve(DiskIdentityRecord.FILE_NAME);
+        Path record = namespaceDir.resolve(DiskTiers.IDENTITY_FILE);
         Files.writeString(record, Files.readString(record).replace("model_id=m\n", "model_id=someone-else\n"));
         List<Path> before = files(namespaceDir);
         try (Arena arena = Arena.ofShared(); TieredCacheEngine b = Engines.open(config)) {
@@ -142,7 +142,7 @@ class ModelIdentityTest {
         try (Arena arena = Arena.ofShared(); TieredCacheEngine a = Engines.open(config)) {
             tokens = Engines.storePrompt(a, arena, 1, 2);
         }
-        Files.delete(dir.resolve(config.identity(SMALL).directoryName()).resolve(DiskIdentityRecord.FILE_NAME));
+        Files.delete(dir.resolve(config.identity(SMALL).directoryName()).resolve(DiskTiers.IDENTITY_FILE));
         try (TieredCacheEngine b = Engines.open(config)) {
             assertEquals(0, b.lookup(tokens));
             assertEquals(1, b.stats().missChunks(MissReason.IDENTITY_MISMATCH, "disk"));

@@ -16,8 +16,8 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.PrefixPin;
-import org.lmcache4j.storage.disk.DiskTier;
-import org.lmcache4j.storage.disk.FileSystemDiskIo;
+import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.storage.disk.DiskTiers;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 
 /**
@@ -54,8 +54,7 @@ class StaleUnpinTest {
     /** An engine whose only tier is a disk tier, the engine and the disk on the test's clock. */
     private TieredCacheEngine diskEngine() {
         long fileBytes = DiskChunkFormat.fileBytes(CHUNK_BYTES);
-        DiskTier disk = new DiskTier(dir, ROOM_CHUNKS * fileBytes, SMALL.fingerprint(), false, this::read,
-                FileSystemDiskIo.INSTANCE);
+        StorageTier disk = DiskTiers.open(dir, ROOM_CHUNKS * fileBytes, SMALL.fingerprint(), false, this::read);
         return new TieredCacheEngine(Engines.config().localCpu(false).pinTimeoutMillis(TIMEOUT_MS).build(), SMALL,
                 this::read, UnaryOperator.identity(), List.of(disk));
     }

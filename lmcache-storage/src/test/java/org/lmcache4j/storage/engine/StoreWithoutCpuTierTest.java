@@ -17,8 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.spi.StorageTier;
-import org.lmcache4j.storage.disk.DiskTier;
-import org.lmcache4j.storage.disk.FileSystemDiskIo;
+import org.lmcache4j.storage.disk.DiskTiers;
 import org.lmcache4j.testing.FaultyTier;
 import org.lmcache4j.testing.SeededKv;
 
@@ -34,9 +33,8 @@ class StoreWithoutCpuTierTest {
     @TempDir
     Path dir;
 
-    private DiskTier disk(String name) {
-        return new DiskTier(dir.resolve(name), 64 * CHUNK_BYTES, SMALL.fingerprint(), false, System::nanoTime,
-                FileSystemDiskIo.INSTANCE);
+    private StorageTier disk(String name) {
+        return DiskTiers.open(dir.resolve(name), 64 * CHUNK_BYTES, SMALL.fingerprint(), false, System::nanoTime);
     }
 
     private static TieredCacheEngine engine(List<StorageTier> slower) {
