@@ -4,9 +4,15 @@
  * {@code file://}) and the host copy engine. Engines reach it through {@link org.lmcache4j.api.KvConnectors#open};
  * slower tiers of other modules (lmcache-redis) plug in through {@link org.lmcache4j.api.spi.StorageTierProvider}
  * and build on the tier toolkit, {@link org.lmcache4j.storage.tier}. No network client is needed here.
- * Exported: {@link org.lmcache4j.storage.PrefixKeys} (a router's key computation), the provider, and the
- * operators' admin endpoint ({@link org.lmcache4j.storage.admin.AdminServer}) and Micrometer binding
- * ({@link org.lmcache4j.storage.metrics.LmCacheMetrics}, needs Micrometer on the path).
+ *
+ * <p>One package per concern: {@code engine} (the connector, the tier stack, write-behind), {@code hash}
+ * (chained chunk keys), {@code cpu} and {@code disk} (one tier each), {@code copy} (engine memory to chunk
+ * buffers), and the exported ones. Exported: {@link org.lmcache4j.storage.keys.PrefixKeys} (a router's key
+ * computation), the tier toolkit, and the operators' admin endpoint
+ * ({@link org.lmcache4j.storage.admin.AdminServer}) and Micrometer binding
+ * ({@link org.lmcache4j.storage.metrics.LmCacheMetrics}, needs Micrometer on the path). The providers are
+ * found through {@code provides}, so their packages stay unexported ({@code ModulePathIT} in lmcache-redis
+ * runs a program of its own module against these jars to check it).
  */
 module org.lmcache4j.storage {
     requires transitive org.lmcache4j.api;
@@ -18,14 +24,14 @@ module org.lmcache4j.storage {
     requires com.github.benmanes.caffeine;
     requires static micrometer.core;
 
-    exports org.lmcache4j.storage;
+    exports org.lmcache4j.storage.keys;
     exports org.lmcache4j.storage.tier;
     exports org.lmcache4j.storage.admin;
     exports org.lmcache4j.storage.metrics;
 
     uses org.lmcache4j.api.spi.DeviceCopyEngine;
 
-    provides org.lmcache4j.api.spi.KvConnectorProvider with org.lmcache4j.storage.TieredConnectorProvider;
-    provides org.lmcache4j.api.spi.StorageTierProvider with org.lmcache4j.storage.DiskTierProvider,
-            org.lmcache4j.storage.CpuTierProvider;
+    provides org.lmcache4j.api.spi.KvConnectorProvider with org.lmcache4j.storage.engine.TieredConnectorProvider;
+    provides org.lmcache4j.api.spi.StorageTierProvider with org.lmcache4j.storage.disk.DiskTierProvider,
+            org.lmcache4j.storage.cpu.CpuTierProvider;
 }

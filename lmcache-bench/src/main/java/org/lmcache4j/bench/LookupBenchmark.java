@@ -8,7 +8,7 @@ import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvConnectors;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.LmCacheConfig;
-import org.lmcache4j.storage.PrefixKeys;
+import org.lmcache4j.storage.keys.PrefixKeys;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -19,7 +19,7 @@ import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.TierStats;
 import org.lmcache4j.redis.RemoteEngines.Prompt;
-import org.lmcache4j.storage.PrefixKeys;
+import org.lmcache4j.storage.keys.PrefixKeys;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.testing.RedisServer;
 

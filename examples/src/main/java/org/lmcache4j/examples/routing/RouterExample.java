@@ -13,7 +13,7 @@ import org.lmcache4j.api.KvConnectors;
 import org.lmcache4j.api.KvDtype;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.LmCacheConfig;
-import org.lmcache4j.storage.PrefixKeys;
+import org.lmcache4j.storage.keys.PrefixKeys;
 
 /**
  * Cache-aware routing with KV events: two engine replicas publish their chunk events; a router indexes

@@ -1,0 +1,121 @@
+package org.lmcache4j.storage.copy;
+
+import java.lang.foreign.MemorySegment;
+import org.lmcache4j.api.HostKvMemory;
+import org.lmcache4j.api.KvLayout;
+
+/**
+ * The host copy engine: gathers tokens from host engine KV into a chunk buffer and scatters them back.
+ *
+ * <p>A chunk buffer of n tokens is laid out {@code [plane][layer][token][row]}: plane 0 is K (or the MLA
+ * latent), plane 1 is V. Tokens whose slots are consecutive in engine memory (a contiguous cache, or the
+ * tokens of one paged block) form a run that moves with one bulk {@link MemorySegment#copy} per layer
+ * and plane; a negative slot ends a run and is skipped. The runs are found once, then each layer and plane
+ * is copied whole, run after run, so the chunk side is read or written in order; the layers and planes are
+ * shared out over {@link CopyLanes}.
+ */
+final class HostKvCopier {
+
+    /** A thread that owns no arena: memory it may access, any copy lane may. */
+    private static final Thread ANOTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    private HostKvCopier() {
+    }
+
+    /** Copies tokens {@code [from, to)} (slots all &gt;= 0) from {@code kv} into {@code chunk}. */
+    static void gather(HostKvMemory kv, int[] slots, int from, int to, MemorySegment chunk, CopyLanes lanes) {
+        copy(kv, slots, from, to, from, chunk, true, lanes);
+    }
+
+    /**
+     * Copies {@code chunk}, holding tokens {@code [from, to)}, into {@code kv} for the tokens at or after
+     * {@code writeFrom}; tokens with negative slots are not written.
+     */
+    static void scatter(MemorySegment chunk, HostKvMemory kv, int[] slots, int from, int to, int writeFrom, CopyLanes lanes) {
+        copy(kv, slots, from, to, Math.max(from, writeFrom), chunk, false, lanes);
+    }
+
+    /** {@link #gather(HostKvMemory, int[], int, int, MemorySegment, CopyLanes)} on the caller's thread. */
+    static void gather(HostKvMemory kv, int[] slots, int from, int to, MemorySegment chunk) {
+        gather(kv, slots, from, to, chunk, CopyLanes.inline());
+    }
+
+    /** {@link #scatter(MemorySegment, HostKvMemory, int[], int, int, int, CopyLanes)} on the caller's thread. */
+    static void scatter(MemorySegment chunk, HostKvMemory kv, int[] slots, int from, int to, int writeFrom) {
+        scatter(chunk, kv, slots, from, to, writeFrom, CopyLanes.inline());
+    }
+
+    private static void copy(HostKvMemory kv, int[] slots, int from, int to, int first, MemorySegment chunk,
+                             boolean toChunk, CopyLanes lanes) {
+        KvLayout layout = kv.layout();
+        long row = layout.rowBytes();
+        int tokens = to - from;
+        int[] runs = runs(slots, first, to); // pairs: first token of the run, tokens in it
+        if (runs.length == 0) {
+            return;
+        }
+        long bytes = 0;
+        for (int r = 1; r < runs.length; r += 2) {
+            bytes += runs[r] * row;
+        }
+        int layers = layout.numLayers();
+        if (!sharedAcrossThreads(kv, chunk)) {
+            lanes = CopyLanes.inline(); // memory of a confined arena: only its owner thread may copy it
+        }
+        lanes.forEach(layout.planes() * layers, bytes * layout.planes() * layers, planeLayer -> {
+            int plane = planeLayer / layers;
+            int layer = planeLayer % layers;
+            MemorySegment engine = kv.plane(layer, plane);
+            long base = (long) planeLayer * tokens * row;
+            for (int r = 0; r < runs.length; r += 2) {
+                long engineOffset = slots[runs[r]] * row;
+                long chunkOffset = base + (runs[r] - from) * row;
+                long runBytes = runs[r + 1] * row;
+                if (toChunk) {
+                    MemorySegment.copy(engine, engineOffset, chunk, chunkOffset, runBytes);
+                } else {
+                    MemorySegment.copy(chunk, chunkOffset, engine, engineOffset, runBytes);
+                }
+            }
+        });
+    }
+
+    /** True when threads other than the caller's may access the chunk and every plane of {@code kv}. */
+    private static boolean sharedAcrossThreads(HostKvMemory kv, MemorySegment chunk) {
+        if (!chunk.isAccessibleBy(ANOTHER_THREAD)) {
+            return false;
+        }
+        for (int layer = 0; layer < kv.layout().numLayers(); layer++) {
+            for (int plane = 0; plane < kv.layout().planes(); plane++) {
+                if (!kv.plane(layer, plane).isAccessibleBy(ANOTHER_THREAD)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The runs of consecutive non-negative slots in {@code [first, to)}, as (first token, token count) pairs. */
+    private static int[] runs(int[] slots, int first, int to) {
+        int[] out = new int[8];
+        int n = 0;
+        int t = first;
+        while (t < to) {
+            if (slots[t] < 0) {
+                t++;
+                continue;
+            }
+            int runStart = t;
+            while (t + 1 < to && slots[t + 1] == slots[t] + 1) {
+                t++;
+            }
+            t++;
+            if (n + 2 > out.length) {
+                out = java.util.Arrays.copyOf(out, out.length * 2);
+            }
+            out[n++] = runStart;
+            out[n++] = t - runStart;
+        }
+        return java.util.Arrays.copyOf(out, n);
+    }
+}

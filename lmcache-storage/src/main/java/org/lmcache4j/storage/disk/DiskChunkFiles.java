@@ -1,0 +1,250 @@
+package org.lmcache4j.storage.disk;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ThreadLocalRandom;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.storage.tier.CorruptChunkException;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
+import org.lmcache4j.storage.tier.HeldChunkBuffer;
+
+/**
+ * Where the {@code disk} tier's chunk files live and how one is written and read.
+ *
+ * <p>Layout: {@code <root>/<first two hex digits of the key>/<key hex>.kv}, in {@link DiskChunkFormat}.
+ * A write goes to {@code <final name>.tmp.<random hex>} in the same directory, is forced to the device
+ * (when {@code fsync}), then renamed over the final name atomically: a file under its final name is never
+ * half-written. The payload is checksummed, then written with one call at
+ * {@link DiskChunkFormat#PAYLOAD_OFFSET}; the header block, which carries the checksum, is written last at
+ * offset 0. Directories are forced so
+ * renames survive a power loss, but in batches (at most every {@value #DIR_SYNC_INTERVAL_MILLIS} ms, and
+ * at close): one directory fsync per chunk cost about as much as the chunk's own data. A power loss can
+ * thus lose the newest renames, which costs hits, never correctness. A read checks the
+ * header, then reads the payload (into off-heap memory of its own {@link Arena}, or the caller's) and
+ * checks its checksum, the two overlapped ({@link DiskPayloadReader}).
+ * Holds no lock: callers make sure no two operations touch one key's file at once.
+ */
+final class DiskChunkFiles {
+
+    /** Extension of a chunk file. */
+    static final String CHUNK_SUFFIX = ".kv";
+    /** Marks a temporary file, finished or not; any such file found at start is deleted. */
+    static final String TEMP_MARK = ".tmp.";
+
+    private static final byte[] NO_PARENT = new byte[0];
+    private static final long ALIGNMENT_BYTES = DiskChunkFormat.PAYLOAD_OFFSET; // lets O_DIRECT read into it
+
+    private final Path root;
+    private final DiskChunkFormat format;
+    private final DiskIo io;
+    private final boolean fsync;
+    private final DiskPayloadReader payloads;
+    private final Set<Path> knownShards = ConcurrentHashMap.newKeySet();
+    private final Set<Path> dirtyDirectories = ConcurrentHashMap.newKeySet();
+    private final AtomicLong lastDirectorySyncNanos = new AtomicLong(System.nanoTime());
+
+    /** Longest time a rename waits for its directory to be forced. */
+    static final long DIR_SYNC_INTERVAL_MILLIS = 100;
+
+    DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync) {
+        this(root, format, io, fsync, new DiskPayloadReader(io, DiskPayloadReader.DirectReads.of(System.getProperty(
+                DiskPayloadReader.DIRECT_PROPERTY)), DiskChunkFormat.PAYLOAD_OFFSET, true, PageCacheResidency.system()));
+    }
+
+    /** @param payloads how payloads are read (buffered or direct, shared with a helper or not) */
+    DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync, DiskPayloadReader payloads) {
+        this.root = root;
+        this.format = format;
+        this.io = io;
+        this.fsync = fsync;
+        this.payloads = payloads;
+    }
+
+    Path root() {
+        return root;
+    }
+
+    /** The path of {@code key}'s file, whether it exists or not. */
+    Path pathOf(ChunkKey key) {
+        String hex = key.toString();
+        return root.resolve(hex.substring(0, 2)).resolve(hex + CHUNK_SUFFIX);
+    }
+
+    /** True for a name this tier gives temporary files. */
+    static boolean isTemp(Path file) {
+        return file.getFileName().toString().contains(TEMP_MARK);
+    }
+
+    /** True for a name this tier gives chunk files. */
+    static boolean isChunk(Path file) {
+        return file.getFileName().toString().endsWith(CHUNK_SUFFIX);
+    }
+
+    /**
+     * Writes {@code payload} as the file of {@code key}, replacing any file of that name, and returns the
+     * file's length. On failure no file of this write is left behind, under either name.
+     */
+    long write(ChunkKey key, MemorySegment payload) throws IOException {
+        Path target = pathOf(key);
+        Path shard = target.getParent();
+        ensureShard(shard);
+        long payloadOffset = DiskChunkFormat.PAYLOAD_OFFSET;
+        long fileBytes = DiskChunkFormat.fileBytes(payload.byteSize());
+        Path temp = shard.resolve(target.getFileName() + TEMP_MARK + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        Path written = temp;
+        try {
+            try (FileChannel ch = io.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                // One write call for the whole payload: the page cache then holds it in large folios, which
+                // later reads copy out faster than a file written in 256 KiB pieces (docs/PERFORMANCE.md).
+                // The checksum pass before it costs the writer, a low-priority background thread, a read
+                // of the payload from memory.
+                int crc = DiskChunkFormat.crc32c(payload);
+                long off = payloadOffset;
+                for (ByteBuffer slice : DiskChunkFormat.byteBuffers(payload)) {
+                    writeFully(ch, slice, off);
+                    off += slice.capacity();
+                }
+                writeFully(ch, format.encodeFileHeader(key, NO_PARENT, 0, payload.byteSize(), crc), 0);
+                if (fsync) {
+                    ch.force(true);
+                }
+            }
+            io.moveAtomically(temp, target);
+            written = target;
+            if (fsync) {
+                dirtyDirectories.add(shard);
+                syncDirectoriesEvery(DIR_SYNC_INTERVAL_MILLIS);
+            }
+            return fileBytes;
+        } catch (Throwable e) {
+            if (e instanceof NoSuchFileException) {
+                knownShards.remove(shard); // removed behind our back: create it again next time
+            }
+            try {
+                io.deleteIfExists(written);
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Reads the file of {@code key} into memory of a new arena, owned by the returned buffer, whose close
+     * runs {@code onClose}.
+     *
+     * @throws NoSuchFileException   when the file is gone
+     * @throws CorruptChunkException when it is torn, corrupt, foreign, or holds another key
+     */
+    HeldChunkBuffer read(ChunkKey key, Runnable onClose) throws IOException {
+        Path file = pathOf(key);
+        try (FileChannel ch = io.open(file, StandardOpenOption.READ)) {
+            DiskChunkFormat.Header h = headerOf(ch, file, key);
+            Arena arena = Arena.ofShared();
+            boolean ok = false;
+            try {
+                MemorySegment bytes = arena.allocate(Math.max(1, h.payloadBytes()), ALIGNMENT_BYTES).asSlice(0, h.payloadBytes());
+                payloads.read(ch, file, h, bytes);
+                ok = true;
+                return new HeldChunkBuffer(key, bytes, () -> {
+                    try {
+                        arena.close();
+                    } finally {
+                        onClose.run();
+                    }
+                });
+            } finally {
+                if (!ok) {
+                    arena.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * Reads the payload of {@code key}'s file into {@code target} from its start, checked like
+     * {@link #read}, and returns its length.
+     *
+     * @throws NoSuchFileException   when the file is gone
+     * @throws CorruptChunkException    when it is torn, corrupt, foreign, or holds another key
+     * @throws IllegalArgumentException when the chunk is larger than {@code target}
+     */
+    long readInto(ChunkKey key, MemorySegment target) throws IOException {
+        Path file = pathOf(key);
+        try (FileChannel ch = io.open(file, StandardOpenOption.READ)) {
+            DiskChunkFormat.Header h = headerOf(ch, file, key);
+            if (h.payloadBytes() > target.byteSize()) {
+                throw new IllegalArgumentException("chunk " + key + ": " + h.payloadBytes() + " bytes (expected: at most "
+                        + target.byteSize() + ", the target's size)");
+            }
+            payloads.read(ch, file, h, target.asSlice(0, h.payloadBytes()));
+            return h.payloadBytes();
+        }
+    }
+
+    /** The checked header of {@code file}, which must hold {@code key}. */
+    private DiskChunkFormat.Header headerOf(FileChannel ch, Path file, ChunkKey key) throws IOException {
+        DiskChunkFormat.Header h = format.readHeader(ch, file);
+        if (!h.key().equals(key)) {
+            throw new CorruptChunkException(file, "key " + h.key() + " (expected: " + key + ")");
+        }
+        return h;
+    }
+
+    /**
+     * Reads and checks only the header of a chunk file found on disk, which must also sit at the path of
+     * the key it names.
+     */
+    DiskChunkFormat.Header readHeader(Path file) throws IOException {
+        try (FileChannel ch = io.open(file, StandardOpenOption.READ)) {
+            DiskChunkFormat.Header h = format.readHeader(ch, file);
+            if (!file.equals(pathOf(h.key()))) {
+                throw new CorruptChunkException(file, "holds key " + h.key() + " (expected: at " + pathOf(h.key()) + ")");
+            }
+            return h;
+        }
+    }
+
+    /** Deletes {@code file}; false when it was gone already. */
+    boolean delete(Path file) throws IOException {
+        return io.deleteIfExists(file);
+    }
+
+    private void ensureShard(Path shard) throws IOException {
+        if (!knownShards.contains(shard)) {
+            io.createDirectories(shard);
+            if (fsync) {
+                io.syncDirectory(root); // the new directory's entry must outlive a power loss too
+            }
+            knownShards.add(shard);
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+        long p = position;
+        while (b.hasRemaining()) {
+            p += ch.write(b, p);
+        }
+    }
+
+    /** Forces every directory with renames not yet forced, if the last time was {@code intervalMillis} ago. */
+    void syncDirectoriesEvery(long intervalMillis) throws IOException {
+        long last = lastDirectorySyncNanos.get();
+        long now = System.nanoTime();
+        if (now - last >= intervalMillis * 1_000_000 && lastDirectorySyncNanos.compareAndSet(last, now)) {
+            for (Path dir : dirtyDirectories) {
+                dirtyDirectories.remove(dir);
+                io.syncDirectory(dir);
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+package org.lmcache4j.storage.disk;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+import org.lmcache4j.api.ChunkKey;
+
+/**
+ * The {@code disk} tier's in-memory index and byte budget: which chunks have a file, in least recently
+ * used order, with their pins and readers, and which keys have a file operation under way. It does no
+ * I/O; {@link DiskTier} does the file work between the calls.
+ *
+ * <p>Implementation notes. Everything is guarded by one lock (this object's monitor). The budget counts
+ * {@code storedBytes} (files in the index) plus {@code reservedBytes} (files being written, and files
+ * leaving the index until their deletion is done), and a reservation is taken under the lock before any
+ * byte is written, so the sum never passes the capacity, and neither do the files on disk: the bytes of
+ * an evicted or removed file stay reserved until the file is gone. A key with a write or a deletion
+ * under way is <em>busy</em>: it is not in the index, and a put of it waits for the operation to end
+ * (its future) and tries again, so two operations never race on one file name.
+ */
+final class DiskIndex {
+
+    private static final Duration LONGEST_PIN = Duration.ofNanos(Long.MAX_VALUE);
+
+    private final long capacityBytes;
+    private final LongSupplier nanoClock;
+    private final LinkedHashMap<ChunkKey, Entry> entries = new LinkedHashMap<>(256, 0.75f, true);
+    private final Map<ChunkKey, CompletableFuture<Void>> busy = new HashMap<>();
+    private long storedBytes;
+    private long reservedBytes;
+    private boolean closed;
+
+    DiskIndex(long capacityBytes, LongSupplier nanoClock) {
+        this.capacityBytes = capacityBytes;
+        this.nanoClock = nanoClock;
+    }
+
+    /** Adds a chunk found at start; callers add them least recently used first and within the budget. */
+    synchronized void load(ChunkKey key, long sizeBytes) {
+        entries.put(key, new Entry(sizeBytes));
+        storedBytes += sizeBytes;
+    }
+
+    synchronized boolean contains(ChunkKey key) {
+        ensureOpen();
+        return entries.containsKey(key);
+    }
+
+    /** The entry of {@code key} with one more reader, marked most recently used; null when absent. */
+    synchronized Entry acquire(ChunkKey key) {
+        ensureOpen();
+        Entry e = entries.get(key);
+        if (e != null) {
+            e.readers++;
+        }
+        return e;
+    }
+
+    /** Ends one reader's hold of {@code e}, indexed or not. */
+    synchronized void release(Entry e) {
+        e.readers--;
+    }
+
+    /**
+     * Starts a put of a file of {@code sizeBytes} under {@code key}: says it is stored already, busy, or
+     * refused, or reserves the bytes, marks the key busy and picks the victims to delete first (also busy,
+     * their bytes part of the reservation). Nothing is evicted when the put is refused.
+     */
+    synchronized Admission admit(ChunkKey key, long sizeBytes) {
+        ensureOpen();
+        if (entries.containsKey(key)) {
+            return new Admission.Stored();
+        }
+        CompletableFuture<Void> running = busy.get(key);
+        if (running != null) {
+            return new Admission.Busy(running);
+        }
+        if (sizeBytes > capacityBytes) {
+            return new Admission.Refused();
+        }
+        long free = capacityBytes - storedBytes - reservedBytes;
+        List<Victim> victims = new ArrayList<>();
+        if (free < sizeBytes) {
+            long now = nanoClock.getAsLong();
+            long freed = free;
+            for (Map.Entry<ChunkKey, Entry> candidate : entries.entrySet()) {
+                Entry e = candidate.getValue();
+                if (!e.pinned(now) && e.readers == 0) {
+                    victims.add(new Victim(candidate.getKey(), e.sizeBytes));
+                    freed += e.sizeBytes;
+                    if (freed >= sizeBytes) {
+                        break;
+                    }
+                }
+            }
+            if (freed < sizeBytes) {
+                return new Admission.Refused();
+            }
+            for (Victim v : victims) {
+                entries.remove(v.key());
+                busy.put(v.key(), new CompletableFuture<>());
+                storedBytes -= v.sizeBytes();
+            }
+            free = freed;
+        }
+        long reserved = victims.isEmpty() ? sizeBytes : free; // all the room made, until the victims are gone
+        reservedBytes += reserved;
+        busy.put(key, new CompletableFuture<>());
+        return new Admission.Admitted(List.copyOf(victims), reserved);
+    }
+
+    /** Ends the deletion of {@code key} (removed, evicted or corrupt), releasing {@code releaseBytes}. */
+    synchronized void deleted(ChunkKey key, long releaseBytes) {
+        reservedBytes -= releaseBytes;
+        CompletableFuture<Void> done = busy.remove(key);
+        if (done != null) {
+            done.complete(null);
+        }
+    }
+
+    /** Returns {@code bytes} of a put's reservation it no longer needs. */
+    synchronized void release(long bytes) {
+        reservedBytes -= bytes;
+    }
+
+    /**
+     * Ends a put whose file is in place: indexes it as most recently used, turning its reservation of
+     * {@code sizeBytes} into stored bytes. False (and nothing indexed) when the index has been closed.
+     */
+    synchronized boolean commit(ChunkKey key, long sizeBytes) {
+        reservedBytes -= sizeBytes;
+        busy.remove(key).complete(null);
+        if (closed) {
+            return false;
+        }
+        entries.put(key, new Entry(sizeBytes));
+        storedBytes += sizeBytes;
+        return true;
+    }
+
+    /** Ends a put that failed, returning its reservation of {@code reservedBytes}. */
+    synchronized void abort(ChunkKey key, long reservedBytes) {
+        this.reservedBytes -= reservedBytes;
+        busy.remove(key).complete(null);
+    }
+
+    /** Unindexes {@code key} for deletion (its bytes stay reserved until {@link #deleted}); null when absent. */
+    synchronized Victim remove(ChunkKey key) {
+        ensureOpen();
+        Entry e = entries.remove(key);
+        return e == null ? null : startDeletion(key, e);
+    }
+
+    /** Like {@link #remove}, but only when {@code key} is still indexed as {@code expected}. */
+    synchronized Victim removeIfSame(ChunkKey key, Entry expected) {
+        return !closed && entries.remove(key, expected) ? startDeletion(key, expected) : null;
+    }
+
+    /** Unindexes every chunk for deletion, pinned ones included. */
+    synchronized List<Victim> clear() {
+        ensureOpen();
+        List<Victim> all = new ArrayList<>(entries.size());
+        for (Map.Entry<ChunkKey, Entry> e : entries.entrySet()) {
+            all.add(startDeletion(e.getKey(), e.getValue()));
+        }
+        entries.clear();
+        return all;
+    }
+
+    /**
+     * Pins {@code key} until {@code timeout} from now, or the latest deadline of its nested pins; a
+     * timeout too long for nanoseconds (about 292 years) pins without end. False when absent.
+     */
+    synchronized boolean pin(ChunkKey key, Duration timeout) {
+        ensureOpen();
+        long now = nanoClock.getAsLong();
+        long until = now + (timeout.compareTo(LONGEST_PIN) > 0 ? Long.MAX_VALUE : timeout.toNanos());
+        Entry e = entries.get(key);
+        if (e == null) {
+            return false;
+        }
+        if (!e.pinned(now)) {
+            e.pinCount = 0;
+            e.pinnedUntilNanos = until;
+        }
+        e.pinCount++;
+        if (until - e.pinnedUntilNanos > 0) { // the later deadline; nanoTime values may wrap, only differences count
+            e.pinnedUntilNanos = until;
+        }
+        return true;
+    }
+
+    synchronized void unpin(ChunkKey key) {
+        ensureOpen();
+        Entry e = entries.get(key);
+        if (e != null && e.pinCount > 0) {
+            e.pinCount--;
+        }
+    }
+
+    synchronized long chunks() {
+        return entries.size();
+    }
+
+    /** Bytes charged against the budget now: indexed files plus reservations. */
+    synchronized long usedBytes() {
+        return storedBytes + reservedBytes;
+    }
+
+    synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /** Forgets every chunk (their files stay for the next start); later calls throw IllegalStateException. */
+    synchronized boolean close() {
+        if (closed) {
+            return false;
+        }
+        closed = true;
+        entries.clear();
+        storedBytes = 0;
+        return true;
+    }
+
+    private Victim startDeletion(ChunkKey key, Entry e) {
+        storedBytes -= e.sizeBytes;
+        reservedBytes += e.sizeBytes;
+        busy.put(key, new CompletableFuture<>());
+        return new Victim(key, e.sizeBytes);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("disk tier closed");
+        }
+    }
+
+    /** A chunk with a file: its size on disk, pins and readers. Fields are guarded by the index lock. */
+    static final class Entry {
+        final long sizeBytes;
+        int pinCount;
+        long pinnedUntilNanos;
+        int readers;
+
+        Entry(long sizeBytes) {
+            this.sizeBytes = sizeBytes;
+        }
+
+        boolean pinned(long now) {
+            return pinCount > 0 && now - pinnedUntilNanos < 0;
+        }
+    }
+
+    /** A chunk leaving the index whose file must be deleted. */
+    record Victim(ChunkKey key, long sizeBytes) {
+    }
+
+    /** What {@link #admit} decided. */
+    sealed interface Admission {
+
+        /** The key is stored already; the first content stays. */
+        record Stored() implements Admission {
+        }
+
+        /** Another operation on the key's file is under way; wait for {@code done} and try again. */
+        record Busy(CompletableFuture<Void> done) implements Admission {
+        }
+
+        /** No room: larger than the budget, or everything in the way is pinned or being read. */
+        record Refused() implements Admission {
+        }
+
+        /** Room reserved: delete the victims' files, then shrink the reservation to the file's size. */
+        record Admitted(List<Victim> victims, long reservedBytes) implements Admission {
+        }
+    }
+}

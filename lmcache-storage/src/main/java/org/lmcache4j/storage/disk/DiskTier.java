@@ -1,0 +1,438 @@
+package org.lmcache4j.storage.disk;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.lmcache4j.api.CacheIdentity;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.TierStats;
+import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.storage.tier.CorruptChunkException;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
+import org.lmcache4j.storage.tier.HeldChunkBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code disk} tier: one self-describing file per chunk under a local directory, with a hard byte
+ * budget on the files' total length and least-recently-used eviction that never drops a pinned chunk or
+ * one a reader holds. The cache survives restarts: the index is rebuilt from the files at start.
+ *
+ * <p>Implementation notes. {@link DiskIndex} keeps order, pins, readers and the budget under one lock;
+ * file I/O ({@link DiskChunkFiles}) happens outside it, on keys the index has marked busy, so no two
+ * operations touch one file at once. A put reserves its bytes before writing (evicting first if needed)
+ * and writes to a temporary name that is renamed when complete. A get reads the whole chunk into
+ * off-heap memory owned by the returned buffer; the chunk counts as held, and so cannot be evicted,
+ * until that buffer is closed, although a removal deletes its file at once (the reader has a copy).
+ *
+ * <p>Failures. A torn, corrupt or foreign file is a miss: it is deleted and counted in
+ * {@link #corruptChunks()} and in the stats' errors. An I/O failure of {@link #put} (disk full,
+ * read-only file system) or of reading an existing file in {@link #get} is thrown as
+ * {@link UncheckedIOException}, after the put has removed its temporary file and returned its
+ * reservation; the caller ({@code GuardedTier}) counts those, so the stats' errors do not, but the tier
+ * reports itself unhealthy until an I/O operation succeeds again. {@link #contains}, {@link #pin} and
+ * {@link #unpin} do no I/O. A failure to delete a file in {@link #remove} or {@link #clear} is logged
+ * and counted in the stats' errors, and one in an eviction fails the put as above; the chunk leaves the
+ * index either way, its file is left until the next start, and every other file is still tried.
+ */
+final class DiskTier implements StorageTier {
+
+    static final String NAME = "disk";
+
+    private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
+
+    private final long capacityBytes;
+    private final DiskChunkFiles files;
+    private final DiskIndex index;
+    private final DiskDirectoryLock lock;
+    private final LongAdder corruptChunks = new LongAdder();
+    private volatile Consumer<ChunkKey> evictionListener = key -> { };
+    private volatile Consumer<ChunkKey> corruptionListener = key -> { };
+    private final LongAdder absorbedIoErrors = new LongAdder();
+    private volatile boolean failing;
+
+    /**
+     * Opens (creating if needed) the tier stored in {@code directory}, indexing the chunks found there.
+     *
+     * @param directory         the tier's own directory; no other tier may use it at the same time
+     * @param capacityBytes     hard limit on the total length of the chunk files
+     * @param layoutFingerprint {@code KvLayout.fingerprint()} of the chunks; files of another are deleted
+     * @param fsync             force each file and its directory entry to the device before a put returns
+     * @param nanoClock         time source for pin expiry ({@code System::nanoTime} outside tests)
+     * @param io                the file operations ({@link FileSystemDiskIo#INSTANCE} outside tests)
+     * @throws IllegalArgumentException for a bad argument, or a directory that cannot be created, written
+     *                                  or read, is a regular file, or is in use by another tier
+     */
+    DiskTier(Path directory, long capacityBytes, String layoutFingerprint, boolean fsync, LongSupplier nanoClock, DiskIo io) {
+        this(directory, capacityBytes, layoutFingerprint, null, fsync, nanoClock, io);
+    }
+
+    /**
+     * The tier of a connector: as {@link #DiskTier(Path, long, String, boolean, LongSupplier, DiskIo)} for
+     * {@code identity}'s layout, after claiming the directory for {@code identity} ({@link DiskIdentityRecord}).
+     *
+     * @throws IdentityMismatchException when the directory holds KV of another identity (nothing is
+     *                                   deleted; the lock is released)
+     */
+    DiskTier(Path directory, long capacityBytes, CacheIdentity identity) {
+        this(directory, capacityBytes, identity.namespace().layoutFingerprint(), Objects.requireNonNull(identity, "identity"),
+                true, System::nanoTime, FileSystemDiskIo.INSTANCE);
+    }
+
+    private DiskTier(Path directory, long capacityBytes, String layoutFingerprint, CacheIdentity identity, boolean fsync,
+                     LongSupplier nanoClock, DiskIo io) {
+        Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(nanoClock, "nanoClock");
+        Objects.requireNonNull(io, "io");
+        if (capacityBytes <= 0) {
+            throw new IllegalArgumentException("capacityBytes: " + capacityBytes + " (expected: > 0)");
+        }
+        DiskChunkFormat format = new DiskChunkFormat(layoutFingerprint);
+        this.capacityBytes = capacityBytes;
+        this.lock = DiskDirectoryLock.acquire(directory, io);
+        boolean ok = false;
+        try {
+            if (identity != null) {
+                try {
+                    DiskIdentityRecord.claim(directory, identity, io); // before the scan, which deletes foreign files
+                } catch (IOException e) {
+                    throw new IllegalArgumentException("disk tier directory " + directory + ": cannot read or write its "
+                            + DiskIdentityRecord.FILE_NAME + " record: " + e, e);
+                }
+            }
+            this.files = new DiskChunkFiles(directory, format, io, fsync);
+            this.index = new DiskIndex(capacityBytes, nanoClock);
+            DiskDirectoryScan.Result found;
+            try {
+                found = DiskDirectoryScan.scan(files, io, capacityBytes);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("disk tier directory " + directory + ": not readable: " + e, e);
+            }
+            found.chunks().forEach(c -> index.load(c.key(), c.sizeBytes()));
+            corruptChunks.add(found.badFiles());
+            absorbedIoErrors.add(found.ioErrors());
+            LOG.info("disk tier {}: {} chunks, {} of {} bytes, fsync {}; deleted {} temporary, {} bad and {} over-budget files",
+                    directory, index.chunks(), index.usedBytes(), capacityBytes, fsync, found.tempFiles(), found.badFiles(),
+                    found.evicted());
+            ok = true;
+        } finally {
+            if (!ok) {
+                closeLock();
+            }
+        }
+    }
+
+    /** A tier in {@code directory} that forces every write to the device, on the default file system. */
+    DiskTier(Path directory, long capacityBytes, String layoutFingerprint) {
+        this(directory, capacityBytes, layoutFingerprint, true, System::nanoTime, FileSystemDiskIo.INSTANCE);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public boolean contains(ChunkKey key) {
+        return index.contains(key);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws UncheckedIOException when the chunk's file exists but cannot be read
+     */
+    @Override
+    public Optional<ChunkBuffer> get(ChunkKey key) {
+        DiskIndex.Entry entry = index.acquire(key);
+        if (entry == null) {
+            return Optional.empty();
+        }
+        boolean handedOut = false;
+        try {
+            HeldChunkBuffer buffer = files.read(key, () -> index.release(entry));
+            handedOut = true;
+            failing = false;
+            return Optional.of(buffer);
+        } catch (CorruptChunkException e) {
+            if (forget(key, entry, e.getMessage() + "; deleted, served as a miss")) {
+                corruptChunks.increment();
+                tell(corruptionListener, key);
+            }
+            return Optional.empty();
+        } catch (NoSuchFileException e) {
+            // Removed while this read opened it (a plain miss), or deleted behind the tier's back.
+            if (forget(key, entry, "disk tier " + files.root() + ": file of chunk " + key + " vanished; dropped from the index")) {
+                absorbedIoErrors.increment();
+                tell(evictionListener, key);
+            }
+            return Optional.empty();
+        } catch (IOException e) {
+            failing = true;
+            throw new UncheckedIOException("disk tier " + files.root() + ": get " + key + " failed", e);
+        } finally {
+            if (!handedOut) {
+                index.release(entry);
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc} Reads the file straight into {@code target}; corrupt files are misses, as in
+     * {@link #get}.
+     *
+     * @throws UncheckedIOException when the chunk's file exists but cannot be read
+     */
+    @Override
+    public long readInto(ChunkKey key, MemorySegment target) {
+        DiskIndex.Entry entry = index.acquire(key);
+        if (entry == null) {
+            return -1;
+        }
+        try {
+            long n = files.readInto(key, target);
+            failing = false;
+            return n;
+        } catch (CorruptChunkException e) {
+            if (forget(key, entry, e.getMessage() + "; deleted, served as a miss")) {
+                corruptChunks.increment();
+                tell(corruptionListener, key);
+            }
+            return -1;
+        } catch (NoSuchFileException e) {
+            if (forget(key, entry, "disk tier " + files.root() + ": file of chunk " + key + " vanished; dropped from the index")) {
+                absorbedIoErrors.increment();
+                tell(evictionListener, key);
+            }
+            return -1;
+        } catch (IOException e) {
+            failing = true;
+            throw new UncheckedIOException("disk tier " + files.root() + ": read " + key + " failed", e);
+        } finally {
+            index.release(entry);
+        }
+    }
+
+    /**
+     * {@inheritDoc} A chunk is charged its whole file, header included; one whose file exceeds the
+     * budget is refused with false (this tier has no other size limit, so never throws
+     * IllegalArgumentException). A put of a key another thread is writing waits for that write.
+     *
+     * @throws UncheckedIOException when writing the file fails (no file and no reservation are left)
+     */
+    @Override
+    public boolean put(ChunkKey key, MemorySegment payload) {
+        long fileBytes = DiskChunkFormat.fileBytes(payload.byteSize());
+        for (;;) {
+            switch (index.admit(key, fileBytes)) {
+                case DiskIndex.Admission.Stored _ -> {
+                    return true;
+                }
+                case DiskIndex.Admission.Refused _ -> {
+                    return false;
+                }
+                case DiskIndex.Admission.Busy busy -> busy.done().join(); // then try again
+                case DiskIndex.Admission.Admitted admitted -> {
+                    return write(key, payload, fileBytes, admitted);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void onEviction(Consumer<ChunkKey> listener) {
+        this.evictionListener = listener == null ? key -> { } : listener;
+    }
+
+    @Override
+    public void onCorruption(Consumer<ChunkKey> listener) {
+        this.corruptionListener = listener == null ? key -> { } : listener;
+    }
+
+    @Override
+    public boolean remove(ChunkKey key) {
+        DiskIndex.Victim v = index.remove(key);
+        if (v == null) {
+            return false;
+        }
+        deleteFiles(List.of(v), false);
+        return true;
+    }
+
+    @Override
+    public boolean pin(ChunkKey key, Duration timeout) {
+        return index.pin(key, timeout);
+    }
+
+    @Override
+    public void unpin(ChunkKey key) {
+        index.unpin(key);
+    }
+
+    @Override
+    public void clear() {
+        deleteFiles(index.clear(), false);
+    }
+
+    /**
+     * {@inheritDoc} Used bytes include files being written or deleted; errors count corrupt files and
+     * the I/O failures the tier absorbed itself, not those it threw.
+     */
+    @Override
+    public TierStats stats() {
+        return new TierStats(NAME, index.chunks(), index.usedBytes(), capacityBytes,
+                corruptChunks.sum() + absorbedIoErrors.sum(), !index.isClosed() && !failing);
+    }
+
+    /** Closes the index and unlocks the directory; the files stay for the next start. */
+    @Override
+    public void close() {
+        if (index.close()) {
+            try {
+                files.syncDirectoriesEvery(0);
+            } catch (IOException e) {
+                LOG.warn("disk tier {}: forcing directories at close failed: {}", files.root(), e.toString());
+            }
+            closeLock();
+        }
+    }
+
+    /** Torn, corrupt or foreign chunk files found (at start or on reading) and deleted so far. */
+    long corruptChunks() {
+        return corruptChunks.sum();
+    }
+
+    /** The file of {@code key} when the chunk is stored. */
+    Optional<Path> pathOf(ChunkKey key) {
+        return index.contains(key) ? Optional.of(files.pathOf(key)) : Optional.empty();
+    }
+
+    private boolean write(ChunkKey key, MemorySegment payload, long fileBytes, DiskIndex.Admission.Admitted admitted) {
+        long reserved = admitted.reservedBytes();
+        boolean committed = false;
+        try {
+            IOException victimsFailure;
+            try {
+                admitted.victims().forEach(v -> tellEvicted(v.key())); // they left the index, whether or not their files go
+            } finally {
+                victimsFailure = deleteFiles(admitted.victims(), true);
+            }
+            if (victimsFailure != null) {
+                throw victimsFailure;
+            }
+            index.release(reserved - fileBytes); // the room beyond this file, held until the victims were gone
+            reserved = fileBytes;
+            files.write(key, payload);
+            committed = true;
+            boolean stored = index.commit(key, fileBytes);
+            failing = false;
+            return stored;
+        } catch (IOException e) {
+            failing = true;
+            throw new UncheckedIOException("disk tier " + files.root() + ": put " + key + " (" + fileBytes + " bytes) failed", e);
+        } finally {
+            if (!committed) {
+                index.abort(key, reserved);
+            }
+        }
+    }
+
+    private void tellEvicted(ChunkKey key) {
+        tell(evictionListener, key);
+    }
+
+    private void tell(Consumer<ChunkKey> listener, ChunkKey key) {
+        try {
+            listener.accept(key);
+        } catch (RuntimeException e) {
+            LOG.warn("disk tier {}: listener failed for {}: {}", files.root(), key, e.toString());
+        }
+    }
+
+    /**
+     * Deletes the files of chunks that left the index and ends each deletion in the index, which returns
+     * a removed chunk's bytes to the budget (an evicted chunk's belong to the put that evicted it). Every
+     * deletion is tried and ended whatever another one throws, since a put of the key waits for its end;
+     * a file that cannot be deleted is left until the next start.
+     *
+     * @param evicted true for a put's victims, false for chunks removed (or cleared, or corrupt)
+     * @return the I/O failures of an eviction (the first, the others suppressed in it), or null; those of
+     *         a removal are logged and counted in the stats' errors instead
+     * @throws RuntimeException (or Error) the first one a deletion threw, once every deletion has ended
+     */
+    private IOException deleteFiles(List<DiskIndex.Victim> victims, boolean evicted) {
+        IOException ioFailure = null;
+        Throwable otherFailure = null;
+        for (DiskIndex.Victim v : victims) {
+            try {
+                try {
+                    files.delete(files.pathOf(v.key()));
+                } catch (IOException e) {
+                    if (evicted) {
+                        ioFailure = firstOf(ioFailure, e);
+                    } else {
+                        absorbedIoErrors.increment();
+                        LOG.warn("disk tier {}: cannot delete the file of chunk {} (left until the next start): {}", files.root(),
+                                v.key(), e.toString());
+                    }
+                }
+            } catch (RuntimeException | Error e) {
+                otherFailure = firstOf(otherFailure, e);
+            } finally {
+                index.deleted(v.key(), evicted ? 0 : v.sizeBytes());
+            }
+        }
+        if (otherFailure != null) {
+            if (ioFailure != null) {
+                otherFailure.addSuppressed(ioFailure);
+            }
+            if (otherFailure instanceof Error e) {
+                throw e;
+            }
+            throw (RuntimeException) otherFailure;
+        }
+        return ioFailure;
+    }
+
+    private static <T extends Throwable> T firstOf(T first, T next) {
+        if (first == null) {
+            return next;
+        }
+        if (first != next) { // a DiskIo may throw one instance again; suppressing itself would throw
+            first.addSuppressed(next);
+        }
+        return first;
+    }
+
+    /** Drops {@code key} from the index and deletes its file, unless another thread did so first. */
+    private boolean forget(ChunkKey key, DiskIndex.Entry entry, String why) {
+        DiskIndex.Victim v = index.removeIfSame(key, entry);
+        if (v == null) {
+            return false;
+        }
+        try {
+            LOG.warn(why);
+        } finally {
+            deleteFiles(List.of(v), false);
+        }
+        return true;
+    }
+
+    private void closeLock() {
+        try {
+            lock.close();
+        } catch (IOException e) {
+            LOG.warn("disk tier {}: cannot release the directory lock: {}", files == null ? "" : files.root(), e.toString());
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package org.lmcache4j.storage.engine;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.storage.hash.PromptChunks;
+
+/**
+ * Which chunks of one prompt the {@code remote} tier holds, asked in one round trip: the first time a
+ * walk reaches the remote tier (every faster tier missed chunk {@code i}), the presence of chunks
+ * {@code i..count-1} is read with {@link StorageTier#containsAll}, and later chunks are answered from that.
+ * "The remote tier" is the first slower tier that {@link StorageTier#prefersBatches() prefers batches},
+ * whichever provider opened it (the Redis tier does).
+ * A prompt whose prefix the faster tiers hold never touches the network. A failure of the batch call is
+ * counted by the tier's {@link GuardedTier} and makes every chunk a remote miss. A retrieve's lookup may
+ * also carry a {@link RemoteReadAhead} ({@link #readingAhead}), whose pages {@link #close()} releases.
+ * Not thread-safe; one per engine call (lookup, lookupAndPin, retrieve).
+ */
+final class RemoteLookup implements AutoCloseable {
+
+    private final GuardedTier guard; // null when there is no tier that prefers batches
+    private final StorageTier remote;
+    private final PromptChunks chunks;
+    private Map<ChunkKey, Boolean> known; // filled by the first ask
+    private RemoteReadAhead readAhead; // null: chunks are read one at a time
+
+    private RemoteLookup(GuardedTier guard, PromptChunks chunks) {
+        this.guard = guard;
+        this.remote = guard == null ? null : guard.tier();
+        this.chunks = chunks;
+    }
+
+    /** A lookup that covers no tier (there is no remote tier, or no prompt). */
+    static RemoteLookup none() {
+        return new RemoteLookup(null, null);
+    }
+
+    /**
+     * The lookup of {@code chunks} over the first tier among {@code tiers} that
+     * {@link StorageTier#prefersBatches() prefers batches} (the remote tier), if any.
+     */
+    static RemoteLookup of(List<GuardedTier> tiers, PromptChunks chunks) {
+        for (GuardedTier t : tiers) {
+            if (t.tier().prefersBatches()) {
+                return new RemoteLookup(t, chunks);
+            }
+        }
+        return none();
+    }
+
+    /**
+     * Lets a walk read up to {@code chunks} chunks of the prompt from the remote tier in one batch (the one
+     * it asks for and the next ones this lookup knows the tier holds); 1 or less, or no remote tier, reads
+     * one at a time. Returns this lookup.
+     */
+    RemoteLookup readingAhead(int chunks) {
+        if (guard != null && chunks > 1 && readAhead == null) {
+            readAhead = new RemoteReadAhead(chunks);
+        }
+        return this;
+    }
+
+    /** The pages read ahead of the walk, when this lookup reads ahead. */
+    java.util.Optional<RemoteReadAhead> readAhead() {
+        return java.util.Optional.ofNullable(readAhead);
+    }
+
+    /**
+     * Keys of the chunks after chunk {@code chunk} that this lookup knows the remote tier holds, in order,
+     * at most {@code max}; stops at the first one it does not know to be there (a walk stops there too).
+     * Empty before the tier was asked.
+     */
+    List<ChunkKey> heldAfter(int chunk, int max) {
+        List<ChunkKey> out = new ArrayList<>(Math.max(0, max));
+        if (known == null || chunks == null) {
+            return out;
+        }
+        for (int i = chunk + 1; i < chunks.count() && out.size() < max; i++) {
+            ChunkKey k = chunks.key(i);
+            if (!Boolean.TRUE.equals(known.get(k))) {
+                break;
+            }
+            out.add(k);
+        }
+        return out;
+    }
+
+    /** Releases the pages read ahead that no walk took. Idempotent. */
+    @Override
+    public void close() {
+        if (readAhead != null) {
+            readAhead.close();
+        }
+    }
+
+    /** True when {@code tier} is the remote tier this lookup answers for. */
+    boolean covers(GuardedTier tier) {
+        return tier != null && tier == guard;
+    }
+
+    /**
+     * Whether the remote tier holds {@code key}, the key of chunk {@code chunk} of the prompt (or of a
+     * partial tail there, which is asked for on its own).
+     */
+    boolean contains(ChunkKey key, int chunk) {
+        if (guard == null) {
+            return false;
+        }
+        if (known == null) {
+            List<ChunkKey> keys = new ArrayList<>(chunks.count() - chunk);
+            for (int i = chunk; i < chunks.count(); i++) {
+                keys.add(chunks.key(i));
+            }
+            boolean[] found;
+            try {
+                found = guard.succeeded(remote.containsAll(keys));
+            } catch (RuntimeException e) {
+                found = guard.failed("contains", e, new boolean[keys.size()]);
+            }
+            known = new HashMap<>();
+            for (int i = 0; i < found.length; i++) {
+                known.put(keys.get(i), found[i]);
+            }
+        }
+        Boolean found = known.get(key);
+        return found != null ? found : guard.contains(key);
+    }
+}

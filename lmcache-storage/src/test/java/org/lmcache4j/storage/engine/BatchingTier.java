@@ -1,0 +1,125 @@
+package org.lmcache4j.storage.engine;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.TierStats;
+import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.storage.cpu.CpuTier;
+
+/**
+ * A cpu tier that says it {@linkplain StorageTier#prefersBatches() prefers batches}, as a network store
+ * does, and records every batch call, for tests of how the engine treats such a tier whatever provider
+ * opened it. Its batch calls can be made to fail. It outlives the engines it is given to (their close
+ * leaves it open), so a second engine can find what a first one stored, as in a shared store.
+ */
+final class BatchingTier implements StorageTier {
+
+    private final CpuTier store;
+    /** Sizes of the containsAll calls so far, in order. */
+    final List<Integer> containsAllCalls = new ArrayList<>();
+    /** Sizes of the readAllInto calls so far, in order. */
+    final List<Integer> readAllIntoCalls = new ArrayList<>();
+    /** Single-chunk reads (readInto) so far, outside batches. */
+    volatile int readIntoCalls;
+    private volatile boolean inBatch;
+    volatile int containsCalls;
+    volatile boolean failBatches;
+
+    BatchingTier(long budgetBytes, long chunkBytes) {
+        this.store = new CpuTier(budgetBytes, chunkBytes);
+    }
+
+    @Override
+    public String name() {
+        return "remote";
+    }
+
+    @Override
+    public boolean prefersBatches() {
+        return true;
+    }
+
+    @Override
+    public synchronized boolean[] containsAll(List<ChunkKey> keys) {
+        containsAllCalls.add(keys.size());
+        if (failBatches) {
+            throw new IllegalStateException("batch call failed on purpose");
+        }
+        return StorageTier.super.containsAll(keys);
+    }
+
+    @Override
+    public synchronized long[] readAllInto(List<ChunkKey> keys, List<MemorySegment> targets) {
+        readAllIntoCalls.add(keys.size());
+        inBatch = true;
+        try {
+            return StorageTier.super.readAllInto(keys, targets);
+        } finally {
+            inBatch = false;
+        }
+    }
+
+    @Override
+    public long readInto(ChunkKey key, MemorySegment target) {
+        if (!inBatch) {
+            readIntoCalls++;
+        }
+        return store.readInto(key, target);
+    }
+
+    @Override
+    public boolean contains(ChunkKey key) {
+        containsCalls++;
+        return store.contains(key);
+    }
+
+    @Override
+    public Optional<ChunkBuffer> get(ChunkKey key) {
+        return store.get(key);
+    }
+
+    @Override
+    public boolean put(ChunkKey key, MemorySegment payload) {
+        return store.put(key, payload);
+    }
+
+    @Override
+    public boolean remove(ChunkKey key) {
+        return store.remove(key);
+    }
+
+    @Override
+    public boolean pin(ChunkKey key, Duration timeout) {
+        return store.pin(key, timeout);
+    }
+
+    @Override
+    public void unpin(ChunkKey key) {
+        store.unpin(key);
+    }
+
+    @Override
+    public void clear() {
+        store.clear();
+    }
+
+    @Override
+    public TierStats stats() {
+        return store.stats();
+    }
+
+    /** Nothing: an engine closing its tiers leaves this one to the next engine; {@link #release()} frees it. */
+    @Override
+    public void close() {
+    }
+
+    /** Frees the pages this tier holds. */
+    void release() {
+        store.close();
+    }
+}

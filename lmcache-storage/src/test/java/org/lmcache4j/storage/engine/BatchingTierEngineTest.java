@@ -1,0 +1,56 @@
+package org.lmcache4j.storage.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.lmcache4j.api.HostKvMemory;
+import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.testing.SeededKv;
+
+/**
+ * The engine gives any tier that prefers batches the remote tier's fast path, whatever provider opened it:
+ * a retrieve of a prompt only that tier holds asks for the prompt's presence in one call and reads its
+ * chunks ahead in batches (16 chunks here, the most a batch takes), byte for byte, each chunk once.
+ */
+class BatchingTierEngineTest {
+
+    private static final int CHUNKS = 20;
+
+    @Test
+    void aRetrieveFromATierThatPrefersBatchesIsOneLookupAndBatchedReads() throws Exception {
+        LmCacheConfig config = Engines.config().build();
+        BatchingTier shared = new BatchingTier(4 * CHUNKS * Engines.CHUNK_BYTES, Engines.CHUNK_BYTES);
+        try (Arena arena = Arena.ofShared()) {
+            int[] tokens;
+            try (TieredCacheEngine writer = open(config, shared)) {
+                tokens = Engines.storePrompt(writer, arena, 7, CHUNKS);
+                while (writer.writeBehindQueued() > 0) {
+                    Thread.sleep(1);
+                }
+            } // close drains the write-behind queue into the shared tier
+            assertEquals(CHUNKS, shared.stats().chunks());
+            shared.containsAllCalls.clear();
+            HostKvMemory source = SeededKv.contiguous(arena, Engines.SMALL, tokens.length);
+            int[] sourceSlots = SeededKv.identitySlots(tokens.length);
+            SeededKv.fill(source, tokens, sourceSlots);
+            try (TieredCacheEngine reader = open(config, shared)) {
+                HostKvMemory target = SeededKv.paged(arena, Engines.SMALL, tokens.length / 16 + 1, 16);
+                int[] slots = SeededKv.shuffledSlots(3, tokens.length, target.numSlots());
+                assertEquals(tokens.length, reader.retrieve(tokens, target, slots));
+                SeededKv.assertSameKv(source, sourceSlots, target, slots, 0, tokens.length);
+            }
+            assertEquals(List.of(CHUNKS), shared.containsAllCalls, "the prompt's presence in one call");
+            assertEquals(List.of(16, CHUNKS - 16), shared.readAllIntoCalls, "the chunks in batches of at most 16");
+            assertEquals(0, shared.readIntoCalls, "no chunk read on its own");
+        } finally {
+            shared.release();
+        }
+    }
+
+    private static TieredCacheEngine open(LmCacheConfig config, BatchingTier tier) {
+        return new TieredCacheEngine(config, Engines.SMALL, System::nanoTime, UnaryOperator.identity(), List.of(tier));
+    }
+}

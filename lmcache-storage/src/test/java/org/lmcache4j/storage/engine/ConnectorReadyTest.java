@@ -1,0 +1,32 @@
+package org.lmcache4j.storage.engine;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.lmcache4j.storage.engine.Engines.CHUNK_BYTES;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.lmcache4j.storage.cpu.CpuTier;
+
+/** {@code awaitReady}: an engine's way to let the open-time preparation finish before it takes traffic. */
+class ConnectorReadyTest {
+
+    @Test
+    void returnsOnceTheCpuTiersFirstPagesAreResident() {
+        try (TieredCacheEngine engine = Engines.open(Engines.config().maxLocalCpuBytes(64 * CHUNK_BYTES).build())) {
+            assertTrue(engine.awaitReady(Duration.ofSeconds(30)));
+            CpuTier cpu = engine.tierStack().cpu().orElseThrow();
+            assertTrue(cpu.mappedBytes() >= 64 * CHUNK_BYTES,
+                    "the whole budget (under the ready-ahead default) is mapped when the wait returns: " + cpu.mappedBytes());
+        }
+    }
+
+    @Test
+    void aConnectorWithoutCpuTierIsReadyAtOnceAndANegativeTimeoutIsRejected() {
+        try (TieredCacheEngine engine = Engines.open(Engines.config().localCpu(false).build())) {
+            assertTrue(engine.awaitReady(Duration.ZERO));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> engine.awaitReady(Duration.ofMillis(-1)));
+            assertTrue(e.getMessage().contains("PT-0.001S") && e.getMessage().contains(">= 0"), e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package org.lmcache4j.storage.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.lmcache4j.storage.engine.Engines.CHUNK;
+import static org.lmcache4j.storage.engine.Engines.CHUNK_BYTES;
+import static org.lmcache4j.storage.engine.Engines.SMALL;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lmcache4j.api.HostKvMemory;
+import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.testing.SeededKv;
+
+/** With localDisk set, a connector opened after another closed gets disk hits, byte for byte. */
+class DiskRestartEngineTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aReopenedConnectorHitsFromDisk() {
+        LmCacheConfig config = Engines.config().localDisk(dir).maxLocalDiskBytes(64 * CHUNK_BYTES).build();
+        int n = 5 * CHUNK;
+        int[] tokens = SeededKv.tokens(1, n);
+        int[] slots = SeededKv.identitySlots(n);
+        try (Arena arena = Arena.ofShared()) {
+            HostKvMemory kv = SeededKv.contiguous(arena, SMALL, n);
+            SeededKv.fill(kv, tokens, slots);
+            try (TieredCacheEngine first = Engines.open(config)) {
+                assertEquals(n, first.store(tokens, kv, slots));
+            } // close drains the write-behind queue to disk
+
+            try (TieredCacheEngine second = Engines.open(config)) {
+                assertEquals(n, second.lookup(tokens));
+                HostKvMemory target = SeededKv.paged(arena, SMALL, 20, 4);
+                int[] targetSlots = SeededKv.shuffledSlots(3, n, target.numSlots());
+                assertEquals(n, second.retrieve(tokens, target, targetSlots));
+                SeededKv.assertSameKv(kv, slots, target, targetSlots, 0, n);
+                assertEquals(5, second.stats().promotedChunks(), "disk hits were promoted into the cpu tier");
+            }
+        }
+    }
+
+    @Test
+    void eachNamespaceHasItsOwnDirectoryAndASecondReplicaRunsWithoutDisk() {
+        LmCacheConfig a = Engines.config().localDisk(dir).maxLocalDiskBytes(64 * CHUNK_BYTES).build();
+        LmCacheConfig b = a.toBuilder().modelId("other-model").build();
+        try (TieredCacheEngine first = Engines.open(a);
+             TieredCacheEngine otherModel = Engines.open(b);
+             TieredCacheEngine replica = Engines.open(a)) {
+            assertEquals(2, first.stats().tiers().size());
+            assertEquals(2, otherModel.stats().tiers().size(), "another namespace uses another directory");
+            assertEquals(1, replica.stats().tiers().size(), "the same namespace's directory is locked: cpu only");
+            assertTrue(java.nio.file.Files.isDirectory(dir.resolve(a.identity(SMALL).directoryName())));
+            assertTrue(java.nio.file.Files.isDirectory(dir.resolve(b.identity(SMALL).directoryName())));
+        }
+    }
+
+    @Test
+    void anUnusableDiskPathIsAClearErrorAtStart() throws Exception {
+        Path file = java.nio.file.Files.writeString(dir.resolve("not-a-dir"), "x");
+        LmCacheConfig config = Engines.config().localDisk(file).maxLocalDiskBytes(64 * CHUNK_BYTES).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Engines.open(config));
+        assertTrue(e.getMessage().contains("not-a-dir"), e.getMessage());
+    }
+
+    @Test
+    void aDiskWithoutABudgetIsRejected() {
+        LmCacheConfig config = Engines.config().localDisk(dir).maxLocalDiskBytes(0).build();
+        assertThrows(IllegalArgumentException.class, () -> Engines.open(config));
+    }
+
+    @Test
+    void aFailedOpenReleasesTheDiskTierItOpened() {
+        // regression: the disk tier (and its directory lock) stayed open after the connector refused the config
+        LmCacheConfig bad = Engines.config().maxLocalCpuBytes(CHUNK_BYTES - 1).localDisk(dir).maxLocalDiskBytes(64 * CHUNK_BYTES).build();
+        assertThrows(IllegalArgumentException.class, () -> Engines.open(bad));
+        try (TieredCacheEngine good = Engines.open(bad.toBuilder().maxLocalCpuBytes(64 * CHUNK_BYTES).build())) {
+            assertEquals(2, good.stats().tiers().size(), "the directory is free again: cpu and disk");
+        }
+    }
+}
