@@ -1,14 +1,13 @@
 package org.lmcache4j.redis;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.SequencedSet;
+import org.lmcache4j.storage.tier.UrlOptions;
 
 /**
  * Where the {@code remote} tier lives and how it behaves, parsed from {@code LMCACHE_REMOTE_URL}:
@@ -29,7 +28,8 @@ import java.util.Set;
  * (hash slots each namespace's index is split into, 1 to {@value #MAX_INDEX_SHARDS}; default: 1 on a single
  * server, on a cluster {@value #DEFAULT_CLUSTER_INDEX_SHARDS}, fewer when the capacity would leave a shard
  * less than {@link #MIN_SHARD_BYTES}; a namespace keeps the count it was first claimed with: an engine
- * without the option adopts it, one with another count is refused).
+ * without the option adopts it, one with another count is refused). The options are read with the tier
+ * toolkit's {@link UrlOptions}, as every tier reads its own; what is before the {@code '?'} is parsed here.
  *
  * @param text         the URL as given, password masked (see {@link #mask})
  * @param tls          connect with TLS
@@ -62,8 +62,10 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
     static final int DEFAULT_CLUSTER_INDEX_SHARDS = 16;
     /** The least budget a default shard gets: below it a namespace is split into fewer shards. */
     static final long MIN_SHARD_BYTES = 1L << 30;
-    private static final Set<String> OPTIONS = Set.of("capacity", "ttlSeconds", "compression", "partBytes", "timeoutMillis",
-            "poolSize", "breakerFailures", "breakerOpenMillis", "prefix", "indexShards");
+    /** The option names, in the order errors list them. */
+    private static final SequencedSet<String> OPTIONS = Collections.unmodifiableSequencedSet(new LinkedHashSet<>(List.of(
+            "capacity", "ttlSeconds", "compression", "partBytes", "timeoutMillis", "poolSize", "breakerFailures",
+            "breakerOpenMillis", "prefix", "indexShards")));
 
     /** A node's address. */
     record Endpoint(String host, int port) {
@@ -163,10 +165,13 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
     private static final class Parser {
         private final String url;
         private final String masked;
+        /** How every error names the URL: {@code remoteUrl '<masked>'}. */
+        private final String subject;
 
         Parser(String url, String masked) {
             this.url = url;
             this.masked = masked;
+            this.subject = "remoteUrl '" + masked + "'";
         }
 
         RemoteUrl parse() {
@@ -218,23 +223,18 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
             }
             List<Endpoint> endpoints = endpoints(rest, cluster);
             int database = database(path, cluster);
-            Map<String, String> options = options(query);
-            RemoteUrl parsed = new RemoteUrl(masked, tls, cluster, endpoints, database, user, password,
-                    bytesOption(options, "capacity", Long.MAX_VALUE, 1, Long.MAX_VALUE),
-                    longOption(options, "ttlSeconds", 0, 0, Integer.MAX_VALUE),
+            UrlOptions options = UrlOptions.parse(subject, query, OPTIONS);
+            return new RemoteUrl(masked, tls, cluster, endpoints, database, user, password,
+                    options.bytes("capacity", Long.MAX_VALUE, 1, Long.MAX_VALUE),
+                    options.wholeNumber("ttlSeconds", 0, 0, Integer.MAX_VALUE),
                     compression(options),
-                    (int) bytesOption(options, "partBytes", DEFAULT_PART_BYTES, MIN_PART_BYTES, MAX_PART_BYTES),
-                    (int) longOption(options, "timeoutMillis", 1000, 1, 600_000),
-                    (int) longOption(options, "poolSize", 16, 1, 1024),
-                    (int) longOption(options, "breakerFailures", 5, 1, 1_000_000),
-                    longOption(options, "breakerOpenMillis", 1000, 1, 3_600_000),
+                    (int) options.bytes("partBytes", DEFAULT_PART_BYTES, MIN_PART_BYTES, MAX_PART_BYTES),
+                    (int) options.wholeNumber("timeoutMillis", 1000, 1, 600_000),
+                    (int) options.wholeNumber("poolSize", 16, 1, 1024),
+                    (int) options.wholeNumber("breakerFailures", 5, 1, 1_000_000),
+                    options.wholeNumber("breakerOpenMillis", 1000, 1, 3_600_000),
                     prefix(options),
-                    (int) longOption(options, "indexShards", 0, 1, MAX_INDEX_SHARDS));
-            if (!options.isEmpty()) {
-                throw bad("option '" + options.keySet().iterator().next() + "'", "capacity, ttlSeconds, compression, partBytes, "
-                        + "timeoutMillis, poolSize, breakerFailures, breakerOpenMillis, prefix or indexShards");
-            }
-            return parsed;
+                    (int) options.wholeNumber("indexShards", 0, 1, MAX_INDEX_SHARDS));
         }
 
         private List<Endpoint> endpoints(String hosts, boolean cluster) {
@@ -312,28 +312,8 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
             return db;
         }
 
-        private Map<String, String> options(String query) {
-            Map<String, String> options = new LinkedHashMap<>();
-            if (query.isEmpty()) {
-                return options;
-            }
-            for (String pair : query.split("&")) {
-                int eq = pair.indexOf('=');
-                if (eq <= 0) {
-                    // not echoed: a value without its name may be a password
-                    throw bad(eq < 0 ? "an option without '='" : "an option without a name", "name=value");
-                }
-                String name = decode(pair.substring(0, eq), "an option name");
-                options.put(name, decode(pair.substring(eq + 1), "the value of option '" + name + "'"));
-            }
-            return options;
-        }
-
-        private boolean compression(Map<String, String> options) {
-            String c = options.remove("compression");
-            if (c == null) {
-                return false;
-            }
+        private boolean compression(UrlOptions options) {
+            String c = options.value("compression").orElse("none");
             return switch (c.toLowerCase(Locale.ROOT)) {
                 case "none", "off", "" -> false;
                 case "lz4" -> true;
@@ -341,77 +321,20 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
             };
         }
 
-        private String prefix(Map<String, String> options) {
-            String p = options.remove("prefix");
-            if (p == null) {
-                return "lmc4j";
-            }
+        private String prefix(UrlOptions options) {
+            String p = options.value("prefix").orElse("lmc4j");
             if (p.isEmpty() || !p.chars().allMatch(ch -> ch > ' ' && ch < 127 && ch != '{' && ch != '}')) {
                 throw bad("prefix '" + p + "'", "printable ASCII without spaces or braces");
             }
             return p;
         }
 
-        private long longOption(Map<String, String> options, String name, long dflt, long min, long max) {
-            String v = options.remove(name);
-            if (v == null) {
-                return dflt;
-            }
-            long n;
-            try {
-                n = Long.parseLong(v.strip());
-            } catch (NumberFormatException e) {
-                throw bad(name + " '" + v + "'", "a whole number from " + min + " to " + max);
-            }
-            if (n < min || n > max) {
-                throw bad(name + " " + n, min + " to " + max);
-            }
-            return n;
-        }
-
-        private long bytesOption(Map<String, String> options, String name, long dflt, long min, long max) {
-            String v = options.remove(name);
-            if (v == null) {
-                return dflt;
-            }
-            String s = v.strip().toLowerCase(Locale.ROOT);
-            int shift = switch (s.isEmpty() ? ' ' : s.charAt(s.length() - 1)) {
-                case 'k' -> 10;
-                case 'm' -> 20;
-                case 'g' -> 30;
-                case 't' -> 40;
-                default -> 0;
-            };
-            if (shift > 0) {
-                s = s.substring(0, s.length() - 1);
-            }
-            long n;
-            try {
-                n = Math.multiplyExact(Long.parseLong(s), 1L << shift);
-            } catch (NumberFormatException | ArithmeticException e) {
-                throw bad(name + " '" + v + "'", "bytes, optionally with a k, m, g or t suffix, from " + min + " to " + max);
-            }
-            if (n < min || n > max) {
-                throw bad(name + " " + v, min + " to " + max + " bytes");
-            }
-            return n;
-        }
-
-        /**
-         * {@code s} percent-decoded, a {@code '+'} kept as it is (it means a space only in HTML forms); a
-         * malformed escape is named by {@code where}, never shown.
-         */
         private String decode(String s, String where) {
-            try {
-                return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                // no cause: the decoder's message shows the bytes around the bad escape
-                throw bad("bad percent-encoding in " + where, "%XX with two hexadecimal digits, such as %40 for '@'");
-            }
+            return UrlOptions.decode(subject, s, where);
         }
 
         private IllegalArgumentException bad(String what, String expected) {
-            return new IllegalArgumentException("remoteUrl '" + masked + "': " + what + " (expected: " + expected + ")");
+            return UrlOptions.bad(subject, what, expected);
         }
     }
 }

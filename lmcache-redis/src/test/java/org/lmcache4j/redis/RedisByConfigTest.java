@@ -5,16 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvConnectors;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.StorageTiers;
 import org.lmcache4j.redis.RemoteEngines.Prompt;
-import org.lmcache4j.testing.RedisServer;
 
 /**
  * With this module on the path, {@code redis://} works by configuration alone: {@code LMCACHE_TIERS} (or
@@ -23,17 +21,8 @@ import org.lmcache4j.testing.RedisServer;
  */
 class RedisByConfigTest {
 
-    static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final LocalRedis redis = new LocalRedis();
 
     @Test
     void thisModuleProvidesTheRedisSchemes() {

@@ -16,15 +16,12 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.testing.RedisServer;
-import redis.clients.jedis.UnifiedJedis;
 
 /**
  * {@link RemoteTier#readAllInto} against a real redis-server: a batch of chunks comes back byte for byte,
@@ -38,25 +35,8 @@ class RemoteBatchReadTest {
     static final int PART = 16 * 1024;
     static final int CHUNK = 3 * PART + 100; // four parts, the last short
 
-    static RedisServer redis;
-    static UnifiedJedis raw;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start();
-        raw = RedisLink.open(RemoteUrl.parse(redis.url()));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        raw.close();
-        redis.close();
-    }
-
-    private static RemoteTier tier(String options) {
-        return new RemoteTier(RemoteUrl.parse(redis.url() + "?partBytes=" + PART + options), UUID.randomUUID().toString().substring(0, 8),
-                FP, System::nanoTime);
-    }
+    @RegisterExtension
+    static final LocalRedis redis = new LocalRedis(PART);
 
     private static void putAll(RemoteTier t, int... seeds) {
         for (int s : seeds) {
@@ -85,7 +65,7 @@ class RemoteBatchReadTest {
     }
 
     private static byte[][] partKeys(RemoteTier t, ChunkKey key) throws CorruptChunkException {
-        byte[] header = raw.hget(t.keys().indexKeys(t.keys().shardOf(key)).get(1), RemoteKeys.member(key));
+        byte[] header = redis.raw().hget(t.keys().indexKeys(t.keys().shardOf(key)).get(1), RemoteKeys.member(key));
         assertNotNull(header, "header of " + key + " in the index");
         RemoteChunkFormat.Header h = new RemoteChunkFormat(FP, PART, false).decode(header, key, "test");
         return t.keys().parts(key, h.writeId(), h.parts());
@@ -93,14 +73,14 @@ class RemoteBatchReadTest {
 
     @Test
     void aBatchComesBackByteForByteWithOneTouchPerChunkAndOneGetPerPart() {
-        try (RemoteTier t = tier(""); Arena arena = Arena.ofConfined()) {
+        try (RemoteTier t = redis.tier(""); Arena arena = Arena.ofConfined()) {
             putAll(t, 1, 2, 3, 4);
             assertEquals(CHUNK, t.readInto(key(1), arena.allocate(CHUNK))); // the touch script is known to the server now
             List<ChunkKey> asked = keys(1, 2, 99, 3, 4); // 99 was never stored
             List<MemorySegment> targets = targets(arena, asked.size());
             List<String> commands;
             long[] got;
-            try (RedisServer.Monitor monitor = redis.monitor()) {
+            try (RedisServer.Monitor monitor = redis.server().monitor()) {
                 got = t.readAllInto(asked, targets);
                 commands = monitor.clientCommands();
             }
@@ -118,12 +98,12 @@ class RemoteBatchReadTest {
 
     @Test
     void aServerThatForgotTheScriptsGetsThemWholeAndTheBatchIsRight() {
-        try (RemoteTier t = tier(""); Arena arena = Arena.ofConfined()) {
+        try (RemoteTier t = redis.tier(""); Arena arena = Arena.ofConfined()) {
             putAll(t, 1, 2, 3);
-            redis.call("SCRIPT", "FLUSH"); // as a restarted server
+            redis.server().call("SCRIPT", "FLUSH"); // as a restarted server
             List<MemorySegment> targets = targets(arena, 3);
             List<String> commands;
-            try (RedisServer.Monitor monitor = redis.monitor()) {
+            try (RedisServer.Monitor monitor = redis.server().monitor()) {
                 assertArrayEquals(new long[] {CHUNK, CHUNK, CHUNK}, t.readAllInto(keys(1, 2, 3), targets));
                 commands = monitor.clientCommands();
             }
@@ -142,12 +122,12 @@ class RemoteBatchReadTest {
 
     @Test
     void damagedChunksInTheMiddleOfABatchAreMissesDroppedAndCountedAndTheOthersAreRight() throws Exception {
-        try (RemoteTier t = tier(""); Arena arena = Arena.ofConfined()) {
+        try (RemoteTier t = redis.tier(""); Arena arena = Arena.ofConfined()) {
             putAll(t, 1, 2, 3, 4, 5);
-            raw.del(partKeys(t, key(2))[1]); // lost, as if the server had evicted it
-            raw.set(partKeys(t, key(3))[2], new byte[] {1, 2, 3}); // another length
+            redis.raw().del(partKeys(t, key(2))[1]); // lost, as if the server had evicted it
+            redis.raw().set(partKeys(t, key(3))[2], new byte[] {1, 2, 3}); // another length
             byte[] flipped = payload(77, PART);
-            raw.set(partKeys(t, key(4))[0], flipped); // same length, other bytes: the checksum
+            redis.raw().set(partKeys(t, key(4))[0], flipped); // same length, other bytes: the checksum
             List<MemorySegment> targets = targets(arena, 5);
             assertArrayEquals(new long[] {CHUNK, -1, -1, -1, CHUNK}, t.readAllInto(keys(1, 2, 3, 4, 5), targets));
             assertHolds(targets.get(0), 1);
@@ -163,11 +143,11 @@ class RemoteBatchReadTest {
 
     @Test
     void anErrorReplyToALaterChunkIsItsMissAndToTheFirstFailsTheCall() throws Exception {
-        try (RemoteTier t = tier(""); Arena arena = Arena.ofConfined()) {
+        try (RemoteTier t = redis.tier(""); Arena arena = Arena.ofConfined()) {
             putAll(t, 1, 2, 3);
             byte[] part = partKeys(t, key(2))[0];
-            raw.del(part);
-            raw.hset(part, RespConnection.bytes("f"), RespConnection.bytes("v")); // GET answers WRONGTYPE
+            redis.raw().del(part);
+            redis.raw().hset(part, RespConnection.bytes("f"), RespConnection.bytes("v")); // GET answers WRONGTYPE
             List<MemorySegment> targets = targets(arena, 3);
             long errorsBefore = t.stats().errors();
             assertArrayEquals(new long[] {CHUNK, -1, CHUNK}, t.readAllInto(keys(1, 2, 3), targets));
@@ -182,13 +162,13 @@ class RemoteBatchReadTest {
     @Test
     @Timeout(30)
     void aStalledServerFailsTheWholeBatchAndTheTierReadsAgainAfter() {
-        try (RemoteTier t = tier("&timeoutMillis=300"); Arena arena = Arena.ofConfined()) {
+        try (RemoteTier t = redis.tier("&timeoutMillis=300"); Arena arena = Arena.ofConfined()) {
             putAll(t, 1, 2, 3);
-            redis.call("CLIENT", "PAUSE", "1500", "ALL");
+            redis.server().call("CLIENT", "PAUSE", "1500", "ALL");
             try {
                 assertThrows(UncheckedIOException.class, () -> t.readAllInto(keys(1, 2, 3), targets(arena, 3)));
             } finally {
-                redis.call("CLIENT", "UNPAUSE");
+                redis.server().call("CLIENT", "UNPAUSE");
             }
             List<MemorySegment> targets = targets(arena, 3);
             assertArrayEquals(new long[] {CHUNK, CHUNK, CHUNK}, t.readAllInto(keys(1, 2, 3), targets));
@@ -200,15 +180,15 @@ class RemoteBatchReadTest {
 
     @Test
     void closingTheTierLeavesNoConnectionOfItsOwnOpen() {
-        long before = Long.parseLong(redis.info("clients").get("connected_clients"));
-        try (RemoteTier t = tier(""); Arena arena = Arena.ofConfined()) {
+        long before = Long.parseLong(redis.server().info("clients").get("connected_clients"));
+        try (RemoteTier t = redis.tier(""); Arena arena = Arena.ofConfined()) {
             putAll(t, 1, 2, 3);
             assertArrayEquals(new long[] {CHUNK, CHUNK, CHUNK}, t.readAllInto(keys(1, 2, 3), targets(arena, 3)));
         }
         long deadline = System.nanoTime() + 5_000_000_000L; // the server notices closed connections on its next loop
-        while (Long.parseLong(redis.info("clients").get("connected_clients")) != before && System.nanoTime() < deadline) {
+        while (Long.parseLong(redis.server().info("clients").get("connected_clients")) != before && System.nanoTime() < deadline) {
             Thread.onSpinWait();
         }
-        assertEquals(before, Long.parseLong(redis.info("clients").get("connected_clients")));
+        assertEquals(before, Long.parseLong(redis.server().info("clients").get("connected_clients")));
     }
 }

@@ -9,12 +9,10 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.ChunkKey;
-import org.lmcache4j.testing.RedisClusterServers;
 import org.lmcache4j.testing.RedisServer;
 
 /**
@@ -29,17 +27,8 @@ class RemoteBlackholedNodeIT {
     private static final int TIMEOUT_MILLIS = 1000;
     private static final int LOOKUPS = 20;
 
-    private RedisClusterServers cluster;
-
-    @BeforeEach
-    void start() {
-        cluster = RedisClusterServers.start(3, "--cluster-require-full-coverage", "no");
-    }
-
-    @AfterEach
-    void stop() {
-        cluster.close();
-    }
+    @RegisterExtension
+    final LocalRedisCluster cluster = LocalRedisCluster.threeMasters();
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -53,7 +42,7 @@ class RemoteBlackholedNodeIT {
                 assertTrue(t.put(key(i), MemorySegment.ofArray(payload(i, 2_000))));
             }
             assertEquals(32, hits(t.containsAll(keys)));
-            RedisServer victim = cluster.nodes().get(1);
+            RedisServer victim = cluster.servers().nodes().get(1);
             long victims = 0;
             for (Object k : (List<?>) victim.call("KEYS", "lmc4j:{" + RemoteKeys.versioned("blackhole") + ":*}:lru")) {
                 victims += (Long) victim.call("ZCARD", (String) k);
@@ -89,7 +78,7 @@ class RemoteBlackholedNodeIT {
                 keys.add(key(i));
                 assertTrue(t.put(key(i), MemorySegment.ofArray(payload(i, 2_000))));
             }
-            RedisServer victim = cluster.nodes().get(2);
+            RedisServer victim = cluster.servers().nodes().get(2);
             victim.freeze();
             int duringFreeze;
             try {

@@ -7,14 +7,11 @@ import static org.lmcache4j.testing.StorageTierContract.payload;
 
 import java.lang.foreign.MemorySegment;
 import java.util.HexFormat;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lmcache4j.api.ChunkKey;
-import org.lmcache4j.testing.RedisServer;
 import org.lmcache4j.testing.ReferenceChunkFrames;
-import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Regression (found while writing {@link RemoteChunkDecoderPropertyTest}): the remote tier allocated the
@@ -28,26 +25,13 @@ class RemoteClaimedLengthTest {
     private static final long CLAIMED_BYTES = 1L << 40;
     private static final int CLAIMED_PART_BYTES = Integer.MAX_VALUE;
 
-    static RedisServer redis;
-    static UnifiedJedis raw;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start();
-        raw = RedisLink.open(RemoteUrl.parse(redis.url()));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        raw.close();
-        redis.close();
-    }
+    @RegisterExtension
+    static final LocalRedis redis = new LocalRedis(16384);
 
     @ParameterizedTest(name = "codec {0}")
     @ValueSource(ints = {RemoteChunkFormat.CODEC_NONE, RemoteChunkFormat.CODEC_LZ4})
     void aHeaderClaimingATebibyteOfOneBytePartsIsAMissNotAnOutOfMemoryError(int codec) {
-        try (RemoteTier t = new RemoteTier(RemoteUrl.parse(redis.url() + "?partBytes=16384"), "claimed-" + codec, FP,
-                System::nanoTime)) {
+        try (RemoteTier t = redis.tier("claimed-" + codec, "")) {
             ChunkKey key = key(1);
             assertTrue(t.put(key, MemorySegment.ofArray(payload(1, 100))));
             int parts = (int) ((CLAIMED_BYTES + CLAIMED_PART_BYTES - 1) / CLAIMED_PART_BYTES);
@@ -61,9 +45,9 @@ class RemoteClaimedLengthTest {
             byte[] table = ReferenceChunkFrames.partTable(codec, 77, CLAIMED_PART_BYTES, stored);
             byte[] header = java.util.Arrays.copyOf(chunk, chunk.length + table.length);
             System.arraycopy(table, 0, header, chunk.length, table.length);
-            raw.hset(t.keys().indexKeys().get(1), RemoteKeys.member(key), header);
+            redis.raw().hset(t.keys().indexKeys().get(1), RemoteKeys.member(key), header);
             for (byte[] part : t.keys().parts(key, 77, parts)) {
-                raw.set(part, new byte[] {1});
+                redis.raw().set(part, new byte[] {1});
             }
             assertTrue(t.get(key).isEmpty(), "a header claiming more than its parts can hold is a miss");
             assertEquals(1, t.corruptChunks());

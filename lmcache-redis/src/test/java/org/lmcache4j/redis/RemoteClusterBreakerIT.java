@@ -11,12 +11,10 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.ChunkKey;
-import org.lmcache4j.testing.RedisClusterServers;
 import org.lmcache4j.testing.RedisServer;
 
 /**
@@ -27,17 +25,8 @@ import org.lmcache4j.testing.RedisServer;
  */
 class RemoteClusterBreakerIT {
 
-    private RedisClusterServers cluster;
-
-    @BeforeEach
-    void start() {
-        cluster = RedisClusterServers.start(3, "--cluster-require-full-coverage", "no");
-    }
-
-    @AfterEach
-    void stop() {
-        cluster.close();
-    }
+    @RegisterExtension
+    final LocalRedisCluster cluster = LocalRedisCluster.threeMasters();
 
     private RemoteTier tier(int breakerFailures) {
         return new RemoteTier(RemoteUrl.parse(cluster.url() + "?partBytes=4k&timeoutMillis=500&breakerFailures=" + breakerFailures
@@ -58,7 +47,7 @@ class RemoteClusterBreakerIT {
     void aLookupWhoseEveryShardFailedIsAFailure() {
         try (RemoteTier t = tier(2)) {
             List<ChunkKey> keys = prompt(t);
-            cluster.nodes().forEach(RedisServer::kill);
+            cluster.servers().nodes().forEach(RedisServer::kill);
             assertThrows(UncheckedIOException.class, () -> t.containsAll(keys), "no node answered: an outage");
             assertThrows(UncheckedIOException.class, () -> t.containsAll(keys));
             assertEquals(RemoteCircuitBreaker.State.OPEN, t.link().breaker().state(), "two failed lookups open it");
@@ -70,7 +59,7 @@ class RemoteClusterBreakerIT {
     void aLookupWhereSomeShardsFailedCountsNeitherWay() {
         try (RemoteTier t = tier(2)) {
             List<ChunkKey> keys = prompt(t);
-            cluster.nodes().get(1).kill();
+            cluster.servers().nodes().get(1).kill();
             t.link().breaker().failed(); // say a put to the dead master failed
             for (int i = 0; i < 10; i++) {
                 boolean[] found = t.containsAll(keys);

@@ -10,13 +10,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.spi.ChunkBuffer;
-import org.lmcache4j.testing.RedisClusterServers;
 import org.lmcache4j.testing.RedisServer;
 
 /**
@@ -30,17 +28,8 @@ class RemoteClusterFailoverIT {
     private static final int CHUNKS = 32;
     private static final long RECOVERY_BOUND_MILLIS = 20_000;
 
-    private RedisClusterServers cluster;
-
-    @BeforeEach
-    void start() {
-        cluster = RedisClusterServers.startWithReplicas(3, "--cluster-require-full-coverage", "no");
-    }
-
-    @AfterEach
-    void stop() {
-        cluster.close();
-    }
+    @RegisterExtension
+    final LocalRedisCluster cluster = LocalRedisCluster.threeMastersWithReplicas();
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -52,13 +41,13 @@ class RemoteClusterFailoverIT {
                 keys.add(key(i));
                 assertTrue(t.put(key(i), MemorySegment.ofArray(payload(i, 9_000))));
             }
-            for (RedisServer m : cluster.masters()) {
+            for (RedisServer m : cluster.servers().masters()) {
                 assertEquals(1L, m.call("WAIT", "1", "5000"), "the replica of " + m.port() + " has every write");
             }
             assertEquals(CHUNKS, hits(t.containsAll(keys)), "every chunk before the failover");
 
-            RedisServer victim = cluster.masters().getFirst();
-            RedisServer heir = cluster.replicaOf(victim);
+            RedisServer victim = cluster.servers().masters().getFirst();
+            RedisServer heir = cluster.servers().replicaOf(victim);
             victim.kill();
             heir.call("CLUSTER", "FAILOVER", "TAKEOVER");
             long deadline = System.currentTimeMillis() + RECOVERY_BOUND_MILLIS;

@@ -7,15 +7,13 @@ import static org.lmcache4j.redis.RemoteEngines.CHUNK;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.redis.RemoteEngines.Prompt;
-import org.lmcache4j.testing.RedisServer;
 
 /**
  * Engines with a remote tier on a real redis-server: a fresh engine retrieves what another stored, two
@@ -24,17 +22,8 @@ import org.lmcache4j.testing.RedisServer;
  */
 class RemoteEngineTest {
 
-    private RedisServer redis;
-
-    @BeforeEach
-    void start() {
-        redis = RedisServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        redis.close();
-    }
+    @RegisterExtension
+    final LocalRedis redis = new LocalRedis();
 
     @Test
     void aFreshEngineRetrievesWhatAnotherStoredByteForByte() {
@@ -92,7 +81,7 @@ class RemoteEngineTest {
                 assertEquals(n, other.store(onlyRemote.tokens(), onlyRemote.kv(), onlyRemote.slots()));
             }
 
-            redis.kill();
+            redis.server().kill();
             long start = System.nanoTime();
             assertEquals(n, engine.lookup(inCpu.tokens()), "the cpu tier still answers");
             assertEquals(n, inCpu.retrieveAndCheck(arena, engine), "and serves byte for byte");
@@ -109,7 +98,7 @@ class RemoteEngineTest {
             assertTrue(down.tierErrors() > 0, "remote failures are counted: " + down);
             assertFalse(RemoteEngines.remote(down).healthy(), "the remote tier reports unhealthy");
 
-            redis.restart(); // same port, empty
+            redis.server().restart(); // same port, empty
             Prompt afterRestart = Prompt.of(arena, 4, n);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             int remoteChunks = 0;

@@ -5,15 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.CacheIdentity;
 import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.MissReason;
-import org.lmcache4j.testing.RedisServer;
 
 /**
  * Engines sharing one Redis share KV only with engines of the same identity: another model or chunk size
@@ -22,17 +20,8 @@ import org.lmcache4j.testing.RedisServer;
  */
 class RemoteIdentityTest {
 
-    private RedisServer redis;
-
-    @BeforeEach
-    void start() {
-        redis = RedisServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        redis.close();
-    }
+    @RegisterExtension
+    final LocalRedis redis = new LocalRedis();
 
     private static void storeAndDrain(LmCacheConfig config, String url, RemoteEngines.Prompt p) {
         try (KvConnector a = RemoteEngines.open(config, url)) {
@@ -67,9 +56,9 @@ class RemoteIdentityTest {
         try (Arena arena = Arena.ofShared()) {
             RemoteEngines.Prompt p = RemoteEngines.Prompt.of(arena, 1, 4 * RemoteEngines.CHUNK);
             storeAndDrain(config, redis.url(), p);
-            assertEquals(identity.describe(), redis.call("HGET", meta, "identity"), "the namespace records its identity");
+            assertEquals(identity.describe(), redis.server().call("HGET", meta, "identity"), "the namespace records its identity");
             String foreign = identity.describe().replace("model_id=" + config.modelId() + "\n", "model_id=other\n");
-            redis.call("HSET", meta, "identity", foreign);
+            redis.server().call("HSET", meta, "identity", foreign);
             try (KvConnector b = RemoteEngines.open(config, redis.url())) {
                 assertEquals(0, b.lookup(p.tokens()), "never served");
                 CacheStats s = b.stats();
@@ -80,7 +69,7 @@ class RemoteIdentityTest {
                 RemoteEngines.Prompt q = RemoteEngines.Prompt.of(arena, 2, 2 * RemoteEngines.CHUNK);
                 b.store(q.tokens(), q.kv(), q.slots());
             }
-            assertEquals(4L, redis.call("ZCARD", "lmc4j:{" + RemoteKeys.versioned(identity.id()) + "}:lru"), "not cleared, nothing added");
+            assertEquals(4L, redis.server().call("ZCARD", "lmc4j:{" + RemoteKeys.versioned(identity.id()) + "}:lru"), "not cleared, nothing added");
         }
     }
 
@@ -91,7 +80,7 @@ class RemoteIdentityTest {
         try (Arena arena = Arena.ofShared()) {
             RemoteEngines.Prompt p = RemoteEngines.Prompt.of(arena, 1, 2 * RemoteEngines.CHUNK);
             storeAndDrain(config, redis.url(), p);
-            redis.call("HDEL", "lmc4j:{" + RemoteKeys.versioned(identity.id()) + "}:meta", "identity");
+            redis.server().call("HDEL", "lmc4j:{" + RemoteKeys.versioned(identity.id()) + "}:meta", "identity");
             try (KvConnector b = RemoteEngines.open(config, redis.url())) {
                 assertEquals(p.tokens().length, p.retrieveAndCheck(arena, b), "its name is the identity's digest: ours");
             }

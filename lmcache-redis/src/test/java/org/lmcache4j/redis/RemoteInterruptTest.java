@@ -10,18 +10,16 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.ChunkKey;
-import org.lmcache4j.testing.RedisServer;
 
 /**
  * A thread interrupted while it waits for the server: its call ends, the interrupt stays set for the
@@ -31,20 +29,13 @@ import org.lmcache4j.testing.RedisServer;
  */
 class RemoteInterruptTest {
 
-    private RedisServer redis;
+    @RegisterExtension
+    final LocalRedis redis = new LocalRedis(16 << 10);
     private RemoteTier tier;
 
     @BeforeEach
-    void start() {
-        redis = RedisServer.start();
-        tier = new RemoteTier(RemoteUrl.parse(redis.url() + "?partBytes=16k&timeoutMillis=20000&breakerFailures=1"),
-                UUID.randomUUID().toString().substring(0, 8), RemoteTierContractTest.FINGERPRINT, System::nanoTime);
-    }
-
-    @AfterEach
-    void stop() {
-        tier.close();
-        redis.close();
+    void openTier() {
+        tier = redis.tier("&timeoutMillis=20000&breakerFailures=1");
     }
 
     @Test
@@ -82,7 +73,7 @@ class RemoteInterruptTest {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         AtomicBoolean interruptSeen = new AtomicBoolean();
         Thread.Builder builder = virtual ? Thread.ofVirtual() : Thread.ofPlatform();
-        redis.call("CLIENT", "PAUSE", "3000", "ALL");
+        redis.server().call("CLIENT", "PAUSE", "3000", "ALL");
         try {
             Thread t = builder.unstarted(() -> {
                 try {
@@ -98,7 +89,7 @@ class RemoteInterruptTest {
             t.join(15_000);
             assertEquals(Thread.State.TERMINATED, t.getState(), "the interrupted call ended");
         } finally {
-            redis.call("CLIENT", "UNPAUSE");
+            redis.server().call("CLIENT", "UNPAUSE");
         }
         assertInstanceOf(UncheckedIOException.class, thrown.get(), "the interrupted call fails as a remote failure does");
         assertTrue(interruptSeen.get(), "the interrupt is still set when the call returns");

@@ -15,13 +15,11 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.storage.tier.CorruptChunkException;
-import org.lmcache4j.testing.RedisServer;
-import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 
@@ -36,25 +34,15 @@ class RemoteOrphanedPartsTest {
     private static final int CHUNK = 4 * PART;
     private static final int TIMEOUT_MILLIS = 200;
 
-    private RedisServer redis;
-    private UnifiedJedis raw;
+    @RegisterExtension
+    final LocalRedis redis = new LocalRedis(PART);
     private RemoteTier tier;
     private String namespace;
 
     @BeforeEach
-    void start() {
-        redis = RedisServer.start();
-        raw = RedisLink.open(RemoteUrl.parse(redis.url()));
+    void openTier() {
         namespace = UUID.randomUUID().toString().substring(0, 8);
-        tier = new RemoteTier(RemoteUrl.parse(redis.url() + "?partBytes=" + PART + "&capacity=" + 2 * CHUNK
-                + "&timeoutMillis=" + TIMEOUT_MILLIS), namespace, RemoteTierContractTest.FINGERPRINT, System::nanoTime);
-    }
-
-    @AfterEach
-    void stop() {
-        tier.close();
-        raw.close();
-        redis.close();
+        tier = redis.tier(namespace, "&capacity=" + 2 * CHUNK + "&timeoutMillis=" + TIMEOUT_MILLIS);
     }
 
     @Test
@@ -92,12 +80,12 @@ class RemoteOrphanedPartsTest {
         assertTrue(parts.containsAll(referenced), "SCAN finds the parts the index references: " + referenced + " in " + parts);
         List<String> orphans = new ArrayList<>();
         for (String part : parts) {
-            if (raw.pttl(part) == -1 && !referenced.contains(part)) {
+            if (redis.raw().pttl(part) == -1 && !referenced.contains(part)) {
                 orphans.add(part);
             }
         }
         assertEquals(List.of(), orphans, "parts without a TTL that the index does not reference");
-        assertEquals(2, raw.zcard(tier.keys().indexKeys().getFirst()), "chunks in the index");
+        assertEquals(2, redis.raw().zcard(tier.keys().indexKeys().getFirst()), "chunks in the index");
     }
 
     /** Every part key of the namespace in the server, found with SCAN. */
@@ -106,7 +94,7 @@ class RemoteOrphanedPartsTest {
         ScanParams match = new ScanParams().match("*:{" + RemoteKeys.versioned(namespace) + "}:*:*:*").count(1000); // key:writeId:part
         String cursor = ScanParams.SCAN_POINTER_START;
         do {
-            ScanResult<String> page = raw.scan(cursor, match);
+            ScanResult<String> page = redis.raw().scan(cursor, match);
             out.addAll(page.getResult());
             cursor = page.getCursor();
         } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
@@ -117,7 +105,7 @@ class RemoteOrphanedPartsTest {
     private Set<String> referencedParts() throws CorruptChunkException {
         Set<String> out = new HashSet<>();
         RemoteChunkFormat format = new RemoteChunkFormat(RemoteTierContractTest.FINGERPRINT, PART, false);
-        for (byte[] header : raw.hgetAll(tier.keys().indexKeys().get(1)).values()) {
+        for (byte[] header : redis.raw().hgetAll(tier.keys().indexKeys().get(1)).values()) {
             RemoteChunkFormat.Header h = format.decode(header, null, "test");
             for (byte[] k : tier.keys().parts(h.chunk().key(), h.writeId(), h.parts())) {
                 out.add(new String(k, StandardCharsets.US_ASCII));

@@ -10,10 +10,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.LmCacheConfig;
@@ -37,18 +36,9 @@ class RemoteReadAheadTest {
     private static final int CHUNKS = BATCH + 4;
     private static final int PARTS_PER_CHUNK = 2; // RemoteEngines: 8 KiB chunks, 4 KiB parts
 
-    private RedisServer redis;
+    @RegisterExtension
+    final LocalRedis redis = new LocalRedis();
     private final LmCacheConfig config = RemoteEngines.config();
-
-    @BeforeEach
-    void start() {
-        redis = RedisServer.start();
-    }
-
-    @AfterEach
-    void stop() {
-        redis.close();
-    }
 
     /** Stores {@code p} through one engine and closes it, so the prompt is held only in Redis. */
     private void storeInRedis(Prompt... prompts) {
@@ -83,7 +73,7 @@ class RemoteReadAheadTest {
                 assertEquals(2 * CHUNK, warm.retrieveAndCheck(arena, reader)); // the server knows the scripts now
                 List<String> commands;
                 int got;
-                try (RedisServer.Monitor monitor = redis.monitor()) {
+                try (RedisServer.Monitor monitor = redis.server().monitor()) {
                     got = p.retrieveAndCheck(arena, reader);
                     commands = monitor.clientCommands().stream().filter(c -> c.equals("evalsha") || c.equals("get")).toList();
                 }
@@ -128,12 +118,12 @@ class RemoteReadAheadTest {
             try (KvConnector reader = RemoteEngines.open(config, redis.url() + "?timeoutMillis=300")) {
                 // Writes (and scripts, which may write) wait; reads do not: the lookup of the prompt answers,
                 // the batch's headers (a script marks them used) time out.
-                redis.call("CLIENT", "PAUSE", "2000", "WRITE");
+                redis.server().call("CLIENT", "PAUSE", "2000", "WRITE");
                 int got;
                 try {
                     got = p.retrieveAndCheck(arena, reader);
                 } finally {
-                    redis.call("CLIENT", "UNPAUSE");
+                    redis.server().call("CLIENT", "UNPAUSE");
                 }
                 assertEquals(0, got, "the failed batch is a miss from its first chunk on");
                 assertTrue(reader.stats().tierErrors() >= 1, "the failure is counted");

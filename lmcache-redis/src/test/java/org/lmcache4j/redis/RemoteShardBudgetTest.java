@@ -13,12 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.LmCacheConfig;
-import org.lmcache4j.testing.RedisServer;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -33,20 +31,8 @@ class RemoteShardBudgetTest {
     private static final int SHARDS = 4;
     private static final long CAPACITY = 64 << 10;
 
-    private RedisServer redis;
-    private UnifiedJedis raw;
-
-    @BeforeEach
-    void start() {
-        redis = RedisServer.start();
-        raw = RedisLink.open(RemoteUrl.parse(redis.url()));
-    }
-
-    @AfterEach
-    void stop() {
-        raw.close();
-        redis.close();
-    }
+    @RegisterExtension
+    final LocalRedis redis = new LocalRedis();
 
     private RemoteTier tier(String namespace) {
         RemoteUrl url = RemoteUrl.parse(redis.url() + "?capacity=" + CAPACITY + "&partBytes=4k&indexShards=" + SHARDS);
@@ -58,10 +44,10 @@ class RemoteShardBudgetTest {
         long[] used = new long[keys.shards()];
         for (int s = 0; s < used.length; s++) {
             List<byte[]> k = keys.indexKeys(s);
-            byte[] u = raw.hget(k.get(6), "used".getBytes());
+            byte[] u = redis.raw().hget(k.get(6), "used".getBytes());
             used[s] = u == null ? 0 : Long.parseLong(new String(u));
             long listed = 0;
-            for (Map.Entry<byte[], byte[]> e : raw.hgetAll(k.get(2)).entrySet()) {
+            for (Map.Entry<byte[], byte[]> e : redis.raw().hgetAll(k.get(2)).entrySet()) {
                 listed += Long.parseLong(new String(e.getValue()));
             }
             assertEquals(listed, used[s], "shard " + s + ": used bytes are the sum of its chunks' sizes");

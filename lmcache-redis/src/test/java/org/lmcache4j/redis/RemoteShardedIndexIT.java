@@ -13,16 +13,14 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.redis.RemoteEngines.Prompt;
-import org.lmcache4j.testing.RedisClusterServers;
 import org.lmcache4j.testing.RedisServer;
 
 /**
@@ -36,17 +34,8 @@ class RemoteShardedIndexIT {
 
     private static final String FINGERPRINT = "d4f6e32487754f6c";
 
-    private RedisClusterServers cluster;
-
-    @BeforeEach
-    void start() {
-        cluster = RedisClusterServers.start(3, "--cluster-require-full-coverage", "no");
-    }
-
-    @AfterEach
-    void stop() {
-        cluster.close();
-    }
+    @RegisterExtension
+    final LocalRedisCluster cluster = LocalRedisCluster.threeMasters();
 
     private RemoteTier tier(String namespace) {
         return new RemoteTier(RemoteUrl.parse(cluster.url() + "?partBytes=4k"), namespace, FINGERPRINT, System::nanoTime);
@@ -68,7 +57,7 @@ class RemoteShardedIndexIT {
                 assertTrue(t.put(k, MemorySegment.ofArray(payload(k.hashCode(), 9_000))));
             }
             long chunks = 0;
-            for (RedisServer node : cluster.nodes()) {
+            for (RedisServer node : cluster.servers().nodes()) {
                 List<?> lru = (List<?>) node.call("KEYS", "lmc4j:{" + RemoteKeys.versioned("spread") + ":*}:lru");
                 assertTrue(lru.size() >= 3, "node " + node.port() + " holds index shards of the namespace: " + lru);
                 for (Object key : lru) {
@@ -88,7 +77,7 @@ class RemoteShardedIndexIT {
             boolean[] all = new boolean[32];
             java.util.Arrays.fill(all, true);
             assertArrayEquals(all, t.containsAll(prompt()), "warm-up lookup (loads the script on every node)");
-            for (RedisServer node : cluster.nodes()) {
+            for (RedisServer node : cluster.servers().nodes()) {
                 node.call("CONFIG", "RESETSTAT");
             }
             // Redis counts each read event on a client socket (total_reads_processed): a pipelined batch is
@@ -97,12 +86,12 @@ class RemoteShardedIndexIT {
             long[] idle = readsAround(() -> { });
             long[] lookup = readsAround(() -> assertArrayEquals(all, t.containsAll(prompt())));
             for (int n = 0; n < 3; n++) {
-                assertEquals(1, lookup[n] - idle[n], "socket reads (requests) of the lookup on node " + cluster.nodes().get(n).port());
+                assertEquals(1, lookup[n] - idle[n], "socket reads (requests) of the lookup on node " + cluster.servers().nodes().get(n).port());
             }
             Set<Integer> shardsAsked = new HashSet<>();
             prompt().forEach(k -> shardsAsked.add(t.keys().shardOf(k)));
             long scripts = 0;
-            for (RedisServer node : cluster.nodes()) {
+            for (RedisServer node : cluster.servers().nodes()) {
                 scripts += node.commandCounts().getOrDefault("zmscore", 0L);
             }
             assertEquals(shardsAsked.size(), scripts, "one script call per shard of the prompt, over all masters");
@@ -111,14 +100,14 @@ class RemoteShardedIndexIT {
 
     /** Read events on each node's client sockets while {@code action} runs, and the reading of the counters. */
     private long[] readsAround(Runnable action) {
-        long[] before = new long[cluster.nodes().size()];
+        long[] before = new long[cluster.servers().nodes().size()];
         for (int n = 0; n < before.length; n++) {
-            before[n] = Long.parseLong(cluster.nodes().get(n).info("stats").get("total_reads_processed"));
+            before[n] = Long.parseLong(cluster.servers().nodes().get(n).info("stats").get("total_reads_processed"));
         }
         action.run();
         long[] delta = new long[before.length];
         for (int n = 0; n < before.length; n++) {
-            delta[n] = Long.parseLong(cluster.nodes().get(n).info("stats").get("total_reads_processed")) - before[n];
+            delta[n] = Long.parseLong(cluster.servers().nodes().get(n).info("stats").get("total_reads_processed")) - before[n];
         }
         return delta;
     }
@@ -137,7 +126,7 @@ class RemoteShardedIndexIT {
                     assertEquals(CHUNK, a.store(p.tokens(), p.kv(), p.slots()));
                 }
             } // close drains the write-behind queue into the cluster
-            RedisServer victim = cluster.nodes().get(1);
+            RedisServer victim = cluster.servers().nodes().get(1);
             String ns = config.identity(Engines.SMALL).id();
             long lostChunks = 0;
             for (Object key : (List<?>) victim.call("KEYS", "lmc4j:{" + RemoteKeys.versioned(ns) + ":*}:lru")) {

@@ -10,13 +10,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.spi.ChunkBuffer;
-import org.lmcache4j.testing.RedisClusterServers;
 import org.lmcache4j.testing.RedisServer;
 
 /**
@@ -26,17 +24,8 @@ import org.lmcache4j.testing.RedisServer;
  */
 class RemoteSlotMigrationIT {
 
-    private RedisClusterServers cluster;
-
-    @BeforeEach
-    void start() {
-        cluster = RedisClusterServers.start(3, "--cluster-require-full-coverage", "no");
-    }
-
-    @AfterEach
-    void stop() {
-        cluster.close();
-    }
+    @RegisterExtension
+    final LocalRedisCluster cluster = LocalRedisCluster.threeMasters();
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -50,13 +39,13 @@ class RemoteSlotMigrationIT {
 
             String slot = Integer.toString(t.keys().slotOf(t.keys().shardOf(k)));
             RedisServer source = null;
-            for (RedisServer n : cluster.nodes()) {
+            for (RedisServer n : cluster.servers().nodes()) {
                 if (!((List<?>) n.call("CLUSTER", "GETKEYSINSLOT", slot, "1000")).isEmpty()) {
                     source = n;
                 }
             }
             RedisServer from = source;
-            RedisServer target = cluster.nodes().stream().filter(n -> n != from).findFirst().orElseThrow();
+            RedisServer target = cluster.servers().nodes().stream().filter(n -> n != from).findFirst().orElseThrow();
             String sourceId = (String) source.call("CLUSTER", "MYID");
             String targetId = (String) target.call("CLUSTER", "MYID");
             target.call("CLUSTER", "SETSLOT", slot, "IMPORTING", sourceId);
@@ -71,7 +60,7 @@ class RemoteSlotMigrationIT {
             // (A get now would fail: its script names keys of the shard that do not exist, say its pins, and the
             // importing master answers such a multi-key call with TRYAGAIN until the slot is moved.)
 
-            for (RedisServer n : cluster.nodes()) {
+            for (RedisServer n : cluster.servers().nodes()) {
                 n.call("CLUSTER", "SETSLOT", slot, "NODE", targetId);
             }
             assertArrayEquals(new boolean[] {true}, t.containsAll(prompt), "after the move: asked again on the new master (MOVED)");

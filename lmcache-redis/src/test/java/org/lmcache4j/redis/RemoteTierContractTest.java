@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
-import org.lmcache4j.testing.RedisServer;
 import org.lmcache4j.testing.StorageTierContract;
 
 /**
@@ -23,17 +21,8 @@ class RemoteTierContractTest extends StorageTierContract {
     static final String FINGERPRINT = "d4f6e32487754f6c";
     static final int PART_BYTES = 16 * 1024;
 
-    static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final LocalRedis redis = new LocalRedis();
 
     /** Query options added to the URL of every tier (subclasses turn on compression). */
     String options() {

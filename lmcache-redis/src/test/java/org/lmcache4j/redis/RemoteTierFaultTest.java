@@ -10,13 +10,12 @@ import static org.lmcache4j.testing.StorageTierContract.payload;
 
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.testing.RedisServer;
 
@@ -30,21 +29,13 @@ class RemoteTierFaultTest {
     private static final int TIMEOUT_MILLIS = 300;
     private static final int OPEN_MILLIS = 300;
 
-    private RedisServer redis;
+    @RegisterExtension
+    final LocalRedis redis = new LocalRedis(16 << 10);
     private RemoteTier tier;
 
     @BeforeEach
-    void start() {
-        redis = RedisServer.start();
-        tier = new RemoteTier(RemoteUrl.parse(redis.url() + "?partBytes=16k&timeoutMillis=" + TIMEOUT_MILLIS
-                + "&breakerFailures=3&breakerOpenMillis=" + OPEN_MILLIS), UUID.randomUUID().toString().substring(0, 8),
-                RemoteTierContractTest.FINGERPRINT, System::nanoTime);
-    }
-
-    @AfterEach
-    void stop() {
-        tier.close();
-        redis.close();
+    void openTier() {
+        tier = redis.tier("&timeoutMillis=" + TIMEOUT_MILLIS + "&breakerFailures=3&breakerOpenMillis=" + OPEN_MILLIS);
     }
 
     @Test
@@ -52,7 +43,7 @@ class RemoteTierFaultTest {
     void callsToAStalledServerAreBoundedByTheTimeout() {
         byte[] content = payload(1, 64 * 1024);
         assertTrue(tier.put(key(1), MemorySegment.ofArray(content)));
-        redis.call("CLIENT", "PAUSE", "2000", "ALL"); // the server holds every command for 2 s
+        redis.server().call("CLIENT", "PAUSE", "2000", "ALL"); // the server holds every command for 2 s
         long bound = TIMEOUT_MILLIS + 400;
         assertFailsWithin(bound, "get", () -> tier.get(key(1)));
         assertFailsWithin(bound, "contains", () -> tier.contains(key(1)));
@@ -68,7 +59,7 @@ class RemoteTierFaultTest {
     void killedServerOpensTheCircuitAndTheTierReconnectsWhenItReturns() {
         byte[] before = payload(1, 64 * 1024);
         assertTrue(tier.put(key(1), MemorySegment.ofArray(before)));
-        redis.kill();
+        redis.server().kill();
 
         for (int i = 0; i < 3; i++) {
             assertFailsWithin(TIMEOUT_MILLIS + 400, "get while the server is down", () -> tier.get(key(1)));
@@ -82,7 +73,7 @@ class RemoteTierFaultTest {
         long perCallMicros = (System.nanoTime() - start) / 100 / 1000;
         assertTrue(perCallMicros < 2000, "calls fail fast while the circuit is open: " + perCallMicros + " us each");
 
-        redis.restart(); // same port, empty (no persistence)
+        redis.server().restart(); // same port, empty (no persistence)
         awaitWorking();
         assertEquals(RemoteCircuitBreaker.State.CLOSED, tier.link().breaker().state());
         assertTrue(tier.stats().healthy());
@@ -98,14 +89,14 @@ class RemoteTierFaultTest {
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void unreachableServerAtStartIsAFailingTierNotAnError() {
-        redis.kill();
+        redis.server().kill();
         RemoteTier late = RemoteTier.open(redis.url() + "?timeoutMillis=" + TIMEOUT_MILLIS + "&breakerOpenMillis=" + OPEN_MILLIS,
                 new org.lmcache4j.api.CacheIdentity(new org.lmcache4j.api.CacheNamespace("m", RemoteTierContractTest.FINGERPRINT, "", 0, 1),
                         256, org.lmcache4j.api.HashAlgorithm.SHA_256));
         try {
             assertThrows(UncheckedIOException.class, () -> late.contains(key(1)));
             assertFalse(late.stats().healthy());
-            redis.restart();
+            redis.server().restart();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             boolean works = false;
             while (!works && System.nanoTime() < deadline) {

@@ -7,20 +7,14 @@ import static org.lmcache4j.testing.StorageTierContract.key;
 import static org.lmcache4j.testing.StorageTierContract.payload;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.storage.tier.CorruptChunkException;
-import org.lmcache4j.testing.RedisServer;
-import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Regressions of the TTL windows: parts expired before their index entry (so the index said "present"
@@ -32,46 +26,21 @@ class RemoteTtlWindowTest {
     private static final int PART = 4096;
     private static final int CHUNK = 2 * PART;
 
-    static RedisServer redis;
-    static UnifiedJedis raw;
-    private final List<RemoteTier> opened = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start();
-        raw = RedisLink.open(RemoteUrl.parse(redis.url()));
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        raw.close();
-        redis.close();
-    }
-
-    @AfterEach
-    void closeTiers() {
-        opened.forEach(RemoteTier::close);
-    }
-
-    private RemoteTier tier(String options) {
-        RemoteTier t = new RemoteTier(RemoteUrl.parse(redis.url() + "?partBytes=" + PART + options),
-                UUID.randomUUID().toString().substring(0, 8), RemoteTierContractTest.FINGERPRINT, System::nanoTime);
-        opened.add(t);
-        return t;
-    }
+    @RegisterExtension
+    static final LocalRedis redis = new LocalRedis(PART);
 
     @Test
     void everyPartOutlivesItsIndexEntryEvenWhenTheWriterIsSlowToAdmit() throws CorruptChunkException {
-        RemoteTier t = tier("&ttlSeconds=60");
+        RemoteTier t = redis.tier("&ttlSeconds=60");
         t.onPutStep((step, key) -> {
             if (step == RemoteTier.PutStep.PARTS_WRITTEN) {
                 sleep(300); // a slow writer: parts written, admission later
             }
         });
         assertTrue(t.put(key(1), MemorySegment.ofArray(payload(1, CHUNK))));
-        long entryDeadline = raw.zscore(t.keys().indexKeys().get(5), RemoteKeys.member(key(1))).longValue();
+        long entryDeadline = redis.raw().zscore(t.keys().indexKeys().get(5), RemoteKeys.member(key(1))).longValue();
         for (byte[] part : partKeys(t, key(1))) {
-            long partDeadline = raw.pexpireTime(part);
+            long partDeadline = redis.raw().pexpireTime(part);
             assertTrue(partDeadline >= entryDeadline, "part expires at " + partDeadline + ", its index entry at " + entryDeadline
                     + " (expected: not before)");
         }
@@ -80,7 +49,7 @@ class RemoteTtlWindowTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void aPutOverAnExpiredEntryBeyondTheSweepStoresTheChunk() {
-        RemoteTier t = tier("&ttlSeconds=2");
+        RemoteTier t = redis.tier("&ttlSeconds=2");
         int chunks = 80; // one put sweeps at most 64 expired entries
         for (int i = 0; i < chunks; i++) {
             assertTrue(t.put(key(i), MemorySegment.ofArray(payload(i, CHUNK))));
@@ -99,8 +68,8 @@ class RemoteTtlWindowTest {
     /** Waits until the server's clock passed every entry's deadline (the entries stay in the index). */
     private static void awaitExpired(RemoteTier t, int chunks) {
         byte[] exp = t.keys().indexKeys().get(5);
-        double latest = raw.zrangeWithScores(exp, 0, -1).stream().mapToDouble(s -> s.getScore()).max().orElseThrow();
-        long entries = raw.zcard(exp);
+        double latest = redis.raw().zrangeWithScores(exp, 0, -1).stream().mapToDouble(s -> s.getScore()).max().orElseThrow();
+        long entries = redis.raw().zcard(exp);
         assertTrue(entries > 64, entries + " of " + chunks + " entries left (expected: more than one put sweeps; the puts took"
                 + " longer than the TTL)");
         while (serverMillis() <= latest) {
@@ -109,12 +78,12 @@ class RemoteTtlWindowTest {
     }
 
     private static long serverMillis() {
-        List<?> time = (List<?>) redis.call("TIME");
+        List<?> time = (List<?>) redis.server().call("TIME");
         return Long.parseLong((String) time.get(0)) * 1000 + Long.parseLong((String) time.get(1)) / 1000;
     }
 
     private static byte[][] partKeys(RemoteTier t, ChunkKey key) throws CorruptChunkException {
-        byte[] header = raw.hget(t.keys().indexKeys().get(1), RemoteKeys.member(key));
+        byte[] header = redis.raw().hget(t.keys().indexKeys().get(1), RemoteKeys.member(key));
         RemoteChunkFormat.Header h = new RemoteChunkFormat(RemoteTierContractTest.FINGERPRINT, PART, false).decode(header, key, "test");
         return t.keys().parts(key, h.writeId(), h.parts());
     }

@@ -92,6 +92,22 @@ class RemoteUrlTest {
     }
 
     @Test
+    void emptyQueryPairsAreSkippedAsInEveryTierUrl() {
+        // the options are read by the tier toolkit's UrlOptions: a stray '&' is no option (it used to be refused
+        // here, but not at the end of the query nor in the other tiers' URLs)
+        RemoteUrl u = RemoteUrl.parse("redis://h?&capacity=1g&&ttlSeconds=5&");
+        assertEquals(1L << 30, u.capacityBytes());
+        assertEquals(5, u.ttlSeconds());
+    }
+
+    @Test
+    void anUnknownOptionListsTheKnownOnesInTheirDocumentedOrder() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RemoteUrl.parse("redis://h?ttl=5"));
+        assertEquals("remoteUrl 'redis://h?ttl=***': option 'ttl' (expected: capacity, ttlSeconds, compression, partBytes,"
+                + " timeoutMillis, poolSize, breakerFailures, breakerOpenMillis, prefix or indexShards)", e.getMessage());
+    }
+
+    @Test
     void clusterSeedsAndIpv6() {
         RemoteUrl u = RemoteUrl.parse("redis-cluster://n1:7000, n2:7001,[::1]:7002,n4");
         assertEquals(List.of(new RemoteUrl.Endpoint("n1", 7000), new RemoteUrl.Endpoint("n2", 7001),

@@ -7,9 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.util.Collections;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.redis.RemoteEngines.Prompt;
@@ -18,17 +17,8 @@ import org.lmcache4j.testing.RedisServer;
 /** remoteUrl opens the remote tier; an engine's lookup of a 32-chunk prompt is one command to Redis. */
 class RemoteWiringTest {
 
-    static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final LocalRedis redis = new LocalRedis();
 
     @Test
     void remoteUrlOpensTheRemoteTierAndALookupIsOneCommand() {
@@ -42,7 +32,7 @@ class RemoteWiringTest {
             }
             try (KvConnector b = Engines.open(config)) {
                 b.lookup(org.lmcache4j.testing.SeededKv.tokens(99, RemoteEngines.CHUNK)); // warm the pool: a prompt that reaches Redis
-                try (RedisServer.Monitor monitor = redis.monitor()) {
+                try (RedisServer.Monitor monitor = redis.server().monitor()) {
                     assertEquals(n, b.lookup(p.tokens()));
                     assertEquals(List.of("zmscore"), monitor.clientCommands(), "a 32-chunk lookup");
                     assertEquals(n, p.retrieveAndCheck(arena, b));

@@ -12,11 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.zip.CRC32C;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lmcache4j.testing.RedisServer;
-import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 
@@ -30,20 +28,8 @@ class RespPartWireTest {
 
     private static final int PART = 64 << 10;
 
-    static RedisServer redis;
-    static UnifiedJedis raw;
-
-    @BeforeAll
-    static void start() {
-        redis = RedisServer.start();
-        raw = RedisLink.open(RemoteUrl.parse(redis.url()));
-    }
-
-    @AfterAll
-    static void stop() {
-        raw.close();
-        redis.close();
-    }
+    @RegisterExtension
+    static final LocalRedis redis = new LocalRedis();
 
     private static byte[] bytes(long seed, int n) {
         byte[] b = new byte[n];
@@ -64,7 +50,7 @@ class RespPartWireTest {
         byte[][] k = keys("w1:", 3);
         byte[][] v = {bytes(1, PART), bytes(2, PART), bytes(3, 1000)};
         for (int i = 0; i < 3; i++) {
-            raw.set(k[i], v[i]);
+            redis.raw().set(k[i], v[i]);
         }
         try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url())).orElseThrow(); Arena arena = Arena.ofConfined()) {
             MemorySegment dst = arena.allocate(2 * PART + 1000);
@@ -80,10 +66,10 @@ class RespPartWireTest {
             }
             assertEquals(expected.getValue(), crc.getValue());
 
-            raw.del(k[1]);
+            redis.raw().del(k[1]);
             assertEquals(RespPartWire.ReadOutcome.MISSING, wire.readParts(k, new int[] {PART, PART, 1000}, dst, new CRC32C(), bad));
             assertEquals(1, bad[0]);
-            raw.set(k[1], v[1]);
+            redis.raw().set(k[1], v[1]);
             assertEquals(RespPartWire.ReadOutcome.WRONG_LENGTH, wire.readParts(k, new int[] {PART, PART, 999}, dst.asSlice(0, 2 * PART + 999),
                     new CRC32C(), bad));
             assertEquals(2, bad[0]);
@@ -97,8 +83,8 @@ class RespPartWireTest {
     @Test
     void aConnectionIdleLongerThanTheBoundIsReplacedNotUsed() throws Exception {
         byte[][] k = keys("w-idle:", 1);
-        raw.set(k[0], bytes(5, 100));
-        raw.configSet("timeout", "1"); // the server closes clients idle for a second, as a NAT or load balancer may
+        redis.raw().set(k[0], bytes(5, 100));
+        redis.raw().configSet("timeout", "1"); // the server closes clients idle for a second, as a NAT or load balancer may
         try (RespPartWire wire = new RespPartWire(RemoteUrl.parse(redis.url()), 500_000_000L); Arena arena = Arena.ofConfined()) {
             MemorySegment dst = arena.allocate(100);
             int[] bad = {-1};
@@ -108,17 +94,16 @@ class RespPartWireTest {
                     "the dropped connection was idle longer than the bound: a new one was opened");
             assertArrayEquals(bytes(5, 100), dst.toArray(ValueLayout.JAVA_BYTE));
         } finally {
-            raw.close(); // its pooled connection was idle too: the server closed it
-            raw = RedisLink.open(RemoteUrl.parse(redis.url()));
-            raw.configSet("timeout", "0");
+            redis.dropRaw(); // its pooled connection was idle too: the server closed it
+            redis.raw().configSet("timeout", "0");
         }
     }
 
     @Test
     void anErrorReplyIsTheClientsDataExceptionAndTheNextCallWorks() {
         byte[][] k = keys("w2:", 2);
-        raw.hset(k[0], RespConnection.bytes("f"), RespConnection.bytes("v")); // GET of a hash: WRONGTYPE
-        raw.set(k[1], bytes(4, 100));
+        redis.raw().hset(k[0], RespConnection.bytes("f"), RespConnection.bytes("v")); // GET of a hash: WRONGTYPE
+        redis.raw().set(k[1], bytes(4, 100));
         try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url())).orElseThrow(); Arena arena = Arena.ofConfined()) {
             MemorySegment dst = arena.allocate(200);
             JedisDataException e = assertThrows(JedisDataException.class,
@@ -144,8 +129,8 @@ class RespPartWireTest {
             assertEquals(expected.getValue(), crc.getValue());
             for (int i = 0; i < 3; i++) {
                 int from = i * PART;
-                assertArrayEquals(java.util.Arrays.copyOfRange(payload, from, Math.min(payload.length, from + PART)), raw.get(k[i]));
-                long ttl = raw.pttl(k[i]);
+                assertArrayEquals(java.util.Arrays.copyOfRange(payload, from, Math.min(payload.length, from + PART)), redis.raw().get(k[i]));
+                long ttl = redis.raw().pttl(k[i]);
                 assertTrue(ttl > 0 && ttl <= 60_000, "expiry of part " + i + ": " + ttl);
             }
         }
@@ -167,18 +152,18 @@ class RespPartWireTest {
     @org.junit.jupiter.api.Timeout(30)
     void aStalledServerFailsEachCallWithinTheTimeoutAndTheWireWorksAfter() {
         byte[][] k = keys("w5:", 1);
-        raw.set(k[0], bytes(6, 1000));
+        redis.raw().set(k[0], bytes(6, 1000));
         try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url() + "?timeoutMillis=300")).orElseThrow();
              Arena arena = Arena.ofConfined()) {
             MemorySegment dst = arena.allocate(1000);
             assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(k, new int[] {1000}, dst, new CRC32C(), new int[1]));
-            redis.call("CLIENT", "PAUSE", "1500", "ALL");
+            redis.server().call("CLIENT", "PAUSE", "1500", "ALL");
             long t0 = System.nanoTime();
             assertThrows(JedisConnectionException.class, () -> wire.readParts(k, new int[] {1000}, dst, new CRC32C(), new int[1]));
             assertThrows(JedisConnectionException.class, () -> wire.writeParts(k, dst, 1000, 60_000, new CRC32C()));
             long millis = (System.nanoTime() - t0) / 1_000_000;
             assertTrue(millis < 2 * 300 + 400, "two calls bounded by the timeout: " + millis + " ms");
-            redis.call("CLIENT", "UNPAUSE");
+            redis.server().call("CLIENT", "UNPAUSE");
             dst.fill((byte) 0);
             assertEquals(RespPartWire.ReadOutcome.READ, wire.readParts(k, new int[] {1000}, dst, new CRC32C(), new int[1]));
             assertArrayEquals(bytes(6, 1000), dst.toArray(ValueLayout.JAVA_BYTE));
@@ -198,12 +183,12 @@ class RespPartWireTest {
         int poolSize = 4;
         byte[][] k = keys("w-many:", callers);
         for (int i = 0; i < callers; i++) {
-            raw.set(k[i], bytes(100 + i, PART));
+            redis.raw().set(k[i], bytes(100 + i, PART));
         }
         try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url() + "?poolSize=" + poolSize + "&timeoutMillis=20000"))
                 .orElseThrow()) {
-            long before = Long.parseLong(redis.info("stats").get("total_connections_received"));
-            redis.call("CLIENT", "PAUSE", "1500", "ALL");
+            long before = Long.parseLong(redis.server().info("stats").get("total_connections_received"));
+            redis.server().call("CLIENT", "PAUSE", "1500", "ALL");
             java.util.List<Thread> threads = new java.util.ArrayList<>();
             java.util.concurrent.ConcurrentLinkedQueue<String> wrong = new java.util.concurrent.ConcurrentLinkedQueue<>();
             for (int i = 0; i < callers; i++) {
@@ -224,7 +209,7 @@ class RespPartWireTest {
             for (Thread t : threads) {
                 t.join();
             }
-            long opened = Long.parseLong(redis.info("stats").get("total_connections_received")) - before - 2;
+            long opened = Long.parseLong(redis.server().info("stats").get("total_connections_received")) - before - 2;
             assertEquals(java.util.List.of(), java.util.List.copyOf(wrong), "every caller read its own part");
             assertTrue(opened <= poolSize, "connections the wire opened for " + callers + " callers: " + opened
                     + " (expected: at most poolSize, " + poolSize + ")");
@@ -242,7 +227,7 @@ class RespPartWireTest {
                 byte[][] v = new byte[k.length][];
                 for (int i = 0; i < k.length; i++) {
                     v[i] = bytes(100L * c + i, lengths[c][i]);
-                    raw.set(k[i], v[i]);
+                    redis.raw().set(k[i], v[i]);
                 }
                 values.add(v);
                 reads.add(new RespPartWire.PartRead(k, lengths[c], arena.allocate(java.util.Arrays.stream(lengths[c]).sum()), new CRC32C()));
@@ -269,12 +254,12 @@ class RespPartWireTest {
         byte[][] missing = keys("wc1:", 2);
         byte[][] wrongType = keys("wc2:", 2);
         byte[][] good3 = keys("wc3:", 1);
-        raw.set(good0[0], bytes(1, 100));
-        raw.set(good0[1], bytes(2, 100));
-        raw.set(missing[0], bytes(3, 100)); // missing[1] never written
-        raw.hset(wrongType[0], RespConnection.bytes("f"), RespConnection.bytes("v")); // GET of a hash: WRONGTYPE
-        raw.set(wrongType[1], bytes(4, 100));
-        raw.set(good3[0], bytes(5, 100));
+        redis.raw().set(good0[0], bytes(1, 100));
+        redis.raw().set(good0[1], bytes(2, 100));
+        redis.raw().set(missing[0], bytes(3, 100)); // missing[1] never written
+        redis.raw().hset(wrongType[0], RespConnection.bytes("f"), RespConnection.bytes("v")); // GET of a hash: WRONGTYPE
+        redis.raw().set(wrongType[1], bytes(4, 100));
+        redis.raw().set(good3[0], bytes(5, 100));
         try (RespPartWire wire = RespPartWire.forUrl(RemoteUrl.parse(redis.url())).orElseThrow(); Arena arena = Arena.ofConfined()) {
             List<RespPartWire.PartRead> reads = List.of(
                     new RespPartWire.PartRead(good0, new int[] {100, 100}, arena.allocate(200), new CRC32C()),

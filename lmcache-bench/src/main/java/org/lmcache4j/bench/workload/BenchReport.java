@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.imageio.ImageIO;
+import org.lmcache4j.storage.admin.Json;
 
 /** Writes benchmark results: a text table, JSON, and a PNG bar chart of TTFT with and without cache. */
 public final class BenchReport {
@@ -49,33 +50,10 @@ public final class BenchReport {
         return sb.append('\n').toString();
     }
 
-    /** A JSON string: quotes, backslashes and control characters (a tool's multi-line error, say) escaped. */
-    private static void quote(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        sb.append('"');
-    }
-
     private static void write(StringBuilder sb, Object v, String indent) {
         switch (v) {
             case null -> sb.append("null");
-            case String s -> quote(sb, s);
+            case String s -> Json.quote(sb, s);
             case Double d -> sb.append(d.isNaN() || d.isInfinite() ? "null" : d.toString());
             case Number n -> sb.append(n);
             case Boolean b -> sb.append(b);

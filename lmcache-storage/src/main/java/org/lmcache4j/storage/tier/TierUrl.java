@@ -1,23 +1,20 @@
 package org.lmcache4j.storage.tier;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * The URL of a tier on this machine ({@code file:///var/cache/kv?capacity=20g}, {@code cpu://?capacity=1g}),
  * split into its path and its query options; every error names the URL, the part and what was expected.
- * Tier modules parse their URLs with it ({@code fs://}), so every tier reads options the same way.
+ * Tier modules parse their URLs with it ({@code fs://}), so every tier reads options the same way; a tier whose
+ * URL has more than a path ({@code redis://user:password@host}) reads its options with {@link UrlOptions}.
  *
- * @param url     the URL as written
- * @param path    the path, decoded; empty for none
- * @param options the query options, decoded, in order
+ * @param url   the URL as written
+ * @param path  the path, decoded; empty for none
+ * @param query the query options, decoded, in order
  */
-public record TierUrl(String url, String path, Map<String, String> options) {
+public record TierUrl(String url, String path, UrlOptions query) {
 
     /**
      * Parses {@code url} of {@code scheme}, accepting only the option names in {@code known}.
@@ -30,26 +27,19 @@ public record TierUrl(String url, String path, Map<String, String> options) {
         if (!url.regionMatches(true, 0, prefix, 0, prefix.length())) {
             throw bad(url, "scheme", scheme + "://...");
         }
+        String subject = subject(url);
         int q = url.indexOf('?');
         String base = q < 0 ? url : url.substring(0, q);
-        Map<String, String> options = new LinkedHashMap<>();
-        if (q >= 0) {
-            for (String pair : url.substring(q + 1).split("&")) {
-                if (pair.isEmpty()) {
-                    continue;
-                }
-                int eq = pair.indexOf('=');
-                String name = decode(url, eq < 0 ? pair : pair.substring(0, eq));
-                if (!known.contains(name)) {
-                    throw bad(url, "option '" + name + "'", "one of " + known);
-                }
-                options.put(name, eq < 0 ? "" : decode(url, pair.substring(eq + 1)));
-            }
-        }
+        UrlOptions query = UrlOptions.parse(subject, q < 0 ? "" : url.substring(q + 1), known);
         String rest = base.substring(prefix.length());
         int slash = rest.indexOf('/');
-        String path = slash < 0 ? "" : decode(url, rest.substring(slash));
-        return new TierUrl(url, path, options);
+        String path = slash < 0 ? "" : UrlOptions.decode(subject, rest.substring(slash), "the path");
+        return new TierUrl(url, path, query);
+    }
+
+    /** The query options, decoded, in order. */
+    public Map<String, String> options() {
+        return query.values();
     }
 
     /** The path as a directory of this machine, from a {@code file:} URL's absolute path. */
@@ -62,59 +52,20 @@ public record TierUrl(String url, String path, Map<String, String> options) {
 
     /** Option {@code name} in bytes (a number with an optional k, m, g or t suffix), or {@code dflt} when absent. */
     public long bytes(String name, long dflt, long min) {
-        String v = options.get(name);
-        if (v == null) {
-            return dflt;
-        }
-        String s = v.strip().toLowerCase(Locale.ROOT);
-        int shift = switch (s.isEmpty() ? ' ' : s.charAt(s.length() - 1)) {
-            case 'k' -> 10;
-            case 'm' -> 20;
-            case 'g' -> 30;
-            case 't' -> 40;
-            default -> 0;
-        };
-        if (shift > 0) {
-            s = s.substring(0, s.length() - 1);
-        }
-        long n;
-        try {
-            n = Math.multiplyExact(Long.parseLong(s), 1L << shift);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw bad(url, name + " '" + v + "'", "bytes, optionally with a k, m, g or t suffix");
-        }
-        if (n < min) {
-            throw bad(url, name + " " + v, "at least " + min + " bytes");
-        }
-        return n;
+        return query.bytes(name, dflt, min, Long.MAX_VALUE);
     }
 
     /** Option {@code name} in milliseconds, or {@code dflt} when absent. */
     public long millis(String name, long dflt, long min) {
-        String v = options.get(name);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            long n = Long.parseLong(v.strip());
-            if (n >= min) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw bad(url, name + " '" + v + "'", "milliseconds, at least " + min);
+        return query.millis(name, dflt, min);
     }
 
-    private static String decode(String url, String s) {
-        try {
-            return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw bad(url, "bad percent-encoding", "%XX with two hexadecimal digits");
-        }
-    }
-
+    /** An error about {@code url}: {@code "tier URL '<url>': <what> (expected: <expected>)"}. */
     public static IllegalArgumentException bad(String url, String what, String expected) {
-        return new IllegalArgumentException("tier URL '" + url + "': " + what + " (expected: " + expected + ")");
+        return UrlOptions.bad(subject(url), what, expected);
+    }
+
+    private static String subject(String url) {
+        return "tier URL '" + url + "'";
     }
 }

@@ -6,7 +6,9 @@
  * payload; {@link org.lmcache4j.storage.tier.CorruptChunkException} is how a decoder says a stored chunk
  * must not be served; {@link org.lmcache4j.storage.tier.HeldChunkBuffer} is a {@code ChunkBuffer} over
  * bytes a tier holds until the reader closes it; {@link org.lmcache4j.storage.tier.TierUrl} parses a tier
- * URL's path and query options (bytes with k/m/g/t suffixes, milliseconds) with errors that name the URL.
+ * URL's path and query options, {@link org.lmcache4j.storage.tier.UrlOptions} the options alone (bytes with
+ * k/m/g/t suffixes, milliseconds, bounded numbers) for a tier that parses the rest itself, with errors that
+ * name the URL.
  *
  * <p>Only this package of {@code lmcache-storage}'s internals is exported for tiers; the engine stays
  * private to the module.
