@@ -32,6 +32,7 @@ import org.lmcache4j.storage.copy.DeviceCopiers;
 import org.lmcache4j.storage.copy.EngineKvCopier;
 import org.lmcache4j.storage.cpu.CpuTier;
 import org.lmcache4j.storage.hash.ChunkHasher;
+import org.lmcache4j.storage.hash.HasherWarmUp;
 import org.lmcache4j.storage.hash.PromptChunks;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,7 +106,7 @@ final class TieredCacheEngine implements KvConnector {
         this.layout = layout;
         this.chunkTokens = config.chunkTokens();
         this.hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(layout));
-        this.hasherWarmUp = HasherWarmUp.start(hasher, chunkTokens);
+        this.hasherWarmUp = HasherWarmUp.of(config.hashAlgorithm(), config.namespace(layout), chunkTokens);
         this.nanoClock = nanoClock;
         this.copyLanes = new CopyLanes(config.copyThreads());
         this.walk = new PrefixWalk(config.saveUnfullChunk() ? partialTails : null);

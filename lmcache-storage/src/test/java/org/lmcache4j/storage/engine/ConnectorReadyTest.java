@@ -22,9 +22,10 @@ class ConnectorReadyTest {
     }
 
     @Test
-    void aConnectorWithoutCpuTierIsReadyAtOnceAndANegativeTimeoutIsRejected() {
+    void aConnectorWithoutCpuTierIsReadyOnceItsHasherIsWarmAndANegativeTimeoutIsRejected() {
         try (TieredCacheEngine engine = Engines.open(Engines.config().localCpu(false).build())) {
-            assertTrue(engine.awaitReady(Duration.ZERO));
+            assertTrue(engine.awaitReady(Duration.ofSeconds(30)), "the chunk hasher's warm-up ends");
+            assertTrue(engine.awaitReady(Duration.ZERO), "and stays ended");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> engine.awaitReady(Duration.ofMillis(-1)));
             assertTrue(e.getMessage().contains("PT-0.001S") && e.getMessage().contains(">= 0"), e.getMessage());
         }

@@ -1,8 +1,12 @@
-package org.lmcache4j.storage;
+package org.lmcache4j.storage.hash;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.lmcache4j.api.CacheNamespace;
 import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.HashAlgorithm;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,11 +18,13 @@ import org.slf4j.LoggerFactory;
  * interpreted and 7 after compilation, so the lookup and retrieve of a 2,048-token prompt in a fresh
  * process spent 0.2-0.6 ms each on hashing alone, more than the copy of a small hit's KV takes.
  *
+ * <p>One warm-up runs per hash algorithm and JVM ({@link #of}): compiled code serves every connector.
+ *
  * <p>The chunks are hashed in batches through a method called once per batch, so that the hasher's own
  * methods are compiled as the engine calls them (a single loop would be compiled on-stack with them
  * inlined, leaving the methods the engine calls interpreted). The keys are discarded; nothing is stored.
  */
-final class HasherWarmUp {
+public final class HasherWarmUp {
 
     private static final Logger LOG = LoggerFactory.getLogger(HasherWarmUp.class);
 
@@ -32,6 +38,17 @@ final class HasherWarmUp {
     private volatile int hashed;
 
     private HasherWarmUp() {
+    }
+
+    /** One warm-up per hash algorithm and JVM: compiled code is shared by every connector of the process. */
+    private static final Map<HashAlgorithm, HasherWarmUp> PER_ALGORITHM = new ConcurrentHashMap<>();
+
+    /**
+     * The warm-up of {@code algorithm} in this JVM: started by the first connector that asks (hashing with a
+     * hasher of {@code namespace}), shared by the later ones.
+     */
+    public static HasherWarmUp of(HashAlgorithm algorithm, CacheNamespace namespace, int chunkTokens) {
+        return PER_ALGORITHM.computeIfAbsent(algorithm, a -> start(ChunkHasher.create(a, namespace), chunkTokens));
     }
 
     /** Starts hashing {@link #BATCHES} batches of {@code chunkTokens}-token chunks with {@code hasher} on a daemon thread. */
@@ -69,12 +86,12 @@ final class HasherWarmUp {
     }
 
     /** Chunks hashed so far. */
-    int hashed() {
+    public int hashed() {
         return hashed;
     }
 
     /** Waits at most {@code timeoutNanos} for the warm-up to end; true when it has. */
-    boolean await(long timeoutNanos) {
+    public boolean await(long timeoutNanos) {
         try {
             return done.await(timeoutNanos, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
