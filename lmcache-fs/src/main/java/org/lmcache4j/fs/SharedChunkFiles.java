@@ -1,5 +1,6 @@
 package org.lmcache4j.fs;
 
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -9,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.lmcache4j.api.ChunkKey;
@@ -30,10 +30,8 @@ import org.lmcache4j.storage.tier.DiskChunkFormat;
  */
 final class SharedChunkFiles {
 
-    /** Extension of a chunk file. */
-    static final String CHUNK_SUFFIX = ".kv";
     /** Marks a temporary file; a sweep deletes one older than the stale age. */
-    static final String TEMP_MARK = ".tmp.";
+    static final String TEMP_MARK = ChunkFileNames.TEMP_MARK;
 
     private static final byte[] NO_PARENT = new byte[0];
     /** Host and process in every temporary name, for operators reading a directory and for uniqueness. */
@@ -55,27 +53,7 @@ final class SharedChunkFiles {
 
     /** The path of {@code key}'s file, whether it exists or not. */
     Path pathOf(ChunkKey key) {
-        String hex = key.toString();
-        return dir.resolve(hex.substring(0, 2)).resolve(hex + CHUNK_SUFFIX);
-    }
-
-    /** True for a name this tier gives temporary files. */
-    static boolean isTemp(Path file) {
-        return file.getFileName().toString().contains(TEMP_MARK);
-    }
-
-    /** The key of a chunk file's name, or empty for any other name (temporary files, NFS's {@code .nfs*} files). */
-    static Optional<ChunkKey> keyOf(Path file) {
-        String name = file.getFileName().toString();
-        if (!name.endsWith(CHUNK_SUFFIX)) {
-            return Optional.empty();
-        }
-        String hex = name.substring(0, name.length() - CHUNK_SUFFIX.length());
-        if (hex.length() < 32 || hex.length() > 128 || hex.length() % 2 != 0 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0
-                && !Character.isUpperCase(c))) {
-            return Optional.empty();
-        }
-        return Optional.of(ChunkKey.of(HexFormat.of().parseHex(hex)));
+        return ChunkFileNames.pathOf(dir, key);
     }
 
     /** A temporary name beside {@code target}, unique to this process and thread. */

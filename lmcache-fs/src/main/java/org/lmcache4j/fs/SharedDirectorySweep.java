@@ -1,5 +1,6 @@
 package org.lmcache4j.fs;
 
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -105,10 +106,10 @@ final class SharedDirectorySweep {
                 if (a == null || !a.isRegularFile()) {
                     continue;
                 }
-                if (SharedChunkFiles.isTemp(f)) {
+                if (ChunkFileNames.isTemp(f)) {
                     temps += deleteIfStale(f, a, now);
                 } else {
-                    SharedChunkFiles.keyOf(f).ifPresent(k -> listed.put(k, a));
+                    ChunkFileNames.keyOf(f).ifPresent(k -> listed.put(k, a));
                 }
             }
         } catch (NoSuchFileException e) {
@@ -120,7 +121,7 @@ final class SharedDirectorySweep {
     /** Deletes stale temporary files directly in {@code dir} (of the identity record). */
     private int deleteStaleTemps(Path dir, long now) throws IOException {
         int temps = 0;
-        try (DirectoryStream<Path> in = Files.newDirectoryStream(dir, SharedChunkFiles::isTemp)) {
+        try (DirectoryStream<Path> in = Files.newDirectoryStream(dir, ChunkFileNames::isTemp)) {
             for (Path f : in) {
                 BasicFileAttributes a = attributes(f);
                 temps += a == null ? 0 : deleteIfStale(f, a, now);

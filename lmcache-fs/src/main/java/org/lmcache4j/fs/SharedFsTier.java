@@ -1,5 +1,6 @@
 package org.lmcache4j.fs;
 
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -346,7 +347,7 @@ final class SharedFsTier implements StorageTier {
             for (Path shard : shards) {
                 try (DirectoryStream<Path> in = Files.newDirectoryStream(shard)) {
                     for (Path f : in) {
-                        Optional<ChunkKey> key = SharedChunkFiles.keyOf(f);
+                        Optional<ChunkKey> key = ChunkFileNames.keyOf(f);
                         if (key.isPresent()) {
                             remove(key.get());
                         }

@@ -1,5 +1,6 @@
 package org.lmcache4j.fs;
 
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -80,7 +81,7 @@ final class SharedIdentityRecord {
             for (Path shard : shards) {
                 try (var files = Files.newDirectoryStream(shard)) {
                     for (Path f : files) {
-                        if (SharedChunkFiles.keyOf(f).isPresent()) {
+                        if (ChunkFileNames.keyOf(f).isPresent()) {
                             return true;
                         }
                     }

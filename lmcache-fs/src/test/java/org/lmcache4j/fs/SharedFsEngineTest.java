@@ -1,5 +1,6 @@
 package org.lmcache4j.fs;
 
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,7 +59,7 @@ class SharedFsEngineTest {
             assertFalse(fs.healthy(), "the refused tier is shown unhealthy: " + fs);
         }
         try (var files = Files.walk(dir)) {
-            assertTrue(files.noneMatch(f -> SharedChunkFiles.keyOf(f).isPresent()), "nothing written into the refused directory");
+            assertTrue(files.noneMatch(f -> ChunkFileNames.keyOf(f).isPresent()), "nothing written into the refused directory");
         }
     }
 }

@@ -1,5 +1,6 @@
 package org.lmcache4j.fs;
 
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,8 +67,8 @@ class SharedFsKilledWriterIT {
             }
         }
         Path chunks = dir.resolve(FsTiers.IDENTITY.directoryName());
-        List<Path> finals = files(chunks, f -> SharedChunkFiles.keyOf(f).isPresent());
-        List<Path> temps = files(chunks, SharedChunkFiles::isTemp);
+        List<Path> finals = files(chunks, f -> ChunkFileNames.keyOf(f).isPresent());
+        List<Path> temps = files(chunks, ChunkFileNames::isTemp);
         assertTrue(!finals.isEmpty(), "the writers published chunks");
         List<String> torn = new ArrayList<>();
         for (Path f : finals) {
@@ -79,7 +80,7 @@ class SharedFsKilledWriterIT {
         try (SharedFsTier reader = FsTiers.open(FsTiers.url(dir, "capacity=1g&staleTempMillis=0&sweepMillis=0"), CHUNK_BYTES)) {
             int hits = 0;
             for (Path f : finals) {
-                ChunkKey key = SharedChunkFiles.keyOf(f).orElseThrow();
+                ChunkKey key = ChunkFileNames.keyOf(f).orElseThrow();
                 Optional<ChunkBuffer> got = reader.get(key);
                 if (got.isPresent()) {
                     try (ChunkBuffer b = got.get()) {
@@ -92,15 +93,15 @@ class SharedFsKilledWriterIT {
             assertEquals(finals.size(), hits, "every published chunk is served");
             SharedDirectorySweep.Result swept = reader.sweep();
             assertEquals(temps.size(), swept.staleTempsDeleted(), "temporary files the sweep deleted");
-            assertEquals(List.of(), files(chunks, SharedChunkFiles::isTemp), "temporary files left after the sweep");
-            assertEquals(finals.size(), files(chunks, f -> SharedChunkFiles.keyOf(f).isPresent()).size(),
+            assertEquals(List.of(), files(chunks, ChunkFileNames::isTemp), "temporary files left after the sweep");
+            assertEquals(finals.size(), files(chunks, f -> ChunkFileNames.keyOf(f).isPresent()).size(),
                     "chunk files after the sweep (within budget: none evicted)");
         }
     }
 
     /** Empty when {@code f} is a whole chunk file holding its name's key and that key's bytes; else why not. */
     private static Optional<String> wholeOrWhy(Path f) throws Exception {
-        ChunkKey key = SharedChunkFiles.keyOf(f).orElseThrow();
+        ChunkKey key = ChunkFileNames.keyOf(f).orElseThrow();
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
             DiskChunkFormat.Header h = new DiskChunkFormat(FsTiers.FINGERPRINT).readHeader(ch, f);
             if (!h.key().equals(key) || h.payloadBytes() != CHUNK_BYTES) {

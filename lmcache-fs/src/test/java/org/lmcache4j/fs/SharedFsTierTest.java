@@ -1,5 +1,6 @@
 package org.lmcache4j.fs;
 
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -246,9 +247,9 @@ class SharedFsTierTest {
     void tempNamesDifferPerWriteSoConcurrentWritersOfOneChunkNeverShareOne() {
         Path target = root.resolve("ab").resolve("ab.kv");
         assertFalse(SharedChunkFiles.tempFor(target).equals(SharedChunkFiles.tempFor(target)));
-        assertTrue(SharedChunkFiles.isTemp(SharedChunkFiles.tempFor(target)));
-        assertTrue(SharedChunkFiles.keyOf(SharedChunkFiles.tempFor(target)).isEmpty(), "a temporary file is no chunk");
-        assertTrue(SharedChunkFiles.keyOf(root.resolve(".nfs000000000123")).isEmpty(), "nor is an NFS silly-rename file");
+        assertTrue(ChunkFileNames.isTemp(SharedChunkFiles.tempFor(target)));
+        assertTrue(ChunkFileNames.keyOf(SharedChunkFiles.tempFor(target)).isEmpty(), "a temporary file is no chunk");
+        assertTrue(ChunkFileNames.keyOf(root.resolve(".nfs000000000123")).isEmpty(), "nor is an NFS silly-rename file");
     }
 
     @Test
@@ -272,7 +273,7 @@ class SharedFsTierTest {
 
     private static long chunkFiles(Path dir) throws Exception {
         try (Stream<Path> all = Files.walk(dir)) {
-            return all.filter(f -> SharedChunkFiles.keyOf(f).isPresent()).count();
+            return all.filter(f -> ChunkFileNames.keyOf(f).isPresent()).count();
         }
     }
 }

@@ -1,5 +1,6 @@
 package org.lmcache4j.storage.disk;
 
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -35,10 +36,8 @@ import org.lmcache4j.storage.tier.HeldChunkBuffer;
  */
 final class DiskChunkFiles {
 
-    /** Extension of a chunk file. */
-    static final String CHUNK_SUFFIX = ".kv";
     /** Marks a temporary file, finished or not; any such file found at start is deleted. */
-    static final String TEMP_MARK = ".tmp.";
+    static final String TEMP_MARK = ChunkFileNames.TEMP_MARK;
 
     private static final byte[] NO_PARENT = new byte[0];
     private static final long ALIGNMENT_BYTES = DiskChunkFormat.PAYLOAD_OFFSET; // lets O_DIRECT read into it
@@ -75,18 +74,7 @@ final class DiskChunkFiles {
 
     /** The path of {@code key}'s file, whether it exists or not. */
     Path pathOf(ChunkKey key) {
-        String hex = key.toString();
-        return root.resolve(hex.substring(0, 2)).resolve(hex + CHUNK_SUFFIX);
-    }
-
-    /** True for a name this tier gives temporary files. */
-    static boolean isTemp(Path file) {
-        return file.getFileName().toString().contains(TEMP_MARK);
-    }
-
-    /** True for a name this tier gives chunk files. */
-    static boolean isChunk(Path file) {
-        return file.getFileName().toString().endsWith(CHUNK_SUFFIX);
+        return ChunkFileNames.pathOf(root, key);
     }
 
     /**

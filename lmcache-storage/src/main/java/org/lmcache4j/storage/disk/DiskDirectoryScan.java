@@ -1,5 +1,6 @@
 package org.lmcache4j.storage.disk;
 
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -60,7 +61,7 @@ final class DiskDirectoryScan {
                 for (DiskIo.Listing f : io.list(top.path())) {
                     s.visit(f);
                 }
-            } else if (!top.directory() && DiskChunkFiles.isTemp(top.path())) {
+            } else if (!top.directory() && ChunkFileNames.isTemp(top.path())) {
                 s.visit(top);
             }
         }
@@ -95,11 +96,11 @@ final class DiskDirectoryScan {
             if (f.directory()) {
                 return;
             }
-            if (DiskChunkFiles.isTemp(f.path())) {
+            if (ChunkFileNames.isTemp(f.path())) {
                 if (delete(f.path())) {
                     tempFiles++;
                 }
-            } else if (DiskChunkFiles.isChunk(f.path())) {
+            } else if (ChunkFileNames.isChunk(f.path())) {
                 try {
                     DiskChunkFormat.Header h = files.readHeader(f.path());
                     found.add(new Found(h.key(), h.fileBytes(), f.lastModified()));

@@ -1,5 +1,6 @@
 package org.lmcache4j.storage.disk;
 
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -73,7 +74,7 @@ final class DiskIdentityRecord {
         for (DiskIo.Listing top : io.list(dir)) {
             if (top.directory() && top.path().getFileName().toString().matches("[0-9a-f]{2}")) {
                 for (DiskIo.Listing f : io.list(top.path())) {
-                    if (DiskChunkFiles.isChunk(f.path())) {
+                    if (ChunkFileNames.isChunk(f.path())) {
                         return true;
                     }
                 }
