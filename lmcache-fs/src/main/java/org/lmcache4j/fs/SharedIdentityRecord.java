@@ -1,10 +1,11 @@
 package org.lmcache4j.fs;
 
 import org.lmcache4j.storage.tier.ChunkFileNames;
+import org.lmcache4j.storage.tier.RecordText;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
+
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -62,15 +63,7 @@ final class SharedIdentityRecord {
 
     private static Optional<String> read(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size > MAX_BYTES) {
-                return Optional.of("(a file of " + size + " bytes)");
-            }
-            ByteBuffer buf = ByteBuffer.allocate((int) size);
-            while (buf.hasRemaining() && ch.read(buf) >= 0) {
-                // read to the end
-            }
-            return Optional.of(new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8));
+            return Optional.of(RecordText.read(ch, MAX_BYTES));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -98,11 +91,7 @@ final class SharedIdentityRecord {
         boolean moved = false;
         try {
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
+                RecordText.writeForced(ch, text);
             }
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
             moved = true;

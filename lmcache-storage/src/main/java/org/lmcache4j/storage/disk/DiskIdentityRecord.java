@@ -1,10 +1,11 @@
 package org.lmcache4j.storage.disk;
 
 import org.lmcache4j.storage.tier.ChunkFileNames;
+import org.lmcache4j.storage.tier.RecordText;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
+
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -56,15 +57,7 @@ final class DiskIdentityRecord {
 
     private static Optional<String> read(Path file, DiskIo io) throws IOException {
         try (FileChannel ch = io.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size > MAX_BYTES) {
-                return Optional.of("(a file of " + size + " bytes)");
-            }
-            ByteBuffer buf = ByteBuffer.allocate((int) size);
-            while (buf.hasRemaining() && ch.read(buf) >= 0) {
-                // read to the end
-            }
-            return Optional.of(new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8));
+            return Optional.of(RecordText.read(ch, MAX_BYTES));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -88,11 +81,7 @@ final class DiskIdentityRecord {
         boolean moved = false;
         try {
             try (FileChannel ch = io.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
+                RecordText.writeForced(ch, text);
             }
             io.moveAtomically(temp, file);
             moved = true;
