@@ -235,8 +235,9 @@ final class Demo {
             // priority, and that work would otherwise fall into the next scenario's requests
             cache.awaitReady(Duration.ofSeconds(30));
             // a server does not reopen its connector; the new one gets the warm-up the first had (its prompt
-            // now hits the disk tier, then the cpu tier), or the first chat hit pays its first-use costs:
-            // 1.45x and 1.9x a plain copy in two runs without this, where later hits were ~1x
+            // now hits the disk tier, then the cpu tier). The first chat hit after the reopening took 1.81x and
+            // 1.93x a plain copy in two runs where later hits were ~1x; this, the copy threads started at open
+            // and the idle-JIT wait before cached requests brought it to 0.68-1.30x (docs/PERFORMANCE.md)
             bar.step("warming up the reopened connector (not measured)");
             warmUp(engine, cache, model, o.warmupTokens(), bar::stepProgress);
         }

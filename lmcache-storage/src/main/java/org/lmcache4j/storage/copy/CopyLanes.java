@@ -43,8 +43,8 @@ public final class CopyLanes implements AutoCloseable {
 
     /**
      * A pool whose threads run from now on: a fixed pool starts a thread at its first task otherwise, and
-     * that first task is a retrieve's copy, with the engine waiting (the first chat hit after the demo
-     * reopened its connector took 1.9x a plain copy, the later ones ~1x).
+     * that first task is a retrieve's copy, with the engine waiting (one of the first-use costs found when
+     * the first chat hit after the demo reopened its connector took 1.8-1.9x a plain copy, later ones ~1x).
      */
     private static ExecutorService startedPool(int threads) {
         ThreadPoolExecutor pool = (ThreadPoolExecutor) Executors.newFixedThreadPool(threads,
