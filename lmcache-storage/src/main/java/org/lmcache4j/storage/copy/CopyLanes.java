@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
@@ -176,11 +177,19 @@ public final class CopyLanes implements AutoCloseable {
         }
     }
 
-    /** Stops the helper threads (a copy in progress finishes first: they are only idle workers). */
+    /**
+     * Stops the helper threads and waits up to a second for them to end (a copy in progress finishes
+     * first: they are only idle workers), so that none outlives the connector's close.
+     */
     @Override
     public void close() {
         if (helpers != null) {
             helpers.shutdown();
+            try {
+                helpers.awaitTermination(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

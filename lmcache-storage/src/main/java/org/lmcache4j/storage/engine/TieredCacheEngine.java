@@ -53,6 +53,8 @@ final class TieredCacheEngine implements KvConnector {
 
     private static final Logger LOG = LoggerFactory.getLogger(TieredCacheEngine.class);
     private static final int PARTIAL_TAIL_PARENTS = 1 << 16;
+    /** How long close waits for the hasher's warm-up thread to end (it ends by itself, ~0.1 s after the first open). */
+    static final long CLOSE_WAIT_MILLIS = 5_000;
 
     private final LmCacheConfig config;
     private final KvLayout layout;
@@ -427,6 +429,9 @@ final class TieredCacheEngine implements KvConnector {
             copyLanes.close();
             tiers.close();
             devices.close();
+            if (!hasherWarmUp.awaitThreadEnd(CLOSE_WAIT_MILLIS)) {
+                LOG.warn("the chunk hasher's warm-up thread still runs {} ms after close began", CLOSE_WAIT_MILLIS);
+            }
             LOG.info("lmcache4j connector closed");
         } finally {
             openGuard.writeLock().unlock();

@@ -37,6 +37,7 @@ public final class HasherWarmUp {
 
     private final CountDownLatch done = new CountDownLatch(1);
     private volatile int hashed;
+    private Thread thread;
 
     private HasherWarmUp() {
     }
@@ -55,7 +56,7 @@ public final class HasherWarmUp {
     /** Starts hashing {@link #BATCHES} batches of {@code chunkTokens}-token chunks with {@code hasher} on a daemon thread. */
     static HasherWarmUp start(ChunkHasher hasher, int chunkTokens) {
         HasherWarmUp warmUp = new HasherWarmUp();
-        Thread.ofPlatform().daemon().name("lmcache-hash-warmup").start(() -> warmUp.run(hasher, chunkTokens));
+        warmUp.thread = Thread.ofPlatform().daemon().name("lmcache-hash-warmup").start(() -> warmUp.run(hasher, chunkTokens));
         return warmUp;
     }
 
@@ -89,6 +90,19 @@ public final class HasherWarmUp {
     /** Chunks hashed so far. */
     public int hashed() {
         return hashed;
+    }
+
+    /**
+     * Waits at most {@code timeoutMillis} for the warm-up's thread to have ended (a connector's close does,
+     * so that no thread of the library outlives it; the warm-up takes ~0.1 s once per JVM); true when it has.
+     */
+    public boolean awaitThreadEnd(long timeoutMillis) {
+        try {
+            thread.join(timeoutMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return !thread.isAlive();
     }
 
     /** Waits at most {@code timeoutNanos} for the warm-up to end; true when it has. */
