@@ -1,6 +1,5 @@
 package org.lmcache4j.fs;
 
-import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -13,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 
@@ -30,8 +30,6 @@ import org.lmcache4j.storage.tier.DiskChunkFormat;
  */
 final class SharedChunkFiles {
 
-    /** Marks a temporary file; a sweep deletes one older than the stale age. */
-    static final String TEMP_MARK = ChunkFileNames.TEMP_MARK;
 
     private static final byte[] NO_PARENT = new byte[0];
     /** Host and process in every temporary name, for operators reading a directory and for uniqueness. */
@@ -58,7 +56,7 @@ final class SharedChunkFiles {
 
     /** A temporary name beside {@code target}, unique to this process and thread. */
     static Path tempFor(Path target) {
-        return target.resolveSibling(target.getFileName() + TEMP_MARK + WRITER + "." + Thread.currentThread().threadId() + "."
+        return target.resolveSibling(target.getFileName() + ChunkFileNames.TEMP_MARK + WRITER + "." + Thread.currentThread().threadId() + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     }
 

@@ -1,6 +1,5 @@
 package org.lmcache4j.fs;
 
-import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -14,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.storage.tier.ChunkFileNames;
 
 /**
  * One pass over the shared directory, which any engine may run at any time, as many at once as like:

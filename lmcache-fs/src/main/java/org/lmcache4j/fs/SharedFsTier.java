@@ -1,6 +1,5 @@
 package org.lmcache4j.fs;
 
-import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -30,6 +29,7 @@ import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.api.spi.TierRefusedException;
 import org.lmcache4j.api.spi.TierUnavailableException;
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.storage.tier.HeldChunkBuffer;

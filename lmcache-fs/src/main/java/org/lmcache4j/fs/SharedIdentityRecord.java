@@ -1,11 +1,7 @@
 package org.lmcache4j.fs;
 
-import org.lmcache4j.storage.tier.ChunkFileNames;
-import org.lmcache4j.storage.tier.RecordText;
 import java.io.IOException;
-
 import java.nio.channels.FileChannel;
-
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -13,6 +9,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import org.lmcache4j.api.CacheIdentity;
+import org.lmcache4j.storage.tier.ChunkFileNames;
+import org.lmcache4j.storage.tier.RecordText;
 
 /**
  * The file {@value #FILE_NAME} in the tier's directory that records whose KV the directory holds

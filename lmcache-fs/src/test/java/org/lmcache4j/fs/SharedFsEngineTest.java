@@ -1,6 +1,5 @@
 package org.lmcache4j.fs;
 
-import org.lmcache4j.storage.tier.ChunkFileNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +15,7 @@ import org.lmcache4j.api.HashAlgorithm;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.TierStats;
 import org.lmcache4j.fs.FsEngines.Prompt;
+import org.lmcache4j.storage.tier.ChunkFileNames;
 
 /**
  * Engines opened from a config whose {@code tiers} names an {@code fs://} URL: what one stores, another

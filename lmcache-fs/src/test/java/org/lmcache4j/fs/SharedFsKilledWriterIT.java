@@ -1,6 +1,5 @@
 package org.lmcache4j.fs;
 
-import org.lmcache4j.storage.tier.ChunkFileNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 
 /**

@@ -14,6 +14,7 @@ import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.storage.tier.HeldChunkBuffer;
+import org.lmcache4j.storage.tier.NestedPins;
 
 /**
  * The {@code cpu} tier: chunks in fixed pages of pinned off-heap memory with a hard byte budget and
@@ -202,14 +203,7 @@ public final class CpuTier implements StorageTier {
             if (e == null) {
                 return false;
             }
-            if (!e.pinned(nanoClock.getAsLong())) {
-                e.pinCount = 0;
-                e.pinnedUntilNanos = until;
-            }
-            e.pinCount++;
-            if (until - e.pinnedUntilNanos > 0) { // the later deadline; nanoTime values may wrap, only differences count
-                e.pinnedUntilNanos = until;
-            }
+            e.pins.pin(nanoClock.getAsLong(), until);
             return true;
         }
     }
@@ -219,8 +213,8 @@ public final class CpuTier implements StorageTier {
         synchronized (index) {
             ensureOpen();
             Entry e = index.get(key);
-            if (e != null && e.pinCount > 0) {
-                e.pinCount--;
+            if (e != null) {
+                e.pins.unpin();
             }
         }
     }
@@ -347,8 +341,7 @@ public final class CpuTier implements StorageTier {
     private static final class Entry {
         final ChunkPage page;
         final long bytes;
-        int pinCount;
-        long pinnedUntilNanos;
+        final NestedPins pins = new NestedPins();
 
         Entry(ChunkPage page, long bytes) {
             this.page = page;
@@ -356,7 +349,7 @@ public final class CpuTier implements StorageTier {
         }
 
         boolean pinned(long now) {
-            return pinCount > 0 && now - pinnedUntilNanos < 0;
+            return pins.pinned(now);
         }
 
         /** A new hold on the bytes; only while a reference is known to be held (the page cannot be free). */

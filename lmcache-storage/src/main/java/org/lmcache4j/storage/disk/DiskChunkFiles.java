@@ -1,6 +1,5 @@
 package org.lmcache4j.storage.disk;
 
-import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -12,8 +11,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.ThreadLocalRandom;
 import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.storage.tier.HeldChunkBuffer;
@@ -36,8 +35,6 @@ import org.lmcache4j.storage.tier.HeldChunkBuffer;
  */
 final class DiskChunkFiles {
 
-    /** Marks a temporary file, finished or not; any such file found at start is deleted. */
-    static final String TEMP_MARK = ChunkFileNames.TEMP_MARK;
 
     private static final byte[] NO_PARENT = new byte[0];
     private static final long ALIGNMENT_BYTES = DiskChunkFormat.PAYLOAD_OFFSET; // lets O_DIRECT read into it
@@ -87,7 +84,7 @@ final class DiskChunkFiles {
         ensureShard(shard);
         long payloadOffset = DiskChunkFormat.PAYLOAD_OFFSET;
         long fileBytes = DiskChunkFormat.fileBytes(payload.byteSize());
-        Path temp = shard.resolve(target.getFileName() + TEMP_MARK + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        Path temp = ChunkFileNames.tempFor(target);
         Path written = temp;
         try {
             try (FileChannel ch = io.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

@@ -8,7 +8,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
+import org.lmcache4j.storage.tier.ChunkFileNames;
 
 /**
  * A {@code disk} tier's exclusive hold on its directory: made sure to exist and to be writable, and
@@ -125,7 +125,7 @@ final class DiskDirectoryLock implements AutoCloseable {
 
     // The lock file may exist from an earlier run while the directory became read-only since: create anew.
     private static void probeWrite(Path dir, DiskIo io) throws IOException {
-        Path probe = dir.resolve("probe" + DiskChunkFiles.TEMP_MARK + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        Path probe = ChunkFileNames.tempFor(dir.resolve("probe"));
         io.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
         io.deleteIfExists(probe);
     }

@@ -1,6 +1,5 @@
 package org.lmcache4j.storage.disk;
 
-import org.lmcache4j.storage.tier.ChunkFileNames;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -8,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.slf4j.Logger;

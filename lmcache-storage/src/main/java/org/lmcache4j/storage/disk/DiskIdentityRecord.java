@@ -1,17 +1,14 @@
 package org.lmcache4j.storage.disk;
 
-import org.lmcache4j.storage.tier.ChunkFileNames;
-import org.lmcache4j.storage.tier.RecordText;
 import java.io.IOException;
-
 import java.nio.channels.FileChannel;
-
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import org.lmcache4j.api.CacheIdentity;
+import org.lmcache4j.storage.tier.ChunkFileNames;
+import org.lmcache4j.storage.tier.RecordText;
 
 /**
  * The file {@value #FILE_NAME} in a {@code disk} tier's directory that records the
@@ -77,7 +74,7 @@ final class DiskIdentityRecord {
     }
 
     private static void write(Path dir, Path file, String text, DiskIo io) throws IOException {
-        Path temp = dir.resolve(FILE_NAME + DiskChunkFiles.TEMP_MARK + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        Path temp = ChunkFileNames.tempFor(file);
         boolean moved = false;
         try {
             try (FileChannel ch = io.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

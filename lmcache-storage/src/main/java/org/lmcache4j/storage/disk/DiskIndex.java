@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
 import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.storage.tier.NestedPins;
 
 /**
  * The {@code disk} tier's in-memory index and byte budget: which chunks have a file, in least recently
@@ -184,22 +185,15 @@ final class DiskIndex {
         if (e == null) {
             return false;
         }
-        if (!e.pinned(now)) {
-            e.pinCount = 0;
-            e.pinnedUntilNanos = until;
-        }
-        e.pinCount++;
-        if (until - e.pinnedUntilNanos > 0) { // the later deadline; nanoTime values may wrap, only differences count
-            e.pinnedUntilNanos = until;
-        }
+        e.pins.pin(now, until);
         return true;
     }
 
     synchronized void unpin(ChunkKey key) {
         ensureOpen();
         Entry e = entries.get(key);
-        if (e != null && e.pinCount > 0) {
-            e.pinCount--;
+        if (e != null) {
+            e.pins.unpin();
         }
     }
 
@@ -243,8 +237,7 @@ final class DiskIndex {
     /** A chunk with a file: its size on disk, pins and readers. Fields are guarded by the index lock. */
     static final class Entry {
         final long sizeBytes;
-        int pinCount;
-        long pinnedUntilNanos;
+        final NestedPins pins = new NestedPins();
         int readers;
 
         Entry(long sizeBytes) {
@@ -252,7 +245,7 @@ final class DiskIndex {
         }
 
         boolean pinned(long now) {
-            return pinCount > 0 && now - pinnedUntilNanos < 0;
+            return pins.pinned(now);
         }
     }
 

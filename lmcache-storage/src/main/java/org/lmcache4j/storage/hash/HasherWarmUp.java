@@ -36,10 +36,11 @@ public final class HasherWarmUp {
     static final int BATCHES = 1_250;
 
     private final CountDownLatch done = new CountDownLatch(1);
+    private final Thread thread;
     private volatile int hashed;
-    private Thread thread;
 
-    private HasherWarmUp() {
+    private HasherWarmUp(ChunkHasher hasher, int chunkTokens) {
+        this.thread = Thread.ofPlatform().daemon().name("lmcache-hash-warmup").unstarted(() -> run(hasher, chunkTokens));
     }
 
     /** One warm-up per hash algorithm and JVM: compiled code is shared by every connector of the process. */
@@ -55,8 +56,8 @@ public final class HasherWarmUp {
 
     /** Starts hashing {@link #BATCHES} batches of {@code chunkTokens}-token chunks with {@code hasher} on a daemon thread. */
     static HasherWarmUp start(ChunkHasher hasher, int chunkTokens) {
-        HasherWarmUp warmUp = new HasherWarmUp();
-        warmUp.thread = Thread.ofPlatform().daemon().name("lmcache-hash-warmup").start(() -> warmUp.run(hasher, chunkTokens));
+        HasherWarmUp warmUp = new HasherWarmUp(hasher, chunkTokens);
+        warmUp.thread.start();
         return warmUp;
     }
 

@@ -3,6 +3,7 @@ package org.lmcache4j.storage.tier;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import org.lmcache4j.api.ChunkKey;
 
 /**
@@ -25,6 +26,11 @@ public final class ChunkFileNames {
     public static Path pathOf(Path root, ChunkKey key) {
         String hex = key.toString();
         return root.resolve(hex.substring(0, 2)).resolve(hex + CHUNK_SUFFIX);
+    }
+
+    /** A temporary name beside {@code target}, made unique by a random suffix: where a write goes before its rename. */
+    public static Path tempFor(Path target) {
+        return target.resolveSibling(target.getFileName() + TEMP_MARK + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     }
 
     /** True for the name of a file being written (or left behind by a writer that died). */

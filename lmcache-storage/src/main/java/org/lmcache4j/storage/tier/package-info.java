@@ -5,7 +5,8 @@
  * (magic, version, layout fingerprint, key, length, CRC32C) every persistent tier writes in front of a
  * payload, and {@link org.lmcache4j.storage.tier.ChunkFileNames} how a tier of one file per chunk names
  * its files (shards, suffix, temporary mark) and {@link org.lmcache4j.storage.tier.RecordText} reads and
- * writes its identity record's text; {@link org.lmcache4j.storage.tier.CorruptChunkException} is how a decoder says a stored chunk
+ * writes its identity record's text; {@link org.lmcache4j.storage.tier.NestedPins} keeps a chunk's pins and
+ * their latest deadline; {@link org.lmcache4j.storage.tier.CorruptChunkException} is how a decoder says a stored chunk
  * must not be served; {@link org.lmcache4j.storage.tier.HeldChunkBuffer} is a {@code ChunkBuffer} over
  * bytes a tier holds until the reader closes it; {@link org.lmcache4j.storage.tier.TierUrl} parses a tier
  * URL's path and query options, {@link org.lmcache4j.storage.tier.UrlOptions} the options alone (bytes with
