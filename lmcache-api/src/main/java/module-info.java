@@ -8,4 +8,5 @@ module org.lmcache4j.api {
 
     uses org.lmcache4j.api.spi.KvConnectorProvider;
     uses org.lmcache4j.api.spi.StorageTierProvider;
+    uses org.lmcache4j.api.spi.KvCodec;
 }

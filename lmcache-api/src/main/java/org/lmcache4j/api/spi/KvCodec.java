@@ -1,0 +1,71 @@
+package org.lmcache4j.api.spi;
+
+import java.lang.foreign.MemorySegment;
+import org.lmcache4j.api.KvLayout;
+
+/**
+ * Encodes a chunk's KV bytes for a slower tier (disk, a shared file system, a remote store) and decodes
+ * them back, so that a chunk smaller on the wire arrives sooner and more chunks fit. The cpu tier never
+ * encodes: engines copy from its pages.
+ *
+ * <p>The bytes are one chunk buffer of whole tokens of a {@link KvLayout}:
+ * {@code [plane][layer][token][numKvHeads * headDim]} elements of {@link KvLayout#dtype()}, little-endian,
+ * plane 0 holding K and plane 1 V (one latent plane for MLA). A codec is found by its {@link #name()}
+ * through {@link java.util.ServiceLoader}; a tier writes its {@link #id()} and the logical length beside the
+ * encoded bytes and their checksum, so a reader never guesses how a chunk was stored.
+ *
+ * <p>Contract, which {@code KvCodecContract} in the test fixtures checks for every codec:
+ * <ul>
+ *   <li>A lossless codec ({@link #lossy()} false) decodes exactly the bytes it encoded, for every dtype
+ *       and bit pattern (NaN payloads, signed zeros, infinities included).</li>
+ *   <li>A lossy codec states its per-element error bound and its handling of NaN and infinities in its
+ *       class comment; tiers mark chunks stored through it so a retrieve can report lossy KV.</li>
+ *   <li>{@link #encode} returns -1 when its result would not be smaller than the input: the tier then
+ *       stores the chunk raw. Lossy codecs always encode.</li>
+ *   <li>{@link #decode} of bytes that are not an encoding this codec made of a chunk of that length
+ *       throws {@link CorruptEncodingException} and never reads or writes outside its arguments.</li>
+ *   <li>Implementations are thread-safe: one instance serves every tier and thread.</li>
+ * </ul>
+ */
+public interface KvCodec {
+
+    /** The id of chunks stored as they are (no codec): what a tier writes when {@link #encode} returns -1. */
+    int RAW_ID = 0;
+
+    /**
+     * The name configuration uses: lower case, as in {@code LMCACHE_DISK_CODEC=shuffle+zstd}; LMCache's
+     * name where LMCache has the same encoding.
+     */
+    String name();
+
+    /** The number stored with each chunk, 1-255 (0 is {@link #RAW_ID}); never reused for another encoding. */
+    int id();
+
+    /** True when a decoded chunk may differ from the encoded one. */
+    boolean lossy();
+
+    /** Whether chunks of {@code layout} can be encoded (a quantizing codec needs a 16- or 32-bit float dtype). */
+    boolean supports(KvLayout layout);
+
+    /** The most bytes {@link #encode} writes for a chunk of {@code logicalBytes} of {@code layout}. */
+    long maxEncodedBytes(KvLayout layout, long logicalBytes);
+
+    /**
+     * Encodes the chunk {@code src} into {@code dst} from its start.
+     *
+     * @return the encoded length, or -1 when it would not be smaller than {@code src} (store it raw)
+     * @throws IllegalArgumentException when {@code src} is not whole tokens of {@code layout}, the layout is
+     *                                  not {@linkplain #supports supported}, or {@code dst} is smaller than
+     *                                  {@link #maxEncodedBytes}
+     */
+    long encode(KvLayout layout, MemorySegment src, MemorySegment dst);
+
+    /**
+     * Decodes {@code encoded} (exactly what {@link #encode} returned the length of) into {@code dst}, whose
+     * size is the chunk's logical length.
+     *
+     * @throws CorruptEncodingException when {@code encoded} is not a valid encoding of a chunk of that length
+     * @throws IllegalArgumentException when {@code dst} is not whole tokens of {@code layout}
+     */
+    void decode(KvLayout layout, MemorySegment encoded, MemorySegment dst);
+}

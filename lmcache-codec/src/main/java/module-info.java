@@ -1,0 +1,11 @@
+/**
+ * KV codecs for the slower tiers, provided through {@link org.lmcache4j.api.spi.KvCodec} and found by
+ * name with {@link org.lmcache4j.api.spi.KvCodecs}: lossless {@code shuffle+lz4} and {@code shuffle+zstd}
+ * (each element's bytes regrouped into planes, then compressed), and the opt-in lossy {@code int8} and
+ * {@code fp8-e4m3}. Exports nothing.
+ */
+module org.lmcache4j.codec {
+    requires org.lmcache4j.api;
+    requires com.github.luben.zstd_jni;
+    requires org.lz4.java;
+}
