@@ -22,8 +22,10 @@ import org.lmcache4j.api.KvLayout;
  *       class comment; tiers mark chunks stored through it so a retrieve can report lossy KV.</li>
  *   <li>{@link #encode} returns -1 when its result would not be smaller than the input: the tier then
  *       stores the chunk raw. Lossy codecs always encode.</li>
- *   <li>{@link #decode} of bytes that are not an encoding this codec made of a chunk of that length
- *       throws {@link CorruptEncodingException} and never reads or writes outside its arguments.</li>
+ *   <li>{@link #decode} of any bytes reads and writes only within its arguments, ends, and throws
+ *       {@link CorruptEncodingException} when their structure is not one this codec writes (lengths, block
+ *       tables, a compressed stream that does not decode to the expected length). Changed bytes that still
+ *       decode are not its to catch: a tier checks the stored bytes' checksum before it decodes them.</li>
  *   <li>Implementations are thread-safe: one instance serves every tier and thread.</li>
  * </ul>
  */
@@ -64,7 +66,7 @@ public interface KvCodec {
      * Decodes {@code encoded} (exactly what {@link #encode} returned the length of) into {@code dst}, whose
      * size is the chunk's logical length.
      *
-     * @throws CorruptEncodingException when {@code encoded} is not a valid encoding of a chunk of that length
+     * @throws CorruptEncodingException when {@code encoded} is not structured as an encoding of a chunk of that length
      * @throws IllegalArgumentException when {@code dst} is not whole tokens of {@code layout}
      */
     void decode(KvLayout layout, MemorySegment encoded, MemorySegment dst);
