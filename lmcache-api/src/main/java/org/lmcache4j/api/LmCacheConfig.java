@@ -43,12 +43,19 @@ import java.util.Optional;
  *                           {@link org.lmcache4j.api.spi.StorageTierProvider} of its scheme. Empty (the default)
  *                           means the list {@code localDisk} and {@code remoteUrl} make, which are shorthands for it:
  *                           when {@code tiers} is set, both are empty. See {@link #slowerTiers()}
+ * @param diskCodec          how the disk tier of {@code localDisk} encodes chunks ({@code LMCACHE_DISK_CODEC}: raw (the
+ *                           default), shuffle+lz4, shuffle+zstd, or the lossy int8 or fp8-e4m3, with the lmcache-codec
+ *                           module on the path); a tier in {@code tiers} takes a {@code codec=} option in its URL instead
+ * @param remoteCodec        the same for the tier of {@code remoteUrl} ({@code LMCACHE_REMOTE_CODEC}, default raw)
  */
 public record LmCacheConfig(String connector, String modelId, int chunkTokens, boolean localCpu, long maxLocalCpuBytes,
                             Optional<Path> localDisk, long maxLocalDiskBytes, Optional<String> remoteUrl,
                             boolean saveUnfullChunk, HashAlgorithm hashAlgorithm, String tenantSalt, int tpRank,
                             int tpWorldSize, long pinTimeoutMillis, double recomputeTokensPerSecond, int copyThreads,
-                            List<String> tiers) {
+                            List<String> tiers, String diskCodec, String remoteCodec) {
+
+    /** The codec name of chunks stored as they are: the default of every tier. */
+    public static final String RAW_CODEC = "raw";
 
     private static final long GIB = 1L << 30;
 
@@ -106,6 +113,13 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
                         + " such as file:///var/cache/kv or redis://cache:6379)");
             }
         }
+        diskCodec = codecName("diskCodec", diskCodec);
+        remoteCodec = codecName("remoteCodec", remoteCodec);
+        if (!tiers.isEmpty() && (!diskCodec.equals(RAW_CODEC) || !remoteCodec.equals(RAW_CODEC))) {
+            throw new IllegalArgumentException("diskCodec " + diskCodec + ", remoteCodec " + remoteCodec + " with tiers "
+                    + tiers.stream().map(LmCacheConfig::maskCredentials).toList() + " (expected: raw with a tiers list, whose"
+                    + " URLs take a codec= option each, e.g. file:///var/cache/kv?codec=shuffle+zstd)");
+        }
         if (!tiers.isEmpty() && (localDisk.isPresent() || remoteUrl.isPresent())) {
             throw new IllegalArgumentException("tiers: " + tiers.stream().map(LmCacheConfig::maskCredentials).toList()
                     + " with localDisk " + localDisk.map(Path::toString).orElse("off") + " and remoteUrl "
@@ -124,9 +138,40 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             return tiers;
         }
         List<String> urls = new ArrayList<>(2);
-        localDisk.ifPresent(d -> urls.add(d.toAbsolutePath().toUri().toString()));
-        remoteUrl.ifPresent(urls::add);
+        localDisk.ifPresent(d -> urls.add(withCodec(d.toAbsolutePath().toUri().toString(), diskCodec)));
+        remoteUrl.ifPresent(u -> urls.add(withCodec(u, remoteCodec)));
         return List.copyOf(urls);
+    }
+
+    /** The config of an earlier release, without codecs: every tier stores chunks raw. */
+    public LmCacheConfig(String connector, String modelId, int chunkTokens, boolean localCpu, long maxLocalCpuBytes,
+                         Optional<Path> localDisk, long maxLocalDiskBytes, Optional<String> remoteUrl,
+                         boolean saveUnfullChunk, HashAlgorithm hashAlgorithm, String tenantSalt, int tpRank,
+                         int tpWorldSize, long pinTimeoutMillis, double recomputeTokensPerSecond, int copyThreads,
+                         List<String> tiers) {
+        this(connector, modelId, chunkTokens, localCpu, maxLocalCpuBytes, localDisk, maxLocalDiskBytes, remoteUrl, saveUnfullChunk,
+                hashAlgorithm, tenantSalt, tpRank, tpWorldSize, pinTimeoutMillis, recomputeTokensPerSecond, copyThreads, tiers,
+                RAW_CODEC, RAW_CODEC);
+    }
+
+    /** {@code url} with a {@code codec=} option added, unless the codec is raw (the tiers' default). */
+    private static String withCodec(String url, String codec) {
+        if (codec.equals(RAW_CODEC)) {
+            return url;
+        }
+        int fragment = url.indexOf('#');
+        String base = fragment < 0 ? url : url.substring(0, fragment);
+        String tail = fragment < 0 ? "" : url.substring(fragment);
+        return base + (base.contains("?") ? "&" : "?") + "codec=" + codec + tail;
+    }
+
+    private static String codecName(String name, String value) {
+        String v = value == null || value.isBlank() ? RAW_CODEC : value.strip().toLowerCase(Locale.ROOT);
+        if (!v.matches("[a-z0-9][a-z0-9+._-]*")) {
+            throw new IllegalArgumentException(name + ": '" + value + "' (expected: a codec name such as raw, shuffle+lz4,"
+                    + " shuffle+zstd, int8 or fp8-e4m3)");
+        }
+        return v;
     }
 
     /** True when {@code modelId} was set (the disk and remote tiers need it). */
@@ -205,6 +250,8 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         b.recomputeTokensPerSecond = recomputeTokensPerSecond;
         b.copyThreads = copyThreads;
         b.tiers = tiers;
+        b.diskCodec = diskCodec;
+        b.remoteCodec = remoteCodec;
         return b;
     }
 
@@ -240,6 +287,8 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         private double recomputeTokensPerSecond = 0;
         private int copyThreads = Math.min(4, Runtime.getRuntime().availableProcessors());
         private List<String> tiers = List.of();
+        private String diskCodec = RAW_CODEC;
+        private String remoteCodec = RAW_CODEC;
         /** True when {@link #localDisk} was called with a directory, not only left at the default. */
         private boolean localDiskChosen;
 
@@ -378,6 +427,8 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             r.integer("LMCACHE_PIN_TIMEOUT_MS").ifPresent(this::pinTimeoutMillis);
             r.decimal("LMCACHE_RECOMPUTE_TOKENS_PER_SECOND").ifPresent(this::recomputeTokensPerSecond);
             r.integer("LMCACHE_COPY_THREADS").ifPresent(this::copyThreads);
+            r.text("LMCACHE_DISK_CODEC").ifPresent(this::diskCodec);
+            r.text("LMCACHE_REMOTE_CODEC").ifPresent(this::remoteCodec);
             return this;
         }
 
@@ -386,7 +437,19 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
             Optional<Path> disk = tiers.isEmpty() || localDiskChosen ? localDisk : Optional.empty();
             return new LmCacheConfig(connector, modelId, chunkTokens, localCpu, maxLocalCpuBytes, disk,
                     maxLocalDiskBytes, remoteUrl, saveUnfullChunk, hashAlgorithm, tenantSalt, tpRank, tpWorldSize,
-                    pinTimeoutMillis, recomputeTokensPerSecond, copyThreads, tiers);
+                    pinTimeoutMillis, recomputeTokensPerSecond, copyThreads, tiers, diskCodec, remoteCodec);
+        }
+
+        /** How the disk tier of {@link #localDisk} encodes chunks (see {@link LmCacheConfig#diskCodec()}). */
+        public Builder diskCodec(String codec) {
+            this.diskCodec = codec;
+            return this;
+        }
+
+        /** How the tier of {@link #remoteUrl} encodes chunks (see {@link LmCacheConfig#remoteCodec()}). */
+        public Builder remoteCodec(String codec) {
+            this.remoteCodec = codec;
+            return this;
         }
     }
 

@@ -123,6 +123,22 @@ public final class FrameMutations {
     public static Field[] chunkHeaderFields(byte[] frame) {
         int k = ReferenceChunkFrames.intAt(frame, 24);
         int end = ReferenceChunkFrames.intAt(frame, 12);
+        int p = ReferenceChunkFrames.intAt(frame, 28 + k);
+        if (end - k - p == 64) { // the layout with codec id and logical length
+            return new Field[] {
+                new Field("version", 8, 4),
+                new Field("header length", 12, 4),
+                new Field("fingerprint", 16, 8),
+                new Field("key length", 24, 4),
+                new Field("key bytes", 28, 8),
+                new Field("parent length", 28 + k, 4),
+                new Field("codec id", 32 + k + p, 4),
+                new Field("logical length", 36 + k + p, 8),
+                new Field("token count", end - ReferenceChunkFrames.TOKENS_FROM_END, 4),
+                new Field("payload length", end - ReferenceChunkFrames.PAYLOAD_LENGTH_FROM_END, 8),
+                new Field("payload checksum", end - ReferenceChunkFrames.PAYLOAD_CRC_FROM_END, 4),
+            };
+        }
         return new Field[] {
             new Field("version", 8, 4),
             new Field("header length", 12, 4),

@@ -24,9 +24,9 @@ public final class ReferenceChunkFrames {
     private ReferenceChunkFrames() {
     }
 
-    /** A decoded chunk header. */
+    /** A decoded chunk header; codec id 0 and logical length = payload length in the versions before codecs. */
     public record ChunkHeader(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, long payloadBytes, int payloadCrc,
-            int headerBytes) {
+            int headerBytes, int codecId, long logicalBytes) {
     }
 
     /** A decoded part table. */
@@ -35,22 +35,37 @@ public final class ReferenceChunkFrames {
 
     /** Where a disk file's payload starts: the header, then zeros up to here. */
     public static final int FILE_PAYLOAD_OFFSET = 4096;
+    /** The disk file version written now, with codec id and logical length; the one before (2) had neither. */
+    public static final int FILE_VERSION = 3;
+    /** The in-memory (remote) header version written now; the one before (1) had no codec fields. */
+    public static final int FRAME_VERSION = 2;
 
-    /** A chunk header as a remote value holds it (version 1). */
+    /** A chunk header as a remote value holds it now (version 2), of a chunk stored raw. */
     public static byte[] chunkHeader(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, long payloadBytes, int payloadCrc) {
-        return chunkHeader(1, fingerprint, key, parent, tokenCount, payloadBytes, payloadCrc);
+        return codecHeader(FRAME_VERSION, fingerprint, key, parent, 0, payloadBytes, tokenCount, payloadBytes, payloadCrc);
     }
 
-    /** A whole disk file (version 2): the header, zeros up to offset 4096, the payload. */
+    /** A whole disk file as written now (version 3, stored raw): the header, zeros up to offset 4096, the payload. */
     public static byte[] chunkFile(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, byte[] payload) {
-        byte[] header = chunkHeader(2, fingerprint, key, parent, tokenCount, payload.length, crc32c(payload, 0, payload.length));
+        return chunkFile(codecHeader(FILE_VERSION, fingerprint, key, parent, 0, payload.length, tokenCount, payload.length,
+                crc32c(payload, 0, payload.length)), payload);
+    }
+
+    /** A whole disk file of the version before codecs (2): the header, zeros up to offset 4096, the payload. */
+    public static byte[] rawChunkFile(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, byte[] payload) {
+        return chunkFile(rawHeader(2, fingerprint, key, parent, tokenCount, payload.length, crc32c(payload, 0, payload.length)),
+                payload);
+    }
+
+    private static byte[] chunkFile(byte[] header, byte[] payload) {
         byte[] file = Arrays.copyOf(header, FILE_PAYLOAD_OFFSET + payload.length);
         System.arraycopy(payload, 0, file, FILE_PAYLOAD_OFFSET, payload.length);
         return file;
     }
 
-    public static byte[] chunkHeader(int version, byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, long payloadBytes,
-                              int payloadCrc) {
+    /** A header of the layout before codecs (52 + key + parent bytes) under any version number. */
+    public static byte[] rawHeader(int version, byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, long payloadBytes,
+                                   int payloadCrc) {
         int length = 52 + key.length + parent.length;
         ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
         b.put(MAGIC).putInt(version).putInt(length).put(fingerprint).putInt(key.length).put(key).putInt(parent.length).put(parent)
@@ -59,17 +74,28 @@ public final class ReferenceChunkFrames {
         return b.array();
     }
 
-    /** The version 1 header at the start of {@code b}, or null unless it is whole and valid (any fingerprint). */
+    /** A header of the layout with codec id and logical length (64 + key + parent bytes) under any version number. */
+    public static byte[] codecHeader(int version, byte[] fingerprint, byte[] key, byte[] parent, int codecId, long logicalBytes,
+                                     int tokenCount, long payloadBytes, int payloadCrc) {
+        int length = 64 + key.length + parent.length;
+        ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC).putInt(version).putInt(length).put(fingerprint).putInt(key.length).put(key).putInt(parent.length).put(parent)
+                .putInt(codecId).putLong(logicalBytes).putInt(tokenCount).putLong(payloadBytes).putInt(payloadCrc);
+        b.putInt(crc32c(b.array(), 0, length - 4));
+        return b.array();
+    }
+
+    /** The in-memory header (version 2, or 1 before codecs) at the start of {@code b}, or null unless whole and valid (any fingerprint). */
     public static ChunkHeader decodeChunkHeader(byte[] b) {
-        return decodeChunkHeader(b, 1);
+        return decode(b, FRAME_VERSION, 1);
     }
 
     /**
-     * The header of the disk file {@code b}, or null unless it is a whole, valid version 2 header (any
-     * fingerprint) followed by zeros up to offset 4096 (the payload is not checked).
+     * The header of the disk file {@code b}, or null unless it is a whole, valid version 3 (or 2, before
+     * codecs) header (any fingerprint) followed by zeros up to offset 4096 (the payload is not checked).
      */
     public static ChunkHeader decodeFileHeader(byte[] b) {
-        ChunkHeader h = decodeChunkHeader(b, 2);
+        ChunkHeader h = decode(b, FILE_VERSION, 2);
         if (h == null || b.length < FILE_PAYLOAD_OFFSET) {
             return null;
         }
@@ -81,13 +107,18 @@ public final class ReferenceChunkFrames {
         return h;
     }
 
-    /** The header of version {@code version} at the start of {@code b}, or null unless it is whole and valid. */
-    public static ChunkHeader decodeChunkHeader(byte[] b, int version) {
-        if (b.length < 16 || !Arrays.equals(b, 0, 8, MAGIC, 0, 8) || intAt(b, 8) != version) {
+    /** The header at the start of {@code b} of version {@code codecVersion} or {@code rawVersion}, or null unless whole and valid. */
+    private static ChunkHeader decode(byte[] b, int codecVersion, int rawVersion) {
+        if (b.length < 16 || !Arrays.equals(b, 0, 8, MAGIC, 0, 8)) {
             return null;
         }
+        int version = intAt(b, 8);
+        if (version != codecVersion && version != rawVersion) {
+            return null;
+        }
+        int fixed = version == codecVersion ? 64 : 52;
         int length = intAt(b, 12);
-        if (length < 52 + 16 || length > 52 + 64 + 64 || b.length < length || intAt(b, length - 4) != crc32c(b, 0, length - 4)) {
+        if (length < fixed + 16 || length > fixed + 64 + 64 || b.length < length || intAt(b, length - 4) != crc32c(b, 0, length - 4)) {
             return null;
         }
         int k = intAt(b, 24);
@@ -95,17 +126,19 @@ public final class ReferenceChunkFrames {
             return null;
         }
         int p = intAt(b, 28 + k);
-        if (p < 0 || p > 64 || length != 52 + k + p) {
+        if (p < 0 || p > 64 || length != fixed + k + p) {
             return null;
         }
         int end = length;
         int tokens = intAt(b, end - TOKENS_FROM_END);
         long payload = longAt(b, end - PAYLOAD_LENGTH_FROM_END);
-        if (tokens < 0 || payload < 0) {
+        int codec = fixed == 64 ? intAt(b, 32 + k + p) : 0;
+        long logical = fixed == 64 ? longAt(b, 36 + k + p) : payload;
+        if (tokens < 0 || payload < 0 || logical < 0 || codec < 0 || codec > 255 || codec == 0 && logical != payload) {
             return null;
         }
         return new ChunkHeader(Arrays.copyOfRange(b, 16, 24), Arrays.copyOfRange(b, 28, 28 + k),
-                Arrays.copyOfRange(b, 32 + k, 32 + k + p), tokens, payload, intAt(b, end - PAYLOAD_CRC_FROM_END), length);
+                Arrays.copyOfRange(b, 32 + k, 32 + k + p), tokens, payload, intAt(b, end - PAYLOAD_CRC_FROM_END), length, codec, logical);
     }
 
     public static byte[] partTable(int codec, long writeId, int partBytes, int[] stored) {

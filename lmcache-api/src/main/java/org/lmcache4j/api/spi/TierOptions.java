@@ -1,5 +1,7 @@
 package org.lmcache4j.api.spi;
 
+import org.lmcache4j.api.KvLayout;
+
 /**
  * Settings a connector passes to every {@link StorageTierProvider#open} besides the tier's URL.
  *
@@ -7,8 +9,11 @@ package org.lmcache4j.api.spi;
  * @param localDiskBytes  byte budget of a tier on this machine's disk whose URL names none (a
  *                        {@code ?capacity=} option): {@code LmCacheConfig.maxLocalDiskBytes()}, &gt;= 0.
  *                        Tiers in a shared store take their budget from their URL and ignore it.
+ * @param layout          the KV layout of the chunks, which a {@link KvCodec} needs to encode and decode them;
+ *                        null when the caller has none (a tier then stores chunks raw and refuses a
+ *                        {@code codec=} option)
  */
-public record TierOptions(long chunkBytes, long localDiskBytes) {
+public record TierOptions(long chunkBytes, long localDiskBytes, KvLayout layout) {
 
     public TierOptions {
         if (chunkBytes <= 0) {
@@ -17,5 +22,10 @@ public record TierOptions(long chunkBytes, long localDiskBytes) {
         if (localDiskBytes < 0) {
             throw new IllegalArgumentException("localDiskBytes: " + localDiskBytes + " (expected: >= 0)");
         }
+    }
+
+    /** Options without a layout: chunks are stored raw. */
+    public TierOptions(long chunkBytes, long localDiskBytes) {
+        this(chunkBytes, localDiskBytes, null);
     }
 }

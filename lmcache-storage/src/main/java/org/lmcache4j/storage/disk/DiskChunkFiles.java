@@ -16,6 +16,7 @@ import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.storage.tier.HeldChunkBuffer;
+import org.lmcache4j.storage.tier.TierCodec;
 
 /**
  * Where the {@code disk} tier's chunk files live and how one is written and read.
@@ -44,6 +45,8 @@ final class DiskChunkFiles {
     private final DiskIo io;
     private final boolean fsync;
     private final DiskPayloadReader payloads;
+    private final TierCodec codec;
+    private final ThreadLocal<MemorySegment> encodedScratch = new ThreadLocal<>(); // a reading thread's stored bytes
     private final Set<Path> knownShards = ConcurrentHashMap.newKeySet();
     private final Set<Path> dirtyDirectories = ConcurrentHashMap.newKeySet();
     private final AtomicLong lastDirectorySyncNanos = new AtomicLong(System.nanoTime());
@@ -52,12 +55,22 @@ final class DiskChunkFiles {
     static final long DIR_SYNC_INTERVAL_MILLIS = 100;
 
     DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync) {
-        this(root, format, io, fsync, new DiskPayloadReader(io, DiskPayloadReader.DirectReads.of(System.getProperty(
+        this(root, format, io, fsync, TierCodec.raw());
+    }
+
+    /** @param codec decodes the encoded chunks read (encoding is the caller's, see {@link #write(ChunkKey, TierCodec.Encoded)}) */
+    DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync, TierCodec codec) {
+        this(root, format, io, fsync, codec, new DiskPayloadReader(io, DiskPayloadReader.DirectReads.of(System.getProperty(
                 DiskPayloadReader.DIRECT_PROPERTY)), DiskChunkFormat.PAYLOAD_OFFSET, true, PageCacheResidency.system()));
     }
 
     /** @param payloads how payloads are read (buffered or direct, shared with a helper or not) */
     DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync, DiskPayloadReader payloads) {
+        this(root, format, io, fsync, TierCodec.raw(), payloads);
+    }
+
+    private DiskChunkFiles(Path root, DiskChunkFormat format, DiskIo io, boolean fsync, TierCodec codec, DiskPayloadReader payloads) {
+        this.codec = codec;
         this.root = root;
         this.format = format;
         this.io = io;
@@ -74,11 +87,17 @@ final class DiskChunkFiles {
         return ChunkFileNames.pathOf(root, key);
     }
 
+    /** As {@link #write(ChunkKey, TierCodec.Encoded)} for {@code payload} stored raw. */
+    long write(ChunkKey key, MemorySegment payload) throws IOException {
+        return write(key, new TierCodec.Encoded(0, payload, payload.byteSize()));
+    }
+
     /**
-     * Writes {@code payload} as the file of {@code key}, replacing any file of that name, and returns the
+     * Writes {@code chunk} as the file of {@code key}, replacing any file of that name, and returns the
      * file's length. On failure no file of this write is left behind, under either name.
      */
-    long write(ChunkKey key, MemorySegment payload) throws IOException {
+    long write(ChunkKey key, TierCodec.Encoded chunk) throws IOException {
+        MemorySegment payload = chunk.bytes();
         Path target = pathOf(key);
         Path shard = target.getParent();
         ensureShard(shard);
@@ -98,7 +117,8 @@ final class DiskChunkFiles {
                     writeFully(ch, slice, off);
                     off += slice.capacity();
                 }
-                writeFully(ch, format.encodeFileHeader(key, NO_PARENT, 0, payload.byteSize(), crc), 0);
+                writeFully(ch, format.encodeFileHeader(key, NO_PARENT, 0, new DiskChunkFormat.Stored(chunk.codecId(),
+                        chunk.logicalBytes(), payload.byteSize(), crc)), 0);
                 if (fsync) {
                     ch.force(true);
                 }
@@ -137,8 +157,8 @@ final class DiskChunkFiles {
             Arena arena = Arena.ofShared();
             boolean ok = false;
             try {
-                MemorySegment bytes = arena.allocate(Math.max(1, h.payloadBytes()), ALIGNMENT_BYTES).asSlice(0, h.payloadBytes());
-                payloads.read(ch, file, h, bytes);
+                MemorySegment bytes = arena.allocate(Math.max(1, h.logicalBytes()), ALIGNMENT_BYTES).asSlice(0, h.logicalBytes());
+                readPayload(ch, file, h, bytes);
                 ok = true;
                 return new HeldChunkBuffer(key, bytes, () -> {
                     try {
@@ -167,13 +187,32 @@ final class DiskChunkFiles {
         Path file = pathOf(key);
         try (FileChannel ch = io.open(file, StandardOpenOption.READ)) {
             DiskChunkFormat.Header h = headerOf(ch, file, key);
-            if (h.payloadBytes() > target.byteSize()) {
-                throw new IllegalArgumentException("chunk " + key + ": " + h.payloadBytes() + " bytes (expected: at most "
+            if (h.logicalBytes() > target.byteSize()) {
+                throw new IllegalArgumentException("chunk " + key + ": " + h.logicalBytes() + " bytes (expected: at most "
                         + target.byteSize() + ", the target's size)");
             }
-            payloads.read(ch, file, h, target.asSlice(0, h.payloadBytes()));
-            return h.payloadBytes();
+            readPayload(ch, file, h, target.asSlice(0, h.logicalBytes()));
+            return h.logicalBytes();
         }
+    }
+
+    /**
+     * Reads the payload into {@code dst} (its logical length): straight when stored raw, else into this
+     * thread's buffer of stored bytes, checked, then decoded into {@code dst}.
+     */
+    private void readPayload(FileChannel ch, Path file, DiskChunkFormat.Header h, MemorySegment dst) throws IOException {
+        if (h.codecId() == 0) {
+            payloads.read(ch, file, h, dst);
+            return;
+        }
+        MemorySegment buffer = encodedScratch.get();
+        if (buffer == null || buffer.byteSize() < h.payloadBytes()) {
+            buffer = Arena.ofAuto().allocate(Math.max(ALIGNMENT_BYTES, h.payloadBytes()), ALIGNMENT_BYTES); // any thread may read it
+            encodedScratch.set(buffer);
+        }
+        MemorySegment stored = buffer.asSlice(0, h.payloadBytes());
+        payloads.read(ch, file, h, stored);
+        codec.decode(h.codecId(), stored, dst, CorruptChunkException.diskFile(file));
     }
 
     /** The checked header of {@code file}, which must hold {@code key}. */

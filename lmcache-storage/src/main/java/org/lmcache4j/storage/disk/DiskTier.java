@@ -20,6 +20,7 @@ import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.storage.tier.HeldChunkBuffer;
+import org.lmcache4j.storage.tier.TierCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +54,7 @@ final class DiskTier implements StorageTier {
 
     private final long capacityBytes;
     private final DiskChunkFiles files;
+    private final TierCodec codec;
     private final DiskIndex index;
     private final DiskDirectoryLock lock;
     private final LongAdder corruptChunks = new LongAdder();
@@ -74,7 +76,7 @@ final class DiskTier implements StorageTier {
      *                                  or read, is a regular file, or is in use by another tier
      */
     DiskTier(Path directory, long capacityBytes, String layoutFingerprint, boolean fsync, LongSupplier nanoClock, DiskIo io) {
-        this(directory, capacityBytes, layoutFingerprint, null, fsync, nanoClock, io);
+        this(directory, capacityBytes, layoutFingerprint, null, fsync, nanoClock, io, TierCodec.raw());
     }
 
     /**
@@ -85,12 +87,20 @@ final class DiskTier implements StorageTier {
      *                                   deleted; the lock is released)
      */
     DiskTier(Path directory, long capacityBytes, CacheIdentity identity) {
+        this(directory, capacityBytes, identity, TierCodec.raw());
+    }
+
+    /**
+     * As {@link #DiskTier(Path, long, CacheIdentity)}, writing chunks through {@code codec} (chunks read are
+     * decoded with the codec that wrote them).
+     */
+    DiskTier(Path directory, long capacityBytes, CacheIdentity identity, TierCodec codec) {
         this(directory, capacityBytes, identity.namespace().layoutFingerprint(), Objects.requireNonNull(identity, "identity"),
-                true, System::nanoTime, FileSystemDiskIo.INSTANCE);
+                true, System::nanoTime, FileSystemDiskIo.INSTANCE, Objects.requireNonNull(codec, "codec"));
     }
 
     private DiskTier(Path directory, long capacityBytes, String layoutFingerprint, CacheIdentity identity, boolean fsync,
-                     LongSupplier nanoClock, DiskIo io) {
+                     LongSupplier nanoClock, DiskIo io, TierCodec codec) {
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(nanoClock, "nanoClock");
         Objects.requireNonNull(io, "io");
@@ -99,6 +109,7 @@ final class DiskTier implements StorageTier {
         }
         DiskChunkFormat format = new DiskChunkFormat(layoutFingerprint);
         this.capacityBytes = capacityBytes;
+        this.codec = codec;
         this.lock = DiskDirectoryLock.acquire(directory, io);
         boolean ok = false;
         try {
@@ -110,7 +121,7 @@ final class DiskTier implements StorageTier {
                             + DiskIdentityRecord.FILE_NAME + " record: " + e, e);
                 }
             }
-            this.files = new DiskChunkFiles(directory, format, io, fsync);
+            this.files = new DiskChunkFiles(directory, format, io, fsync, codec);
             this.index = new DiskIndex(capacityBytes, nanoClock);
             DiskDirectoryScan.Result found;
             try {
@@ -121,9 +132,9 @@ final class DiskTier implements StorageTier {
             found.chunks().forEach(c -> index.load(c.key(), c.sizeBytes()));
             corruptChunks.add(found.badFiles());
             absorbedIoErrors.add(found.ioErrors());
-            LOG.info("disk tier {}: {} chunks, {} of {} bytes, fsync {}; deleted {} temporary, {} bad and {} over-budget files",
-                    directory, index.chunks(), index.usedBytes(), capacityBytes, fsync, found.tempFiles(), found.badFiles(),
-                    found.evicted());
+            LOG.info("disk tier {}: {} chunks, {} of {} bytes, fsync {}, codec {}; deleted {} temporary, {} bad and {} over-budget"
+                    + " files", directory, index.chunks(), index.usedBytes(), capacityBytes, fsync, codec.name(), found.tempFiles(),
+                    found.badFiles(), found.evicted());
             ok = true;
         } finally {
             if (!ok) {
@@ -232,7 +243,11 @@ final class DiskTier implements StorageTier {
      */
     @Override
     public boolean put(ChunkKey key, MemorySegment payload) {
-        long fileBytes = DiskChunkFormat.fileBytes(payload.byteSize());
+        if (index.contains(key)) {
+            return true; // stored already: spare the encoding
+        }
+        TierCodec.Encoded chunk = codec.encode(payload);
+        long fileBytes = DiskChunkFormat.fileBytes(chunk.bytes().byteSize());
         for (;;) {
             switch (index.admit(key, fileBytes)) {
                 case DiskIndex.Admission.Stored _ -> {
@@ -243,7 +258,7 @@ final class DiskTier implements StorageTier {
                 }
                 case DiskIndex.Admission.Busy busy -> busy.done().join(); // then try again
                 case DiskIndex.Admission.Admitted admitted -> {
-                    return write(key, payload, fileBytes, admitted);
+                    return write(key, chunk, fileBytes, admitted);
                 }
             }
         }
@@ -317,7 +332,7 @@ final class DiskTier implements StorageTier {
         return index.contains(key) ? Optional.of(files.pathOf(key)) : Optional.empty();
     }
 
-    private boolean write(ChunkKey key, MemorySegment payload, long fileBytes, DiskIndex.Admission.Admitted admitted) {
+    private boolean write(ChunkKey key, TierCodec.Encoded chunk, long fileBytes, DiskIndex.Admission.Admitted admitted) {
         long reserved = admitted.reservedBytes();
         boolean committed = false;
         try {
@@ -332,7 +347,7 @@ final class DiskTier implements StorageTier {
             }
             index.release(reserved - fileBytes); // the room beyond this file, held until the victims were gone
             reserved = fileBytes;
-            files.write(key, payload);
+            files.write(key, chunk);
             committed = true;
             boolean stored = index.commit(key, fileBytes);
             failing = false;

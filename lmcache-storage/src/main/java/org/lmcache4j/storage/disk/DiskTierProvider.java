@@ -13,14 +13,15 @@ import org.lmcache4j.api.spi.StorageTierProvider;
 import org.lmcache4j.api.spi.TierOptions;
 import org.lmcache4j.api.spi.TierRefusedException;
 import org.lmcache4j.api.spi.TierUnavailableException;
+import org.lmcache4j.storage.tier.TierCodec;
 import org.lmcache4j.storage.tier.TierUrl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens the disk tier from {@code file:///root[?capacity=20g]}: chunk files in the identity's own
+ * Opens the disk tier from {@code file:///root[?capacity=20g][&codec=shuffle+zstd]}: chunk files in the identity's own
  * subdirectory of {@code root} ({@link CacheIdentity#directoryName()}), within {@code capacity} bytes or else
- * {@link TierOptions#localDiskBytes()}. A directory another connector holds, or one holding KV of another
+ * {@link TierOptions#localDiskBytes()}, written through the named {@link TierCodec} (raw by default). A directory another connector holds, or one holding KV of another
  * identity, is reported as {@link TierUnavailableException} / {@link TierRefusedException}, so the
  * connector runs without the tier.
  */
@@ -42,7 +43,8 @@ public final class DiskTierProvider implements StorageTierProvider {
 
     @Override
     public StorageTier open(String url, CacheIdentity identity, TierOptions options) {
-        TierUrl parsed = TierUrl.parse(url, SCHEME, Set.of("capacity"));
+        TierUrl parsed = TierUrl.parse(url, SCHEME, Set.of("capacity", TierCodec.URL_OPTION));
+        TierCodec codec = TierCodec.forTier(url, parsed.options().get(TierCodec.URL_OPTION), options.layout());
         Path root = parsed.directory();
         long capacity = parsed.bytes("capacity", options.localDiskBytes(), 1);
         if (capacity <= 0) {
@@ -51,7 +53,7 @@ public final class DiskTierProvider implements StorageTierProvider {
         }
         warnAboutUnrecordedDirectories(root);
         try {
-            return new DiskTier(root.resolve(identity.directoryName()), capacity, identity);
+            return new DiskTier(root.resolve(identity.directoryName()), capacity, identity, codec);
         } catch (DiskDirectoryBusyException e) {
             throw new TierUnavailableException(DiskTier.NAME, e.getMessage(), e);
         } catch (IdentityMismatchException e) {

@@ -52,7 +52,7 @@ final class ConfiguredTiers {
         List<String> urls = config.slowerTiers();
         urls.forEach(StorageTiers::provider);
         CacheIdentity identity = config.identity(layout);
-        TierOptions options = new TierOptions(layout.chunkBytes(config.chunkTokens()), config.maxLocalDiskBytes());
+        TierOptions options = new TierOptions(layout.chunkBytes(config.chunkTokens()), config.maxLocalDiskBytes(), layout);
         StorageTier[] opened = new StorageTier[urls.size()];
         boolean ok = false;
         try {

@@ -23,18 +23,23 @@ import org.lmcache4j.api.ChunkKey;
  * <pre>
  *  offset  size  field
  *       0     8  magic "LMC4JKV\0"
- *       8     4  format version: 2 in a disk file ({@link #FILE_VERSION}), 1 in a remote value ({@link #FRAME_VERSION})
- *      12     4  header length in bytes, this table included (52 + key length + parent length)
+ *       8     4  format version: 3 in a disk file ({@link #FILE_VERSION}), 2 in a remote value ({@link #FRAME_VERSION})
+ *      12     4  header length in bytes, this table included (64 + key length + parent length)
  *      16     8  layout fingerprint: the 16 hex digits of KvLayout.fingerprint() as 8 bytes, in text order
  *      24     4  key length k (16..64)
  *      28     k  key bytes
  *    28+k     4  parent-key length p (0..64; 0 = none; reserved for partial-tail indexing)
  *    32+k     p  parent-key bytes
- *  32+k+p     4  token count (0 = unknown)
- *  36+k+p     8  payload length in bytes
- *  44+k+p     4  CRC32C of the payload
- *  48+k+p     4  CRC32C of every header byte before this field
+ *  32+k+p     4  codec id: 0 = the payload is the chunk's KV as the engine holds it, else the
+ *                {@link org.lmcache4j.api.spi.KvCodec#id()} of the codec that encoded it
+ *  36+k+p     8  logical length: the chunk's KV bytes once decoded (the payload length when the codec is 0)
+ *  44+k+p     4  token count (0 = unknown)
+ *  48+k+p     8  payload length in bytes: what is stored, encoded or not
+ *  56+k+p     4  CRC32C of the payload as stored
+ *  60+k+p     4  CRC32C of every header byte before this field
  * </pre>
+ * The versions before (2 in a disk file, 1 in a remote value) had no codec id and no logical length (52 +
+ * k + p bytes); they are still read, as chunks stored raw, so an upgrade keeps what the tiers hold.
  * In a disk file, zero bytes follow the header up to offset {@value #PAYLOAD_OFFSET}, where the payload
  * starts; the file ends with it. The payload is page-aligned so that reads copy it from the page cache
  * at aligned addresses (faster than from offset 84, where version 1 put it) and can bypass the page
@@ -46,18 +51,22 @@ public final class DiskChunkFormat {
 
     /** First 8 bytes of every chunk file. */
     public static final byte[] MAGIC = "LMC4JKV\0".getBytes(StandardCharsets.US_ASCII);
-    /** The format version of a disk file, the only one it reads: version 1 files are misses, and deleted. */
-    public static final int FILE_VERSION = 2;
-    /** The format version of a header held in memory (a remote value), the only one it decodes. */
-    public static final int FRAME_VERSION = 1;
+    /** The format version of a disk file written now; version 2 files are read too, version 1 files are misses, and deleted. */
+    public static final int FILE_VERSION = 3;
+    /** The format version of a header held in memory (a remote value) written now; version 1 is read too. */
+    public static final int FRAME_VERSION = 2;
+    /** The disk file version before codecs: read as a raw chunk. */
+    static final int RAW_FILE_VERSION = 2;
+    /** The remote header version before codecs: read as a raw chunk. */
+    static final int RAW_FRAME_VERSION = 1;
     /** Offset of the payload in a disk file: the header, then zeros up to here. */
     public static final int PAYLOAD_OFFSET = 4096;
 
-    private static final int FIXED_BYTES = 52;
+    private static final int FIXED_BYTES = 64;
+    private static final int RAW_FIXED_BYTES = 52; // versions without codec id and logical length
     private static final int PREAMBLE_BYTES = 16; // magic, version, header length: enough to size the rest
     private static final int MAX_KEY_BYTES = 64;
     private static final int MIN_KEY_BYTES = 16;
-    private static final int MAX_HEADER_BYTES = FIXED_BYTES + 2 * MAX_KEY_BYTES;
     private static final int MAX_SLICE_BYTES = 1 << 30; // a ByteBuffer holds at most 2 GiB
 
     private final byte[] fingerprint;
@@ -77,30 +86,63 @@ public final class DiskChunkFormat {
         this.fingerprintHex = HexFormat.of().formatHex(fingerprint);
     }
 
-    /** Bytes of the header of a chunk whose key and parent key have these lengths. */
+    /** Bytes of the header (written now) of a chunk whose key and parent key have these lengths. */
     public static int headerBytes(int keyLength, int parentLength) {
         return FIXED_BYTES + keyLength + parentLength;
     }
+
 
     /** Length of the disk file of a chunk whose payload has {@code payloadBytes}. */
     public static long fileBytes(long payloadBytes) {
         return PAYLOAD_OFFSET + payloadBytes;
     }
 
-    /** The first {@value #PAYLOAD_OFFSET} bytes of a chunk's disk file: its header and the zeros after it. */
+    /** The first {@value #PAYLOAD_OFFSET} bytes of the disk file of a chunk stored raw: its header and the zeros after it. */
     public ByteBuffer encodeFileHeader(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc) {
-        ByteBuffer header = encode(FILE_VERSION, key, parentKey, tokenCount, payloadBytes, payloadCrc);
+        return encodeFileHeader(key, parentKey, tokenCount, new Stored(0, payloadBytes, payloadBytes, payloadCrc));
+    }
+
+    /** The first {@value #PAYLOAD_OFFSET} bytes of a chunk's disk file: its header and the zeros after it. */
+    public ByteBuffer encodeFileHeader(ChunkKey key, byte[] parentKey, int tokenCount, Stored stored) {
+        ByteBuffer header = encode(FILE_VERSION, key, parentKey, tokenCount, stored);
         ByteBuffer b = ByteBuffer.allocate(PAYLOAD_OFFSET);
         b.put(header).clear();
         return b;
     }
 
-    /** The header of a chunk as a remote value stores it (version {@value #FRAME_VERSION}, no padding). */
+    /** The header of a chunk stored raw as a remote value holds it (version {@value #FRAME_VERSION}, no padding). */
     public ByteBuffer encodeHeader(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc) {
-        return encode(FRAME_VERSION, key, parentKey, tokenCount, payloadBytes, payloadCrc);
+        return encodeHeader(key, parentKey, tokenCount, new Stored(0, payloadBytes, payloadBytes, payloadCrc));
     }
 
-    private ByteBuffer encode(int version, ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc) {
+    /** The header of a chunk as a remote value holds it (version {@value #FRAME_VERSION}, no padding). */
+    public ByteBuffer encodeHeader(ChunkKey key, byte[] parentKey, int tokenCount, Stored stored) {
+        return encode(FRAME_VERSION, key, parentKey, tokenCount, stored);
+    }
+
+    /**
+     * How a chunk's payload is stored.
+     *
+     * @param codecId      0 for the KV as it is, else the id of the codec that encoded it (1-255)
+     * @param logicalBytes the KV's length once decoded; the payload's length when {@code codecId} is 0
+     * @param payloadBytes the stored payload's length
+     * @param payloadCrc   CRC32C of the stored payload
+     */
+    public record Stored(int codecId, long logicalBytes, long payloadBytes, int payloadCrc) {
+
+        public Stored {
+            if (codecId < 0 || codecId > 255) {
+                throw new IllegalArgumentException("codecId: " + codecId + " (expected: 0 to 255)");
+            }
+            if (logicalBytes < 0 || payloadBytes < 0 || codecId == 0 && logicalBytes != payloadBytes) {
+                throw new IllegalArgumentException("logicalBytes: " + logicalBytes + ", payloadBytes: " + payloadBytes
+                        + " (expected: >= 0, and equal for codec 0)");
+            }
+        }
+    }
+
+    private ByteBuffer encode(int version, ChunkKey key, byte[] parentKey, int tokenCount, Stored stored) {
+        long payloadBytes = stored.payloadBytes();
         if (parentKey.length > MAX_KEY_BYTES) {
             throw new IllegalArgumentException("parent key length: " + parentKey.length + " (expected: 0 to " + MAX_KEY_BYTES + ")");
         }
@@ -112,7 +154,8 @@ public final class DiskChunkFormat {
         b.put(MAGIC).putInt(version).putInt(length).put(fingerprint);
         b.putInt(key.length()).put(key.toBytes());
         b.putInt(parentKey.length).put(parentKey);
-        b.putInt(tokenCount).putLong(payloadBytes).putInt(payloadCrc);
+        b.putInt(stored.codecId()).putLong(stored.logicalBytes());
+        b.putInt(tokenCount).putLong(payloadBytes).putInt(stored.payloadCrc());
         b.putInt(crc32c(b.array(), length - 4));
         return b.flip();
     }
@@ -134,12 +177,13 @@ public final class DiskChunkFormat {
         }
         ByteBuffer b = ByteBuffer.allocate((int) Math.min(fileBytes, PAYLOAD_OFFSET)).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, b, 0, file);
-        int length = checkPreamble(b, FILE_VERSION, where);
+        boolean raw = checkPreamble(b, FILE_VERSION, RAW_FILE_VERSION, where);
+        int length = b.getInt(12);
         if (fileBytes < PAYLOAD_OFFSET) {
             throw new CorruptChunkException(where, "torn file: " + fileBytes + " bytes (expected: a header of " + length
                     + " padded to " + PAYLOAD_OFFSET + ")");
         }
-        Header h = decodeChecked(b.duplicate().limit(length).order(ByteOrder.LITTLE_ENDIAN), length, where);
+        Header h = decodeChecked(b.duplicate().limit(length).order(ByteOrder.LITTLE_ENDIAN), length, raw, where);
         for (int i = length; i < PAYLOAD_OFFSET; i++) {
             if (b.get(i) != 0) {
                 throw new CorruptChunkException(where, "padding byte " + i + ": " + b.get(i) + " (expected: 0)");
@@ -166,19 +210,23 @@ public final class DiskChunkFormat {
             throw new CorruptChunkException(where, "truncated header: " + b.remaining() + " bytes (expected: at least "
                     + headerBytes(MIN_KEY_BYTES, 0) + ")");
         }
-        int length = checkPreamble(b, FRAME_VERSION, where);
+        boolean raw = checkPreamble(b, FRAME_VERSION, RAW_FRAME_VERSION, where);
+        int length = b.getInt(12);
         if (b.remaining() < length) {
             throw new CorruptChunkException(where, "truncated header: " + b.remaining() + " bytes (expected: " + length + ")");
         }
         ByteBuffer header = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
         header.put(0, b, 0, length);
-        Header h = decodeChecked(header, length, where);
+        Header h = decodeChecked(header, length, raw, where);
         bytes.position(bytes.position() + length);
         return h;
     }
 
-    /** Checks magic and version at the start of {@code b} and returns the header length it announces. */
-    private static int checkPreamble(ByteBuffer b, int expectedVersion, String where) throws CorruptChunkException {
+    /**
+     * Checks magic, version ({@code version}, or {@code rawVersion}, the one before codecs) and the header
+     * length at the start of {@code b}; true for {@code rawVersion}.
+     */
+    private static boolean checkPreamble(ByteBuffer b, int expectedVersion, int rawVersion, String where) throws CorruptChunkException {
         byte[] magic = new byte[MAGIC.length];
         b.get(0, magic);
         if (!Arrays.equals(magic, MAGIC)) {
@@ -186,19 +234,25 @@ public final class DiskChunkFormat {
                     + HexFormat.of().formatHex(MAGIC) + ", not a chunk file)");
         }
         int version = b.getInt(8);
-        if (version != expectedVersion) {
-            throw new CorruptChunkException(where, "format version " + version + " (expected: " + expectedVersion + ")");
+        if (version != expectedVersion && version != rawVersion) {
+            throw new CorruptChunkException(where, "format version " + version + " (expected: " + expectedVersion + " or "
+                    + rawVersion + ")");
         }
+        boolean raw = version == rawVersion;
+        int fixed = raw ? RAW_FIXED_BYTES : FIXED_BYTES;
         int length = b.getInt(12);
-        if (length < headerBytes(MIN_KEY_BYTES, 0) || length > MAX_HEADER_BYTES) {
-            throw new CorruptChunkException(where, "header length " + length + " (expected: " + headerBytes(MIN_KEY_BYTES, 0)
-                    + " to " + MAX_HEADER_BYTES + ")");
+        if (length < fixed + MIN_KEY_BYTES || length > fixed + 2 * MAX_KEY_BYTES) {
+            throw new CorruptChunkException(where, "header length " + length + " (expected: " + (fixed + MIN_KEY_BYTES)
+                    + " to " + (fixed + 2 * MAX_KEY_BYTES) + " in version " + version + ")");
         }
-        return length;
+        return raw;
     }
 
-    /** Checks and decodes the {@code length} header bytes in the backing array of {@code b}. */
-    private Header decodeChecked(ByteBuffer b, int length, String where) throws CorruptChunkException {
+    /**
+     * Checks and decodes the {@code length} header bytes in the backing array of {@code b}; {@code raw}: of
+     * the version before codecs, without codec id and logical length.
+     */
+    private Header decodeChecked(ByteBuffer b, int length, boolean raw, String where) throws CorruptChunkException {
         int storedCrc = b.getInt(length - 4);
         int actualCrc = crc32c(b.array(), length - 4);
         if (storedCrc != actualCrc) {
@@ -210,22 +264,31 @@ public final class DiskChunkFormat {
         b.get(fp);
         byte[] key = bytesField(b, "key", MIN_KEY_BYTES, length, where);
         byte[] parent = bytesField(b, "parent key", 0, length, where);
-        if (b.remaining() != 20) {
+        if (b.remaining() != (raw ? 20 : 32)) {
             throw new CorruptChunkException(where, "header length " + length + " does not match its key lengths "
                     + key.length + " and " + parent.length);
         }
+        int codecId = raw ? 0 : b.getInt();
+        long logicalBytes = raw ? -1 : b.getLong();
         int tokenCount = b.getInt();
         long payloadBytes = b.getLong();
         int payloadCrc = b.getInt();
-        if (tokenCount < 0 || payloadBytes < 0) {
+        if (raw) {
+            logicalBytes = payloadBytes;
+        }
+        if (tokenCount < 0 || payloadBytes < 0 || logicalBytes < 0) {
             throw new CorruptChunkException(where, "token count " + tokenCount + ", payload length " + payloadBytes
-                    + " (expected: >= 0)");
+                    + ", logical length " + logicalBytes + " (expected: >= 0)");
+        }
+        if (codecId < 0 || codecId > 255 || codecId == 0 && logicalBytes != payloadBytes) {
+            throw new CorruptChunkException(where, "codec id " + codecId + ", logical length " + logicalBytes + ", payload length "
+                    + payloadBytes + " (expected: a codec id of 0 to 255, and equal lengths for codec 0)");
         }
         if (!Arrays.equals(fp, fingerprint)) {
             throw new CorruptChunkException(where, "layout fingerprint " + HexFormat.of().formatHex(fp) + " (expected: "
                     + fingerprintHex + ", written for another KV layout)");
         }
-        return new Header(ChunkKey.of(key), parent, tokenCount, payloadBytes, payloadCrc, length);
+        return new Header(ChunkKey.of(key), parent, tokenCount, new Stored(codecId, logicalBytes, payloadBytes, payloadCrc), length);
     }
 
     /** {@code segment} itself when it is native or over a {@code byte[]}; else a {@code byte[]} copy of it. */
@@ -296,20 +359,39 @@ public final class DiskChunkFormat {
     }
 
     /**
-     * A chunk file's header, checked.
+     * A chunk's header, checked.
      *
      * @param key          the chunk's key
      * @param parentKey    key of the chunk before it, or empty
      * @param tokenCount   tokens the chunk covers, 0 when unknown
-     * @param payloadBytes length of the payload
-     * @param payloadCrc   CRC32C of the payload as written
+     * @param stored       how the payload is stored: codec, logical and stored lengths, checksum
      * @param headerBytes  length of the header (in a disk file, zeros follow it up to {@link #PAYLOAD_OFFSET})
      */
-    public record Header(ChunkKey key, byte[] parentKey, int tokenCount, long payloadBytes, int payloadCrc, int headerBytes) {
+    public record Header(ChunkKey key, byte[] parentKey, int tokenCount, Stored stored, int headerBytes) {
+
+        /** Length of the payload as stored. */
+        public long payloadBytes() {
+            return stored.payloadBytes();
+        }
+
+        /** CRC32C of the payload as stored. */
+        public int payloadCrc() {
+            return stored.payloadCrc();
+        }
+
+        /** 0 when the payload is the KV as it is, else the id of the codec that encoded it. */
+        public int codecId() {
+            return stored.codecId();
+        }
+
+        /** Length of the chunk's KV once decoded. */
+        public long logicalBytes() {
+            return stored.logicalBytes();
+        }
 
         /** Length of the whole disk file: what the chunk costs against the tier's budget. */
         public long fileBytes() {
-            return DiskChunkFormat.fileBytes(payloadBytes);
+            return DiskChunkFormat.fileBytes(payloadBytes());
         }
     }
 }

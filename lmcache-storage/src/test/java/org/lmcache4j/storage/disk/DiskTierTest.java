@@ -140,21 +140,23 @@ class DiskTierTest {
         assertEquals(4096 + 100, bytes.length, "file length");
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         assertArrayEquals("LMC4JKV\0".getBytes(StandardCharsets.US_ASCII), Arrays.copyOfRange(bytes, 0, 8), "magic");
-        assertEquals(2, b.getInt(8), "format version");
-        assertEquals(84, b.getInt(12), "header length");
+        assertEquals(3, b.getInt(8), "format version");
+        assertEquals(96, b.getInt(12), "header length");
         assertArrayEquals(HexFormat.of().parseHex(FINGERPRINT), Arrays.copyOfRange(bytes, 16, 24), "layout fingerprint");
         assertEquals(32, b.getInt(24), "key length");
         assertArrayEquals(key(1).toBytes(), Arrays.copyOfRange(bytes, 28, 60), "key");
         assertEquals(0, b.getInt(60), "parent-key length");
-        assertEquals(0, b.getInt(64), "token count");
-        assertEquals(100, b.getLong(68), "payload length");
+        assertEquals(0, b.getInt(64), "codec id: raw");
+        assertEquals(100, b.getLong(68), "logical length");
+        assertEquals(0, b.getInt(76), "token count");
+        assertEquals(100, b.getLong(80), "payload length");
         CRC32C crc = new CRC32C();
         crc.update(content);
-        assertEquals((int) crc.getValue(), b.getInt(76), "payload CRC32C");
+        assertEquals((int) crc.getValue(), b.getInt(88), "payload CRC32C");
         crc.reset();
-        crc.update(bytes, 0, 80);
-        assertEquals((int) crc.getValue(), b.getInt(80), "header CRC32C");
-        assertArrayEquals(new byte[4096 - 84], Arrays.copyOfRange(bytes, 84, 4096), "zero padding up to the payload");
+        crc.update(bytes, 0, 92);
+        assertEquals((int) crc.getValue(), b.getInt(92), "header CRC32C");
+        assertArrayEquals(new byte[4096 - 96], Arrays.copyOfRange(bytes, 96, 4096), "zero padding up to the payload");
         assertArrayEquals(content, Arrays.copyOfRange(bytes, 4096, 4196), "payload, page-aligned");
         assertEquals(charged(100), t.stats().usedBytes(), "usedBytes is the file length");
     }
@@ -164,7 +166,7 @@ class DiskTierTest {
         byte[] content = payload(1, 100);
         byte[] fp = HexFormat.of().parseHex(FINGERPRINT);
         // version 1: the payload right after the header, at offset 84
-        byte[] header = ReferenceChunkFrames.chunkHeader(fp, key(1).toBytes(), new byte[0], 0, content.length,
+        byte[] header = ReferenceChunkFrames.rawHeader(1, fp, key(1).toBytes(), new byte[0], 0, content.length,
                 ReferenceChunkFrames.crc32c(content, 0, content.length));
         byte[] v1 = Arrays.copyOf(header, header.length + content.length);
         System.arraycopy(content, 0, v1, header.length, content.length);
@@ -179,7 +181,7 @@ class DiskTierTest {
 
         put(t, 2, 100); // indexed, then replaced behind the tier's back by a version 1 file
         Path read = t.pathOf(key(2)).orElseThrow();
-        byte[] header2 = ReferenceChunkFrames.chunkHeader(fp, key(2).toBytes(), new byte[0], 0, content.length,
+        byte[] header2 = ReferenceChunkFrames.rawHeader(1, fp, key(2).toBytes(), new byte[0], 0, content.length,
                 ReferenceChunkFrames.crc32c(content, 0, content.length));
         byte[] v1b = Arrays.copyOf(header2, header2.length + content.length);
         System.arraycopy(content, 0, v1b, header2.length, content.length);

@@ -1,0 +1,153 @@
+package org.lmcache4j.storage.tier;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Locale;
+import java.util.Objects;
+import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.spi.CorruptEncodingException;
+import org.lmcache4j.api.spi.KvCodec;
+import org.lmcache4j.api.spi.KvCodecs;
+
+/**
+ * A slower tier's codec: how it encodes the chunks it writes ({@code codec=} in its URL, {@value KvCodecs#RAW}
+ * by default) and how it decodes the chunks it reads, whichever codec stored them (the id in each chunk's
+ * header names it: a tier may hold chunks of several codecs after its setting changed).
+ *
+ * <p>Encoding goes into a buffer of the calling thread's own, reused by its next encode: the tiers encode
+ * on their write-behind threads, one chunk at a time each.
+ */
+public final class TierCodec {
+
+    /** The name of the URL option that sets a tier's codec. */
+    public static final String URL_OPTION = "codec";
+
+    private static final TierCodec RAW = new TierCodec(null, null);
+
+    private final KvCodec codec; // null: chunks are written raw
+    private final KvLayout layout; // null only for RAW without a layout: nothing can be decoded
+    private final ThreadLocal<MemorySegment> scratch = new ThreadLocal<>();
+
+    private TierCodec(KvCodec codec, KvLayout layout) {
+        this.codec = codec;
+        this.layout = layout;
+    }
+
+    /** Writes every chunk raw and reads only raw chunks (no layout to decode others with). */
+    public static TierCodec raw() {
+        return RAW;
+    }
+
+    /**
+     * The codec a tier URL's {@value #URL_OPTION} option names ({@code null} or blank: raw) for chunks of
+     * {@code layout}, which may be null only for raw.
+     *
+     * @param url names the tier in errors
+     * @throws IllegalArgumentException when the codec is unknown or unsupported, or needs a layout and has none
+     */
+    public static TierCodec forTier(String url, String name, KvLayout layout) {
+        boolean raw = name == null || name.isBlank() || name.strip().equalsIgnoreCase(KvCodecs.RAW);
+        if (layout == null) {
+            if (!raw) {
+                throw new IllegalArgumentException("tier URL " + url + ": codec=" + name + " (expected: raw; this tier was opened"
+                        + " without a KV layout, which a codec needs: TierOptions.layout())");
+            }
+            return RAW;
+        }
+        try {
+            return of(name, layout);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("tier URL " + url + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The codec named {@code name} ({@value KvCodecs#RAW} or one on the class or module path) for chunks of
+     * {@code layout}.
+     *
+     * @throws IllegalArgumentException when no codec has that name, or it cannot encode chunks of {@code layout}
+     */
+    public static TierCodec of(String name, KvLayout layout) {
+        Objects.requireNonNull(layout, "layout");
+        if (name == null || name.isBlank() || name.strip().toLowerCase(Locale.ROOT).equals(KvCodecs.RAW)) {
+            return new TierCodec(null, layout);
+        }
+        KvCodec codec = KvCodecs.byName(name);
+        if (!codec.supports(layout)) {
+            throw new IllegalArgumentException("codec '" + codec.name() + "': cannot encode KV of dtype " + layout.dtype()
+                    + " (" + layout + ")");
+        }
+        return new TierCodec(codec, layout);
+    }
+
+    /** The configured codec's name, {@value KvCodecs#RAW} when none. */
+    public String name() {
+        return codec == null ? KvCodecs.RAW : codec.name();
+    }
+
+    /** True when the chunks this tier writes may decode to other bytes than were put. */
+    public boolean lossy() {
+        return codec != null && codec.lossy();
+    }
+
+    /** A chunk as a tier stores it. */
+    public record Encoded(int codecId, MemorySegment bytes, long logicalBytes) {
+    }
+
+    /**
+     * {@code payload} as this tier stores it: encoded into this thread's buffer, valid until this thread's
+     * next {@code encode}, or {@code payload} itself (codec id 0) when no codec is set or the encoding
+     * would not be smaller.
+     */
+    public Encoded encode(MemorySegment payload) {
+        if (codec == null || payload.byteSize() == 0 || payload.byteSize() % layout.bytesPerToken() != 0) {
+            return new Encoded(KvCodec.RAW_ID, payload, payload.byteSize()); // a partial token cannot be a chunk of the layout
+        }
+        long bound = codec.maxEncodedBytes(layout, payload.byteSize());
+        MemorySegment buffer = scratch.get();
+        if (buffer == null || buffer.byteSize() < bound) {
+            buffer = Arena.ofAuto().allocate(bound, 4096);
+            scratch.set(buffer);
+        }
+        long n = codec.encode(layout, payload, buffer);
+        return n < 0 ? new Encoded(KvCodec.RAW_ID, payload, payload.byteSize()) : new Encoded(codec.id(), buffer.asSlice(0, n),
+                payload.byteSize());
+    }
+
+    /** True when a chunk stored with {@code codecId} decodes to other bytes than were put. */
+    public static boolean lossy(int codecId) {
+        return codecId != KvCodec.RAW_ID && KvCodecs.byId(codecId).lossy();
+    }
+
+    /**
+     * Decodes the stored bytes of a chunk written with {@code codecId} into {@code target}, its logical length.
+     *
+     * @param where names the chunk's resource in errors
+     * @throws CorruptChunkException when the bytes are no encoding of that codec, or no codec here has that id
+     */
+    public void decode(int codecId, MemorySegment stored, MemorySegment target, String where) throws CorruptChunkException {
+        if (codecId == KvCodec.RAW_ID) {
+            if (stored.byteSize() != target.byteSize()) {
+                throw new CorruptChunkException(where, "raw payload of " + stored.byteSize() + " bytes (expected: "
+                        + target.byteSize() + ")");
+            }
+            MemorySegment.copy(stored, 0, target, 0, stored.byteSize());
+            return;
+        }
+        if (layout == null) {
+            throw new CorruptChunkException(where, "stored with codec id " + codecId + ", but this tier was opened without a KV layout"
+                    + " to decode it with");
+        }
+        KvCodec c;
+        try {
+            c = KvCodecs.byId(codecId);
+        } catch (IllegalArgumentException e) {
+            throw new CorruptChunkException(where, e.getMessage());
+        }
+        try {
+            c.decode(layout, stored, target);
+        } catch (CorruptEncodingException | IllegalArgumentException e) {
+            throw new CorruptChunkException(where, "codec " + c.name() + ": " + e.getMessage());
+        }
+    }
+}
