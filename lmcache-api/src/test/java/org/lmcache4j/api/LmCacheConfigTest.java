@@ -317,4 +317,28 @@ class LmCacheConfigTest {
         assertEquals("tiers: '/var/cache/kv' (expected: a URL with a scheme, such as file:///var/cache/kv or"
                 + " redis://cache:6379)", e.getMessage());
     }
+
+    @Test
+    void codecVariablesAddACodecOptionToTheShorthandTiersOnly() {
+        LmCacheConfig c = LmCacheConfig.builder().localDisk(java.nio.file.Path.of("/var/cache/kv"))
+                .fromEnvironment(Map.of("LMCACHE_DISK_CODEC", "Shuffle+Zstd", "LMCACHE_REMOTE_CODEC", "shuffle+lz4",
+                        "LMCACHE_REMOTE_URL", "redis://cache:6379?parts=4m#x")).build();
+        assertEquals("shuffle+zstd", c.diskCodec());
+        assertEquals(java.util.List.of("file:///var/cache/kv?codec=shuffle+zstd", "redis://cache:6379?parts=4m&codec=shuffle+lz4#x"),
+                c.slowerTiers());
+        assertEquals(c, c.toBuilder().build());
+        LmCacheConfig plain = LmCacheConfig.builder().localDisk(java.nio.file.Path.of("/var/cache/kv")).build();
+        assertEquals("raw", plain.diskCodec());
+        assertEquals(java.util.List.of("file:///var/cache/kv"), plain.slowerTiers(), "raw adds nothing");
+    }
+
+    @Test
+    void aCodecVariableWithATiersListOrABadNameIsAnError() {
+        IllegalArgumentException withList = assertThrows(IllegalArgumentException.class, () -> LmCacheConfig.builder()
+                .fromEnvironment(Map.of("LMCACHE_TIERS", "file:///a", "LMCACHE_DISK_CODEC", "int8")).build());
+        assertTrue(withList.getMessage().contains("codec= option"), withList.getMessage());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().diskCodec("zstd&x=1").build());
+        assertTrue(bad.getMessage().startsWith("diskCodec: 'zstd&x=1' (expected: a codec name"), bad.getMessage());
+    }
 }

@@ -1,0 +1,172 @@
+package org.lmcache4j.storage.disk;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.lmcache4j.testing.StorageTierContract.key;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lmcache4j.api.CacheIdentity;
+import org.lmcache4j.api.CacheNamespace;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.HashAlgorithm;
+import org.lmcache4j.api.KvDtype;
+import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.api.spi.StorageTiers;
+import org.lmcache4j.api.spi.TierOptions;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
+import org.lmcache4j.storage.tier.ZeroRunsTestCodec;
+import org.lmcache4j.testing.ReferenceChunkFrames;
+
+/** The disk tier with a codec: smaller files, the same bytes back, and bad encodings as misses. */
+class DiskTierCodecTest {
+
+    private static final KvLayout LAYOUT = KvLayout.standard(2, 1, 8, KvDtype.BF16); // 64 bytes per token
+    private static final CacheIdentity IDENTITY = new CacheIdentity(CacheNamespace.of("codec-model", LAYOUT), 256, HashAlgorithm.SHA_256);
+    private static final int CHUNK = (int) LAYOUT.chunkBytes(256);
+
+    @TempDir
+    Path root;
+
+    private DiskTier open(String options) {
+        String url = root.toUri() + (options.isEmpty() ? "" : "?" + options);
+        return (DiskTier) StorageTiers.open(url, IDENTITY, new TierOptions(CHUNK, 1L << 30, LAYOUT));
+    }
+
+    /** A chunk of {@code tokens} tokens, mostly zeros (it shrinks under the test codec). */
+    private static byte[] sparse(long seed, int tokens) {
+        byte[] b = new byte[tokens * LAYOUT.bytesPerToken()];
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < b.length; i += 97) {
+            b[i] = (byte) r.nextInt(1, 256);
+        }
+        return b;
+    }
+
+    private static byte[] random(long seed, int tokens) {
+        byte[] b = new byte[tokens * LAYOUT.bytesPerToken()];
+        new SplittableRandom(seed).nextBytes(b);
+        return b;
+    }
+
+    private static byte[] readInto(DiskTier t, ChunkKey key, int bytes) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment target = arena.allocate(bytes + 4096L, 4096);
+            long n = t.readInto(key, target);
+            return n < 0 ? null : target.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    private static int headerInt(Path file, int at) throws Exception {
+        return ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN).getInt(at);
+    }
+
+    @Test
+    void aChunkThatShrinksIsStoredEncodedAndReadBackExactlyByBothReads() throws Exception {
+        byte[] chunk = sparse(1, 256);
+        try (DiskTier t = open("codec=" + ZeroRunsTestCodec.NAME)) {
+            assertTrue(t.put(key(1), MemorySegment.ofArray(chunk)));
+            Path file = t.pathOf(key(1)).orElseThrow();
+            long stored = Files.size(file) - DiskChunkFormat.PAYLOAD_OFFSET;
+            assertTrue(stored < chunk.length / 2, "stored " + stored + " of " + chunk.length + " bytes");
+            assertEquals(Files.size(file), t.stats().usedBytes(), "the budget is charged the encoded file");
+            assertEquals(ZeroRunsTestCodec.ID, headerInt(file, 64), "codec id in the header (key of 32 bytes, no parent)");
+            assertArrayEquals(chunk, readInto(t, key(1), chunk.length));
+            try (ChunkBuffer b = t.get(key(1)).orElseThrow()) {
+                assertArrayEquals(chunk, b.segment().toArray(ValueLayout.JAVA_BYTE));
+            }
+        }
+        try (DiskTier raw = open("")) {
+            assertArrayEquals(chunk, readInto(raw, key(1), chunk.length), "a tier set to raw still reads encoded chunks, by their id");
+        }
+    }
+
+    @Test
+    void aChunkThatWouldNotShrinkIsStoredRaw() throws Exception {
+        byte[] chunk = random(2, 256);
+        try (DiskTier t = open("codec=" + ZeroRunsTestCodec.NAME)) {
+            t.put(key(2), MemorySegment.ofArray(chunk));
+            Path file = t.pathOf(key(2)).orElseThrow();
+            assertEquals(DiskChunkFormat.fileBytes(chunk.length), Files.size(file));
+            assertEquals(0, headerInt(file, 64), "codec id 0: raw");
+            assertArrayEquals(chunk, readInto(t, key(2), chunk.length));
+        }
+    }
+
+    @Test
+    void anEncodingThatDoesNotDecodeIsAMissAndItsFileDeleted() throws Exception {
+        byte[] chunk = sparse(3, 256);
+        try (DiskTier t = open("codec=" + ZeroRunsTestCodec.NAME)) {
+            t.put(key(3), MemorySegment.ofArray(chunk));
+            Path file = t.pathOf(key(3)).orElseThrow();
+            byte[] bytes = Files.readAllBytes(file);
+            int payload = DiskChunkFormat.PAYLOAD_OFFSET;
+            ReferenceChunkFrames.putInt(bytes, payload + 1, Integer.MAX_VALUE); // the first run claims more than the chunk
+            // the stored bytes' checksum made right again, so only the decoder can tell
+            ReferenceChunkFrames.putInt(bytes, 88, ReferenceChunkFrames.crc32c(bytes, payload, bytes.length - payload));
+            ReferenceChunkFrames.fixChecksum(bytes, 0, 96);
+            Files.write(file, bytes);
+            assertEquals(null, readInto(t, key(3), chunk.length), "a miss, not data");
+            assertFalse(Files.exists(file), "deleted");
+            assertFalse(t.contains(key(3)));
+            assertEquals(1, t.corruptChunks());
+        }
+    }
+
+    @Test
+    void aChunkOfACodecNotOnThePathIsAMiss() throws Exception {
+        byte[] chunk = random(4, 16);
+        byte[] fp = HexFormat.of().parseHex(LAYOUT.fingerprint());
+        byte[] header = ReferenceChunkFrames.codecHeader(3, fp, key(4).toBytes(), new byte[0], 77, chunk.length * 2L, 0, chunk.length,
+                ReferenceChunkFrames.crc32c(chunk, 0, chunk.length));
+        try (DiskTier t = open("")) {
+            t.put(key(4), MemorySegment.ofArray(chunk));
+            Path file = t.pathOf(key(4)).orElseThrow();
+            byte[] bytes = java.util.Arrays.copyOf(header, DiskChunkFormat.PAYLOAD_OFFSET + chunk.length);
+            System.arraycopy(chunk, 0, bytes, DiskChunkFormat.PAYLOAD_OFFSET, chunk.length);
+            Files.write(file, bytes);
+            assertEquals(null, readInto(t, key(4), chunk.length * 2));
+            assertFalse(Files.exists(file), "deleted");
+        }
+    }
+
+    @Test
+    void filesOfTheVersionBeforeCodecsAreReadAsRawChunks() throws Exception {
+        byte[] chunk = random(5, 32);
+        byte[] fp = HexFormat.of().parseHex(LAYOUT.fingerprint());
+        try (DiskTier t = open("")) {
+            t.put(key(5), MemorySegment.ofArray(new byte[chunk.length])); // makes the directory and the file name
+        }
+        Path dir = root.resolve(IDENTITY.directoryName());
+        String hex = key(5).toString();
+        Files.write(dir.resolve(hex.substring(0, 2)).resolve(hex + ".kv"), ReferenceChunkFrames.rawChunkFile(fp, key(5).toBytes(),
+                new byte[0], 0, chunk));
+        try (DiskTier t = open("")) {
+            assertTrue(t.contains(key(5)), "indexed at start");
+            assertArrayEquals(chunk, readInto(t, key(5), chunk.length));
+        }
+    }
+
+    @Test
+    void anUnknownCodecOrOneWithoutALayoutIsRefusedAtOpen() {
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> open("codec=nope"));
+        assertTrue(unknown.getMessage().contains("codec 'nope'") && unknown.getMessage().contains(ZeroRunsTestCodec.NAME)
+                && unknown.getMessage().contains("lmcache-codec"), unknown.getMessage());
+        IllegalArgumentException noLayout = assertThrows(IllegalArgumentException.class, () -> StorageTiers.open(root.toUri()
+                + "?codec=" + ZeroRunsTestCodec.NAME, IDENTITY, new TierOptions(CHUNK, 1L << 30)));
+        assertTrue(noLayout.getMessage().contains("without a KV layout"), noLayout.getMessage());
+    }
+}

@@ -1,0 +1,108 @@
+package org.lmcache4j.storage.tier;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.spi.CorruptEncodingException;
+import org.lmcache4j.api.spi.KvCodec;
+
+/**
+ * A lossless codec for tests of how tiers store encoded chunks: runs of zero bytes become a tag and a
+ * length, other bytes are copied behind a tag and a length. Zero-heavy chunks shrink; random ones do not
+ * (encode returns -1). Found by {@link org.lmcache4j.api.spi.KvCodecs} through this module's test services file.
+ */
+public final class ZeroRunsTestCodec implements KvCodec {
+
+    public static final String NAME = "test-zero-runs";
+    public static final int ID = 250;
+    private static final byte ZEROS = 0;
+    private static final byte LITERAL = 1;
+
+    /** For {@link java.util.ServiceLoader}. */
+    public ZeroRunsTestCodec() {
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int id() {
+        return ID;
+    }
+
+    @Override
+    public boolean lossy() {
+        return false;
+    }
+
+    @Override
+    public boolean supports(KvLayout layout) {
+        return true;
+    }
+
+    @Override
+    public long maxEncodedBytes(KvLayout layout, long logicalBytes) {
+        return logicalBytes + 5 * (logicalBytes / 2 + 1);
+    }
+
+    @Override
+    public long encode(KvLayout layout, MemorySegment src, MemorySegment dst) {
+        long n = src.byteSize();
+        if (n % layout.bytesPerToken() != 0) {
+            throw new IllegalArgumentException("src: " + n + " bytes (expected: whole tokens of " + layout.bytesPerToken() + ")");
+        }
+        long out = 0;
+        long i = 0;
+        while (i < n) {
+            long j = i;
+            boolean zeros = src.get(ValueLayout.JAVA_BYTE, i) == 0;
+            while (j < n && (src.get(ValueLayout.JAVA_BYTE, j) == 0) == zeros && j - i < Integer.MAX_VALUE) {
+                j++;
+            }
+            int run = (int) (j - i);
+            if (out + 5 + (zeros ? 0 : run) >= n) {
+                return -1;
+            }
+            dst.set(ValueLayout.JAVA_BYTE, out, zeros ? ZEROS : LITERAL);
+            dst.set(ValueLayout.JAVA_INT_UNALIGNED, out + 1, run);
+            out += 5;
+            if (!zeros) {
+                MemorySegment.copy(src, i, dst, out, run);
+                out += run;
+            }
+            i = j;
+        }
+        return out;
+    }
+
+    @Override
+    public void decode(KvLayout layout, MemorySegment encoded, MemorySegment dst) {
+        long in = 0;
+        long out = 0;
+        while (in < encoded.byteSize()) {
+            if (in + 5 > encoded.byteSize()) {
+                throw new CorruptEncodingException(NAME + ": a run header cut at byte " + in);
+            }
+            byte tag = encoded.get(ValueLayout.JAVA_BYTE, in);
+            int run = encoded.get(ValueLayout.JAVA_INT_UNALIGNED, in + 1);
+            in += 5;
+            if (tag != ZEROS && tag != LITERAL || run <= 0 || out + run > dst.byteSize()
+                    || tag == LITERAL && in + run > encoded.byteSize()) {
+                throw new CorruptEncodingException(NAME + ": run of tag " + tag + " and length " + run + " at byte " + (in - 5)
+                        + " does not fit (decoded " + out + " of " + dst.byteSize() + ")");
+            }
+            if (tag == ZEROS) {
+                dst.asSlice(out, run).fill((byte) 0);
+            } else {
+                MemorySegment.copy(encoded, in, dst, out, run);
+                in += run;
+            }
+            out += run;
+        }
+        if (out != dst.byteSize()) {
+            throw new CorruptEncodingException(NAME + ": decodes to " + out + " bytes (expected: " + dst.byteSize() + ")");
+        }
+    }
+}
