@@ -28,8 +28,8 @@ import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTiers;
 import org.lmcache4j.api.spi.TierOptions;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
-import org.lmcache4j.storage.tier.ZeroRunsTestCodec;
 import org.lmcache4j.testing.ReferenceChunkFrames;
+import org.lmcache4j.testing.ZeroRunsTestCodec;
 
 /** The disk tier with a codec: smaller files, the same bytes back, and bad encodings as misses. */
 class DiskTierCodecTest {

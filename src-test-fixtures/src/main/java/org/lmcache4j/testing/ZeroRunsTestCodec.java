@@ -1,4 +1,4 @@
-package org.lmcache4j.storage.tier;
+package org.lmcache4j.testing;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -9,7 +9,8 @@ import org.lmcache4j.api.spi.KvCodec;
 /**
  * A lossless codec for tests of how tiers store encoded chunks: runs of zero bytes become a tag and a
  * length, other bytes are copied behind a tag and a length. Zero-heavy chunks shrink; random ones do not
- * (encode returns -1). Found by {@link org.lmcache4j.api.spi.KvCodecs} through this module's test services file.
+ * (encode returns -1). Every module whose tests use these fixtures finds it through
+ * {@link org.lmcache4j.api.spi.KvCodecs}: the fixtures' services file names it.
  */
 public final class ZeroRunsTestCodec implements KvCodec {
 
