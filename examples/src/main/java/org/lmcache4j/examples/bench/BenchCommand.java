@@ -23,7 +23,10 @@ import org.lmcache4j.examples.model.SeededWeights;
  * <pre>
  * bin/lmcache bench [--quick] [--repeat N] [--json FILE] [--chart FILE.png] [--model-size smollm-135m] [--cache-dir DIR]
  * bin/lmcache bench --connector-only [--quick] [--repeat N] [--model llama-3.1-8b] [--prefill-tps N] [--json FILE] [--chart FILE.png]
+ * bin/lmcache bench --codec-quality [--prompts 100] [--prompt-tokens 512] [--codecs raw,shuffle+zstd,int8,fp8-e4m3] [--json FILE]
  * </pre>
+ * {@code --codec-quality} compares the reference engine's next-token distribution with its prefix served
+ * from a disk tier through each codec against no cache at all ({@link CodecQuality}).
  */
 public final class BenchCommand {
 
@@ -45,11 +48,18 @@ public final class BenchCommand {
     static void run(String[] args) throws Exception {
         List<String> rest = new ArrayList<>(Arrays.asList(args));
         boolean connectorOnly = rest.remove("--connector-only");
+        boolean codecQuality = rest.remove("--codec-quality");
         if (rest.contains("-h") || rest.contains("--help")) {
             System.out.println("usage: bin/lmcache bench [--quick] [--repeat N] [--json FILE] [--chart FILE.png] [--model-size SIZE] "
                     + "[--cache-dir DIR]\n"
                     + "       bin/lmcache bench --connector-only [--quick] [--repeat N] [--model SHAPE] [--prefill-tps N] [--json FILE] "
-                    + "[--chart FILE.png]");
+                    + "[--chart FILE.png]\n"
+                    + "       bin/lmcache bench --codec-quality [--prompts N] [--prompt-tokens N] [--codecs A,B,...] [--model-size SIZE] "
+                    + "[--json FILE]");
+            return;
+        }
+        if (codecQuality) {
+            codecQuality(rest);
             return;
         }
         if (connectorOnly) {
@@ -85,6 +95,49 @@ public final class BenchCommand {
                     (w, cache, progress) -> EngineWorkloads.run(engine, w, cache, progress));
             System.out.print(BenchReport.json(report));
         }
+    }
+
+    private static void codecQuality(List<String> rest) throws Exception {
+        String size = take(rest, "--model-size", "smollm-135m");
+        Path cacheDir = Path.of(take(rest, "--cache-dir", "lmcache-cache"));
+        int prompts = positive("--prompts", take(rest, "--prompts", "100"));
+        int promptTokens = positive("--prompt-tokens", take(rest, "--prompt-tokens", "512"));
+        List<String> codecs = List.of(take(rest, "--codecs", "raw,shuffle+zstd,int8,fp8-e4m3").split(","));
+        String json = take(rest, "--json", null);
+        if (!rest.isEmpty()) {
+            throw new IllegalArgumentException("unknown options " + rest + " (expected: --prompts, --prompt-tokens, --codecs, --model-size,"
+                    + " --cache-dir, --json)");
+        }
+        ModelSize modelSize = ModelSize.of(size);
+        ModelWeights weights = SeededWeights.load(modelSize, cacheDir);
+        try (LlamaEngine engine = new LlamaEngine(weights, 2 * (promptTokens + 16), Runtime.getRuntime().availableProcessors(), 512)) {
+            List<CodecQuality.Result> results = CodecQuality.run(engine, weights.cacheModelId(modelSize.id()),
+                    cacheDir.resolve("codec-quality"), codecs, prompts, promptTokens, 8, line -> System.err.print("\r" + line + "   "));
+            System.err.println();
+            Map<String, Object> report = new java.util.LinkedHashMap<>();
+            report.put("model_shape", modelSize.id());
+            report.put("weights", "seeded random (a mechanism check, not text quality)");
+            report.put("prompt_tokens", promptTokens);
+            report.put("new_tokens", 8);
+            report.put("codecs", results.stream().map(CodecQuality.Result::json).toList());
+            String text = BenchReport.json(report);
+            System.out.print(text);
+            if (json != null) {
+                java.nio.file.Files.writeString(Path.of(json), text);
+            }
+        }
+    }
+
+    private static int positive(String option, String value) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + ": '" + value + "' (expected: a whole number > 0)");
     }
 
     /** What the reference engine bench runs: the engine with the model of {@code size}, its prefill rate measured. */
