@@ -112,6 +112,7 @@ final class AdminRoutes implements AutoCloseable {
             m.put("used_bytes", t.usedBytes());
             m.put("capacity_bytes", t.capacityBytes());
             m.put("errors", t.errors());
+            m.put("lossy_chunks_served", t.lossyChunksServed());
             tiers.add(m);
         }
         Map<String, Object> out = new LinkedHashMap<>();

@@ -37,6 +37,9 @@ final class PrometheusText {
                 .append("\",tier=\"").append(m.tier()).append("\"} ").append(m.chunks()).append('\n'));
         header(out, "lmcache_tier_errors_total", "Tier failures turned into misses (disk: corrupt files included).", "counter");
         s.tiers().forEach(t -> sample(out, "lmcache_tier_errors_total", t.name(), t.errors()));
+        header(out, "lmcache_tier_lossy_chunks_served_total", "Chunks a tier served that a lossy codec (int8, fp8-e4m3) had stored.",
+                "counter");
+        s.tiers().forEach(t -> sample(out, "lmcache_tier_lossy_chunks_served_total", t.name(), t.lossyChunksServed()));
         tierGauge(out, s, "lmcache_tier_used_bytes", "Bytes held by a tier.", TierStats::usedBytes);
         tierGauge(out, s, "lmcache_tier_capacity_bytes", "A tier's byte budget.", TierStats::capacityBytes);
         tierGauge(out, s, "lmcache_tier_chunks", "Chunks held by a tier.", TierStats::chunks);

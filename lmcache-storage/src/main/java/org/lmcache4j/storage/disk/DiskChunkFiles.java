@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.CorruptChunkException;
@@ -47,6 +48,7 @@ final class DiskChunkFiles {
     private final DiskPayloadReader payloads;
     private final TierCodec codec;
     private final ThreadLocal<MemorySegment> encodedScratch = new ThreadLocal<>(); // a reading thread's stored bytes
+    private final LongAdder lossyChunksRead = new LongAdder();
     private final Set<Path> knownShards = ConcurrentHashMap.newKeySet();
     private final Set<Path> dirtyDirectories = ConcurrentHashMap.newKeySet();
     private final AtomicLong lastDirectorySyncNanos = new AtomicLong(System.nanoTime());
@@ -213,6 +215,14 @@ final class DiskChunkFiles {
         MemorySegment stored = buffer.asSlice(0, h.payloadBytes());
         payloads.read(ch, file, h, stored);
         codec.decode(h.codecId(), stored, dst, CorruptChunkException.diskFile(file));
+        if (TierCodec.lossy(h.codecId())) {
+            lossyChunksRead.increment();
+        }
+    }
+
+    /** Chunks read whole that a lossy codec had stored. */
+    long lossyChunksRead() {
+        return lossyChunksRead.sum();
     }
 
     /** The checked header of {@code file}, which must hold {@code key}. */

@@ -306,7 +306,7 @@ final class DiskTier implements StorageTier {
     @Override
     public TierStats stats() {
         return new TierStats(NAME, index.chunks(), index.usedBytes(), capacityBytes,
-                corruptChunks.sum() + absorbedIoErrors.sum(), !index.isClosed() && !failing);
+                corruptChunks.sum() + absorbedIoErrors.sum(), !index.isClosed() && !failing, files.lossyChunksRead());
     }
 
     /** Closes the index and unlocks the directory; the files stay for the next start. */

@@ -208,7 +208,7 @@ final class GuardedTier {
             s = failed("stats", e, new TierStats(tier.name(), 0, 0, 0, 0, false));
         }
         return new TierStats(s.name(), s.chunks(), s.usedBytes(), s.capacityBytes(), s.errors() + errors.sum(),
-                s.healthy() && !failing.get());
+                s.healthy() && !failing.get(), s.lossyChunksServed());
     }
 
     void close() {

@@ -78,6 +78,9 @@ public final class LmCacheMetrics implements MeterBinder, AutoCloseable {
                     .register(registry);
             FunctionCounter.builder("lmcache.tier.errors", this, m -> m.readTier(name, TierStats::errors))
                     .description("Tier failures turned into misses.").tag("tier", name).register(registry);
+            FunctionCounter.builder("lmcache.tier.lossy.chunks.served", this, m -> m.readTier(name, TierStats::lossyChunksServed))
+                    .description("Chunks a tier served that a lossy codec (int8, fp8-e4m3) had stored.").tag("tier", name)
+                    .register(registry);
             tierGauge(registry, "lmcache.tier.used.bytes", "Bytes held by a tier.", name, TierStats::usedBytes);
             tierGauge(registry, "lmcache.tier.capacity.bytes", "A tier's byte budget.", name, TierStats::capacityBytes);
             tierGauge(registry, "lmcache.tier.chunks", "Chunks held by a tier.", name, TierStats::chunks);

@@ -28,6 +28,7 @@ import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTiers;
 import org.lmcache4j.api.spi.TierOptions;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
+import org.lmcache4j.testing.HalfBytesTestCodec;
 import org.lmcache4j.testing.ReferenceChunkFrames;
 import org.lmcache4j.testing.ZeroRunsTestCodec;
 
@@ -168,5 +169,25 @@ class DiskTierCodecTest {
         IllegalArgumentException noLayout = assertThrows(IllegalArgumentException.class, () -> StorageTiers.open(root.toUri()
                 + "?codec=" + ZeroRunsTestCodec.NAME, IDENTITY, new TierOptions(CHUNK, 1L << 30)));
         assertTrue(noLayout.getMessage().contains("without a KV layout"), noLayout.getMessage());
+    }
+
+    @Test
+    void chunksALossyCodecStoredAreCountedWhenServed() {
+        byte[] chunk = random(6, 64);
+        try (DiskTier t = open("codec=" + HalfBytesTestCodec.NAME)) {
+            t.put(key(6), MemorySegment.ofArray(chunk));
+            assertEquals(0, t.stats().lossyChunksServed());
+            assertArrayEquals(HalfBytesTestCodec.decoded(chunk), readInto(t, key(6), chunk.length));
+            try (ChunkBuffer b = t.get(key(6)).orElseThrow()) {
+                assertArrayEquals(HalfBytesTestCodec.decoded(chunk), b.segment().toArray(ValueLayout.JAVA_BYTE));
+            }
+            assertEquals(2, t.stats().lossyChunksServed(), "both reads served lossy KV");
+        }
+        try (DiskTier raw = open("")) {
+            raw.put(key(8), MemorySegment.ofArray(chunk));
+            readInto(raw, key(8), chunk.length);
+            assertArrayEquals(HalfBytesTestCodec.decoded(chunk), readInto(raw, key(6), chunk.length));
+            assertEquals(1, raw.stats().lossyChunksServed(), "only the chunk stored lossy counts");
+        }
     }
 }
