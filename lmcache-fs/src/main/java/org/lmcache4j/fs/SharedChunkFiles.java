@@ -1,6 +1,7 @@
 package org.lmcache4j.fs;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,10 +12,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
+import org.lmcache4j.storage.tier.TierCodec;
 
 /**
  * Where the shared-filesystem tier's chunk files live and how one is published and read.
@@ -38,8 +41,13 @@ final class SharedChunkFiles {
     private final Path dir;
     private final DiskChunkFormat format;
     private final boolean fsync;
+    private final TierCodec codec;
+    private final ThreadLocal<MemorySegment> storedScratch = new ThreadLocal<>(); // a reading thread's encoded bytes
+    private final LongAdder lossyChunksRead = new LongAdder();
 
-    SharedChunkFiles(Path dir, DiskChunkFormat format, boolean fsync) {
+    /** @param codec how chunks this engine writes are encoded; chunks read are decoded with the codec that wrote them */
+    SharedChunkFiles(Path dir, DiskChunkFormat format, boolean fsync, TierCodec codec) {
+        this.codec = codec;
         this.dir = dir;
         this.format = format;
         this.fsync = fsync;
@@ -64,7 +72,7 @@ final class SharedChunkFiles {
      * Publishes {@code payload} as the file of {@code key} (replacing any file of that name) and returns the
      * file's length. On failure, no file of this write is left behind.
      */
-    long publish(ChunkKey key, MemorySegment payload) throws IOException {
+    long publish(ChunkKey key, TierCodec.Encoded payload) throws IOException {
         Path target = pathOf(key);
         Files.createDirectories(target.getParent());
         Path temp = tempFor(target);
@@ -73,7 +81,7 @@ final class SharedChunkFiles {
             write(temp, key, payload);
             Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             renamed = true;
-            return DiskChunkFormat.fileBytes(payload.byteSize());
+            return DiskChunkFormat.fileBytes(payload.bytes().byteSize());
         } finally {
             if (!renamed) {
                 Files.deleteIfExists(temp);
@@ -81,8 +89,14 @@ final class SharedChunkFiles {
         }
     }
 
+    /** {@code payload} as this engine stores it (its codec; raw when encoding would not shrink it). */
+    TierCodec.Encoded encode(MemorySegment payload) {
+        return codec.encode(payload);
+    }
+
     /** Writes the whole chunk file to {@code file}: payload first, then the header that carries its checksum. */
-    private void write(Path file, ChunkKey key, MemorySegment payload) throws IOException {
+    private void write(Path file, ChunkKey key, TierCodec.Encoded chunk) throws IOException {
+        MemorySegment payload = chunk.bytes();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             int crc = DiskChunkFormat.crc32c(payload);
             long off = DiskChunkFormat.PAYLOAD_OFFSET;
@@ -90,7 +104,8 @@ final class SharedChunkFiles {
                 writeFully(ch, slice, off);
                 off += slice.capacity();
             }
-            writeFully(ch, format.encodeFileHeader(key, NO_PARENT, 0, payload.byteSize(), crc), 0);
+            writeFully(ch, format.encodeFileHeader(key, NO_PARENT, 0, new DiskChunkFormat.Stored(chunk.codecId(), chunk.logicalBytes(),
+                    payload.byteSize(), crc)), 0);
             if (fsync) {
                 ch.force(true);
             }
@@ -111,12 +126,42 @@ final class SharedChunkFiles {
     }
 
     /**
-     * Reads the payload of an open file whose header is {@code h} into {@code target} (exactly its length)
-     * and checks its checksum.
+     * Reads the chunk of an open file whose header is {@code h} into {@code target} (exactly its logical
+     * length): straight when stored raw, else its stored bytes into this thread's buffer, checked, then
+     * decoded with the codec that wrote them.
+     *
+     * @throws CorruptChunkException when the file ends early, the checksum differs or the bytes do not decode
+     */
+    void readChunk(FileChannel ch, Path file, DiskChunkFormat.Header h, MemorySegment target) throws IOException {
+        if (h.codecId() == 0) {
+            readPayload(ch, file, h, target);
+            return;
+        }
+        MemorySegment buffer = storedScratch.get();
+        if (buffer == null || buffer.byteSize() < h.payloadBytes()) {
+            buffer = Arena.ofAuto().allocate(Math.max(1, h.payloadBytes()), 64);
+            storedScratch.set(buffer);
+        }
+        MemorySegment stored = buffer.asSlice(0, h.payloadBytes());
+        readPayload(ch, file, h, stored);
+        codec.decode(h.codecId(), stored, target, where(file));
+        if (TierCodec.lossy(h.codecId())) {
+            lossyChunksRead.increment();
+        }
+    }
+
+    /** Chunks read whole that a lossy codec had stored. */
+    long lossyChunksRead() {
+        return lossyChunksRead.sum();
+    }
+
+    /**
+     * Reads the payload of an open file whose header is {@code h} into {@code target} (exactly its stored
+     * length) and checks its checksum.
      *
      * @throws CorruptChunkException when the file ends early or the checksum differs
      */
-    static void readPayload(FileChannel ch, Path file, DiskChunkFormat.Header h, MemorySegment target) throws IOException {
+    private static void readPayload(FileChannel ch, Path file, DiskChunkFormat.Header h, MemorySegment target) throws IOException {
         long off = DiskChunkFormat.PAYLOAD_OFFSET;
         for (ByteBuffer slice : DiskChunkFormat.byteBuffers(target)) {
             DiskChunkFormat.readFully(ch, slice, off, file);

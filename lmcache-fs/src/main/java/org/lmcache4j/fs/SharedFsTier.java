@@ -33,6 +33,7 @@ import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.storage.tier.HeldChunkBuffer;
+import org.lmcache4j.storage.tier.TierCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,9 +72,9 @@ final class SharedFsTier implements StorageTier {
     private volatile Consumer<ChunkKey> corruptionListener = key -> { };
     private volatile boolean closed;
 
-    private SharedFsTier(SharedFsUrl url, Path dir, String layoutFingerprint) {
+    private SharedFsTier(SharedFsUrl url, Path dir, String layoutFingerprint, TierCodec codec) {
         this.url = url;
-        this.files = new SharedChunkFiles(dir, new DiskChunkFormat(layoutFingerprint), url.fsync());
+        this.files = new SharedChunkFiles(dir, new DiskChunkFormat(layoutFingerprint), url.fsync(), codec);
         this.index = new SharedFsIndex(url.capacityBytes());
         this.sweep = new SharedDirectorySweep(files, index, locks, url.staleTempMillis());
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("lmcache-fs-sweep")
@@ -94,6 +95,11 @@ final class SharedFsTier implements StorageTier {
      * @throws TierUnavailableException when it cannot be created or read
      */
     static SharedFsTier open(SharedFsUrl url, CacheIdentity identity) {
+        return open(url, identity, TierCodec.raw());
+    }
+
+    /** As {@link #open(SharedFsUrl, CacheIdentity)}, writing chunks through {@code codec}. */
+    static SharedFsTier open(SharedFsUrl url, CacheIdentity identity, TierCodec codec) {
         Path dir = url.directory().resolve(identity.directoryName());
         Optional<String> refused;
         try {
@@ -104,7 +110,7 @@ final class SharedFsTier implements StorageTier {
         if (refused.isPresent()) {
             throw new TierRefusedException(NAME, refused.get(), null);
         }
-        return new SharedFsTier(url, dir, identity.namespace().layoutFingerprint());
+        return new SharedFsTier(url, dir, identity.namespace().layoutFingerprint(), codec);
     }
 
     /** The directory of this identity's chunk files. */
@@ -139,9 +145,9 @@ final class SharedFsTier implements StorageTier {
                 Arena arena = Arena.ofShared();
                 boolean ok = false;
                 try {
-                    MemorySegment bytes = arena.allocate(Math.max(1, h.payloadBytes()), PAYLOAD_ALIGNMENT)
-                            .asSlice(0, h.payloadBytes());
-                    SharedChunkFiles.readPayload(ch, file, h, bytes);
+                    MemorySegment bytes = arena.allocate(Math.max(1, h.logicalBytes()), PAYLOAD_ALIGNMENT)
+                            .asSlice(0, h.logicalBytes());
+                    files.readChunk(ch, file, h, bytes);
                     ok = true;
                     used(key, file);
                     handedOver = true;
@@ -179,13 +185,13 @@ final class SharedFsTier implements StorageTier {
             Path file = files.pathOf(key);
             try (FileChannel ch = opened.get()) {
                 DiskChunkFormat.Header h = files.header(ch, file, key);
-                if (h.payloadBytes() > target.byteSize()) {
-                    throw new IllegalArgumentException("chunk " + key + ": " + h.payloadBytes() + " bytes (expected: at most "
+                if (h.logicalBytes() > target.byteSize()) {
+                    throw new IllegalArgumentException("chunk " + key + ": " + h.logicalBytes() + " bytes (expected: at most "
                             + target.byteSize() + ", the target's size)");
                 }
-                SharedChunkFiles.readPayload(ch, file, h, target.asSlice(0, h.payloadBytes()));
+                files.readChunk(ch, file, h, target.asSlice(0, h.logicalBytes()));
                 used(key, file);
-                return h.payloadBytes();
+                return h.logicalBytes();
             }
         } catch (CorruptChunkException e) {
             dropCorrupt(key, e);
@@ -243,10 +249,6 @@ final class SharedFsTier implements StorageTier {
     @Override
     public boolean put(ChunkKey key, MemorySegment payload) {
         checkOpen();
-        long bytes = DiskChunkFormat.fileBytes(payload.byteSize());
-        if (bytes > url.capacityBytes()) {
-            return false;
-        }
         Path file = files.pathOf(key);
         List<ChunkKey> evicted = new ArrayList<>();
         ReentrantLock lock = locks.of(key);
@@ -255,13 +257,18 @@ final class SharedFsTier implements StorageTier {
             if (Files.exists(file)) {
                 return true; // the first content stays: it is the same whoever computed it
             }
+            TierCodec.Encoded chunk = files.encode(payload);
+            long bytes = DiskChunkFormat.fileBytes(chunk.bytes().byteSize());
+            if (bytes > url.capacityBytes()) {
+                return false;
+            }
             index.forget(key); // known here but deleted by another engine: write it again
             if (!index.reserve(key, bytes, this::evictFile, evicted)) {
                 return false;
             }
             boolean ok = false;
             try {
-                files.publish(key, payload);
+                files.publish(key, chunk);
                 index.commit(key);
                 ok = true;
                 return true;
@@ -397,7 +404,7 @@ final class SharedFsTier implements StorageTier {
     public TierStats stats() {
         checkOpen();
         return new TierStats(NAME, index.chunks(), index.usedBytes(), url.capacityBytes(), errors.sum() + corruptDropped.get(),
-                true);
+                true, files.lossyChunksRead());
     }
 
     private void checkOpen() {

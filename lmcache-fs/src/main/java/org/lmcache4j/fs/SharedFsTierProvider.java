@@ -5,6 +5,7 @@ import org.lmcache4j.api.CacheIdentity;
 import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.api.spi.StorageTierProvider;
 import org.lmcache4j.api.spi.TierOptions;
+import org.lmcache4j.storage.tier.TierCodec;
 
 /**
  * Opens the shared-filesystem tier from {@code fs:///mnt/kv?capacity=500g} or {@code shared+file:///mnt/kv?...}
@@ -25,6 +26,7 @@ public final class SharedFsTierProvider implements StorageTierProvider {
 
     @Override
     public StorageTier open(String url, CacheIdentity identity, TierOptions options) {
-        return SharedFsTier.open(SharedFsUrl.parse(url), identity);
+        SharedFsUrl parsed = SharedFsUrl.parse(url);
+        return SharedFsTier.open(parsed, identity, TierCodec.forTier(url, parsed.codec(), options.layout()));
     }
 }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.lmcache4j.storage.tier.TierCodec;
 import org.lmcache4j.storage.tier.TierUrl;
 
 /**
@@ -19,8 +20,10 @@ import org.lmcache4j.storage.tier.TierUrl;
  * sweeping to others), {@code staleTempMillis} (age after which a
  * sweep deletes a temporary file a killed writer left; default 600000), {@code touchMillis} (a read moves
  * a chunk file's modification time to now when it is older than this, so the sweep sees it as recently used;
- * default 60000) and {@code fsync} ({@code true} or {@code false}: force each file before its rename;
- * default true).
+ * default 60000), {@code fsync} ({@code true} or {@code false}: force each file before its rename;
+ * default true) and {@code codec} (how this engine encodes the chunks it writes: raw by default, or a
+ * {@link org.lmcache4j.api.spi.KvCodec} on the path such as {@code shuffle+zstd}; chunks are read with the
+ * codec that wrote them, so engines with different settings share one directory).
  *
  * @param text            the URL as given
  * @param directory       the shared root; the tier's files go to the identity's subdirectory of it
@@ -29,15 +32,17 @@ import org.lmcache4j.storage.tier.TierUrl;
  * @param staleTempMillis age of a temporary file that a sweep deletes
  * @param touchMillis     age of a chunk file's modification time that a read renews
  * @param fsync           force files before renaming them
+ * @param codec           the {@code codec} option, or null when absent (raw)
  */
 record SharedFsUrl(String text, Path directory, long capacityBytes, long sweepMillis, long staleTempMillis, long touchMillis,
-                   boolean fsync) {
+                   boolean fsync, String codec) {
 
     static final Set<String> SCHEMES = Set.of("fs", "shared+file");
     static final long DEFAULT_SWEEP_MILLIS = 30_000;
     static final long DEFAULT_STALE_TEMP_MILLIS = 600_000;
     static final long DEFAULT_TOUCH_MILLIS = 60_000;
-    private static final Set<String> OPTIONS = Set.of("capacity", "sweepMillis", "staleTempMillis", "touchMillis", "fsync");
+    private static final Set<String> OPTIONS = Set.of("capacity", "sweepMillis", "staleTempMillis", "touchMillis", "fsync",
+            TierCodec.URL_OPTION);
     private static final String EXAMPLE = "fs:///mnt/kv?capacity=500g";
 
     /**
@@ -67,7 +72,7 @@ record SharedFsUrl(String text, Path directory, long capacityBytes, long sweepMi
         return new SharedFsUrl(url, Path.of(path), parsed.bytes("capacity", 0, 1),
                 parsed.millis("sweepMillis", DEFAULT_SWEEP_MILLIS, 0),
                 parsed.millis("staleTempMillis", DEFAULT_STALE_TEMP_MILLIS, 0),
-                parsed.millis("touchMillis", DEFAULT_TOUCH_MILLIS, 0), Boolean.parseBoolean(fsync));
+                parsed.millis("touchMillis", DEFAULT_TOUCH_MILLIS, 0), Boolean.parseBoolean(fsync), options.get(TierCodec.URL_OPTION));
     }
 
     private static IllegalArgumentException bad(String url, String what, String expected) {

@@ -25,6 +25,7 @@ import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
+import org.lmcache4j.storage.tier.TierCodec;
 
 /**
  * A writer killed with SIGKILL in the middle of its writes leaves nothing another process serves wrongly:
@@ -108,7 +109,8 @@ class SharedFsKilledWriterIT {
                 return Optional.of(f + ": holds key " + h.key() + ", " + h.payloadBytes() + " bytes");
             }
             MemorySegment payload = arena.allocate(CHUNK_BYTES);
-            SharedChunkFiles.readPayload(ch, f, h, payload);
+            new SharedChunkFiles(f.getParent(), new DiskChunkFormat(FsTiers.FINGERPRINT), false, TierCodec.raw())
+                    .readChunk(ch, f, h, payload);
             if (MemorySegment.ofArray(FsWriterChild.payloadOf(key, CHUNK_BYTES)).mismatch(payload) != -1) {
                 return Optional.of(f + ": wrong bytes");
             }

@@ -261,10 +261,11 @@ class SharedFsTierTest {
         assertThrows(IllegalArgumentException.class, () -> SharedFsUrl.parse("fs:///mnt/kv?capacity=0"));
         assertThrows(IllegalArgumentException.class, () -> SharedFsUrl.parse("fs:///mnt/kv?capacity=1g&sweepMillis=-1"));
         assertEquals(0, SharedFsUrl.parse("fs:///mnt/kv?capacity=1g&sweepMillis=0").sweepMillis(), "0: no sweeps of its own");
-        SharedFsUrl u = SharedFsUrl.parse("shared+file:///mnt/kv%20a?capacity=2g&sweepMillis=5000&staleTempMillis=1&touchMillis=0&fsync=false");
-        assertEquals(new SharedFsUrl(u.text(), Path.of("/mnt/kv a"), 2L << 30, 5000, 1, 0, false), u);
+        SharedFsUrl u = SharedFsUrl.parse("shared+file:///mnt/kv%20a?capacity=2g&sweepMillis=5000&staleTempMillis=1&touchMillis=0&fsync=false"
+                + "&codec=shuffle+zstd");
+        assertEquals(new SharedFsUrl(u.text(), Path.of("/mnt/kv a"), 2L << 30, 5000, 1, 0, false, "shuffle+zstd"), u);
         assertEquals(new SharedFsUrl("fs:///x?capacity=1k", Path.of("/x"), 1024, SharedFsUrl.DEFAULT_SWEEP_MILLIS,
-                SharedFsUrl.DEFAULT_STALE_TEMP_MILLIS, SharedFsUrl.DEFAULT_TOUCH_MILLIS, true), SharedFsUrl.parse("fs:///x?capacity=1k"));
+                SharedFsUrl.DEFAULT_STALE_TEMP_MILLIS, SharedFsUrl.DEFAULT_TOUCH_MILLIS, true, null), SharedFsUrl.parse("fs:///x?capacity=1k"));
     }
 
     private static Path file(SharedFsTier t, int i) {
