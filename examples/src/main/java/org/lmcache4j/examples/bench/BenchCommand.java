@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.lmcache4j.bench.CodecBench;
 import org.lmcache4j.bench.workload.BenchReport;
 import org.lmcache4j.bench.workload.BenchSubject;
 import org.lmcache4j.bench.workload.Workload;
@@ -29,6 +30,9 @@ import org.lmcache4j.examples.model.SeededWeights;
  * from a disk tier through each codec against no cache at all ({@link CodecQuality}).
  */
 public final class BenchCommand {
+
+    /** Chunks of the engine's KV the codec figures of {@code --quick} are measured on (256 tokens each). */
+    private static final int CODEC_CHUNKS = 16;
 
     private BenchCommand() {
     }
@@ -92,7 +96,15 @@ public final class BenchCommand {
         try (LlamaEngine engine = new LlamaEngine(weights, 2 * capacity, threads, 512)) {
             engine.preallocate(1, capacity); // attention's copies too are allocated once, before anything is timed
             Map<String, Object> report = WorkloadBench.run(o, subject(modelSize), engine.kvLayout(), workloads,
-                    (w, cache, progress) -> EngineWorkloads.run(engine, w, cache, progress));
+                    (w, cache, progress) -> EngineWorkloads.run(engine, w, cache, progress), progress -> {
+                        // the codecs on the engine's own KV (as bf16): 16 chunks of one prompt
+                        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+                            int chunks = Math.max(1, Math.min(CODEC_CHUNKS, (2 * capacity - 16) / 256 - 1)); // what the engine's memory holds
+                            progress.accept("codecs: prefilling " + chunks * 256 + " tokens for the engine's own KV");
+                            return CodecBench.run(cacheDir.resolve("bench"), EngineKvChunks.bf16Layout(engine),
+                                    EngineKvChunks.bf16(engine, chunks, 256, arena), progress);
+                        }
+                    });
             System.out.print(BenchReport.json(report));
         }
     }

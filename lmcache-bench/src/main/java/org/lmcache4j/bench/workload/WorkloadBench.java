@@ -141,6 +141,16 @@ public final class WorkloadBench {
      */
     public static Map<String, Object> run(Options o, BenchSubject subject, KvLayout layout, List<Workload> workloads,
                                           Executor engine) throws IOException {
+        return run(o, subject, layout, workloads, engine, null);
+    }
+
+    /**
+     * As {@link #run(Options, BenchSubject, KvLayout, List, Executor)}; with {@code --quick}, {@code quickExtras}
+     * (when not null) runs once after the runs, told progress notes, and its fields join the report's top level.
+     */
+    public static Map<String, Object> run(Options o, BenchSubject subject, KvLayout layout, List<Workload> workloads,
+                                          Executor engine, java.util.function.Function<java.util.function.Consumer<String>,
+                                          Map<String, Object>> quickExtras) throws IOException {
         int perRun = workloads.stream().mapToInt(w -> (w.name().equals(MISS_ONLY) ? 4 : 2) * w.requests().size()).sum();
         BenchProgress progress = new BenchProgress(System.err, o.repeat() * perRun, o.repeat());
         progress.note("warm-up (not measured)");
@@ -171,6 +181,9 @@ public final class WorkloadBench {
         }
         System.err.print(BenchReport.table(pairs));
         Map<String, Object> report = report(o, subject, layout, series, ratios, pairs);
+        if (o.quick() && quickExtras != null) {
+            report.putAll(quickExtras.apply(line -> System.err.println("bench: " + line)));
+        }
         if (o.json() != null) {
             Files.writeString(o.json(), BenchReport.json(report));
             System.err.println("wrote " + o.json());

@@ -1,0 +1,227 @@
+package org.lmcache4j.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.lmcache4j.api.CacheIdentity;
+import org.lmcache4j.api.CacheNamespace;
+import org.lmcache4j.api.ChunkKey;
+import org.lmcache4j.api.HashAlgorithm;
+import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.spi.KvCodec;
+import org.lmcache4j.api.spi.KvCodecs;
+import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.api.spi.StorageTiers;
+import org.lmcache4j.api.spi.TierOptions;
+import org.lmcache4j.nativeio.Libc;
+
+/**
+ * The codecs on the path, measured on the chunks given (the reference engine's KV in {@code bin/lmcache
+ * bench --quick}): each codec's ratio and its encode and decode speed on one core, and what the best
+ * lossless codec does to the disk and remote tiers' read bandwidth in logical bytes per second, against
+ * the same tier storing raw, in the same run:
+ * <ul>
+ *   <li>{@code disk_lossless_effective_read_gain}: a disk tier's reads of every chunk with the page cache
+ *       dropped before each pass (the device's bandwidth is what a codec can save), raw time / codec time;</li>
+ *   <li>{@code remote_lossless_effective_read_gain}: a remote tier on a loopback {@code redis-server}, the
+ *       same ratio (null when redis-server is not installed).</li>
+ * </ul>
+ * Passes alternate between the configurations so that drifts of the machine hit both alike; each figure
+ * is a median of {@value #PASSES} passes after a warm-up pass.
+ */
+public final class CodecBench {
+
+    static final int PASSES = 5;
+
+    private CodecBench() {
+    }
+
+    /**
+     * Measures the codecs on {@code chunks} (whole tokens of {@code layout} each), using {@code dir} for the
+     * disk tiers, and returns the report's fields.
+     */
+    public static Map<String, Object> run(Path dir, KvLayout layout, List<MemorySegment> chunks, Consumer<String> progress) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        List<Map<String, Object>> codecs = new ArrayList<>();
+        List<String> lossless = new ArrayList<>();
+        for (KvCodec codec : KvCodecs.byName().values()) {
+            if (!codec.supports(layout) || codec.name().startsWith("test-")) {
+                continue;
+            }
+            progress.accept("codecs: " + codec.name());
+            codecs.add(speed(codec, layout, chunks));
+            if (!codec.lossy()) {
+                lossless.add(codec.name());
+            }
+        }
+        out.put("codec_chunks", chunks.size());
+        out.put("codec_logical_bytes", chunks.stream().mapToLong(MemorySegment::byteSize).sum());
+        out.put("codecs", codecs);
+        if (lossless.isEmpty()) {
+            out.put("disk_lossless_effective_read_gain", null);
+            out.put("remote_lossless_effective_read_gain", null);
+            return out;
+        }
+        progress.accept("codecs: disk tier reads, page cache dropped");
+        gains(out, "disk", lossless, codec -> diskReads(dir.resolve("codec-disk"), layout, chunks, codec));
+        Optional<LoopbackRedis> redis = startRedis();
+        if (redis.isEmpty()) {
+            out.put("remote_lossless_effective_read_gain", null);
+            out.put("remote_lossless_note", "redis-server not found on the PATH");
+            return out;
+        }
+        progress.accept("codecs: remote tier reads");
+        try (LoopbackRedis server = redis.get()) {
+            gains(out, "remote", lossless, codec -> remoteReads(server.port(), layout, chunks, codec));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    /** One codec's ratio and single-core speeds over all chunks. */
+    private static Map<String, Object> speed(KvCodec codec, KvLayout layout, List<MemorySegment> chunks) {
+        long logical = chunks.stream().mapToLong(MemorySegment::byteSize).sum();
+        try (Arena arena = Arena.ofConfined()) {
+            List<MemorySegment> encoded = new ArrayList<>();
+            List<MemorySegment> decoded = new ArrayList<>();
+            for (MemorySegment c : chunks) {
+                encoded.add(arena.allocate(codec.maxEncodedBytes(layout, c.byteSize()), 64));
+                decoded.add(arena.allocate(c.byteSize(), 64));
+            }
+            long[] lengths = new long[chunks.size()];
+            double[] enc = new double[PASSES];
+            double[] dec = new double[PASSES];
+            for (int pass = -1; pass < PASSES; pass++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < chunks.size(); i++) {
+                    lengths[i] = codec.encode(layout, chunks.get(i), encoded.get(i));
+                }
+                long t1 = System.nanoTime();
+                for (int i = 0; i < chunks.size(); i++) {
+                    if (lengths[i] >= 0) {
+                        codec.decode(layout, encoded.get(i).asSlice(0, lengths[i]), decoded.get(i));
+                    }
+                }
+                long t2 = System.nanoTime();
+                if (pass >= 0) {
+                    enc[pass] = t1 - t0;
+                    dec[pass] = t2 - t1;
+                }
+            }
+            long stored = 0;
+            for (int i = 0; i < chunks.size(); i++) {
+                stored += lengths[i] < 0 ? chunks.get(i).byteSize() : lengths[i];
+                if (!codec.lossy() && lengths[i] >= 0 && decoded.get(i).mismatch(chunks.get(i)) != -1) {
+                    throw new IllegalStateException("codec " + codec.name() + ": chunk " + i + " did not decode to its bytes");
+                }
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("codec", codec.name());
+            m.put("lossy", codec.lossy());
+            m.put("ratio", QuickBench.round((double) logical / stored));
+            m.put("encode_gb_per_s", QuickBench.round(logical / QuickBench.median(enc)));
+            m.put("decode_gb_per_s", QuickBench.round(logical / QuickBench.median(dec)));
+            m.put("chunks_stored_raw", java.util.Arrays.stream(lengths).filter(n -> n < 0).count());
+            return m;
+        }
+    }
+
+    /** Reads of every chunk in nanoseconds for one codec, one value per pass. */
+    @FunctionalInterface
+    private interface Reads {
+        double[] passes(String codec);
+    }
+
+    /**
+     * Measures raw and each lossless codec with {@code reads} and puts {@code <tier>_lossless_effective_read_gain}
+     * (the best codec's), its codec and every codec's median read time into {@code out}.
+     */
+    private static void gains(Map<String, Object> out, String tier, List<String> lossless, Reads reads) {
+        double raw = QuickBench.median(reads.passes(KvCodecs.RAW));
+        out.put(tier + "_read_ms_raw", QuickBench.round(raw / 1e6));
+        double best = 0;
+        String bestCodec = null;
+        for (String codec : lossless) {
+            double t = QuickBench.median(reads.passes(codec));
+            out.put(tier + "_read_ms_" + codec, QuickBench.round(t / 1e6));
+            if (raw / t > best) {
+                best = raw / t;
+                bestCodec = codec;
+            }
+        }
+        out.put(tier + "_lossless_effective_read_gain", QuickBench.round(best));
+        out.put(tier + "_lossless_codec", bestCodec);
+    }
+
+    private static double[] diskReads(Path dir, KvLayout layout, List<MemorySegment> chunks, String codec) {
+        Libc libc = Libc.instance().orElseThrow(() -> new IllegalStateException("dropping the page cache needs Linux's libc"));
+        Path root = dir.resolve(codec.replace('+', '_'));
+        String url = root.toUri() + "?capacity=64g&codec=" + codec;
+        return timed(url, layout, chunks, tierDir -> {
+            try (Stream<Path> files = Files.walk(tierDir)) {
+                files.filter(f -> f.toString().endsWith(".kv")).forEach(f -> libc.dropFromPageCache(f.toString()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, root);
+    }
+
+    private static double[] remoteReads(int port, KvLayout layout, List<MemorySegment> chunks, String codec) {
+        return timed("redis://127.0.0.1:" + port + "?codec=" + codec, layout, chunks, dir -> { }, null);
+    }
+
+    /** Puts every chunk into the tier at {@code url}, then reads them all {@value #PASSES} times (after one warm-up pass). */
+    private static double[] timed(String url, KvLayout layout, List<MemorySegment> chunks, Consumer<Path> beforePass, Path root) {
+        long largest = chunks.stream().mapToLong(MemorySegment::byteSize).max().orElse(1);
+        CacheIdentity identity = new CacheIdentity(new CacheNamespace("codecbench-" + UUID.randomUUID(), layout.fingerprint(), "", 0,
+                1), 256, HashAlgorithm.SHA_256);
+        double[] t = new double[PASSES];
+        try (StorageTier tier = StorageTiers.open(url, identity, new TierOptions(largest, 64L << 30, layout));
+                Arena arena = Arena.ofShared()) {
+            MemorySegment page = arena.allocate(largest, 4096);
+            page.fill((byte) 1);
+            List<ChunkKey> keys = new ArrayList<>();
+            for (int i = 0; i < chunks.size(); i++) {
+                keys.add(ChunkKey.ofHex(String.format("%064x", 1000L + i)));
+                if (!tier.put(keys.get(i), chunks.get(i))) {
+                    throw new IllegalStateException(url + ": refused chunk " + i);
+                }
+            }
+            Path tierDir = root == null ? null : root.resolve(identity.directoryName());
+            for (int pass = -1; pass < PASSES; pass++) {
+                beforePass.accept(tierDir);
+                long t0 = System.nanoTime();
+                for (int i = 0; i < chunks.size(); i++) {
+                    if (tier.readInto(keys.get(i), page) != chunks.get(i).byteSize()) {
+                        throw new IllegalStateException(url + ": lost chunk " + i);
+                    }
+                }
+                if (pass >= 0) {
+                    t[pass] = System.nanoTime() - t0;
+                }
+            }
+            tier.clear();
+        }
+        return t;
+    }
+
+    private static Optional<LoopbackRedis> startRedis() {
+        try {
+            return Optional.of(LoopbackRedis.start());
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+}
