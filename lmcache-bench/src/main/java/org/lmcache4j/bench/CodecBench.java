@@ -52,11 +52,17 @@ public final class CodecBench {
      * disk tiers, and returns the report's fields.
      */
     public static Map<String, Object> run(Path dir, KvLayout layout, List<MemorySegment> chunks, Consumer<String> progress) {
+        return run(dir, layout, chunks, progress, codec -> !codec.name().startsWith("test-"));
+    }
+
+    /** As {@link #run(Path, KvLayout, List, Consumer)} over the codecs {@code measured} accepts. */
+    static Map<String, Object> run(Path dir, KvLayout layout, List<MemorySegment> chunks, Consumer<String> progress,
+                                   java.util.function.Predicate<KvCodec> measured) {
         Map<String, Object> out = new LinkedHashMap<>();
         List<Map<String, Object>> codecs = new ArrayList<>();
         List<String> lossless = new ArrayList<>();
         for (KvCodec codec : KvCodecs.byName().values()) {
-            if (!codec.supports(layout) || codec.name().startsWith("test-")) {
+            if (!codec.supports(layout) || !measured.test(codec)) {
                 continue;
             }
             progress.accept("codecs: " + codec.name());
