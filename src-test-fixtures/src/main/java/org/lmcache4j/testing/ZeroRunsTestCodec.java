@@ -78,22 +78,62 @@ public final class ZeroRunsTestCodec implements KvCodec {
         return out;
     }
 
+    /** Calls of a streaming decode's {@code advance} that decoded something before the whole encoding was there. */
+    public static final java.util.concurrent.atomic.AtomicLong EARLY_RUNS = new java.util.concurrent.atomic.AtomicLong();
+
     @Override
     public void decode(KvLayout layout, MemorySegment encoded, MemorySegment dst) {
-        long in = 0;
-        long out = 0;
-        while (in < encoded.byteSize()) {
-            if (in + 5 > encoded.byteSize()) {
-                throw new CorruptEncodingException(NAME + ": a run header cut at byte " + in);
+        long[] at = {0, 0};
+        decodeRuns(encoded, encoded.byteSize(), dst, at);
+        finishRuns(encoded, dst, at);
+    }
+
+    @Override
+    public StreamingDecode streamingDecode(KvLayout layout, MemorySegment dst) {
+        long[] at = {0, 0}; // next run's offset in the encoding, bytes decoded so far
+        return new StreamingDecode() {
+            @Override
+            public void advance(MemorySegment encoded, long available) {
+                long before = at[1];
+                decodeRuns(encoded, available, dst, at);
+                if (at[1] > before && available < encoded.byteSize()) {
+                    EARLY_RUNS.incrementAndGet();
+                }
             }
+
+            @Override
+            public void finish(MemorySegment encoded) {
+                decodeRuns(encoded, encoded.byteSize(), dst, at);
+                finishRuns(encoded, dst, at);
+            }
+        };
+    }
+
+    private static void finishRuns(MemorySegment encoded, MemorySegment dst, long[] at) {
+        if (at[0] != encoded.byteSize()) {
+            throw new CorruptEncodingException(NAME + ": a run cut at byte " + at[0] + " of " + encoded.byteSize());
+        }
+        if (at[1] != dst.byteSize()) {
+            throw new CorruptEncodingException(NAME + ": decodes to " + at[1] + " bytes (expected: " + dst.byteSize() + ")");
+        }
+    }
+
+    /** Decodes the runs wholly within {@code encoded[at[0], available)}, advancing {@code at}. */
+    private static void decodeRuns(MemorySegment encoded, long available, MemorySegment dst, long[] at) {
+        long in = at[0];
+        long out = at[1];
+        while (in + 5 <= available) {
             byte tag = encoded.get(ValueLayout.JAVA_BYTE, in);
             int run = encoded.get(ValueLayout.JAVA_INT_UNALIGNED, in + 1);
-            in += 5;
             if (tag != ZEROS && tag != LITERAL || run <= 0 || out + run > dst.byteSize()
-                    || tag == LITERAL && in + run > encoded.byteSize()) {
-                throw new CorruptEncodingException(NAME + ": run of tag " + tag + " and length " + run + " at byte " + (in - 5)
+                    || tag == LITERAL && in + 5 + run > encoded.byteSize()) {
+                throw new CorruptEncodingException(NAME + ": run of tag " + tag + " and length " + run + " at byte " + in
                         + " does not fit (decoded " + out + " of " + dst.byteSize() + ")");
             }
+            if (tag == LITERAL && in + 5 + run > available) {
+                break; // its bytes have not all arrived
+            }
+            in += 5;
             if (tag == ZEROS) {
                 dst.asSlice(out, run).fill((byte) 0);
             } else {
@@ -102,8 +142,7 @@ public final class ZeroRunsTestCodec implements KvCodec {
             }
             out += run;
         }
-        if (out != dst.byteSize()) {
-            throw new CorruptEncodingException(NAME + ": decodes to " + out + " bytes (expected: " + dst.byteSize() + ")");
-        }
+        at[0] = in;
+        at[1] = out;
     }
 }

@@ -70,4 +70,37 @@ public interface KvCodec {
      * @throws IllegalArgumentException when {@code dst} is not whole tokens of {@code layout}
      */
     void decode(KvLayout layout, MemorySegment encoded, MemorySegment dst);
+
+    /**
+     * A decoding of one chunk into {@code dst} that starts before all of its encoded bytes have arrived,
+     * so a tier reading them from a device or a socket decodes what it has while the rest is on its way;
+     * null (the default) when this codec decodes only whole encodings. Optional: tiers fall back to
+     * {@link #decode} without it.
+     */
+    default StreamingDecode streamingDecode(KvLayout layout, MemorySegment dst) {
+        return null;
+    }
+
+    /**
+     * One chunk's decoding as its encoded bytes arrive in order, front to back. Not thread-safe: the tier
+     * calls it from one thread at a time. What it wrote into the target counts only once {@link #finish}
+     * returned; a tier that finds the stored bytes' checksum wrong discards the target whatever was decoded.
+     */
+    interface StreamingDecode {
+
+        /**
+         * Decodes what it can of {@code encoded}'s first {@code available} bytes (the whole encoding's
+         * buffer, filled so far up to there); {@code available} never shrinks between calls.
+         *
+         * @throws CorruptEncodingException when those bytes cannot be the start of an encoding of the chunk
+         */
+        void advance(MemorySegment encoded, long available);
+
+        /**
+         * Decodes the rest of the whole {@code encoded} and checks that the chunk came out whole.
+         *
+         * @throws CorruptEncodingException as {@link KvCodec#decode} would
+         */
+        void finish(MemorySegment encoded);
+    }
 }

@@ -213,8 +213,10 @@ final class DiskChunkFiles {
             encodedScratch.set(buffer);
         }
         MemorySegment stored = buffer.asSlice(0, h.payloadBytes());
-        payloads.read(ch, file, h, stored);
-        codec.decode(h.codecId(), stored, dst, CorruptChunkException.diskFile(file));
+        String where = CorruptChunkException.diskFile(file);
+        TierCodec.Decoding decoding = codec.decoding(h.codecId(), dst, where);
+        payloads.read(ch, file, h, stored, decoding.overlapped(stored)); // decodes what has arrived while the rest is read
+        decoding.finish(stored);
         if (TierCodec.lossy(h.codecId())) {
             lossyChunksRead.increment();
         }

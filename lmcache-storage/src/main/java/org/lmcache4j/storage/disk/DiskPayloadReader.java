@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.slf4j.Logger;
@@ -139,6 +140,16 @@ final class DiskPayloadReader {
      * @throws CorruptChunkException when the file ends early or the checksum differs
      */
     void read(FileChannel ch, Path file, DiskChunkFormat.Header header, MemorySegment dst) throws IOException {
+        read(ch, file, header, dst, null);
+    }
+
+    /**
+     * As {@link #read(FileChannel, Path, DiskChunkFormat.Header, MemorySegment)}, telling {@code progress}
+     * (when not null) how long a prefix of {@code dst} is read while the rest is still being read (see
+     * {@link SharedBlockRead#readAndChecksum(MemorySegment, long, SharedBlockRead.BlockSource, boolean, boolean,
+     * java.util.function.LongConsumer)}): a decoder works on it meanwhile.
+     */
+    void read(FileChannel ch, Path file, DiskChunkFormat.Header header, MemorySegment dst, LongConsumer progress) throws IOException {
         long n = dst.byteSize();
         boolean aligned = direct() && dst.isNative() && dst.address() % alignmentBytes == 0 && n >= alignmentBytes;
         boolean alwaysDirect = aligned && directReads == DirectReads.ALWAYS;
@@ -152,13 +163,14 @@ final class DiskPayloadReader {
             if (dch != null) {
                 directPayloads.incrementAndGet();
                 actual = SharedBlockRead.readAndChecksum(dst, DIRECT_BLOCK_BYTES, blocks(ch, dch, n - n % alignmentBytes, file, dst),
-                        shared, true);
+                        shared, true, progress);
             } else if (inCache) {
                 cacheGuess.cached(true); // the next chunk is read as from the page cache, without asking
-                actual = SharedBlockRead.readAndChecksum(dst, cachedBlockBytes(n), blocks(ch, null, 0, file, dst), shared, true);
+                actual = SharedBlockRead.readAndChecksum(dst, cachedBlockBytes(n), blocks(ch, null, 0, file, dst), shared, true,
+                        progress);
             } else {
                 actual = SharedBlockRead.readAndChecksum(dst, cacheGuess.cached() ? cachedBlockBytes(n) : READ_BLOCK_BYTES,
-                        blocks(ch, null, 0, file, dst), shared, cacheGuess);
+                        blocks(ch, null, 0, file, dst), shared, cacheGuess, progress);
             }
             if (actual != header.payloadCrc()) {
                 throw new CorruptChunkException(CorruptChunkException.diskFile(file), "payload checksum mismatch (stored "

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
 
 /**
@@ -59,14 +61,20 @@ final class SharedBlockRead implements Runnable {
     private final AtomicInteger done = new AtomicInteger(); // blocks checksummed (or failed), each written to blockCrcs first
     private volatile Throwable failure; // the first failure, on either thread; set before its block counts as done
     private volatile long firstReadNanos = -1; // how long the read of block 0 took, once it is read
+    private final LongConsumer progress; // told the region's prefix read so far, or null
+    private final boolean[] finished; // blocks read and checksummed, for the prefix (guarded by this)
+    private int prefixBlocks; // blocks [0, prefixBlocks) finished (guarded by this)
+    private final ReentrantLock progressLock = new ReentrantLock();
 
-    private SharedBlockRead(MemorySegment region, long blockBytes, BlockSource source, boolean cached) {
+    private SharedBlockRead(MemorySegment region, long blockBytes, BlockSource source, boolean cached, LongConsumer progress) {
+        this.progress = progress;
         this.region = region;
         this.blockBytes = blockBytes;
         this.blocks = Math.toIntExact((region.byteSize() + blockBytes - 1) / blockBytes);
         this.source = source;
         this.cached = cached;
         this.blockCrcs = new int[blocks];
+        this.finished = progress == null ? null : new boolean[blocks];
     }
 
     /**
@@ -111,7 +119,18 @@ final class SharedBlockRead implements Runnable {
      */
     static int readAndChecksum(MemorySegment region, long blockBytes, BlockSource source, boolean shared, CacheGuess guess)
             throws IOException {
-        SharedBlockRead read = run(region, blockBytes, source, shared, guess.cached());
+        return readAndChecksum(region, blockBytes, source, shared, guess, null);
+    }
+
+    /**
+     * As {@link #readAndChecksum(MemorySegment, long, BlockSource, boolean, CacheGuess)}, telling
+     * {@code progress} (when not null) how long a prefix of the region is read, as blocks finish: on the
+     * thread that finished one, one call at a time, skipped when a call is under way (a later one, or the
+     * caller's own work after the read, covers it). A failure it throws fails the read.
+     */
+    static int readAndChecksum(MemorySegment region, long blockBytes, BlockSource source, boolean shared, CacheGuess guess,
+                               LongConsumer progress) throws IOException {
+        SharedBlockRead read = run(region, blockBytes, source, shared, guess.cached(), progress);
         if (read.firstReadNanos >= 0) {
             guess.firstBlock(Math.min(blockBytes, region.byteSize()), read.firstReadNanos);
         }
@@ -126,14 +145,21 @@ final class SharedBlockRead implements Runnable {
      */
     static int readAndChecksum(MemorySegment region, long blockBytes, BlockSource source, boolean shared, boolean claimBlocks)
             throws IOException {
-        return run(region, blockBytes, source, shared, claimBlocks).result();
+        return readAndChecksum(region, blockBytes, source, shared, claimBlocks, null);
     }
 
-    private static SharedBlockRead run(MemorySegment region, long blockBytes, BlockSource source, boolean shared, boolean claimBlocks) {
+    /** As {@link #readAndChecksum(MemorySegment, long, BlockSource, boolean, boolean)}, with {@code progress} as above. */
+    static int readAndChecksum(MemorySegment region, long blockBytes, BlockSource source, boolean shared, boolean claimBlocks,
+                               LongConsumer progress) throws IOException {
+        return run(region, blockBytes, source, shared, claimBlocks, progress).result();
+    }
+
+    private static SharedBlockRead run(MemorySegment region, long blockBytes, BlockSource source, boolean shared, boolean claimBlocks,
+                                       LongConsumer progress) {
         if (blockBytes <= 0) {
             throw new IllegalArgumentException("blockBytes: " + blockBytes + " (expected: > 0)");
         }
-        SharedBlockRead read = new SharedBlockRead(region, blockBytes, source, claimBlocks);
+        SharedBlockRead read = new SharedBlockRead(region, blockBytes, source, claimBlocks, progress);
         if (shared && read.blocks > 1 && region.isAccessibleBy(NOT_THE_OWNER)) {
             ReadHelpers.offer(read);
         }
@@ -197,6 +223,7 @@ final class SharedBlockRead implements Runnable {
             try {
                 read(i);
                 checksum(i);
+                finished(i);
             } catch (IOException | RuntimeException | Error e) {
                 fail(e);
                 throw e;
@@ -242,11 +269,34 @@ final class SharedBlockRead implements Runnable {
     private void checksumCounted(int i) {
         try {
             checksum(i);
+            finished(i);
         } catch (RuntimeException | Error e) {
             fail(e);
             throw e;
         } finally {
             done.incrementAndGet();
+        }
+    }
+
+    /** Block {@code i} is read and checksummed: tells {@link #progress} the prefix now read, unless a call is under way. */
+    private void finished(int i) {
+        if (progress == null) {
+            return;
+        }
+        long prefix;
+        synchronized (this) {
+            finished[i] = true;
+            while (prefixBlocks < blocks && finished[prefixBlocks]) {
+                prefixBlocks++;
+            }
+            prefix = Math.min(region.byteSize(), prefixBlocks * blockBytes);
+        }
+        if (progressLock.tryLock()) {
+            try {
+                progress.accept(prefix);
+            } finally {
+                progressLock.unlock();
+            }
         }
     }
 

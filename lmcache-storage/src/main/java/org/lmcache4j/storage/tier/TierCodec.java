@@ -23,6 +23,8 @@ public final class TierCodec {
     public static final String URL_OPTION = "codec";
 
     private static final TierCodec RAW = new TierCodec(null, null);
+    /** A thread that owns nothing: memory it may access, any reader's helper thread may access. */
+    private static final Thread ANOTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
 
     private final KvCodec codec; // null: chunks are written raw
     private final KvLayout layout; // null only for RAW without a layout: nothing can be decoded
@@ -120,6 +122,103 @@ public final class TierCodec {
     }
 
     /**
+     * A decoding of one chunk written with {@code codecId} into {@code target} (its logical length) that a
+     * reader may feed as the stored bytes arrive ({@link Decoding#overlapped}), then {@link Decoding#finish}es.
+     * Codecs without {@link KvCodec#streamingDecode} decode everything in {@code finish}.
+     *
+     * @throws CorruptChunkException when no codec here has that id, or this tier has no layout to decode with
+     */
+    public Decoding decoding(int codecId, MemorySegment target, String where) throws CorruptChunkException {
+        if (codecId == KvCodec.RAW_ID) {
+            return new Decoding(this, codecId, null, null, target, where);
+        }
+        KvCodec c = codecOf(codecId, where);
+        KvCodec.StreamingDecode streaming;
+        try {
+            streaming = c.streamingDecode(layout, target);
+        } catch (IllegalArgumentException e) {
+            throw new CorruptChunkException(where, "codec " + c.name() + ": " + e.getMessage());
+        }
+        return new Decoding(this, codecId, c, streaming, target, where);
+    }
+
+    /** One chunk's decoding; see {@link #decoding}. */
+    public static final class Decoding {
+        private final TierCodec tier;
+        private final int codecId;
+        private final KvCodec codec;
+        private final KvCodec.StreamingDecode streaming;
+        private final MemorySegment target;
+        private final String where;
+        private volatile RuntimeException failed; // from a decode of the bytes so far: finish reports it
+
+        private Decoding(TierCodec tier, int codecId, KvCodec codec, KvCodec.StreamingDecode streaming, MemorySegment target,
+                         String where) {
+            this.tier = tier;
+            this.codecId = codecId;
+            this.codec = codec;
+            this.streaming = streaming;
+            this.target = target;
+            this.where = where;
+        }
+
+        /**
+         * What a reader filling {@code stored} front to back tells of the prefix it has filled, or null when
+         * this decoding cannot start early. Called by one thread at a time (the reader's contract).
+         */
+        public java.util.function.LongConsumer overlapped(MemorySegment stored) {
+            if (streaming == null || !target.isAccessibleBy(ANOTHER_THREAD) || !stored.isAccessibleBy(ANOTHER_THREAD)) {
+                return null; // a reader's helper thread may call it: memory confined to the caller is decoded by finish alone
+            }
+            return available -> {
+                if (failed == null) {
+                    try {
+                        streaming.advance(stored, available);
+                    } catch (RuntimeException e) {
+                        failed = e;
+                    }
+                }
+            };
+        }
+
+        /**
+         * Decodes the rest of {@code stored} (all of it, checked already) into the target.
+         *
+         * @throws CorruptChunkException when the bytes do not decode to the chunk
+         */
+        public void finish(MemorySegment stored) throws CorruptChunkException {
+            if (codec == null) {
+                tier.decode(codecId, stored, target, where);
+                return;
+            }
+            try {
+                if (failed != null) {
+                    throw failed;
+                }
+                if (streaming != null) {
+                    streaming.finish(stored);
+                } else {
+                    codec.decode(tier.layout, stored, target);
+                }
+            } catch (CorruptEncodingException | IllegalArgumentException e) {
+                throw new CorruptChunkException(where, "codec " + codec.name() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private KvCodec codecOf(int codecId, String where) throws CorruptChunkException {
+        if (layout == null) {
+            throw new CorruptChunkException(where, "stored with codec id " + codecId + ", but this tier was opened without a KV layout"
+                    + " to decode it with");
+        }
+        try {
+            return KvCodecs.byId(codecId);
+        } catch (IllegalArgumentException e) {
+            throw new CorruptChunkException(where, e.getMessage());
+        }
+    }
+
+    /**
      * Decodes the stored bytes of a chunk written with {@code codecId} into {@code target}, its logical length.
      *
      * @param where names the chunk's resource in errors
@@ -134,16 +233,7 @@ public final class TierCodec {
             MemorySegment.copy(stored, 0, target, 0, stored.byteSize());
             return;
         }
-        if (layout == null) {
-            throw new CorruptChunkException(where, "stored with codec id " + codecId + ", but this tier was opened without a KV layout"
-                    + " to decode it with");
-        }
-        KvCodec c;
-        try {
-            c = KvCodecs.byId(codecId);
-        } catch (IllegalArgumentException e) {
-            throw new CorruptChunkException(where, e.getMessage());
-        }
+        KvCodec c = codecOf(codecId, where);
         try {
             c.decode(layout, stored, target);
         } catch (CorruptEncodingException | IllegalArgumentException e) {

@@ -64,7 +64,7 @@ class DiskTierCodecTest {
     }
 
     private static byte[] readInto(DiskTier t, ChunkKey key, int bytes) {
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // as a cpu page: a reader's helper thread may decode into it
             MemorySegment target = arena.allocate(bytes + 4096L, 4096);
             long n = t.readInto(key, target);
             return n < 0 ? null : target.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
@@ -188,6 +188,34 @@ class DiskTierCodecTest {
             readInto(raw, key(8), chunk.length);
             assertArrayEquals(HalfBytesTestCodec.decoded(chunk), readInto(raw, key(6), chunk.length));
             assertEquals(1, raw.stats().lossyChunksServed(), "only the chunk stored lossy counts");
+        }
+    }
+
+    @Test
+    void aLargeChunkIsDecodedWhileItsStoredBytesAreStillBeingRead() throws Exception {
+        // 1 MiB logical: a literal byte and 15 zeros, 65,536 times; stored in 704 KiB, read in two blocks
+        byte[] chunk = new byte[16384 * LAYOUT.bytesPerToken()];
+        SplittableRandom r = new SplittableRandom(9);
+        for (int i = 0; i < chunk.length; i += 16) {
+            chunk[i] = (byte) r.nextInt(1, 256);
+        }
+        try (DiskTier t = open("codec=" + ZeroRunsTestCodec.NAME)) {
+            t.put(key(9), MemorySegment.ofArray(chunk));
+            long before = ZeroRunsTestCodec.EARLY_RUNS.get();
+            for (int i = 0; i < 4; i++) {
+                assertArrayEquals(chunk, readInto(t, key(9), chunk.length));
+            }
+            assertTrue(ZeroRunsTestCodec.EARLY_RUNS.get() > before, "runs decoded before the last stored byte was read");
+            Path file = t.pathOf(key(9)).orElseThrow();
+            byte[] bytes = Files.readAllBytes(file);
+            int payload = DiskChunkFormat.PAYLOAD_OFFSET;
+            // each 16 bytes encode as LITERAL(1) + byte + ZEROS(15): 11 bytes; the zero run of the middle one claims too much
+            int middle = (chunk.length / 16) / 2;
+            ReferenceChunkFrames.putInt(bytes, payload + 11 * middle + 7, Integer.MAX_VALUE);
+            ReferenceChunkFrames.putInt(bytes, 88, ReferenceChunkFrames.crc32c(bytes, payload, bytes.length - payload));
+            ReferenceChunkFrames.fixChecksum(bytes, 0, 96);
+            Files.write(file, bytes);
+            assertEquals(null, readInto(t, key(9), chunk.length), "a bad run found while reading is a miss");
         }
     }
 }
