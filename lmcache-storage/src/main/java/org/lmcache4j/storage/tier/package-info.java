@@ -2,8 +2,9 @@
  * The tier implementer's toolkit: what a {@link org.lmcache4j.api.spi.StorageTierProvider} in another
  * module (the Redis tier in {@code lmcache-redis}, a shared-filesystem tier) uses to store chunks the way
  * the disk tier does. {@link org.lmcache4j.storage.tier.DiskChunkFormat} is the checksummed chunk header
- * (magic, version, layout fingerprint, key, length, CRC32C) every persistent tier writes in front of a
- * payload, and {@link org.lmcache4j.storage.tier.ChunkFileNames} how a tier of one file per chunk names
+ * (magic, version, layout fingerprint, key, codec id, lengths, CRC32C) every persistent tier writes in front
+ * of a payload; {@link org.lmcache4j.storage.tier.TierCodec} encodes the chunks a tier writes with its
+ * configured codec and decodes any chunk by the codec id its header names, streaming where the codec can; {@link org.lmcache4j.storage.tier.ChunkFileNames} how a tier of one file per chunk names
  * its files (shards, suffix, temporary mark) and {@link org.lmcache4j.storage.tier.RecordText} reads and
  * writes its identity record's text; {@link org.lmcache4j.storage.tier.NestedPins} keeps a chunk's pins and
  * their latest deadline; {@link org.lmcache4j.storage.tier.CorruptChunkException} is how a decoder says a stored chunk
