@@ -176,13 +176,18 @@ class RemoteTierCodecTest {
         }
     }
 
+    /** Asserts that a read found nothing, without printing what it found when it did. */
+    private static void assertMiss(byte[] read, String what) {
+        assertTrue(read == null, what + ": read " + (read == null ? 0 : read.length) + " bytes (expected: a miss)");
+    }
+
     private static void assertEveryReadReturns(RemoteTier t, ChunkKey key, byte[] expected) {
         assertArrayEquals(expected, got(t, key), "get");
         assertArrayEquals(expected, readInto(t, key), "readInto");
         byte[][] batch = readAll(t, key(98), key, key(99)); // 98 and 99 are never stored
-        assertEquals(null, batch[0]);
+        assertMiss(batch[0], "a miss");
         assertArrayEquals(expected, batch[1], "readAllInto");
-        assertEquals(null, batch[2]);
+        assertMiss(batch[2], "a miss");
     }
 
     // ---- tests -------------------------------------------------------------------------------------
@@ -212,7 +217,7 @@ class RemoteTierCodecTest {
         byte[][] read = readAll(t, key(1), key(2), key(99), key(3), key(4));
         assertArrayEquals(chunks[0], read[0]);
         assertArrayEquals(chunks[1], read[1]);
-        assertEquals(null, read[2], "never stored");
+        assertMiss(read[2], "never stored");
         assertArrayEquals(chunks[2], read[3]);
         assertArrayEquals(chunks[3], read[4]);
     }
@@ -255,9 +260,9 @@ class RemoteTierCodecTest {
     void anEncodingThatDoesNotDecodeIsACorruptChunk() throws Exception {
         RemoteTier t = open(CODEC);
         List<Runnable> reads = List.of(
-                () -> assertEquals(null, got(t, key(1)), "get"),
-                () -> assertEquals(null, readInto(t, key(2)), "readInto"),
-                () -> assertEquals(null, readAll(t, key(3), key(99))[0], "readAllInto"));
+                () -> assertMiss(got(t, key(1)), "get"),
+                () -> assertMiss(readInto(t, key(2)), "readInto"),
+                () -> assertMiss(readAll(t, key(3), key(99))[0], "readAllInto"));
         for (int i = 1; i <= reads.size(); i++) {
             ChunkKey key = key(i);
             assertTrue(t.put(key, MemorySegment.ofArray(sparse(i))));
@@ -291,9 +296,9 @@ class RemoteTierCodecTest {
             replaceChunkHeader(t, key(i), ReferenceChunkFrames.codecHeader(ReferenceChunkFrames.FRAME_VERSION, FP, key(i).toBytes(),
                     new byte[0], 77, CHUNK, 0, CHUNK, ReferenceChunkFrames.crc32c(chunk, 0, CHUNK)));
         }
-        assertEquals(null, got(t, key(1)), "get");
-        assertEquals(null, readInto(t, key(2)), "readInto");
-        assertEquals(null, readAll(t, key(3), key(99))[0], "readAllInto");
+        assertMiss(got(t, key(1)), "get");
+        assertMiss(readInto(t, key(2)), "readInto");
+        assertMiss(readAll(t, key(3), key(99))[0], "readAllInto");
         for (int i = 1; i <= 3; i++) {
             assertFalse(t.contains(key(i)), "dropped");
         }
@@ -307,7 +312,7 @@ class RemoteTierCodecTest {
         byte[] stored = storedBytes(t, key(1));
         replaceChunkHeader(t, key(1), ReferenceChunkFrames.codecHeader(ReferenceChunkFrames.FRAME_VERSION, FP, key(1).toBytes(),
                 new byte[0], ZeroRunsTestCodec.ID, 1L << 40, 0, stored.length, ReferenceChunkFrames.crc32c(stored, 0, stored.length)));
-        assertEquals(null, got(t, key(1)), "a tebibyte is not allocated");
+        assertMiss(got(t, key(1)), "a tebibyte is not allocated");
         assertFalse(t.contains(key(1)));
         assertEquals(1, t.corruptChunks());
     }
