@@ -45,7 +45,10 @@ final class RemoteCodec {
         this.maxLogicalBytes = maxLogicalBytes;
     }
 
-    /** Writes chunks raw, reads encoded chunks of any logical length (a tier without a KV layout: it decodes none). */
+    /**
+     * Writes chunks raw, and, having no KV layout, decodes no encoded chunk: to a tier opened so (tests,
+     * tools without a layout) an encoded chunk is corrupt, as one of a codec not on the path is.
+     */
     static RemoteCodec raw() {
         return new RemoteCodec(TierCodec.raw(), Long.MAX_VALUE);
     }
