@@ -9,7 +9,8 @@ import org.lmcache4j.api.spi.TierOptions;
 /**
  * Opens the remote tier from a Redis or Valkey URL ({@code redis://cache:6379}, TLS, cluster; options in
  * {@link RemoteUrl}) in the identity's namespace. Its budget comes from the URL ({@code capacity}), never
- * from {@link TierOptions}: the store is shared and its size is the operator's.
+ * from {@link TierOptions}: the store is shared and its size is the operator's. A {@code codec=} option
+ * encodes chunks for chunks of {@link TierOptions#layout()}, which it needs.
  */
 public final class RedisTierProvider implements StorageTierProvider {
 
@@ -27,6 +28,6 @@ public final class RedisTierProvider implements StorageTierProvider {
 
     @Override
     public StorageTier open(String url, CacheIdentity identity, TierOptions options) {
-        return RemoteTier.open(url, identity);
+        return RemoteTier.open(url, identity, options);
     }
 }

@@ -15,14 +15,16 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
+import org.lmcache4j.storage.tier.TierCodec;
 
 /**
  * How the {@code remote} tier stores one chunk: a header, kept in the namespace's index, and the payload
- * cut into parts of {@code partBytes} (the last one shorter), each a Redis string of its own.
+ * cut into parts of {@code partBytes} (the last one shorter), each a Redis string of its own. The payload
+ * is the chunk as stored: its KV as the engine holds it (codec id 0), or a {@link TierCodec}'s encoding of it.
  *
  * <p>The header is the {@code disk} tier's chunk header ({@link DiskChunkFormat}: magic, version, layout
- * fingerprint, key, payload length, CRC32C of the whole uncompressed payload, CRC32C of the header)
- * followed by a part table, integers little-endian:
+ * fingerprint, key, codec id, logical length, stored payload length, CRC32C of the whole payload as stored
+ * (encoded, not LZ4-compressed), CRC32C of the header) followed by a part table, integers little-endian:
  * <pre>
  *  offset  size  field
  *       0     8  magic "LMC4JRP\0"
@@ -37,7 +39,9 @@ import org.lmcache4j.storage.tier.DiskChunkFormat;
  *  32+4n     4  CRC32C of every table byte before this field
  * </pre>
  * Reading checks both headers whole, then each part's stored length, then decompresses, then the CRC32C
- * of the reassembled payload: a chunk is served exactly as put or not at all.
+ * of the reassembled payload: a chunk's stored bytes are served exactly as put or not at all (decoding an
+ * encoded payload is the tier's next step, {@link TierCodec#decode}). LZ4 here compresses parts of a chunk
+ * stored raw; the tier never combines it with a codec ({@link RemoteUrl}).
  */
 final class RemoteChunkFormat {
 
@@ -85,8 +89,19 @@ final class RemoteChunkFormat {
             return storedBytes.length;
         }
 
+        /** Length of the payload as stored (encoded or not), before LZ4. */
         long payloadBytes() {
             return chunk.payloadBytes();
+        }
+
+        /** The KV codec id of the stored payload (0: the KV as it is); not the parts' {@link #codec()}. */
+        int kvCodecId() {
+            return chunk.codecId();
+        }
+
+        /** Length of the chunk's KV once decoded: what a read writes into its target. */
+        long logicalBytes() {
+            return chunk.logicalBytes();
         }
 
         /** Uncompressed length of part {@code i}. */
@@ -100,8 +115,17 @@ final class RemoteChunkFormat {
         return Math.toIntExact((payloadBytes + partBytes - 1) / partBytes);
     }
 
-    /** Cuts {@code payload} into parts (compressed if asked and worth it) and builds its header. */
+    /** Cuts {@code payload}, stored raw, into parts (compressed if asked and worth it) and builds its header. */
     Encoded encode(ChunkKey key, MemorySegment payload, long writeId) {
+        return encode(key, new TierCodec.Encoded(0, payload, payload.byteSize()), writeId);
+    }
+
+    /**
+     * Cuts the stored bytes of {@code chunk} into parts (compressed if asked and worth it) and builds its
+     * header, which records the chunk's codec id and logical length.
+     */
+    Encoded encode(ChunkKey key, TierCodec.Encoded chunk, long writeId) {
+        MemorySegment payload = chunk.bytes();
         long size = payload.byteSize();
         int n = partsOf(size);
         byte[][] parts = new byte[n][];
@@ -126,7 +150,8 @@ final class RemoteChunkFormat {
             stored[i] = part.length;
             storedTotal += part.length;
         }
-        return new Encoded(header(key, size, (int) crc.getValue(), writeId, lz4 ? CODEC_LZ4 : CODEC_NONE, stored), parts, storedTotal);
+        DiskChunkFormat.Stored how = new DiskChunkFormat.Stored(chunk.codecId(), chunk.logicalBytes(), size, (int) crc.getValue());
+        return new Encoded(header(key, how, writeId, lz4 ? CODEC_LZ4 : CODEC_NONE, stored), parts, storedTotal);
     }
 
     /** True when parts are written compressed ({@link #encode}); else they are the payload's bytes as they are. */
@@ -144,17 +169,26 @@ final class RemoteChunkFormat {
      * uncompressed as parts of {@link #partBytes()} by a writer of its own ({@link #encode} does both).
      */
     byte[] plainHeader(ChunkKey key, long size, int payloadCrc, long writeId) {
+        return plainHeader(key, new DiskChunkFormat.Stored(0, size, size, payloadCrc), writeId);
+    }
+
+    /**
+     * The header of a chunk stored as {@code how} (codec id, logical length, stored length and its CRC32C),
+     * its stored bytes written uncompressed as parts of {@link #partBytes()} by a writer of its own.
+     */
+    byte[] plainHeader(ChunkKey key, DiskChunkFormat.Stored how, long writeId) {
+        long size = how.payloadBytes();
         int n = partsOf(size);
         int[] stored = new int[n];
         for (int i = 0; i < n; i++) {
             stored[i] = (int) Math.min(partBytes, size - (long) i * partBytes);
         }
-        return header(key, size, payloadCrc, writeId, CODEC_NONE, stored);
+        return header(key, how, writeId, CODEC_NONE, stored);
     }
 
-    private byte[] header(ChunkKey key, long size, int payloadCrc, long writeId, int codec, int[] stored) {
+    private byte[] header(ChunkKey key, DiskChunkFormat.Stored how, long writeId, int codec, int[] stored) {
         int n = stored.length;
-        ByteBuffer chunkHeader = disk.encodeHeader(key, new byte[0], 0, size, payloadCrc);
+        ByteBuffer chunkHeader = disk.encodeHeader(key, new byte[0], 0, how);
         ByteBuffer table = ByteBuffer.allocate(TABLE_FIXED_BYTES + 4 * n).order(ByteOrder.LITTLE_ENDIAN);
         table.put(TABLE_MAGIC).putInt(TABLE_VERSION).putInt(codec).putLong(writeId)
                 .putInt(partBytes).putInt(n);
@@ -252,7 +286,7 @@ final class RemoteChunkFormat {
 
     /**
      * Writes the payload of {@code parts}, as read back for {@code header}, into {@code dst} (exactly the
-     * payload's length) and checks it against the header's checksum.
+     * stored payload's length: for an encoded chunk, its encoding) and checks it against the header's checksum.
      *
      * @throws CorruptChunkException when a part has another length, does not decompress to its length,
      *                               or the payload's checksum differs

@@ -18,8 +18,11 @@ import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
+import org.lmcache4j.api.spi.TierOptions;
 import org.lmcache4j.storage.tier.CorruptChunkException;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.storage.tier.HeldChunkBuffer;
+import org.lmcache4j.storage.tier.TierCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.UnifiedJedis;
@@ -48,6 +51,14 @@ import redis.clients.jedis.UnifiedJedis;
  * uncompressed parts straight from the payload ({@link RespPartWire}); {@link #readAllInto} does that for a
  * batch of chunks (a retrieve's read-ahead) in two round trips; LZ4 chunks, cluster and TLS URLs go through
  * the client.
+ *
+ * <p>Codecs. With {@code codec=} in its URL ({@link RemoteCodec}), a put encodes the chunk first, on the
+ * writer's thread, and stores the encoding (or the chunk as it is, when that would not be smaller) as above:
+ * parts, header with the codec id, the logical length and the checksum of the stored bytes, the budget
+ * charged the stored length. Reads take the path above for raw chunks; an encoded chunk's parts go into a
+ * buffer of the reading thread's, are checked, and decoded into the caller's memory by the codec the
+ * header names, whatever the tier's own setting. A chunk that does not decode, or names a codec not on
+ * the path, is a corrupt chunk.
  *
  * <p>Failures. A chunk with a missing, truncated or corrupt part or header is dropped from the index,
  * its parts deleted, counted ({@link #corruptChunks()}, {@link #lostChunks()}, and the stats' errors) and
@@ -94,6 +105,7 @@ final class RemoteTier implements StorageTier {
     private volatile RemoteIndex index;
     private volatile RemoteGarbage[] garbage; // one per index shard: deleted garbage is confirmed to its own shard
     private final RemoteChunkFormat format;
+    private final RemoteCodec codec;
     private final long ttlMillis;
     private final LongAdder corruptChunks = new LongAdder();
     private final LongAdder lostChunks = new LongAdder();
@@ -111,7 +123,7 @@ final class RemoteTier implements StorageTier {
      * @throws IllegalArgumentException for a bad namespace id or fingerprint
      */
     RemoteTier(RemoteUrl url, String namespaceId, String layoutFingerprint, LongSupplier nanoClock) {
-        this(url, namespaceId, layoutFingerprint, null, nanoClock);
+        this(url, namespaceId, layoutFingerprint, null, noLayout(url), nanoClock);
     }
 
     /**
@@ -121,13 +133,22 @@ final class RemoteTier implements StorageTier {
      * cleared.
      */
     RemoteTier(RemoteUrl url, CacheIdentity identity, LongSupplier nanoClock) {
-        this(url, identity.id(), identity.namespace().layoutFingerprint(), identity, nanoClock);
+        this(url, identity, noLayout(url), nanoClock);
     }
 
-    private RemoteTier(RemoteUrl url, String namespaceId, String layoutFingerprint, CacheIdentity identity,
+    /**
+     * As {@link #RemoteTier(RemoteUrl, CacheIdentity, LongSupplier)}, putting chunks through {@code codec}
+     * (chunks read are decoded by the codec that stored them, whatever {@code codec} is).
+     */
+    RemoteTier(RemoteUrl url, CacheIdentity identity, RemoteCodec codec, LongSupplier nanoClock) {
+        this(url, identity.id(), identity.namespace().layoutFingerprint(), identity, codec, nanoClock);
+    }
+
+    private RemoteTier(RemoteUrl url, String namespaceId, String layoutFingerprint, CacheIdentity identity, RemoteCodec codec,
                        LongSupplier nanoClock) {
         Objects.requireNonNull(url, "url");
         this.identity = new RemoteIdentityRecord(identity);
+        this.codec = Objects.requireNonNull(codec, "codec");
         this.format = new RemoteChunkFormat(layoutFingerprint, url.partBytes(), url.lz4());
         this.ttlMillis = url.ttlSeconds() * 1000;
         shardInto(url, namespaceId, url.indexShards());
@@ -159,18 +180,42 @@ final class RemoteTier implements StorageTier {
         }
     }
 
+    /** The codec of a tier opened without a KV layout: raw, or a refusal naming the URL when it names another. */
+    private static RemoteCodec noLayout(RemoteUrl url) {
+        TierCodec.forTier(url.toString(), url.codec(), null);
+        return RemoteCodec.raw();
+    }
+
     /**
-     * The remote tier of {@code identity} at {@code url} ({@code LmCacheConfig.remoteUrl()}).
+     * The remote tier of {@code identity} at {@code url} ({@code LmCacheConfig.remoteUrl()}), storing chunks
+     * raw.
      *
-     * @throws IllegalArgumentException when the URL is malformed (the message says what is expected)
+     * @throws IllegalArgumentException when the URL is malformed or names a codec (the message says what is expected)
      */
     static RemoteTier open(String url, CacheIdentity identity) {
         RemoteUrl parsed = RemoteUrl.parse(url);
-        RemoteTier tier = new RemoteTier(parsed, identity, System::nanoTime);
-        LOG.info("remote tier {}: namespace {} (model {}), capacity {}, {} index shards, ttl {} s, parts of {} bytes, compression {},"
-                        + " timeout {} ms", parsed, identity.id(), identity.namespace().modelId(),
+        return logged(parsed, identity, new RemoteTier(parsed, identity, noLayout(parsed), System::nanoTime));
+    }
+
+    /**
+     * The remote tier of {@code identity} at {@code url}, putting chunks through the codec its {@code codec}
+     * option names, for chunks of {@link TierOptions#layout()} (encoded ones at most {@link TierOptions#chunkBytes()}).
+     *
+     * @throws IllegalArgumentException when the URL is malformed, or its codec is not on the path, cannot encode
+     *                                  the layout, or is set without one (the message names the URL)
+     */
+    static RemoteTier open(String url, CacheIdentity identity, TierOptions options) {
+        RemoteUrl parsed = RemoteUrl.parse(url);
+        TierCodec codec = TierCodec.forTier(parsed.toString(), parsed.codec(), options.layout()); // the URL without its password
+        return logged(parsed, identity, new RemoteTier(parsed, identity, new RemoteCodec(codec, options.chunkBytes()),
+                System::nanoTime));
+    }
+
+    private static RemoteTier logged(RemoteUrl parsed, CacheIdentity identity, RemoteTier tier) {
+        LOG.info("remote tier {}: namespace {} (model {}), capacity {}, {} index shards, ttl {} s, parts of {} bytes, codec {},"
+                        + " compression {}, timeout {} ms", parsed, identity.id(), identity.namespace().modelId(),
                 parsed.capacityBytes() == Long.MAX_VALUE ? "unbounded" : parsed.capacityBytes() + " bytes", parsed.indexShards(),
-                parsed.ttlSeconds(), parsed.partBytes(), parsed.lz4() ? "lz4" : "none", parsed.timeoutMillis());
+                parsed.ttlSeconds(), parsed.partBytes(), tier.codec.name(), parsed.lz4() ? "lz4" : "none", parsed.timeoutMillis());
         return tier;
     }
 
@@ -244,13 +289,14 @@ final class RemoteTier implements StorageTier {
             return Optional.empty();
         }
         Fetched f = found.get();
-        long size = f.header().payloadBytes();
+        long size = f.header().logicalBytes();
         Arena arena = Arena.ofShared();
         boolean handedOut = false;
         try {
             format.checkParts(f.header(), f.parts(), f.where()); // before allocating the length the header claims
+            codec.checkLogical(f.header(), f.where());
             MemorySegment bytes = arena.allocate(Math.max(1, size), 64).asSlice(0, size);
-            format.assemble(f.header(), f.parts(), bytes, f.where());
+            assemble(f, bytes);
             handedOut = true;
             return Optional.of(new HeldChunkBuffer(key, bytes, arena::close));
         } catch (CorruptChunkException e) {
@@ -264,8 +310,10 @@ final class RemoteTier implements StorageTier {
     }
 
     /**
-     * {@inheritDoc} The parts are checked and decompressed straight into {@code target}: no buffer of the
-     * tier's in between. On a corrupt chunk {@code target} may hold some of its bytes.
+     * {@inheritDoc} The parts of a chunk stored raw are checked and decompressed straight into {@code target}:
+     * no buffer of the tier's in between; an encoded chunk's stored bytes go into this thread's buffer
+     * ({@link RemoteCodec}), checked, then decoded into {@code target}. On a corrupt chunk {@code target} may
+     * hold some of its bytes.
      *
      * @throws UncheckedIOException when the server cannot be reached in time
      */
@@ -277,20 +325,21 @@ final class RemoteTier implements StorageTier {
         return readFetched(key, fetch(key), target);
     }
 
-    /** Checks and decompresses the parts {@code found} into {@code target}; -1 on a miss or a corrupt chunk. */
+    /** Checks, decompresses and decodes the parts {@code found} into {@code target}; -1 on a miss or a corrupt chunk. */
     private long readFetched(ChunkKey key, Optional<Fetched> found, MemorySegment target) {
         if (found.isEmpty()) {
             return -1;
         }
         Fetched f = found.get();
-        long size = f.header().payloadBytes();
+        long size = f.header().logicalBytes();
         try {
             format.checkParts(f.header(), f.parts(), f.where());
+            codec.checkLogical(f.header(), f.where());
             if (size > target.byteSize()) {
                 throw new IllegalArgumentException(f.where() + ": " + size + " bytes (expected: at most " + target.byteSize()
                         + ", the target's size)");
             }
-            format.assemble(f.header(), f.parts(), target.asSlice(0, size), f.where());
+            assemble(f, target.asSlice(0, size));
             return size;
         } catch (CorruptChunkException e) {
             discard(key, f.stored(), f.header(), e.getMessage(), corruptChunks);
@@ -299,9 +348,27 @@ final class RemoteTier implements StorageTier {
     }
 
     /**
+     * Writes the chunk of the parts {@code f}, whose lengths were checked, into {@code dst} (its logical
+     * length): straight when stored raw, else through this thread's buffer of stored bytes and the codec.
+     *
+     * @throws CorruptChunkException when a part does not decompress, the checksum differs or the bytes do not decode
+     */
+    private void assemble(Fetched f, MemorySegment dst) throws CorruptChunkException {
+        RemoteChunkFormat.Header h = f.header();
+        if (RemoteCodec.raw(h)) {
+            format.assemble(h, f.parts(), dst, f.where());
+            return;
+        }
+        MemorySegment stored = codec.storedBuffer(h.payloadBytes()).asSlice(0, h.payloadBytes());
+        format.assemble(h, f.parts(), stored, f.where());
+        codec.decode(h, stored, dst, f.where());
+    }
+
+    /**
      * {@link #readInto} on the direct data path: the header in one round trip, then the parts in one
-     * pipeline straight into {@code target}, checksummed as they arrive. Compressed chunks are read through
-     * the client ({@link #fetch}), as are chunks larger than {@code target} (to fail as it does).
+     * pipeline straight into {@code target} (an encoded chunk's into this thread's buffer, then decoded),
+     * checksummed as they arrive. Compressed chunks are read through the client ({@link #fetch}), as are
+     * chunks larger than {@code target} (to fail as it does).
      */
     private long readDirect(ChunkKey key, MemorySegment target) {
         Optional<Header> found = header(key);
@@ -349,13 +416,15 @@ final class RemoteTier implements StorageTier {
 
     /**
      * Reads the parts of the chunks whose headers were read (null: a miss) into their targets: the plain
-     * ones in one pipeline on the direct data path, checksummed as they arrive; compressed ones, and ones
-     * larger than their target (to fail as {@link #readFetched} does), through the client.
+     * ones in one pipeline on the direct data path, checksummed as they arrive (those stored raw straight
+     * into their targets, encoded ones into this thread's buffer, side by side, to be decoded after);
+     * compressed ones, and ones larger than their target (to fail as {@link #readFetched} does), through
+     * the client, first, as they use this thread's buffer too.
      */
     private long[] readParts(List<ChunkKey> chunkKeys, List<MemorySegment> targets, List<Header> headers) {
         long[] out = new long[chunkKeys.size()];
-        List<RespPartWire.PartRead> reads = new ArrayList<>(out.length);
         List<Integer> readOf = new ArrayList<>(out.length);
+        long encodedBytes = 0;
         for (int i = 0; i < out.length; i++) {
             Header f = headers.get(i);
             out[i] = -1;
@@ -363,17 +432,30 @@ final class RemoteTier implements StorageTier {
                 continue;
             }
             RemoteChunkFormat.Header h = f.header();
-            long size = h.payloadBytes();
-            if (h.codec() != RemoteChunkFormat.CODEC_NONE || size > targets.get(i).byteSize()) {
+            if (h.codec() != RemoteChunkFormat.CODEC_NONE || h.logicalBytes() > targets.get(i).byteSize()) {
                 out[i] = readFetched(chunkKeys.get(i), fetchParts(chunkKeys.get(i), f), targets.get(i));
                 continue;
             }
-            byte[][] partKeys = keys.parts(chunkKeys.get(i), h.writeId(), h.parts());
-            reads.add(new RespPartWire.PartRead(partKeys, h.storedBytes(), targets.get(i).asSlice(0, size), new CRC32C()));
+            encodedBytes += RemoteCodec.raw(h) ? 0 : h.payloadBytes();
             readOf.add(i);
         }
-        if (reads.isEmpty()) {
+        if (readOf.isEmpty()) {
             return out;
+        }
+        MemorySegment encoded = encodedBytes == 0 ? MemorySegment.NULL : codec.storedBuffer(encodedBytes);
+        long encodedAt = 0;
+        List<RespPartWire.PartRead> reads = new ArrayList<>(readOf.size());
+        for (int i : readOf) {
+            RemoteChunkFormat.Header h = headers.get(i).header();
+            MemorySegment dst;
+            if (RemoteCodec.raw(h)) {
+                dst = targets.get(i).asSlice(0, h.payloadBytes());
+            } else {
+                dst = encoded.asSlice(encodedAt, h.payloadBytes());
+                encodedAt += h.payloadBytes();
+            }
+            byte[][] partKeys = keys.parts(chunkKeys.get(i), h.writeId(), h.parts());
+            reads.add(new RespPartWire.PartRead(partKeys, h.storedBytes(), dst, new CRC32C()));
         }
         link.callWire("get " + (reads.size() == 1 ? chunkKeys.get(readOf.getFirst()) : reads.size() + " chunks"), w -> {
             w.readChunks(reads);
@@ -381,13 +463,17 @@ final class RemoteTier implements StorageTier {
         });
         for (int r = 0; r < reads.size(); r++) {
             int i = readOf.get(r);
-            out[i] = checked(chunkKeys.get(i), headers.get(i), reads.get(r));
+            out[i] = checked(chunkKeys.get(i), headers.get(i), reads.get(r), targets.get(i));
         }
         return out;
     }
 
-    /** The length of a chunk read on the direct data path, or -1 when a part was missing or wrong (dropped, counted). */
-    private long checked(ChunkKey key, Header f, RespPartWire.PartRead read) {
+    /**
+     * The logical length of a chunk read on the direct data path (an encoded one decoded into {@code target}
+     * once its stored bytes are checked), or -1 when a part was missing or wrong, or it did not decode
+     * (dropped, counted).
+     */
+    private long checked(ChunkKey key, Header f, RespPartWire.PartRead read, MemorySegment target) {
         RemoteChunkFormat.Header h = f.header();
         int bad = read.firstBad();
         switch (read.outcome()) {
@@ -401,13 +487,28 @@ final class RemoteTier implements StorageTier {
             case READ -> {
                 int actual = (int) read.crc.getValue();
                 if (actual == h.chunk().payloadCrc()) {
-                    return h.payloadBytes();
+                    return decoded(key, f, read.dst, target);
                 }
                 discard(key, f.stored(), h, f.where() + String.format(": payload checksum mismatch (stored 0x%08x, computed 0x%08x)",
                         h.chunk().payloadCrc(), actual), corruptChunks);
             }
         }
         return -1;
+    }
+
+    /** The logical length of a chunk whose checked stored bytes are {@code stored}, decoded into {@code target} when encoded. */
+    private long decoded(ChunkKey key, Header f, MemorySegment stored, MemorySegment target) {
+        RemoteChunkFormat.Header h = f.header();
+        if (RemoteCodec.raw(h)) {
+            return h.payloadBytes(); // read into the target already
+        }
+        try {
+            codec.decode(h, stored, target.asSlice(0, h.logicalBytes()), f.where());
+            return h.logicalBytes();
+        } catch (CorruptChunkException e) {
+            discard(key, f.stored(), h, e.getMessage(), corruptChunks);
+            return -1;
+        }
     }
 
     /** A chunk's stored header as read and as decoded. */
@@ -465,8 +566,10 @@ final class RemoteTier implements StorageTier {
     }
 
     /**
-     * {@inheritDoc} A chunk is charged its payload length (uncompressed) against the namespace's
-     * capacity; there is no other size limit, so this never throws IllegalArgumentException.
+     * {@inheritDoc} The chunk is encoded first when the tier has a codec ({@code codec=}; kept raw when
+     * the encoding would not be smaller) and charged its stored length (encoded, not LZ4-compressed)
+     * against the namespace's capacity; there is no other size limit, so this never throws
+     * IllegalArgumentException.
      *
      * @throws UncheckedIOException when the server cannot be reached in time (no chunk is admitted)
      */
@@ -475,13 +578,17 @@ final class RemoteTier implements StorageTier {
         if (!serving()) {
             return false;
         }
-        long size = payload.byteSize();
-        if (size > index.shardCapacityBytes()) {
-            link.ensureOpen();
+        if (!codec.encodes() && payload.byteSize() > index.shardCapacityBytes()) {
+            link.ensureOpen(); // no round trip for a chunk that can never fit
             return false;
         }
         if (contains(key)) {
-            return true; // the first content stays; skip the upload
+            return true; // the first content stays; skip the encoding and the upload
+        }
+        TierCodec.Encoded chunk = codec.encode(payload); // this thread's buffer: sent before its next put
+        long size = chunk.bytes().byteSize();
+        if (size > index.shardCapacityBytes()) {
+            return false;
         }
         long writeId = ThreadLocalRandom.current().nextLong();
         byte[][] partKeys = keys.parts(key, writeId, format.partsOf(size));
@@ -489,7 +596,7 @@ final class RemoteTier implements StorageTier {
         long expiryMillis = ttlMillis > 0 ? ttlMillis + PENDING_PART_MILLIS : PENDING_PART_MILLIS;
         byte[] header;
         try {
-            header = writeParts(key, payload, writeId, partKeys, expiryMillis);
+            header = writeParts(key, chunk, writeId, partKeys, expiryMillis);
         } catch (UncheckedIOException e) {
             // Say the server is out of memory: remove what was written now rather than at its expiry.
             if (link.healthy()) {
@@ -533,23 +640,25 @@ final class RemoteTier implements StorageTier {
     }
 
     /**
-     * Writes {@code payload}'s parts at {@code partKeys} in one pipeline and returns the chunk's header:
-     * straight from {@code payload}, checksummed as it is sent, on the direct data path when there is one
-     * and parts are not compressed; else encoded into parts first and sent through the client.
+     * Writes the stored bytes of {@code chunk} as parts at {@code partKeys} in one pipeline and returns the
+     * chunk's header: straight from its bytes, checksummed as they are sent, on the direct data path when
+     * there is one and parts are not compressed; else cut into parts first and sent through the client.
      */
-    private byte[] writeParts(ChunkKey key, MemorySegment payload, long writeId, byte[][] partKeys, long expiryMillis) {
-        String what = "put " + key + " (" + payload.byteSize() + " bytes)";
+    private byte[] writeParts(ChunkKey key, TierCodec.Encoded chunk, long writeId, byte[][] partKeys, long expiryMillis) {
+        MemorySegment stored = chunk.bytes();
+        String what = "put " + key + " (" + stored.byteSize() + " bytes)";
         if (link.hasWire() && !format.compresses()) {
             CRC32C crc = new CRC32C();
             link.callWire(what, w -> {
-                w.writeParts(partKeys, payload, format.partBytes(), expiryMillis, crc);
+                w.writeParts(partKeys, stored, format.partBytes(), expiryMillis, crc);
                 return null;
             });
-            return format.plainHeader(key, payload.byteSize(), (int) crc.getValue(), writeId);
+            return format.plainHeader(key, new DiskChunkFormat.Stored(chunk.codecId(), chunk.logicalBytes(), stored.byteSize(),
+                    (int) crc.getValue()), writeId);
         }
-        RemoteChunkFormat.Encoded chunk = format.encode(key, payload, writeId);
-        link.call(what, r -> RemotePartCommands.write(r, partKeys, chunk.parts(), expiryMillis));
-        return chunk.header();
+        RemoteChunkFormat.Encoded parts = format.encode(key, chunk, writeId);
+        link.call(what, r -> RemotePartCommands.write(r, partKeys, parts.parts(), expiryMillis));
+        return parts.header();
     }
 
     @Override

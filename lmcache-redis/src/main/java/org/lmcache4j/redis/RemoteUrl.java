@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.SequencedSet;
+import org.lmcache4j.api.spi.KvCodecs;
 import org.lmcache4j.storage.tier.UrlOptions;
 
 /**
@@ -24,7 +25,11 @@ import org.lmcache4j.storage.tier.UrlOptions;
  * {@code lz4}), {@code partBytes} (default {@code 1m}), {@code timeoutMillis} (every connect and read;
  * default 1000), {@code poolSize} (connections per node; default 16), {@code breakerFailures} (consecutive
  * failures that open the circuit; default 5), {@code breakerOpenMillis} (how long it stays open before a
- * probe; default 1000), {@code prefix} (first part of every key; default {@code lmc4j}) and {@code indexShards}
+ * probe; default 1000), {@code prefix} (first part of every key; default {@code lmc4j}), {@code codec} (how chunks
+ * are encoded before they are cut into parts: {@code raw}, the default, or a {@link org.lmcache4j.api.spi.KvCodec}'s
+ * name such as {@code shuffle+zstd}, with the codec's module on the path; chunks are read by the codec that stored
+ * them, whatever this says; with a codec other than {@code raw}, {@code compression} must be {@code none}: parts
+ * are not compressed again) and {@code indexShards}
  * (hash slots each namespace's index is split into, 1 to {@value #MAX_INDEX_SHARDS}; default: 1 on a single
  * server, on a cluster {@value #DEFAULT_CLUSTER_INDEX_SHARDS}, fewer when the capacity would leave a shard
  * less than {@link #MIN_SHARD_BYTES}; a namespace keeps the count it was first claimed with: an engine
@@ -47,11 +52,13 @@ import org.lmcache4j.storage.tier.UrlOptions;
  * @param breakerFailures   consecutive failures that open the circuit breaker
  * @param breakerOpenMillis time the breaker stays open before it lets one probe through
  * @param keyPrefix    first part of every key
+ * @param codec        the {@code codec} option as given, {@value KvCodecs#RAW} when absent (resolved when the tier
+ *                     opens, with its KV layout: {@code TierCodec.forTier})
  * @param indexShardsOption the {@code indexShards} option, 0 when not given ({@link #indexShards()} decides)
  */
 record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpoints, int database, Optional<String> user,
                  Optional<String> password, long capacityBytes, long ttlSeconds, boolean lz4, int partBytes, int timeoutMillis,
-                 int poolSize, int breakerFailures, long breakerOpenMillis, String keyPrefix, int indexShardsOption) {
+                 int poolSize, int breakerFailures, long breakerOpenMillis, String keyPrefix, String codec, int indexShardsOption) {
 
     static final int DEFAULT_PORT = 6379;
     static final int DEFAULT_PART_BYTES = 1 << 20;
@@ -65,7 +72,7 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
     /** The option names, in the order errors list them. */
     private static final SequencedSet<String> OPTIONS = Collections.unmodifiableSequencedSet(new LinkedHashSet<>(List.of(
             "capacity", "ttlSeconds", "compression", "partBytes", "timeoutMillis", "poolSize", "breakerFailures",
-            "breakerOpenMillis", "prefix", "indexShards")));
+            "breakerOpenMillis", "prefix", "codec", "indexShards")));
 
     /** A node's address. */
     record Endpoint(String host, int port) {
@@ -234,6 +241,7 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
                     (int) options.wholeNumber("breakerFailures", 5, 1, 1_000_000),
                     options.wholeNumber("breakerOpenMillis", 1000, 1, 3_600_000),
                     prefix(options),
+                    codec(options),
                     (int) options.wholeNumber("indexShards", 0, 1, MAX_INDEX_SHARDS));
         }
 
@@ -319,6 +327,19 @@ record RemoteUrl(String text, boolean tls, boolean cluster, List<Endpoint> endpo
                 case "lz4" -> true;
                 default -> throw bad("compression '" + c + "'", "none or lz4");
             };
+        }
+
+        /**
+         * The {@code codec} option; refused with {@code compression=lz4} unless raw: a codec's output is what
+         * the parts store, and LZ4 over an encoding (already compressed, or quantized) costs a second pass for little.
+         */
+        private String codec(UrlOptions options) {
+            String c = options.value("codec").map(String::strip).filter(v -> !v.isEmpty()).orElse(KvCodecs.RAW);
+            if (!c.equalsIgnoreCase(KvCodecs.RAW) && compression(options)) {
+                throw bad("codec '" + c + "' with compression 'lz4'", "compression=none with a codec (the codec's"
+                        + " encoding is stored as it is; parts are not compressed again), or codec=raw with compression=lz4");
+            }
+            return c;
         }
 
         private String prefix(UrlOptions options) {

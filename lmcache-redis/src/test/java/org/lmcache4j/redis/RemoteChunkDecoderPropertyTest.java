@@ -20,6 +20,7 @@ import org.lmcache4j.testing.FrameMutations.Mutated;
 import org.lmcache4j.testing.ReferenceChunkFrames.ChunkHeader;
 import org.lmcache4j.testing.ReferenceChunkFrames.PartTable;
 import org.lmcache4j.storage.tier.CorruptChunkException;
+import org.lmcache4j.storage.tier.TierCodec;
 import org.lmcache4j.testing.FrameMutations;
 import org.lmcache4j.testing.PropertyCheck;
 import org.lmcache4j.testing.PropertyCheck.Gen;
@@ -28,8 +29,8 @@ import org.lmcache4j.testing.ThreadAllocation;
 
 /**
  * The remote tier's value decoder ({@link RemoteChunkFormat#decode} and {@link RemoteChunkFormat#assemble})
- * on valid, damaged and random headers and parts: a header decodes exactly when {@link ReferenceChunkFrames}
- * calls it valid, parts assemble only into the payload that was encoded, every failure is a
+ * on valid, damaged and random headers and parts, of chunks stored raw or encoded (codec id and logical
+ * length in the header): a header decodes exactly when {@link ReferenceChunkFrames} calls it valid, parts assemble only into the payload that was encoded, every failure is a
  * {@link CorruptChunkException}, and neither step allocates much more heap than the bytes it was given
  * and the payload it writes.
  */
@@ -68,13 +69,21 @@ class RemoteChunkDecoderPropertyTest {
             byte[] payload = payload(gen);
             long writeId = gen.random().nextLong();
 
+            // the payload as stored: the chunk itself, or (as far as the format can tell) a codec's encoding of one
+            TierCodec.Encoded stored = gen.chance(0.3)
+                    ? new TierCodec.Encoded(gen.between(1, 255), MemorySegment.ofArray(payload), gen.random().nextLong(0, 1L << 40))
+                    : new TierCodec.Encoded(0, MemorySegment.ofArray(payload), payload.length);
+
             long before = ThreadAllocation.bytes();
-            RemoteChunkFormat.Encoded e = f.encode(key, MemorySegment.ofArray(payload), writeId);
+            RemoteChunkFormat.Encoded e = f.encode(key, stored, writeId);
             long allocated = ThreadAllocation.bytes() - before;
             // lz4-java's compressor allocates a 16 KiB hash table per call: per part, whatever its size
             assertTrue(allocated < 4L * payload.length + LZ4_TABLE_BYTES * e.parts().length + SLACK_BYTES, "encode of " + payload.length + " bytes in parts of "
                     + partBytes + " allocated " + allocated + " bytes");
             assertEncoding(e, key, payload, writeId, partBytes);
+            ChunkHeader written = ReferenceChunkFrames.decodeChunkHeader(e.header());
+            assertEquals(stored.codecId(), written.codecId(), "codec id written");
+            assertEquals(stored.logicalBytes(), written.logicalBytes(), "logical length written");
 
             // damage the header (its chunk header or its part table) and maybe the parts
             int chunkHeaderBytes = ReferenceChunkFrames.intAt(e.header(), 12);
@@ -108,6 +117,8 @@ class RemoteChunkDecoderPropertyTest {
             assertArrayEquals(ch.key(), h.chunk().key().toBytes(), "key");
             assertEquals(ch.payloadBytes(), h.payloadBytes(), "payload length");
             assertEquals(ch.payloadCrc(), h.chunk().payloadCrc(), "payload checksum");
+            assertEquals(ch.codecId(), h.kvCodecId(), "codec id");
+            assertEquals(ch.logicalBytes(), h.logicalBytes(), "logical length");
             assertEquals(table.codec(), h.codec(), "codec");
             assertEquals(table.writeId(), h.writeId(), "write id");
             assertEquals(table.partBytes(), h.partBytes(), "part bytes");

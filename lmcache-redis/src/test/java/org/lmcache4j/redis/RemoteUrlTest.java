@@ -104,7 +104,20 @@ class RemoteUrlTest {
     void anUnknownOptionListsTheKnownOnesInTheirDocumentedOrder() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RemoteUrl.parse("redis://h?ttl=5"));
         assertEquals("remoteUrl 'redis://h?ttl=***': option 'ttl' (expected: capacity, ttlSeconds, compression, partBytes,"
-                + " timeoutMillis, poolSize, breakerFailures, breakerOpenMillis, prefix or indexShards)", e.getMessage());
+                + " timeoutMillis, poolSize, breakerFailures, breakerOpenMillis, prefix, codec or indexShards)", e.getMessage());
+    }
+
+    @Test
+    void aCodecIsNamedRawByDefaultAndRefusedWithLz4Parts() {
+        assertEquals("raw", RemoteUrl.parse("redis://h").codec());
+        RemoteUrl u = RemoteUrl.parse("redis://h?codec=shuffle+zstd&compression=none");
+        assertEquals("shuffle+zstd", u.codec(), "a '+' is kept");
+        assertEquals("redis://h?codec=shuffle+zstd&compression=none", u.toString(), "the codec is shown in logs");
+        assertTrue(RemoteUrl.parse("redis://h?codec=raw&compression=lz4").lz4(), "raw is no codec: LZ4 parts as before");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RemoteUrl.parse("redis://h?compression=lz4&codec=shuffle+lz4"));
+        assertTrue(e.getMessage().startsWith("remoteUrl 'redis://h?compression=lz4&codec=shuffle+lz4': codec 'shuffle+lz4' with"
+                + " compression 'lz4' (expected: compression=none with a codec"), e.getMessage());
     }
 
     @Test
