@@ -122,6 +122,7 @@ final class SharedChunkFiles {
         if (!h.key().equals(key)) {
             throw new CorruptChunkException(where(file), "key " + h.key() + " (expected: " + key + ")");
         }
+        codec.checkLogicalLength(h.codecId(), h.logicalBytes(), where(file)); // before anything is allocated for it
         return h;
     }
 

@@ -30,6 +30,7 @@ import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.api.spi.TierRefusedException;
 import org.lmcache4j.api.spi.TierUnavailableException;
 import org.lmcache4j.storage.tier.ChunkFileNames;
+import org.lmcache4j.storage.tier.CodecUnavailableException;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.storage.tier.HeldChunkBuffer;
@@ -68,6 +69,7 @@ final class SharedFsTier implements StorageTier {
     private final ScheduledExecutorService sweeper;
     private final LongAdder errors = new LongAdder();
     private final AtomicLong corruptDropped = new AtomicLong();
+    private final AtomicLong undecodable = new AtomicLong();
     private volatile Consumer<ChunkKey> evictionListener = key -> { };
     private volatile Consumer<ChunkKey> corruptionListener = key -> { };
     private volatile boolean closed;
@@ -227,8 +229,18 @@ final class SharedFsTier implements StorageTier {
         }
     }
 
-    /** A torn, corrupt or foreign file: never served, deleted, reported. */
+    /**
+     * A torn, corrupt or foreign file: never served, deleted, reported. One this engine cannot decode (its
+     * codec's module is missing here) is a miss and stays: other engines of the directory may read it.
+     */
     private void dropCorrupt(ChunkKey key, CorruptChunkException e) {
+        if (e instanceof CodecUnavailableException) {
+            long n = undecodable.incrementAndGet();
+            if (n <= 10 || Long.bitCount(n) == 1) {
+                LOG.warn("{}; a miss here, left for engines that can decode it ({} such reads so far)", e.getMessage(), n);
+            }
+            return;
+        }
         long n = corruptDropped.incrementAndGet();
         if (n <= 10 || Long.bitCount(n) == 1) {
             LOG.warn("{}; deleted, the chunk is a miss ({} such files so far)", e.getMessage(), n);

@@ -27,6 +27,7 @@ public final class SharedFsTierProvider implements StorageTierProvider {
     @Override
     public StorageTier open(String url, CacheIdentity identity, TierOptions options) {
         SharedFsUrl parsed = SharedFsUrl.parse(url);
-        return SharedFsTier.open(parsed, identity, TierCodec.forTier(url, parsed.codec(), options.layout()));
+        return SharedFsTier.open(parsed, identity, TierCodec.forTier(url, parsed.codec(), options.layout())
+                .withMaxLogicalBytes(options.chunkBytes()));
     }
 }

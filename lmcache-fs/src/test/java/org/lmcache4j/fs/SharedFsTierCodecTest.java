@@ -104,4 +104,20 @@ class SharedFsTierCodecTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> open("nope"));
         assertTrue(e.getMessage().contains("codec 'nope'"), e.getMessage());
     }
+
+    @Test
+    void aChunkOfACodecThisEngineLacksIsAMissHereAndStaysForOthers() throws Exception {
+        byte[] chunk = sparse(3);
+        try (SharedFsTier t = open(null)) {
+            t.put(key(3), MemorySegment.ofArray(chunk));
+            Path file = t.directory().resolve(key(3).toString().substring(0, 2)).resolve(key(3) + ".kv");
+            byte[] bytes = Files.readAllBytes(file);
+            org.lmcache4j.testing.ReferenceChunkFrames.putInt(bytes, 64, 77); // codec id 77, which no module here provides
+            org.lmcache4j.testing.ReferenceChunkFrames.fixChecksum(bytes, 0, 96);
+            Files.write(file, bytes);
+            assertEquals(null, readInto(t, key(3)));
+            assertTrue(t.get(key(3)).isEmpty());
+            assertTrue(Files.exists(file), "left for engines that have codec 77");
+        }
+    }
 }

@@ -19,6 +19,7 @@ import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.api.spi.TierOptions;
+import org.lmcache4j.storage.tier.CodecUnavailableException;
 import org.lmcache4j.storage.tier.CorruptChunkException;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.storage.tier.HeldChunkBuffer;
@@ -108,6 +109,7 @@ final class RemoteTier implements StorageTier {
     private final RemoteCodec codec;
     private final long ttlMillis;
     private final LongAdder corruptChunks = new LongAdder();
+    private final java.util.concurrent.atomic.AtomicLong undecodable = new java.util.concurrent.atomic.AtomicLong();
     private final LongAdder lostChunks = new LongAdder();
     private final LongAdder absorbedErrors = new LongAdder();
     private final RemoteIdentityRecord identity;
@@ -300,7 +302,7 @@ final class RemoteTier implements StorageTier {
             handedOut = true;
             return Optional.of(new HeldChunkBuffer(key, bytes, arena::close));
         } catch (CorruptChunkException e) {
-            discard(key, f.stored(), f.header(), e.getMessage(), corruptChunks);
+            discardUnlessUndecodable(key, f.stored(), f.header(), e);
             return Optional.empty();
         } finally {
             if (!handedOut) {
@@ -342,7 +344,7 @@ final class RemoteTier implements StorageTier {
             assemble(f, target.asSlice(0, size));
             return size;
         } catch (CorruptChunkException e) {
-            discard(key, f.stored(), f.header(), e.getMessage(), corruptChunks);
+            discardUnlessUndecodable(key, f.stored(), f.header(), e);
             return -1;
         }
     }
@@ -506,7 +508,7 @@ final class RemoteTier implements StorageTier {
             codec.decode(h, stored, target.asSlice(0, h.logicalBytes()), f.where());
             return h.logicalBytes();
         } catch (CorruptChunkException e) {
-            discard(key, f.stored(), h, e.getMessage(), corruptChunks);
+            discardUnlessUndecodable(key, f.stored(), h, e);
             return -1;
         }
     }
@@ -544,7 +546,7 @@ final class RemoteTier implements StorageTier {
         try {
             return Optional.of(new Header(stored, format.decode(stored, key, where), where));
         } catch (CorruptChunkException e) {
-            discard(key, stored, null, e.getMessage(), corruptChunks);
+            discardUnlessUndecodable(key, stored, null, e);
             return Optional.empty();
         }
     }
@@ -847,6 +849,21 @@ final class RemoteTier implements StorageTier {
         } catch (UncheckedIOException e) {
             absorbed(what + ": deleting " + partKeys.size() + " parts failed (a later put deletes them)", e);
         }
+    }
+
+    /**
+     * {@link #discard}s a corrupt chunk; one whose codec this process lacks is a miss here and stays in the
+     * store, where connectors with the codec read it.
+     */
+    private void discardUnlessUndecodable(ChunkKey key, byte[] stored, RemoteChunkFormat.Header header, CorruptChunkException e) {
+        if (e instanceof CodecUnavailableException) {
+            long n = undecodable.incrementAndGet();
+            if (n <= 10 || Long.bitCount(n) == 1) {
+                LOG.warn("{}; a miss here, left for connectors that can decode it ({} such reads so far)", e.getMessage(), n);
+            }
+            return;
+        }
+        discard(key, stored, header, e.getMessage(), corruptChunks);
     }
 
     /** Drops a chunk that cannot be served (if still the same copy), deletes its parts, counts it. */

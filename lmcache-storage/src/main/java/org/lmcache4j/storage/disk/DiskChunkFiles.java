@@ -233,6 +233,7 @@ final class DiskChunkFiles {
         if (!h.key().equals(key)) {
             throw new CorruptChunkException(file, "key " + h.key() + " (expected: " + key + ")");
         }
+        codec.checkLogicalLength(h.codecId(), h.logicalBytes(), CorruptChunkException.diskFile(file)); // before allocating it
         return h;
     }
 

@@ -44,7 +44,8 @@ public final class DiskTierProvider implements StorageTierProvider {
     @Override
     public StorageTier open(String url, CacheIdentity identity, TierOptions options) {
         TierUrl parsed = TierUrl.parse(url, SCHEME, Set.of("capacity", TierCodec.URL_OPTION));
-        TierCodec codec = TierCodec.forTier(url, parsed.options().get(TierCodec.URL_OPTION), options.layout());
+        TierCodec codec = TierCodec.forTier(url, parsed.options().get(TierCodec.URL_OPTION), options.layout())
+                .withMaxLogicalBytes(options.chunkBytes());
         Path root = parsed.directory();
         long capacity = parsed.bytes("capacity", options.localDiskBytes(), 1);
         if (capacity <= 0) {

@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * The message names where it is (a disk tier file, a remote tier value) and what mismatched. The tier
  * deletes such a chunk and counts it; callers see a miss.
  */
-public final class CorruptChunkException extends IOException {
+public class CorruptChunkException extends IOException {
 
     private static final long serialVersionUID = 1L;
 

@@ -22,17 +22,53 @@ public final class TierCodec {
     /** The name of the URL option that sets a tier's codec. */
     public static final String URL_OPTION = "codec";
 
-    private static final TierCodec RAW = new TierCodec(null, null);
+    private static final TierCodec RAW = new TierCodec(null, null, Long.MAX_VALUE);
     /** A thread that owns nothing: memory it may access, any reader's helper thread may access. */
     private static final Thread ANOTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
 
     private final KvCodec codec; // null: chunks are written raw
     private final KvLayout layout; // null only for RAW without a layout: nothing can be decoded
+    private final long maxLogicalBytes; // the largest chunk an encoded chunk may claim to decode to
     private final ThreadLocal<MemorySegment> scratch = new ThreadLocal<>();
 
-    private TierCodec(KvCodec codec, KvLayout layout) {
+    private TierCodec(KvCodec codec, KvLayout layout, long maxLogicalBytes) {
         this.codec = codec;
         this.layout = layout;
+        this.maxLogicalBytes = maxLogicalBytes;
+    }
+
+    /**
+     * This codec, for a tier whose chunks are at most {@code maxLogicalBytes} ({@code TierOptions.chunkBytes()}):
+     * an encoded chunk claiming to decode to more is corrupt, whatever its checksum, and nothing is
+     * allocated for it ({@link #checkLogicalLength}).
+     */
+    public TierCodec withMaxLogicalBytes(long maxLogicalBytes) {
+        if (maxLogicalBytes <= 0) {
+            throw new IllegalArgumentException("maxLogicalBytes: " + maxLogicalBytes + " (expected: > 0)");
+        }
+        return new TierCodec(codec, layout, maxLogicalBytes);
+    }
+
+    /**
+     * Checks, before anything is allocated for it, that a stored chunk of {@code codecId} claiming
+     * {@code logicalBytes} can be decoded here: raw chunks always (their length is their stored bytes');
+     * encoded ones need a layout and at most the tier's largest chunk.
+     *
+     * @throws CodecUnavailableException when this tier has no layout to decode with
+     * @throws CorruptChunkException     when the length exceeds the tier's largest chunk
+     */
+    public void checkLogicalLength(int codecId, long logicalBytes, String where) throws CorruptChunkException {
+        if (codecId == KvCodec.RAW_ID) {
+            return;
+        }
+        if (layout == null) {
+            throw new CodecUnavailableException(where, "stored with codec id " + codecId + ", but this tier was opened without a KV"
+                    + " layout to decode it with");
+        }
+        if (logicalBytes > maxLogicalBytes) {
+            throw new CorruptChunkException(where, "codec id " + codecId + ", logical length " + logicalBytes + " (expected: at most "
+                    + maxLogicalBytes + ", the largest chunk of this tier)");
+        }
     }
 
     /** Writes every chunk raw and reads only raw chunks (no layout to decode others with). */
@@ -72,14 +108,14 @@ public final class TierCodec {
     public static TierCodec of(String name, KvLayout layout) {
         Objects.requireNonNull(layout, "layout");
         if (name == null || name.isBlank() || name.strip().toLowerCase(Locale.ROOT).equals(KvCodecs.RAW)) {
-            return new TierCodec(null, layout);
+            return new TierCodec(null, layout, Long.MAX_VALUE);
         }
         KvCodec codec = KvCodecs.byName(name);
         if (!codec.supports(layout)) {
             throw new IllegalArgumentException("codec '" + codec.name() + "': cannot encode KV of dtype " + layout.dtype()
                     + " (" + layout + ")");
         }
-        return new TierCodec(codec, layout);
+        return new TierCodec(codec, layout, Long.MAX_VALUE);
     }
 
     /** The configured codec's name, {@value KvCodecs#RAW} when none. */
@@ -126,7 +162,7 @@ public final class TierCodec {
      * reader may feed as the stored bytes arrive ({@link Decoding#overlapped}), then {@link Decoding#finish}es.
      * Codecs without {@link KvCodec#streamingDecode} decode everything in {@code finish}.
      *
-     * @throws CorruptChunkException when no codec here has that id, or this tier has no layout to decode with
+     * @throws CodecUnavailableException when no codec here has that id, or this tier has no layout to decode with
      */
     public Decoding decoding(int codecId, MemorySegment target, String where) throws CorruptChunkException {
         if (codecId == KvCodec.RAW_ID) {
@@ -206,15 +242,15 @@ public final class TierCodec {
         }
     }
 
-    private KvCodec codecOf(int codecId, String where) throws CorruptChunkException {
+    private KvCodec codecOf(int codecId, String where) throws CodecUnavailableException {
         if (layout == null) {
-            throw new CorruptChunkException(where, "stored with codec id " + codecId + ", but this tier was opened without a KV layout"
-                    + " to decode it with");
+            throw new CodecUnavailableException(where, "stored with codec id " + codecId + ", but this tier was opened without a KV"
+                    + " layout to decode it with");
         }
         try {
             return KvCodecs.byId(codecId);
         } catch (IllegalArgumentException e) {
-            throw new CorruptChunkException(where, e.getMessage());
+            throw new CodecUnavailableException(where, e.getMessage());
         }
     }
 

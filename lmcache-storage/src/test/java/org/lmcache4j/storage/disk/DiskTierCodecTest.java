@@ -44,7 +44,7 @@ class DiskTierCodecTest {
 
     private DiskTier open(String options) {
         String url = root.toUri() + (options.isEmpty() ? "" : "?" + options);
-        return (DiskTier) StorageTiers.open(url, IDENTITY, new TierOptions(CHUNK, 1L << 30, LAYOUT));
+        return (DiskTier) StorageTiers.open(url, IDENTITY, new TierOptions(64 * CHUNK, 1L << 30, LAYOUT)); // chunks up to 1 MiB
     }
 
     /** A chunk of {@code tokens} tokens, mostly zeros (it shrinks under the test codec). */
@@ -216,6 +216,21 @@ class DiskTierCodecTest {
             ReferenceChunkFrames.fixChecksum(bytes, 0, 96);
             Files.write(file, bytes);
             assertEquals(null, readInto(t, key(9), chunk.length), "a bad run found while reading is a miss");
+        }
+    }
+
+    @Test
+    void anEncodedChunkClaimingMoreThanTheLargestChunkIsCorruptAndNothingIsAllocatedForIt() throws Exception {
+        byte[] chunk = sparse(10, 256);
+        try (DiskTier t = open("codec=" + ZeroRunsTestCodec.NAME)) {
+            t.put(key(10), MemorySegment.ofArray(chunk));
+            Path file = t.pathOf(key(10)).orElseThrow();
+            byte[] bytes = Files.readAllBytes(file);
+            ReferenceChunkFrames.putLong(bytes, 68, 1L << 40); // logical length: 1 TiB, the header checksum made right
+            ReferenceChunkFrames.fixChecksum(bytes, 0, 96);
+            Files.write(file, bytes);
+            assertTrue(t.get(key(10)).isEmpty(), "a miss, not an attempt to allocate 1 TiB");
+            assertFalse(Files.exists(file), "deleted");
         }
     }
 }
