@@ -8,8 +8,8 @@ package org.lmcache4j.codec;
  * {@code (1 + m/8) * 2^(e-7)} from {@code 2^-6} up to 448 ({@code 0x7E}). There are no infinities:
  * {@code 0x7F} and {@code 0xFF} are NaN. Both zeros exist.
  *
- * <p>{@link #fromFloat} rounds to nearest, ties to even, by bit arithmetic on the float's fields, and
- * saturates: every magnitude from 448 up, infinity included, gives ±448 (the satfinite conversion of
+ * <p>{@link #fromFloat} rounds to nearest, ties to even, by arithmetic on the float's bits without
+ * data-dependent branches (a quantizer's random low bits would mispredict them), and saturates: every magnitude from 448 up, infinity included, gives ±448 (the satfinite conversion of
  * accelerators; a value at 464 or above would round to 480, which E4M3 does not have). NaN gives NaN.
  * {@link #fromDouble} rounds a double the same way, correctly: it first narrows to float rounding to odd
  * (an inexact result keeps its last bit set), which with 24 bits against E4M3's 4 cannot create or break a
@@ -23,7 +23,11 @@ final class Fp8E4m3 {
     private static final int NAN_CODE = 0x7F;
     private static final int MAX_CODE = 0x7E;
     private static final int FLOAT_448_BITS = Float.floatToRawIntBits(MAX);
-    private static final int FLOAT_MAX_BITS = 0x7F80_0000;
+    private static final int FLOAT_INFINITY_BITS = 0x7F80_0000;
+    private static final int FLOAT_2PM6_BITS = Float.floatToRawIntBits(0x1p-6f);
+    private static final int FLOAT_2P14_BITS = Float.floatToRawIntBits(0x1p14f);
+    /** The 29 low mantissa bits a double has beyond a float's 23. */
+    private static final long DOUBLE_BELOW_FLOAT_MASK = (1L << 29) - 1;
     private static final float[] VALUES = values();
 
     private Fp8E4m3() {
@@ -34,53 +38,33 @@ final class Fp8E4m3 {
         int bits = Float.floatToRawIntBits(value);
         int sign = (bits >>> 24) & 0x80;
         int abs = bits & 0x7FFF_FFFF;
-        if (abs > FLOAT_MAX_BITS) {
-            return (byte) (sign | NAN_CODE);
-        }
-        if (abs >= FLOAT_448_BITS) {
-            return (byte) (sign | MAX_CODE);
-        }
-        int exponent = (abs >>> 23) - 127;
-        if (exponent >= -6) {
-            // Normal: biased exponent and the top 3 mantissa bits side by side, so a rounding carry out of the
-            // mantissa steps the exponent. Below 448 the result is at most 0x7E.
-            int code = ((exponent + 7) << 3) | ((abs >>> 20) & 0x7);
-            return (byte) (sign | roundHalfEven(code, abs & 0xF_FFFF, 20));
-        }
-        if (exponent < -10) {
-            return (byte) sign; // below 2^-10, half the smallest subnormal (float subnormals included): zero
-        }
-        // Subnormal: the magnitude in units of 2^-9 is the 24-bit significand shifted right by 14 - exponent
-        // (21 to 24 bits); rounding 7.5 units or more up gives 8, the smallest normal's code.
-        int significand = (abs & 0x7F_FFFF) | 0x80_0000;
-        int shift = 14 - exponent;
-        return (byte) (sign | roundHalfEven(significand >>> shift, significand & ((1 << shift) - 1), shift));
+        // Normal (2^-6 up): round the float's bits at the 3rd mantissa bit, ties to even (add just under half, plus
+        // the kept LSB), then rebias the exponent from 127 to 7; a carry out of the mantissa steps the exponent.
+        int normal = ((abs + 0x7_FFFF + ((abs >>> 20) & 1)) >>> 20) - ((127 - 7) << 3);
+        // Below 2^-6: float addition rounds to a multiple of 2^-9, the ulp of 2^14, ties to even; the bits above
+        // 2^14's are the count of 2^-9 (0-8, 8 being the smallest normal's code), float subnormals giving 0.
+        int subnormal = Float.floatToRawIntBits(Float.intBitsToFloat(abs) + 0x1p14f) - FLOAT_2P14_BITS;
+        int code = abs < FLOAT_2PM6_BITS ? subnormal : normal;
+        code = abs >= FLOAT_448_BITS ? MAX_CODE : code; // saturate, infinity included
+        code = abs > FLOAT_INFINITY_BITS ? NAN_CODE : code;
+        return (byte) (sign | code);
     }
 
-    /** {@code value} rounded to E4M3 as {@link #fromFloat} rounds a float: correctly, with one rounding. */
+    /**
+     * {@code value} rounded to E4M3 as {@link #fromFloat} rounds a float: correctly, with one rounding. The
+     * double is narrowed to float's 24 bits rounding to odd (truncated, the last kept bit set when any dropped
+     * bit is), branch-free on its bits; below the float normals every value gives zero anyway.
+     */
     static byte fromDouble(double value) {
-        float narrowed = (float) value;
-        if (narrowed != value && !Double.isNaN(value)) {
-            int bits = Float.floatToRawIntBits(narrowed);
-            if (Math.abs((double) narrowed) > Math.abs(value)) {
-                bits--; // rounded away from zero: step back to the truncated magnitude
-            }
-            narrowed = Float.intBitsToFloat(bits | 1);
-        }
-        return fromFloat(narrowed);
+        long bits = Double.doubleToRawLongBits(value);
+        long dropped = bits & DOUBLE_BELOW_FLOAT_MASK;
+        long odd = (bits & ~DOUBLE_BELOW_FLOAT_MASK) | ((dropped + DOUBLE_BELOW_FLOAT_MASK) & (DOUBLE_BELOW_FLOAT_MASK + 1));
+        return fromFloat((float) Double.longBitsToDouble(odd));
     }
 
     /** The value of {@code code}: exact, NaN for {@code 0x7F} and {@code 0xFF}. */
     static float toFloat(byte code) {
         return VALUES[code & 0xFF];
-    }
-
-    private static int roundHalfEven(int kept, int dropped, int droppedBits) {
-        int half = 1 << (droppedBits - 1);
-        if (dropped > half || (dropped == half && (kept & 1) != 0)) {
-            return kept + 1;
-        }
-        return kept;
     }
 
     private static float[] values() {

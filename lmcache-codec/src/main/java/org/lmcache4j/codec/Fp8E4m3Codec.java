@@ -2,7 +2,7 @@ package org.lmcache4j.codec;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.lmcache4j.api.KvDtype;
+import java.util.Arrays;
 import org.lmcache4j.api.KvLayout;
 
 /**
@@ -63,19 +63,15 @@ public final class Fp8E4m3Codec extends QuantizingCodec {
 
     @Override
     boolean quantize(KvLayout layout, int tokens, MemorySegment src, MemorySegment scales, MemorySegment codes) {
-        int dim = layout.tokenDim();
-        KvDtype dtype = layout.dtype();
-        float[] values = new float[dim];
-        byte[] v = new byte[dim];
-        int blocks = layout.planes() * layout.numLayers();
-        for (int block = 0; block < blocks; block++) {
-            long firstRow = (long) block * tokens;
+        int elements = tokens * layout.tokenDim();
+        float[] values = new float[elements];
+        short[] halves = new short[elements];
+        byte[] v = new byte[elements];
+        for (int block = 0; block < layout.planes() * layout.numLayers(); block++) {
+            FloatElements.readRow(layout.dtype(), src, (long) block * elements * layout.dtype().sizeBytes(), values, halves, elements);
             int maxAbsBits = 0; // |x| as bits orders as |x| does, NaN above infinity above the rest
-            for (int token = 0; token < tokens; token++) {
-                FloatElements.readRow(dtype, src, (firstRow + token) * layout.rowBytes(), values, dim);
-                for (int c = 0; c < dim; c++) {
-                    maxAbsBits = Math.max(maxAbsBits, Float.floatToRawIntBits(values[c]) & 0x7FFF_FFFF);
-                }
+            for (int i = 0; i < elements; i++) {
+                maxAbsBits = Math.max(maxAbsBits, Float.floatToRawIntBits(values[i]) & 0x7FFF_FFFF);
             }
             if (maxAbsBits >= 0x7F80_0000) {
                 return false;
@@ -83,36 +79,30 @@ public final class Fp8E4m3Codec extends QuantizingCodec {
             float scale = QuantScale.of(Float.intBitsToFloat(maxAbsBits), Fp8E4m3.MAX, SCALE_BITS, SCALE_MIN_EXPONENT);
             scales.setAtIndex(SCALE, block, scale);
             if (scale == 0f) {
-                codes.asSlice(firstRow * dim, (long) tokens * dim).fill((byte) 0);
-                continue;
-            }
-            for (int token = 0; token < tokens; token++) {
-                FloatElements.readRow(dtype, src, (firstRow + token) * layout.rowBytes(), values, dim);
-                for (int c = 0; c < dim; c++) {
-                    v[c] = Fp8E4m3.fromDouble(values[c] / (double) scale);
+                Arrays.fill(v, (byte) 0);
+            } else {
+                for (int i = 0; i < elements; i++) {
+                    v[i] = Fp8E4m3.fromDouble(values[i] / (double) scale);
                 }
-                MemorySegment.copy(v, 0, codes, ValueLayout.JAVA_BYTE, (firstRow + token) * dim, dim);
             }
+            MemorySegment.copy(v, 0, codes, ValueLayout.JAVA_BYTE, (long) block * elements, elements);
         }
         return true;
     }
 
     @Override
     void dequantize(KvLayout layout, int tokens, MemorySegment scales, MemorySegment codes, MemorySegment dst) {
-        int dim = layout.tokenDim();
-        KvDtype dtype = layout.dtype();
-        float[] values = new float[dim];
-        byte[] v = new byte[dim];
-        int blocks = layout.planes() * layout.numLayers();
-        for (int block = 0; block < blocks; block++) {
+        int elements = tokens * layout.tokenDim();
+        float[] values = new float[elements];
+        short[] halves = new short[elements];
+        byte[] v = new byte[elements];
+        for (int block = 0; block < layout.planes() * layout.numLayers(); block++) {
             float scale = scales.getAtIndex(SCALE, block);
-            for (long row = (long) block * tokens; row < (long) (block + 1) * tokens; row++) {
-                MemorySegment.copy(codes, ValueLayout.JAVA_BYTE, row * dim, v, 0, dim);
-                for (int c = 0; c < dim; c++) {
-                    values[c] = Fp8E4m3.toFloat(v[c]) * scale;
-                }
-                FloatElements.writeRow(dtype, values, dim, dst, row * layout.rowBytes());
+            MemorySegment.copy(codes, ValueLayout.JAVA_BYTE, (long) block * elements, v, 0, elements);
+            for (int i = 0; i < elements; i++) {
+                values[i] = Fp8E4m3.toFloat(v[i]) * scale;
             }
+            FloatElements.writeRow(layout.dtype(), values, halves, elements, dst, (long) block * elements * layout.dtype().sizeBytes());
         }
     }
 }

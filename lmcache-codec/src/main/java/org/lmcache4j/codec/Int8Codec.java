@@ -2,7 +2,6 @@ package org.lmcache4j.codec;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.lmcache4j.api.KvDtype;
 import org.lmcache4j.api.KvLayout;
 
 /**
@@ -15,8 +14,8 @@ import org.lmcache4j.api.KvLayout;
  * group's scale is {@code max|x| / 127}, put on a grid on which decoding is exact (see {@link QuantScale}):
  * rounded down to 17 significant bits, or, only when {@code max|x| / 127 < 2^-133} (FP32 or BF16 chunks
  * whose elements are all below about {@code 1.2e-38}), rounded up to a multiple of {@code 2^-149}; 0 when
- * the group is all zeros. Each element becomes {@code q = round-half-even(x / scale)} (the quotient in
- * double, which lands on a half-integer exactly when the real one does) clamped to [-127, 127]; decoding
+ * the group is all zeros. Each element becomes {@code q = round-half-even(x / scale)} (of the real quotient:
+ * see {@code code}) clamped to [-127, 127]; decoding
  * writes {@code q * scale}, an exact float, rounded to the dtype to nearest, ties to even. The bytes: a
  * {@link QuantizedHeader}, the scales (each layer's K channel scales, then each layer's V token scales),
  * then the codes in the chunk's element order.
@@ -41,6 +40,7 @@ public final class Int8Codec extends QuantizingCodec {
     private static final int CODE_MAX = 127;
     private static final int SCALE_BITS = 17; // 24 float bits less the 7 of |q| <= 127
     private static final int SCALE_MIN_EXPONENT = -149; // q * scale is then always a multiple of 2^-149
+    private static final double TIE_WINDOW = 0.5 - 0x1p-30;
 
     /** For {@link java.util.ServiceLoader}. */
     public Int8Codec() {
@@ -65,21 +65,26 @@ public final class Int8Codec extends QuantizingCodec {
 
     @Override
     boolean quantize(KvLayout layout, int tokens, MemorySegment src, MemorySegment scales, MemorySegment codes) {
-        Rows rows = new Rows(layout, tokens, src, codes);
+        Blocks blocks = new Blocks(layout, tokens);
         long scaleIndex = 0;
         if (!layout.mla()) {
             for (int layer = 0; layer < layout.numLayers(); layer++) {
-                if (!rows.quantizePerChannel(layer, scales, scaleIndex)) {
+                blocks.read(src, layer);
+                if (!blocks.quantizePerChannel(scales, scaleIndex)) {
                     return false;
                 }
+                blocks.write(codes, layer);
                 scaleIndex += layout.tokenDim();
             }
         }
         int perTokenPlane = layout.mla() ? 0 : 1;
         for (int layer = 0; layer < layout.numLayers(); layer++) {
-            if (!rows.quantizePerToken(perTokenPlane, layer, scales, scaleIndex)) {
+            int block = perTokenPlane * layout.numLayers() + layer;
+            blocks.read(src, block);
+            if (!blocks.quantizePerToken(scales, scaleIndex)) {
                 return false;
             }
+            blocks.write(codes, block);
             scaleIndex += tokens;
         }
         return true;
@@ -88,122 +93,123 @@ public final class Int8Codec extends QuantizingCodec {
     @Override
     void dequantize(KvLayout layout, int tokens, MemorySegment scales, MemorySegment codes, MemorySegment dst) {
         int dim = layout.tokenDim();
-        KvDtype dtype = layout.dtype();
-        float[] values = new float[dim];
-        byte[] q = new byte[dim];
-        float[] channelScales = new float[dim];
+        int elements = tokens * dim;
+        float[] values = new float[elements];
+        short[] halves = new short[elements];
+        byte[] q = new byte[elements];
+        float[] groupScales = new float[Math.max(dim, tokens)];
         long scaleIndex = 0;
-        long row = 0;
-        if (!layout.mla()) {
-            for (int layer = 0; layer < layout.numLayers(); layer++, scaleIndex += dim) {
-                MemorySegment.copy(scales, SCALE, scaleIndex * Float.BYTES, channelScales, 0, dim);
-                for (int token = 0; token < tokens; token++, row++) {
-                    MemorySegment.copy(codes, ValueLayout.JAVA_BYTE, row * dim, q, 0, dim);
-                    for (int c = 0; c < dim; c++) {
-                        values[c] = q[c] * channelScales[c];
-                    }
-                    FloatElements.writeRow(dtype, values, dim, dst, row * layout.rowBytes());
+        for (int block = 0; block < layout.planes() * layout.numLayers(); block++) {
+            boolean perChannel = !layout.mla() && block < layout.numLayers();
+            int groups = perChannel ? dim : tokens;
+            MemorySegment.copy(scales, SCALE, scaleIndex * Float.BYTES, groupScales, 0, groups);
+            scaleIndex += groups;
+            MemorySegment.copy(codes, ValueLayout.JAVA_BYTE, (long) block * elements, q, 0, elements);
+            for (int token = 0, i = 0; token < tokens; token++) {
+                for (int c = 0; c < dim; c++, i++) {
+                    values[i] = q[i] * groupScales[perChannel ? c : token];
                 }
             }
-        }
-        for (int layer = 0; layer < layout.numLayers(); layer++) {
-            for (int token = 0; token < tokens; token++, row++, scaleIndex++) {
-                float scale = scales.getAtIndex(SCALE, scaleIndex);
-                MemorySegment.copy(codes, ValueLayout.JAVA_BYTE, row * dim, q, 0, dim);
-                for (int c = 0; c < dim; c++) {
-                    values[c] = q[c] * scale;
-                }
-                FloatElements.writeRow(dtype, values, dim, dst, row * layout.rowBytes());
-            }
+            FloatElements.writeRow(layout.dtype(), values, halves, elements, dst, (long) block * elements * layout.dtype().sizeBytes());
         }
     }
 
-    /** The code of {@code x} under {@code scale}; 0 for a zero scale (whose group is all zeros: 0/0 is NaN, cast to 0). */
-    private static byte code(float x, float scale) {
-        int q = (int) Math.rint(x / (double) scale);
-        return (byte) Math.max(-CODE_MAX, Math.min(CODE_MAX, q));
+    /**
+     * The code of {@code x}: {@code round-half-even(x / scale)} clamped to [-127, 127], where {@code inverse}
+     * is {@code 1.0 / scale} in double. The product {@code p = x * inverse} is within {@code 2^-45} of
+     * {@code x / scale} (whose magnitude is below 128), and {@code x / scale}, a 24-bit over a 17-bit
+     * significand, is either a half-integer or at least {@code 2^-26} from every half-integer: so {@code p}
+     * rounds as the real quotient does except next to a half-integer, where only an exact tie can be and the
+     * quotient is divided out to round it to even. A zero scale (an all-zero group) gives NaN, cast to 0.
+     */
+    private static byte code(float x, double inverse, float scale) {
+        double p = x * inverse;
+        double q = Math.rint(p);
+        if (Math.abs(p - q) > TIE_WINDOW) {
+            q = Math.rint(x / (double) scale);
+        }
+        return (byte) Math.max(-CODE_MAX, Math.min(CODE_MAX, (int) q));
     }
 
     private static float scaleFor(int maxAbsBits) {
         return QuantScale.of(Float.intBitsToFloat(maxAbsBits), CODE_MAX, SCALE_BITS, SCALE_MIN_EXPONENT);
     }
 
-    /** One encode call's row buffers over {@code src} and {@code codes}; rows are numbered in chunk order. */
-    private static final class Rows {
+    /**
+     * One encode call's buffers for a (plane, layer) block of the chunk, {@code tokens x tokenDim} elements
+     * contiguous in it: read with one bulk copy, quantized in plain loops, written with one.
+     */
+    private static final class Blocks {
         private final KvLayout layout;
         private final int tokens;
         private final int dim;
-        private final MemorySegment src;
-        private final MemorySegment codes;
         private final float[] values;
+        private final short[] halves;
         private final byte[] q;
 
-        Rows(KvLayout layout, int tokens, MemorySegment src, MemorySegment codes) {
+        Blocks(KvLayout layout, int tokens) {
             this.layout = layout;
             this.tokens = tokens;
             this.dim = layout.tokenDim();
-            this.src = src;
-            this.codes = codes;
-            this.values = new float[dim];
-            this.q = new byte[dim];
+            this.values = new float[tokens * dim];
+            this.halves = new short[tokens * dim];
+            this.q = new byte[tokens * dim];
         }
 
-        /** Plane 0 (K) of {@code layer}: a scale per channel over the tokens; false on a non-finite element. */
-        boolean quantizePerChannel(int layer, MemorySegment scales, long scaleIndex) {
-            long firstRow = (long) layer * tokens;
+        void read(MemorySegment src, int block) {
+            FloatElements.readRow(layout.dtype(), src, (long) block * values.length * layout.dtype().sizeBytes(), values, halves, values.length);
+        }
+
+        void write(MemorySegment codes, int block) {
+            MemorySegment.copy(q, 0, codes, ValueLayout.JAVA_BYTE, (long) block * q.length, q.length);
+        }
+
+        /** K: a scale per channel over the tokens; false on a non-finite element. */
+        boolean quantizePerChannel(MemorySegment scales, long scaleIndex) {
             int[] maxAbsBits = new int[dim]; // |x| as bits orders as |x| does, NaN above infinity above the rest
-            for (int token = 0; token < tokens; token++) {
-                read(firstRow + token);
-                for (int c = 0; c < dim; c++) {
-                    maxAbsBits[c] = Math.max(maxAbsBits[c], Float.floatToRawIntBits(values[c]) & 0x7FFF_FFFF);
+            for (int token = 0, i = 0; token < tokens; token++) {
+                for (int c = 0; c < dim; c++, i++) {
+                    maxAbsBits[c] = Math.max(maxAbsBits[c], Float.floatToRawIntBits(values[i]) & 0x7FFF_FFFF);
                 }
             }
             float[] channelScales = new float[dim];
+            double[] inverses = new double[dim];
             for (int c = 0; c < dim; c++) {
                 if (maxAbsBits[c] >= 0x7F80_0000) {
                     return false;
                 }
                 channelScales[c] = scaleFor(maxAbsBits[c]);
+                inverses[c] = 1.0 / channelScales[c];
             }
             MemorySegment.copy(channelScales, 0, scales, SCALE, scaleIndex * Float.BYTES, dim);
-            for (int token = 0; token < tokens; token++) {
-                read(firstRow + token);
-                for (int c = 0; c < dim; c++) {
-                    q[c] = code(values[c], channelScales[c]);
+            for (int token = 0, i = 0; token < tokens; token++) {
+                for (int c = 0; c < dim; c++, i++) {
+                    q[i] = code(values[i], inverses[c], channelScales[c]);
                 }
-                write(firstRow + token);
             }
             return true;
         }
 
-        /** {@code plane} of {@code layer}: a scale per token over its row; false on a non-finite element. */
-        boolean quantizePerToken(int plane, int layer, MemorySegment scales, long scaleIndex) {
-            long firstRow = ((long) plane * layout.numLayers() + layer) * tokens;
-            for (int token = 0; token < tokens; token++) {
-                read(firstRow + token);
+        /** V or MLA's latent: a scale per token over its row; false on a non-finite element. */
+        boolean quantizePerToken(MemorySegment scales, long scaleIndex) {
+            float[] tokenScales = new float[tokens];
+            for (int token = 0, i = 0; token < tokens; token++) {
                 int maxAbsBits = 0;
                 for (int c = 0; c < dim; c++) {
-                    maxAbsBits = Math.max(maxAbsBits, Float.floatToRawIntBits(values[c]) & 0x7FFF_FFFF);
+                    maxAbsBits = Math.max(maxAbsBits, Float.floatToRawIntBits(values[i + c]) & 0x7FFF_FFFF);
                 }
                 if (maxAbsBits >= 0x7F80_0000) {
                     return false;
                 }
                 float scale = scaleFor(maxAbsBits);
-                scales.setAtIndex(SCALE, scaleIndex + token, scale);
-                for (int c = 0; c < dim; c++) {
-                    q[c] = code(values[c], scale);
+                tokenScales[token] = scale;
+                double inverse = 1.0 / scale;
+                for (int c = 0; c < dim; c++, i++) {
+                    q[i] = code(values[i], inverse, scale);
                 }
-                write(firstRow + token);
             }
+            MemorySegment.copy(tokenScales, 0, scales, SCALE, scaleIndex * Float.BYTES, tokens);
             return true;
-        }
-
-        private void read(long row) {
-            FloatElements.readRow(layout.dtype(), src, row * layout.rowBytes(), values, dim);
-        }
-
-        private void write(long row) {
-            MemorySegment.copy(q, 0, codes, ValueLayout.JAVA_BYTE, row * dim, dim);
         }
     }
 }

@@ -21,6 +21,9 @@ abstract sealed class QuantizingCodec implements KvCodec permits Int8Codec, Fp8E
     /** Scales are little-endian fp32, as the chunk bytes. */
     static final ValueLayout.OfFloat SCALE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** The most elements of one (plane, layer) block: its tokens' rows are quantized in one Java array. */
+    private static final long MAX_BLOCK_ELEMENTS = Integer.MAX_VALUE - 8;
+
     private final int magic;
 
     QuantizingCodec(int magic) {
@@ -111,9 +114,10 @@ abstract sealed class QuantizingCodec implements KvCodec permits Int8Codec, Fp8E
 
     private int tokensOf(KvLayout layout, long bytes, String what) {
         long perToken = layout.bytesPerToken();
-        if (bytes < 0 || bytes % perToken != 0 || bytes / perToken > Integer.MAX_VALUE) {
+        long maxTokens = MAX_BLOCK_ELEMENTS / layout.tokenDim(); // a (plane, layer) block is quantized in one array
+        if (bytes < 0 || bytes % perToken != 0 || bytes / perToken > maxTokens) {
             throw new IllegalArgumentException("codec " + name() + ": " + what + " " + bytes + " bytes (expected: whole tokens of "
-                    + perToken + " bytes, at most " + Integer.MAX_VALUE + " of them)");
+                    + perToken + " bytes, at most " + maxTokens + " of them)");
         }
         return (int) (bytes / perToken);
     }

@@ -64,9 +64,9 @@ class FloatElementsTest {
         float[] values = {1f, -2.5f, 0x1.0101p0f, 65504f, 1e-7f, -0f, 0x1p-24f, 3.14159f};
         for (KvDtype dtype : new KvDtype[] {KvDtype.FP32, KvDtype.FP16, KvDtype.BF16}) {
             MemorySegment seg = Arena.ofAuto().allocate((long) values.length * dtype.sizeBytes() + 3).asSlice(3); // unaligned
-            FloatElements.writeRow(dtype, values, values.length, seg, 0);
+            FloatElements.writeRow(dtype, values, new short[values.length], values.length, seg, 0);
             float[] back = new float[values.length];
-            FloatElements.readRow(dtype, seg, 0, back, values.length);
+            FloatElements.readRow(dtype, seg, 0, back, new short[values.length], values.length);
             for (int i = 0; i < values.length; i++) {
                 float expected = switch (dtype) {
                     case FP32 -> values[i];
