@@ -126,6 +126,24 @@ class Int8CodecTest {
     }
 
     @Test
+    void exactTiesRoundToEvenWhereTheScaleHasNoExactInverse() {
+        // Scales (the row's max is 127 times each) whose inverse is inexact such that x times it lands next to a
+        // tie (k + 1/2) rather than on it, for 30 to 84 of the 254 ties; the code must still be the even neighbour.
+        for (int scale : new int[] {3, 49, 75, 99}) {
+            KvLayout layout = KvLayout.mla(1, 255, KvDtype.FP32);
+            MemorySegment chunk = TestChunks.filled(layout, 1, (plane, layer, token, c) -> c == 0 ? 127f * scale : (c - 127.5f) * scale);
+
+            MemorySegment decoded = roundTrip(layout, 1, chunk);
+
+            for (int c = 1; c < 255; c++) {
+                double tie = c - 127.5;
+                double even = Math.floor(tie) % 2 == 0 ? Math.floor(tie) : Math.ceil(tie);
+                assertEquals((float) (even * scale + 0.0), TestChunks.get(layout, 1, decoded, 0, 0, 0, c), "scale " + scale + ", x / scale = " + tie);
+            }
+        }
+    }
+
+    @Test
     void encodedLengthIsHeaderScalesAndOneBytePerElement() {
         KvLayout layout = KvLayout.standard(24, 2, 64, KvDtype.BF16);
         MemorySegment chunk = TestChunks.random(layout, 256, TestChunks.Distribution.GAUSSIAN, 5);
