@@ -9,8 +9,9 @@ package org.lmcache4j.codec;
  * {@code 0x7F} and {@code 0xFF} are NaN. Both zeros exist.
  *
  * <p>{@link #fromFloat} rounds to nearest, ties to even, by arithmetic on the float's bits without
- * data-dependent branches (a quantizer's random low bits would mispredict them), and saturates: every magnitude from 448 up, infinity included, gives ±448 (the satfinite conversion of
- * accelerators; a value at 464 or above would round to 480, which E4M3 does not have). NaN gives NaN.
+ * data-dependent branches (a quantizer's random low bits would mispredict them), and saturates: every
+ * magnitude from 448 up, infinity included, gives ±448 (the satfinite conversion of accelerators; a value
+ * above 464 would round to 480, which E4M3 does not have). NaN gives NaN.
  * {@link #fromDouble} rounds a double the same way, correctly: it first narrows to float rounding to odd
  * (an inexact result keeps its last bit set), which with 24 bits against E4M3's 4 cannot create or break a
  * tie of the second rounding.

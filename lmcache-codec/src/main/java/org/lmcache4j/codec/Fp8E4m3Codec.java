@@ -15,10 +15,13 @@ import org.lmcache4j.api.KvLayout;
  * grid on which decoding is exact (see {@link QuantScale}): rounded down to 20 significant bits, or, only
  * when {@code max|x| / 448 < 2^-121} (FP32 or BF16 chunks whose elements are all below about
  * {@code 1.7e-34}), rounded up to a multiple of {@code 2^-140}; 0 when the plane's layer is all zeros.
- * Each element becomes {@code v = E4M3(x / scale)} (the quotient in double, rounded once to nearest, ties
- * to even, saturating at ±448); decoding writes {@code v * scale}, an exact float, rounded to the dtype to
- * nearest, ties to even. The bytes: a {@link QuantizedHeader}, the scales ({@code [plane][layer]}), then
- * the codes in the chunk's element order.
+ * Each element becomes {@code v = E4M3(x / scale)}, rounded to nearest, ties to even, saturating at ±448,
+ * as the real quotient rounds: the quotient is taken in double, and a real quotient that is not an E4M3
+ * midpoint is at least {@code 2^-25} from one relatively (x has 24 significant bits, the scale 20, a
+ * midpoint 5), far beyond double's {@code 2^-53}; {@link Fp8E4m3#fromDouble} then rounds once. Decoding
+ * writes {@code v * scale}, an exact float, rounded to the dtype to nearest, ties to even. The bytes: a
+ * {@link QuantizedHeader}, the scales ({@code [plane][layer]}), then the codes in the chunk's element
+ * order.
  *
  * <p>Error bound, per element {@code x} decoded as {@code x'}, with {@code y = x / scale}:
  * {@code |x - x'| <= 2^-4 |x|} when {@code |y| >= 2^-6} (E4M3's normal range: half an ulp of 3 mantissa
@@ -31,8 +34,9 @@ import org.lmcache4j.api.KvLayout;
  * rounding of all codes and their midpoints.
  *
  * <p>Ratio: one byte per element plus 4 bytes per plane and layer and 24 of header: 2x on FP16/BF16 input
- * less 4 bytes per layer and plane, 4x on FP32. Every chunk is encoded except one holding a NaN or an
- * infinity, for which {@link #encode} returns -1 and the tier stores it raw, exactly.
+ * less 4 bytes per layer and plane, 4x on FP32. Every chunk is encoded, as the {@code KvCodec} contract
+ * has lossy codecs do, except one holding a NaN or an infinity: {@link #encode} returns -1 and the tier
+ * stores it raw, exactly.
  */
 public final class Fp8E4m3Codec extends QuantizingCodec {
 

@@ -14,8 +14,8 @@ import org.lmcache4j.api.KvLayout;
  * group's scale is {@code max|x| / 127}, put on a grid on which decoding is exact (see {@link QuantScale}):
  * rounded down to 17 significant bits, or, only when {@code max|x| / 127 < 2^-133} (FP32 or BF16 chunks
  * whose elements are all below about {@code 1.2e-38}), rounded up to a multiple of {@code 2^-149}; 0 when
- * the group is all zeros. Each element becomes {@code q = round-half-even(x / scale)} (of the real quotient:
- * see {@code code}) clamped to [-127, 127]; decoding
+ * the group is all zeros. Each element becomes {@code q = round-half-even(x / scale)} (of the real quotient,
+ * ties included: see the note above {@code inverse}) clamped to [-127, 127]; decoding
  * writes {@code q * scale}, an exact float, rounded to the dtype to nearest, ties to even. The bytes: a
  * {@link QuantizedHeader}, the scales (each layer's K channel scales, then each layer's V token scales),
  * then the codes in the chunk's element order.
@@ -23,15 +23,18 @@ import org.lmcache4j.api.KvLayout;
  * <p>Error bound, per element {@code x} decoded as {@code x'}:
  * {@code |x - x'| <= scale / 2 + |q*scale - x'|}, where the last term is the rounding of {@code q*scale}
  * to the output dtype, at most half its ulp there (0 for FP32: the product is exact and is written as is).
- * Proof: {@code max|x| / scale <= 127 * (1 + 2^-16) < 127.5}, so round-half-even never passes 127 and the
+ * Proof: {@code max|x| / scale <= 127 / (1 - 2^-16) < 127.5}, so round-half-even never passes 127 and the
  * quotient's nearest integer {@code q} has {@code |x/scale - q| <= 1/2}. Here {@code scale <= max|x| / 127}
  * of the element's group (below {@code 2^-133}: {@code < max|x|/127 + 2^-149}). {@code Int8CodecTest}
  * checks the bound element by element on Gaussian and uniform chunks of every dtype and layout.
  *
  * <p>Ratio: one byte per element plus 4 bytes per scale and 24 of header: 2x on FP16/BF16 input less
  * {@code 4 * (tokenDim + tokens)} bytes per layer (1.95x for 256 tokens of a 2x64 head layout), 4x less the
- * same on FP32. Every chunk is encoded (a lossy codec's encoding is its product) except one holding a NaN
- * or an infinity, for which {@link #encode} returns -1 and the tier stores it raw, exactly.
+ * same on FP32. Every chunk is encoded, as the {@code KvCodec} contract has lossy codecs do, even one of
+ * a token or two, which the K channel scales make larger than raw (24 layers of 2x64 heads, BF16: 1 token
+ * is 12,288 bytes raw and 18,552 encoded, 2 tokens 24,576 and 24,792, 3 tokens 36,864 and 31,032). A
+ * chunk holding a NaN or an infinity is the exception: {@link #encode} returns -1 and the tier stores it
+ * raw, exactly.
  */
 public final class Int8Codec extends QuantizingCodec {
 
