@@ -79,6 +79,20 @@ class QuantizingCodecsTest {
 
     @ParameterizedTest
     @MethodSource("codecs")
+    void aChunkOfNoTokensIsAHeaderAndScalesOnly(KvCodec codec) {
+        KvLayout layout = KvLayout.standard(2, 2, 4, KvDtype.FP16);
+        MemorySegment empty = TestChunks.allocate(layout, 0);
+
+        MemorySegment encoded = encode(codec, layout, empty);
+        codec.decode(layout, encoded, TestChunks.allocate(layout, 0));
+
+        long scales = codec instanceof Int8Codec ? 2 * 8 : 2 * 2; // K channel scales per layer / one per plane and layer
+        assertEquals(QuantizedHeader.BYTES + 4 * scales, encoded.byteSize());
+        assertThrows(CorruptEncodingException.class, () -> codec.decode(layout, encoded, TestChunks.allocate(layout, 1)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("codecs")
     void layoutsWithoutFloatElementsAreRefusedNamingTheDtype(KvCodec codec) {
         assertTrue(codec.lossy());
         for (KvDtype dtype : KvDtype.values()) {
