@@ -4,15 +4,15 @@ package org.lmcache4j.codec;
  * Chooses a quantizer's fp32 scale so that decoding is one exact product and one rounding.
  *
  * <p>A decoder computes {@code code * scale} in float and rounds that to the chunk's dtype. When the code
- * has {@code c} significant bits, the scale at most {@code 24 - c} and the product is a multiple of
+ * has {@code c} significant bits, the scale at most {@code 24 - c}, and the product is a multiple of
  * {@code 2^-149} (the float grid below {@link Float#MIN_NORMAL}), the float product is exact: the decoded
  * element is the correctly rounded value of {@code code * scale}, with no second rounding on the way. So
  * the scale {@code max / codeMax} is put on the grid of multiples of {@code 2^max(minExponent, e - bits + 1)}
  * ({@code e} its binary exponent): rounded down where that grid is {@code bits} significant bits (it
- * loses less than {@code 2^-(bits-1)} relatively, so {@code max / scale} stays within
- * {@code codeMax * (1 + 2^-(bits-2))}, inside the code range's rounding), rounded up below (the scale of a
- * chunk whose largest element is within a few orders of magnitude of the float minimum, which would
- * otherwise lose most of its bits).
+ * loses less than {@code 2^-(bits-1)} relatively, so {@code max / scale < codeMax / (1 - 2^-(bits-1))},
+ * well inside the top code's rounding interval), rounded up below (the scale of a chunk whose largest
+ * element is within a few orders of magnitude of the float minimum, which rounding down would leave with
+ * few bits or none). {@code QuantScaleTest} checks the exactness over the float range.
  */
 final class QuantScale {
 
