@@ -15,7 +15,7 @@ import org.lmcache4j.api.KvLayout;
  * rounded down to 17 significant bits, or, only when {@code max|x| / 127 < 2^-133} (FP32 or BF16 chunks
  * whose elements are all below about {@code 1.2e-38}), rounded up to a multiple of {@code 2^-149}; 0 when
  * the group is all zeros. Each element becomes {@code q = round-half-even(x / scale)} (of the real quotient,
- * ties included: see the note above {@code inverse}) clamped to [-127, 127]; decoding
+ * ties included: see {@code code}) clamped to [-127, 127]; decoding
  * writes {@code q * scale}, an exact float, rounded to the dtype to nearest, ties to even. The bytes: a
  * {@link QuantizedHeader}, the scales (each layer's K channel scales, then each layer's V token scales),
  * then the codes in the chunk's element order.
