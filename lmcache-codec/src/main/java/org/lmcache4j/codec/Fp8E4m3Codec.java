@@ -27,8 +27,8 @@ import org.lmcache4j.api.KvLayout;
  * {@code |x - x'| <= 2^-4 |x|} when {@code |y| >= 2^-6} (E4M3's normal range: half an ulp of 3 mantissa
  * bits), {@code |x - x'| <= 2^-10 scale} when {@code |y| < 2^-6} (its subnormals, spaced {@code 2^-9}),
  * each plus {@code |v*scale - x'|}, the rounding of the exact product to the output dtype (at most half its
- * ulp there; 0 for FP32). Saturation adds nothing: {@code |y| <= 448 * (1 + 2^-19)}, so a saturated element
- * is off by at most {@code 2^-19 |x|}. Here {@code scale <= max|x| / 448} of the element's plane and layer
+ * ulp there; 0 for FP32). Saturation adds nothing: {@code |y| < 448 / (1 - 2^-19)}, so a saturated element
+ * is off by less than {@code 2^-19 |x|}. Here {@code scale <= max|x| / 448} of the element's plane and layer
  * (below {@code 2^-121}: {@code < max|x|/448 + 2^-140}). {@code Fp8E4m3CodecTest} checks the bound element
  * by element on Gaussian and uniform chunks of every dtype and layout; {@code Fp8E4m3Test} checks the
  * rounding of all codes and their midpoints.
