@@ -14,14 +14,16 @@ import org.lmcache4j.api.KvLayout;
  * through {@link java.util.ServiceLoader}; a tier writes its {@link #id()} and the logical length beside the
  * encoded bytes and their checksum, so a reader never guesses how a chunk was stored.
  *
- * <p>Contract, which {@code KvCodecContract} in the test fixtures checks for every codec:
+ * <p>Contract (each codec's tests in lmcache-codec check it):
  * <ul>
  *   <li>A lossless codec ({@link #lossy()} false) decodes exactly the bytes it encoded, for every dtype
  *       and bit pattern (NaN payloads, signed zeros, infinities included).</li>
  *   <li>A lossy codec states its per-element error bound and its handling of NaN and infinities in its
  *       class comment; tiers mark chunks stored through it so a retrieve can report lossy KV.</li>
- *   <li>{@link #encode} returns -1 when its result would not be smaller than the input: the tier then
- *       stores the chunk raw. Lossy codecs always encode.</li>
+ *   <li>{@link #encode} returns -1 when it will not encode the chunk: a lossless codec when its result
+ *       would not be smaller, a lossy one when it cannot represent the chunk (NaN or infinities). The tier
+ *       then stores the chunk raw, exactly, as it does whenever an encoding is not smaller than the chunk
+ *       (a lossy codec's scales can outweigh its codes on a chunk of a few tokens).</li>
  *   <li>{@link #decode} of any bytes reads and writes only within its arguments, ends, and throws
  *       {@link CorruptEncodingException} when their structure is not one this codec writes (lengths, block
  *       tables, a compressed stream that does not decode to the expected length). Changed bytes that still

@@ -134,8 +134,8 @@ public final class TierCodec {
 
     /**
      * {@code payload} as this tier stores it: encoded into this thread's buffer, valid until this thread's
-     * next {@code encode}, or {@code payload} itself (codec id 0) when no codec is set or the encoding
-     * would not be smaller.
+     * next {@code encode}, or {@code payload} itself (codec id 0) when no codec is set, the codec declines
+     * the chunk, or its encoding is not smaller (raw is then exact at no cost in bytes).
      */
     public Encoded encode(MemorySegment payload) {
         if (codec == null || payload.byteSize() == 0 || payload.byteSize() % layout.bytesPerToken() != 0) {
@@ -148,7 +148,7 @@ public final class TierCodec {
             scratch.set(buffer);
         }
         long n = codec.encode(layout, payload, buffer);
-        return n < 0 ? new Encoded(KvCodec.RAW_ID, payload, payload.byteSize()) : new Encoded(codec.id(), buffer.asSlice(0, n),
+        return n < 0 || n >= payload.byteSize() ? new Encoded(KvCodec.RAW_ID, payload, payload.byteSize()) : new Encoded(codec.id(), buffer.asSlice(0, n),
                 payload.byteSize());
     }
 
