@@ -8,4 +8,8 @@ module org.lmcache4j.codec {
     requires org.lmcache4j.api;
     requires com.github.luben.zstd_jni;
     requires org.lz4.java;
+
+    provides org.lmcache4j.api.spi.KvCodec with
+            org.lmcache4j.codec.ShuffleLz4Codec,
+            org.lmcache4j.codec.ShuffleZstdCodec;
 }

@@ -1,0 +1,92 @@
+package org.lmcache4j.codec;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import org.lmcache4j.api.KvDtype;
+import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.spi.KvCodec;
+
+/**
+ * Measures ratio and one-core encode and decode speed of the lossless codecs on one chunk of synthetic
+ * KV ({@link GaussianKvBytes}): the shipped settings, zstd levels, and block sizes. Not a test. Arguments:
+ * [layers (24)] [KV heads (2)] [head dim (64)] [tokens (256)] [dtype (BF16)]. Run, after
+ * {@code ./mvnw -B -pl lmcache-codec -am install -DskipTests}:
+ * <pre>
+ * cd lmcache-codec && flock -x /tmp/lmcache-bench.lock java --enable-native-access=ALL-UNNAMED \
+ *   -cp target/classes:target/test-classes:$(../mvnw -q dependency:build-classpath -Dmdep.outputFile=/dev/stdout) \
+ *   org.lmcache4j.codec.CodecThroughput
+ * </pre>
+ */
+public final class CodecThroughput {
+
+    private static final int ROUNDS = 40;
+
+    private CodecThroughput() {
+    }
+
+    public static void main(String[] args) {
+        int layers = args.length > 0 ? Integer.parseInt(args[0]) : 24;
+        int heads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+        int headDim = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+        int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 256;
+        KvDtype dtype = args.length > 4 ? KvDtype.valueOf(args[4]) : KvDtype.BF16;
+        KvLayout layout = KvLayout.standard(layers, heads, headDim, dtype);
+        try (Arena arena = Arena.ofConfined()) {
+            long bytes = layout.chunkBytes(tokens);
+            MemorySegment chunk = arena.allocate(bytes);
+            GaussianKvBytes.fill(chunk, layout, 42);
+            System.out.printf("%s, %d tokens, %d bytes, one thread, median of %d rounds%n", layout, tokens, bytes, ROUNDS);
+            System.out.printf("%-34s %7s %9s %9s%n", "codec", "ratio", "enc GB/s", "dec GB/s");
+            int block = ShuffledBlockCodec.BLOCK_BYTES;
+            run("shuffle+lz4 (shipped), native", new ShuffleLz4Codec(), layout, chunk, arena, false);
+            run("shuffle+lz4 (shipped), heap", new ShuffleLz4Codec(), layout, chunk, arena, true);
+            run("shuffle+zstd (shipped), native", new ShuffleZstdCodec(), layout, chunk, arena, false);
+            run("shuffle+zstd (shipped), heap", new ShuffleZstdCodec(), layout, chunk, arena, true);
+            for (int level : new int[] {-3, -1, 1, 2, 3, 5}) {
+                run("shuffle+zstd level " + level, new ShuffleZstdCodec(level, block), layout, chunk, arena, false);
+            }
+            for (int kib : new int[] {16, 64, 128, 256, 1024, 4096}) {
+                run("shuffle+lz4 block " + kib + " KiB", new ShuffleLz4Codec(kib << 10), layout, chunk, arena, false);
+                run("shuffle+zstd block " + kib + " KiB", new ShuffleZstdCodec(ShuffleZstdCodec.LEVEL, kib << 10), layout, chunk, arena,
+                        false);
+            }
+        }
+    }
+
+    private static void run(String label, KvCodec codec, KvLayout layout, MemorySegment chunk, Arena arena, boolean heap) {
+        long bytes = chunk.byteSize();
+        long bound = codec.maxEncodedBytes(layout, bytes);
+        MemorySegment src = heap ? MemorySegment.ofArray(chunk.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)) : chunk;
+        MemorySegment encoded = heap ? MemorySegment.ofArray(new byte[(int) bound]) : arena.allocate(bound);
+        MemorySegment decoded = heap ? MemorySegment.ofArray(new byte[(int) bytes]) : arena.allocate(bytes);
+        long length = 0;
+        for (int i = 0; i < 10; i++) { // warm up
+            length = codec.encode(layout, src, encoded);
+            codec.decode(layout, encoded.asSlice(0, length), decoded);
+        }
+        if (decoded.mismatch(src) != -1) {
+            throw new AssertionError(label + ": decoded bytes differ");
+        }
+        long[] encodeNanos = new long[ROUNDS];
+        long[] decodeNanos = new long[ROUNDS];
+        MemorySegment stored = encoded.asSlice(0, length);
+        for (int i = 0; i < ROUNDS; i++) {
+            long t0 = System.nanoTime();
+            codec.encode(layout, src, encoded);
+            long t1 = System.nanoTime();
+            codec.decode(layout, stored, decoded);
+            long t2 = System.nanoTime();
+            encodeNanos[i] = t1 - t0;
+            decodeNanos[i] = t2 - t1;
+        }
+        System.out.printf("%-34s %7.3f %9.2f %9.2f%n", label, (double) bytes / length, bytes / median(encodeNanos),
+                bytes / median(decodeNanos));
+    }
+
+    private static double median(long[] nanos) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
