@@ -21,6 +21,12 @@ import org.lmcache4j.api.spi.KvCodec;
  * threads; thread-local buffers would save those microseconds but keep 512 KiB per thread, virtual threads
  * included. A native {@code dst} receives compressed blocks directly: the compressor is given the block's
  * length - 1 as room and reports a block that would not fit, which is then stored raw.
+ *
+ * <p>{@link ByteShuffle} only ever sees native segments: a heap chunk's block is first copied to native
+ * scratch (encode) or unshuffled into it and then copied out (decode). Copies within L2 run at tens of
+ * GB/s, while a shuffle loop that has seen both heap and native segments runs up to 2-3x slower than one
+ * that has seen only native ones (its JIT profile turns polymorphic), and a process whose tiers hand over
+ * both kinds would otherwise have its decode speed depend on which tier ran first.
  */
 abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Codec, ShuffleZstdCodec {
 
@@ -95,11 +101,13 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
         try (Arena arena = Arena.ofConfined(); BlockCompression.Compressor compressor = compression.openCompressor()) {
             MemorySegment planes = arena.allocate(scratchBytes);
             MemorySegment compressed = dst.isNative() ? null : arena.allocate(scratchBytes);
+            MemorySegment staged = src.isNative() ? null : arena.allocate(scratchBytes);
             long at = BlockTable.headerBytes(entries.length);
             for (int i = 0; i < entries.length; i++) {
                 long from = (long) i * blockBytes;
                 int length = (int) Math.min(blockBytes, logical - from);
-                MemorySegment block = src.asSlice(from, length);
+                MemorySegment block = staged == null ? src.asSlice(from, length)
+                        : staged.asSlice(0, length).copyFrom(src.asSlice(from, length));
                 MemorySegment shuffled = planes.asSlice(0, length);
                 ByteShuffle.shuffle(block, shuffled, elementBytes);
                 int room = length - 1; // a compressed block must be shorter than the block
@@ -137,14 +145,15 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
             MemorySegment planes = arena.allocate(Math.min(table.blockBytes(), logical));
             int largest = table.largestCompressedBytes();
             MemorySegment copied = encoded.isNative() || largest == 0 ? null : arena.allocate(largest);
+            MemorySegment staged = dst.isNative() || largest == 0 ? null : arena.allocate(planes.byteSize());
             for (int i = 0; i < table.blockCount(); i++) {
-                decodeBlock(table, i, encoded, dst, elementBytes, planes, copied, decompressor);
+                decodeBlock(table, i, encoded, dst, elementBytes, planes, copied, staged, decompressor);
             }
         }
     }
 
     private void decodeBlock(BlockTable table, int i, MemorySegment encoded, MemorySegment dst, int elementBytes, MemorySegment planes,
-            MemorySegment copied, BlockCompression.Decompressor decompressor) {
+            MemorySegment copied, MemorySegment staged, BlockCompression.Decompressor decompressor) {
         long from = table.logicalOffset(i);
         int length = table.logicalBytes(i);
         int stored = table.storedBytes(i);
@@ -169,7 +178,12 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
         if (decoded != length) {
             throw new CorruptEncodingException(blockMessage(table, i, encoded, "decompresses to " + decoded + " bytes"));
         }
-        ByteShuffle.unshuffle(shuffled, dst.asSlice(from, length), elementBytes);
+        if (staged == null) {
+            ByteShuffle.unshuffle(shuffled, dst.asSlice(from, length), elementBytes);
+        } else {
+            ByteShuffle.unshuffle(shuffled, staged.asSlice(0, length), elementBytes);
+            MemorySegment.copy(staged, 0, dst, from, length);
+        }
     }
 
     private String blockMessage(BlockTable table, int i, MemorySegment encoded, String what) {

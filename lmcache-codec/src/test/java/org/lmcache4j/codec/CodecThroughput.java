@@ -10,7 +10,9 @@ import org.lmcache4j.api.spi.KvCodec;
 /**
  * Measures ratio and one-core encode and decode speed of the lossless codecs on one chunk of synthetic
  * KV ({@link GaussianKvBytes}): the shipped settings, zstd levels, and block sizes. Not a test. Arguments:
- * [layers (24)] [KV heads (2)] [head dim (64)] [tokens (256)] [dtype (BF16)]. Run, after
+ * [what: native, heap, mixed, levels or blocks (native)] [layers (24)] [KV heads (2)] [head dim (64)] [tokens (256)]
+ * [dtype (BF16)]; one JVM per {@code what}, so that heap and native segments do not share one JIT profile
+ * of {@link ByteShuffle}. Run, after
  * {@code ./mvnw -B -pl lmcache-codec -am install -DskipTests}:
  * <pre>
  * cd lmcache-codec && flock -x /tmp/lmcache-bench.lock java --enable-native-access=ALL-UNNAMED \
@@ -26,11 +28,12 @@ public final class CodecThroughput {
     }
 
     public static void main(String[] args) {
-        int layers = args.length > 0 ? Integer.parseInt(args[0]) : 24;
-        int heads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
-        int headDim = args.length > 2 ? Integer.parseInt(args[2]) : 64;
-        int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 256;
-        KvDtype dtype = args.length > 4 ? KvDtype.valueOf(args[4]) : KvDtype.BF16;
+        String what = args.length > 0 ? args[0] : "native";
+        int layers = args.length > 1 ? Integer.parseInt(args[1]) : 24;
+        int heads = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        int headDim = args.length > 3 ? Integer.parseInt(args[3]) : 64;
+        int tokens = args.length > 4 ? Integer.parseInt(args[4]) : 256;
+        KvDtype dtype = args.length > 5 ? KvDtype.valueOf(args[5]) : KvDtype.BF16;
         KvLayout layout = KvLayout.standard(layers, heads, headDim, dtype);
         try (Arena arena = Arena.ofConfined()) {
             long bytes = layout.chunkBytes(tokens);
@@ -39,17 +42,31 @@ public final class CodecThroughput {
             System.out.printf("%s, %d tokens, %d bytes, one thread, median of %d rounds%n", layout, tokens, bytes, ROUNDS);
             System.out.printf("%-34s %7s %9s %9s%n", "codec", "ratio", "enc GB/s", "dec GB/s");
             int block = ShuffledBlockCodec.BLOCK_BYTES;
-            run("shuffle+lz4 (shipped), native", new ShuffleLz4Codec(), layout, chunk, arena, false);
-            run("shuffle+lz4 (shipped), heap", new ShuffleLz4Codec(), layout, chunk, arena, true);
-            run("shuffle+zstd (shipped), native", new ShuffleZstdCodec(), layout, chunk, arena, false);
-            run("shuffle+zstd (shipped), heap", new ShuffleZstdCodec(), layout, chunk, arena, true);
-            for (int level : new int[] {-3, -1, 1, 2, 3, 5}) {
-                run("shuffle+zstd level " + level, new ShuffleZstdCodec(level, block), layout, chunk, arena, false);
-            }
-            for (int kib : new int[] {16, 64, 128, 256, 1024, 4096}) {
-                run("shuffle+lz4 block " + kib + " KiB", new ShuffleLz4Codec(kib << 10), layout, chunk, arena, false);
-                run("shuffle+zstd block " + kib + " KiB", new ShuffleZstdCodec(ShuffleZstdCodec.LEVEL, kib << 10), layout, chunk, arena,
-                        false);
+            switch (what) {
+                case "native", "heap" -> {
+                    boolean heap = what.equals("heap");
+                    run("shuffle+lz4, " + what, new ShuffleLz4Codec(), layout, chunk, arena, heap);
+                    run("shuffle+zstd, " + what, new ShuffleZstdCodec(), layout, chunk, arena, heap);
+                }
+                case "levels" -> {
+                    for (int level : new int[] {-3, -1, 1, 2, 3, 5}) {
+                        run("shuffle+zstd level " + level, new ShuffleZstdCodec(level, block), layout, chunk, arena, false);
+                    }
+                }
+                case "blocks" -> {
+                    for (int kib : new int[] {16, 64, 128, 256, 1024, 4096}) {
+                        run("shuffle+lz4 block " + kib + " KiB", new ShuffleLz4Codec(kib << 10), layout, chunk, arena, false);
+                        run("shuffle+zstd block " + kib + " KiB", new ShuffleZstdCodec(ShuffleZstdCodec.LEVEL, kib << 10), layout, chunk,
+                                arena, false);
+                    }
+                }
+                case "mixed" -> { // heap and native segments in one JVM, as a process with tiers of both would have
+                    for (boolean heap : new boolean[] {false, true, false}) {
+                        run("shuffle+lz4, " + (heap ? "heap" : "native") + " (mixed)", new ShuffleLz4Codec(), layout, chunk, arena, heap);
+                        run("shuffle+zstd, " + (heap ? "heap" : "native") + " (mixed)", new ShuffleZstdCodec(), layout, chunk, arena, heap);
+                    }
+                }
+                default -> throw new IllegalArgumentException("what: " + what + " (expected: native, heap, mixed, levels or blocks)");
             }
         }
     }
