@@ -13,9 +13,9 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * <p>lz4-java's JNI build of liblz4 is used when it loads (it ships in the jar for the common platforms;
  * on JDK 24+ it wants {@code --enable-native-access} for lz4-java's module, as zstd-jni does), else its pure
  * Java safe port, probed once with one warning. Both write the same LZ4 block format. The JNI build is the
- * faster by far on shuffled bf16 KV: 0.78 against 0.45 GB/s compressing and 6 against 0.9 GB/s
- * decompressing 256 KiB blocks on one core (a probe of lz4-java 1.14.0 with a 3 MiB chunk). lz4-java's
- * Unsafe port is never chosen: JDK 25 warns on {@code sun.misc.Unsafe} memory access.
+ * faster by far on shuffled bf16 KV, above all decompressing (several times); {@code CodecThroughput lz4-java}
+ * in the test sources measures both. lz4-java's Unsafe port is never chosen: JDK 25 warns on
+ * {@code sun.misc.Unsafe} memory access.
  */
 final class Lz4Blocks implements BlockCompression {
 
@@ -60,12 +60,17 @@ final class Lz4Blocks implements BlockCompression {
         this.decompressor = factory.safeDecompressor();
     }
 
+    /** lz4-java's pure Java safe port whether or not its JNI build loads: for measurements and tests. */
+    static Lz4Blocks pureJava() {
+        return new Lz4Blocks(LZ4Factory.safeInstance());
+    }
+
     private static LZ4Factory factory() {
         try {
             return LZ4Factory.nativeInstance();
         } catch (Throwable e) { // UnsatisfiedLinkError and the like: no JNI build for this platform or class loader
             LOG.log(System.Logger.Level.WARNING, "lz4-java's JNI library did not load (" + e + "): shuffle+lz4 uses its pure Java "
-                    + "port, about 2x slower to compress and 6x slower to decompress");
+                    + "port, slower to compress and several times slower to decompress");
             return LZ4Factory.safeInstance();
         }
     }

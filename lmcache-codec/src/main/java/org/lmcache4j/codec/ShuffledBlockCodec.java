@@ -15,9 +15,9 @@ import org.lmcache4j.api.spi.KvCodec;
  *
  * <p>Implementation notes. Each call allocates its scratch in a confined {@link Arena} closed before it
  * returns: one block of shuffled planes, plus one for the compressed bytes when {@code dst} (encode) or
- * {@code encoded} (decode) is a heap segment, since the libraries work on direct buffers. That costs about
- * 4 us a call (allocating and zeroing 2 x 256 KiB, a probe on this machine) against the milliseconds a
- * chunk of megabytes takes to compress, holds no native memory between calls, and shares nothing between
+ * {@code encoded} (decode) is a heap segment, since the libraries work on direct buffers. That costs a
+ * few microseconds a call (allocating and zeroing 2 x 256 KiB, an uncommitted probe) against the
+ * milliseconds a chunk of megabytes takes to compress, holds no native memory between calls, and shares nothing between
  * threads; thread-local buffers would save those microseconds but keep 512 KiB per thread, virtual threads
  * included. A native {@code dst} receives compressed blocks directly: the compressor is given the block's
  * length - 1 as room and reports a block that would not fit, which is then stored raw.

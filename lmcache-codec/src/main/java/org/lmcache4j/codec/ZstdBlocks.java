@@ -10,8 +10,8 @@ import java.nio.ByteBuffer;
  * Every call into zstd-jni: each block one zstd frame (with its content size) made by a compression
  * context that one encode call opens at {@link #level} and reuses for its blocks; decompressed by a context
  * that one decode call opens, into exactly the block's logical length. Opening and closing a context costs
- * about 4 us (a probe on this machine), nothing beside a chunk's milliseconds of compression, and leaves no
- * native memory behind a thread, virtual or not. zstd-jni needs direct buffers and, on JDK 24+,
+ * a few microseconds (an uncommitted probe), nothing beside a chunk's milliseconds of compression, and
+ * leaves no native memory behind a thread, virtual or not. zstd-jni needs direct buffers and, on JDK 24+,
  * {@code --enable-native-access} for its module.
  */
 final class ZstdBlocks implements BlockCompression {

@@ -10,7 +10,7 @@ import org.lmcache4j.api.spi.KvCodec;
 /**
  * Measures ratio and one-core encode and decode speed of the lossless codecs on one chunk of synthetic
  * KV ({@link GaussianKvBytes}): the shipped settings, zstd levels, and block sizes. Not a test. Arguments:
- * [what: native, heap, mixed, levels or blocks (native)] [layers (24)] [KV heads (2)] [head dim (64)] [tokens (256)]
+ * [what: native, heap, mixed, levels, blocks or lz4-java (native)] [layers (24)] [KV heads (2)] [head dim (64)] [tokens (256)]
  * [dtype (BF16)]; one JVM per {@code what}, so that heap and native segments do not share one JIT profile
  * of {@link ByteShuffle}. Run, after
  * {@code ./mvnw -B -pl lmcache-codec -am install -DskipTests}:
@@ -66,7 +66,11 @@ public final class CodecThroughput {
                         run("shuffle+zstd, " + (heap ? "heap" : "native") + " (mixed)", new ShuffleZstdCodec(), layout, chunk, arena, heap);
                     }
                 }
-                default -> throw new IllegalArgumentException("what: " + what + " (expected: native, heap, mixed, levels or blocks)");
+                case "lz4-java" -> {
+                    run("shuffle+lz4, lz4-java JNI", new ShuffleLz4Codec(), layout, chunk, arena, false);
+                    run("shuffle+lz4, lz4-java pure Java", new ShuffleLz4Codec(Lz4Blocks.pureJava(), block), layout, chunk, arena, false);
+                }
+                default -> throw new IllegalArgumentException("what: " + what + " (expected: native, heap, mixed, levels, blocks or lz4-java)");
             }
         }
     }
