@@ -17,7 +17,8 @@ import org.lmcache4j.api.spi.CorruptEncodingException;
  *      1     1  codec id (1 shuffle+lz4, 2 shuffle+zstd): another codec's bytes are not ours
  *      2     1  element bytes: 1, 2 or 4 (the dtype's size)
  *      3     1  0 (reserved)
- *      4     4  block bytes: logical bytes of every block but the last (whole elements, 1 B to 16 MiB)
+ *      4     4  block bytes: logical bytes of every block but the last (whole elements, 1 B to 16 MiB;
+ *               the codecs write 128 Ki elements)
  *      8     4  block count: ceil(logical length / block bytes), at least 1
  *     12    4n  per block: bit 31 set = stored raw (its logical bytes as they are, unshuffled), clear =
  *               compressed (its shuffled bytes); bits 0-30 = stored length (raw: the block's logical

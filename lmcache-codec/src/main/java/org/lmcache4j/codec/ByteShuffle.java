@@ -16,7 +16,7 @@ import java.nio.ByteOrder;
  * moved as two 2-byte halves: its low halves shuffled as 2-byte elements give planes 0 and 1, its high
  * halves planes 2 and 3. Source and destination may be heap or native segments and must not overlap.
  *
- * <p>Speed, one core of a shared 2-core AMD EPYC VM, JDK 25, a 256 KiB block (the codecs' block, in L2)
+ * <p>Speed, one core of a shared 2-core AMD EPYC VM, JDK 25, a 256 KiB block (the codecs' block of 16-bit KV, in L2)
  * between native segments: 2-byte elements 3.5-3.7 GB/s shuffled, 4.5-4.8 GB/s unshuffled; 4-byte
  * elements 2.1-2.3 and 2.5-2.6 GB/s; 1-byte elements are a copy. That is near what shift-and-mask can do
  * (about 2 ALU operations a byte) and, for 2-byte KV, about the speed of LZ4 decompression, so a decode

@@ -1,7 +1,7 @@
 package org.lmcache4j.codec;
 
 /**
- * {@code shuffle+lz4} (id 1): each 256 KiB block of a chunk byte-shuffled into planes and compressed with
+ * {@code shuffle+lz4} (id 1): each block of a chunk (128 Ki elements: 256 KiB of bf16) byte-shuffled into planes and compressed with
  * LZ4, for tiers where encode speed matters more than size (a local disk the writer must keep up with).
  * Lossless for every dtype and bit pattern; the encoding is described in {@link BlockTable}.
  *
@@ -20,16 +20,16 @@ public final class ShuffleLz4Codec extends ShuffledBlockCodec {
 
     /** Creates the codec; {@link java.util.ServiceLoader} calls this. Instances share nothing mutable. */
     public ShuffleLz4Codec() {
-        this(BLOCK_BYTES);
+        this(PLANE_BYTES);
     }
 
-    /** A codec of other block sizes, for measurements and tests; what it writes every instance reads. */
-    ShuffleLz4Codec(int blockBytes) {
-        this(Lz4Blocks.INSTANCE, blockBytes);
+    /** A codec of other block sizes ({@code planeBytes} elements a block), for measurements and tests; every instance reads what it writes. */
+    ShuffleLz4Codec(int planeBytes) {
+        this(Lz4Blocks.INSTANCE, planeBytes);
     }
 
     /** A codec on another build of lz4-java (its pure Java port), for measurements and tests. */
-    ShuffleLz4Codec(Lz4Blocks lz4, int blockBytes) {
-        super(NAME, ID, lz4, blockBytes);
+    ShuffleLz4Codec(Lz4Blocks lz4, int planeBytes) {
+        super(NAME, ID, lz4, planeBytes);
     }
 }

@@ -1,7 +1,7 @@
 package org.lmcache4j.codec;
 
 /**
- * {@code shuffle+zstd} (id 2): each 256 KiB block of a chunk byte-shuffled into planes and compressed with
+ * {@code shuffle+zstd} (id 2): each block of a chunk (128 Ki elements: 256 KiB of bf16) byte-shuffled into planes and compressed with
  * zstd at level {@value #LEVEL}, for tiers where size matters more (a shared file system, a remote store).
  * Lossless for every dtype and bit pattern; the encoding is described in {@link BlockTable}.
  *
@@ -19,9 +19,9 @@ package org.lmcache4j.codec;
  *     5   1.391          0.13          1.02
  * </pre>
  * Level 1 has the best ratio and the fastest encode of all; the negative levels, which skip the entropy
- * coding of literals, lose most of the gain. Blocks of 128 KiB or less gave 1.25 at level 1 (and decoded
- * at half the speed), 256 KiB 1.42, 1 MiB and 4 MiB 1.44: zstd picks lighter parameters for small
- * inputs. Figures vary by 20-30% between runs on this shared machine. Command ({@code levels}, or
+ * coding of literals, lose most of the gain. Blocks of 128 KiB of bf16 or less gave 1.25 at level 1 (and
+ * decoded at half the speed), 256 KiB 1.42, 1 MiB and 4 MiB 1.44: why a block holds 128 Ki elements
+ * ({@link ShuffledBlockCodec#PLANE_BYTES}). Figures vary by 20-30% between runs on this shared machine. Command ({@code levels}, or
  * {@code blocks} for block sizes, {@code native} for the shipped codecs):
  * <pre>
  * ./mvnw -B -pl lmcache-codec -am install -DskipTests &amp;&amp; cd lmcache-codec &amp;&amp; flock -x /tmp/lmcache-bench.lock \
@@ -40,11 +40,11 @@ public final class ShuffleZstdCodec extends ShuffledBlockCodec {
 
     /** Creates the codec; {@link java.util.ServiceLoader} calls this. Instances share nothing mutable. */
     public ShuffleZstdCodec() {
-        this(LEVEL, BLOCK_BYTES);
+        this(LEVEL, PLANE_BYTES);
     }
 
-    /** A codec of another level or block size, for measurements and tests; what it writes every instance reads. */
-    ShuffleZstdCodec(int level, int blockBytes) {
-        super(NAME, ID, new ZstdBlocks(level), blockBytes);
+    /** A codec of another level or block size ({@code planeBytes} elements a block), for measurements and tests; every instance reads what it writes. */
+    ShuffleZstdCodec(int level, int planeBytes) {
+        super(NAME, ID, new ZstdBlocks(level), planeBytes);
     }
 }

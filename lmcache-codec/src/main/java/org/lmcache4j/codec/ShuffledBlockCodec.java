@@ -16,10 +16,10 @@ import org.lmcache4j.api.spi.KvCodec;
  * <p>Implementation notes. Each call allocates its scratch in a confined {@link Arena} closed before it
  * returns: one block of shuffled planes, plus one for the compressed bytes when {@code dst} (encode) or
  * {@code encoded} (decode) is a heap segment, since the libraries work on direct buffers. That costs a
- * few microseconds a call (allocating and zeroing 2 x 256 KiB, an uncommitted probe) against the
+ * few microseconds a call (allocating and zeroing two or three blocks, an uncommitted probe) against the
  * milliseconds a chunk of megabytes takes to compress, holds no native memory between calls, and shares nothing between
- * threads; thread-local buffers would save those microseconds but keep 512 KiB per thread, virtual threads
- * included. A native {@code dst} receives compressed blocks directly: the compressor is given the block's
+ * threads; thread-local buffers would save those microseconds but keep a megabyte or so per thread, virtual
+ * threads included. A native {@code dst} receives compressed blocks directly: the compressor is given the block's
  * length - 1 as room and reports a block that would not fit, which is then stored raw.
  *
  * <p>{@link ByteShuffle} only ever sees native segments: a heap chunk's block is first copied to native
@@ -31,26 +31,36 @@ import org.lmcache4j.api.spi.KvCodec;
 abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Codec, ShuffleZstdCodec {
 
     /**
-     * Logical bytes of every block but a chunk's last: small enough that a block's planes and the
-     * compressor's tables stay in L2 and that a reader can start on the first block early, large enough
-     * that a block's header and frame (16-20 bytes) are noise. A multiple of every element size.
+     * Bytes of one plane of a block: a block holds this many elements, so {@code PLANE_BYTES * e} logical
+     * bytes (256 KiB of 16-bit KV, 512 KiB of fp32, 128 KiB of fp8). zstd cuts its input into blocks of at
+     * most 128 KiB, each with its own entropy tables; a plane of exactly 128 KiB fills one of them alone, and
+     * the tables fit the plane (the exponent plane's few values, the mantissa plane's noise). With smaller
+     * planes two planes share a table, and the ratio of bf16 KV fell from 1.42 to 1.25 (fp32: 1.18 to 1.11;
+     * {@code CodecThroughput blocks}, see {@link ShuffleZstdCodec}). Large enough too that a block's table
+     * entry and frame (16-20 bytes) are noise, small enough that a reader can start on a chunk's first block
+     * early and that a block's planes and the compressor's tables stay in L2.
      */
-    static final int BLOCK_BYTES = 256 << 10;
+    static final int PLANE_BYTES = 128 << 10;
 
     private final String name;
     private final int id;
     private final BlockCompression compression;
-    private final int blockBytes;
+    private final int planeBytes;
 
-    ShuffledBlockCodec(String name, int id, BlockCompression compression, int blockBytes) {
-        if (blockBytes <= 0 || blockBytes > BlockTable.MAX_BLOCK_BYTES || blockBytes % 4 != 0) {
-            throw new IllegalArgumentException("blockBytes: " + blockBytes + " (expected: a multiple of 4, 4 to "
-                    + BlockTable.MAX_BLOCK_BYTES + ")");
+    /** @param planeBytes elements of a block: a block is {@code planeBytes * e} logical bytes, {@code e} the dtype's size */
+    ShuffledBlockCodec(String name, int id, BlockCompression compression, int planeBytes) {
+        if (planeBytes <= 0 || planeBytes > BlockTable.MAX_BLOCK_BYTES / 4) {
+            throw new IllegalArgumentException("planeBytes: " + planeBytes + " (expected: 1 to " + BlockTable.MAX_BLOCK_BYTES / 4 + ")");
         }
         this.name = name;
         this.id = id;
         this.compression = compression;
-        this.blockBytes = blockBytes;
+        this.planeBytes = planeBytes;
+    }
+
+    /** Logical bytes of every block but a chunk's last, for {@code layout}'s dtype. */
+    final int blockBytes(KvLayout layout) {
+        return planeBytes * layout.dtype().sizeBytes();
     }
 
     @Override
@@ -81,7 +91,7 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
         if (logicalBytes < 0) {
             throw new IllegalArgumentException("logicalBytes: " + logicalBytes + " (expected: >= 0)");
         }
-        return BlockTable.headerBytes(BlockTable.blockCount(logicalBytes, blockBytes)) + logicalBytes;
+        return BlockTable.headerBytes(BlockTable.blockCount(logicalBytes, blockBytes(layout))) + logicalBytes;
     }
 
     @Override
@@ -96,6 +106,7 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
             return -1;
         }
         int elementBytes = layout.dtype().sizeBytes();
+        int blockBytes = blockBytes(layout);
         int[] entries = new int[(int) BlockTable.blockCount(logical, blockBytes)];
         int scratchBytes = (int) Math.min(blockBytes, logical);
         try (Arena arena = Arena.ofConfined(); BlockCompression.Compressor compressor = compression.openCompressor()) {

@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
  * block, in L2) and a 64 MiB buffer (memory-bound), native and heap. Not a test. Run, after
  * {@code ./mvnw -B -pl lmcache-codec -am install -DskipTests}:
  * <pre>
- * cd lmcache-codec && flock -x /tmp/lmcache-bench.lock java -cp target/classes:target/test-classes:$(../mvnw -q \
+ * cd lmcache-codec &amp;&amp; flock -x /tmp/lmcache-bench.lock $(../bin/find-jdk)/bin/java -cp target/classes:target/test-classes:$(../mvnw -q \
  *   dependency:build-classpath -Dmdep.outputFile=/dev/stdout) org.lmcache4j.codec.ByteShuffleThroughput
  * </pre>
  */

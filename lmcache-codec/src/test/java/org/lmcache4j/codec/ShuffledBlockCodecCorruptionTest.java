@@ -33,6 +33,7 @@ class ShuffledBlockCodecCorruptionTest {
     private static final KvLayout LAYOUT = KvLayout.standard(4, 8, 128, KvDtype.BF16);
     private static final int TOKENS = 40;
     private static final KvLayout BYTES = KvLayout.standard(1, 1, 1, KvDtype.FP8_E4M3);
+    private static final int BF16_BLOCK_BYTES = 2 * ShuffledBlockCodec.PLANE_BYTES;
 
     private final Arena arena = Arena.ofConfined();
 
@@ -49,7 +50,7 @@ class ShuffledBlockCodecCorruptionTest {
     private MemorySegment chunk(KvLayout layout, int tokens) {
         MemorySegment chunk = arena.allocate(layout.chunkBytes(tokens));
         GaussianKvBytes.fill(chunk, layout, 11);
-        Content.RANDOM.fill(chunk.asSlice(ShuffledBlockCodec.BLOCK_BYTES, ShuffledBlockCodec.BLOCK_BYTES), BYTES, 13);
+        Content.RANDOM.fill(chunk.asSlice(BF16_BLOCK_BYTES, BF16_BLOCK_BYTES), BYTES, 13);
         return chunk;
     }
 
@@ -128,7 +129,7 @@ class ShuffledBlockCodecCorruptionTest {
         MemorySegment table = MemorySegment.ofArray(encoded);
         int entry0 = table.get(U32, 12);
         int entry2 = table.get(U32, 20);
-        assertEquals(ShuffledBlockCodec.BLOCK_BYTES | 0x8000_0000, table.get(U32, 16), "block 1 is stored raw");
+        assertEquals(BF16_BLOCK_BYTES | 0x8000_0000, table.get(U32, 16), "block 1 is stored raw");
         assertTrue(entry0 > 0 && entry2 > 0, "blocks 0 and 2 are compressed");
         List<String> names = new ArrayList<>();
         List<byte[]> cases = new ArrayList<>();
@@ -194,8 +195,8 @@ class ShuffledBlockCodecCorruptionTest {
     @ParameterizedTest
     @MethodSource("codecs")
     void survivesRandomByteFlipsWithinDstOrWithCorruptEncodingException(KvCodec shipped) {
-        // small blocks: many blocks and table entries per encoding, and fast decodes
-        KvCodec codec = shipped instanceof ShuffleLz4Codec ? new ShuffleLz4Codec(4096) : new ShuffleZstdCodec(ShuffleZstdCodec.LEVEL, 4096);
+        // small blocks (4 KiB of bf16): many blocks and table entries per encoding, and fast decodes
+        KvCodec codec = shipped instanceof ShuffleLz4Codec ? new ShuffleLz4Codec(2048) : new ShuffleZstdCodec(ShuffleZstdCodec.LEVEL, 2048);
         KvLayout layout = KvLayout.standard(2, 2, 64, KvDtype.BF16); // 1 KiB a token
         MemorySegment chunk = arena.allocate(layout.chunkBytes(40));
         GaussianKvBytes.fill(chunk, layout, 23);

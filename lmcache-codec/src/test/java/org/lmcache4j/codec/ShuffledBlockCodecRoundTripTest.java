@@ -100,7 +100,7 @@ class ShuffledBlockCodecRoundTripTest {
             long bytes = layout.chunkBytes(tokens);
             MemorySegment chunk = arena.allocate(bytes);
             GaussianKvBytes.fill(chunk, layout, 3);
-            MemorySegment second = chunk.asSlice(ShuffledBlockCodec.BLOCK_BYTES, ShuffledBlockCodec.BLOCK_BYTES);
+            MemorySegment second = chunk.asSlice((2 * ShuffledBlockCodec.PLANE_BYTES), (2 * ShuffledBlockCodec.PLANE_BYTES));
             Content.RANDOM.fill(second, KvLayout.standard(1, 1, 1, KvDtype.FP8_E4M3), 5);
             for (KvCodec codec : LosslessCodecs.all()) {
                 MemorySegment encoded = arena.allocate(codec.maxEncodedBytes(layout, bytes));
@@ -109,10 +109,29 @@ class ShuffledBlockCodecRoundTripTest {
                 BlockTable table = BlockTable.read(codec.name(), codec.id(), encoded.asSlice(0, length), 2, bytes);
                 assertEquals(3, table.blockCount());
                 assertEquals(List.of(false, true, false), List.of(table.raw(0), table.raw(1), table.raw(2)), codec + " raw blocks");
-                assertEquals(ShuffledBlockCodec.BLOCK_BYTES, table.storedBytes(1));
+                assertEquals((2 * ShuffledBlockCodec.PLANE_BYTES), table.storedBytes(1));
                 MemorySegment decoded = arena.allocate(bytes);
                 codec.decode(layout, encoded.asSlice(0, length), decoded);
                 assertEquals(-1, decoded.mismatch(chunk));
+            }
+        }
+    }
+
+    @Test
+    void cutsChunksIntoBlocksOf128KiElementsWhateverTheDtype() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (KvDtype dtype : KvDtype.values()) {
+                KvLayout layout = LosslessCodecs.layout(dtype, false);
+                long bytes = layout.chunkBytes(256);
+                MemorySegment chunk = arena.allocate(bytes);
+                Content.ZEROS.fill(chunk, layout, 0);
+                for (KvCodec codec : LosslessCodecs.all()) {
+                    MemorySegment encoded = arena.allocate(codec.maxEncodedBytes(layout, bytes));
+                    long length = codec.encode(layout, chunk, encoded);
+                    BlockTable table = BlockTable.read(codec.name(), codec.id(), encoded.asSlice(0, length), dtype.sizeBytes(), bytes);
+                    assertEquals((128 << 10) * dtype.sizeBytes(), table.blockBytes(), codec + " " + dtype);
+                    assertEquals(Math.ceilDiv(bytes, table.blockBytes()), table.blockCount(), codec + " " + dtype);
+                }
             }
         }
     }
@@ -126,7 +145,7 @@ class ShuffledBlockCodecRoundTripTest {
             Content.RANDOM.fill(chunk, layout, 9);
             for (KvCodec codec : LosslessCodecs.all()) {
                 long bound = codec.maxEncodedBytes(layout, bytes);
-                assertEquals(bytes + 12 + 4 * Math.ceilDiv(bytes, ShuffledBlockCodec.BLOCK_BYTES), bound, codec.name());
+                assertEquals(bytes + 12 + 4 * Math.ceilDiv(bytes, (2 * ShuffledBlockCodec.PLANE_BYTES)), bound, codec.name());
                 MemorySegment guarded = arena.allocate(bound + 16);
                 guarded.fill((byte) 0x77);
                 assertEquals(-1, codec.encode(layout, chunk, guarded.asSlice(0, bound)), codec.name());
