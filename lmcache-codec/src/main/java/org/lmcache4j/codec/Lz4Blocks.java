@@ -21,8 +21,33 @@ final class Lz4Blocks implements BlockCompression {
 
     private static final System.Logger LOG = System.getLogger(Lz4Blocks.class.getName());
 
-    /** The library's compressor and decompressor are stateless and thread-safe: one instance serves all. */
-    static final Lz4Blocks INSTANCE = new Lz4Blocks(factory());
+    /**
+     * lz4-java's JNI build when it loads, else its pure Java port, chosen (and liblz4 loaded) when the first
+     * block is compressed or decompressed, not when {@link java.util.ServiceLoader} creates the codec: a
+     * process that configures another codec never loads it. The library's compressor and decompressor are
+     * stateless and thread-safe: one instance serves all.
+     */
+    static BlockCompression fastest() {
+        return FirstUse.PROXY;
+    }
+
+    private enum FirstUse implements BlockCompression {
+        PROXY;
+
+        @Override
+        public Compressor openCompressor() {
+            return Loaded.FASTEST.openCompressor();
+        }
+
+        @Override
+        public Decompressor openDecompressor() {
+            return Loaded.FASTEST.openDecompressor();
+        }
+    }
+
+    private static final class Loaded {
+        static final Lz4Blocks FASTEST = new Lz4Blocks(factory());
+    }
 
     private final LZ4Compressor compressor;
     private final LZ4SafeDecompressor decompressor;

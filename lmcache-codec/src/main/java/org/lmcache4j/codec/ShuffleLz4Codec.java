@@ -29,11 +29,11 @@ public final class ShuffleLz4Codec extends ShuffledBlockCodec {
 
     /** A codec of other block sizes ({@code planeBytes} elements a block), for measurements and tests; every instance reads what it writes. */
     ShuffleLz4Codec(int planeBytes) {
-        this(Lz4Blocks.INSTANCE, planeBytes);
+        this(Lz4Blocks.fastest(), planeBytes);
     }
 
     /** A codec on another build of lz4-java (its pure Java port), for measurements and tests. */
-    ShuffleLz4Codec(Lz4Blocks lz4, int planeBytes) {
+    ShuffleLz4Codec(BlockCompression lz4, int planeBytes) {
         super(NAME, ID, lz4, planeBytes);
     }
 }
