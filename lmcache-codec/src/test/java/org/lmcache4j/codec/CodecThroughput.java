@@ -10,7 +10,7 @@ import org.lmcache4j.api.spi.KvCodec;
 /**
  * Measures ratio and one-core encode and decode speed of the lossless codecs on one chunk of synthetic
  * KV ({@link GaussianKvBytes}): the shipped settings, zstd levels, and block sizes. Not a test. Arguments:
- * [what: native, heap, mixed, levels, blocks or lz4-java (native)] [layers (24)] [KV heads (2)] [head dim (64)] [tokens (256)]
+ * [what: native, heap, mixed, levels, blocks, lz4-java or scratch (native)] [layers (24)] [KV heads (2)] [head dim (64)] [tokens (256)]
  * [dtype (BF16)]; one JVM per {@code what}, so that heap and native segments do not share one JIT profile
  * of {@link ByteShuffle}. Run, after
  * {@code ./mvnw -B -pl lmcache-codec -am install -DskipTests}:
@@ -71,7 +71,9 @@ public final class CodecThroughput {
                     run("shuffle+lz4, lz4-java JNI", new ShuffleLz4Codec(), layout, chunk, arena, false);
                     run("shuffle+lz4, lz4-java pure Java", new ShuffleLz4Codec(Lz4Blocks.pureJava(), plane), layout, chunk, arena, false);
                 }
-                default -> throw new IllegalArgumentException("what: " + what + " (expected: native, heap, mixed, levels, blocks or lz4-java)");
+                case "scratch" -> scratch(layout, chunk, arena);
+                default -> throw new IllegalArgumentException("what: " + what
+                        + " (expected: native, heap, mixed, levels, blocks, lz4-java or scratch)");
             }
         }
     }
@@ -108,6 +110,56 @@ public final class CodecThroughput {
         }
         System.out.printf("%-34s %7.3f %9.2f %9.2f%n", label, (double) bytes / length, bytes / median(encodeNanos),
                 bytes / median(decodeNanos));
+    }
+
+    /**
+     * What each encode and decode call pays for sharing nothing: a confined arena with three blocks of
+     * scratch, and a zstd context of its own (opened, first used, closed: measured as a context per block
+     * against one reused), against encoding the whole chunk.
+     */
+    private static void scratch(KvLayout layout, MemorySegment chunk, Arena arena) {
+        long block = 2L * ShuffledBlockCodec.PLANE_BYTES;
+        long[] arenaNanos = new long[ROUNDS];
+        long[] contextNanos = new long[ROUNDS];
+        long[] encodeNanos = new long[ROUNDS];
+        KvCodec codec = new ShuffleZstdCodec();
+        MemorySegment encoded = arena.allocate(codec.maxEncodedBytes(layout, chunk.byteSize()));
+        BlockCompression zstd = new ZstdBlocks(ShuffleZstdCodec.LEVEL);
+        BlockCompression.Compressor reused = zstd.openCompressor();
+        java.nio.ByteBuffer src = chunk.asSlice(0, block).asByteBuffer();
+        java.nio.ByteBuffer dst = arena.allocate(2 * block).asByteBuffer();
+        for (int round = -10; round < ROUNDS; round++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 100; i++) {
+                try (Arena scratch = Arena.ofConfined()) {
+                    scratch.allocate(block);
+                    scratch.allocate(block);
+                    scratch.allocate(block);
+                }
+            }
+            long t1 = System.nanoTime();
+            for (int i = 0; i < 10; i++) { // a context per block: its opening, first use and closing
+                try (BlockCompression.Compressor fresh = zstd.openCompressor()) {
+                    fresh.compress(src, dst.clear());
+                }
+            }
+            long t2 = System.nanoTime();
+            for (int i = 0; i < 10; i++) {
+                reused.compress(src, dst.clear());
+            }
+            long t3 = System.nanoTime();
+            codec.encode(layout, chunk, encoded);
+            long t4 = System.nanoTime();
+            if (round >= 0) {
+                arenaNanos[round] = (t1 - t0) / 100;
+                contextNanos[round] = ((t2 - t1) - (t3 - t2)) / 10;
+                encodeNanos[round] = t4 - t3;
+            }
+        }
+        reused.close();
+        System.out.printf("confined arena, 3 x %d KiB allocated and freed: %.1f us; a fresh zstd context per block costs %.1f us more "
+                + "than a reused one; shuffle+zstd encode of the chunk: %.0f us%n", block >> 10, median(arenaNanos) / 1e3,
+                median(contextNanos) / 1e3, median(encodeNanos) / 1e3);
     }
 
     private static double median(long[] nanos) {

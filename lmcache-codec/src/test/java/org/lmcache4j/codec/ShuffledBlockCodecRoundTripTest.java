@@ -65,7 +65,7 @@ class ShuffledBlockCodecRoundTripTest {
         }
         assertTrue(length > 0 && length < chunk.byteSize(), "encoded length " + length + " of " + chunk.byteSize());
         decoded.fill((byte) 0x5A);
-        codec.decode(layout, encoded.asSlice(0, length), decoded);
+        codec.decode(layout, encoded.asSlice(0, length).asReadOnly(), decoded); // as a tier's read-only mapping of a file
         long mismatch = decoded.mismatch(chunk);
         assertEquals(-1, mismatch, "first differing byte after a round trip through " + codec);
         return length;
