@@ -10,6 +10,8 @@ module org.lmcache4j.codec {
     requires org.lz4.java;
 
     provides org.lmcache4j.api.spi.KvCodec with
+            org.lmcache4j.codec.ShuffleLz4Codec,
+            org.lmcache4j.codec.ShuffleZstdCodec,
             org.lmcache4j.codec.Int8Codec,
             org.lmcache4j.codec.Fp8E4m3Codec;
 }

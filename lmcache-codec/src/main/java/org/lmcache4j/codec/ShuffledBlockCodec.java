@@ -1,0 +1,219 @@
+package org.lmcache4j.codec;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.spi.CorruptEncodingException;
+import org.lmcache4j.api.spi.KvCodec;
+
+/**
+ * A lossless codec that cuts a chunk into blocks of whole elements, byte-shuffles each block into planes
+ * ({@link ByteShuffle}) and compresses it on its own ({@link BlockCompression}); a block that does not
+ * shrink is stored as it is. Blocks are independent, so a reader can decode them in parallel or as they
+ * arrive; the {@link BlockTable} header says where each one is.
+ *
+ * <p>Implementation notes. Each call allocates its scratch in a confined {@link Arena} closed before it
+ * returns: one block of shuffled planes, plus one for the compressed bytes when {@code dst} (encode) or
+ * {@code encoded} (decode) is a heap segment, since the libraries work on direct buffers. That cost 8 us
+ * a call (three 256 KiB blocks allocated, zeroed and freed; {@code CodecThroughput scratch}, command in
+ * {@link ShuffleZstdCodec}) against the 6 ms a 3 MiB chunk took to encode with zstd, holds no native memory between calls, and shares nothing between
+ * threads; thread-local buffers would save those microseconds but keep a megabyte or so per thread, virtual
+ * threads included. A native {@code dst} receives compressed blocks directly: the compressor is given the block's
+ * length - 1 as room and reports a block that would not fit, which is then stored raw.
+ *
+ * <p>{@link ByteShuffle} only ever sees native segments: a heap chunk's block is first copied to native
+ * scratch (encode) or unshuffled into it and then copied out (decode). Copies within L2 run at tens of
+ * GB/s, while a shuffle loop that has seen both heap and native segments runs up to 2-3x slower than one
+ * that has seen only native ones (its JIT profile turns polymorphic), and a process whose tiers hand over
+ * both kinds would otherwise have its decode speed depend on which tier ran first.
+ */
+abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Codec, ShuffleZstdCodec {
+
+    /**
+     * Bytes of one plane of a block: a block holds this many elements, so {@code PLANE_BYTES * e} logical
+     * bytes (256 KiB of 16-bit KV, 512 KiB of fp32, 128 KiB of fp8). zstd cuts its input into blocks of at
+     * most 128 KiB, each with its own entropy tables; a plane of exactly 128 KiB fills one of them alone, and
+     * the tables fit the plane (the exponent plane's few values, the mantissa plane's noise). With smaller
+     * planes two planes share a table, and the ratio of bf16 KV fell from 1.42 to 1.25 (fp32: 1.18 to 1.11;
+     * {@code CodecThroughput blocks}, see {@link ShuffleZstdCodec}). Large enough too that a block's table
+     * entry and frame (16-20 bytes) are noise, small enough that a reader can start on a chunk's first block
+     * early and that a block's planes and the compressor's tables stay in L2.
+     */
+    static final int PLANE_BYTES = 128 << 10;
+
+    private final String name;
+    private final int id;
+    private final BlockCompression compression;
+    private final int planeBytes;
+
+    /** @param planeBytes elements of a block: a block is {@code planeBytes * e} logical bytes, {@code e} the dtype's size */
+    ShuffledBlockCodec(String name, int id, BlockCompression compression, int planeBytes) {
+        if (planeBytes <= 0 || planeBytes > BlockTable.MAX_BLOCK_BYTES / 4) {
+            throw new IllegalArgumentException("planeBytes: " + planeBytes + " (expected: 1 to " + BlockTable.MAX_BLOCK_BYTES / 4 + ")");
+        }
+        this.name = name;
+        this.id = id;
+        this.compression = compression;
+        this.planeBytes = planeBytes;
+    }
+
+    /** Logical bytes of every block but a chunk's last, for {@code layout}'s dtype. */
+    final int blockBytes(KvLayout layout) {
+        return planeBytes * layout.dtype().sizeBytes();
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final int id() {
+        return id;
+    }
+
+    @Override
+    public final boolean lossy() {
+        return false;
+    }
+
+    /** Every layout: the codec moves bytes and never reads them as numbers. */
+    @Override
+    public final boolean supports(KvLayout layout) {
+        return layout != null;
+    }
+
+    /** The chunk's length plus the header: a block that would not shrink is stored raw. */
+    @Override
+    public final long maxEncodedBytes(KvLayout layout, long logicalBytes) {
+        Objects.requireNonNull(layout, "layout");
+        if (logicalBytes < 0) {
+            throw new IllegalArgumentException("logicalBytes: " + logicalBytes + " (expected: >= 0)");
+        }
+        return BlockTable.headerBytes(BlockTable.blockCount(logicalBytes, blockBytes(layout))) + logicalBytes;
+    }
+
+    @Override
+    public final long encode(KvLayout layout, MemorySegment src, MemorySegment dst) {
+        long logical = requireWholeTokens(layout, src, "src");
+        long bound = maxEncodedBytes(layout, logical);
+        if (dst.byteSize() < bound || dst.isReadOnly()) {
+            throw new IllegalArgumentException("dst: " + dst.byteSize() + (dst.isReadOnly() ? " read-only" : "") + " bytes (expected: "
+                    + "writable, at least " + bound + " = maxEncodedBytes of " + logical + " bytes for " + name + ")");
+        }
+        if (logical == 0) {
+            return -1;
+        }
+        int elementBytes = layout.dtype().sizeBytes();
+        int blockBytes = blockBytes(layout);
+        int[] entries = new int[(int) BlockTable.blockCount(logical, blockBytes)];
+        int scratchBytes = (int) Math.min(blockBytes, logical);
+        try (Arena arena = Arena.ofConfined(); BlockCompression.Compressor compressor = compression.openCompressor()) {
+            MemorySegment planes = arena.allocate(scratchBytes);
+            MemorySegment compressed = dst.isNative() ? null : arena.allocate(scratchBytes);
+            MemorySegment staged = src.isNative() ? null : arena.allocate(scratchBytes);
+            long at = BlockTable.headerBytes(entries.length);
+            for (int i = 0; i < entries.length; i++) {
+                long from = (long) i * blockBytes;
+                int length = (int) Math.min(blockBytes, logical - from);
+                MemorySegment block = staged == null ? src.asSlice(from, length)
+                        : staged.asSlice(0, length).copyFrom(src.asSlice(from, length));
+                MemorySegment shuffled = planes.asSlice(0, length);
+                ByteShuffle.shuffle(block, shuffled, elementBytes);
+                int room = length - 1; // a compressed block must be shorter than the block
+                MemorySegment target = compressed == null ? dst.asSlice(at, room) : compressed.asSlice(0, room);
+                int stored = room == 0 ? -1 : compressor.compress(shuffled.asByteBuffer(), target.asByteBuffer());
+                if (stored < 0) {
+                    MemorySegment.copy(block, 0, dst, at, length);
+                    entries[i] = BlockTable.rawEntry(length);
+                    at += length;
+                } else {
+                    if (compressed != null) {
+                        MemorySegment.copy(compressed, 0, dst, at, stored);
+                    }
+                    entries[i] = BlockTable.compressedEntry(stored);
+                    at += stored;
+                }
+                if (at >= logical) {
+                    return -1; // no smaller than the chunk, whatever the blocks left do
+                }
+            }
+            BlockTable.write(dst, id, elementBytes, blockBytes, entries);
+            return at;
+        }
+    }
+
+    @Override
+    public final void decode(KvLayout layout, MemorySegment encoded, MemorySegment dst) {
+        long logical = requireWholeTokens(layout, dst, "dst");
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("dst: read-only (expected: writable, " + logical + " bytes)");
+        }
+        int elementBytes = layout.dtype().sizeBytes();
+        BlockTable table = BlockTable.read(name, id, encoded, elementBytes, logical);
+        try (Arena arena = Arena.ofConfined(); BlockCompression.Decompressor decompressor = compression.openDecompressor()) {
+            MemorySegment planes = arena.allocate(Math.min(table.blockBytes(), logical));
+            int largest = table.largestCompressedBytes();
+            MemorySegment copied = encoded.isNative() || largest == 0 ? null : arena.allocate(largest);
+            MemorySegment staged = dst.isNative() || largest == 0 ? null : arena.allocate(planes.byteSize());
+            for (int i = 0; i < table.blockCount(); i++) {
+                decodeBlock(table, i, encoded, dst, elementBytes, planes, copied, staged, decompressor);
+            }
+        }
+    }
+
+    private void decodeBlock(BlockTable table, int i, MemorySegment encoded, MemorySegment dst, int elementBytes, MemorySegment planes,
+            MemorySegment copied, MemorySegment staged, BlockCompression.Decompressor decompressor) {
+        long from = table.logicalOffset(i);
+        int length = table.logicalBytes(i);
+        int stored = table.storedBytes(i);
+        if (table.raw(i)) {
+            MemorySegment.copy(encoded, table.storedOffset(i), dst, from, length);
+            return;
+        }
+        MemorySegment input;
+        if (copied == null) {
+            input = encoded.asSlice(table.storedOffset(i), stored);
+        } else {
+            input = copied.asSlice(0, stored);
+            MemorySegment.copy(encoded, table.storedOffset(i), input, 0, stored);
+        }
+        MemorySegment shuffled = planes.asSlice(0, length);
+        int decoded;
+        try {
+            decoded = decompressor.decompress(input.asByteBuffer(), shuffled.asByteBuffer());
+        } catch (MalformedBlockException e) {
+            throw new CorruptEncodingException(blockMessage(table, i, encoded, "does not decompress: " + e.getMessage()), e);
+        }
+        if (decoded != length) {
+            throw new CorruptEncodingException(blockMessage(table, i, encoded, "decompresses to " + decoded + " bytes"));
+        }
+        if (staged == null) {
+            ByteShuffle.unshuffle(shuffled, dst.asSlice(from, length), elementBytes);
+        } else {
+            ByteShuffle.unshuffle(shuffled, staged.asSlice(0, length), elementBytes);
+            MemorySegment.copy(staged, 0, dst, from, length);
+        }
+    }
+
+    private String blockMessage(BlockTable table, int i, MemorySegment encoded, String what) {
+        return name + ": block " + i + " of " + table.blockCount() + " (" + table.storedBytes(i) + " stored bytes at " + table.storedOffset(i)
+                + " of " + encoded.byteSize() + ", expected to decompress to " + table.logicalBytes(i) + " bytes) " + what;
+    }
+
+    private long requireWholeTokens(KvLayout layout, MemorySegment chunk, String what) {
+        Objects.requireNonNull(layout, "layout");
+        long size = chunk.byteSize();
+        if (size % layout.bytesPerToken() != 0) {
+            throw new IllegalArgumentException(what + ": " + size + " bytes (expected: whole tokens of " + layout.bytesPerToken()
+                    + " bytes for " + layout + ")");
+        }
+        return size;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
