@@ -152,12 +152,62 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
         }
         int elementBytes = layout.dtype().sizeBytes();
         BlockTable table = BlockTable.read(name, id, encoded, elementBytes, logical);
+        decodeBlocks(table, 0, table.blockCount(), encoded, dst, elementBytes);
+    }
+
+    /**
+     * Decodes blocks as their stored bytes arrive: the block table once the header is there (its length
+     * follows from the chunk's length and the layout's block size), then each block whose bytes are all
+     * in. Holds nothing between calls: each call takes its scratch and its decompressor and gives them back.
+     */
+    @Override
+    public final StreamingDecode streamingDecode(KvLayout layout, MemorySegment dst) {
+        long logical = requireWholeTokens(layout, dst, "dst");
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("dst: read-only (expected: writable, " + logical + " bytes)");
+        }
+        int elementBytes = layout.dtype().sizeBytes();
+        long headerBytes = BlockTable.headerBytes(BlockTable.blockCount(logical, blockBytes(layout)));
+        return new StreamingDecode() {
+            private BlockTable table;
+            private int next; // the first block not decoded yet
+
+            @Override
+            public void advance(MemorySegment encoded, long available) {
+                if (table == null) {
+                    if (available < Math.min(headerBytes, encoded.byteSize())) {
+                        return;
+                    }
+                    table = BlockTable.read(name, id, encoded, elementBytes, logical);
+                }
+                int end = next;
+                while (end < table.blockCount() && table.storedOffset(end) + table.storedBytes(end) <= available) {
+                    end++;
+                }
+                if (end > next) {
+                    decodeBlocks(table, next, end, encoded, dst, elementBytes);
+                    next = end;
+                }
+            }
+
+            @Override
+            public void finish(MemorySegment encoded) {
+                advance(encoded, encoded.byteSize());
+                if (next != table.blockCount()) {
+                    throw new CorruptEncodingException(name + ": " + next + " of " + table.blockCount() + " blocks decoded");
+                }
+            }
+        };
+    }
+
+    /** Decodes blocks {@code [from, to)} of {@code table}, with scratch and a decompressor of this call's own. */
+    private void decodeBlocks(BlockTable table, int from, int to, MemorySegment encoded, MemorySegment dst, int elementBytes) {
         try (Arena arena = Arena.ofConfined(); BlockCompression.Decompressor decompressor = compression.openDecompressor()) {
-            MemorySegment planes = arena.allocate(Math.min(table.blockBytes(), logical));
+            MemorySegment planes = arena.allocate(Math.min(table.blockBytes(), dst.byteSize()));
             int largest = table.largestCompressedBytes();
             MemorySegment copied = encoded.isNative() || largest == 0 ? null : arena.allocate(largest);
             MemorySegment staged = dst.isNative() || largest == 0 ? null : arena.allocate(planes.byteSize());
-            for (int i = 0; i < table.blockCount(); i++) {
+            for (int i = from; i < to; i++) {
                 decodeBlock(table, i, encoded, dst, elementBytes, planes, copied, staged, decompressor);
             }
         }
