@@ -25,6 +25,7 @@ import org.lmcache4j.examples.model.SeededWeights;
  * bin/lmcache bench [--quick] [--repeat N] [--json FILE] [--chart FILE.png] [--model-size smollm-135m] [--cache-dir DIR]
  * bin/lmcache bench --connector-only [--quick] [--repeat N] [--model llama-3.1-8b] [--prefill-tps N] [--json FILE] [--chart FILE.png]
  * bin/lmcache bench --codec-quality [--prompts 100] [--prompt-tokens 512] [--codecs raw,shuffle+zstd,int8,fp8-e4m3] [--json FILE]
+ * bin/lmcache bench --codecs-only [--json FILE]
  * </pre>
  * {@code --codec-quality} compares the reference engine's next-token distribution with its prefix served
  * from a disk tier through each codec against no cache at all ({@link CodecQuality}).
@@ -53,17 +54,23 @@ public final class BenchCommand {
         List<String> rest = new ArrayList<>(Arrays.asList(args));
         boolean connectorOnly = rest.remove("--connector-only");
         boolean codecQuality = rest.remove("--codec-quality");
+        boolean codecsOnly = rest.remove("--codecs-only");
         if (rest.contains("-h") || rest.contains("--help")) {
             System.out.println("usage: bin/lmcache bench [--quick] [--repeat N] [--json FILE] [--chart FILE.png] [--model-size SIZE] "
                     + "[--cache-dir DIR]\n"
                     + "       bin/lmcache bench --connector-only [--quick] [--repeat N] [--model SHAPE] [--prefill-tps N] [--json FILE] "
                     + "[--chart FILE.png]\n"
                     + "       bin/lmcache bench --codec-quality [--prompts N] [--prompt-tokens N] [--codecs A,B,...] [--model-size SIZE] "
-                    + "[--json FILE]");
+                    + "[--json FILE]\n"
+                    + "       bin/lmcache bench --codecs-only [--model-size SIZE] [--json FILE]");
             return;
         }
         if (codecQuality) {
             codecQuality(rest);
+            return;
+        }
+        if (codecsOnly) {
+            codecsOnly(rest);
             return;
         }
         if (connectorOnly) {
@@ -106,6 +113,32 @@ public final class BenchCommand {
                         }
                     });
             System.out.print(BenchReport.json(report));
+        }
+    }
+
+    /** The codec figures of {@code --quick} alone: ratio and speed on the engine's KV, the tiers' read gains. */
+    private static void codecsOnly(List<String> rest) throws Exception {
+        String size = take(rest, "--model-size", "smollm-135m");
+        Path cacheDir = Path.of(take(rest, "--cache-dir", "lmcache-cache"));
+        String json = take(rest, "--json", null);
+        if (!rest.isEmpty()) {
+            throw new IllegalArgumentException("unknown options " + rest + " (expected: --model-size, --cache-dir, --json)");
+        }
+        ModelSize modelSize = ModelSize.of(size);
+        ModelWeights weights = SeededWeights.load(modelSize, cacheDir);
+        int tokens = CODEC_CHUNKS * 256;
+        try (LlamaEngine engine = new LlamaEngine(weights, 2 * tokens + 64, Runtime.getRuntime().availableProcessors(), 512);
+                java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            engine.generate(new int[] {1, 2, 3}, 1).close(); // the JIT's first compiles, outside what the codecs are measured on
+            Map<String, Object> report = new java.util.LinkedHashMap<>();
+            report.put("model_shape", modelSize.id());
+            report.putAll(CodecBench.run(cacheDir.resolve("bench"), EngineKvChunks.bf16Layout(engine),
+                    EngineKvChunks.bf16(engine, CODEC_CHUNKS, 256, arena), line -> System.err.println("bench: " + line)));
+            String text = BenchReport.json(report);
+            System.out.print(text);
+            if (json != null) {
+                java.nio.file.Files.writeString(Path.of(json), text);
+            }
         }
     }
 
