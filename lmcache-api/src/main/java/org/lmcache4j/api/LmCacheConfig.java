@@ -115,6 +115,11 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         }
         diskCodec = codecName("diskCodec", diskCodec);
         remoteCodec = codecName("remoteCodec", remoteCodec);
+        if (tiers.isEmpty() && (localDisk.isEmpty() && !diskCodec.equals(RAW_CODEC) || remoteUrl.isEmpty() && !remoteCodec.equals(RAW_CODEC))) {
+            throw new IllegalArgumentException("diskCodec " + diskCodec + " with localDisk " + localDisk.map(Path::toString).orElse("off")
+                    + ", remoteCodec " + remoteCodec + " with remoteUrl " + remoteUrl.map(LmCacheConfig::maskCredentials).orElse("off")
+                    + " (expected: a codec only for a tier that is on)");
+        }
         if (!tiers.isEmpty() && (!diskCodec.equals(RAW_CODEC) || !remoteCodec.equals(RAW_CODEC))) {
             throw new IllegalArgumentException("diskCodec " + diskCodec + ", remoteCodec " + remoteCodec + " with tiers "
                     + tiers.stream().map(LmCacheConfig::maskCredentials).toList() + " (expected: raw with a tiers list, whose"

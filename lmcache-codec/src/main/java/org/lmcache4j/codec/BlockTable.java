@@ -56,6 +56,11 @@ final class BlockTable {
         return FIXED_BYTES + 4 * blockCount;
     }
 
+    /** The block count the fixed part of {@code encoded} (at least {@link #FIXED_BYTES} of it) claims, unchecked. */
+    static long storedBlockCount(MemorySegment encoded) {
+        return Integer.toUnsignedLong(encoded.get(U32, 8));
+    }
+
     /** The number of blocks a chunk of {@code logicalBytes} is cut into. */
     static long blockCount(long logicalBytes, int blockBytes) {
         return Math.ceilDiv(logicalBytes, blockBytes);

@@ -167,7 +167,6 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
             throw new IllegalArgumentException("dst: read-only (expected: writable, " + logical + " bytes)");
         }
         int elementBytes = layout.dtype().sizeBytes();
-        long headerBytes = BlockTable.headerBytes(BlockTable.blockCount(logical, blockBytes(layout)));
         return new StreamingDecode() {
             private BlockTable table;
             private int next; // the first block not decoded yet
@@ -175,7 +174,9 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
             @Override
             public void advance(MemorySegment encoded, long available) {
                 if (table == null) {
-                    if (available < Math.min(headerBytes, encoded.byteSize())) {
+                    // the table's length is the stored block count's (its fixed part says), whatever this build's block size
+                    if (available < Math.min(BlockTable.FIXED_BYTES, encoded.byteSize())
+                            || available < Math.min(BlockTable.headerBytes(BlockTable.storedBlockCount(encoded)), encoded.byteSize())) {
                         return;
                     }
                     table = BlockTable.read(name, id, encoded, elementBytes, logical);

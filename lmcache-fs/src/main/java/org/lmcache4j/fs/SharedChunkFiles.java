@@ -151,6 +151,11 @@ final class SharedChunkFiles {
         }
     }
 
+    /** True when this engine's codec is lossy. */
+    boolean lossy() {
+        return codec.lossy();
+    }
+
     /** Chunks read whole that a lossy codec had stored. */
     long lossyChunksRead() {
         return lossyChunksRead.sum();

@@ -125,6 +125,12 @@ final class SharedFsTier implements StorageTier {
         return NAME;
     }
 
+    /** True with a lossy codec configured: only then are lossy chunks read from here (TierCodec). */
+    @Override
+    public boolean servesLossy() {
+        return files.lossy();
+    }
+
     @Override
     public boolean contains(ChunkKey key) {
         checkOpen();

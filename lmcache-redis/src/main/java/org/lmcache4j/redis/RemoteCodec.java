@@ -32,6 +32,7 @@ final class RemoteCodec {
     private final TierCodec codec;
     private final long maxLogicalBytes;
     private final ThreadLocal<MemorySegment> buffers = new ThreadLocal<>();
+    private final java.util.concurrent.atomic.LongAdder lossyChunksRead = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * @param maxLogicalBytes the largest chunk an encoded chunk may decode to, &gt; 0
@@ -51,6 +52,16 @@ final class RemoteCodec {
      */
     static RemoteCodec raw() {
         return new RemoteCodec(TierCodec.raw(), Long.MAX_VALUE);
+    }
+
+    /** Chunks decoded whole that a lossy codec had stored. */
+    long lossyChunksRead() {
+        return lossyChunksRead.sum();
+    }
+
+    /** True when the configured codec is lossy. */
+    boolean lossy() {
+        return codec.lossy();
     }
 
     /** The configured codec's name, {@value KvCodecs#RAW} when chunks are written as they are. */
@@ -107,5 +118,8 @@ final class RemoteCodec {
     void decode(RemoteChunkFormat.Header header, MemorySegment stored, MemorySegment target, String where)
             throws CorruptChunkException {
         codec.decode(header.kvCodecId(), stored, target, where);
+        if (TierCodec.lossy(header.kvCodecId())) {
+            lossyChunksRead.increment();
+        }
     }
 }

@@ -232,6 +232,12 @@ final class RemoteTier implements StorageTier {
         return true;
     }
 
+    /** True with a lossy codec configured: only then are lossy chunks read from here (TierCodec). */
+    @Override
+    public boolean servesLossy() {
+        return codec.lossy();
+    }
+
     @Override
     public boolean contains(ChunkKey key) {
         return containsAll(List.of(key))[0];
@@ -727,7 +733,8 @@ final class RemoteTier implements StorageTier {
         RemoteUsage.Reading r = usage.read();
         boolean refused = identity.mismatch().isPresent();
         return new TierStats(NAME, refused ? 0 : r.chunks(), refused ? 0 : r.usedBytes(), index.capacityBytes(),
-                corruptChunks.sum() + lostChunks.sum() + absorbedErrors.sum() + shardFailures.sum(), r.ok() && !refused && link.healthy());
+                corruptChunks.sum() + lostChunks.sum() + absorbedErrors.sum() + shardFailures.sum(), r.ok() && !refused && link.healthy(),
+                codec.lossyChunksRead());
     }
 
     @Override

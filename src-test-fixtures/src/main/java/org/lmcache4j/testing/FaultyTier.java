@@ -26,6 +26,7 @@ public final class FaultyTier implements StorageTier {
     private volatile boolean failPuts;
     private volatile boolean failContains;
     private volatile boolean corruptReads;
+    private volatile boolean servesLossy;
 
     private final AtomicLong getCalls = new AtomicLong();
     private final AtomicLong putCalls = new AtomicLong();
@@ -46,6 +47,17 @@ public final class FaultyTier implements StorageTier {
     /** The wrapped tier. */
     public StorageTier delegate() {
         return delegate;
+    }
+
+    /** When true, the tier says its chunks may differ from those put ({@link StorageTier#servesLossy}), as a lossy codec's would. */
+    public FaultyTier servesLossy(boolean lossy) {
+        this.servesLossy = lossy;
+        return this;
+    }
+
+    @Override
+    public boolean servesLossy() {
+        return servesLossy;
     }
 
     /** When true, {@link #get} throws {@link UncheckedIOException}. */

@@ -40,15 +40,21 @@ public final class ReferenceChunkFrames {
     /** The in-memory (remote) header version written now; the one before (1) had no codec fields. */
     public static final int FRAME_VERSION = 2;
 
-    /** A chunk header as a remote value holds it now (version 2), of a chunk stored raw. */
+    /** A chunk header as a remote value holds a chunk stored raw (version 1, as before codecs). */
     public static byte[] chunkHeader(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, long payloadBytes, int payloadCrc) {
-        return codecHeader(FRAME_VERSION, fingerprint, key, parent, 0, payloadBytes, tokenCount, payloadBytes, payloadCrc);
+        return rawHeader(1, fingerprint, key, parent, tokenCount, payloadBytes, payloadCrc);
     }
 
-    /** A whole disk file as written now (version 3, stored raw): the header, zeros up to offset 4096, the payload. */
+    /** A whole disk file of a chunk stored raw (version 2, as before codecs): the header, zeros up to offset 4096, the payload. */
     public static byte[] chunkFile(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, byte[] payload) {
-        return chunkFile(codecHeader(FILE_VERSION, fingerprint, key, parent, 0, payload.length, tokenCount, payload.length,
-                crc32c(payload, 0, payload.length)), payload);
+        return rawChunkFile(fingerprint, key, parent, tokenCount, payload);
+    }
+
+    /** A whole disk file of an encoded chunk (version 3): the header, zeros up to offset 4096, the stored bytes. */
+    public static byte[] encodedChunkFile(byte[] fingerprint, byte[] key, byte[] parent, int codecId, long logicalBytes, int tokenCount,
+                                          byte[] stored) {
+        return chunkFile(codecHeader(FILE_VERSION, fingerprint, key, parent, codecId, logicalBytes, tokenCount, stored.length,
+                crc32c(stored, 0, stored.length)), stored);
     }
 
     /** A whole disk file of the version before codecs (2): the header, zeros up to offset 4096, the payload. */
@@ -134,7 +140,8 @@ public final class ReferenceChunkFrames {
         long payload = longAt(b, end - PAYLOAD_LENGTH_FROM_END);
         int codec = fixed == 64 ? intAt(b, 32 + k + p) : 0;
         long logical = fixed == 64 ? longAt(b, 36 + k + p) : payload;
-        if (tokens < 0 || payload < 0 || logical < 0 || codec < 0 || codec > 255 || codec == 0 && logical != payload) {
+        if (tokens < 0 || payload < 0 || logical < 0 || codec < 0 || codec > 255 || codec == 0 && logical != payload
+                || codec != 0 && payload >= logical) {
             return null;
         }
         return new ChunkHeader(Arrays.copyOfRange(b, 16, 24), Arrays.copyOfRange(b, 28, 28 + k),

@@ -104,6 +104,15 @@ public interface StorageTier extends AutoCloseable {
     boolean put(ChunkKey key, MemorySegment payload);
 
     /**
+     * True when chunks read from this tier may differ from the chunks put (a lossy codec such as int8 is
+     * configured): the connector then never copies a chunk read from here into another tier, where it
+     * would pass for exact KV. The default, false, suits tiers that return exactly what was put.
+     */
+    default boolean servesLossy() {
+        return false;
+    }
+
+    /**
      * Removes a chunk without waiting: readers that hold it keep valid bytes until they close their
      * buffer, and only then is its memory reused. Returns true when it was present.
      */

@@ -153,6 +153,12 @@ final class DiskTier implements StorageTier {
         return NAME;
     }
 
+    /** True with a lossy codec configured: only then are lossy chunks read from here (TierCodec). */
+    @Override
+    public boolean servesLossy() {
+        return codec.lossy();
+    }
+
     @Override
     public boolean contains(ChunkKey key) {
         return index.contains(key);

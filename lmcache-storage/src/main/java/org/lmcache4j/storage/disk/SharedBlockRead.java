@@ -283,16 +283,18 @@ final class SharedBlockRead implements Runnable {
         if (progress == null) {
             return;
         }
-        long prefix;
         synchronized (this) {
             finished[i] = true;
             while (prefixBlocks < blocks && finished[prefixBlocks]) {
                 prefixBlocks++;
             }
-            prefix = Math.min(region.byteSize(), prefixBlocks * blockBytes);
         }
         if (progressLock.tryLock()) {
             try {
+                long prefix;
+                synchronized (this) { // read under the lock: calls are in order, so the prefix told never shrinks
+                    prefix = Math.min(region.byteSize(), prefixBlocks * blockBytes);
+                }
                 progress.accept(prefix);
             } finally {
                 progressLock.unlock();

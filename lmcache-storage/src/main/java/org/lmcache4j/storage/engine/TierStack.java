@@ -476,6 +476,9 @@ final class TierStack implements AutoCloseable {
 
     /** The copy mark of slower tier {@code t}. */
     private int copyMark(GuardedTier t) {
+        if (t.tier().servesLossy()) {
+            return (1 << slower.size()) - 1; // as if every slower tier held it: lossy bytes are never demoted as exact
+        }
         return copyMark(slower.indexOf(t));
     }
 

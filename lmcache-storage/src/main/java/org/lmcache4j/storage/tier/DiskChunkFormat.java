@@ -38,8 +38,10 @@ import org.lmcache4j.api.ChunkKey;
  *  56+k+p     4  CRC32C of the payload as stored
  *  60+k+p     4  CRC32C of every header byte before this field
  * </pre>
- * The versions before (2 in a disk file, 1 in a remote value) had no codec id and no logical length (52 +
- * k + p bytes); they are still read, as chunks stored raw, so an upgrade keeps what the tiers hold.
+ * Chunks stored raw (codec 0) are still written in the versions before codecs (2 in a disk file, 1 in a
+ * remote value: no codec id and no logical length, 52 + k + p bytes), byte for byte what earlier releases
+ * wrote and read: an upgrade, a rollback or engines of both releases sharing a store keep every raw chunk.
+ * Only encoded chunks carry the versions above, which earlier releases treat as foreign.
  * In a disk file, zero bytes follow the header up to offset {@value #PAYLOAD_OFFSET}, where the payload
  * starts; the file ends with it. The payload is page-aligned so that reads copy it from the page cache
  * at aligned addresses (faster than from offset 84, where version 1 put it) and can bypass the page
@@ -51,9 +53,9 @@ public final class DiskChunkFormat {
 
     /** First 8 bytes of every chunk file. */
     public static final byte[] MAGIC = "LMC4JKV\0".getBytes(StandardCharsets.US_ASCII);
-    /** The format version of a disk file written now; version 2 files are read too, version 1 files are misses, and deleted. */
+    /** The format version of a disk file of an encoded chunk; raw chunks are written in version 2, and version 1 files are misses, and deleted. */
     public static final int FILE_VERSION = 3;
-    /** The format version of a header held in memory (a remote value) written now; version 1 is read too. */
+    /** The format version of a header held in memory (a remote value) of an encoded chunk; raw chunks are written in version 1. */
     public static final int FRAME_VERSION = 2;
     /** The disk file version before codecs: read as a raw chunk. */
     static final int RAW_FILE_VERSION = 2;
@@ -86,7 +88,7 @@ public final class DiskChunkFormat {
         this.fingerprintHex = HexFormat.of().formatHex(fingerprint);
     }
 
-    /** Bytes of the header (written now) of a chunk whose key and parent key have these lengths. */
+    /** Bytes of the header of an encoded chunk whose key and parent key have these lengths (a raw chunk's is 12 shorter). */
     public static int headerBytes(int keyLength, int parentLength) {
         return FIXED_BYTES + keyLength + parentLength;
     }
@@ -104,7 +106,7 @@ public final class DiskChunkFormat {
 
     /** The first {@value #PAYLOAD_OFFSET} bytes of a chunk's disk file: its header and the zeros after it. */
     public ByteBuffer encodeFileHeader(ChunkKey key, byte[] parentKey, int tokenCount, Stored stored) {
-        ByteBuffer header = encode(FILE_VERSION, key, parentKey, tokenCount, stored);
+        ByteBuffer header = encode(stored.codecId() == 0 ? RAW_FILE_VERSION : FILE_VERSION, key, parentKey, tokenCount, stored);
         ByteBuffer b = ByteBuffer.allocate(PAYLOAD_OFFSET);
         b.put(header).clear();
         return b;
@@ -117,7 +119,7 @@ public final class DiskChunkFormat {
 
     /** The header of a chunk as a remote value holds it (version {@value #FRAME_VERSION}, no padding). */
     public ByteBuffer encodeHeader(ChunkKey key, byte[] parentKey, int tokenCount, Stored stored) {
-        return encode(FRAME_VERSION, key, parentKey, tokenCount, stored);
+        return encode(stored.codecId() == 0 ? RAW_FRAME_VERSION : FRAME_VERSION, key, parentKey, tokenCount, stored);
     }
 
     /**
@@ -149,12 +151,15 @@ public final class DiskChunkFormat {
         if (tokenCount < 0 || payloadBytes < 0) {
             throw new IllegalArgumentException("tokenCount: " + tokenCount + ", payloadBytes: " + payloadBytes + " (expected: >= 0)");
         }
-        int length = headerBytes(key.length(), parentKey.length);
+        boolean raw = stored.codecId() == 0;
+        int length = (raw ? RAW_FIXED_BYTES : FIXED_BYTES) + key.length() + parentKey.length;
         ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
         b.put(MAGIC).putInt(version).putInt(length).put(fingerprint);
         b.putInt(key.length()).put(key.toBytes());
         b.putInt(parentKey.length).put(parentKey);
-        b.putInt(stored.codecId()).putLong(stored.logicalBytes());
+        if (!raw) {
+            b.putInt(stored.codecId()).putLong(stored.logicalBytes());
+        }
         b.putInt(tokenCount).putLong(payloadBytes).putInt(stored.payloadCrc());
         b.putInt(crc32c(b.array(), length - 4));
         return b.flip();
@@ -173,7 +178,7 @@ public final class DiskChunkFormat {
         long fileBytes = ch.size();
         if (fileBytes < PREAMBLE_BYTES) {
             throw new CorruptChunkException(where, "torn file: " + fileBytes + " bytes (expected: a header of at least "
-                    + headerBytes(MIN_KEY_BYTES, 0) + ")");
+                    + (RAW_FIXED_BYTES + MIN_KEY_BYTES) + ")");
         }
         ByteBuffer b = ByteBuffer.allocate((int) Math.min(fileBytes, PAYLOAD_OFFSET)).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, b, 0, file);
@@ -208,7 +213,7 @@ public final class DiskChunkFormat {
         ByteBuffer b = bytes.slice().order(ByteOrder.LITTLE_ENDIAN);
         if (b.remaining() < PREAMBLE_BYTES) {
             throw new CorruptChunkException(where, "truncated header: " + b.remaining() + " bytes (expected: at least "
-                    + headerBytes(MIN_KEY_BYTES, 0) + ")");
+                    + (RAW_FIXED_BYTES + MIN_KEY_BYTES) + ")");
         }
         boolean raw = checkPreamble(b, FRAME_VERSION, RAW_FRAME_VERSION, where);
         int length = b.getInt(12);
@@ -280,9 +285,11 @@ public final class DiskChunkFormat {
             throw new CorruptChunkException(where, "token count " + tokenCount + ", payload length " + payloadBytes
                     + ", logical length " + logicalBytes + " (expected: >= 0)");
         }
-        if (codecId < 0 || codecId > 255 || codecId == 0 && logicalBytes != payloadBytes) {
+        if (codecId < 0 || codecId > 255 || codecId == 0 && logicalBytes != payloadBytes || codecId != 0 && !raw
+                && payloadBytes >= logicalBytes) {
             throw new CorruptChunkException(where, "codec id " + codecId + ", logical length " + logicalBytes + ", payload length "
-                    + payloadBytes + " (expected: a codec id of 0 to 255, and equal lengths for codec 0)");
+                    + payloadBytes + " (expected: a codec id of 0 to 255; equal lengths for codec 0, a shorter payload for any"
+                    + " other, which is the only one written)");
         }
         if (!Arrays.equals(fp, fingerprint)) {
             throw new CorruptChunkException(where, "layout fingerprint " + HexFormat.of().formatHex(fp) + " (expected: "

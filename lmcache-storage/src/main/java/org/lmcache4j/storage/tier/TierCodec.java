@@ -236,8 +236,8 @@ public final class TierCodec {
                 } else {
                     codec.decode(tier.layout, stored, target);
                 }
-            } catch (CorruptEncodingException | IllegalArgumentException e) {
-                throw new CorruptChunkException(where, "codec " + codec.name() + ": " + e.getMessage());
+            } catch (RuntimeException e) { // CorruptEncodingException, or any other failure of a codec on bad bytes
+                throw new CorruptChunkException(where, "codec " + codec.name() + ": " + e);
             }
         }
     }
@@ -247,11 +247,17 @@ public final class TierCodec {
             throw new CodecUnavailableException(where, "stored with codec id " + codecId + ", but this tier was opened without a KV"
                     + " layout to decode it with");
         }
+        KvCodec c;
         try {
-            return KvCodecs.byId(codecId);
+            c = KvCodecs.byId(codecId);
         } catch (IllegalArgumentException e) {
             throw new CodecUnavailableException(where, e.getMessage());
         }
+        if (c.lossy() && !lossy()) {
+            throw new CodecUnavailableException(where, "stored by the lossy codec " + c.name() + "; this tier (codec " + name()
+                    + ") reads lossy chunks only when it is configured with a lossy codec itself");
+        }
+        return c;
     }
 
     /**
@@ -272,7 +278,7 @@ public final class TierCodec {
         KvCodec c = codecOf(codecId, where);
         try {
             c.decode(layout, stored, target);
-        } catch (CorruptEncodingException | IllegalArgumentException e) {
+        } catch (RuntimeException e) { // CorruptEncodingException, or any other failure of a codec on bad bytes
             throw new CorruptChunkException(where, "codec " + c.name() + ": " + e.getMessage());
         }
     }

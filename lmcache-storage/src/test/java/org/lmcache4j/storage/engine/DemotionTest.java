@@ -80,6 +80,38 @@ class DemotionTest {
         assertEquals(0, engine.outstandingPages(), "no page left held after close");
     }
 
+    /**
+     * A chunk read from a tier whose chunks are lossy (int8, fp8) is never written into another tier when the cpu
+     * tier evicts it: there it would be served as exact KV.
+     */
+    @Test
+    void aChunkPromotedFromALossyTierIsNeverDemotedIntoAnotherTier() throws Exception {
+        FaultyTier lossy = new FaultyTier(new CpuTier(16 * CHUNK_BYTES, CHUNK_BYTES)).servesLossy(true);
+        CpuTier exact = new CpuTier(16 * CHUNK_BYTES, CHUNK_BYTES);
+        TieredCacheEngine engine = new TieredCacheEngine(Engines.config().maxLocalCpuBytes(3 * CHUNK_BYTES).build(), SMALL,
+                System::nanoTime, UnaryOperator.identity(), List.of(lossy, exact));
+        try (Arena arena = Arena.ofShared()) {
+            int[] a = Engines.storePrompt(engine, arena, 1, 1);
+            ChunkKey key = firstKey(a);
+            await(() -> lossy.contains(key) && exact.contains(key), "a written behind to both tiers");
+            exact.remove(key); // the exact tier lost it without telling (as a remote server's own eviction)
+            for (int seed = 2; seed <= 4; seed++) {
+                Engines.storePrompt(engine, arena, seed, 1); // a leaves the cpu tier: both tiers were marked, nothing demoted
+            }
+            HostKvMemory kv = SeededKv.contiguous(arena, SMALL, CHUNK);
+            assertEquals(CHUNK, engine.retrieve(a, kv, SeededKv.identitySlots(CHUNK)), "a read from the lossy tier, promoted");
+            long demotedBefore = engine.stats().demotedChunks();
+            for (int seed = 5; seed <= 7; seed++) {
+                Engines.storePrompt(engine, arena, seed, 1); // a leaves the cpu tier again
+            }
+            Thread.sleep(200); // write-behind is asynchronous: give a wrong demotion the time to land
+            assertTrue(!exact.contains(key), "the lossy bytes were not demoted into the exact tier");
+            assertEquals(demotedBefore, engine.stats().demotedChunks());
+        } finally {
+            engine.close();
+        }
+    }
+
     /** Regression: a demotion into a slower tier whose puts hang hung the store that evicted the chunk. */
     @Test
     void aFullDemotionQueueDropsAndCountsInsteadOfBlocking() throws Exception {
