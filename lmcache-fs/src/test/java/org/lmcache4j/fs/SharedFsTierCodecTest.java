@@ -107,14 +107,12 @@ class SharedFsTierCodecTest {
 
     @Test
     void aChunkOfACodecThisEngineLacksIsAMissHereAndStaysForOthers() throws Exception {
-        byte[] chunk = sparse(3);
+        byte[] stored = java.util.Arrays.copyOf(sparse(3), CHUNK / 2); // as if codec 77 had halved a chunk
         try (SharedFsTier t = open(null)) {
-            t.put(key(3), MemorySegment.ofArray(chunk));
+            t.put(key(3), MemorySegment.ofArray(new byte[CHUNK])); // the directories, and the file name
             Path file = t.directory().resolve(key(3).toString().substring(0, 2)).resolve(key(3) + ".kv");
-            byte[] bytes = Files.readAllBytes(file);
-            org.lmcache4j.testing.ReferenceChunkFrames.putInt(bytes, 64, 77); // codec id 77, which no module here provides
-            org.lmcache4j.testing.ReferenceChunkFrames.fixChecksum(bytes, 0, 96);
-            Files.write(file, bytes);
+            Files.write(file, org.lmcache4j.testing.ReferenceChunkFrames.encodedChunkFile(
+                    java.util.HexFormat.of().parseHex(LAYOUT.fingerprint()), key(3).toBytes(), new byte[0], 77, CHUNK, 0, stored));
             assertEquals(null, readInto(t, key(3)));
             assertTrue(t.get(key(3)).isEmpty());
             assertTrue(Files.exists(file), "left for engines that have codec 77");

@@ -13,7 +13,7 @@ class SharedFsUrlTest {
     @CsvSource(delimiter = '|', value = {
         "fs:///kv                         | no capacity (expected: the bytes all engines may keep in the shared directory",
         "fs://kv?capacity=1g              | path '' (expected: an absolute directory path, such as fs:///mnt/kv?capacity=500g)",
-        "fs:///kv?capacity=1g&size=2      | option 'size' (expected: capacity, fsync, staleTempMillis, sweepMillis or touchMillis)",
+        "fs:///kv?capacity=1g&size=2      | option 'size' (expected: capacity, codec, fsync, staleTempMillis, sweepMillis or touchMillis)",
         "fs:///kv?capacity=0              | capacity 0 (expected: at least 1 bytes)",
         "fs:///kv?capacity=lots           | capacity 'lots' (expected: bytes, optionally with a k, m, g or t suffix)",
         "fs:///kv?capacity=1g&sweepMillis=-1 | sweepMillis -1 (expected: milliseconds, at least 0)",
