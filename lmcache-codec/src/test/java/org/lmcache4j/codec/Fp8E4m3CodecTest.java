@@ -27,19 +27,9 @@ class Fp8E4m3CodecTest {
 
     @Test
     void extremeAndFloatSubnormalMagnitudesStayWithinTheBound() {
-        float[] fp32 = {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, -0x1p-140f, 0x1.8p-149f, 3e-39f, 1f, -0f};
-        float[] fp16 = {65504f, -65504f, 0x1p-24f, -0x1p-24f, 0x1p-14f, 1f, -0f, 0.5f};
-        float[] bf16 = {0x1.FEp127f, -0x1.FEp127f, 0x1p-133f, -0x1p-126f, 0x1.2p-130f, 1f, -0f, 0x1p-140f};
-        for (KvDtype dtype : new KvDtype[] {KvDtype.FP32, KvDtype.FP16, KvDtype.BF16}) {
-            float[] values = dtype == KvDtype.FP32 ? fp32 : dtype == KvDtype.FP16 ? fp16 : bf16;
-            KvLayout layout = KvLayout.standard(2, 1, 4, dtype);
-            int tokens = 4;
-            MemorySegment mixed = TestChunks.filled(layout, tokens,
-                    (plane, layer, token, c) -> values[(plane * 3 + layer * 5 + token + c) % values.length]);
-            MemorySegment tiny = TestChunks.filled(layout, tokens,
-                    (plane, layer, token, c) -> values[2 + (token + c) % 2] * (1 + c) * 0.25f);
-            assertWithinBound(layout, tokens, mixed, roundTrip(layout, tokens, mixed));
-            assertWithinBound(layout, tokens, tiny, roundTrip(layout, tokens, tiny));
+        for (TestChunks.Extremes e : TestChunks.extremes()) {
+            assertWithinBound(e.layout(), e.tokens(), e.mixed(), roundTrip(e.layout(), e.tokens(), e.mixed()));
+            assertWithinBound(e.layout(), e.tokens(), e.tiny(), roundTrip(e.layout(), e.tokens(), e.tiny()));
         }
     }
 

@@ -111,4 +111,28 @@ final class TestChunks {
         double u = 1 - random.nextDouble(); // (0, 1]
         return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());
     }
+
+    /**
+     * A chunk mixing a dtype's extremes and subnormals in every group ({@code mixed}) and one of tiny values only
+     * ({@code tiny}: a group whose scale rounds up), 2 layers x 4 elements x 4 tokens of {@code layout}.
+     */
+    record Extremes(KvLayout layout, int tokens, MemorySegment mixed, MemorySegment tiny) {
+    }
+
+    /** {@link Extremes} for FP32, FP16 and BF16. */
+    static java.util.List<Extremes> extremes() {
+        float[] fp32 = {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, -0x1p-140f, 0x1.8p-149f, 3e-39f, 1f, -0f};
+        float[] fp16 = {65504f, -65504f, 0x1p-24f, -0x1p-24f, 0x1p-14f, 1f, -0f, 0.5f};
+        float[] bf16 = {0x1.FEp127f, -0x1.FEp127f, 0x1p-133f, -0x1p-126f, 0x1.2p-130f, 1f, -0f, 0x1p-140f};
+        java.util.List<Extremes> out = new java.util.ArrayList<>();
+        for (KvDtype dtype : new KvDtype[] {KvDtype.FP32, KvDtype.FP16, KvDtype.BF16}) {
+            float[] values = dtype == KvDtype.FP32 ? fp32 : dtype == KvDtype.FP16 ? fp16 : bf16;
+            KvLayout layout = KvLayout.standard(2, 1, 4, dtype);
+            int tokens = 4;
+            out.add(new Extremes(layout, tokens,
+                    filled(layout, tokens, (plane, layer, token, c) -> values[(plane * 3 + layer * 5 + token + c) % values.length]),
+                    filled(layout, tokens, (plane, layer, token, c) -> values[2 + (token + c) % 2] * (1 + c) * 0.25f)));
+        }
+        return out;
+    }
 }
