@@ -223,7 +223,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
                 + ", tpWorldSize=" + tpWorldSize + ", pinTimeoutMillis=" + pinTimeoutMillis
                 + ", recomputeTokensPerSecond=" + recomputeTokensPerSecond + ", copyThreads=" + copyThreads
                 + ", tiers=" + (tiers.isEmpty() ? "(localDisk, remoteUrl)" : tiers.stream().map(LmCacheConfig::maskCredentials).toList())
-                + "]";
+                + ", diskCodec=" + diskCodec + ", remoteCodec=" + remoteCodec + "]";
     }
 
     /** {@code url} with any user info and secret-looking query values replaced by {@code ***}. */
