@@ -120,6 +120,10 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
                     + ", remoteCodec " + remoteCodec + " with remoteUrl " + remoteUrl.map(LmCacheConfig::maskCredentials).orElse("off")
                     + " (expected: a codec only for a tier that is on)");
         }
+        if (!remoteCodec.equals(RAW_CODEC) && remoteUrl.filter(u -> u.matches("(?s)[^?#]*\\?([^#]*&)?codec=.*")).isPresent()) {
+            throw new IllegalArgumentException("remoteCodec " + remoteCodec + " with remoteUrl " + maskCredentials(remoteUrl.get())
+                    + " (expected: one of them naming the codec, not both)");
+        }
         if (!tiers.isEmpty() && (!diskCodec.equals(RAW_CODEC) || !remoteCodec.equals(RAW_CODEC))) {
             throw new IllegalArgumentException("diskCodec " + diskCodec + ", remoteCodec " + remoteCodec + " with tiers "
                     + tiers.stream().map(LmCacheConfig::maskCredentials).toList() + " (expected: raw with a tiers list, whose"

@@ -337,6 +337,12 @@ class LmCacheConfigTest {
         IllegalArgumentException withList = assertThrows(IllegalArgumentException.class, () -> LmCacheConfig.builder()
                 .fromEnvironment(Map.of("LMCACHE_TIERS", "file:///a", "LMCACHE_DISK_CODEC", "int8")).build());
         assertTrue(withList.getMessage().contains("codec= option"), withList.getMessage());
+        IllegalArgumentException both = assertThrows(IllegalArgumentException.class, () -> LmCacheConfig.builder()
+                .fromEnvironment(Map.of("LMCACHE_REMOTE_URL", "redis://h:1?codec=int8", "LMCACHE_REMOTE_CODEC", "shuffle+lz4")).build());
+        assertTrue(both.getMessage().contains("not both"), both.getMessage());
+        IllegalArgumentException off = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().remoteCodec("shuffle+lz4").build());
+        assertTrue(off.getMessage().contains("a codec only for a tier that is on"), off.getMessage());
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                 () -> LmCacheConfig.builder().diskCodec("zstd&x=1").build());
         assertTrue(bad.getMessage().startsWith("diskCodec: 'zstd&x=1' (expected: a codec name"), bad.getMessage());

@@ -268,17 +268,21 @@ final class SharedFsTier implements StorageTier {
     public boolean put(ChunkKey key, MemorySegment payload) {
         checkOpen();
         Path file = files.pathOf(key);
+        if (Files.exists(file)) {
+            return true; // the first content stays: it is the same whoever computed it
+        }
+        // encoded before the key's lock, which is striped: a slow encode must not hold up other keys
+        TierCodec.Encoded chunk = files.encode(payload);
+        long bytes = DiskChunkFormat.fileBytes(chunk.bytes().byteSize());
+        if (bytes > url.capacityBytes()) {
+            return false;
+        }
         List<ChunkKey> evicted = new ArrayList<>();
         ReentrantLock lock = locks.of(key);
         lock.lock();
         try {
             if (Files.exists(file)) {
-                return true; // the first content stays: it is the same whoever computed it
-            }
-            TierCodec.Encoded chunk = files.encode(payload);
-            long bytes = DiskChunkFormat.fileBytes(chunk.bytes().byteSize());
-            if (bytes > url.capacityBytes()) {
-                return false;
+                return true; // another writer published it meanwhile
             }
             index.forget(key); // known here but deleted by another engine: write it again
             if (!index.reserve(key, bytes, this::evictFile, evicted)) {
