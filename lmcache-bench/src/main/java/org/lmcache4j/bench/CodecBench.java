@@ -188,7 +188,10 @@ public final class CodecBench {
         return timed("redis://127.0.0.1:" + port + "?codec=" + codec, layout, chunks, dir -> { }, null);
     }
 
-    /** Puts every chunk into the tier at {@code url}, then reads them all {@value #PASSES} times (after one warm-up pass). */
+    /**
+     * Puts every chunk into the tier at {@code url}, then reads them all {@value #PASSES} times after one warm-up
+     * pass, which checks every byte read against what was put (lossless tiers).
+     */
     private static double[] timed(String url, KvLayout layout, List<MemorySegment> chunks, Consumer<Path> beforePass, Path root) {
         long largest = chunks.stream().mapToLong(MemorySegment::byteSize).max().orElse(1);
         CacheIdentity identity = new CacheIdentity(new CacheNamespace("codecbench-" + UUID.randomUUID(), layout.fingerprint(), "", 0,
@@ -210,8 +213,12 @@ public final class CodecBench {
                 beforePass.accept(tierDir);
                 long t0 = System.nanoTime();
                 for (int i = 0; i < chunks.size(); i++) {
-                    if (tier.readInto(keys.get(i), page) != chunks.get(i).byteSize()) {
+                    long n = tier.readInto(keys.get(i), page);
+                    if (n != chunks.get(i).byteSize()) {
                         throw new IllegalStateException(url + ": lost chunk " + i);
+                    }
+                    if (pass < 0 && !tier.servesLossy() && page.asSlice(0, n).mismatch(chunks.get(i)) != -1) {
+                        throw new IllegalStateException(url + ": chunk " + i + " read back other bytes than were put");
                     }
                 }
                 if (pass >= 0) {
