@@ -5,7 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.Locale;
 import java.util.Objects;
 import org.lmcache4j.api.KvLayout;
-import org.lmcache4j.api.spi.CorruptEncodingException;
 import org.lmcache4j.api.spi.KvCodec;
 import org.lmcache4j.api.spi.KvCodecs;
 
