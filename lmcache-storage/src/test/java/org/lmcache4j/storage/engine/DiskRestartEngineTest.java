@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.testing.SeededKv;
+import org.lmcache4j.testing.ZeroRunsTestCodec;
 
 /** With localDisk set, a connector opened after another closed gets disk hits, byte for byte. */
 class DiskRestartEngineTest {
@@ -41,6 +42,44 @@ class DiskRestartEngineTest {
                 assertEquals(n, second.retrieve(tokens, target, targetSlots));
                 SeededKv.assertSameKv(kv, slots, target, targetSlots, 0, n);
                 assertEquals(5, second.stats().promotedChunks(), "disk hits were promoted into the cpu tier");
+            }
+        }
+    }
+
+    @Test
+    void aReopenedConnectorHitsChunksItsDiskTierEncodedByteForByte() {
+        LmCacheConfig config = Engines.config().localDisk(dir).maxLocalDiskBytes(64 * CHUNK_BYTES)
+                .diskCodec(ZeroRunsTestCodec.NAME).build();
+        int n = 5 * CHUNK;
+        int[] tokens = SeededKv.tokens(2, n);
+        int[] slots = SeededKv.identitySlots(n);
+        try (Arena arena = Arena.ofShared()) {
+            HostKvMemory kv = SeededKv.contiguous(arena, SMALL, n);
+            SeededKv.fill(kv, tokens, slots);
+            for (int layer = 0; layer < SMALL.numLayers(); layer++) {
+                for (int plane = 0; plane < SMALL.planes(); plane++) {
+                    java.lang.foreign.MemorySegment rows = kv.plane(layer, plane);
+                    for (long i = 0; i < rows.byteSize(); i++) {
+                        if (i % 61 != 0) {
+                            rows.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) 0); // mostly zeros: the test codec shrinks it
+                        }
+                    }
+                }
+            }
+            try (TieredCacheEngine first = Engines.open(config)) {
+                assertEquals(n, first.store(tokens, kv, slots));
+            } // close drains the write-behind queue to disk
+
+            try (TieredCacheEngine second = Engines.open(config)) {
+                long diskBytes = second.stats().tiers().get(1).usedBytes();
+                long rawFiles = 5 * org.lmcache4j.storage.tier.DiskChunkFormat.fileBytes(CHUNK_BYTES);
+                assertTrue(diskBytes < rawFiles - 5 * CHUNK_BYTES / 2, "5 chunks stored in " + diskBytes + " bytes, raw in " + rawFiles);
+                assertEquals(n, second.lookup(tokens));
+                HostKvMemory target = SeededKv.paged(arena, SMALL, 20, 4);
+                int[] targetSlots = SeededKv.shuffledSlots(3, n, target.numSlots());
+                assertEquals(n, second.retrieve(tokens, target, targetSlots));
+                SeededKv.assertSameKv(kv, slots, target, targetSlots, 0, n);
+                assertEquals(0, second.stats().tiers().get(1).lossyChunksServed());
             }
         }
     }
