@@ -1,7 +1,6 @@
 package org.lmcache4j.fs;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -12,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.LongAdder;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.CorruptChunkException;
@@ -42,8 +40,6 @@ final class SharedChunkFiles {
     private final DiskChunkFormat format;
     private final boolean fsync;
     private final TierCodec codec;
-    private final ThreadLocal<MemorySegment> storedScratch = new ThreadLocal<>(); // a reading thread's encoded bytes
-    private final LongAdder lossyChunksRead = new LongAdder();
 
     /** @param codec how chunks this engine writes are encoded; chunks read are decoded with the codec that wrote them */
     SharedChunkFiles(Path dir, DiskChunkFormat format, boolean fsync, TierCodec codec) {
@@ -138,17 +134,9 @@ final class SharedChunkFiles {
             readPayload(ch, file, h, target);
             return;
         }
-        MemorySegment buffer = storedScratch.get();
-        if (buffer == null || buffer.byteSize() < h.payloadBytes()) {
-            buffer = Arena.ofAuto().allocate(Math.max(1, h.payloadBytes()), 64);
-            storedScratch.set(buffer);
-        }
-        MemorySegment stored = buffer.asSlice(0, h.payloadBytes());
+        MemorySegment stored = codec.storedBuffer(h.payloadBytes()).asSlice(0, h.payloadBytes());
         readPayload(ch, file, h, stored);
         codec.decode(h.codecId(), stored, target, where(file));
-        if (TierCodec.lossy(h.codecId())) {
-            lossyChunksRead.increment();
-        }
     }
 
     /** True when this engine's codec is lossy. */
@@ -158,7 +146,7 @@ final class SharedChunkFiles {
 
     /** Chunks read whole that a lossy codec had stored. */
     long lossyChunksRead() {
-        return lossyChunksRead.sum();
+        return codec.lossyChunksRead();
     }
 
     /**

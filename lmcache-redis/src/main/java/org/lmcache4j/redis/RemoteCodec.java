@@ -1,6 +1,5 @@
 package org.lmcache4j.redis;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import org.lmcache4j.api.spi.KvCodec;
@@ -15,7 +14,7 @@ import org.lmcache4j.storage.tier.TierCodec;
  * then decoded into the caller's memory: a codec decodes from whole stored bytes, never from parts as
  * they arrive.
  *
- * <p>The buffer is off-heap ({@code Arena.ofAuto()}: it goes with its thread), grown to the most stored
+ * <p>The buffer is the tier codec's ({@link TierCodec#storedBuffer}: off-heap, it goes with its thread), grown to the most stored
  * bytes one call of that thread needed at once: one chunk's, or a batched read's encoded chunks together,
  * which it reads in one pipeline.
  *
@@ -26,13 +25,9 @@ import org.lmcache4j.storage.tier.TierCodec;
  */
 final class RemoteCodec {
 
-    private static final long MIN_BUFFER_BYTES = 64 << 10;
-    private static final long ALIGNMENT_BYTES = 64;
 
     private final TierCodec codec;
     private final long maxLogicalBytes;
-    private final ThreadLocal<MemorySegment> buffers = new ThreadLocal<>();
-    private final java.util.concurrent.atomic.LongAdder lossyChunksRead = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * @param maxLogicalBytes the largest chunk an encoded chunk may decode to, &gt; 0
@@ -56,7 +51,7 @@ final class RemoteCodec {
 
     /** Chunks decoded whole that a lossy codec had stored. */
     long lossyChunksRead() {
-        return lossyChunksRead.sum();
+        return codec.lossyChunksRead();
     }
 
     /** True when the configured codec is lossy. */
@@ -102,12 +97,7 @@ final class RemoteCodec {
      * thread's next call (which may replace it by a larger one).
      */
     MemorySegment storedBuffer(long bytes) {
-        MemorySegment b = buffers.get();
-        if (b == null || b.byteSize() < bytes) {
-            b = Arena.ofAuto().allocate(Math.max(bytes, MIN_BUFFER_BYTES), ALIGNMENT_BYTES);
-            buffers.set(b);
-        }
-        return b;
+        return codec.storedBuffer(bytes);
     }
 
     /**
@@ -118,8 +108,5 @@ final class RemoteCodec {
     void decode(RemoteChunkFormat.Header header, MemorySegment stored, MemorySegment target, String where)
             throws CorruptChunkException {
         codec.decode(header.kvCodecId(), stored, target, where);
-        if (TierCodec.lossy(header.kvCodecId())) {
-            lossyChunksRead.increment();
-        }
     }
 }

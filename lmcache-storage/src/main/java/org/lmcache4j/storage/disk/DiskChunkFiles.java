@@ -11,7 +11,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.CorruptChunkException;
@@ -47,8 +46,6 @@ final class DiskChunkFiles {
     private final boolean fsync;
     private final DiskPayloadReader payloads;
     private final TierCodec codec;
-    private final ThreadLocal<MemorySegment> encodedScratch = new ThreadLocal<>(); // a reading thread's stored bytes
-    private final LongAdder lossyChunksRead = new LongAdder();
     private final Set<Path> knownShards = ConcurrentHashMap.newKeySet();
     private final Set<Path> dirtyDirectories = ConcurrentHashMap.newKeySet();
     private final AtomicLong lastDirectorySyncNanos = new AtomicLong(System.nanoTime());
@@ -207,24 +204,16 @@ final class DiskChunkFiles {
             payloads.read(ch, file, h, dst);
             return;
         }
-        MemorySegment buffer = encodedScratch.get();
-        if (buffer == null || buffer.byteSize() < h.payloadBytes()) {
-            buffer = Arena.ofAuto().allocate(Math.max(ALIGNMENT_BYTES, h.payloadBytes()), ALIGNMENT_BYTES); // any thread may read it
-            encodedScratch.set(buffer);
-        }
-        MemorySegment stored = buffer.asSlice(0, h.payloadBytes());
+        MemorySegment stored = codec.storedBuffer(h.payloadBytes()).asSlice(0, h.payloadBytes());
         String where = CorruptChunkException.diskFile(file);
         TierCodec.Decoding decoding = codec.decoding(h.codecId(), dst, where);
         payloads.read(ch, file, h, stored, decoding.overlapped(stored)); // decodes what has arrived while the rest is read
         decoding.finish(stored);
-        if (TierCodec.lossy(h.codecId())) {
-            lossyChunksRead.increment();
-        }
     }
 
     /** Chunks read whole that a lossy codec had stored. */
     long lossyChunksRead() {
-        return lossyChunksRead.sum();
+        return codec.lossyChunksRead();
     }
 
     /** The checked header of {@code file}, which must hold {@code key}. */

@@ -28,7 +28,9 @@ public final class TierCodec {
     private final KvCodec codec; // null: chunks are written raw
     private final KvLayout layout; // null only for RAW without a layout: nothing can be decoded
     private final long maxLogicalBytes; // the largest chunk an encoded chunk may claim to decode to
-    private final ThreadLocal<MemorySegment> scratch = new ThreadLocal<>();
+    private final ThreadLocal<MemorySegment> scratch = new ThreadLocal<>(); // a writing thread's encoded bytes
+    private final ThreadLocal<MemorySegment> storedBuffers = new ThreadLocal<>(); // a reading thread's stored bytes
+    private final java.util.concurrent.atomic.LongAdder lossyChunksRead = new java.util.concurrent.atomic.LongAdder();
 
     private TierCodec(KvCodec codec, KvLayout layout, long maxLogicalBytes) {
         this.codec = codec;
@@ -156,6 +158,36 @@ public final class TierCodec {
         return codecId != KvCodec.RAW_ID && KvCodecs.byId(codecId).lossy();
     }
 
+    /** Smallest stored-bytes buffer a reading thread keeps, so small chunks do not regrow it one by one. */
+    private static final long MIN_STORED_BUFFER_BYTES = 64 << 10;
+    /** What {@code O_DIRECT} reads into the buffer need of its address: a file-system block. */
+    private static final long STORED_BUFFER_ALIGNMENT = 4096;
+
+    /**
+     * This thread's buffer for the stored bytes of encoded chunks it reads (one chunk's, or a batch's), at
+     * least {@code bytes} long and readable by any thread (a read's helper); valid until this thread's next
+     * call, which may replace it by a larger one. It lives as long as its thread.
+     */
+    public MemorySegment storedBuffer(long bytes) {
+        MemorySegment b = storedBuffers.get();
+        if (b == null || b.byteSize() < bytes) {
+            b = Arena.ofAuto().allocate(Math.max(bytes, MIN_STORED_BUFFER_BYTES), STORED_BUFFER_ALIGNMENT);
+            storedBuffers.set(b);
+        }
+        return b;
+    }
+
+    /** Chunks decoded through this tier's codec that a lossy codec had stored. */
+    public long lossyChunksRead() {
+        return lossyChunksRead.sum();
+    }
+
+    private void decoded(int codecId) {
+        if (lossy(codecId)) {
+            lossyChunksRead.increment();
+        }
+    }
+
     /**
      * A decoding of one chunk written with {@code codecId} into {@code target} (its logical length) that a
      * reader may feed as the stored bytes arrive ({@link Decoding#overlapped}), then {@link Decoding#finish}es.
@@ -238,6 +270,7 @@ public final class TierCodec {
             } catch (RuntimeException e) { // CorruptEncodingException, or any other failure of a codec on bad bytes
                 throw new CorruptChunkException(where, "codec " + codec.name() + ": " + e);
             }
+            tier.decoded(codecId);
         }
     }
 
@@ -280,5 +313,6 @@ public final class TierCodec {
         } catch (RuntimeException e) { // CorruptEncodingException, or any other failure of a codec on bad bytes
             throw new CorruptChunkException(where, "codec " + c.name() + ": " + e.getMessage());
         }
+        decoded(codecId);
     }
 }
