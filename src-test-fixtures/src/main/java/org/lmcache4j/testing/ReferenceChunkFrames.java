@@ -47,7 +47,8 @@ public final class ReferenceChunkFrames {
 
     /** A whole disk file of a chunk stored raw (version 2, as before codecs): the header, zeros up to offset 4096, the payload. */
     public static byte[] chunkFile(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, byte[] payload) {
-        return rawChunkFile(fingerprint, key, parent, tokenCount, payload);
+        return chunkFile(rawHeader(2, fingerprint, key, parent, tokenCount, payload.length, crc32c(payload, 0, payload.length)),
+                payload);
     }
 
     /** A whole disk file of an encoded chunk (version 3): the header, zeros up to offset 4096, the stored bytes. */
@@ -55,12 +56,6 @@ public final class ReferenceChunkFrames {
                                           byte[] stored) {
         return chunkFile(codecHeader(FILE_VERSION, fingerprint, key, parent, codecId, logicalBytes, tokenCount, stored.length,
                 crc32c(stored, 0, stored.length)), stored);
-    }
-
-    /** A whole disk file of the version before codecs (2): the header, zeros up to offset 4096, the payload. */
-    public static byte[] rawChunkFile(byte[] fingerprint, byte[] key, byte[] parent, int tokenCount, byte[] payload) {
-        return chunkFile(rawHeader(2, fingerprint, key, parent, tokenCount, payload.length, crc32c(payload, 0, payload.length)),
-                payload);
     }
 
     private static byte[] chunkFile(byte[] header, byte[] payload) {

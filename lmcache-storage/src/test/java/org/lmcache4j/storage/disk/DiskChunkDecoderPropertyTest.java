@@ -181,15 +181,12 @@ class DiskChunkDecoderPropertyTest {
         byte[] parent = gen.chance(0.5) ? new byte[0] : gen.bytes(gen.between(0, 64));
         byte[] fp = gen.chance(0.9) ? FP_BYTES : gen.bytes(8);
         byte[] keyBytes = gen.chance(0.9) ? key.toBytes() : gen.bytes(gen.between(16, 64));
-        return gen.chance(0.2) ? ReferenceChunkFrames.rawChunkFile(fp, keyBytes, parent, gen.between(0, 4096), payload)
-                : ReferenceChunkFrames.chunkFile(fp, keyBytes, parent, gen.between(0, 4096), payload);
+        return ReferenceChunkFrames.chunkFile(fp, keyBytes, parent, gen.between(0, 4096), payload);
     }
 
     /** An accepted file must be, byte for byte, the encoding of the key and payload with its parent and token count. */
     private static void assertAcceptedIsAnEncodingOf(ChunkKey key, byte[] payload, byte[] file, ChunkHeader h) {
-        byte[] expected = ReferenceChunkFrames.intAt(file, 8) == 2
-                ? ReferenceChunkFrames.rawChunkFile(FP_BYTES, key.toBytes(), h.parent(), h.tokenCount(), payload)
-                : ReferenceChunkFrames.chunkFile(FP_BYTES, key.toBytes(), h.parent(), h.tokenCount(), payload);
+        byte[] expected = ReferenceChunkFrames.chunkFile(FP_BYTES, key.toBytes(), h.parent(), h.tokenCount(), payload);
         assertArrayEquals(expected, file, "an accepted file is a valid encoding of the key and payload");
     }
 

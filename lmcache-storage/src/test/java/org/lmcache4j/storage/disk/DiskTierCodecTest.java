@@ -153,7 +153,7 @@ class DiskTierCodecTest {
         }
         Path dir = root.resolve(IDENTITY.directoryName());
         String hex = key(5).toString();
-        Files.write(dir.resolve(hex.substring(0, 2)).resolve(hex + ".kv"), ReferenceChunkFrames.rawChunkFile(fp, key(5).toBytes(),
+        Files.write(dir.resolve(hex.substring(0, 2)).resolve(hex + ".kv"), ReferenceChunkFrames.chunkFile(fp, key(5).toBytes(),
                 new byte[0], 0, chunk));
         try (DiskTier t = open("")) {
             assertTrue(t.contains(key(5)), "indexed at start");
