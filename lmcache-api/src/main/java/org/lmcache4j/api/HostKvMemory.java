@@ -4,23 +4,53 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * Engine KV kept in host memory: one off-heap segment per layer and plane (K, V; or the latent for
- * MLA), each addressed as rows of {@link KvLayout#rowBytes()} by slot. Covers both a contiguous
- * {@code [position][kvDim]} cache (slot = position) and a paged {@code [block][blockSize][kvDim]} one
- * (slot = block * blockSize + offset): in both, row {@code s} starts at byte {@code s * rowBytes}.
+ * Engine KV kept in host memory, addressed as rows of {@link KvLayout#rowBytes()} by slot, per layer and
+ * plane (K, V; or the latent for MLA). Three shapes:
+ * <ul>
+ *   <li>a contiguous {@code [position][kvDim]} cache, one segment per layer and plane (slot = position);</li>
+ *   <li>a paged {@code [block][blockSize][kvDim]} cache, one segment per layer and plane
+ *       (slot = block * blockSize + offset): in both, row {@code s} starts at byte {@code s * rowBytes};</li>
+ *   <li>a paged cache whose blocks are separate allocations ({@link #blocks}), as engines that allocate KV
+ *       pages on demand keep it (Jlama): one segment per layer, plane and block, row {@code s} at byte
+ *       {@code (s % blockSize) * rowBytes} of block {@code s / blockSize}'s segment.</li>
+ * </ul>
  *
  * <p>The segments stay owned by the engine; the cache reads them in {@code store} and writes them in
  * {@code retrieve}, and keeps no reference after the call returns.
  */
 public final class HostKvMemory implements EngineKvMemory {
 
+    /**
+     * Where a block of engine KV lives, for {@link #blocks}: the segment of {@code blockSize} rows of
+     * {@code layer}, {@code plane} (0 = K or the MLA latent, 1 = V) and {@code block}.
+     */
+    @FunctionalInterface
+    public interface BlockSegments {
+        MemorySegment segment(int layer, int plane, int block);
+    }
+
     private final KvLayout layout;
-    private final MemorySegment[] planes; // [layer * planes + plane]
+    private final MemorySegment[] segments; // [(layer * planes + plane) * segmentsPerPlane + index]
+    private final int segmentsPerPlane;
+    private final int rowsPerSegment;
     private final int blockSize;
     private final int numSlots;
 
     private HostKvMemory(KvLayout layout, List<MemorySegment> keysOrLatents, List<MemorySegment> values,
                          int blockSize, int numSlots) {
+        this(layout, blockSize, numSlots, 1, Math.max(1, numSlots));
+        requireLayers("keys", keysOrLatents, layout.numLayers());
+        requireLayers("values", values, layout.mla() ? 0 : layout.numLayers());
+        long needBytes = (long) numSlots * layout.rowBytes();
+        for (int layer = 0; layer < layout.numLayers(); layer++) {
+            segments[layer * layout.planes()] = requireSize("keys[" + layer + "]", keysOrLatents.get(layer), needBytes);
+            if (!layout.mla()) {
+                segments[layer * 2 + 1] = requireSize("values[" + layer + "]", values.get(layer), needBytes);
+            }
+        }
+    }
+
+    private HostKvMemory(KvLayout layout, int blockSize, int numSlots, int segmentsPerPlane, int rowsPerSegment) {
         if (layout == null) {
             throw new IllegalArgumentException("layout: null (expected: the engine's KvLayout)");
         }
@@ -31,16 +61,9 @@ public final class HostKvMemory implements EngineKvMemory {
         this.layout = layout;
         this.blockSize = blockSize;
         this.numSlots = numSlots;
-        this.planes = new MemorySegment[layout.numLayers() * layout.planes()];
-        requireLayers("keys", keysOrLatents, layout.numLayers());
-        requireLayers("values", values, layout.mla() ? 0 : layout.numLayers());
-        long needBytes = (long) numSlots * layout.rowBytes();
-        for (int layer = 0; layer < layout.numLayers(); layer++) {
-            planes[layer * layout.planes()] = requireSize("keys", layer, keysOrLatents.get(layer), needBytes);
-            if (!layout.mla()) {
-                planes[layer * 2 + 1] = requireSize("values", layer, values.get(layer), needBytes);
-            }
-        }
+        this.segmentsPerPlane = segmentsPerPlane;
+        this.rowsPerSegment = rowsPerSegment;
+        this.segments = new MemorySegment[layout.numLayers() * layout.planes() * segmentsPerPlane];
     }
 
     /**
@@ -56,10 +79,7 @@ public final class HostKvMemory implements EngineKvMemory {
     public static HostKvMemory paged(KvLayout layout, int numBlocks, int blockSize,
                                      List<MemorySegment> keys, List<MemorySegment> values) {
         requireLayout(layout, false);
-        if (numBlocks < 0 || blockSize <= 0 || (long) numBlocks * blockSize > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("numBlocks: " + numBlocks + ", blockSize: " + blockSize
-                    + " (expected: numBlocks >= 0, blockSize > 0, numBlocks * blockSize < 2^31)");
-        }
+        requireBlocks(numBlocks, blockSize);
         return new HostKvMemory(layout, keys, values, blockSize, numBlocks * blockSize);
     }
 
@@ -67,6 +87,38 @@ public final class HostKvMemory implements EngineKvMemory {
     public static HostKvMemory mla(KvLayout layout, int numSlots, int blockSize, List<MemorySegment> latents) {
         requireLayout(layout, true);
         return new HostKvMemory(layout, latents, List.of(), blockSize, numSlots);
+    }
+
+    /**
+     * A paged cache whose blocks are separate allocations: {@code blocks} gives, for every layer, plane
+     * ({@link KvLayout#planes()}: K and V, or the MLA latent) and block, a segment of at least
+     * {@code blockSize} rows. Slot {@code s} is row {@code s % blockSize} of block {@code s / blockSize}.
+     * The segments are asked for once, here; tokens whose slots run on across a block boundary are copied
+     * in one piece per block.
+     *
+     * @throws IllegalArgumentException when a count is out of range, or a segment is null or holds fewer
+     *                                  than {@code blockSize} rows (the message names layer, plane and block)
+     */
+    public static HostKvMemory blocks(KvLayout layout, int numBlocks, int blockSize, BlockSegments blocks) {
+        if (layout == null) {
+            throw new IllegalArgumentException("layout: null (expected: the engine's KvLayout)");
+        }
+        requireBlocks(numBlocks, blockSize);
+        if (blocks == null) {
+            throw new IllegalArgumentException("blocks: null (expected: the segment of each layer, plane and block)");
+        }
+        HostKvMemory kv = new HostKvMemory(layout, blockSize, numBlocks * blockSize, numBlocks, blockSize);
+        long needBytes = (long) blockSize * layout.rowBytes();
+        for (int layer = 0; layer < layout.numLayers(); layer++) {
+            for (int plane = 0; plane < layout.planes(); plane++) {
+                for (int block = 0; block < numBlocks; block++) {
+                    kv.segments[kv.index(layer, plane, block)] = requireSize(
+                            "block " + block + " of layer " + layer + " plane " + plane,
+                            blocks.segment(layer, plane, block), needBytes);
+                }
+            }
+        }
+        return kv;
     }
 
     @Override
@@ -84,14 +136,47 @@ public final class HostKvMemory implements EngineKvMemory {
         return blockSize;
     }
 
-    /** The segment of {@code layer}, {@code plane} 0 (K or latent) or 1 (V). */
+    /**
+     * The segment of {@code layer}, {@code plane} 0 (K or latent) or 1 (V), holding every slot's row.
+     *
+     * @throws IllegalStateException for memory made with {@link #blocks} (use {@link #segmentOf})
+     */
     public MemorySegment plane(int layer, int plane) {
-        return planes[layer * layout.planes() + plane];
+        if (segmentsPerPlane != 1) {
+            throw new IllegalStateException("engine KV memory of " + segmentsPerPlane + " separate blocks per layer and plane"
+                    + " has no single plane segment (expected: segmentOf(layer, plane, slot) and offsetOf(slot))");
+        }
+        return segments[index(layer, plane, 0)];
+    }
+
+    /** Segments per layer and plane: 1, or the number of blocks for memory made with {@link #blocks}. */
+    public int segmentsPerPlane() {
+        return segmentsPerPlane;
+    }
+
+    /** Segment {@code index} (0 to {@link #segmentsPerPlane()} - 1) of {@code layer}, {@code plane}. */
+    public MemorySegment segment(int layer, int plane, int index) {
+        return segments[index(layer, plane, index)];
+    }
+
+    /** The segment holding the row of {@code slot} in {@code layer}, {@code plane}; the row starts at {@link #offsetOf}. */
+    public MemorySegment segmentOf(int layer, int plane, int slot) {
+        return segments[index(layer, plane, slot / rowsPerSegment)];
+    }
+
+    /** Byte offset of the row of {@code slot} in {@link #segmentOf}'s segment. */
+    public long offsetOf(int slot) {
+        return (long) (slot % rowsPerSegment) * layout.rowBytes();
+    }
+
+    /** How many slots from {@code slot} on lie one after another in the same segment (a bulk copy's limit). */
+    public int rowsInSegmentFrom(int slot) {
+        return rowsPerSegment - slot % rowsPerSegment;
     }
 
     /** True when every segment can be written (a retrieve target). */
     public boolean writable() {
-        for (MemorySegment s : planes) {
+        for (MemorySegment s : segments) {
             if (s.isReadOnly()) {
                 return false;
             }
@@ -99,13 +184,17 @@ public final class HostKvMemory implements EngineKvMemory {
         return true;
     }
 
+    private int index(int layer, int plane, int segment) {
+        return (layer * layout.planes() + plane) * segmentsPerPlane + segment;
+    }
+
     private static int slotsHeldByAll(KvLayout layout, List<MemorySegment> keys, List<MemorySegment> values) {
         requireLayers("keys", keys, layout.numLayers());
         requireLayers("values", values, layout.numLayers());
         long min = Long.MAX_VALUE;
         for (int i = 0; i < layout.numLayers(); i++) {
-            min = Math.min(min, Math.min(requireSize("keys", i, keys.get(i), 0).byteSize(),
-                    requireSize("values", i, values.get(i), 0).byteSize()));
+            min = Math.min(min, Math.min(requireSize("keys[" + i + "]", keys.get(i), 0).byteSize(),
+                    requireSize("values[" + i + "]", values.get(i), 0).byteSize()));
         }
         return (int) Math.min(Integer.MAX_VALUE, min / layout.rowBytes());
     }
@@ -127,14 +216,21 @@ public final class HostKvMemory implements EngineKvMemory {
         }
     }
 
-    private static MemorySegment requireSize(String what, int layer, MemorySegment s, long needBytes) {
+    private static MemorySegment requireSize(String what, MemorySegment s, long needBytes) {
         if (s == null) {
-            throw new IllegalArgumentException(what + "[" + layer + "]: null (expected: a memory segment)");
+            throw new IllegalArgumentException(what + ": null (expected: a memory segment)");
         }
         if (s.byteSize() < needBytes) {
-            throw new IllegalArgumentException(what + "[" + layer + "]: " + s.byteSize() + " bytes (expected: at least "
+            throw new IllegalArgumentException(what + ": " + s.byteSize() + " bytes (expected: at least "
                     + needBytes + " for the declared slots)");
         }
         return s;
+    }
+
+    private static void requireBlocks(int numBlocks, int blockSize) {
+        if (numBlocks < 0 || blockSize <= 0 || (long) numBlocks * blockSize > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("numBlocks: " + numBlocks + ", blockSize: " + blockSize
+                    + " (expected: numBlocks >= 0, blockSize > 0, numBlocks * blockSize < 2^31)");
+        }
     }
 }

@@ -177,4 +177,52 @@ class HostKvMemoryTest {
         assertFalse(HostKvMemory.mla(MLA, 1, 1, List.of(seg(16).asReadOnly(), seg(16))).writable());
         assertTrue(HostKvMemory.mla(MLA, 1, 1, segs(16, 16)).writable());
     }
+
+    @Test
+    void blocksAddressEachSlotInItsOwnBlocksSegment() {
+        MemorySegment[][] blocks = new MemorySegment[4][3]; // [layer * 2 + plane][block], 4 rows of 16 bytes each
+        for (MemorySegment[] row : blocks) {
+            Arrays.setAll(row, b -> seg(64));
+        }
+        HostKvMemory kv = HostKvMemory.blocks(STANDARD, 3, 4, (layer, plane, block) -> blocks[layer * 2 + plane][block]);
+        assertEquals(12, kv.numSlots());
+        assertEquals(4, kv.blockSize());
+        assertEquals(3, kv.segmentsPerPlane());
+        assertSame(blocks[3][1], kv.segmentOf(1, 1, 6));
+        assertEquals(2 * 16, kv.offsetOf(6));
+        assertEquals(2, kv.rowsInSegmentFrom(6));
+        assertSame(blocks[2][2], kv.segment(1, 0, 2));
+        assertTrue(kv.writable());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> kv.plane(0, 0));
+        assertTrue(e.getMessage().contains("segmentOf"), e.getMessage());
+    }
+
+    @Test
+    void singleSegmentMemoryIsOneRunOfRows() {
+        HostKvMemory kv = HostKvMemory.paged(STANDARD, 3, 4, segs(192, 192), segs(192, 192));
+        assertEquals(1, kv.segmentsPerPlane());
+        assertSame(kv.plane(1, 1), kv.segmentOf(1, 1, 11));
+        assertEquals(11 * 16, kv.offsetOf(11));
+        assertEquals(1, kv.rowsInSegmentFrom(11));
+        assertEquals(12, kv.rowsInSegmentFrom(0));
+    }
+
+    @Test
+    void badBlocksRejectedNamingTheBlock() {
+        assertRejected("block 1 of layer 0 plane 1: 63 bytes (expected: at least 64 for the declared slots)",
+                () -> HostKvMemory.blocks(STANDARD, 2, 4, (layer, plane, block) -> seg(plane == 1 && block == 1 ? 63 : 64)));
+        assertRejected("block 0 of layer 1 plane 0: null (expected: a memory segment)",
+                () -> HostKvMemory.blocks(MLA, 1, 4, (layer, plane, block) -> layer == 1 ? null : seg(64)));
+        assertRejected("blocks: null (expected: the segment of each layer, plane and block)",
+                () -> HostKvMemory.blocks(STANDARD, 1, 4, null));
+        assertRejected("numBlocks: -1, blockSize: 4 (expected: numBlocks >= 0, blockSize > 0, numBlocks * blockSize < 2^31)",
+                () -> HostKvMemory.blocks(STANDARD, -1, 4, (layer, plane, block) -> seg(64)));
+    }
+
+    @Test
+    void aReadOnlyBlockMakesBlockMemoryNotWritable() {
+        HostKvMemory kv = HostKvMemory.blocks(STANDARD, 2, 1,
+                (layer, plane, block) -> block == 1 && layer == 1 ? seg(16).asReadOnly() : seg(16));
+        assertFalse(kv.writable());
+    }
 }

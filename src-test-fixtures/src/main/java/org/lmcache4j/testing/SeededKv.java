@@ -64,6 +64,22 @@ public final class SeededKv {
         return HostKvMemory.paged(layout, numBlocks, blockSize, keys, allocate(arena, layout, slots));
     }
 
+    /**
+     * A paged cache whose blocks are separate allocations ({@link HostKvMemory#blocks}), each of
+     * {@code blockSize} rows per layer and plane, zeroed.
+     */
+    public static HostKvMemory blocks(Arena arena, KvLayout layout, int numBlocks, int blockSize) {
+        List<List<MemorySegment>> planes = new ArrayList<>();
+        for (int plane = 0; plane < layout.planes(); plane++) {
+            for (int block = 0; block < Math.max(0, numBlocks); block++) {
+                planes.add(allocate(arena, layout, blockSize));
+            }
+        }
+        int perPlane = Math.max(0, numBlocks);
+        return HostKvMemory.blocks(layout, numBlocks, blockSize,
+                (layer, plane, block) -> planes.get(plane * perPlane + block).get(layer));
+    }
+
     private static List<MemorySegment> allocate(Arena arena, KvLayout layout, int slots) {
         long bytes = (long) slots * layout.rowBytes();
         List<MemorySegment> segments = new ArrayList<>(layout.numLayers());
@@ -89,10 +105,10 @@ public final class SeededKv {
             if (slots[i] < 0) {
                 continue;
             }
-            long offset = (long) slots[i] * rowBytes;
+            long offset = kv.offsetOf(slots[i]);
             for (int layer = 0; layer < layout.numLayers(); layer++) {
                 for (int plane = 0; plane < layout.planes(); plane++) {
-                    writeRow(kv.plane(layer, plane), offset, rowBytes, rowSeed(prefix, layer, plane));
+                    writeRow(kv.segmentOf(layer, plane, slots[i]), offset, rowBytes, rowSeed(prefix, layer, plane));
                 }
             }
         }
@@ -126,8 +142,11 @@ public final class SeededKv {
     /** A copy of the row of {@code slot} in {@code layer}, {@code plane} (0 = K or latent, 1 = V). */
     public static byte[] rowBytes(HostKvMemory kv, int layer, int plane, int slot) {
         requireSlot(kv, slot, "slot");
-        int rowBytes = kv.layout().rowBytes();
-        return kv.plane(layer, plane).asSlice((long) slot * rowBytes, rowBytes).toArray(ValueLayout.JAVA_BYTE);
+        return row(kv, layer, plane, slot).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    private static MemorySegment row(HostKvMemory kv, int layer, int plane, int slot) {
+        return kv.segmentOf(layer, plane, slot).asSlice(kv.offsetOf(slot), kv.layout().rowBytes());
     }
 
     /**
@@ -141,7 +160,6 @@ public final class SeededKv {
         requireRange(fromToken, toToken, slotsA, "slotsA");
         requireRange(fromToken, toToken, slotsB, "slotsB");
         KvLayout layout = a.layout();
-        long rowBytes = layout.rowBytes();
         for (int t = fromToken; t < toToken; t++) {
             int sa = slotsA[t];
             int sb = slotsB[t];
@@ -152,8 +170,8 @@ public final class SeededKv {
             requireSlot(b, sb, "slotsB[" + t + "]");
             for (int layer = 0; layer < layout.numLayers(); layer++) {
                 for (int plane = 0; plane < layout.planes(); plane++) {
-                    MemorySegment rowA = a.plane(layer, plane).asSlice(sa * rowBytes, rowBytes);
-                    MemorySegment rowB = b.plane(layer, plane).asSlice(sb * rowBytes, rowBytes);
+                    MemorySegment rowA = row(a, layer, plane, sa);
+                    MemorySegment rowB = row(b, layer, plane, sb);
                     long at = rowA.mismatch(rowB);
                     if (at != -1) {
                         fail("KV differs at token " + t + " (slot " + sa + " vs " + sb + "), layer " + layer
@@ -170,7 +188,6 @@ public final class SeededKv {
     public static boolean isZero(HostKvMemory kv, int[] slots, int from, int to) {
         requireRange(from, to, slots, "slots");
         KvLayout layout = kv.layout();
-        long rowBytes = layout.rowBytes();
         MemorySegment zero = MemorySegment.ofArray(new byte[layout.rowBytes()]);
         for (int t = from; t < to; t++) {
             if (slots[t] < 0) {
@@ -179,7 +196,7 @@ public final class SeededKv {
             requireSlot(kv, slots[t], "slots[" + t + "]");
             for (int layer = 0; layer < layout.numLayers(); layer++) {
                 for (int plane = 0; plane < layout.planes(); plane++) {
-                    if (kv.plane(layer, plane).asSlice(slots[t] * rowBytes, rowBytes).mismatch(zero) != -1) {
+                    if (row(kv, layer, plane, slots[t]).mismatch(zero) != -1) {
                         return false;
                     }
                 }

@@ -12,7 +12,8 @@ import org.lmcache4j.api.KvLayout;
  * tokens of one paged block) form a run that moves with one bulk {@link MemorySegment#copy} per layer
  * and plane; a negative slot ends a run and is skipped. The runs are found once, then each layer and plane
  * is copied whole, run after run, so the chunk side is read or written in order; the layers and planes are
- * shared out over {@link CopyLanes}.
+ * shared out over {@link CopyLanes}. In memory whose blocks are separate allocations, a run that crosses a
+ * block boundary is copied one block at a time.
  */
 final class HostKvCopier {
 
@@ -65,16 +66,22 @@ final class HostKvCopier {
         lanes.forEach(layout.planes() * layers, bytes * layout.planes() * layers, planeLayer -> {
             int plane = planeLayer / layers;
             int layer = planeLayer % layers;
-            MemorySegment engine = kv.plane(layer, plane);
             long base = (long) planeLayer * tokens * row;
             for (int r = 0; r < runs.length; r += 2) {
-                long engineOffset = slots[runs[r]] * row;
+                int slot = slots[runs[r]];
                 long chunkOffset = base + (runs[r] - from) * row;
-                long runBytes = runs[r + 1] * row;
-                if (toChunk) {
-                    MemorySegment.copy(engine, engineOffset, chunk, chunkOffset, runBytes);
-                } else {
-                    MemorySegment.copy(chunk, chunkOffset, engine, engineOffset, runBytes);
+                int left = runs[r + 1];
+                while (left > 0) { // one piece per engine segment the run crosses (blocks allocated apart)
+                    int n = Math.min(left, kv.rowsInSegmentFrom(slot));
+                    MemorySegment engine = kv.segmentOf(layer, plane, slot);
+                    if (toChunk) {
+                        MemorySegment.copy(engine, kv.offsetOf(slot), chunk, chunkOffset, n * row);
+                    } else {
+                        MemorySegment.copy(chunk, chunkOffset, engine, kv.offsetOf(slot), n * row);
+                    }
+                    slot += n;
+                    chunkOffset += n * row;
+                    left -= n;
                 }
             }
         });
@@ -87,8 +94,10 @@ final class HostKvCopier {
         }
         for (int layer = 0; layer < kv.layout().numLayers(); layer++) {
             for (int plane = 0; plane < kv.layout().planes(); plane++) {
-                if (!kv.plane(layer, plane).isAccessibleBy(ANOTHER_THREAD)) {
-                    return false;
+                for (int i = 0; i < kv.segmentsPerPlane(); i++) {
+                    if (!kv.segment(layer, plane, i).isAccessibleBy(ANOTHER_THREAD)) {
+                        return false;
+                    }
                 }
             }
         }

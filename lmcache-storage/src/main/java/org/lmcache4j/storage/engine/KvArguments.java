@@ -55,11 +55,14 @@ public final class KvArguments {
         }
         for (int layer = 0; layer < layout.numLayers(); layer++) {
             for (int plane = 0; plane < layout.planes(); plane++) {
-                MemorySegment s = host.plane(layer, plane);
-                if (!s.scope().isAlive() || !s.isAccessibleBy(Thread.currentThread())) {
-                    throw new IllegalArgumentException("engine KV memory: layer " + layer + " plane " + plane + " is "
-                            + (s.scope().isAlive() ? "confined to another thread" : "freed (its arena is closed)")
-                            + " (expected: memory this thread can access)");
+                for (int i = 0; i < host.segmentsPerPlane(); i++) {
+                    MemorySegment s = host.segment(layer, plane, i);
+                    if (!s.scope().isAlive() || !s.isAccessibleBy(Thread.currentThread())) {
+                        throw new IllegalArgumentException("engine KV memory: layer " + layer + " plane " + plane
+                                + segmentName(host, i) + " is "
+                                + (s.scope().isAlive() ? "confined to another thread" : "freed (its arena is closed)")
+                                + " (expected: memory this thread can access)");
+                    }
                 }
             }
         }
@@ -79,13 +82,19 @@ public final class KvArguments {
         }
         for (int layer = 0; layer < host.layout().numLayers(); layer++) {
             for (int plane = 0; plane < host.layout().planes(); plane++) {
-                if (!host.plane(layer, plane).isAccessibleBy(copier)) {
-                    throw new IllegalArgumentException("engine KV memory: layer " + layer + " plane " + plane
-                            + " is confined to the calling thread (expected: memory of a shared or global arena, which"
-                            + " storeAsync's background thread can read; or call store)");
+                for (int i = 0; i < host.segmentsPerPlane(); i++) {
+                    if (!host.segment(layer, plane, i).isAccessibleBy(copier)) {
+                        throw new IllegalArgumentException("engine KV memory: layer " + layer + " plane " + plane
+                                + segmentName(host, i) + " is confined to the calling thread (expected: memory of a"
+                                + " shared or global arena, which storeAsync's background thread can read; or call store)");
+                    }
                 }
             }
         }
+    }
+
+    private static String segmentName(HostKvMemory host, int index) {
+        return host.segmentsPerPlane() == 1 ? "" : " block " + index;
     }
 
     /**

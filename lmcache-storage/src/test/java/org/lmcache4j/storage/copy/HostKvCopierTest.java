@@ -40,11 +40,28 @@ class HostKvCopierTest {
         }
     }
 
+    /** Engine memory whose blocks are separate allocations: runs crossing a block boundary split there. */
+    @ParameterizedTest
+    @ValueSource(longs = {31, 32, 33, 34, 35, 36, 37, 38})
+    void blocksAllocatedApartMatchTheReference(long seed) {
+        try (CopyLanes lanes = new CopyLanes(2, 0)) {
+            check(seed, lanes, Arena.ofShared(), SeededKv::blocks);
+        }
+    }
+
+    private interface Memory {
+        HostKvMemory make(Arena arena, KvLayout layout, int blocks, int blockSize);
+    }
+
     private static void check(long seed, CopyLanes lanes) {
         check(seed, lanes, Arena.ofShared());
     }
 
     private static void check(long seed, CopyLanes lanes, Arena arenaToUse) {
+        check(seed, lanes, arenaToUse, SeededKv::paged);
+    }
+
+    private static void check(long seed, CopyLanes lanes, Arena arenaToUse, Memory memory) {
         SplittableRandom r = new SplittableRandom(seed);
         KvLayout layout = r.nextBoolean()
                 ? KvLayout.standard(1 + r.nextInt(3), 1 + r.nextInt(3), 1 + r.nextInt(9), KvDtype.values()[r.nextInt(5)])
@@ -53,7 +70,7 @@ class HostKvCopierTest {
         int blocks = 12;
         int n = 1 + r.nextInt(blocks * blockSize / 2);
         try (Arena arena = arenaToUse) {
-            HostKvMemory kv = SeededKv.paged(arena, layout, blocks, blockSize);
+            HostKvMemory kv = memory.make(arena, layout, blocks, blockSize);
             int[] all = SeededKv.identitySlots(blocks * blockSize);
             SeededKv.fill(kv, SeededKv.tokens(seed, all.length), all);
             // runs of consecutive slots broken by block jumps
@@ -67,7 +84,7 @@ class HostKvCopierTest {
             HostKvCopier.gather(kv, slots, 0, n, chunk, lanes);
             assertArrayEquals(referenceGather(kv, slots, n), chunk.toArray(ValueLayout.JAVA_BYTE));
 
-            HostKvMemory target = SeededKv.paged(arena, layout, blocks, blockSize);
+            HostKvMemory target = memory.make(arena, layout, blocks, blockSize);
             int[] withHoles = slots.clone();
             withHoles[r.nextInt(n)] = -1;
             int writeFrom = r.nextInt(n);

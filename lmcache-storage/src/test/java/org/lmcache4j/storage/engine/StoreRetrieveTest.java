@@ -50,6 +50,30 @@ class StoreRetrieveTest {
         SeededKv.assertSameKv(source, sourceSlots, target, targetSlots, 0, n);
     }
 
+    /** Blocks allocated apart (as Jlama pages its KV), of a size that is no divisor of the chunk: runs split at block ends. */
+    @Test
+    void blocksAllocatedApartRoundTripThroughPagedMemory() {
+        engine = Engines.open(Engines.config().build());
+        int n = 3 * CHUNK + 5;
+        int[] tokens = SeededKv.tokens(2, n);
+        HostKvMemory source = SeededKv.blocks(arena, SMALL, Math.ceilDiv(n, 7), 7);
+        int[] sourceSlots = SeededKv.identitySlots(n);
+        SeededKv.fill(source, tokens, sourceSlots);
+
+        assertEquals(3 * CHUNK, engine.store(tokens, source, sourceSlots));
+
+        HostKvMemory paged = SeededKv.paged(arena, SMALL, 40, 4);
+        int[] pagedSlots = SeededKv.shuffledSlots(3, n, paged.numSlots());
+        assertEquals(3 * CHUNK, engine.retrieve(tokens, paged, pagedSlots));
+        SeededKv.assertSameKv(source, sourceSlots, paged, pagedSlots, 0, 3 * CHUNK);
+
+        HostKvMemory blocks = SeededKv.blocks(arena, SMALL, 11, 5);
+        int[] blockSlots = SeededKv.identitySlots(n);
+        assertEquals(3 * CHUNK, engine.retrieve(tokens, blocks, blockSlots));
+        SeededKv.assertSameKv(source, sourceSlots, blocks, blockSlots, 0, 3 * CHUNK);
+        assertTrue(SeededKv.isZero(blocks, blockSlots, 3 * CHUNK, n), "rows past the cached prefix untouched");
+    }
+
     @Test
     void retrieveOnAnEmptyCacheReturnsZeroAndLeavesMemoryUntouched() {
         engine = Engines.open(Engines.config().build());
