@@ -78,11 +78,13 @@ final class JlamaDemo {
     }
 
     private void warmUp(LlamaModel plain, CachingLlamaModel model) {
-        for (int round = 0; round < JlamaDemoOptions.WARMUP_ROUNDS; round++) {
-            step("JIT warm-up " + (round + 1) + "/" + JlamaDemoOptions.WARMUP_ROUNDS + ": " + o.warmupTokens()
-                    + "-token prompts with and without the cache");
-            Completion.greedy(plain, o.warmupPrompt(round), 2);
-            Completion c = Completion.greedy(model, o.warmupPrompt(round), 2);
+        int rounds = JlamaDemoOptions.WARMUP_PROMPTS.length;
+        for (int round = 0; round < rounds; round++) {
+            step("JIT warm-up " + (round + 1) + "/" + rounds + ": a " + o.warmupTokens()
+                    + "-token prompt with and without the cache");
+            String prompt = o.warmupPrompt(JlamaDemoOptions.WARMUP_PROMPTS[round]);
+            Completion.greedy(plain, prompt, 2);
+            Completion c = Completion.greedy(model, prompt, 2);
             log.printf("%,.0f ms%n", c.ttftNanos() / 1e6);
         }
     }

@@ -18,7 +18,6 @@ record JlamaDemoOptions(JlamaShape shape, long seed, int prefixTokens, int newTo
                         boolean dropPageCache) {
 
     static final int CHUNK_TOKENS = 256;
-    static final int WARMUP_ROUNDS = 3;
 
     JlamaDemoOptions {
         if (prefixTokens < 2 || prefixTokens >= shape.contextLength() - 256) {
@@ -45,8 +44,15 @@ record JlamaDemoOptions(JlamaShape shape, long seed, int prefixTokens, int newTo
                 : " Question: which chunk of the system prompt names the engine?");
     }
 
-    /** Prompts unrelated to the measured ones that run each code path until the JIT has compiled it. */
-    String warmupPrompt(int round) {
-        return Prompts.text(seed * 31 + 1000 + round % 2, warmupTokens - 1);
+    /**
+     * Prompts unrelated to the measured ones that run each code path until the JIT has compiled it. The first JVM
+     * runs prompts 0, 1, 0 (two misses, then a hit); the fresh one runs 10, 11 (misses: Jlama computes them) and
+     * then 0 (stored by the first JVM: a hit from disk), so both have run the same code before the measured request.
+     */
+    String warmupPrompt(int prompt) {
+        return Prompts.text(seed * 31 + 1000 + prompt, warmupTokens - 1);
     }
+
+    static final int[] WARMUP_PROMPTS = {0, 1, 0};
+    static final int[] RESTART_WARMUP_PROMPTS = {10, 11, 0};
 }

@@ -16,8 +16,8 @@ import org.lmcache4j.api.KvConnectors;
 
 /**
  * The demo's restarted engine: a new JVM that loads the same model, opens a connector on the same disk tier,
- * warms its JIT up on the warm-up prompts (which the first JVM stored, so they are disk hits) and then asks
- * the measured prompt. It writes what it saw to a properties file for the parent.
+ * warms its JIT up (two prompts of its own, computed, and one the first JVM stored, a hit from disk) and then
+ * asks the measured prompt. It writes what it saw to a properties file for the parent.
  */
 public final class JlamaRestartChild {
 
@@ -89,8 +89,8 @@ public final class JlamaRestartChild {
         try (KvConnector cache = KvConnectors.open(JlamaDemo.config(o), SeededJlama.layout(o.shape()));
              CachingLlamaModel model = SeededJlama.cached(o.shape(), o.seed(), cache)) {
             cache.awaitReady(Duration.ofSeconds(60));
-            for (int round = 0; round < JlamaDemoOptions.WARMUP_ROUNDS; round++) {
-                Completion.greedy(model, o.warmupPrompt(round), 2);
+            for (int warmup : JlamaDemoOptions.RESTART_WARMUP_PROMPTS) {
+                Completion.greedy(model, o.warmupPrompt(warmup), 2);
             }
             var before = cache.stats().retrievedTokensByTier();
             Completion c = Completion.greedy(model, prompt, o.newTokens(), o.prefixTokens());
