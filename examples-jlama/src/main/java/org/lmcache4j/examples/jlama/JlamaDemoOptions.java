@@ -40,8 +40,8 @@ record JlamaDemoOptions(JlamaShape shape, long seed, int prefixTokens, int newTo
 
     /** The prompt of the cold request and the one of the cached, no-cache and restart requests. */
     String prompt(boolean cold) {
-        return prefix() + (cold ? " Question: what does the first document say about the disk tier?"
-                : " Question: which chunk of the system prompt names the engine?");
+        return prefix() + (cold ? " Which of these documents names the disk tier, and where?"
+                : "\nQuestion: what does the first document say about the cache?");
     }
 
     /**
