@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class PublishedArtifactsTest {
 
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-    private static final Set<String> NOT_LIBRARIES = Set.of("lmcache-bom", "lmcache-bench", "examples");
+    private static final Set<String> NOT_LIBRARIES = Set.of("lmcache-bom", "lmcache-bench", "examples", "examples-jlama");
 
     private static String read(Path p) throws IOException {
         return Files.readString(p);
