@@ -35,6 +35,7 @@ public final class HostKvMemory implements EngineKvMemory {
     private final int rowsPerSegment;
     private final int blockSize;
     private final int numSlots;
+    private boolean shared; // set once the segments are in place
 
     private HostKvMemory(KvLayout layout, List<MemorySegment> keysOrLatents, List<MemorySegment> values,
                          int blockSize, int numSlots) {
@@ -48,6 +49,7 @@ public final class HostKvMemory implements EngineKvMemory {
                 segments[layer * 2 + 1] = requireSize("values[" + layer + "]", values.get(layer), needBytes);
             }
         }
+        this.shared = accessibleByAnyThread(segments);
     }
 
     private HostKvMemory(KvLayout layout, int blockSize, int numSlots, int segmentsPerPlane, int rowsPerSegment) {
@@ -114,10 +116,11 @@ public final class HostKvMemory implements EngineKvMemory {
                 for (int block = 0; block < numBlocks; block++) {
                     kv.segments[kv.index(layer, plane, block)] = requireSize(
                             "block " + block + " of layer " + layer + " plane " + plane,
-                            blocks.segment(layer, plane, block), needBytes);
+                            blocks.segment(layer, plane, block), needBytes, blockSize + " rows of " + layout.rowBytes() + " bytes");
                 }
             }
         }
+        kv.shared = accessibleByAnyThread(kv.segments);
         return kv;
     }
 
@@ -149,29 +152,41 @@ public final class HostKvMemory implements EngineKvMemory {
         return segments[index(layer, plane, 0)];
     }
 
-    /** Segments per layer and plane: 1, or the number of blocks for memory made with {@link #blocks}. */
+    /** Segments per layer and plane: 1, or the number of blocks (possibly 0) for memory made with {@link #blocks}. */
     public int segmentsPerPlane() {
         return segmentsPerPlane;
     }
 
     /** Segment {@code index} (0 to {@link #segmentsPerPlane()} - 1) of {@code layer}, {@code plane}. */
     public MemorySegment segment(int layer, int plane, int index) {
+        requireIndex("segment index", index, segmentsPerPlane);
         return segments[index(layer, plane, index)];
     }
 
     /** The segment holding the row of {@code slot} in {@code layer}, {@code plane}; the row starts at {@link #offsetOf}. */
     public MemorySegment segmentOf(int layer, int plane, int slot) {
+        requireIndex("slot", slot, numSlots);
         return segments[index(layer, plane, slot / rowsPerSegment)];
     }
 
     /** Byte offset of the row of {@code slot} in {@link #segmentOf}'s segment. */
     public long offsetOf(int slot) {
+        requireIndex("slot", slot, numSlots);
         return (long) (slot % rowsPerSegment) * layout.rowBytes();
     }
 
     /** How many slots from {@code slot} on lie one after another in the same segment (a bulk copy's limit). */
     public int rowsInSegmentFrom(int slot) {
-        return rowsPerSegment - slot % rowsPerSegment;
+        requireIndex("slot", slot, numSlots);
+        return Math.min(rowsPerSegment - slot % rowsPerSegment, numSlots - slot);
+    }
+
+    /**
+     * True when any thread may access every segment (memory of shared or global arenas, or of buffers); false
+     * when a segment is confined to one thread, which alone may copy it.
+     */
+    public boolean sharedAcrossThreads() {
+        return shared;
     }
 
     /** True when every segment can be written (a retrieve target). */
@@ -185,7 +200,17 @@ public final class HostKvMemory implements EngineKvMemory {
     }
 
     private int index(int layer, int plane, int segment) {
+        requireIndex("layer", layer, layout.numLayers());
+        requireIndex("plane", plane, layout.planes());
         return (layer * layout.planes() + plane) * segmentsPerPlane + segment;
+    }
+
+    private void requireIndex(String what, int value, int bound) {
+        if (value < 0 || value >= bound) {
+            throw new IndexOutOfBoundsException(what + ": " + value + " (expected: 0 to " + (bound - 1)
+                    + " in engine KV memory of " + layout.numLayers() + " layers, " + layout.planes() + " planes, "
+                    + numSlots + " slots)");
+        }
     }
 
     private static int slotsHeldByAll(KvLayout layout, List<MemorySegment> keys, List<MemorySegment> values) {
@@ -217,14 +242,30 @@ public final class HostKvMemory implements EngineKvMemory {
     }
 
     private static MemorySegment requireSize(String what, MemorySegment s, long needBytes) {
+        return requireSize(what, s, needBytes, "the declared slots");
+    }
+
+    private static MemorySegment requireSize(String what, MemorySegment s, long needBytes, String holding) {
         if (s == null) {
             throw new IllegalArgumentException(what + ": null (expected: a memory segment)");
         }
         if (s.byteSize() < needBytes) {
             throw new IllegalArgumentException(what + ": " + s.byteSize() + " bytes (expected: at least "
-                    + needBytes + " for the declared slots)");
+                    + needBytes + " for " + holding + ")");
         }
         return s;
+    }
+
+    /** A thread that owns no arena: memory it may access, any thread may. */
+    private static final Thread ANOTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    private static boolean accessibleByAnyThread(MemorySegment[] segments) {
+        for (MemorySegment s : segments) {
+            if (s != null && !s.isAccessibleBy(ANOTHER_THREAD)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void requireBlocks(int numBlocks, int blockSize) {

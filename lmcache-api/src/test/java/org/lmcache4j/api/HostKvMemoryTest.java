@@ -209,7 +209,7 @@ class HostKvMemoryTest {
 
     @Test
     void badBlocksRejectedNamingTheBlock() {
-        assertRejected("block 1 of layer 0 plane 1: 63 bytes (expected: at least 64 for the declared slots)",
+        assertRejected("block 1 of layer 0 plane 1: 63 bytes (expected: at least 64 for 4 rows of 16 bytes)",
                 () -> HostKvMemory.blocks(STANDARD, 2, 4, (layer, plane, block) -> seg(plane == 1 && block == 1 ? 63 : 64)));
         assertRejected("block 0 of layer 1 plane 0: null (expected: a memory segment)",
                 () -> HostKvMemory.blocks(MLA, 1, 4, (layer, plane, block) -> layer == 1 ? null : seg(64)));
@@ -217,6 +217,29 @@ class HostKvMemoryTest {
                 () -> HostKvMemory.blocks(STANDARD, 1, 4, null));
         assertRejected("numBlocks: -1, blockSize: 4 (expected: numBlocks >= 0, blockSize > 0, numBlocks * blockSize < 2^31)",
                 () -> HostKvMemory.blocks(STANDARD, -1, 4, (layer, plane, block) -> seg(64)));
+    }
+
+    @Test
+    void indicesOutOfRangeAreRefusedNotAliased() {
+        HostKvMemory kv = HostKvMemory.paged(STANDARD, 3, 4, segs(192, 192), segs(192, 192));
+        IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> kv.segmentOf(0, 0, 12));
+        assertEquals("slot: 12 (expected: 0 to 11 in engine KV memory of 2 layers, 2 planes, 12 slots)", e.getMessage());
+        assertThrows(IndexOutOfBoundsException.class, () -> kv.offsetOf(-1));
+        assertThrows(IndexOutOfBoundsException.class, () -> kv.segmentOf(0, 2, 0));
+        assertThrows(IndexOutOfBoundsException.class, () -> kv.segment(2, 0, 0));
+        HostKvMemory blocks = HostKvMemory.blocks(STANDARD, 2, 4, (layer, plane, block) -> seg(64));
+        assertThrows(IndexOutOfBoundsException.class, () -> blocks.segment(0, 0, 2));
+        assertEquals(3, blocks.rowsInSegmentFrom(5));
+    }
+
+    @Test
+    void sharedAcrossThreadsOnlyWhenNoSegmentIsConfined() {
+        try (Arena confined = Arena.ofConfined()) {
+            HostKvMemory kv = HostKvMemory.blocks(STANDARD, 2, 1,
+                    (layer, plane, block) -> block == 1 ? confined.allocate(16) : seg(16));
+            assertFalse(kv.sharedAcrossThreads());
+        }
+        assertTrue(HostKvMemory.blocks(STANDARD, 2, 1, (layer, plane, block) -> seg(16)).sharedAcrossThreads());
     }
 
     @Test

@@ -27,9 +27,10 @@ record JlamaDemoOptions(JlamaShape shape, long seed, int prefixTokens, int newTo
         if (newTokens < 1 || newTokens > 64) {
             throw new IllegalArgumentException("new tokens: " + newTokens + " (expected: 1 to 64)");
         }
-        if (warmupTokens < CHUNK_TOKENS + 2 || warmupTokens > 4096) {
+        int maxWarmup = Math.min(4096, shape.contextLength() - 64);
+        if (warmupTokens < CHUNK_TOKENS + 2 || warmupTokens > maxWarmup) {
             throw new IllegalArgumentException("warm-up tokens: " + warmupTokens + " (expected: " + (CHUNK_TOKENS + 2)
-                    + " to 4096, so a warm-up prompt has a chunk to store and retrieve)");
+                    + " to " + maxWarmup + " for model " + shape.name() + ", so a warm-up prompt has a chunk to store and retrieve)");
         }
     }
 

@@ -26,6 +26,12 @@ record JlamaDemoResult(JlamaDemoOptions options, int promptTokens, Completion no
         return computed != null && computed.equals(cached.kvDigest()) && computed.equals(restart.completion().kvDigest());
     }
 
+    /** Tokens and KV identical, and both cached requests retrieved the prefix: what the exit code says. */
+    boolean checksPassed() {
+        return tokensIdentical() && prefixKvIdentical() && cached.prefill().retrievedTokens() > 0
+                && restart.completion().prefill().retrievedTokens() > 0;
+    }
+
     double speedupCache() {
         return (double) noCache.ttftNanos() / cached.ttftNanos();
     }
@@ -71,11 +77,12 @@ record JlamaDemoResult(JlamaDemoOptions options, int promptTokens, Completion no
 
     String json() {
         StringBuilder b = new StringBuilder("{\n");
+        Map<String, Object> fields = fields();
         int i = 0;
-        for (Map.Entry<String, Object> e : fields().entrySet()) {
+        for (Map.Entry<String, Object> e : fields.entrySet()) {
             Object v = e.getValue();
             String value = v instanceof String s ? "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : String.valueOf(v);
-            b.append("  \"").append(e.getKey()).append("\": ").append(value).append(++i < fields().size() ? ",\n" : "\n");
+            b.append("  \"").append(e.getKey()).append("\": ").append(value).append(++i < fields.size() ? ",\n" : "\n");
         }
         return b.append("}\n").toString();
     }

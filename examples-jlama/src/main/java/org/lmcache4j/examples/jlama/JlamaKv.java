@@ -19,13 +19,13 @@ import org.lmcache4j.api.KvLayout;
  * positionsPerPage)} are one contiguous run of rows in page {@code b}: exactly a paged cache whose blocks are
  * separate allocations ({@link HostKvMemory#blocks}), with slot = position and block size = positions per page.
  */
-final class JlamaKv {
+public final class JlamaKv {
 
     private JlamaKv() {
     }
 
     /** The connector layout of a model's KV: its layers, KV heads and head size, in the working dtype. */
-    static KvLayout layoutOf(Config c, DType workingDType) {
+    public static KvLayout layoutOf(Config c, DType workingDType) {
         if (c.dctx().numberOfLayers != c.numberOfLayers || c.dctx().kvSegmentLength != c.kvLength) {
             throw new IllegalArgumentException("Jlama distributed context: layers " + c.dctx().layerStart + ".."
                     + c.dctx().layerEnd + ", KV columns " + c.dctx().kvSegmentStart + ".." + c.dctx().kvSegmentEnd
@@ -44,20 +44,18 @@ final class JlamaKv {
         }
         int layers = layout.numLayers();
         MemorySegment[][][] pages = new MemorySegment[layers][2][]; // [layer][plane][block]
-        int blockSize = -1;
+        int blockSize = kv.getKeyTensorsUptoPosition(0, 0)[0].shape().first(); // positions per page
+        int blocks = Math.ceilDiv(positions, blockSize);
         for (int layer = 0; layer < layers; layer++) {
-            AbstractTensor[] keys = kv.getKeyTensorsUptoPosition(layer, positions - 1);
-            AbstractTensor[] values = kv.getValTensorsUptoPosition(layer, positions - 1);
-            pages[layer][0] = segments(keys);
-            pages[layer][1] = segments(values);
-            int rows = keys[0].shape().first();
-            if (blockSize != -1 && rows != blockSize) {
-                throw new IllegalStateException("Jlama KV pages of " + rows + " and " + blockSize
-                        + " positions (expected: one page size per buffer)");
+            for (int block = 0; block < blocks; block++) {
+                // Page by page, as Jlama's prefill allocates them: getKeyTensorsUptoPosition would name every page
+                // it creates after the last one, and file-backed pages (a model's working directory) of one name
+                // share one file.
+                kv.getKeyTensorForPosition(layer, block * blockSize);
             }
-            blockSize = rows;
+            pages[layer][0] = segments(kv.getKeyTensorsUptoPosition(layer, positions - 1));
+            pages[layer][1] = segments(kv.getValTensorsUptoPosition(layer, positions - 1));
         }
-        int blocks = pages[0][0].length;
         return HostKvMemory.blocks(layout, blocks, blockSize, (layer, plane, block) -> pages[layer][plane][block]);
     }
 

@@ -33,6 +33,19 @@ public final class JlamaRestartChild {
     /** Runs the child on {@code prompt} with the demo's options and waits for its report. */
     static Report launch(JlamaDemoOptions o, String prompt) throws IOException, InterruptedException {
         Path work = Files.createTempDirectory("lmcache-jlama-restart");
+        try {
+            return launch(o, prompt, work);
+        } finally {
+            try (var files = Files.list(work)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(work);
+        }
+    }
+
+    private static Report launch(JlamaDemoOptions o, String prompt, Path work) throws IOException, InterruptedException {
         Path promptFile = Files.writeString(work.resolve("prompt.txt"), prompt);
         Path out = work.resolve("report.properties");
         Path log = work.resolve("child.log");
@@ -44,14 +57,17 @@ public final class JlamaRestartChild {
                 Integer.toString(o.newTokens()), Integer.toString(o.warmupTokens()), o.cacheDir().toString(),
                 promptFile.toString(), out.toString()));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException("restart child: no report after " + TIMEOUT_SECONDS + " s; its log: " + log);
+        try {
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new IOException("restart child: no report after " + TIMEOUT_SECONDS + " s; its log:\n" + tail(log));
+            }
+        } finally {
+            if (p.isAlive()) { // timed out, or this thread was interrupted: the child must not outlive the demo
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
         }
         if (p.exitValue() != 0 || !Files.exists(out)) {
-            List<String> lines = Files.readAllLines(log);
-            throw new IOException("restart child: exit code " + p.exitValue() + " (expected: 0); last lines of " + log
-                    + ":\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
+            throw new IOException("restart child: exit code " + p.exitValue() + " (expected: 0); its log:\n" + tail(log));
         }
         Properties r = new Properties();
         try (Reader in = Files.newBufferedReader(out)) {
@@ -66,17 +82,25 @@ public final class JlamaRestartChild {
         return new Report(c, r.getProperty("hit_tier"), r.getProperty("stats"));
     }
 
-    /** The flags Jlama and the cache need, this JVM's heap limit, and quiet logging. */
+    private static String tail(Path log) throws IOException {
+        List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of("(no log)");
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    }
+
+    /**
+     * This JVM's own flags (heap, GC, {@code JAVA_OPTS}, system properties), so the fresh JVM runs as the first one
+     * did, without agents or debuggers; plus the flags Jlama and the cache need, and quiet logging.
+     */
     private static List<String> jvmFlags() {
-        List<String> flags = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "--add-modules", "jdk.incubator.vector",
-                "-Xmx" + Math.max(256, Runtime.getRuntime().maxMemory() >> 20) + "m",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        List<String> flags = new ArrayList<>();
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (arg.startsWith("-XX:ActiveProcessorCount")) {
+            if (!arg.startsWith("-agentlib") && !arg.startsWith("-agentpath") && !arg.startsWith("-javaagent")
+                    && !arg.startsWith("-Xrunjdwp") && !arg.contains("FlightRecording")) {
                 flags.add(arg);
             }
         }
+        flags.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+                "--add-modules", "jdk.incubator.vector", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
         return flags;
     }
 

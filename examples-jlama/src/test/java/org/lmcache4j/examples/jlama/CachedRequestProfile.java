@@ -61,7 +61,7 @@ class CachedRequestProfile {
     /** Samples per kind of work, by the innermost Jlama kernel on the stack (lmcache4j: any frame of ours on it). */
     private static Map<String, Long> shares(List<String> collapsed) {
         Map<String, Long> m = new LinkedHashMap<>();
-        for (String kind : List.of("lmcache4j (retrieve, store, digest)", "weight matmuls (F32 x BF16)",
+        for (String kind : List.of("lmcache4j (describing Jlama's pages, retrieve, store)", "weight matmuls (F32 x BF16)",
                 "attention scores (Q.K over the context)", "attention softmax", "attention weighted values (saxpy)", "other")) {
             m.put(kind, 0L);
         }
@@ -69,8 +69,9 @@ class CachedRequestProfile {
             int space = line.lastIndexOf(' ');
             String stack = line.substring(0, space);
             long n = Long.parseLong(line.substring(space + 1));
-            String kind = stack.contains("org/lmcache4j/storage") || stack.contains("KvDigest")
-                    ? "lmcache4j (retrieve, store, digest)" : jlamaKernel(stack.split(";"));
+            boolean ours = stack.contains("org/lmcache4j/storage") || stack.contains("org/lmcache4j/api")
+                    || stack.contains("JlamaKv.");
+            String kind = ours ? "lmcache4j (describing Jlama's pages, retrieve, store)" : jlamaKernel(stack.split(";"));
             m.merge(kind, n, Long::sum);
         }
         return m;

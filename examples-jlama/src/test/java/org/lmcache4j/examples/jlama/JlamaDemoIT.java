@@ -13,8 +13,9 @@ import picocli.CommandLine;
 
 /**
  * {@code bin/lmcache jlama-demo --json F} end to end on the small model: the fresh-JVM request runs in a real
- * second JVM on the disk tier the first one wrote, and the JSON carries the fields the issue names. Its speed is
- * not asserted (the demo prints it); the checks are.
+ * second JVM on the disk tier the first one wrote, and the JSON carries the fields the README documents
+ * (ttft_ms_no_cache, ttft_ms_cache, ttft_ms_restart, tokens_identical, prefix_kv_identical). Its speed is not
+ * asserted (the demo prints it); the checks are.
  */
 class JlamaDemoIT {
 
@@ -38,7 +39,6 @@ class JlamaDemoIT {
         for (String ttft : new String[] {"ttft_ms_no_cache", "ttft_ms_cold", "ttft_ms_cache", "ttft_ms_restart"}) {
             assertTrue(Double.parseDouble(field(j, ttft)) > 0, ttft);
         }
-        assertEquals("false", field(j, "staging_copy"));
     }
 
     private static String field(String json, String name) {

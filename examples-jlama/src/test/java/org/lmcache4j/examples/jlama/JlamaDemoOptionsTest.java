@@ -23,7 +23,7 @@ class JlamaDemoOptionsTest {
                 () -> new JlamaDemoOptions(JlamaShape.TINY, 1, 1900, 4, 300, DIR, false));
         assertRejected("new tokens: 0 (expected: 1 to 64)",
                 () -> new JlamaDemoOptions(JlamaShape.TINY, 1, 512, 0, 300, DIR, false));
-        assertRejected("warm-up tokens: 100 (expected: 258 to 4096, so a warm-up prompt has a chunk to store and retrieve)",
+        assertRejected("warm-up tokens: 100 (expected: 258 to 1984 for model tiny, so a warm-up prompt has a chunk to store and retrieve)",
                 () -> new JlamaDemoOptions(JlamaShape.TINY, 1, 512, 4, 100, DIR, false));
         assertRejected("model shape: big (expected one of [tiny, qwen2.5-0.5b-4l])", () -> JlamaShape.named("big"));
     }

@@ -87,21 +87,9 @@ final class HostKvCopier {
         });
     }
 
-    /** True when threads other than the caller's may access the chunk and every plane of {@code kv}. */
+    /** True when threads other than the caller's may access the chunk and every segment of {@code kv}. */
     private static boolean sharedAcrossThreads(HostKvMemory kv, MemorySegment chunk) {
-        if (!chunk.isAccessibleBy(ANOTHER_THREAD)) {
-            return false;
-        }
-        for (int layer = 0; layer < kv.layout().numLayers(); layer++) {
-            for (int plane = 0; plane < kv.layout().planes(); plane++) {
-                for (int i = 0; i < kv.segmentsPerPlane(); i++) {
-                    if (!kv.segment(layer, plane, i).isAccessibleBy(ANOTHER_THREAD)) {
-                        return false;
-                    }
-                }
-            }
-        }
-        return true;
+        return chunk.isAccessibleBy(ANOTHER_THREAD) && kv.sharedAcrossThreads();
     }
 
     /** The runs of consecutive non-negative slots in {@code [first, to)}, as (first token, token count) pairs. */
