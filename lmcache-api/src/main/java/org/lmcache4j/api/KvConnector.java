@@ -105,6 +105,45 @@ public interface KvConnector extends AutoCloseable {
     }
 
     /**
+     * Starts a store that takes the KV one layer at a time, as the engine finishes computing it (LMCache's
+     * layerwise save): the engine calls {@link LayerwiseStorage#layerDone(int)} after writing each layer's KV of
+     * every token, in layer order, and the connector copies that layer out while the engine computes the next.
+     * After the last layer the chunks are published as {@link #store} publishes them (the same chunks, the same
+     * bytes), and {@link LayerwiseStorage#join()} returns the tokens newly stored.
+     *
+     * <p>Arguments are checked at once, as {@code store} checks them; the arrays are copied. Which chunks are
+     * new, and the room for them, is settled at once too, so a chunk stored by another call meanwhile is
+     * stored twice at worst (the second publish is skipped). Host memory must be readable by other threads.
+     *
+     * <p>The default waits for the last layer and then stores on the caller's thread: correct for any
+     * connector, without the overlap.
+     *
+     * @throws IllegalStateException after {@link #close()}
+     */
+    default LayerwiseStorage storeLayerwise(int[] tokens, boolean[] storeMask, EngineKvMemory kv, int[] slotMapping) {
+        return new StoreAfterLastLayer(this, tokens, storeMask, kv, slotMapping);
+    }
+
+    /**
+     * Starts a retrieve that delivers the cached prefix one layer at a time (LMCache's layerwise load): the
+     * prefix and its chunks are settled before this returns ({@link LayerwiseRetrieval#retrievedTokens()}),
+     * layer 0 is copied first, and the engine calls {@link LayerwiseRetrieval#awaitLayer(int)} before the
+     * attention of each layer, computing layer {@code l} while later layers load. The KV delivered is
+     * exactly what {@link #retrieve} delivers.
+     *
+     * <p>Arguments are checked at once, as {@code retrieve} checks them. Host memory must be writable by other
+     * threads (a shared or global arena); the connector writes only the slots of the retrieved tokens, and not
+     * after {@link LayerwiseRetrieval#close()} returns.
+     *
+     * <p>The default retrieves everything before returning: correct for any connector, without the overlap.
+     *
+     * @throws IllegalStateException after {@link #close()}
+     */
+    default LayerwiseRetrieval retrieveLayerwise(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping) {
+        return LayerwiseRetrieval.completed(retrieve(tokens, retrieveMask, kv, slotMapping), layout().numLayers());
+    }
+
+    /**
      * Copies the longest cached prefix of {@code tokens} into engine memory at the given slots. Memory
      * of tokens outside that prefix is left untouched.
      *

@@ -24,6 +24,20 @@ public interface EngineKvCopier {
      */
     void scatter(MemorySegment chunk, int[] slots, int from, int to, int writeFrom);
 
+    /**
+     * {@link #gather} of {@code layer} only (K and V, or the latent), into that layer's place in {@code chunk}.
+     *
+     * @throws UnsupportedOperationException for device memory (its layerwise copies go through the device engine)
+     */
+    default void gatherLayer(int[] slots, int from, int to, MemorySegment chunk, int layer) {
+        throw new UnsupportedOperationException("layer-by-layer copies of this engine memory: " + this);
+    }
+
+    /** {@link #scatter} of {@code layer} only; see {@link #gatherLayer}. */
+    default void scatterLayer(MemorySegment chunk, int[] slots, int from, int to, int writeFrom, int layer) {
+        throw new UnsupportedOperationException("layer-by-layer copies of this engine memory: " + this);
+    }
+
     static EngineKvCopier host(HostKvMemory kv) {
         return host(kv, CopyLanes.inline());
     }
@@ -44,6 +58,16 @@ public interface EngineKvCopier {
             @Override
             public void scatter(MemorySegment chunk, int[] slots, int from, int to, int writeFrom) {
                 HostKvCopier.scatter(chunk, kv, slots, from, to, writeFrom, lanes);
+            }
+
+            @Override
+            public void gatherLayer(int[] slots, int from, int to, MemorySegment chunk, int layer) {
+                HostKvCopier.gatherLayer(kv, slots, from, to, chunk, layer);
+            }
+
+            @Override
+            public void scatterLayer(MemorySegment chunk, int[] slots, int from, int to, int writeFrom, int layer) {
+                HostKvCopier.scatterLayer(chunk, kv, slots, from, to, writeFrom, layer);
             }
         };
     }

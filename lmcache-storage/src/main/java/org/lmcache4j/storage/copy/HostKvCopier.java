@@ -25,7 +25,17 @@ final class HostKvCopier {
 
     /** Copies tokens {@code [from, to)} (slots all &gt;= 0) from {@code kv} into {@code chunk}. */
     static void gather(HostKvMemory kv, int[] slots, int from, int to, MemorySegment chunk, CopyLanes lanes) {
-        copy(kv, slots, from, to, from, chunk, true, lanes);
+        copy(kv, slots, from, to, from, chunk, true, lanes, 0, kv.layout().numLayers());
+    }
+
+    /** {@link #gather(HostKvMemory, int[], int, int, MemorySegment, CopyLanes)} of {@code layer} only (both planes). */
+    static void gatherLayer(HostKvMemory kv, int[] slots, int from, int to, MemorySegment chunk, int layer) {
+        copy(kv, slots, from, to, from, chunk, true, CopyLanes.inline(), layer, 1);
+    }
+
+    /** {@link #scatter(MemorySegment, HostKvMemory, int[], int, int, int, CopyLanes)} of {@code layer} only (both planes). */
+    static void scatterLayer(MemorySegment chunk, HostKvMemory kv, int[] slots, int from, int to, int writeFrom, int layer) {
+        copy(kv, slots, from, to, Math.max(from, writeFrom), chunk, false, CopyLanes.inline(), layer, 1);
     }
 
     /**
@@ -33,7 +43,7 @@ final class HostKvCopier {
      * {@code writeFrom}; tokens with negative slots are not written.
      */
     static void scatter(MemorySegment chunk, HostKvMemory kv, int[] slots, int from, int to, int writeFrom, CopyLanes lanes) {
-        copy(kv, slots, from, to, Math.max(from, writeFrom), chunk, false, lanes);
+        copy(kv, slots, from, to, Math.max(from, writeFrom), chunk, false, lanes, 0, kv.layout().numLayers());
     }
 
     /** {@link #gather(HostKvMemory, int[], int, int, MemorySegment, CopyLanes)} on the caller's thread. */
@@ -46,8 +56,9 @@ final class HostKvCopier {
         scatter(chunk, kv, slots, from, to, writeFrom, CopyLanes.inline());
     }
 
+    /** Copies layers {@code [firstLayer, firstLayer + layerCount)}, both planes, of tokens {@code [first, to)}. */
     private static void copy(HostKvMemory kv, int[] slots, int from, int to, int first, MemorySegment chunk,
-                             boolean toChunk, CopyLanes lanes) {
+                             boolean toChunk, CopyLanes lanes, int firstLayer, int layerCount) {
         KvLayout layout = kv.layout();
         long row = layout.rowBytes();
         int tokens = to - from;
@@ -63,10 +74,10 @@ final class HostKvCopier {
         if (!sharedAcrossThreads(kv, chunk)) {
             lanes = CopyLanes.inline(); // memory of a confined arena: only its owner thread may copy it
         }
-        lanes.forEach(layout.planes() * layers, bytes * layout.planes() * layers, planeLayer -> {
-            int plane = planeLayer / layers;
-            int layer = planeLayer % layers;
-            long base = (long) planeLayer * tokens * row;
+        lanes.forEach(layout.planes() * layerCount, bytes * layout.planes() * layerCount, task -> {
+            int plane = task / layerCount;
+            int layer = firstLayer + task % layerCount;
+            long base = ((long) plane * layers + layer) * tokens * row;
             for (int r = 0; r < runs.length; r += 2) {
                 int slot = slots[runs[r]];
                 long chunkOffset = base + (runs[r] - from) * row;

@@ -2,7 +2,9 @@ package org.lmcache4j.storage.engine;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
@@ -73,17 +75,8 @@ final class PromptStore {
                 continue;
             }
             long bytes = layout.chunkBytes(to - from);
-            Optional<ChunkPage> page;
-            MissReason dropReason = MissReason.PINNED_FULL;
-            try {
-                page = cpuGuard.succeeded(cpu.reserve(bytes, kept));
-            } catch (RuntimeException | OutOfMemoryError e) {
-                page = cpuGuard.failed("reserve", e, Optional.empty());
-                dropReason = MissReason.TIER_UNHEALTHY;
-            }
+            Optional<ChunkPage> page = reserve(key, bytes, kept);
             if (page.isEmpty()) {
-                counters.storeDroppedChunks.increment();
-                events.departures().record(key, dropReason, cpuGuard.name());
                 break;
             }
             try {
@@ -93,20 +86,98 @@ final class PromptStore {
                 throw t;
             }
             kept.add(key);
-            if (!cpu.commit(key, page.get(), bytes)) {
-                counters.storeSkippedChunks.increment(); // another store of the same prefix won the race
-                continue;
-            }
-            events.stored(cpuGuard.name(), key, chunks.parent(i), from, to);
-            tiers.writeBehind(key);
-            if (to - from < chunkTokens) {
-                partialTails.add(chunks.parent(i), to - from);
-            }
-            stored += to - from;
-            counters.storedChunks.increment();
-            counters.storedBytes.add(bytes);
+            stored += publish(chunks, i, page.get());
         }
         return stored;
+    }
+
+    /**
+     * The new chunks of a layerwise store, from {@code skipTokens} on, each with the memory its KV will be gathered
+     * into: a reserved cpu page, or without a cpu tier a buffer from {@code buffers}. Chunks held already are
+     * marked used and skipped, as {@link #store} does; planning stops where {@code store} would stop (a negative
+     * slot, no room).
+     */
+    List<LayerwiseSave.Planned> plan(PromptChunks chunks, int skipTokens, int[] slots, Arena buffers) {
+        List<LayerwiseSave.Planned> planned = new ArrayList<>();
+        Set<ChunkKey> kept = new HashSet<>();
+        for (int i = skipTokens / chunkTokens; i < chunks.count(); i++) {
+            int from = chunks.start(i);
+            int to = chunks.end(i);
+            if (KvArguments.anyNegative(slots, from, to)) {
+                break;
+            }
+            ChunkKey key = chunks.key(i);
+            long bytes = layout.chunkBytes(to - from);
+            if (buffers != null) {
+                if (tiers.slower().isEmpty()) {
+                    break;
+                }
+                if (tiers.holding(key).isPresent()) {
+                    counters.storeSkippedChunks.increment();
+                    continue;
+                }
+                planned.add(new LayerwiseSave.Planned(i, null, buffers.allocate(bytes, 64)));
+                continue;
+            }
+            if (tiers.cpuGuard().contains(key)) {
+                tiers.cpu().orElseThrow().touch(key);
+                kept.add(key);
+                counters.storeSkippedChunks.increment();
+                continue;
+            }
+            Optional<ChunkPage> page = reserve(key, bytes, kept);
+            if (page.isEmpty()) {
+                break;
+            }
+            kept.add(key);
+            planned.add(new LayerwiseSave.Planned(i, page.get(), null));
+        }
+        return planned;
+    }
+
+    /**
+     * A cpu page for chunk {@code key} of {@code bytes}, never evicting {@code kept}; empty (the drop counted and
+     * its reason recorded) when the tier has no room or fails.
+     */
+    Optional<ChunkPage> reserve(ChunkKey key, long bytes, Set<ChunkKey> kept) {
+        CpuTier cpu = tiers.cpu().orElseThrow();
+        GuardedTier cpuGuard = tiers.cpuGuard();
+        Optional<ChunkPage> page;
+        MissReason dropReason = MissReason.PINNED_FULL;
+        try {
+            page = cpuGuard.succeeded(cpu.reserve(bytes, kept));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            page = cpuGuard.failed("reserve", e, Optional.empty());
+            dropReason = MissReason.TIER_UNHEALTHY;
+        }
+        if (page.isEmpty()) {
+            counters.storeDroppedChunks.increment();
+            events.departures().record(key, dropReason, cpuGuard.name());
+        }
+        return page;
+    }
+
+    /**
+     * Publishes chunk {@code i} of {@code chunks}, whose KV {@code page} holds: in the cpu tier, then queued to be
+     * written behind. The tokens newly stored: 0 when another store of the same chunk published it first.
+     */
+    int publish(PromptChunks chunks, int i, ChunkPage page) {
+        ChunkKey key = chunks.key(i);
+        int from = chunks.start(i);
+        int to = chunks.end(i);
+        long bytes = layout.chunkBytes(to - from);
+        if (!tiers.cpu().orElseThrow().commit(key, page, bytes)) {
+            counters.storeSkippedChunks.increment(); // another store of the same prefix won the race
+            return 0;
+        }
+        events.stored(tiers.cpuGuard().name(), key, chunks.parent(i), from, to);
+        tiers.writeBehind(key);
+        if (to - from < chunkTokens) {
+            partialTails.add(chunks.parent(i), to - from);
+        }
+        counters.storedChunks.increment();
+        counters.storedBytes.add(bytes);
+        return to - from;
     }
 
     /**
@@ -131,19 +202,29 @@ final class PromptStore {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment chunk = arena.allocate(layout.chunkBytes(to - from), 64);
                 engineKv.gather(slots, from, to, chunk);
-                taken = tiers.putSlower(key, chunk, chunks.parent(i), from, to);
+                taken = publishSlower(chunks, i, chunk);
             }
             if (!taken) {
-                counters.storeDroppedChunks.increment();
                 break; // later chunks would not be a prefix
             }
-            if (to - from < chunkTokens) {
-                partialTails.add(chunks.parent(i), to - from);
-            }
             stored += to - from;
-            counters.storedChunks.increment();
-            counters.storedBytes.add(layout.chunkBytes(to - from));
         }
         return stored;
+    }
+
+    /** Without a cpu tier: puts chunk {@code i}'s KV into the slower tiers; false (the drop counted) when none took it. */
+    boolean publishSlower(PromptChunks chunks, int i, MemorySegment chunk) {
+        int from = chunks.start(i);
+        int to = chunks.end(i);
+        if (!tiers.putSlower(chunks.key(i), chunk, chunks.parent(i), from, to)) {
+            counters.storeDroppedChunks.increment();
+            return false;
+        }
+        if (to - from < chunkTokens) {
+            partialTails.add(chunks.parent(i), to - from);
+        }
+        counters.storedChunks.increment();
+        counters.storedBytes.add(layout.chunkBytes(to - from));
+        return true;
     }
 }

@@ -1,5 +1,6 @@
 package org.lmcache4j.storage.engine;
 
+import java.lang.foreign.Arena;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,6 +21,8 @@ import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvEventListener;
 import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.LayerwiseRetrieval;
+import org.lmcache4j.api.LayerwiseStorage;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.LookupExplanation;
 import org.lmcache4j.api.MissReason;
@@ -76,6 +79,9 @@ final class TieredCacheEngine implements KvConnector {
     private final ReentrantReadWriteLock openGuard = new ReentrantReadWriteLock();
     private final DeviceCopiers devices = DeviceCopiers.fromServiceLoader();
     private final StoreQueue stores;
+    private final LayerwiseCopies layerwise = new LayerwiseCopies();
+    /** Tests hold the layerwise copy thread here: before each layer of a load (its index), before (-1) and after (-2) a store's step. */
+    private volatile java.util.function.IntConsumer layerGate = layer -> { };
     private boolean closed;
 
     TieredCacheEngine(LmCacheConfig config, KvLayout layout) {
@@ -296,17 +302,130 @@ final class TieredCacheEngine implements KvConnector {
                                 t -> admit(budget, t, start, stop - start, stop - masked, note)),
                         match -> scatterChunk(match, engineKv, slotMapping, masked, note));
             }
-            countMiss(chunks, masked / chunkTokens, end, note);
-            int retrieved = Math.max(0, end - masked);
-            if (budget.cut()) {
-                counters.deadlineCuts.increment();
-            }
-            counters.retrieves.increment();
-            counters.retrievedTokens.add(retrieved);
-            counters.retrievedBytes.add((long) retrieved * layout.bytesPerToken());
-            events.operation(KvEventListener.Operation.RETRIEVE, System.nanoTime() - startNanos, tokens.length, retrieved);
-            return retrieved;
+            return countRetrieve(chunks, masked, end, budget, note, startNanos);
         }));
+    }
+
+    /** Counts a retrieve that walked {@code chunks} from the mask to {@code end}; the tokens it retrieves. */
+    private int countRetrieve(PromptChunks chunks, int masked, int end, LoadBudget budget, MissNote note, long startNanos) {
+        countMiss(chunks, masked / chunkTokens, end, note);
+        int retrieved = Math.max(0, end - masked);
+        if (budget.cut()) {
+            counters.deadlineCuts.increment();
+        }
+        counters.retrieves.increment();
+        counters.retrievedTokens.add(retrieved);
+        counters.retrievedBytes.add((long) retrieved * layout.bytesPerToken());
+        events.operation(KvEventListener.Operation.RETRIEVE, System.nanoTime() - startNanos, chunks.tokens(), retrieved);
+        return retrieved;
+    }
+
+    @Override
+    public LayerwiseRetrieval retrieveLayerwise(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping) {
+        EngineKvMemory checked = KvArguments.engineMemory(kv, layout, true);
+        if (checked instanceof DeviceKvMemory) { // not yet through the device engine's layerwise path: whole, then complete
+            return KvConnector.super.retrieveLayerwise(tokens, retrieveMask, kv, slotMapping);
+        }
+        EngineKvCopier engineKv = copier(checked);
+        KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
+        int masked = KvArguments.retrieveMaskPrefix(retrieveMask, tokens.length);
+        KvArguments.requireReadableBy(kv, layerwise.thread());
+        int[] ownSlots = slotMapping.clone(); // the engine may reuse its arrays as soon as this returns
+        long startNanos = System.nanoTime();
+        return guarded(() -> inForeground(() -> {
+            PromptChunks chunks = chunks(tokens);
+            touchMaskedChunks(chunks, masked);
+            LoadBudget budget = budget(-1, true);
+            MissNote note = new MissNote();
+            List<LayerwiseLoad.Piece> pieces = new ArrayList<>();
+            int end;
+            try (RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks).readingAhead(tiers.remoteReadAheadChunks())) {
+                end = walk.walk(chunks, masked / chunkTokens,
+                        (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
+                                t -> admit(budget, t, start, stop - start, stop - masked, note)),
+                        match -> keepChunk(match, pieces, masked, note));
+            }
+            int retrieved = countRetrieve(chunks, masked, end, budget, note, startNanos);
+            LayerwiseLoad load = new LayerwiseLoad(pieces, engineKv, ownSlots, masked, layout.numLayers(), retrieved);
+            if (pieces.isEmpty()) {
+                return LayerwiseRetrieval.completed(retrieved, layout.numLayers());
+            }
+            try {
+                layerwise.submit(() -> {
+                    for (int layer = 0; layer < layout.numLayers(); layer++) {
+                        int l = layer;
+                        layerGate.accept(l);
+                        if (!runIfOpen(() -> load.copyLayer(l))) {
+                            load.fail(new IllegalStateException("KvConnector closed before layer " + l + " was loaded"));
+                        }
+                    }
+                });
+            } catch (IllegalStateException closing) {
+                load.fail(closing); // nothing of it runs: release the chunks here
+                throw closing;
+            }
+            return load;
+        }));
+    }
+
+    @Override
+    public LayerwiseStorage storeLayerwise(int[] tokens, boolean[] storeMask, EngineKvMemory kv, int[] slotMapping) {
+        EngineKvMemory checked = KvArguments.engineMemory(kv, layout, false);
+        if (checked instanceof DeviceKvMemory) { // not yet through the device engine's layerwise path: whole, at the end
+            return KvConnector.super.storeLayerwise(tokens, storeMask, kv, slotMapping);
+        }
+        EngineKvCopier engineKv = copier(checked);
+        KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
+        int skip = KvArguments.storeMaskPrefix(storeMask, tokens.length, chunkTokens);
+        KvArguments.requireReadableBy(kv, layerwise.thread());
+        int[] ownSlots = slotMapping.clone();
+        long startNanos = System.nanoTime();
+        return guarded(() -> inForeground(() -> {
+            PromptChunks chunks = chunks(tokens.clone());
+            Arena buffers = tiers.cpu().isEmpty() ? Arena.ofShared() : null;
+            List<LayerwiseSave.Planned> planned = storer.plan(chunks, skip, ownSlots, buffers);
+            return new LayerwiseSave(storer, chunks, planned, buffers, engineKv, ownSlots, layout.numLayers(), layerwise,
+                    step -> {
+                        layerGate.accept(-1);
+                        boolean ran = runIfOpen(step);
+                        layerGate.accept(-2);
+                        return ran;
+                    }, stored -> events.operation(KvEventListener.Operation.STORE,
+                            System.nanoTime() - startNanos, chunks.tokens(), stored)).start();
+        }));
+    }
+
+    /** Tests: called on the layerwise copy thread before each step, which it may hold up. */
+    void layerGate(java.util.function.IntConsumer gate) {
+        this.layerGate = gate;
+    }
+
+    /** Runs {@code step} under the open guard; false, not run, once the connector is closed. */
+    private boolean runIfOpen(Runnable step) {
+        openGuard.readLock().lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            step.run();
+            return true;
+        } finally {
+            openGuard.readLock().unlock();
+        }
+    }
+
+    /** Keeps one found chunk of a layerwise retrieve, open until its layers are copied; false (a miss) when its size is wrong. */
+    private boolean keepChunk(PrefixWalk.Match<TierStack.TierBuffer> match, List<LayerwiseLoad.Piece> pieces, int writeFrom,
+                              MissNote note) {
+        GuardedTier tier = match.value().tier();
+        ChunkBuffer chunk = match.value().buffer();
+        if (!sizeFits(match, note)) {
+            closeChunk(chunk, tier);
+            return false;
+        }
+        pieces.add(new LayerwiseLoad.Piece(chunk, match.start(), match.end()));
+        counters.retrievedFrom(tier.name(), Math.max(0, match.end() - Math.max(match.start(), writeFrom)));
+        return true;
     }
 
     /** Runs a call the engine waits for: the write-behind lets it go first ({@link ForegroundActivity}). */
@@ -330,12 +449,8 @@ final class TieredCacheEngine implements KvConnector {
         GuardedTier tier = match.value().tier();
         ChunkBuffer chunk = match.value().buffer();
         try {
-            long expected = layout.chunkBytes(match.end() - start);
-            if (chunk.sizeBytes() != expected) {
-                note.note(match.start(), MissReason.CORRUPT, tier.name(), "the " + tier.name() + " tier returned " + chunk.sizeBytes()
-                        + " bytes (expected: " + expected + ")");
-                return tier.failed("get", new IllegalStateException("chunk " + match.key() + " has " + chunk.sizeBytes()
-                        + " bytes (expected: " + expected + " for " + (match.end() - start) + " tokens)"), false);
+            if (!sizeFits(match, note)) {
+                return false;
             }
             engineKv.scatter(chunk.segment(), slots, start, match.end(), writeFrom);
             counters.retrievedFrom(tier.name(), Math.max(0, match.end() - Math.max(start, writeFrom)));
@@ -345,11 +460,29 @@ final class TieredCacheEngine implements KvConnector {
                     + " tier failed: " + e);
             return tier.failed("read", e, false);
         } finally {
-            try {
-                chunk.close();
-            } catch (RuntimeException e) {
-                tier.failed("close", e, null);
-            }
+            closeChunk(chunk, tier);
+        }
+    }
+
+    /** True when a found chunk holds the bytes its tokens need; else a miss, noted and counted as the tier's failure. */
+    private boolean sizeFits(PrefixWalk.Match<TierStack.TierBuffer> match, MissNote note) {
+        GuardedTier tier = match.value().tier();
+        ChunkBuffer chunk = match.value().buffer();
+        long expected = layout.chunkBytes(match.end() - match.start());
+        if (chunk.sizeBytes() == expected) {
+            return true;
+        }
+        note.note(match.start(), MissReason.CORRUPT, tier.name(), "the " + tier.name() + " tier returned " + chunk.sizeBytes()
+                + " bytes (expected: " + expected + ")");
+        return tier.failed("get", new IllegalStateException("chunk " + match.key() + " has " + chunk.sizeBytes()
+                + " bytes (expected: " + expected + " for " + (match.end() - match.start()) + " tokens)"), false);
+    }
+
+    private static void closeChunk(ChunkBuffer chunk, GuardedTier tier) {
+        try {
+            chunk.close();
+        } catch (RuntimeException e) {
+            tier.failed("close", e, null);
         }
     }
 
@@ -419,6 +552,7 @@ final class TieredCacheEngine implements KvConnector {
         // running one stops at its next chunk; taking the write lock then waits for it, so no background copy
         // reads engine memory after close returns.
         stores.close();
+        layerwise.close(); // the same for layerwise copies: queued steps run, unfinished stores fail
         openGuard.writeLock().lock();
         try {
             if (closed) {

@@ -27,6 +27,11 @@ public final class PromptChunks {
         this.keys = new ChunkKey[count];
     }
 
+    /** Number of tokens of the prompt. */
+    public int tokens() {
+        return tokens.length;
+    }
+
     /** Number of chunks. */
     public int count() {
         return count;
