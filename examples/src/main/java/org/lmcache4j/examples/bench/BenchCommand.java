@@ -55,6 +55,7 @@ public final class BenchCommand {
         boolean connectorOnly = rest.remove("--connector-only");
         boolean codecQuality = rest.remove("--codec-quality");
         boolean codecsOnly = rest.remove("--codecs-only");
+        boolean layerwise = rest.remove("--layerwise");
         if (rest.contains("-h") || rest.contains("--help")) {
             System.out.println("usage: bin/lmcache bench [--quick] [--repeat N] [--json FILE] [--chart FILE.png] [--model-size SIZE] "
                     + "[--cache-dir DIR]\n"
@@ -62,7 +63,8 @@ public final class BenchCommand {
                     + "[--chart FILE.png]\n"
                     + "       bin/lmcache bench --codec-quality [--prompts N] [--prompt-tokens N] [--codecs A,B,...] [--model-size SIZE] "
                     + "[--json FILE]\n"
-                    + "       bin/lmcache bench --codecs-only [--model-size SIZE] [--json FILE]");
+                    + "       bin/lmcache bench --codecs-only [--model-size SIZE] [--json FILE]\n"
+                    + "       bin/lmcache bench --layerwise [--prefix-tokens N] [--rounds N] [--model-size SIZE] [--json FILE]");
             return;
         }
         if (codecQuality) {
@@ -71,6 +73,10 @@ public final class BenchCommand {
         }
         if (codecsOnly) {
             codecsOnly(rest);
+            return;
+        }
+        if (layerwise) {
+            layerwise(rest);
             return;
         }
         if (connectorOnly) {
@@ -134,6 +140,36 @@ public final class BenchCommand {
             report.put("model_shape", modelSize.id());
             report.putAll(CodecBench.run(cacheDir.resolve("bench"), EngineKvChunks.bf16Layout(engine),
                     EngineKvChunks.bf16(engine, CODEC_CHUNKS, 256, arena), line -> System.err.println("bench: " + line)));
+            String text = BenchReport.json(report);
+            System.out.print(text);
+            if (json != null) {
+                java.nio.file.Files.writeString(Path.of(json), text);
+            }
+        }
+    }
+
+    /** TTFT of a cpu hit with a layerwise retrieve against a plain one ({@link LayerwiseTtft}). */
+    private static void layerwise(List<String> rest) throws Exception {
+        String size = take(rest, "--model-size", "smollm-135m");
+        Path cacheDir = Path.of(take(rest, "--cache-dir", "lmcache-cache"));
+        int prefixTokens = positive("--prefix-tokens", take(rest, "--prefix-tokens", "4096"));
+        int rounds = positive("--rounds", take(rest, "--rounds", "9"));
+        String json = take(rest, "--json", null);
+        if (!rest.isEmpty()) {
+            throw new IllegalArgumentException("unknown options " + rest + " (expected: --prefix-tokens, --rounds, --model-size,"
+                    + " --cache-dir, --json)");
+        }
+        ModelSize modelSize = ModelSize.of(size);
+        ModelWeights weights = SeededWeights.load(modelSize, cacheDir);
+        int questionTokens = 64;
+        try (LlamaEngine engine = new LlamaEngine(weights, 3 * (prefixTokens + questionTokens + 16),
+                Runtime.getRuntime().availableProcessors(), 512)) {
+            engine.preallocate(2, prefixTokens + questionTokens + 1);
+            Map<String, Object> report = new java.util.LinkedHashMap<>();
+            report.put("model_shape", modelSize.id());
+            report.putAll(LayerwiseTtft.run(engine, weights.cacheModelId(modelSize.id()), prefixTokens, questionTokens, rounds,
+                    line -> System.err.print("\rbench: " + line + "   ")));
+            System.err.println();
             String text = BenchReport.json(report);
             System.out.print(text);
             if (json != null) {

@@ -8,6 +8,7 @@ import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvDtype;
 import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.LayerwiseRetrieval;
 import org.lmcache4j.api.StoreHandle;
 import org.lmcache4j.examples.model.ModelShape;
 import org.lmcache4j.examples.model.ModelWeights;
@@ -85,11 +86,21 @@ public final class LlamaEngine implements AutoCloseable {
      * @param progress told how many prompt tokens have been computed, after each prefill chunk
      */
     public Generation generate(int[] prompt, int newTokens, KvConnector cache, IntConsumer progress) {
+        return generate(prompt, newTokens, cache, progress, false);
+    }
+
+    /**
+     * {@link #generate(int[], int, KvConnector, IntConsumer)}; with {@code layerwise}, the cached prefix is retrieved
+     * with {@link KvConnector#retrieveLayerwise}: the first prefill pass waits for each layer of the prefix just
+     * before that layer's attention, so later layers load while earlier ones compute.
+     */
+    public Generation generate(int[] prompt, int newTokens, KvConnector cache, IntConsumer progress, boolean layerwise) {
         requireTokens(prompt, newTokens);
         CacheStats before = cache == null ? null : cache.stats(); // to tell the hit's tier; not part of TTFT
         long start = System.nanoTime();
         Sequence seq = new Sequence(memory, prompt.length + newTokens, takeCopies(prompt.length + newTokens), this::giveBack);
         StoreHandle storing = null;
+        LayerwiseRetrieval loading = null;
         boolean ok = false;
         try {
             int[] slots = seq.slots(prompt.length);
@@ -98,12 +109,18 @@ public final class LlamaEngine implements AutoCloseable {
             if (cache != null) {
                 long lookupStart = System.nanoTime();
                 int hit = Math.min(cache.lookup(prompt), prompt.length - 1);
-                if (hit > 0) {
+                if (hit > 0 && layerwise) {
+                    loading = cache.retrieveLayerwise(Arrays.copyOf(prompt, hit), null, memory.host(), Arrays.copyOf(slots, hit));
+                    cached = loading.retrievedTokens();
+                } else if (hit > 0) {
                     cached = cache.retrieve(Arrays.copyOf(prompt, hit), memory.host(), Arrays.copyOf(slots, hit));
                 }
-                retrieveNanos = System.nanoTime() - lookupStart; // the connector's part only: lookup and the copy into memory
-                if (cached > 0) {
+                // the connector's part only: lookup and the copy into memory (layerwise: until the copy began)
+                retrieveNanos = System.nanoTime() - lookupStart;
+                if (cached > 0 && loading == null) {
                     seq.refreshAll(0, cached, pool);
+                }
+                if (cached > 0) {
                     seq.setLength(cached);
                 }
             }
@@ -111,8 +128,13 @@ public final class LlamaEngine implements AutoCloseable {
             float[] logits = null;
             for (int from = cached; from < prompt.length; from += prefillChunkTokens) {
                 int n = Math.min(prefillChunkTokens, prompt.length - from);
-                logits = transformer.forward(seq, prompt, from, n, from + n == prompt.length);
+                logits = transformer.forward(seq, prompt, from, n, from + n == prompt.length,
+                        from == cached && loading != null ? awaitPrefixLayer(loading, seq, cached) : null);
                 progress.accept(from + n - cached);
+            }
+            if (loading != null) {
+                loading.close();
+                loading = null;
             }
             int[] all = Arrays.copyOf(prompt, prompt.length + newTokens);
             all[prompt.length] = VectorMath.argmax(logits);
@@ -144,10 +166,26 @@ public final class LlamaEngine implements AutoCloseable {
             return g;
         } finally {
             if (!ok) {
+                if (loading != null) {
+                    loading.close(); // the retrieve may still write the blocks: they are freed only after it
+                }
                 awaitQuietly(storing); // the store may still read the blocks: they are freed only after it
                 seq.close();
             }
         }
+    }
+
+    /**
+     * Before each layer of the first prefill pass: that layer of the retrieved prefix, waited for and made ready for
+     * attention (its working copies refreshed over the pool, a share of positions per worker).
+     */
+    private IntConsumer awaitPrefixLayer(LayerwiseRetrieval loading, Sequence seq, int cached) {
+        int units = Math.min(cached, 4 * pool.workers());
+        return layer -> {
+            loading.awaitLayer(layer);
+            pool.run(units, (unit, worker) -> seq.refresh(layer, (int) ((long) cached * unit / units),
+                    (int) ((long) cached * (unit + 1) / units), new float[shape().kvDim()]));
+        };
     }
 
     /** Waits for {@code store} (if any) to be done, whether it stored or failed. */

@@ -43,6 +43,14 @@ final class Transformer {
      * {@code logits} is set, else null.
      */
     float[] forward(Sequence seq, int[] tokens, int start, int n, boolean logits) {
+        return forward(seq, tokens, start, n, logits, null);
+    }
+
+    /**
+     * {@link #forward(Sequence, int[], int, int, boolean)}, calling {@code beforeLayer} (when not null) with each
+     * layer's index before the layer reads any KV: a layerwise retrieve waits there for that layer of the prefix.
+     */
+    float[] forward(Sequence seq, int[] tokens, int start, int n, boolean logits, IntConsumer beforeLayer) {
         if (start != seq.length() || start + n > seq.capacity()) {
             throw new IllegalArgumentException("positions " + start + ".." + (start + n) + " (expected: from "
                     + seq.length() + ", within capacity " + seq.capacity() + ")");
@@ -67,6 +75,9 @@ final class Transformer {
         }
         rope.ensure(start + n);
         for (int l = 0; l < shape.layers(); l++) {
+            if (beforeLayer != null) {
+                beforeLayer.accept(l);
+            }
             ModelWeights.Layer layer = weights.layer(l);
             int li = l;
             rows(n, r -> VectorMath.rmsNorm(x, r * dim, layer.attnNorm(), eps, xb, r * dim, dim));

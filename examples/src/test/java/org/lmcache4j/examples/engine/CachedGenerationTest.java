@@ -75,6 +75,29 @@ class CachedGenerationTest {
     }
 
     /**
+     * A layerwise retrieve (each layer of the prefix awaited just before that layer's attention, later layers
+     * still loading) gives the logits, tokens and KV of a plain retrieve, bit for bit, over several prefill passes.
+     */
+    @Test
+    void aLayerwiseRetrieveGivesThePlainRetrievesLogitsBitForBit() {
+        int[] prompt = concat(tokens(11, 3 * CHUNK), tokens(12, 70));
+        try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 4096, 2, 32);
+             KvConnector cache = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
+            engine.generate(prompt, 1, cache, done -> { }).close(); // stores the prefix
+            try (Generation plain = engine.generate(prompt, 6, cache, done -> { }, false);
+                 Generation layerwise = engine.generate(prompt, 6, cache, done -> { }, true)) {
+                assertEquals(3 * CHUNK, plain.cachedTokens());
+                assertEquals(3 * CHUNK, layerwise.cachedTokens());
+                assertArrayEquals(plain.firstLogits(), layerwise.firstLogits(), "logits, bit for bit");
+                assertArrayEquals(plain.tokens(), layerwise.tokens(), "generated tokens");
+                var kv = engine.memory().host();
+                assertTrue(KvCheck.identical(kv, layerwise.promptSlots(), kv, plain.promptSlots(), prompt.length),
+                        "retrieved and computed KV");
+            }
+        }
+    }
+
+    /**
      * The engine stores with storeAsync and ends the request only when the handle is done: here the
      * connector reports the store done 300 ms after its copy finished, and the request waits for it (so its
      * blocks cannot be freed, nor its chunks missed by the next lookup, before).
