@@ -69,6 +69,19 @@ public final class CudaCopyEngine implements DeviceCopyEngine {
         return unsupportedReason(kv).isEmpty();
     }
 
+    /** True when the driver loads and reports a device: the cpu tier's slabs are then worth registering. */
+    @Override
+    public boolean registersHost() {
+        if (!access.failure().isEmpty()) {
+            return false;
+        }
+        try {
+            return access.require().deviceCount() > 0;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Why {@code kv} cannot be copied on this machine, in one sentence; empty when {@link #supports} is true. */
     @Override
     public String unsupportedReason(DeviceKvMemory kv) {

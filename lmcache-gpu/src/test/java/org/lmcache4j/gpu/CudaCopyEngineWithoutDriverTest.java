@@ -52,6 +52,7 @@ class CudaCopyEngineWithoutDriverTest {
     void supportsIsFalseAndTheReasonNamesTheLibrary() {
         try (CudaCopyEngine engine = new CudaCopyEngine()) {
             assertFalse(engine.supports(KV));
+            assertFalse(engine.registersHost(), "no driver: the cpu tier registers nothing");
             String reason = engine.unsupportedReason(KV);
             assertEquals(CudaCopyEngine.noDriverMessage(), reason);
             assertTrue(reason.startsWith("CUDA driver libcuda.so.1 not found: CUDA driver library libcuda.so.1 cannot be loaded ("), reason);

@@ -54,6 +54,15 @@ public interface DeviceCopyEngine extends AutoCloseable {
     }
 
     /**
+     * True when {@link #registerHost} makes memory device-reachable on this machine (a driver and a device are
+     * there): a connector's cpu tier then registers every slab it maps, as it maps it, and unregisters it before
+     * unmapping it. Asked once, when the connector opens; the default is false.
+     */
+    default boolean registersHost() {
+        return false;
+    }
+
+    /**
      * Starts a store that copies one layer at a time as the engine computes it ({@link LayerwiseStore});
      * {@code engineStream} is the engine's CUDA stream ({@code CUstream}; 0 = the legacy default stream).
      *

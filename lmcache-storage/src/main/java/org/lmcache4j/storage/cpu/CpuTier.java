@@ -55,7 +55,14 @@ public final class CpuTier implements StorageTier {
      * @param nanoClock   time source for pin expiry ({@code System::nanoTime} outside tests)
      */
     public CpuTier(long budgetBytes, long chunkBytes, boolean pin, LongSupplier nanoClock, EvictionListener evictionListener) {
-        this.allocator = new PinnedSlabAllocator(budgetBytes, chunkBytes, pin);
+        this(budgetBytes, chunkBytes, pin, nanoClock, evictionListener, SlabRegistrar.NONE);
+    }
+
+    /** @param registrar registers each slab of the tier for device copies as it is mapped */
+    public CpuTier(long budgetBytes, long chunkBytes, boolean pin, LongSupplier nanoClock, EvictionListener evictionListener,
+                   SlabRegistrar registrar) {
+        this.allocator = new PinnedSlabAllocator(budgetBytes, chunkBytes, pin, PinnedSlabAllocator.MAX_SLAB_BYTES,
+                PinnedSlabAllocator.DEFAULT_READY_AHEAD_BYTES, PinnedSlabAllocator.RETRY_UNMAP_FOR, registrar);
         this.budgetBytes = budgetBytes;
         this.nanoClock = nanoClock;
         this.evictionListener = evictionListener;

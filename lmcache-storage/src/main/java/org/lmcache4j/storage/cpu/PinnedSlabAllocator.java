@@ -4,12 +4,15 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.lmcache4j.nativeio.Libc;
+import org.lmcache4j.api.spi.HostRegistration;
 import org.lmcache4j.nativeio.OffHeapSlab;
 import org.lmcache4j.nativeio.Prefaulter;
 import org.slf4j.Logger;
@@ -104,6 +107,9 @@ final class PinnedSlabAllocator implements AutoCloseable {
     /** Set once by the background thread when its first fill is done ({@link #awaitFirstFill}). */
     private boolean firstFillDone;
     private final List<OffHeapSlab> slabs = new ArrayList<>();
+    private final Map<OffHeapSlab, HostRegistration> registrations = new IdentityHashMap<>(); // guarded by lock
+    private final SlabRegistrar registrar;
+    private boolean registrationFailed; // guarded by lock: logged once
     /** Free pages whose memory is resident. */
     private final ArrayDeque<ChunkPage> ready = new ArrayDeque<>();
     /** Mapped pages never handed out nor faulted, in address order. */
@@ -139,6 +145,12 @@ final class PinnedSlabAllocator implements AutoCloseable {
      */
     PinnedSlabAllocator(long budgetBytes, long chunkBytes, boolean pin, long maxSlabBytes, long readyAheadBytes,
             Duration retryUnmapFor) {
+        this(budgetBytes, chunkBytes, pin, maxSlabBytes, readyAheadBytes, retryUnmapFor, SlabRegistrar.NONE);
+    }
+
+    /** @param registrar registers each slab as it is mapped, for device copies ({@link SlabRegistrar#NONE}: none) */
+    PinnedSlabAllocator(long budgetBytes, long chunkBytes, boolean pin, long maxSlabBytes, long readyAheadBytes,
+            Duration retryUnmapFor, SlabRegistrar registrar) {
         if (chunkBytes <= 0) {
             throw new IllegalArgumentException("chunk bytes: " + chunkBytes + " (expected: > 0)");
         }
@@ -157,6 +169,7 @@ final class PinnedSlabAllocator implements AutoCloseable {
         this.readyAheadPages = (int) Math.min(capacityPages, Math.ceilDiv(readyAheadBytes, pageBytes));
         this.pin = pin;
         this.retryUnmapFor = retryUnmapFor;
+        this.registrar = registrar;
         // Started last: it reads the fields above.
         this.prefaultThread = readyAheadPages == 0 ? null
                 : Thread.ofPlatform().daemon().name(PREFAULT_THREAD).start(this::prefaultAhead);
@@ -302,18 +315,34 @@ final class PinnedSlabAllocator implements AutoCloseable {
         carvedPages += pages;
         inFlightPages += pages;
         OffHeapSlab slab = null;
+        HostRegistration registration = null;
+        RuntimeException registerFailure = null;
         lock.unlock();
         try {
             slab = OffHeapSlab.map(pages * pageBytes);
+            try {
+                registration = registrar.register(slab.segment());
+            } catch (RuntimeException e) {
+                registerFailure = e; // the slab works unregistered: device copies of its pages are staged
+            }
         } finally {
             lock.lock();
             inFlightPages -= pages;
+            if (registerFailure != null && !registrationFailed) {
+                registrationFailed = true;
+                LOG.warn("cpu tier memory: registering a slab for device copies failed ({}); its pages are copied through "
+                        + "staging buffers (logged once)", registerFailure.getMessage());
+            }
             if (slab == null) {
                 carvedPages -= pages;
             } else if (closed) {
+                unregister(registration);
                 slab.close(); // nobody has seen it
             } else {
                 slabs.add(slab);
+                if (registration != null) {
+                    registrations.put(slab, registration);
+                }
                 MemorySegment memory = slab.segment();
                 for (int i = 0; i < pages; i++) {
                     ChunkPage page = new ChunkPage(this, memory.asSlice(i * pageBytes, pageBytes));
@@ -512,6 +541,7 @@ final class PinnedSlabAllocator implements AutoCloseable {
         List<RuntimeException> failures = new ArrayList<>();
         for (Iterator<OffHeapSlab> it = slabs.iterator(); it.hasNext(); ) {
             OffHeapSlab slab = it.next();
+            unregister(registrations.remove(slab)); // before the unmap, whether or not the unmap succeeds
             try {
                 slab.close();
                 it.remove();
@@ -520,6 +550,17 @@ final class PinnedSlabAllocator implements AutoCloseable {
             }
         }
         return failures;
+    }
+
+    private static void unregister(HostRegistration registration) {
+        if (registration == null) {
+            return;
+        }
+        try {
+            registration.close();
+        } catch (RuntimeException e) {
+            LOG.warn("cpu tier memory: unregistering a slab from device copies failed: {}", e.getMessage());
+        }
     }
 
     /** The background retry after a close that left slabs mapped: runs until they are unmapped or time is up. */

@@ -16,6 +16,7 @@ import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.storage.cpu.ChunkPage;
 import org.lmcache4j.storage.cpu.CpuTier;
+import org.lmcache4j.storage.cpu.SlabRegistrar;
 import org.lmcache4j.storage.tier.HeldChunkBuffer;
 
 /**
@@ -75,6 +76,12 @@ final class TierStack implements AutoCloseable {
      */
     TierStack(long cpuBudgetBytes, long chunkBytes, LongSupplier nanoClock, UnaryOperator<StorageTier> decorator,
               List<StorageTier> slowerTiers, KvEvents events) {
+        this(cpuBudgetBytes, chunkBytes, nanoClock, decorator, slowerTiers, events, SlabRegistrar.NONE);
+    }
+
+    /** @param registrar registers the cpu tier's slabs for device copies as they are mapped */
+    TierStack(long cpuBudgetBytes, long chunkBytes, LongSupplier nanoClock, UnaryOperator<StorageTier> decorator,
+              List<StorageTier> slowerTiers, KvEvents events, SlabRegistrar registrar) {
         this.events = events;
         if (slowerTiers.size() > Integer.SIZE - 1) {
             throw new IllegalArgumentException("slower tiers: " + slowerTiers.size() + " (expected: at most "
@@ -86,7 +93,7 @@ final class TierStack implements AutoCloseable {
         }
         this.slower = List.copyOf(s);
         if (cpuBudgetBytes > 0) {
-            this.cpu = new CpuTier(cpuBudgetBytes, chunkBytes, true, nanoClock, this::demote);
+            this.cpu = new CpuTier(cpuBudgetBytes, chunkBytes, true, nanoClock, this::demote, registrar);
             cpu.yieldTo(foreground::busy);
             this.cpuGuard = new GuardedTier(decorator.apply(cpu));
             this.maxDemotionHolds = Math.max(1, cpu.capacityPages() / 4);

@@ -34,6 +34,7 @@ import org.lmcache4j.storage.copy.CopyLanes;
 import org.lmcache4j.storage.copy.DeviceCopiers;
 import org.lmcache4j.storage.copy.EngineKvCopier;
 import org.lmcache4j.storage.cpu.CpuTier;
+import org.lmcache4j.storage.cpu.SlabRegistrar;
 import org.lmcache4j.storage.hash.ChunkHasher;
 import org.lmcache4j.storage.hash.HasherWarmUp;
 import org.lmcache4j.storage.hash.PromptChunks;
@@ -77,7 +78,7 @@ final class TieredCacheEngine implements KvConnector {
     private final LongSupplier nanoClock;
     private final PinTable pins;
     private final ReentrantReadWriteLock openGuard = new ReentrantReadWriteLock();
-    private final DeviceCopiers devices = DeviceCopiers.fromServiceLoader();
+    private final DeviceCopiers devices;
     private final StoreQueue stores;
     private final LayerwiseCopies layerwise = new LayerwiseCopies();
     /** Tests hold the layerwise copy thread here: before each layer of a load (its index), before (-1) and after (-2) a store's step. */
@@ -106,7 +107,15 @@ final class TieredCacheEngine implements KvConnector {
     /** @param stores runs {@code storeAsync}'s copies (tests pass a small or slow-draining one); this engine closes it */
     TieredCacheEngine(LmCacheConfig config, KvLayout layout, LongSupplier nanoClock,
                       UnaryOperator<StorageTier> tierDecorator, List<StorageTier> slowerTiers, StoreQueue stores) {
+        this(config, layout, nanoClock, tierDecorator, slowerTiers, stores, DeviceCopiers.fromServiceLoader());
+    }
+
+    /** @param devices the device copy engines (tests pass their own); this engine closes them */
+    TieredCacheEngine(LmCacheConfig config, KvLayout layout, LongSupplier nanoClock,
+                      UnaryOperator<StorageTier> tierDecorator, List<StorageTier> slowerTiers, StoreQueue stores,
+                      DeviceCopiers devices) {
         this.stores = stores;
+        this.devices = devices;
         if (config == null || layout == null) {
             throw new IllegalArgumentException("config and layout: must not be null");
         }
@@ -126,7 +135,7 @@ final class TieredCacheEngine implements KvConnector {
                         + chunkTokens + " tokens x " + layout.bytesPerToken() + " bytes = " + chunkBytes + " bytes)");
             }
             this.tiers = new TierStack(config.localCpu() ? config.maxLocalCpuBytes() : 0, chunkBytes, nanoClock, tierDecorator,
-                    slowerTiers, events);
+                    slowerTiers, events, config.localCpu() ? devices.slabRegistrar() : SlabRegistrar.NONE);
             ok = true;
         } finally {
             if (!ok) {
