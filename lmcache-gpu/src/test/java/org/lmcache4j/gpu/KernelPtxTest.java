@@ -1,5 +1,6 @@
 package org.lmcache4j.gpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,9 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The committed PTX ({@code src/main/resources/org/lmcache4j/gpu/kv_copy.ptx}) is what
- * {@code scripts/build-kernels.sh} makes of the current {@code kv_copy.cu}: its recorded source hash
- * matches (checked everywhere), and a fresh nvcc build is identical (checked where nvcc is on the PATH).
+ * The committed device code ({@code src/main/resources/org/lmcache4j/gpu/}: {@code kv_copy.ptx} for sm_80,
+ * {@code kv_copy_sm90.ptx}, {@code kv_copy.fatbin}) is what {@code scripts/build-kernels.sh} makes of the current
+ * {@code kv_copy.cu}: each records the source's hash (checked everywhere), and a fresh nvcc build is identical,
+ * byte for byte (checked where nvcc is on the PATH).
  */
 class KernelPtxTest {
 
@@ -39,6 +42,19 @@ class KernelPtxTest {
         String first = committedPtx().lines().findFirst().orElse("");
         String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(CpuKernels.KERNEL_SOURCE)));
         assertEquals("// lmcache4j kv_copy.cu sha256 " + hash, first, "kv_copy.ptx is stale against kv_copy.cu: " + REBUILD);
+    }
+
+    @Test
+    void theSm90PtxAndTheFatbinRecordTheHashOfTheCurrentSource() throws IOException, NoSuchAlgorithmException {
+        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(CpuKernels.KERNEL_SOURCE)));
+        String sm90 = new String(KvCopyKernels.resource("kv_copy_sm90.ptx"), StandardCharsets.UTF_8);
+        assertEquals("// lmcache4j kv_copy.cu sha256 " + hash, sm90.lines().findFirst().orElse(""), "kv_copy_sm90.ptx: " + REBUILD);
+        assertTrue(sm90.contains("\n.target sm_90\n"), "target sm_90");
+        assertEquals(hash + "  kv_copy.cu\n", new String(KvCopyKernels.resource("kv_copy.fatbin.sha256"), StandardCharsets.UTF_8),
+                "kv_copy.fatbin: " + REBUILD);
+        byte[] fatbin = KvCopyKernels.resource("kv_copy.fatbin");
+        assertTrue(fatbin.length > 1024, "a fatbin image");
+        assertEquals(List.of("kv_copy.fatbin", "kv_copy_sm90.ptx", "kv_copy.ptx"), KvCopyKernels.IMAGES, "the order images are tried");
     }
 
     @Test
@@ -59,15 +75,19 @@ class KernelPtxTest {
     void committedPtxIsWhatNvccMakesOfTheSourceNow(@TempDir Path dir) throws IOException, InterruptedException {
         assumeTrue(onPath("nvcc"), "nvcc is not on the PATH: the committed PTX cannot be rebuilt here "
                 + "(the source-hash check still ran)");
-        Path fresh = dir.resolve("kv_copy.ptx");
-        Process p = new ProcessBuilder("bash", SCRIPT.toString(), fresh.toString()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("bash", SCRIPT.toString(), dir.toString()).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
             fail("build-kernels.sh failed:\n" + output);
         }
+        Path fresh = dir.resolve("kv_copy.ptx");
         if (!Files.readString(fresh).equals(committedPtx())) {
             fail("kv_copy.ptx differs from a fresh build of kv_copy.cu (" + nvccRelease(Files.readString(fresh)) + " here, "
                     + nvccRelease(committedPtx()) + " in the committed file): " + REBUILD);
+        }
+        for (String name : List.of("kv_copy_sm90.ptx", "kv_copy.fatbin", "kv_copy.fatbin.sha256")) {
+            assertArrayEquals(KvCopyKernels.resource(name), Files.readAllBytes(dir.resolve(name)),
+                    name + " differs from a fresh build of kv_copy.cu: " + REBUILD);
         }
     }
 
