@@ -30,16 +30,17 @@ public final class KvCopyBenchmark {
 
     /** The benchmark's parameters; the defaults are Llama-3-8B-shaped KV (bf16) in vLLM's 16-token pages. */
     record Options(int layers, int kvHeads, int headDim, KvDtype dtype, DeviceKvFormat format, int blockSize, int chunkTokens,
-                   int chunks, int iterations, int device) {
+                   int chunks, int iterations, int device, String json) {
 
         static final String USAGE = "usage: KvCopyBenchmark [--layers 32] [--kv-heads 8] [--head-dim 128] [--dtype BF16]"
                 + " [--format VLLM|FLASH_INFER|MLA] [--block-size 16] [--chunk-tokens 256] [--chunks 16] [--iterations 10]"
-                + " [--device 0]";
+                + " [--device 0] [--json FILE]";
 
         static Options parse(String[] args) {
             Map<String, String> v = new HashMap<>(Map.of("--layers", "32", "--kv-heads", "8", "--head-dim", "128",
                     "--dtype", "BF16", "--format", "VLLM", "--block-size", "16", "--chunk-tokens", "256", "--chunks", "16",
                     "--iterations", "10", "--device", "0"));
+            v.put("--json", "");
             for (int i = 0; i < args.length; i += 2) {
                 if (!v.containsKey(args[i]) || i + 1 >= args.length) {
                     throw new IllegalArgumentException(args[i] + ": " + (v.containsKey(args[i]) ? "missing value" : "unknown option"));
@@ -49,7 +50,8 @@ public final class KvCopyBenchmark {
             return new Options(Integer.parseInt(v.get("--layers")), Integer.parseInt(v.get("--kv-heads")),
                     Integer.parseInt(v.get("--head-dim")), KvDtype.valueOf(v.get("--dtype")), DeviceKvFormat.valueOf(v.get("--format")),
                     Integer.parseInt(v.get("--block-size")), Integer.parseInt(v.get("--chunk-tokens")),
-                    Integer.parseInt(v.get("--chunks")), Integer.parseInt(v.get("--iterations")), Integer.parseInt(v.get("--device")));
+                    Integer.parseInt(v.get("--chunks")), Integer.parseInt(v.get("--iterations")), Integer.parseInt(v.get("--device")),
+                    v.get("--json"));
         }
 
         KvLayout layout() {
@@ -76,22 +78,44 @@ public final class KvCopyBenchmark {
             return 2;
         }
         if (CudaAvailability.driverLibrary().isEmpty()) {
-            out.println("KvCopyBenchmark: skipped, no GPU: " + CudaAvailability.unavailableReason());
-            return 0;
+            return skipped(o, out, "no GPU: " + CudaAvailability.unavailableReason());
         }
         CudaDriver driver;
         try {
             driver = CudaDriver.open();
         } catch (IllegalStateException | CudaException e) {
-            out.println("KvCopyBenchmark: skipped, the CUDA driver is unusable: " + e.getMessage());
-            return 0;
+            return skipped(o, out, "the CUDA driver is unusable: " + e.getMessage());
         }
         if (o.device() >= driver.deviceCount()) {
-            out.println("KvCopyBenchmark: skipped, no device " + o.device() + " (" + driver.deviceCount() + " CUDA devices)");
-            return 0;
+            return skipped(o, out, "no device " + o.device() + " (" + driver.deviceCount() + " CUDA devices)");
         }
-        new Measurement(driver, o, out).run();
+        Measurement m = new Measurement(driver, o, out);
+        m.run();
+        if (!o.json().isEmpty()) {
+            write(o.json(), m.json());
+        }
         return 0;
+    }
+
+    /** Says why nothing ran, also as {@code {"gpu": false, "reason": ...}} with {@code --json}; exit status 0. */
+    private static int skipped(Options o, PrintStream out, String reason) {
+        out.println("KvCopyBenchmark: skipped, " + reason);
+        if (!o.json().isEmpty()) {
+            write(o.json(), "{\"gpu\": false, \"reason\": " + quote(reason) + "}\n");
+        }
+        return 0;
+    }
+
+    private static void write(String file, String json) {
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of(file), json);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("writing " + file, e);
+        }
+    }
+
+    static String quote(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", " ") + "\"";
     }
 
     /** One benchmark run on one device. */
@@ -104,6 +128,8 @@ public final class KvCopyBenchmark {
         private final long totalBytes;
         private double plainD2h;
         private double plainH2d;
+        private final List<String> rows = new ArrayList<>();
+        private String deviceName = "";
 
         Measurement(CudaDriver driver, Options o, PrintStream out) {
             this.driver = driver;
@@ -137,6 +163,7 @@ public final class KvCopyBenchmark {
                  CudaCopyEngine zeroCopy = new CudaCopyEngine(() -> driver, true)) {
                 List<ChunkCopy> chunks = chunks(pinned);
                 List<ChunkCopy> pageableChunks = chunks(pageable);
+                deviceName = driver.deviceName(o.device());
                 out.printf("KvCopyBenchmark on %s (device %d): %s %s, %d B/token; %d chunks x %d tokens = %.1f MiB per pass,"
                                 + " blocks of %d in shuffled order%n", driver.deviceName(o.device()), o.device(), o.format(), layout,
                         layout.bytesPerToken(), o.chunks(), o.chunkTokens(), totalBytes / 1048576.0, o.blockSize());
@@ -169,6 +196,15 @@ public final class KvCopyBenchmark {
             }
         }
 
+        /** The run as JSON (the schema is in lmcache-gpu/README.md, "GPU check"). */
+        String json() {
+            return String.format(java.util.Locale.ROOT, "{\"gpu\": true, \"device\": %d, \"device_name\": %s, \"format\": \"%s\","
+                            + " \"layout\": %s, \"bytes_per_pass\": %d, \"chunks\": %d, \"chunk_tokens\": %d, \"block_size\": %d,"
+                            + " \"iterations\": %d, \"results\": [%s]}%n", o.device(), quote(deviceName), o.format(),
+                    quote(layout.toString()), totalBytes, o.chunks(), o.chunkTokens(), o.blockSize(), o.iterations(),
+                    String.join(", ", rows));
+        }
+
         private void plainCopy(CudaContext context, CudaStream stream, DevicePtr flat, OffHeapSlab host, boolean toHost) {
             driver.pushContext(context);
             try {
@@ -197,6 +233,9 @@ public final class KvCopyBenchmark {
             double median = gbps[gbps.length / 2];
             out.printf("%-4s %-44s %10.2f %10.2f %8s%n", direction, path, median, gbps[gbps.length - 1],
                     plain > 0 ? String.format("%.0f%%", 100 * median / plain) : "-");
+            rows.add(String.format(java.util.Locale.ROOT, "{\"direction\": \"%s\", \"path\": %s, \"gbps_median\": %.3f,"
+                    + " \"gbps_best\": %.3f, \"vs_plain\": %s}", direction, quote(path), median, gbps[gbps.length - 1],
+                    plain > 0 ? String.format(java.util.Locale.ROOT, "%.4f", median / plain) : "null"));
             return median;
         }
 

@@ -30,6 +30,15 @@ class KvCopyBenchmarkTest {
     }
 
     @Test
+    void withoutAGpuItsJsonSaysWhy(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        assumeTrue(CudaAvailability.driverLibrary().isEmpty(), "this machine has a CUDA driver: run the benchmark itself");
+        java.nio.file.Path json = dir.resolve("bench.json");
+        run(0, "--json", json.toString());
+        assertEquals("{\"gpu\": false, \"reason\": " + KvCopyBenchmark.quote("no GPU: " + CudaAvailability.unavailableReason())
+                + "}\n", java.nio.file.Files.readString(json));
+    }
+
+    @Test
     void badOptionsPrintTheUsage() {
         String output = run(2, "--layers", "32", "--colour", "red");
         assertTrue(output.startsWith("KvCopyBenchmark: --colour: unknown option"), output);
@@ -43,7 +52,7 @@ class KvCopyBenchmarkTest {
         KvCopyBenchmark.Options o = KvCopyBenchmark.Options.parse(new String[0]);
         assertEquals(128 * 1024, o.layout().bytesPerToken(), "32 layers x 2 x 8 heads x 128 x bf16");
         assertEquals(new KvCopyBenchmark.Options(2, 1, 576, KvDtype.FP8_E4M3,
-                        DeviceKvFormat.MLA, 64, 256, 16, 10, 0),
+                        DeviceKvFormat.MLA, 64, 256, 16, 10, 0, ""),
                 KvCopyBenchmark.Options.parse(new String[] {"--layers", "2", "--kv-heads", "1", "--head-dim", "576",
                         "--dtype", "FP8_E4M3", "--format", "MLA", "--block-size", "64"}));
     }
