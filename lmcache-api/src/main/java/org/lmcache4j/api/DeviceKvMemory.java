@@ -15,6 +15,7 @@ public final class DeviceKvMemory implements EngineKvMemory {
     private final long[] layerAddresses;
     private final int numBlocks;
     private final int blockSize;
+    private final long engineStream;
 
     /**
      * @param layout         the KV layout
@@ -46,6 +47,31 @@ public final class DeviceKvMemory implements EngineKvMemory {
         this.layerAddresses = layerAddresses.clone();
         this.numBlocks = numBlocks;
         this.blockSize = blockSize;
+        this.engineStream = 0;
+    }
+
+    private DeviceKvMemory(DeviceKvMemory kv, long engineStream) {
+        this.layout = kv.layout;
+        this.format = kv.format;
+        this.deviceOrdinal = kv.deviceOrdinal;
+        this.layerAddresses = kv.layerAddresses;
+        this.numBlocks = kv.numBlocks;
+        this.blockSize = kv.blockSize;
+        this.engineStream = engineStream;
+    }
+
+    /**
+     * The same memory, with the engine's work on it queued on CUDA stream {@code engineStream} ({@code CUstream}):
+     * the layerwise calls order their copies against that stream ({@code awaitLayer} makes it wait for a layer;
+     * a layer announced done is copied after the work queued on it so far).
+     */
+    public DeviceKvMemory onStream(long engineStream) {
+        return new DeviceKvMemory(this, engineStream);
+    }
+
+    /** The engine's CUDA stream for the layerwise calls; 0, the legacy default stream, unless set by {@link #onStream}. */
+    public long engineStream() {
+        return engineStream;
     }
 
     @Override
@@ -82,6 +108,6 @@ public final class DeviceKvMemory implements EngineKvMemory {
     @Override
     public String toString() {
         return "DeviceKvMemory[" + format + ", device " + deviceOrdinal + ", " + numBlocks + "x" + blockSize
-                + ", layers " + Arrays.toString(layerAddresses) + "]";
+                + ", layers " + Arrays.toString(layerAddresses) + (engineStream == 0 ? "" : ", stream " + engineStream) + "]";
     }
 }

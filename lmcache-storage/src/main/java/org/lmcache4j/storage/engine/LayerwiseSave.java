@@ -107,8 +107,19 @@ final class LayerwiseSave implements LayerwiseStorage {
         }
     }
 
-    /** Publishes every planned chunk in order; a chunk no tier takes ends the stored prefix (the rest are released). */
+    /** Publishes every planned chunk in order, then frees the buffers; the tokens stored. */
     private int publish() {
+        released = true;
+        int stored = publish(storer, chunks, planned, buffers);
+        onStored.accept(stored);
+        return stored;
+    }
+
+    /**
+     * Publishes {@code planned} in order (a chunk no tier takes ends the stored prefix; the rest are released) and
+     * closes {@code buffers}; the tokens stored.
+     */
+    static int publish(PromptStore storer, PromptChunks chunks, List<Planned> planned, Arena buffers) {
         int stored = 0;
         boolean taking = true;
         for (Planned p : planned) {
@@ -124,12 +135,20 @@ final class LayerwiseSave implements LayerwiseStorage {
                 taking = false;
             }
         }
-        released = true;
         if (buffers != null) {
             buffers.close();
         }
-        onStored.accept(stored);
         return stored;
+    }
+
+    /** Releases every planned page and closes {@code buffers}: nothing of the store is published. */
+    static void release(List<Planned> planned, Arena buffers) {
+        for (Planned p : planned) {
+            release(p);
+        }
+        if (buffers != null) {
+            buffers.close();
+        }
     }
 
     private void fail(Throwable why) {
@@ -145,12 +164,7 @@ final class LayerwiseSave implements LayerwiseStorage {
             return;
         }
         released = true;
-        for (Planned p : planned) {
-            release(p);
-        }
-        if (buffers != null) {
-            buffers.close();
-        }
+        release(planned, buffers);
     }
 
     private static void release(Planned p) {

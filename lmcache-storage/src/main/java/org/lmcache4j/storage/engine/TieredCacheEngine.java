@@ -29,6 +29,7 @@ import org.lmcache4j.api.MissReason;
 import org.lmcache4j.api.PrefixPin;
 import org.lmcache4j.api.StoreHandle;
 import org.lmcache4j.api.spi.ChunkBuffer;
+import org.lmcache4j.api.spi.ChunkCopy;
 import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.storage.copy.CopyLanes;
 import org.lmcache4j.storage.copy.DeviceCopiers;
@@ -332,9 +333,6 @@ final class TieredCacheEngine implements KvConnector {
     @Override
     public LayerwiseRetrieval retrieveLayerwise(int[] tokens, boolean[] retrieveMask, EngineKvMemory kv, int[] slotMapping) {
         EngineKvMemory checked = KvArguments.engineMemory(kv, layout, true);
-        if (checked instanceof DeviceKvMemory) { // not yet through the device engine's layerwise path: whole, then complete
-            return KvConnector.super.retrieveLayerwise(tokens, retrieveMask, kv, slotMapping);
-        }
         EngineKvCopier engineKv = copier(checked);
         KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
         int masked = KvArguments.retrieveMaskPrefix(retrieveMask, tokens.length);
@@ -355,10 +353,13 @@ final class TieredCacheEngine implements KvConnector {
                         match -> keepChunk(match, pieces, masked, note));
             }
             int retrieved = countRetrieve(chunks, masked, end, budget, note, startNanos);
-            LayerwiseLoad load = new LayerwiseLoad(pieces, engineKv, ownSlots, masked, layout.numLayers(), retrieved);
             if (pieces.isEmpty()) {
                 return LayerwiseRetrieval.completed(retrieved, layout.numLayers());
             }
+            if (checked instanceof DeviceKvMemory device) {
+                return DeviceLayerwise.retrieve(devices.require(device), device, ownSlots, masked, pieces, retrieved, layerwise);
+            }
+            LayerwiseLoad load = new LayerwiseLoad(pieces, engineKv, ownSlots, masked, layout.numLayers(), retrieved);
             try {
                 layerwise.submit(() -> {
                     for (int layer = 0; layer < layout.numLayers(); layer++) {
@@ -380,9 +381,6 @@ final class TieredCacheEngine implements KvConnector {
     @Override
     public LayerwiseStorage storeLayerwise(int[] tokens, boolean[] storeMask, EngineKvMemory kv, int[] slotMapping) {
         EngineKvMemory checked = KvArguments.engineMemory(kv, layout, false);
-        if (checked instanceof DeviceKvMemory) { // not yet through the device engine's layerwise path: whole, at the end
-            return KvConnector.super.storeLayerwise(tokens, storeMask, kv, slotMapping);
-        }
         EngineKvCopier engineKv = copier(checked);
         KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
         int skip = KvArguments.storeMaskPrefix(storeMask, tokens.length, chunkTokens);
@@ -393,14 +391,29 @@ final class TieredCacheEngine implements KvConnector {
             PromptChunks chunks = chunks(tokens.clone());
             Arena buffers = tiers.cpu().isEmpty() ? Arena.ofShared() : null;
             List<LayerwiseSave.Planned> planned = storer.plan(chunks, skip, ownSlots, buffers);
+            java.util.function.IntConsumer onStored = stored -> events.operation(KvEventListener.Operation.STORE,
+                    System.nanoTime() - startNanos, chunks.tokens(), stored);
+            if (checked instanceof DeviceKvMemory device) {
+                List<ChunkCopy> copies = planned.stream()
+                        .map(p -> new ChunkCopy(chunks.start(p.index()), chunks.end(p.index()), p.memory())).toList();
+                try {
+                    return DeviceLayerwise.store(devices.require(device), device, ownSlots, copies, ignored -> {
+                        int stored = LayerwiseSave.publish(storer, chunks, planned, buffers);
+                        onStored.accept(stored);
+                        return stored;
+                    }, () -> LayerwiseSave.release(planned, buffers), layerwise);
+                } catch (RuntimeException e) {
+                    LayerwiseSave.release(planned, buffers);
+                    throw e;
+                }
+            }
             return new LayerwiseSave(storer, chunks, planned, buffers, engineKv, ownSlots, layout.numLayers(), layerwise,
                     step -> {
                         layerGate.accept(-1);
                         boolean ran = runIfOpen(step);
                         layerGate.accept(-2);
                         return ran;
-                    }, stored -> events.operation(KvEventListener.Operation.STORE,
-                            System.nanoTime() - startNanos, chunks.tokens(), stored)).start();
+                    }, onStored::accept).start();
         }));
     }
 

@@ -104,6 +104,50 @@ class DeviceKvConnectorTest {
         }
     }
 
+    /**
+     * The layerwise calls on device KV go through the device engine's layerwise copies, on the memory's stream: a
+     * layerwise store (each layer gathered as announced) and a layerwise retrieve with a mask give the bytes of the
+     * plain calls; a store closed before its last layer publishes nothing and frees its pages.
+     */
+    @ParameterizedTest
+    @EnumSource(DeviceKvFormat.class)
+    void layerwiseStoreAndRetrieveOfDeviceKv(DeviceKvFormat format) {
+        KvLayout layout = format == DeviceKvFormat.MLA ? KvLayout.mla(2, 24, KvDtype.BF16) : Engines.SMALL;
+        int tokens = 100;
+        int[] prompt = new SplittableRandom(5).ints(tokens, 0, 30_000).toArray();
+        DeviceKvMemory written = deviceKv(layout, format, 8, 16, 3).onStream(0x5EED);
+        DeviceKvMemory read = deviceKv(layout, format, 8, 16, 0).onStream(0x5EED);
+        int[] writtenSlots = shuffledSlots(tokens, 8, 16, 3);
+        int[] readSlots = shuffledSlots(tokens, 8, 16, 4);
+        try (TieredCacheEngine engine = new TieredCacheEngine(Engines.config().build(), layout)) {
+            try (var abandoned = engine.storeLayerwise(prompt, null, written, writtenSlots)) {
+                abandoned.layerDone(0);
+            }
+            assertEquals(0, engine.lookup(prompt), "a store closed early publishes nothing");
+            assertEquals(0, engine.outstandingPages(), "and frees its pages");
+
+            try (var store = engine.storeLayerwise(prompt, null, written, writtenSlots)) {
+                for (int layer = 0; layer < layout.numLayers(); layer++) {
+                    store.layerDone(layer);
+                }
+                assertEquals(96, store.join());
+            }
+            boolean[] mask = new boolean[tokens];
+            Arrays.fill(mask, 20, tokens, true);
+            try (var load = engine.retrieveLayerwise(prompt, mask, read, readSlots)) {
+                assertEquals(76, load.retrievedTokens());
+                for (int layer = 0; layer < layout.numLayers(); layer++) {
+                    load.awaitLayer(layer);
+                }
+            }
+            byte[] untouched = new byte[layout.bytesPerToken()];
+            for (int t = 0; t < tokens; t++) {
+                byte[] expected = t < 20 || t >= 96 ? untouched : rows(written, writtenSlots[t]);
+                assertArrayEquals(expected, rows(read, readSlots[t]), "token " + t);
+            }
+        }
+    }
+
     @Test
     void aNegativeSlotStopsTheStoreBeforeItsChunk() {
         DeviceKvMemory kv = deviceKv(Engines.SMALL, DeviceKvFormat.VLLM, 8, 16, 1);
