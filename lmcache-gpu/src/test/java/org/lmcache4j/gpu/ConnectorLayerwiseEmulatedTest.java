@@ -3,6 +3,7 @@ package org.lmcache4j.gpu;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.lmcache4j.api.DeviceKvFormat;
@@ -98,6 +100,47 @@ class ConnectorLayerwiseEmulatedTest {
             }
         }
         device.assertNothingHeld();
+    }
+
+    /**
+     * Closing the connector ends its layerwise calls on device KV: an open retrieve completes, a store short of its
+     * last layer fails. (On one device, layerwise copies take turns: each call is tried with its own connector.)
+     */
+    @Test
+    void closingTheConnectorEndsItsDeviceLayerwiseCalls() {
+        long seed = 400;
+        KvScenario s = KvScenario.random(seed, DeviceKvFormat.VLLM, true);
+        while (s.layout().numLayers() < 2 || s.tokens() < s.chunkTokens()) {
+            s = KvScenario.random(++seed, DeviceKvFormat.VLLM, true);
+        }
+        int[] tokens = new SplittableRandom(seed).ints(s.tokens(), 0, 30_000).toArray();
+        int[] slots = slots(s, seed);
+        LmCacheConfig config = LmCacheConfig.builder().modelId("emulated").chunkTokens(s.chunkTokens()).noLocalDisk()
+                .maxLocalCpuBytes(Math.max(1 << 20, 64 * s.layout().chunkBytes(s.chunkTokens()))).build();
+
+        EmulatedDevice device = new EmulatedDevice(seed);
+        EmulatedEngineProvider.install(device);
+        KvConnector cache = KvConnectors.open(config, s.layout());
+        DeviceKv source = new DeviceKv(device, s, s.randomLayers(1));
+        DeviceKv target = new DeviceKv(device, s, s.randomLayers(2));
+        assertTrue(cache.store(tokens, source.memory(), slots) > 0);
+        LayerwiseRetrieval load = cache.retrieveLayerwise(tokens, null, target.memory(), slots);
+        load.awaitLayer(0);
+        cache.close();
+        load.close(); // returns: the connector ended it (its layers landed, its chunks were released)
+        assertThrows(IllegalStateException.class, () -> load.awaitLayer(1), "ended");
+
+        EmulatedDevice second = new EmulatedDevice(seed + 1);
+        EmulatedEngineProvider.install(second);
+        KvConnector other = KvConnectors.open(config, s.layout());
+        DeviceKv written = new DeviceKv(second, s, s.randomLayers(3));
+        LayerwiseStorage store = other.storeLayerwise(tokens, null, written.memory(), slots);
+        store.layerDone(0);
+        other.close();
+        IllegalStateException failed = assertThrows(IllegalStateException.class, store::join);
+        assertTrue(failed.getMessage().contains("closed"), failed.getMessage());
+        store.close();
+        assertThrows(IllegalStateException.class, () -> store.layerDone(1));
     }
 
     /** Every token in device memory, through a shuffled block table (the scenario's own mapping skips some). */
