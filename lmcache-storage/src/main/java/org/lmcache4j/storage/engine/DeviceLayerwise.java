@@ -42,7 +42,7 @@ final class DeviceLayerwise {
             r.close();
             release(pieces);
         });
-        copies.track(ender);
+        track(copies, ender);
         return new LayerwiseRetrieval() {
             @Override
             public int retrievedTokens() {
@@ -71,10 +71,17 @@ final class DeviceLayerwise {
     /**
      * A store into {@code planned} chunk memory, each layer gathered as the engine announces it; after the last layer,
      * {@code publish} publishes the chunks (returning the tokens stored); closed early, {@code release} frees them.
+     * Owns that memory from the call on: a failure here frees it too.
      */
     static LayerwiseStorage store(DeviceCopyEngine device, DeviceKvMemory kv, int[] slots, List<ChunkCopy> planned,
                                   IntUnaryOperator publish, Runnable release, LayerwiseCopies copies) {
-        LayerwiseStore s = device.storeLayerwise(kv, slots, planned, kv.engineStream());
+        LayerwiseStore s;
+        try {
+            s = device.storeLayerwise(kv, slots, planned, kv.engineStream());
+        } catch (RuntimeException e) {
+            release.run();
+            throw e;
+        }
         int layers = kv.layout().numLayers();
         int[] next = {0};
         Integer[] stored = {null};
@@ -88,7 +95,7 @@ final class DeviceLayerwise {
             }
             release.run();
         });
-        copies.track(ender);
+        track(copies, ender);
         return new LayerwiseStorage() {
             @Override
             public void layerDone(int layer) {
@@ -129,6 +136,16 @@ final class DeviceLayerwise {
                 copies.untrack(ender);
             }
         };
+    }
+
+    /** Tracks a call with the connector's copy thread; when the connector is closing already, ends it and says so. */
+    private static void track(LayerwiseCopies copies, Ender ender) {
+        try {
+            copies.track(ender);
+        } catch (IllegalStateException closing) {
+            ender.run(); // the device call and the memory it holds are let go at once
+            throw closing;
+        }
     }
 
     private static void release(List<LayerwiseLoad.Piece> pieces) {

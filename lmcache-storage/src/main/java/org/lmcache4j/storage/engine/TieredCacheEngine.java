@@ -30,6 +30,7 @@ import org.lmcache4j.api.PrefixPin;
 import org.lmcache4j.api.StoreHandle;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.ChunkCopy;
+import org.lmcache4j.api.spi.DeviceCopyEngine;
 import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.storage.copy.CopyLanes;
 import org.lmcache4j.storage.copy.DeviceCopiers;
@@ -396,16 +397,18 @@ final class TieredCacheEngine implements KvConnector {
             if (checked instanceof DeviceKvMemory device) {
                 List<ChunkCopy> copies = planned.stream()
                         .map(p -> new ChunkCopy(chunks.start(p.index()), chunks.end(p.index()), p.memory())).toList();
+                DeviceCopyEngine engine;
                 try {
-                    return DeviceLayerwise.store(devices.require(device), device, ownSlots, copies, ignored -> {
-                        int stored = LayerwiseSave.publish(storer, chunks, planned, buffers);
-                        onStored.accept(stored);
-                        return stored;
-                    }, () -> LayerwiseSave.release(planned, buffers), layerwise);
+                    engine = devices.require(device);
                 } catch (RuntimeException e) {
                     LayerwiseSave.release(planned, buffers);
                     throw e;
                 }
+                return DeviceLayerwise.store(engine, device, ownSlots, copies, ignored -> {
+                    int stored = LayerwiseSave.publish(storer, chunks, planned, buffers);
+                    onStored.accept(stored);
+                    return stored;
+                }, () -> LayerwiseSave.release(planned, buffers), layerwise);
             }
             return new LayerwiseSave(storer, chunks, planned, buffers, engineKv, ownSlots, layout.numLayers(), layerwise,
                     step -> {
