@@ -11,8 +11,8 @@ import org.lmcache4j.api.KvLayout;
 /**
  * Builds Jlama models of a {@link JlamaShape} with seeded random weights, without Jlama's loader (0.8.4 builds
  * only the model classes it lists from files). Weights are held as BF16 and computed in F32, the fastest of the
- * three tried here (a 512-token prefill of the demo shape: 1.4 s; 9.4 s with F32 weights; 4.7 s with Q4 weights
- * and I8 activations); the KV is F32.
+ * three tried here (F32 weights and Q4 weights with I8 activations were slower; see examples-jlama/README.md);
+ * the KV is F32.
  */
 final class SeededJlama {
 

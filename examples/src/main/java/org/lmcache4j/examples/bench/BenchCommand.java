@@ -140,11 +140,7 @@ public final class BenchCommand {
             report.put("model_shape", modelSize.id());
             report.putAll(CodecBench.run(cacheDir.resolve("bench"), EngineKvChunks.bf16Layout(engine),
                     EngineKvChunks.bf16(engine, CODEC_CHUNKS, 256, arena), line -> System.err.println("bench: " + line)));
-            String text = BenchReport.json(report);
-            System.out.print(text);
-            if (json != null) {
-                java.nio.file.Files.writeString(Path.of(json), text);
-            }
+            emit(report, json);
         }
     }
 
@@ -170,11 +166,7 @@ public final class BenchCommand {
             report.putAll(LayerwiseTtft.run(engine, weights.cacheModelId(modelSize.id()), prefixTokens, questionTokens, rounds,
                     line -> System.err.print("\rbench: " + line + "   ")));
             System.err.println();
-            String text = BenchReport.json(report);
-            System.out.print(text);
-            if (json != null) {
-                java.nio.file.Files.writeString(Path.of(json), text);
-            }
+            emit(report, json);
         }
     }
 
@@ -201,11 +193,16 @@ public final class BenchCommand {
             report.put("prompt_tokens", promptTokens);
             report.put("new_tokens", 8);
             report.put("codecs", results.stream().map(CodecQuality.Result::json).toList());
-            String text = BenchReport.json(report);
-            System.out.print(text);
-            if (json != null) {
-                java.nio.file.Files.writeString(Path.of(json), text);
-            }
+            emit(report, json);
+        }
+    }
+
+    /** Prints {@code report} as JSON and, when {@code json} names a file, writes it there too. */
+    private static void emit(Map<String, Object> report, String json) throws java.io.IOException {
+        String text = BenchReport.json(report);
+        System.out.print(text);
+        if (json != null) {
+            java.nio.file.Files.writeString(Path.of(json), text);
         }
     }
 

@@ -51,9 +51,7 @@ final class DeviceLayerwise {
 
             @Override
             public void awaitLayer(int layer) {
-                if (layer < 0 || layer >= kv.layout().numLayers()) {
-                    throw new IllegalArgumentException("layer: " + layer + " (expected: 0 to " + (kv.layout().numLayers() - 1) + ")");
-                }
+                LayerwiseCopies.requireLayer(layer, kv.layout().numLayers());
                 if (ender.ended()) {
                     throw new IllegalStateException("layer " + layer + " was not loaded: the layerwise retrieve is closed");
                 }
@@ -103,10 +101,7 @@ final class DeviceLayerwise {
                     if (ender.ended()) {
                         throw new IllegalStateException("layerwise store closed (expected: layerDone before close())");
                     }
-                    if (layer != next[0]) {
-                        throw new IllegalArgumentException("layer: " + layer + " (expected: " + next[0] + ", the next layer"
-                                + (next[0] == layers ? "; all " + layers + " are done" : "") + ")");
-                    }
+                    LayerwiseCopies.requireNextLayer(layer, next[0], layers);
                     s.layerComputed(layer);
                     next[0]++;
                 }

@@ -29,6 +29,21 @@ final class LayerwiseCopies implements AutoCloseable {
     private boolean started; // guarded by this
     private volatile boolean closing;
 
+    /** Refuses a layer that is not one of {@code layers} ({@code awaitLayer}'s argument). */
+    static void requireLayer(int layer, int layers) {
+        if (layer < 0 || layer >= layers) {
+            throw new IllegalArgumentException("layer: " + layer + " (expected: 0 to " + (layers - 1) + ")");
+        }
+    }
+
+    /** Refuses a layer announced out of order ({@code layerDone}'s argument): {@code next} is the one expected. */
+    static void requireNextLayer(int layer, int next, int layers) {
+        if (layer != next) {
+            throw new IllegalArgumentException("layer: " + layer + " (expected: " + next + ", the next layer"
+                    + (next == layers ? "; all " + layers + " are done" : "") + ")");
+        }
+    }
+
     /** The thread that copies: engine memory must be accessible by it. */
     Thread thread() {
         return worker;

@@ -93,9 +93,7 @@ final class LayerwiseLoad implements LayerwiseRetrieval {
 
     @Override
     public void awaitLayer(int layer) {
-        if (layer < 0 || layer >= layers) {
-            throw new IllegalArgumentException("layer: " + layer + " (expected: 0 to " + (layers - 1) + ")");
-        }
+        LayerwiseCopies.requireLayer(layer, layers);
         synchronized (this) {
             awaitWhile(() -> layersDone <= layer && !finished);
             if (layersDone <= layer) {

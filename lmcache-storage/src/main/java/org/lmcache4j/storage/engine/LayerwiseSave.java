@@ -80,10 +80,7 @@ final class LayerwiseSave implements LayerwiseStorage {
             if (closed) {
                 throw new IllegalStateException("layerwise store closed (expected: layerDone before close())");
             }
-            if (layer != nextLayer) {
-                throw new IllegalArgumentException("layer: " + layer + " (expected: " + nextLayer + ", the next layer"
-                        + (nextLayer == layers ? "; all " + layers + " are done" : "") + ")");
-            }
+            LayerwiseCopies.requireNextLayer(layer, nextLayer, layers);
             boolean last = layer == layers - 1;
             copies.submit(() -> { // throws once the connector is closing: this layer is then not taken
                 if (!result.isDone() && !ifOpen.run(() -> copyLayer(layer, last))) {

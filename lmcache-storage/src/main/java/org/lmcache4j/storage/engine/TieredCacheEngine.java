@@ -298,27 +298,35 @@ final class TieredCacheEngine implements KvConnector {
         KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
         int masked = KvArguments.retrieveMaskPrefix(retrieveMask, tokens.length);
         long startNanos = System.nanoTime();
-        return guarded(() -> inForeground(() -> {
-            PromptChunks chunks = chunks(tokens);
-            touchMaskedChunks(chunks, masked);
-            LoadBudget budget = budget(deadlineNanos, true);
-            MissNote note = new MissNote();
-            int end;
-            // Reading ahead loads chunks before the budget admits them: only when it admits every load.
-            try (RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks)
-                    .readingAhead(budget.unlimited() ? tiers.remoteReadAheadChunks() : 1)) {
-                end = walk.walk(chunks, masked / chunkTokens,
-                        (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
-                                // the rate limit weighs loading against recomputing what the engine would: tokens after the mask
-                                t -> admit(budget, t, start, stop - start, stop - masked, note)),
-                        match -> scatterChunk(match, engineKv, slotMapping, masked, note));
-            }
-            return countRetrieve(chunks, masked, end, budget, note, startNanos);
-        }));
+        return guarded(() -> inForeground(() -> walkRetrieve(chunks(tokens), masked, deadlineNanos, startNanos,
+                (match, note) -> scatterChunk(match, engineKv, slotMapping, masked, note))));
     }
 
-    /** Counts a retrieve that walked {@code chunks} from the mask to {@code end}; the tokens it retrieves. */
-    private int countRetrieve(PromptChunks chunks, int masked, int end, LoadBudget budget, MissNote note, long startNanos) {
+    /** What a retrieve does with each chunk of the prefix it finds: false ends the prefix (the chunk is a miss). */
+    @FunctionalInterface
+    private interface FoundChunk {
+        boolean take(PrefixWalk.Match<TierStack.TierBuffer> match, MissNote note);
+    }
+
+    /**
+     * The walk of {@code retrieve} and {@code retrieveLayerwise}: the cached prefix of {@code chunks} after the
+     * mask, chunk by chunk from the fastest tier holding it (within the deadline), each handed to {@code found};
+     * counted as a retrieve. The tokens retrieved.
+     */
+    private int walkRetrieve(PromptChunks chunks, int masked, long deadlineNanos, long startNanos, FoundChunk found) {
+        touchMaskedChunks(chunks, masked);
+        LoadBudget budget = budget(deadlineNanos, true);
+        MissNote note = new MissNote();
+        int end;
+        // Reading ahead loads chunks before the budget admits them: only when it admits every load.
+        try (RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks)
+                .readingAhead(budget.unlimited() ? tiers.remoteReadAheadChunks() : 1)) {
+            end = walk.walk(chunks, masked / chunkTokens,
+                    (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
+                            // the rate limit weighs loading against recomputing what the engine would: tokens after the mask
+                            t -> admit(budget, t, start, stop - start, stop - masked, note)),
+                    match -> found.take(match, note));
+        }
         countMiss(chunks, masked / chunkTokens, end, note);
         int retrieved = Math.max(0, end - masked);
         if (budget.cut()) {
@@ -341,19 +349,9 @@ final class TieredCacheEngine implements KvConnector {
         int[] ownSlots = slotMapping.clone(); // the engine may reuse its arrays as soon as this returns
         long startNanos = System.nanoTime();
         return guarded(() -> inForeground(() -> {
-            PromptChunks chunks = chunks(tokens);
-            touchMaskedChunks(chunks, masked);
-            LoadBudget budget = budget(-1, true);
-            MissNote note = new MissNote();
             List<LayerwiseLoad.Piece> pieces = new ArrayList<>();
-            int end;
-            try (RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks).readingAhead(tiers.remoteReadAheadChunks())) {
-                end = walk.walk(chunks, masked / chunkTokens,
-                        (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
-                                t -> admit(budget, t, start, stop - start, stop - masked, note)),
-                        match -> keepChunk(match, pieces, masked, note));
-            }
-            int retrieved = countRetrieve(chunks, masked, end, budget, note, startNanos);
+            int retrieved = walkRetrieve(chunks(tokens), masked, -1, startNanos,
+                    (match, note) -> keepChunk(match, pieces, masked, note));
             if (pieces.isEmpty()) {
                 return LayerwiseRetrieval.completed(retrieved, layout.numLayers());
             }
