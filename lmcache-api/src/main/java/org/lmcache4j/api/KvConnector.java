@@ -172,6 +172,50 @@ public interface KvConnector extends AutoCloseable {
     }
 
     /**
+     * Stores the KV of each segment of {@code tokens} on its own ({@link KvSegment}): keyed by the segment's tokens
+     * alone, with the position its KV was computed at, so that {@link #retrieveSegments} finds it in any prompt at
+     * any position. A segment already cached (at any position) is not stored again. Chunks of a segment are
+     * {@link #chunkTokens()} long, the last one shorter; they live in the same tiers, with the same checksums and
+     * eviction, as prefix chunks, under keys that never equal a prefix chunk's.
+     *
+     * <p>Arguments are checked as {@code store} checks them, and the segments by
+     * {@link KvSegment#requireWellFormed}, before anything is copied. The default stores nothing (a connector
+     * without segments: every segment is a miss).
+     *
+     * @return the tokens newly copied into the cache
+     */
+    default int storeSegments(int[] tokens, java.util.List<KvSegment> segments, EngineKvMemory kv, int[] slotMapping) {
+        KvSegment.requireWellFormed(segments, tokens.length);
+        return 0;
+    }
+
+    /**
+     * What is cached of each segment of {@code tokens}, in order: how many of its first tokens, computed at which
+     * position. Moves no data. The default: every segment a miss.
+     */
+    default java.util.List<SegmentMatch> lookupSegments(int[] tokens, java.util.List<KvSegment> segments) {
+        KvSegment.requireWellFormed(segments, tokens.length);
+        return segments.stream().map(SegmentMatch::miss).toList();
+    }
+
+    /**
+     * Copies the cached KV of each segment of {@code tokens} into engine memory at the segment's slots, as it was
+     * stored: K still rotated for the positions it was computed at ({@link SegmentMatch#cachedStart()}), which
+     * the engine corrects before use. Slots of tokens not retrieved are left untouched. Segments are independent:
+     * a miss in one does not stop the next.
+     *
+     * <p>Arguments are checked as {@code retrieve} checks them, and the segments by
+     * {@link KvSegment#requireWellFormed}, before anything is written. The default retrieves nothing.
+     *
+     * @return per segment, in order, what was retrieved
+     */
+    default java.util.List<SegmentMatch> retrieveSegments(int[] tokens, java.util.List<KvSegment> segments, EngineKvMemory kv,
+                                                          int[] slotMapping) {
+        KvSegment.requireWellFormed(segments, tokens.length);
+        return segments.stream().map(SegmentMatch::miss).toList();
+    }
+
+    /**
      * Starts loading the cached prefix of {@code tokens} from lower tiers into the fastest one, so that a
      * later retrieve is a memory copy. Completes with the prefix length then available in the fastest
      * tier; never completes exceptionally because of a tier failure.

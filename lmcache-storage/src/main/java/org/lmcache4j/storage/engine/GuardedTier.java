@@ -54,6 +54,14 @@ final class GuardedTier {
         }
     }
 
+    boolean remove(ChunkKey key) {
+        try {
+            return succeeded(tier.remove(key));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            return failed("remove", e, false);
+        }
+    }
+
     Optional<ChunkBuffer> get(ChunkKey key) {
         try {
             return succeeded(tier.get(key));

@@ -181,6 +181,22 @@ final class PromptStore {
     }
 
     /**
+     * Stores chunk {@code i} of {@code chunks} from {@code bytes} (its whole payload) rather than from engine memory:
+     * into a cpu page, or without a cpu tier into the slower tiers. The tokens newly stored.
+     */
+    int storeBytes(PromptChunks chunks, int i, MemorySegment bytes) {
+        if (tiers.cpu().isEmpty()) {
+            return publishSlower(chunks, i, bytes) ? chunks.end(i) - chunks.start(i) : 0;
+        }
+        Optional<ChunkPage> page = reserve(chunks.key(i), bytes.byteSize(), Set.of());
+        if (page.isEmpty()) {
+            return 0;
+        }
+        page.get().memory().copyFrom(bytes);
+        return publish(chunks, i, page.get());
+    }
+
+    /**
      * Without a cpu tier, each chunk is gathered into a temporary buffer and put into the slower tiers. Only
      * chunks at least one tier took are stored; the first chunk none took ends the stored prefix.
      */

@@ -3,10 +3,12 @@ package org.lmcache4j.storage.engine;
 import java.lang.foreign.Arena;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BooleanSupplier;
@@ -21,12 +23,14 @@ import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvEventListener;
 import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.KvSegment;
 import org.lmcache4j.api.LayerwiseRetrieval;
 import org.lmcache4j.api.LayerwiseStorage;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.LookupExplanation;
 import org.lmcache4j.api.MissReason;
 import org.lmcache4j.api.PrefixPin;
+import org.lmcache4j.api.SegmentMatch;
 import org.lmcache4j.api.StoreHandle;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.ChunkCopy;
@@ -40,6 +44,7 @@ import org.lmcache4j.storage.cpu.SlabRegistrar;
 import org.lmcache4j.storage.hash.ChunkHasher;
 import org.lmcache4j.storage.hash.HasherWarmUp;
 import org.lmcache4j.storage.hash.PromptChunks;
+import org.lmcache4j.storage.hash.SegmentKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +71,7 @@ final class TieredCacheEngine implements KvConnector {
     private final KvLayout layout;
     private final int chunkTokens;
     private final ChunkHasher hasher;
+    private final SegmentKeys segmentKeys;
     private final HasherWarmUp hasherWarmUp;
     private final TierStack tiers;
     private final Prefetcher prefetcher = new Prefetcher();
@@ -125,6 +131,7 @@ final class TieredCacheEngine implements KvConnector {
         this.layout = layout;
         this.chunkTokens = config.chunkTokens();
         this.hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(layout));
+        this.segmentKeys = new SegmentKeys(hasher, chunkTokens);
         this.hasherWarmUp = HasherWarmUp.of(config.hashAlgorithm(), config.namespace(layout), chunkTokens);
         this.nanoClock = nanoClock;
         this.copyLanes = new CopyLanes(config.copyThreads());
@@ -519,6 +526,108 @@ final class TieredCacheEngine implements KvConnector {
                 cpu.touch(chunks.key(i));
             }
         });
+    }
+
+    @Override
+    public int storeSegments(int[] tokens, List<KvSegment> segments, EngineKvMemory kv, int[] slotMapping) {
+        EngineKvCopier engineKv = copier(KvArguments.engineMemory(kv, layout, false));
+        KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
+        KvSegment.requireWellFormed(segments, tokens.length);
+        long startNanos = System.nanoTime();
+        return guarded(() -> inForeground(() -> {
+            int stored = 0;
+            for (KvSegment s : segments) {
+                stored += storeSegment(tokens, s, engineKv, slotMapping);
+            }
+            events.operation(KvEventListener.Operation.STORE, System.nanoTime() - startNanos, tokens.length, stored);
+            return stored;
+        }));
+    }
+
+    /**
+     * Stores one segment's KV computed at its place in this prompt, unless the segment is cached already at another
+     * position: KV chunks first, then the manifest that names their position, so a reader that finds the manifest
+     * finds the chunks. A manifest whose chunks are all gone is replaced.
+     */
+    private int storeSegment(int[] tokens, KvSegment s, EngineKvCopier engineKv, int[] slots) {
+        ChunkKey id = segmentKeys.identity(tokens, s.start(), s.end());
+        PromptChunks manifest = segmentKeys.manifest(id, SegmentManifest.tokens(layout));
+        OptionalInt cachedAt = readManifest(manifest, s.length());
+        if (cachedAt.isPresent() && cachedAt.getAsInt() != s.start()) {
+            if (tiers.holding(segmentChunks(id, cachedAt.getAsInt(), tokens, s).key(0)).isPresent()) {
+                return 0; // cached at another position: one copy per segment
+            }
+            tiers.all().forEach(t -> t.remove(manifest.key(0))); // stale: its chunks are gone
+            cachedAt = OptionalInt.empty();
+        }
+        int[] segmentSlots = Arrays.copyOfRange(slots, s.start(), s.end());
+        PromptChunks kvChunks = segmentChunks(id, s.start(), tokens, s);
+        int stored = storer.store(kvChunks, 0, engineKv, segmentSlots);
+        if (cachedAt.isEmpty() && tiers.holding(kvChunks.key(0)).isPresent()) {
+            storer.storeBytes(manifest, 0, SegmentManifest.write(layout, s.start(), s.length()));
+        }
+        return stored;
+    }
+
+    @Override
+    public List<SegmentMatch> lookupSegments(int[] tokens, List<KvSegment> segments) {
+        KvArguments.requireTokens(tokens);
+        KvSegment.requireWellFormed(segments, tokens.length);
+        return guarded(() -> segments.stream().map(s -> {
+            ChunkKey id = segmentKeys.identity(tokens, s.start(), s.end());
+            OptionalInt cachedAt = readManifest(segmentKeys.manifest(id, SegmentManifest.tokens(layout)), s.length());
+            if (cachedAt.isEmpty()) {
+                return SegmentMatch.miss(s);
+            }
+            int held = walk.walk(segmentChunks(id, cachedAt.getAsInt(), tokens, s), 0,
+                    (key, start, end) -> tiers.holding(key), match -> true);
+            return held == 0 ? SegmentMatch.miss(s) : new SegmentMatch(s, held, cachedAt.getAsInt());
+        }).toList());
+    }
+
+    @Override
+    public List<SegmentMatch> retrieveSegments(int[] tokens, List<KvSegment> segments, EngineKvMemory kv, int[] slotMapping) {
+        EngineKvCopier engineKv = copier(KvArguments.engineMemory(kv, layout, true));
+        KvArguments.requireSlots(tokens, slotMapping, engineKv.numSlots());
+        KvSegment.requireWellFormed(segments, tokens.length);
+        return guarded(() -> inForeground(() -> {
+            List<SegmentMatch> found = new ArrayList<>(segments.size());
+            for (KvSegment s : segments) {
+                long startNanos = System.nanoTime();
+                ChunkKey id = segmentKeys.identity(tokens, s.start(), s.end());
+                OptionalInt cachedAt = readManifest(segmentKeys.manifest(id, SegmentManifest.tokens(layout)), s.length());
+                if (cachedAt.isEmpty()) {
+                    found.add(SegmentMatch.miss(s));
+                    continue;
+                }
+                int[] segmentSlots = Arrays.copyOfRange(slotMapping, s.start(), s.end());
+                int n = walkRetrieve(segmentChunks(id, cachedAt.getAsInt(), tokens, s), 0, -1, startNanos,
+                        (match, note) -> scatterChunk(match, engineKv, segmentSlots, 0, note));
+                found.add(n == 0 ? SegmentMatch.miss(s) : new SegmentMatch(s, n, cachedAt.getAsInt()));
+            }
+            return found;
+        }));
+    }
+
+    private PromptChunks segmentChunks(ChunkKey id, int position, int[] tokens, KvSegment s) {
+        return segmentKeys.kv(id, position, Arrays.copyOfRange(tokens, s.start(), s.end()));
+    }
+
+    /** The position a segment's manifest names, from the fastest tier holding it; empty when none holds a valid one. */
+    private OptionalInt readManifest(PromptChunks manifest, int segmentLength) {
+        Optional<TierStack.TierBuffer> held = tiers.get(manifest.key(0), t -> true);
+        if (held.isEmpty()) {
+            return OptionalInt.empty();
+        }
+        ChunkBuffer chunk = held.get().buffer();
+        try {
+            return SegmentManifest.read(chunk.segment(), layout, segmentLength);
+        } catch (RuntimeException e) {
+            held.get().tier().failed("read", e, null);
+            return OptionalInt.empty();
+        } finally {
+            closeChunk(chunk, held.get().tier());
+        }
     }
 
     @Override

@@ -61,6 +61,23 @@ public abstract sealed class ChunkHasher permits Sha256ChunkHasher, Xxh3ChunkHas
         return ChunkKey.of(digest(buf));
     }
 
+    /**
+     * A key derived from {@code parent}, a label and numbers: {@code H(parent || label as UTF-8 || values as
+     * little-endian int32)}. Roots of chains that must never meet the prefix chains ({@link SegmentKeys}).
+     */
+    final ChunkKey derive(ChunkKey parent, String label, int... values) {
+        byte[] name = label.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buf = scratch(parent.length() + name.length + 4 * values.length);
+        parent.copyTo(buf.array(), 0);
+        buf.position(parent.length());
+        buf.put(name);
+        for (int v : values) {
+            buf.putInt(v);
+        }
+        buf.flip();
+        return ChunkKey.of(digest(buf));
+    }
+
     /** Hashes the remaining bytes of {@code input}. */
     abstract byte[] digest(ByteBuffer input);
 

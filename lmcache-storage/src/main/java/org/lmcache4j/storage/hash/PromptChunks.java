@@ -10,6 +10,7 @@ import org.lmcache4j.api.ChunkKey;
 public final class PromptChunks {
 
     private final ChunkHasher hasher;
+    private final ChunkKey root;
     private final int[] tokens;
     private final int chunkTokens;
     private final int count;
@@ -19,7 +20,13 @@ public final class PromptChunks {
      * @param includePartialTail whether a trailing partial chunk counts as a chunk
      */
     public PromptChunks(ChunkHasher hasher, int[] tokens, int chunkTokens, boolean includePartialTail) {
+        this(hasher, hasher.root(), tokens, chunkTokens, includePartialTail);
+    }
+
+    /** Chunks chained from {@code root} instead of the namespace's root (a segment's chunks: {@link SegmentKeys}). */
+    PromptChunks(ChunkHasher hasher, ChunkKey root, int[] tokens, int chunkTokens, boolean includePartialTail) {
         this.hasher = hasher;
+        this.root = root;
         this.tokens = tokens;
         this.chunkTokens = chunkTokens;
         int full = tokens.length / chunkTokens;
@@ -63,7 +70,7 @@ public final class PromptChunks {
 
     /** The key of the chunk before chunk {@code i} (the root for chunk 0). */
     public ChunkKey parent(int i) {
-        return i == 0 ? hasher.root() : key(i - 1);
+        return i == 0 ? root : key(i - 1);
     }
 
     /** The key of a partial chunk {@code tokens[start(i), start(i) + length)} behind chunk {@code i - 1}. */
