@@ -57,6 +57,20 @@ final class Attention {
      * @param qkv rows of {@code [q | k | v]}, q rotated and pre-scaled by {@code 1/sqrt(headDim)}
      */
     void run(Sequence seq, int layer, float[] qkv, int start, int n, float[] out) {
+        int[] positions = new int[n];
+        for (int r = 0; r < n; r++) {
+            positions[r] = start + r;
+        }
+        run(seq, layer, qkv, positions, out);
+    }
+
+    /**
+     * Attention outputs of the rows of {@code qkv}, row {@code r} being the query of position {@code positions[r]}
+     * (ascending, any gaps), each over the keys of positions 0 to its own: what a blended prefill computes for the
+     * positions it recomputes. A row's output is the same bits as in {@link #run(Sequence, int, float[], int, int, float[])}.
+     */
+    void run(Sequence seq, int layer, float[] qkv, int[] positions, float[] out) {
+        int n = positions.length;
         int tiles = Math.ceilDiv(n, POSITIONS);
         float[] keys = seq.keyPanel(layer);
         float[] values = seq.valueRows(layer);
@@ -74,10 +88,10 @@ final class Attention {
                     int i = hg * count + r;
                     rows.q[i] = (r0 + r) * qkvStride + h * headDim;
                     rows.out[i] = (r0 + r) * oStride + h * headDim;
-                    rows.keys[i] = start + r0 + r + 1;
+                    rows.keys[i] = positions[r0 + r] + 1;
                 }
             }
-            int keyBlocks = (start + r0 + count - 1) / L + 1;
+            int keyBlocks = positions[r0 + count - 1] / L + 1;
             int stride = keyBlocks * L;
             float[] s = scratch(worker, rows.size * stride);
             scores(keys, g * headDim, keyBlocks, qkv, rows, s, stride);

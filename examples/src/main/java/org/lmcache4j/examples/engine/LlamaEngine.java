@@ -8,8 +8,12 @@ import org.lmcache4j.api.CacheStats;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvDtype;
 import org.lmcache4j.api.KvLayout;
+import org.lmcache4j.api.KvSegment;
 import org.lmcache4j.api.LayerwiseRetrieval;
+import org.lmcache4j.api.SegmentMatch;
 import org.lmcache4j.api.StoreHandle;
+import org.lmcache4j.blend.BlendResult;
+import org.lmcache4j.blend.Blender;
 import org.lmcache4j.examples.model.ModelShape;
 import org.lmcache4j.examples.model.ModelWeights;
 
@@ -170,6 +174,61 @@ public final class LlamaEngine implements AutoCloseable {
                     loading.close(); // the retrieve may still write the blocks: they are freed only after it
                 }
                 awaitQuietly(storing); // the store may still read the blocks: they are freed only after it
+                seq.close();
+            }
+        }
+    }
+
+    /**
+     * Runs one request whose prompt holds {@code segments} (documents, in prompt order) that may be cached on their
+     * own (CacheBlend): retrieves what the connector holds of each segment into the request's blocks, lets
+     * {@code blender} move it to its new positions and recompute what depends on the rest (every token no cached
+     * segment covers, e.g. separators and the question, and the selected share of cached ones), takes the first
+     * token, then stores the segments (those cached already are skipped by the connector) and decodes greedily.
+     *
+     * @throws IllegalArgumentException for bad tokens or segments (out of order, overlapping, past the prompt), before
+     *                                  engine memory is written
+     */
+    public Generation generateBlended(int[] prompt, List<KvSegment> segments, int newTokens, KvConnector cache, Blender blender) {
+        requireTokens(prompt, newTokens);
+        KvSegment.requireWellFormed(segments, prompt.length);
+        if (blender.checkLayer() >= weights.shape().layers()) {
+            throw new IllegalArgumentException("checkLayer: " + blender.checkLayer() + " (expected: below the model's "
+                    + weights.shape().layers() + " layers)");
+        }
+        CacheStats before = cache.stats();
+        long start = System.nanoTime();
+        Sequence seq = new Sequence(memory, prompt.length + newTokens, takeCopies(prompt.length + newTokens), this::giveBack);
+        boolean ok = false;
+        try {
+            int[] slots = seq.slots(prompt.length);
+            List<SegmentMatch> found = cache.retrieveSegments(prompt, segments, memory.host(), slots);
+            long retrieveNanos = System.nanoTime() - start;
+            for (SegmentMatch m : found) {
+                if (m.cachedTokens() > 0) {
+                    seq.refreshAll(m.segment().start(), m.segment().start() + m.cachedTokens(), pool);
+                }
+            }
+            BlendResult blended = blender.prefill(new EngineBlendModel(transformer, seq, prompt, shape()), prompt.length, found);
+            seq.setLength(prompt.length);
+            int[] all = Arrays.copyOf(prompt, prompt.length + newTokens);
+            all[prompt.length] = VectorMath.argmax(blended.logits());
+            long ttft = System.nanoTime() - start;
+            String tier = hitTier(before, cache.stats(), blended.cachedTokens(), cache.chunkTokens());
+
+            long storeStart = System.nanoTime();
+            int stored = cache.storeSegments(prompt, segments, memory.host(), slots);
+            long storeNanos = System.nanoTime() - storeStart;
+            for (int i = 1; i < newTokens; i++) {
+                int pos = prompt.length + i - 1;
+                all[pos + 1] = VectorMath.argmax(transformer.forward(seq, all, pos, 1, true));
+            }
+            Generation g = new Generation(prompt.clone(), Arrays.copyOfRange(all, prompt.length, all.length), blended.logits(), ttft,
+                    retrieveNanos, blended.cachedTokens(), tier, stored, storeNanos, seq);
+            ok = true;
+            return g;
+        } finally {
+            if (!ok) {
                 seq.close();
             }
         }

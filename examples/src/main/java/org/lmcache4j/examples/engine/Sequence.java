@@ -105,6 +105,17 @@ public final class Sequence implements AutoCloseable {
         MemorySegment.copy(src, vOffset, memory.values(layer), FLOAT, at, kvDim);
     }
 
+    /** Copies one position's K row of a layer from paged memory into {@code dst} at {@code offset}. */
+    void readKey(int layer, int position, float[] dst, int offset) {
+        MemorySegment.copy(memory.keys(layer), FLOAT, (long) slots[position] * kvDim * Float.BYTES, dst, offset, kvDim);
+    }
+
+    /** Writes one position's K row of a layer into paged memory and attention's copy of it. */
+    void writeKey(int layer, int position, float[] src, int offset, float[] row) {
+        MemorySegment.copy(src, offset, memory.keys(layer), FLOAT, (long) slots[position] * kvDim * Float.BYTES, kvDim);
+        refresh(layer, position, position + 1, row);
+    }
+
     /**
      * Rebuilds attention's copies of positions {@code from .. to-1} of a layer from the paged rows: after
      * each prefill step for the positions it computed, and after a retrieve for the retrieved ones.

@@ -1,5 +1,6 @@
 package org.lmcache4j.examples.engine;
 
+import java.util.Arrays;
 import java.util.function.IntConsumer;
 import org.lmcache4j.examples.model.ModelShape;
 import org.lmcache4j.examples.model.ModelWeights;
@@ -55,71 +56,183 @@ final class Transformer {
             throw new IllegalArgumentException("positions " + start + ".." + (start + n) + " (expected: from "
                     + seq.length() + ", within capacity " + seq.capacity() + ")");
         }
-        int dim = shape.dim();
-        int qDim = shape.qDim();
-        int kvDim = shape.kvDim();
-        int qkvDim = qDim + 2 * kvDim;
-        int hidden = shape.hiddenDim();
-        int hd = shape.headDim();
-        float eps = shape.rmsEps();
-        float[] x = new float[n * dim];
-        float[] xb = new float[n * dim];
-        float[] qkv = new float[n * qkvDim];
-        float[] att = new float[n * qDim];
-        float[] gu = new float[n * 2 * hidden];
-        float[] h = new float[n * hidden];
-        float[] tmp = new float[n * dim];
-        float[] embedding = weights.tokenEmbedding();
+        int[] positions = new int[n];
         for (int r = 0; r < n; r++) {
-            System.arraycopy(embedding, tokens[start + r] * dim, x, r * dim, dim);
+            positions[r] = start + r;
         }
-        rope.ensure(start + n);
+        Pass pass = embed(tokens, positions);
         for (int l = 0; l < shape.layers(); l++) {
             if (beforeLayer != null) {
                 beforeLayer.accept(l);
             }
-            ModelWeights.Layer layer = weights.layer(l);
-            int li = l;
-            rows(n, r -> VectorMath.rmsNorm(x, r * dim, layer.attnNorm(), eps, xb, r * dim, dim));
-            Matmul.multiply(layer.qkv(), xb, n, qkv, pool);
-            rows(n, r -> {
-                int base = r * qkvDim;
-                int pos = start + r;
-                if (layer.qkvBias() != null) {
-                    VectorMath.addInPlace(qkv, base, layer.qkvBias(), 0, qkvDim);
-                }
-                for (int head = 0; head < shape.heads(); head++) {
-                    rope.apply(qkv, base + head * hd, pos);
-                }
-                for (int i = base; i < base + qDim; i++) {
-                    qkv[i] *= qScale;
-                }
-                for (int g = 0; g < shape.kvHeads(); g++) {
-                    rope.apply(qkv, base + qDim + g * hd, pos);
-                }
-                seq.putKv(li, pos, qkv, base + qDim, base + qDim + kvDim);
-                seq.refresh(li, pos, pos + 1, kvRow.get());
-            });
-            attention.run(seq, l, qkv, start, n, att);
-            Matmul.multiply(layer.wo(), att, n, tmp, pool);
-            rows(n, r -> {
-                VectorMath.addInPlace(x, r * dim, tmp, r * dim, dim);
-                VectorMath.rmsNorm(x, r * dim, layer.ffnNorm(), eps, xb, r * dim, dim);
-            });
-            Matmul.multiply(layer.gateUp(), xb, n, gu, pool);
-            rows(n, r -> VectorMath.swiglu(gu, r * 2 * hidden, hidden, h, r * hidden));
-            Matmul.multiply(layer.down(), h, n, tmp, pool);
-            rows(n, r -> VectorMath.addInPlace(x, r * dim, tmp, r * dim, dim));
+            project(pass, l, positions);
+            writeKv(seq, pass, l, positions);
+            finishLayer(seq, pass, l, positions);
         }
         seq.setLength(start + n);
-        if (!logits) {
-            return null;
+        return logits ? logits(pass, start + n - 1) : null;
+    }
+
+    /**
+     * One prefill's working state over some positions of a sequence: their hidden states ({@code x}, a row per
+     * position, in position order), the last projection's rows of {@code [q | k | v]} and the positions they are of,
+     * and scratch rows. Later steps may drop positions ({@link #keep}), never add them.
+     */
+    final class Pass {
+        private int[] positions;
+        private int[] projected = new int[0];
+        private final float[] x;
+        private final float[] xb;
+        private final float[] qkv;
+        private final float[] att;
+        private final float[] gu;
+        private final float[] h;
+        private final float[] tmp;
+
+        private Pass(int[] positions) {
+            int n = positions.length;
+            this.positions = positions;
+            this.x = new float[n * shape.dim()];
+            this.xb = new float[n * shape.dim()];
+            this.qkv = new float[n * (shape.qDim() + 2 * shape.kvDim())];
+            this.att = new float[n * shape.qDim()];
+            this.gu = new float[n * 2 * shape.hiddenDim()];
+            this.h = new float[n * shape.hiddenDim()];
+            this.tmp = new float[n * shape.dim()];
         }
+
+        /** Keeps the hidden states (and projected rows) of {@code kept} only, a subset of the current positions in order. */
+        private void keep(int[] kept) {
+            if (kept.length == positions.length) {
+                return;
+            }
+            int dim = shape.dim();
+            int qkvDim = shape.qDim() + 2 * shape.kvDim();
+            boolean projectedToo = Arrays.equals(projected, positions);
+            for (int i = 0; i < kept.length; i++) {
+                int from = indexOf(positions, kept[i]);
+                System.arraycopy(x, from * dim, x, i * dim, dim);
+                if (projectedToo) {
+                    System.arraycopy(qkv, from * qkvDim, qkv, i * qkvDim, qkvDim);
+                }
+            }
+            positions = kept.clone();
+            projected = projectedToo ? positions : new int[0];
+        }
+    }
+
+    /** Starts a pass over {@code positions} (ascending): each one's hidden state is its token's embedding. */
+    Pass embed(int[] tokens, int[] positions) {
+        Pass pass = new Pass(positions.clone());
+        int dim = shape.dim();
+        float[] embedding = weights.tokenEmbedding();
+        for (int r = 0; r < positions.length; r++) {
+            System.arraycopy(embedding, tokens[positions[r]] * dim, pass.x, r * dim, dim);
+        }
+        rope.ensure(positions.length == 0 ? 0 : positions[positions.length - 1] + 1);
+        return pass;
+    }
+
+    /**
+     * Q, K and V of {@code layer} for {@code positions} (the pass's, or a subset it then keeps only): RMSNorm, the
+     * fused projection (+ bias), RoPE at each row's position, Q scaled by {@code 1/sqrt(headDim)}. KV memory is not
+     * written.
+     */
+    void project(Pass pass, int layer, int[] positions) {
+        pass.keep(positions);
+        int n = positions.length;
+        int dim = shape.dim();
+        int qDim = shape.qDim();
+        int qkvDim = qDim + 2 * shape.kvDim();
+        int hd = shape.headDim();
+        ModelWeights.Layer w = weights.layer(layer);
+        float[] x = pass.x;
+        float[] xb = pass.xb;
+        float[] qkv = pass.qkv;
+        rows(n, r -> VectorMath.rmsNorm(x, r * dim, w.attnNorm(), shape.rmsEps(), xb, r * dim, dim));
+        Matmul.multiply(w.qkv(), xb, n, qkv, pool);
+        rows(n, r -> {
+            int base = r * qkvDim;
+            int pos = positions[r];
+            if (w.qkvBias() != null) {
+                VectorMath.addInPlace(qkv, base, w.qkvBias(), 0, qkvDim);
+            }
+            for (int head = 0; head < shape.heads(); head++) {
+                rope.apply(qkv, base + head * hd, pos);
+            }
+            for (int i = base; i < base + qDim; i++) {
+                qkv[i] *= qScale;
+            }
+            for (int g = 0; g < shape.kvHeads(); g++) {
+                rope.apply(qkv, base + qDim + g * hd, pos);
+            }
+        });
+        pass.projected = pass.positions;
+    }
+
+    /** K rows of the last projection at {@code positions} (ascending, among its positions) into {@code dst}, a row each. */
+    void projectedKeys(Pass pass, int[] positions, float[] dst) {
+        int kvDim = shape.kvDim();
+        int qkvDim = shape.qDim() + 2 * kvDim;
+        for (int i = 0; i < positions.length; i++) {
+            System.arraycopy(pass.qkv, indexOf(pass.projected, positions[i]) * qkvDim + shape.qDim(), dst, i * kvDim, kvDim);
+        }
+    }
+
+    /** Writes K and V of the last projection at {@code positions} (among its positions) into the sequence's KV memory. */
+    void writeKv(Sequence seq, Pass pass, int layer, int[] positions) {
+        int qkvDim = shape.qDim() + 2 * shape.kvDim();
+        int[] projected = pass.projected;
+        rows(positions.length, i -> {
+            int base = indexOf(projected, positions[i]) * qkvDim;
+            seq.putKv(layer, positions[i], pass.qkv, base + shape.qDim(), base + shape.qDim() + shape.kvDim());
+            seq.refresh(layer, positions[i], positions[i] + 1, kvRow.get());
+        });
+    }
+
+    /**
+     * The rest of {@code layer} for {@code positions} (a subset of the last projection's, which the pass then keeps
+     * only): attention of each one's query over the sequence's KV of positions 0 to its own, output projection,
+     * residual, RMSNorm, gate/up, SwiGLU, down, residual.
+     */
+    void finishLayer(Sequence seq, Pass pass, int layer, int[] positions) {
+        pass.keep(positions);
+        int n = positions.length;
+        int dim = shape.dim();
+        int hidden = shape.hiddenDim();
+        ModelWeights.Layer w = weights.layer(layer);
+        float[] x = pass.x;
+        float[] xb = pass.xb;
+        float[] tmp = pass.tmp;
+        attention.run(seq, layer, pass.qkv, positions, pass.att);
+        Matmul.multiply(w.wo(), pass.att, n, tmp, pool);
+        rows(n, r -> {
+            VectorMath.addInPlace(x, r * dim, tmp, r * dim, dim);
+            VectorMath.rmsNorm(x, r * dim, w.ffnNorm(), shape.rmsEps(), xb, r * dim, dim);
+        });
+        Matmul.multiply(w.gateUp(), xb, n, pass.gu, pool);
+        rows(n, r -> VectorMath.swiglu(pass.gu, r * 2 * hidden, hidden, pass.h, r * hidden));
+        Matmul.multiply(w.down(), pass.h, n, tmp, pool);
+        rows(n, r -> VectorMath.addInPlace(x, r * dim, tmp, r * dim, dim));
+    }
+
+    /** The logits of {@code position}, which the pass kept through the last layer: output norm and projection. */
+    float[] logits(Pass pass, int position) {
+        int dim = shape.dim();
         float[] last = new float[dim];
-        VectorMath.rmsNorm(x, (n - 1) * dim, weights.outputNorm(), eps, last, 0, dim);
+        VectorMath.rmsNorm(pass.x, indexOf(pass.positions, position) * dim, weights.outputNorm(), shape.rmsEps(), last, 0, dim);
         float[] out = new float[shape.vocabSize()];
         Matmul.multiply(weights.output(), last, 1, out, pool);
         return out;
+    }
+
+    /** The index of {@code position} in the ascending {@code positions}. */
+    private static int indexOf(int[] positions, int position) {
+        int i = Arrays.binarySearch(positions, position);
+        if (i < 0) {
+            throw new IllegalArgumentException("position " + position + " (expected: one of the pass's " + positions.length + ")");
+        }
+        return i;
     }
 
     private void rows(int n, IntConsumer body) {

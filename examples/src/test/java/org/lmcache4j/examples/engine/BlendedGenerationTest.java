@@ -1,0 +1,145 @@
+package org.lmcache4j.examples.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.KvConnectors;
+import org.lmcache4j.api.KvSegment;
+import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.blend.Blender;
+import org.lmcache4j.examples.TinyModel;
+
+/**
+ * CacheBlend in the reference engine: documents cached from one prompt are reused in another, in another order;
+ * at ratio 1.0 the result is the full prefill's, bit for bit; at lower ratios fewer tokens are computed.
+ */
+class BlendedGenerationTest {
+
+    private static final int[] SYSTEM = tokens(1, 40);
+    private static final int[] DOC_A = tokens(2, 150);
+    private static final int[] DOC_B = tokens(3, 90);
+    private static final int[] DOC_C = tokens(4, 120);
+
+    private static int[] tokens(long seed, int n) {
+        return new SplittableRandom(seed).ints(n, 0, 256).toArray();
+    }
+
+    private static LmCacheConfig cpuOnly() {
+        return LmCacheConfig.builder().modelId("tiny-blend-test").maxLocalCpuBytes(64L << 20).localDisk(null).build();
+    }
+
+    /** A prompt of the system prompt, the documents (each a segment) and a question, with its segments. */
+    private record RagPrompt(int[] tokens, List<KvSegment> segments) {
+        static RagPrompt of(int[] question, int[]... docs) {
+            List<int[]> parts = new ArrayList<>();
+            parts.add(SYSTEM);
+            parts.addAll(Arrays.asList(docs));
+            int n = parts.stream().mapToInt(p -> p.length).sum() + question.length;
+            int[] t = new int[n];
+            List<KvSegment> segments = new ArrayList<>();
+            int at = 0;
+            for (int[] p : parts) {
+                System.arraycopy(p, 0, t, at, p.length);
+                segments.add(new KvSegment(at, at + p.length));
+                at += p.length;
+            }
+            System.arraycopy(question, 0, t, at, question.length);
+            return new RagPrompt(t, segments);
+        }
+    }
+
+    @Test
+    void ratioOneGivesTheFullPrefillsLogitsTokensAndKvBitForBit() {
+        try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 4096, 2, 128);
+             KvConnector cache = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
+            RagPrompt first = RagPrompt.of(tokens(10, 12), DOC_A, DOC_B);
+            engine.generateBlended(first.tokens, first.segments, 1, cache, new Blender(1.0, 1)).close();
+
+            RagPrompt second = RagPrompt.of(tokens(11, 15), DOC_B, DOC_C, DOC_A);
+            try (Generation full = engine.generate(second.tokens, 5);
+                 Generation blended = engine.generateBlended(second.tokens, second.segments, 5, cache, new Blender(1.0, 1))) {
+                assertEquals(SYSTEM.length + DOC_B.length + DOC_A.length, blended.cachedTokens(), "system prompt, B and A reused");
+                assertArrayEquals(full.firstLogits(), blended.firstLogits(), "logits, bit for bit");
+                assertArrayEquals(full.tokens(), blended.tokens(), "generated tokens");
+                var kv = engine.memory().host();
+                assertTrue(KvCheck.identical(kv, blended.promptSlots(), kv, full.promptSlots(), second.tokens.length),
+                        "every layer's KV equals the full prefill's");
+            }
+        }
+    }
+
+    @Test
+    void lowerRatiosReuseDocumentsAtNewPositionsAndStayCloseToTheFullPrefill() {
+        try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 4096, 2, 128);
+             KvConnector cache = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
+            RagPrompt first = RagPrompt.of(tokens(10, 12), DOC_A, DOC_B, DOC_C);
+            try (Generation g = engine.generateBlended(first.tokens, first.segments, 1, cache, Blender.defaults())) {
+                assertEquals(0, g.cachedTokens(), "nothing cached yet: a full prefill");
+                assertEquals(first.tokens.length - 12, g.storedTokens(), "every segment stored");
+            }
+            RagPrompt second = RagPrompt.of(tokens(11, 15), DOC_C, DOC_A, DOC_B);
+            try (Generation full = engine.generate(second.tokens, 1);
+                 Generation blended = engine.generateBlended(second.tokens, second.segments, 1, cache, Blender.defaults())) {
+                assertEquals(second.tokens.length - 15, blended.cachedTokens());
+                assertEquals(0, blended.storedTokens(), "cached segments are not stored again");
+                assertFalse(Arrays.equals(full.firstLogits(), blended.firstLogits()), "at 0.15 the logits are approximate");
+                assertTrue(klDivergence(full.firstLogits(), blended.firstLogits()) < 0.5,
+                        "KL " + klDivergence(full.firstLogits(), blended.firstLogits()));
+            }
+        }
+    }
+
+    @Test
+    void badSegmentsAreRefusedAndTheEngineStaysUsable() {
+        try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 4096, 2, 128);
+             KvConnector cache = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
+            RagPrompt p = RagPrompt.of(tokens(11, 15), DOC_A, DOC_B);
+            int free = engine.memory().freeBlocks();
+            List<KvSegment> overlapping = List.of(new KvSegment(0, 50), new KvSegment(40, 100));
+            assertThrows(IllegalArgumentException.class, () -> engine.generateBlended(p.tokens, overlapping, 1, cache, Blender.defaults()));
+            assertThrows(IllegalArgumentException.class, () -> engine.generateBlended(p.tokens, p.segments, 1, cache,
+                    new Blender(0.15, TinyModel.weights().shape().layers())));
+            assertEquals(free, engine.memory().freeBlocks(), "no blocks held");
+            assertEquals(0, cache.stats().storedChunks(), "nothing stored");
+        }
+    }
+
+    /** KL(p || q) of the softmax distributions of two logit vectors. */
+    static double klDivergence(float[] p, float[] q) {
+        double[] a = softmax(p);
+        double[] b = softmax(q);
+        double kl = 0;
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] > 0) {
+                kl += a[i] * Math.log(a[i] / Math.max(b[i], 1e-300));
+            }
+        }
+        return kl;
+    }
+
+    private static double[] softmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double[] e = new double[logits.length];
+        double sum = 0;
+        for (int i = 0; i < e.length; i++) {
+            e[i] = Math.exp(logits[i] - max);
+            sum += e[i];
+        }
+        for (int i = 0; i < e.length; i++) {
+            e[i] /= sum;
+        }
+        return e;
+    }
+}
