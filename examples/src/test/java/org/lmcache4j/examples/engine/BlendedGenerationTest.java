@@ -98,6 +98,49 @@ class BlendedGenerationTest {
         }
     }
 
+    /**
+     * Layer 0's K depends on a token and its position only, so a document's cached layer-0 K, moved to a new place
+     * (check layer 0, ratio 0: nothing of it recomputed), must match the full prefill's K there: to a few ulps of
+     * each rotation pair's length (the bound of lmcache-blend's KeyRotationTest), not bit for bit.
+     */
+    @Test
+    void movedKeysMatchKeysComputedAtTheNewPositionToAFewUlps() {
+        try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 4096, 2, 128);
+             KvConnector cache = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
+            RagPrompt first = RagPrompt.of(tokens(10, 3), DOC_A);
+            engine.generateBlended(first.tokens, first.segments, 1, cache, new Blender(0, 0)).close();
+            RagPrompt second = RagPrompt.of(tokens(11, 3), DOC_C, DOC_A); // A moves by DOC_C's 120 positions
+            try (Generation full = engine.generate(second.tokens, 1);
+                 Generation blended = engine.generateBlended(second.tokens, second.segments, 1, cache, new Blender(0, 0))) {
+                int aStart = SYSTEM.length + DOC_C.length;
+                int kvDim = engine.shape().kvDim();
+                int half = engine.shape().headDim() / 2;
+                double worst = 0;
+                for (int p = aStart; p < aStart + DOC_A.length; p++) {
+                    float[] moved = keyRow(engine, blended.promptSlots()[p], kvDim);
+                    float[] direct = keyRow(engine, full.promptSlots()[p], kvDim);
+                    for (int h = 0; h < kvDim / (2 * half); h++) {
+                        for (int i = 0; i < half; i++) {
+                            int a = h * 2 * half + i; // NeoX pairs (qwen2) or adjacent ones: both within the head
+                            int b = engine.shape().neoxRope() ? a + half : h * 2 * half + 2 * i + 1;
+                            a = engine.shape().neoxRope() ? a : h * 2 * half + 2 * i;
+                            double ulp = Math.ulp((float) Math.hypot(direct[a], direct[b]));
+                            worst = Math.max(worst, Math.max(Math.abs(moved[a] - direct[a]), Math.abs(moved[b] - direct[b])) / ulp);
+                        }
+                    }
+                }
+                assertTrue(worst <= 4, "moved K within " + worst + " ulps of the pair length");
+            }
+        }
+    }
+
+    private static float[] keyRow(LlamaEngine engine, int slot, int kvDim) {
+        float[] row = new float[kvDim];
+        java.lang.foreign.MemorySegment.copy(engine.memory().keys(0), java.lang.foreign.ValueLayout.JAVA_FLOAT,
+                (long) slot * kvDim * Float.BYTES, row, 0, kvDim);
+        return row;
+    }
+
     @Test
     void badSegmentsAreRefusedAndTheEngineStaysUsable() {
         try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 4096, 2, 128);
