@@ -26,6 +26,7 @@ import org.lmcache4j.examples.model.SeededWeights;
  * bin/lmcache bench --connector-only [--quick] [--repeat N] [--model llama-3.1-8b] [--prefill-tps N] [--json FILE] [--chart FILE.png]
  * bin/lmcache bench --codec-quality [--prompts 100] [--prompt-tokens 512] [--codecs raw,shuffle+zstd,int8,fp8-e4m3] [--json FILE]
  * bin/lmcache bench --codecs-only [--json FILE]
+ * bin/lmcache bench --rag-blend [--prompts N] [--json FILE]
  * </pre>
  * {@code --codec-quality} compares the reference engine's next-token distribution with its prefix served
  * from a disk tier through each codec against no cache at all ({@link CodecQuality}).
@@ -56,6 +57,7 @@ public final class BenchCommand {
         boolean codecQuality = rest.remove("--codec-quality");
         boolean codecsOnly = rest.remove("--codecs-only");
         boolean layerwise = rest.remove("--layerwise");
+        boolean ragBlend = rest.remove("--rag-blend");
         if (rest.contains("-h") || rest.contains("--help")) {
             System.out.println("usage: bin/lmcache bench [--quick] [--repeat N] [--json FILE] [--chart FILE.png] [--model-size SIZE] "
                     + "[--cache-dir DIR]\n"
@@ -64,7 +66,8 @@ public final class BenchCommand {
                     + "       bin/lmcache bench --codec-quality [--prompts N] [--prompt-tokens N] [--codecs A,B,...] [--model-size SIZE] "
                     + "[--json FILE]\n"
                     + "       bin/lmcache bench --codecs-only [--model-size SIZE] [--json FILE]\n"
-                    + "       bin/lmcache bench --layerwise [--prefix-tokens N] [--rounds N] [--model-size SIZE] [--json FILE]");
+                    + "       bin/lmcache bench --layerwise [--prefix-tokens N] [--rounds N] [--model-size SIZE] [--json FILE]\n"
+                    + "       bin/lmcache bench --rag-blend [--prompts N] [--model-size SIZE] [--json FILE]");
             return;
         }
         if (codecQuality) {
@@ -77,6 +80,10 @@ public final class BenchCommand {
         }
         if (layerwise) {
             layerwise(rest);
+            return;
+        }
+        if (ragBlend) {
+            ragBlend(rest);
             return;
         }
         if (connectorOnly) {
@@ -110,15 +117,49 @@ public final class BenchCommand {
             engine.preallocate(1, capacity); // attention's copies too are allocated once, before anything is timed
             Map<String, Object> report = WorkloadBench.run(o, subject(modelSize), engine.kvLayout(), workloads,
                     (w, cache, progress) -> EngineWorkloads.run(engine, w, cache, progress), progress -> {
+                        Map<String, Object> extras = new java.util.LinkedHashMap<>();
                         // the codecs on the engine's own KV (as bf16): 16 chunks of one prompt
                         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
                             int chunks = Math.max(1, Math.min(CODEC_CHUNKS, (2 * capacity - 16) / 256 - 1)); // what the engine's memory holds
                             progress.accept("codecs: prefilling " + chunks * 256 + " tokens for the engine's own KV");
-                            return CodecBench.run(cacheDir.resolve("bench"), EngineKvChunks.bf16Layout(engine),
-                                    EngineKvChunks.bf16(engine, chunks, 256, arena), progress);
+                            extras.putAll(CodecBench.run(cacheDir.resolve("bench"), EngineKvChunks.bf16Layout(engine),
+                                    EngineKvChunks.bf16(engine, chunks, 256, arena), progress));
                         }
+                        try (LlamaEngine blending = RagBlend.engine(weights)) {
+                            Map<String, Object> rag = new RagBlend(blending, weights.cacheModelId(modelSize.id()), 1).run(RAG_PROMPTS_QUICK, progress);
+                            System.err.print(RagBlend.table(rag));
+                            extras.putAll(rag);
+                        }
+                        return extras;
                     });
             System.out.print(BenchReport.json(report));
+        }
+    }
+
+    /** Measured prompts of {@code rag_blend} in {@code --quick}: about 25 s each with smollm-135m on two cores. */
+    private static final int RAG_PROMPTS_QUICK = 3;
+    /** Measured prompts of {@code --rag-blend} by default. */
+    private static final int RAG_PROMPTS = 5;
+
+    /** The {@code rag_blend} workload alone ({@link RagBlend}): TTFT, KL and KV deviation per mode. */
+    private static void ragBlend(List<String> rest) throws Exception {
+        String size = take(rest, "--model-size", "smollm-135m");
+        Path cacheDir = Path.of(take(rest, "--cache-dir", "lmcache-cache"));
+        int prompts = positive("--prompts", take(rest, "--prompts", Integer.toString(RAG_PROMPTS)));
+        String json = take(rest, "--json", null);
+        if (!rest.isEmpty()) {
+            throw new IllegalArgumentException("unknown options " + rest + " (expected: --prompts, --model-size, --cache-dir, --json)");
+        }
+        ModelSize modelSize = ModelSize.of(size);
+        ModelWeights weights = SeededWeights.load(modelSize, cacheDir);
+        try (LlamaEngine engine = RagBlend.engine(weights)) {
+            Map<String, Object> report = new java.util.LinkedHashMap<>();
+            report.put("model_shape", modelSize.id());
+            report.putAll(new RagBlend(engine, weights.cacheModelId(modelSize.id()), 1).run(prompts,
+                    line -> System.err.print("\rbench: " + line + "   ")));
+            System.err.println();
+            System.err.print(RagBlend.table(report));
+            emit(report, json);
         }
     }
 

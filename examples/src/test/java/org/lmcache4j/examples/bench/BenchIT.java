@@ -58,6 +58,11 @@ class BenchIT {
                     f + " is the median of " + Arrays.toString(runs));
         }
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("\"model_shape\": \"tiny\""), "the JSON is printed too");
+        assertTrue(Double.parseDouble(field(report, "rag_blend_ttft_speedup_vs_prefix")) > 0, report);
+        String exact = report.substring(report.indexOf("\"ratio\": 1.0"));
+        assertEquals("0.0", field(exact, "kl_mean"), "blending at ratio 1.0 is the full prefill");
+        assertEquals("0.0", field(exact, "kv_relative_deviation_mean"), "blending at ratio 1.0 is the full prefill");
+        assertEquals("1.0", field(exact, "first_token_agreement"), "blending at ratio 1.0 is the full prefill");
     }
 
     @Test

@@ -92,8 +92,8 @@ class BlendedGenerationTest {
                 assertEquals(second.tokens.length - 15, blended.cachedTokens());
                 assertEquals(0, blended.storedTokens(), "cached segments are not stored again");
                 assertFalse(Arrays.equals(full.firstLogits(), blended.firstLogits()), "at 0.15 the logits are approximate");
-                assertTrue(klDivergence(full.firstLogits(), blended.firstLogits()) < 0.5,
-                        "KL " + klDivergence(full.firstLogits(), blended.firstLogits()));
+                assertTrue(KvCheck.klDivergence(full.firstLogits(), blended.firstLogits()) < 0.5,
+                        "KL " + KvCheck.klDivergence(full.firstLogits(), blended.firstLogits()));
             }
         }
     }
@@ -154,35 +154,5 @@ class BlendedGenerationTest {
             assertEquals(free, engine.memory().freeBlocks(), "no blocks held");
             assertEquals(0, cache.stats().storedChunks(), "nothing stored");
         }
-    }
-
-    /** KL(p || q) of the softmax distributions of two logit vectors. */
-    static double klDivergence(float[] p, float[] q) {
-        double[] a = softmax(p);
-        double[] b = softmax(q);
-        double kl = 0;
-        for (int i = 0; i < a.length; i++) {
-            if (a[i] > 0) {
-                kl += a[i] * Math.log(a[i] / Math.max(b[i], 1e-300));
-            }
-        }
-        return kl;
-    }
-
-    private static double[] softmax(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
-        }
-        double[] e = new double[logits.length];
-        double sum = 0;
-        for (int i = 0; i < e.length; i++) {
-            e[i] = Math.exp(logits[i] - max);
-            sum += e[i];
-        }
-        for (int i = 0; i < e.length; i++) {
-            e[i] /= sum;
-        }
-        return e;
     }
 }
