@@ -23,7 +23,8 @@ import org.lmcache4j.examples.model.SeededModel;
  * The demo: loads (or generates) a model, then runs each scenario's prompts twice, without and with the
  * cache, and compares the two runs exactly. Scenarios: cold (empty cache), warm (the same document
  * under a new question: a cpu hit), restart (the cold request again in a new JVM: a disk hit), a chat
- * whose history grows each round, and questions about one long document. Every hit is also timed
+ * whose history grows each round, questions about one long document, and RAG documents reused in another order
+ * ({@link RagDemo}, CacheBlend: approximate by design, so reported beside the rows, with its exactness check at ratio 1.0). Every hit is also timed
  * against the same bytes moved by plain means in the same run ({@link RawCopy} here, {@link
  * ChunkFileBaseline} in the restart child).
  */
@@ -42,6 +43,7 @@ final class Demo {
     private KvConnector cache;
     private LmCacheConfig config;
     private RawCopy rawCopy;
+    private RagResult rag;
 
     Demo(DemoOptions options, PrintStream out) {
         this.o = options;
@@ -64,7 +66,8 @@ final class Demo {
         int[] cold = concat(document, encode(Prompts.question(11, o.questionTokens())));
         int[] warm = concat(document, encode(Prompts.question(12, o.questionTokens())));
         int longest = Math.max(Math.max(cold.length, o.warmupTokens() + 64),
-                Math.max(chatLength(o.chatRounds()), o.docTokens() + o.questionTokens()));
+                Math.max(Math.max(chatLength(o.chatRounds()), o.docTokens() + o.questionTokens()),
+                        o.ragDocuments() > 0 ? RagDemo.promptTokens(o) : 0));
         header(file);
         bar = new ProgressBar(System.err, o.progress(), plannedWork(cold.length));
         double prefillRate;
@@ -90,6 +93,9 @@ final class Demo {
                 }
                 chat();
                 documentQuestions();
+                if (o.ragDocuments() > 0) {
+                    rag = new RagDemo(engine, cache, model, o, bar).run();
+                }
             } finally {
                 cache.close();
             }
@@ -97,7 +103,7 @@ final class Demo {
         bar.finish();
         return new DemoSummary(model.id(), file.toString(), model.weights().parameters(),
                 engine.kvLayout().bytesPerToken(), o.threads(), config.chunkTokens(), prefillRate,
-                (System.nanoTime() - start) / 1e9, results);
+                (System.nanoTime() - start) / 1e9, results, rag);
     }
 
     /**
@@ -278,6 +284,7 @@ final class Demo {
             work += chatLength(r) + (r == 1 ? chatLength(1) : o.chatTurnTokens());
         }
         long qa = o.docTokens() + o.questionTokens();
+        work += o.ragDocuments() > 0 ? 2L * RagDemo.promptTokens(o) : 0; // the rag scenario's no-cache and prefix-cached runs
         return work + (o.questions() > 0 ? qa + qa + (o.questions() - 1L) * (qa + qa - o.docTokens() / chunk * chunk) : 0);
     }
 

@@ -99,6 +99,14 @@ public final class DemoCommand implements Callable<Integer> {
                     + "(read once first) (default: ${DEFAULT-VALUE})."})
     String diskCacheState;
 
+    @Option(names = "--rag-documents", defaultValue = "4",
+            description = "Documents of the RAG scenario (CacheBlend: reused in another order); 0 skips it (default: ${DEFAULT-VALUE}).")
+    int ragDocuments;
+
+    @Option(names = "--rag-document-tokens", defaultValue = "512",
+            description = "Tokens of each RAG document (default: ${DEFAULT-VALUE}).")
+    int ragDocumentTokens;
+
     @Option(names = "--keep-cache", description = "Keep the disk tier's chunks from earlier runs instead of clearing it first.")
     boolean keepCache;
 
@@ -129,7 +137,7 @@ public final class DemoCommand implements Callable<Integer> {
                     weightType(weights), prefixTokens, questionTokens, newTokens, chatRounds,
                     chatTurnTokens, docTokens, questions, threads == null ? Runtime.getRuntime().availableProcessors() : threads,
                     prefillChunk, (long) (cpuGib * (1L << 30)), (long) (diskGib * (1L << 30)), !noRestart, keepCache,
-                    !noProgress, warmupTokens, diskCacheState);
+                    !noProgress, warmupTokens, diskCacheState, ragDocuments, ragDocumentTokens);
         } catch (IllegalArgumentException e) {
             System.err.println("lmcache demo: " + e.getMessage());
             return 2;
@@ -139,6 +147,9 @@ public final class DemoCommand implements Callable<Integer> {
         out.println();
         out.print(ResultTable.render(summary));
         out.print(headline(summary));
+        if (summary.rag() != null) {
+            out.print(ResultTable.rag(summary.rag()));
+        }
         if (json != null) {
             Files.writeString(json, JsonReport.render(summary));
             out.println("results: " + json);
@@ -147,7 +158,7 @@ public final class DemoCommand implements Callable<Integer> {
             TtftChart.write(summary, chart);
             out.println("chart:   " + chart);
         }
-        return summary.kvIdentical() && summary.tokensIdentical() ? 0 : 1;
+        return summary.kvIdentical() && summary.tokensIdentical() && (summary.rag() == null || summary.rag().exactIdentical()) ? 0 : 1;
     }
 
     private static GgmlType weightType(String name) {

@@ -28,13 +28,15 @@ import org.lmcache4j.examples.model.ModelSize;
  * @param keepCache      keep what the disk tier holds from earlier runs (the cold row then may hit)
  * @param progress       draw the progress bar
  * @param warmupTokens   prompt length of the JIT warm-up run (not measured)
+ * @param ragDocuments   documents of the RAG (CacheBlend) scenario; 0 skips it
+ * @param ragDocumentTokens tokens of each
  * @param diskCacheState page-cache state of the restart scenario's chunk files before its retrieve and
  *                       before each baseline read: {@code cold} (evicted) or {@code warm} (read once)
  */
 record DemoOptions(Path cacheDir, Optional<Path> modelFile, ModelSize size, long seed, GgmlType weights, int prefixTokens,
                    int questionTokens, int newTokens, int chatRounds, int chatTurnTokens, int docTokens, int questions,
                    int threads, int prefillChunk, long cpuBytes, long diskBytes, boolean restart, boolean keepCache,
-                   boolean progress, int warmupTokens, String diskCacheState) {
+                   boolean progress, int warmupTokens, String diskCacheState, int ragDocuments, int ragDocumentTokens) {
 
     DemoOptions {
         positive("prefixTokens", prefixTokens);
@@ -44,6 +46,11 @@ record DemoOptions(Path cacheDir, Optional<Path> modelFile, ModelSize size, long
         positive("prefillChunk", prefillChunk);
         positive("diskBytes", diskBytes);
         ChunkFileBaseline.CacheState.of(diskCacheState); // validates the name
+        if (ragDocuments < 0 || ragDocuments == 1 || ragDocumentTokens < 1) {
+            throw new IllegalArgumentException("ragDocuments " + ragDocuments + ", ragDocumentTokens " + ragDocumentTokens
+                    + " (expected: 0 to skip the RAG scenario, else at least 2 documents, so that their order can change;"
+                    + " documents of >= 1 token)");
+        }
         if (chatRounds < 0 || questions < 0 || docTokens < 1 || chatTurnTokens <= questionTokens || warmupTokens < 0) {
             throw new IllegalArgumentException("chatRounds " + chatRounds + ", questions " + questions + ", docTokens " + docTokens
                     + ", chatTurnTokens " + chatTurnTokens + ", warmupTokens " + warmupTokens

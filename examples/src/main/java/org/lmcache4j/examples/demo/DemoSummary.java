@@ -14,9 +14,10 @@ import java.util.List;
  * @param prefillTokensPerSecond prompt tokens per second of the longest uncached prefill
  * @param wallSeconds            wall time of the demo, model loading included
  * @param scenarios              the rows, in the order they ran
+ * @param rag                    the RAG (CacheBlend) scenario, or null when skipped
  */
 record DemoSummary(String model, String modelFile, long parameters, int kvBytesPerToken, int threads, int chunkTokens,
-                   double prefillTokensPerSecond, double wallSeconds, List<ScenarioResult> scenarios) {
+                   double prefillTokensPerSecond, double wallSeconds, List<ScenarioResult> scenarios, RagResult rag) {
 
     DemoSummary {
         scenarios = List.copyOf(scenarios);

@@ -10,7 +10,7 @@ import java.util.Locale;
  * {@link RawBaseline}), {@code retrieve_vs_raw} and {@code raw_method}, and for a baseline read from files
  * {@code raw_cache_state} and {@code raw_cache_state_how}; top-level {@code kv_identical} and
  * {@code tokens_identical}, which are true only when every row's comparison was, and
- * {@code retrieve_vs_raw_max} over the rows that hit.
+ * {@code retrieve_vs_raw_max} over the rows that hit; {@code rag_blend}, the RAG scenario ({@link RagResult}), when it ran.
  */
 final class JsonReport {
 
@@ -60,7 +60,26 @@ final class JsonReport {
             b.append("      \"generated_tokens\": ").append(Arrays.toString(r.generated())).append('\n');
             b.append(i + 1 < s.scenarios().size() ? "    },\n" : "    }\n");
         }
-        return b.append("  ]\n}\n").toString();
+        if (s.rag() == null) {
+            return b.append("  ]\n}\n").toString();
+        }
+        b.append("  ],\n  \"rag_blend\": {\n");
+        RagResult r = s.rag();
+        field(b, 2, "documents", Integer.toString(r.documents()));
+        field(b, 2, "tokens", Integer.toString(r.promptTokens()));
+        field(b, 2, "no_cache_ttft_ms", num(r.ttftMsNoCache()));
+        field(b, 2, "prefix_caching_ttft_ms", num(r.ttftMsPrefix()));
+        field(b, 2, "prefix_cached_tokens", Integer.toString(r.prefixCachedTokens()));
+        field(b, 2, "ratio", num(r.ratio()));
+        field(b, 2, "blend_ttft_ms", num(r.ttftMsBlend()));
+        field(b, 2, "blend_cached_tokens", Integer.toString(r.blendCachedTokens()));
+        field(b, 2, "blend_speedup_vs_no_cache", num(r.blendSpeedupVsNoCache()));
+        field(b, 2, "blend_speedup_vs_prefix", num(r.blendSpeedupVsPrefix()));
+        field(b, 2, "kl_vs_no_cache", String.format(Locale.ROOT, "%.3g", r.kl()));
+        field(b, 2, "first_token_agrees", Boolean.toString(r.firstTokenAgrees()));
+        field(b, 2, "ratio_1_ttft_ms", num(r.ttftMsExact()));
+        b.append("    \"ratio_1_identical\": ").append(r.exactIdentical()).append('\n');
+        return b.append("  }\n}\n").toString();
     }
 
     private static void field(StringBuilder b, int depth, String name, String value) {

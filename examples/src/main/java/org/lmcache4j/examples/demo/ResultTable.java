@@ -40,6 +40,20 @@ final class ResultTable {
         return b.toString();
     }
 
+    /** The RAG scenario's lines: four ways to run the same documents in a new order. */
+    static String rag(RagResult r) {
+        return String.format(Locale.ROOT, "%nrag (CacheBlend): %d documents cached on their own, reused in a new order, %,d-token prompt%n"
+                        + "  no cache             TTFT %,8.0f ms%n"
+                        + "  prefix caching       TTFT %,8.0f ms   reused %,d tokens (the documents moved)%n"
+                        + "  blended, ratio %.2f  TTFT %,8.0f ms   reused %,d tokens; %.1fx vs no cache, %.1fx vs prefix caching;"
+                        + " KL %.3g nats, first token %s%n"
+                        + "  blended, ratio 1.0   TTFT %,8.0f ms   everything recomputed: KV, logits and tokens %s%n",
+                r.documents(), r.promptTokens(), r.ttftMsNoCache(), r.ttftMsPrefix(), r.prefixCachedTokens(), r.ratio(),
+                r.ttftMsBlend(), r.blendCachedTokens(), r.blendSpeedupVsNoCache(), r.blendSpeedupVsPrefix(), r.kl(),
+                r.firstTokenAgrees() ? "the same" : "differs", r.ttftMsExact(),
+                r.exactIdentical() ? "identical to no cache" : "NOT identical to no cache");
+    }
+
     private static String ms(double v) {
         return Double.isFinite(v) ? String.format(Locale.ROOT, v < 10 ? "%.1f ms" : "%.0f ms", v) : "n/a";
     }

@@ -50,6 +50,11 @@ class DemoIT {
         assertEquals(1, text.split("kv_identical=", -1).length - 1, "the verdict line, once: " + text);
         assertEquals(960, ImageIO.read(chart.toFile()).getWidth());
         everyHitHasAPositiveRetrieveAndRawBaseline(results);
+        String rag = results.substring(results.indexOf("\"rag_blend\""));
+        assertEquals("true", field(rag, "ratio_1_identical"), "blending at 1.0 equals the no-cache run: " + rag);
+        assertTrue(Long.parseLong(field(rag, "blend_cached_tokens")) > 4 * 256, "the documents were reused in their new order: " + rag);
+        assertTrue(Double.parseDouble(field(rag, "blend_ttft_ms")) > 0, rag);
+        assertTrue(text.contains("rag (CacheBlend): 4 documents cached on their own"), text);
     }
 
     /** Each hit row: kv_bytes = cached tokens x KV bytes per token, both times positive, their ratio as reported. */

@@ -28,7 +28,19 @@ class DemoReportTest {
                         new RawBaseline(80, KV_BYTES, "a copy", "", ""), "cpu", true, true, true, new int[] {1, 2}),
                 new ScenarioResult("restart (disk hit)", 4160, 4096, 9000, 600, 300, KV_BYTES,
                         new RawBaseline(250, KV_BYTES + 16 * 4096, "a read", "cold", "evicted"), "disk", lastKvIdentical, true, true,
-                        new int[] {1, 2})));
+                        new int[] {1, 2})), new RagResult(4, 2200, 12_000, 11_500, 0, 2_300, 0.15, 2150, 0.042, false, 12_100, true));
+    }
+
+    @Test
+    void theRagScenarioIsReportedBesideTheRowsWithItsSpeedupsAndItsExactnessCheck() {
+        String json = JsonReport.render(summary(true));
+        assertTrue(json.contains("\"rag_blend\": {\n    \"documents\": 4,"), json);
+        assertTrue(json.contains("\"blend_speedup_vs_no_cache\": 5.217,\n    \"blend_speedup_vs_prefix\": 5.000,"), json);
+        assertTrue(json.contains("\"ratio_1_identical\": true\n  }\n}\n"), json);
+        assertEquals(3, json.split("\"hit_tier\": ", -1).length - 1, "not a scenario row: its KV is approximate by design");
+        String table = ResultTable.rag(summary(true).rag());
+        assertTrue(table.contains("5.2x vs no cache, 5.0x vs prefix caching"), table);
+        assertTrue(table.contains("KV, logits and tokens identical to no cache"), table);
     }
 
     @Test
