@@ -52,22 +52,11 @@ final class Attention {
     }
 
     /**
-     * Attention outputs of positions {@code start .. start+n-1} into {@code out} (rows of heads * headDim).
+     * Attention outputs into {@code out} (rows of heads * headDim): row {@code r} is the query of position
+     * {@code positions[r]} (ascending; consecutive in a prefill, with gaps in a blended one), over the keys of
+     * positions 0 to its own. A row's output does not depend on which other rows share the call.
      *
      * @param qkv rows of {@code [q | k | v]}, q rotated and pre-scaled by {@code 1/sqrt(headDim)}
-     */
-    void run(Sequence seq, int layer, float[] qkv, int start, int n, float[] out) {
-        int[] positions = new int[n];
-        for (int r = 0; r < n; r++) {
-            positions[r] = start + r;
-        }
-        run(seq, layer, qkv, positions, out);
-    }
-
-    /**
-     * Attention outputs of the rows of {@code qkv}, row {@code r} being the query of position {@code positions[r]}
-     * (ascending, any gaps), each over the keys of positions 0 to its own: what a blended prefill computes for the
-     * positions it recomputes. A row's output is the same bits as in {@link #run(Sequence, int, float[], int, int, float[])}.
      */
     void run(Sequence seq, int layer, float[] qkv, int[] positions, float[] out) {
         int n = positions.length;

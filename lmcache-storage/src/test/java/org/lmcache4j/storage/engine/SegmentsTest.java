@@ -14,6 +14,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.HostKvMemory;
+import org.lmcache4j.api.KvDtype;
+import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.KvSegment;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.SegmentMatch;
@@ -175,6 +177,11 @@ class SegmentsTest {
                 assertThrows(IllegalArgumentException.class, () -> engine.lookupSegments(target.tokens, segments));
             }
             assertThrows(IllegalArgumentException.class, () -> engine.retrieveSegments(target.tokens, null, target.kv, target.slots));
+            HostKvMemory otherLayout = SeededKv.contiguous(arena, KvLayout.standard(2, 2, 8, KvDtype.BF16), 2 * target.tokens.length);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> engine.retrieveSegments(target.tokens, target.segments, otherLayout, target.slots));
+            assertTrue(e.getMessage().contains("layout"), e.getMessage());
+            assertTrue(SeededKv.isZero(otherLayout, target.slots, 0, target.tokens.length), "memory of another layout untouched");
             assertThrows(IllegalArgumentException.class, () -> new KvSegment(5, 5));
             assertTrue(SeededKv.isZero(target.kv, target.slots, 0, target.tokens.length), "engine memory untouched");
         }
