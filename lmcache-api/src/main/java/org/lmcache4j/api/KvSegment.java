@@ -28,6 +28,35 @@ public record KvSegment(int start, int end) {
     }
 
     /**
+     * The segments of a prompt whose parts are separated by {@code separator} (LMCache's {@code blend_special_str}):
+     * the non-empty spans before each occurrence, in order, separators excluded. What follows the last separator
+     * (the question: the part that is new in every prompt) is not a segment. Occurrences do not overlap; the
+     * search goes on after each one.
+     *
+     * @throws IllegalArgumentException when {@code tokens} or {@code separator} is null or the separator is empty
+     */
+    public static List<KvSegment> between(int[] tokens, int[] separator) {
+        if (tokens == null || separator == null || separator.length == 0) {
+            throw new IllegalArgumentException("tokens and separator: " + (tokens == null ? "null" : tokens.length + " tokens")
+                    + ", " + (separator == null ? "null" : separator.length + " tokens") + " (expected: a prompt and a non-empty separator)");
+        }
+        List<KvSegment> segments = new java.util.ArrayList<>();
+        int start = 0;
+        for (int i = 0; i + separator.length <= tokens.length; ) {
+            if (java.util.Arrays.equals(tokens, i, i + separator.length, separator, 0, separator.length)) {
+                if (i > start) {
+                    segments.add(new KvSegment(start, i));
+                }
+                i += separator.length;
+                start = i;
+            } else {
+                i++;
+            }
+        }
+        return List.copyOf(segments);
+    }
+
+    /**
      * Checks {@code segments} of a prompt of {@code promptTokens} tokens: not null, in order, not overlapping,
      * each inside the prompt.
      *
