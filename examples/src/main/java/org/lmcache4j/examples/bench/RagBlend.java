@@ -8,12 +8,12 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvConnectors;
-import org.lmcache4j.api.KvSegment;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.blend.Blender;
 import org.lmcache4j.examples.engine.Generation;
 import org.lmcache4j.examples.engine.KvCheck;
 import org.lmcache4j.examples.engine.LlamaEngine;
+import org.lmcache4j.examples.engine.SegmentedPrompt;
 
 /**
  * The {@code rag_blend} workload (CacheBlend's case): prompts of a system prompt, 4-6 documents drawn from a pool of 20
@@ -38,10 +38,6 @@ final class RagBlend {
     static final int MAX_PROMPT_TOKENS = SYSTEM_TOKENS + 6 * MAX_DOC_TOKENS + QUESTION_TOKENS;
     private static final long CACHE_BYTES = 512L << 20;
 
-    /** A prompt and its segments: the system prompt and each document. */
-    record Prompt(int[] tokens, List<KvSegment> segments) {
-    }
-
     private final LlamaEngine engine;
     private final String modelId;
     private final int[] system;
@@ -60,7 +56,7 @@ final class RagBlend {
     }
 
     /** The next prompt: the system prompt, 4 to 6 distinct documents of the pool in random order, a new question. */
-    Prompt draw() {
+    SegmentedPrompt draw() {
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < POOL; i++) {
             order.add(i);
@@ -70,21 +66,7 @@ final class RagBlend {
         }
         List<int[]> parts = new ArrayList<>(List.of(system));
         order.subList(0, random.nextInt(4, 7)).forEach(d -> parts.add(pool.get(d)));
-        return assemble(parts, random.ints(QUESTION_TOKENS, 0, engine.shape().vocabSize()).toArray());
-    }
-
-    private static Prompt assemble(List<int[]> parts, int[] question) {
-        int n = parts.stream().mapToInt(p -> p.length).sum() + question.length;
-        int[] tokens = new int[n];
-        List<KvSegment> segments = new ArrayList<>();
-        int at = 0;
-        for (int[] p : parts) {
-            System.arraycopy(p, 0, tokens, at, p.length);
-            segments.add(new KvSegment(at, at + p.length));
-            at += p.length;
-        }
-        System.arraycopy(question, 0, tokens, at, question.length);
-        return new Prompt(tokens, List.copyOf(segments));
+        return SegmentedPrompt.of(parts, random.ints(QUESTION_TOKENS, 0, engine.shape().vocabSize()).toArray());
     }
 
     /** An engine for the workload: room for a prompt's no-cache run and another mode's run at once. */
@@ -106,8 +88,8 @@ final class RagBlend {
             cacheCorpus(prefixCache, blendCache, progress);
             for (int i = 0; i <= prompts; i++) {
                 progress.accept("rag_blend: prompt " + i + " of " + prompts + (i == 0 ? " (warm-up, not measured)" : ""));
-                Prompt p = draw();
-                try (Generation full = engine.generate(p.tokens, 1)) {
+                SegmentedPrompt p = draw();
+                try (Generation full = engine.generate(p.tokens(), 1)) {
                     for (Mode m : modes) {
                         m.run(p, full, i > 0, prefixCache, blendCache);
                     }
@@ -136,10 +118,10 @@ final class RagBlend {
     private void cacheCorpus(KvConnector prefixCache, KvConnector blendCache, Consumer<String> progress) {
         for (int d = 0; d < POOL; d++) {
             progress.accept("rag_blend: caching document " + (d + 1) + " of " + POOL);
-            Prompt p = assemble(List.of(system, pool.get(d)), new int[] {0});
-            try (Generation g = engine.generate(p.tokens, 1)) {
-                prefixCache.store(p.tokens, engine.memory().host(), g.promptSlots());
-                blendCache.storeSegments(p.tokens, p.segments, engine.memory().host(), g.promptSlots());
+            SegmentedPrompt p = SegmentedPrompt.of(List.of(system, pool.get(d)), new int[] {0});
+            try (Generation g = engine.generate(p.tokens(), 1)) {
+                prefixCache.store(p.tokens(), engine.memory().host(), g.promptSlots());
+                blendCache.storeSegments(p.tokens(), p.segments(), engine.memory().host(), g.promptSlots());
             }
         }
     }
@@ -160,7 +142,7 @@ final class RagBlend {
             this.ratio = ratio;
         }
 
-        void run(Prompt p, Generation full, boolean measured, KvConnector prefixCache, KvConnector blendCache) {
+        void run(SegmentedPrompt p, Generation full, boolean measured, KvConnector prefixCache, KvConnector blendCache) {
             if (name.equals("no_cache")) {
                 if (measured) {
                     add(full, full, p);
@@ -168,22 +150,22 @@ final class RagBlend {
                 return;
             }
             try (Generation g = name.equals("prefix_caching")
-                    ? engine.generate(p.tokens, 1, prefixCache, done -> { })
-                    : engine.generateBlended(p.tokens, p.segments, 1, blendCache, new Blender(ratio, Blender.DEFAULT_CHECK_LAYER))) {
+                    ? engine.generate(p.tokens(), 1, prefixCache, done -> { })
+                    : engine.generateBlended(p.tokens(), p.segments(), 1, blendCache, new Blender(ratio, Blender.DEFAULT_CHECK_LAYER))) {
                 if (measured) {
                     add(g, full, p);
                 }
             }
         }
 
-        private void add(Generation g, Generation full, Prompt p) {
+        private void add(Generation g, Generation full, SegmentedPrompt p) {
             ttft.add(g.ttftMillis());
             kl.add(KvCheck.klDivergence(full.firstLogits(), g.firstLogits()));
             deviation.add(KvCheck.relativeDeviation(engine.memory().host(), g.promptSlots(), engine.memory().host(),
-                    full.promptSlots(), p.tokens.length));
+                    full.promptSlots(), p.tokens().length));
             agree += g.tokens()[0] == full.tokens()[0] ? 1 : 0;
             cached += g.cachedTokens();
-            promptTokens += p.tokens.length;
+            promptTokens += p.tokens().length;
         }
 
         double p50() {

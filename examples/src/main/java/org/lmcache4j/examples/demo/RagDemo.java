@@ -4,11 +4,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.lmcache4j.api.KvConnector;
-import org.lmcache4j.api.KvSegment;
 import org.lmcache4j.blend.Blender;
 import org.lmcache4j.examples.engine.Generation;
 import org.lmcache4j.examples.engine.KvCheck;
 import org.lmcache4j.examples.engine.LlamaEngine;
+import org.lmcache4j.examples.engine.SegmentedPrompt;
 
 /**
  * The demo's RAG scenario: a prompt of a system prompt, {@code n} documents and a question runs with blending; each
@@ -45,21 +45,21 @@ final class RagDemo {
         int[] system = encode(Prompts.turn("System", 400, o.questionTokens()));
         List<int[]> moved = new ArrayList<>(docs.reversed());
         moved.addLast(moved.removeFirst());
-        Prompt first = Prompt.of(system, docs, encode(Prompts.question(41, o.questionTokens())));
-        Prompt second = Prompt.of(system, moved, encode(Prompts.question(42, o.questionTokens())));
+        SegmentedPrompt first = prompt(system, docs, encode(Prompts.question(41, o.questionTokens())));
+        SegmentedPrompt second = prompt(system, moved, encode(Prompts.question(42, o.questionTokens())));
 
         bar.step("rag: caching " + docs.size() + " documents on their own");
-        try (Generation g = engine.generateBlended(first.tokens, first.segments, o.newTokens(), cache, Blender.defaults())) {
-            cache.store(first.tokens, engine.memory().host(), g.promptSlots()); // its prefix too: fair to prefix caching
+        try (Generation g = engine.generateBlended(first.tokens(), first.segments(), o.newTokens(), cache, Blender.defaults())) {
+            cache.store(first.tokens(), engine.memory().host(), g.promptSlots()); // its prefix too: fair to prefix caching
         }
         JitQuiet.await();
         bar.step("rag: documents in a new order, without cache");
-        try (Generation plain = engine.generate(second.tokens, o.newTokens(), null, bar::stepProgress)) {
+        try (Generation plain = engine.generate(second.tokens(), o.newTokens(), null, bar::stepProgress)) {
             JitQuiet.await();
             bar.step("rag: with prefix caching");
             double prefixMs;
             int prefixCached;
-            try (Generation prefix = engine.generate(second.tokens, o.newTokens(), cache, bar::stepProgress)) {
+            try (Generation prefix = engine.generate(second.tokens(), o.newTokens(), cache, bar::stepProgress)) {
                 prefixMs = prefix.ttftMillis();
                 prefixCached = prefix.cachedTokens();
             }
@@ -69,7 +69,7 @@ final class RagDemo {
             int blendCached;
             double kl;
             boolean agrees;
-            try (Generation blended = engine.generateBlended(second.tokens, second.segments, o.newTokens(), cache, Blender.defaults())) {
+            try (Generation blended = engine.generateBlended(second.tokens(), second.segments(), o.newTokens(), cache, Blender.defaults())) {
                 blendMs = blended.ttftMillis();
                 blendCached = blended.cachedTokens();
                 kl = KvCheck.klDivergence(plain.firstLogits(), blended.firstLogits());
@@ -77,37 +77,25 @@ final class RagDemo {
             }
             JitQuiet.await();
             bar.step("rag: blended at 1.0 (the exactness check)");
-            try (Generation exact = engine.generateBlended(second.tokens, second.segments, o.newTokens(), cache,
+            try (Generation exact = engine.generateBlended(second.tokens(), second.segments(), o.newTokens(), cache,
                     new Blender(1.0, Blender.DEFAULT_CHECK_LAYER))) {
                 var kv = engine.memory().host();
                 boolean identical = Arrays.equals(exact.firstLogits(), plain.firstLogits()) && Arrays.equals(exact.tokens(), plain.tokens())
-                        && KvCheck.identical(kv, exact.promptSlots(), kv, plain.promptSlots(), second.tokens.length);
-                return new RagResult(docs.size(), second.tokens.length, plain.ttftMillis(), prefixMs, prefixCached, blendMs,
+                        && KvCheck.identical(kv, exact.promptSlots(), kv, plain.promptSlots(), second.tokens().length);
+                return new RagResult(docs.size(), second.tokens().length, plain.ttftMillis(), prefixMs, prefixCached, blendMs,
                         Blender.DEFAULT_RATIO, blendCached, kl, agrees, exact.ttftMillis(), identical);
             }
         }
     }
 
-    private int[] encode(String text) {
-        return model.tokenizer().encode(text);
+    /** The system prompt and the documents (each a segment), then the question. */
+    private static SegmentedPrompt prompt(int[] system, List<int[]> docs, int[] question) {
+        List<int[]> parts = new ArrayList<>(List.of(system));
+        parts.addAll(docs);
+        return SegmentedPrompt.of(parts, question);
     }
 
-    /** A prompt and its segments: the system prompt and each document; the question is not one. */
-    private record Prompt(int[] tokens, List<KvSegment> segments) {
-        static Prompt of(int[] system, List<int[]> docs, int[] question) {
-            List<int[]> parts = new ArrayList<>();
-            parts.add(system);
-            parts.addAll(docs);
-            int[] tokens = new int[parts.stream().mapToInt(p -> p.length).sum() + question.length];
-            List<KvSegment> segments = new ArrayList<>();
-            int at = 0;
-            for (int[] p : parts) {
-                System.arraycopy(p, 0, tokens, at, p.length);
-                segments.add(new KvSegment(at, at + p.length));
-                at += p.length;
-            }
-            System.arraycopy(question, 0, tokens, at, question.length);
-            return new Prompt(tokens, segments);
-        }
+    private int[] encode(String text) {
+        return model.tokenizer().encode(text);
     }
 }

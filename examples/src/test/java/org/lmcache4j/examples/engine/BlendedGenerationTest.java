@@ -37,41 +37,28 @@ class BlendedGenerationTest {
         return LmCacheConfig.builder().modelId("tiny-blend-test").maxLocalCpuBytes(64L << 20).localDisk(null).build();
     }
 
-    /** A prompt of the system prompt, the documents (each a segment) and a question, with its segments. */
-    private record RagPrompt(int[] tokens, List<KvSegment> segments) {
-        static RagPrompt of(int[] question, int[]... docs) {
-            List<int[]> parts = new ArrayList<>();
-            parts.add(SYSTEM);
-            parts.addAll(Arrays.asList(docs));
-            int n = parts.stream().mapToInt(p -> p.length).sum() + question.length;
-            int[] t = new int[n];
-            List<KvSegment> segments = new ArrayList<>();
-            int at = 0;
-            for (int[] p : parts) {
-                System.arraycopy(p, 0, t, at, p.length);
-                segments.add(new KvSegment(at, at + p.length));
-                at += p.length;
-            }
-            System.arraycopy(question, 0, t, at, question.length);
-            return new RagPrompt(t, segments);
-        }
+    /** The system prompt, the documents (each a segment), then the question. */
+    private static SegmentedPrompt rag(int[] question, int[]... docs) {
+        List<int[]> parts = new ArrayList<>(List.of(SYSTEM));
+        parts.addAll(Arrays.asList(docs));
+        return SegmentedPrompt.of(parts, question);
     }
 
     @Test
     void ratioOneGivesTheFullPrefillsLogitsTokensAndKvBitForBit() {
         try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 4096, 2, 128);
              KvConnector cache = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
-            RagPrompt first = RagPrompt.of(tokens(10, 12), DOC_A, DOC_B);
-            engine.generateBlended(first.tokens, first.segments, 1, cache, new Blender(1.0, 1)).close();
+            SegmentedPrompt first = rag(tokens(10, 12), DOC_A, DOC_B);
+            engine.generateBlended(first.tokens(), first.segments(), 1, cache, new Blender(1.0, 1)).close();
 
-            RagPrompt second = RagPrompt.of(tokens(11, 15), DOC_B, DOC_C, DOC_A);
-            try (Generation full = engine.generate(second.tokens, 5);
-                 Generation blended = engine.generateBlended(second.tokens, second.segments, 5, cache, new Blender(1.0, 1))) {
+            SegmentedPrompt second = rag(tokens(11, 15), DOC_B, DOC_C, DOC_A);
+            try (Generation full = engine.generate(second.tokens(), 5);
+                 Generation blended = engine.generateBlended(second.tokens(), second.segments(), 5, cache, new Blender(1.0, 1))) {
                 assertEquals(SYSTEM.length + DOC_B.length + DOC_A.length, blended.cachedTokens(), "system prompt, B and A reused");
                 assertArrayEquals(full.firstLogits(), blended.firstLogits(), "logits, bit for bit");
                 assertArrayEquals(full.tokens(), blended.tokens(), "generated tokens");
                 var kv = engine.memory().host();
-                assertTrue(KvCheck.identical(kv, blended.promptSlots(), kv, full.promptSlots(), second.tokens.length),
+                assertTrue(KvCheck.identical(kv, blended.promptSlots(), kv, full.promptSlots(), second.tokens().length),
                         "every layer's KV equals the full prefill's");
             }
         }
@@ -81,15 +68,15 @@ class BlendedGenerationTest {
     void lowerRatiosReuseDocumentsAtNewPositionsAndStayCloseToTheFullPrefill() {
         try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 4096, 2, 128);
              KvConnector cache = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
-            RagPrompt first = RagPrompt.of(tokens(10, 12), DOC_A, DOC_B, DOC_C);
-            try (Generation g = engine.generateBlended(first.tokens, first.segments, 1, cache, Blender.defaults())) {
+            SegmentedPrompt first = rag(tokens(10, 12), DOC_A, DOC_B, DOC_C);
+            try (Generation g = engine.generateBlended(first.tokens(), first.segments(), 1, cache, Blender.defaults())) {
                 assertEquals(0, g.cachedTokens(), "nothing cached yet: a full prefill");
-                assertEquals(first.tokens.length - 12, g.storedTokens(), "every segment stored");
+                assertEquals(first.tokens().length - 12, g.storedTokens(), "every segment stored");
             }
-            RagPrompt second = RagPrompt.of(tokens(11, 15), DOC_C, DOC_A, DOC_B);
-            try (Generation full = engine.generate(second.tokens, 1);
-                 Generation blended = engine.generateBlended(second.tokens, second.segments, 1, cache, Blender.defaults())) {
-                assertEquals(second.tokens.length - 15, blended.cachedTokens());
+            SegmentedPrompt second = rag(tokens(11, 15), DOC_C, DOC_A, DOC_B);
+            try (Generation full = engine.generate(second.tokens(), 1);
+                 Generation blended = engine.generateBlended(second.tokens(), second.segments(), 1, cache, Blender.defaults())) {
+                assertEquals(second.tokens().length - 15, blended.cachedTokens());
                 assertEquals(0, blended.storedTokens(), "cached segments are not stored again");
                 assertFalse(Arrays.equals(full.firstLogits(), blended.firstLogits()), "at 0.15 the logits are approximate");
                 assertTrue(KvCheck.klDivergence(full.firstLogits(), blended.firstLogits()) < 0.5,
@@ -107,11 +94,11 @@ class BlendedGenerationTest {
     void movedKeysMatchKeysComputedAtTheNewPositionToAFewUlps() {
         try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 4096, 2, 128);
              KvConnector cache = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
-            RagPrompt first = RagPrompt.of(tokens(10, 3), DOC_A);
-            engine.generateBlended(first.tokens, first.segments, 1, cache, new Blender(0, 0)).close();
-            RagPrompt second = RagPrompt.of(tokens(11, 3), DOC_C, DOC_A); // A moves by DOC_C's 120 positions
-            try (Generation full = engine.generate(second.tokens, 1);
-                 Generation blended = engine.generateBlended(second.tokens, second.segments, 1, cache, new Blender(0, 0))) {
+            SegmentedPrompt first = rag(tokens(10, 3), DOC_A);
+            engine.generateBlended(first.tokens(), first.segments(), 1, cache, new Blender(0, 0)).close();
+            SegmentedPrompt second = rag(tokens(11, 3), DOC_C, DOC_A); // A moves by DOC_C's 120 positions
+            try (Generation full = engine.generate(second.tokens(), 1);
+                 Generation blended = engine.generateBlended(second.tokens(), second.segments(), 1, cache, new Blender(0, 0))) {
                 int aStart = SYSTEM.length + DOC_C.length;
                 int kvDim = engine.shape().kvDim();
                 int half = engine.shape().headDim() / 2;
@@ -145,11 +132,11 @@ class BlendedGenerationTest {
     void badSegmentsAreRefusedAndTheEngineStaysUsable() {
         try (LlamaEngine engine = new LlamaEngine(TinyModel.weights(), 4096, 2, 128);
              KvConnector cache = KvConnectors.open(cpuOnly(), engine.kvLayout())) {
-            RagPrompt p = RagPrompt.of(tokens(11, 15), DOC_A, DOC_B);
+            SegmentedPrompt p = rag(tokens(11, 15), DOC_A, DOC_B);
             int free = engine.memory().freeBlocks();
             List<KvSegment> overlapping = List.of(new KvSegment(0, 50), new KvSegment(40, 100));
-            assertThrows(IllegalArgumentException.class, () -> engine.generateBlended(p.tokens, overlapping, 1, cache, Blender.defaults()));
-            assertThrows(IllegalArgumentException.class, () -> engine.generateBlended(p.tokens, p.segments, 1, cache,
+            assertThrows(IllegalArgumentException.class, () -> engine.generateBlended(p.tokens(), overlapping, 1, cache, Blender.defaults()));
+            assertThrows(IllegalArgumentException.class, () -> engine.generateBlended(p.tokens(), p.segments(), 1, cache,
                     new Blender(0.15, TinyModel.weights().shape().layers())));
             assertEquals(free, engine.memory().freeBlocks(), "no blocks held");
             assertEquals(0, cache.stats().storedChunks(), "nothing stored");
