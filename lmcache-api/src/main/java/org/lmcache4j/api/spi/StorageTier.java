@@ -104,6 +104,16 @@ public interface StorageTier extends AutoCloseable {
     boolean put(ChunkKey key, MemorySegment payload);
 
     /**
+     * True when {@link #get} hands out a view of memory that engine memory can be filled from as fast as from the
+     * cpu tier's pages (a pool in shared memory): the connector then copies a hit from it straight into engine
+     * memory and does not promote it into the cpu tier first, which would copy it twice and hold it twice. The
+     * default, false, suits tiers that read from files or sockets.
+     */
+    default boolean servesInPlace() {
+        return false;
+    }
+
+    /**
      * True when chunks read from this tier may differ from the chunks put (a lossy codec such as int8 is
      * configured): the connector then never copies a chunk read from here into another tier, where it
      * would pass for exact KV. The default, false, suits tiers that return exactly what was put.

@@ -225,6 +225,15 @@ final class TierStack implements AutoCloseable {
             if (!admit.test(t)) {
                 return Optional.empty();
             }
+            if (t.tier().servesInPlace()) {
+                long start = System.nanoTime();
+                Optional<ChunkBuffer> b = t.get(key);
+                if (b.isEmpty()) {
+                    continue; // evicted or removed since contains
+                }
+                t.recordLoad(b.get().sizeBytes(), System.nanoTime() - start);
+                return Optional.of(new TierBuffer(t, b.get())); // copied from where it is: no promotion
+            }
             Promotion promoted = remote.covers(t) && remote.readAhead().isPresent()
                     ? readAheadIntoCpu(t, key, chunk, remote, remote.readAhead().get()) : readIntoCpu(t, key);
             if (promoted.read()) {
