@@ -26,6 +26,7 @@ import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.storage.tier.ChunkFileNames;
 import org.lmcache4j.storage.tier.DiskChunkFormat;
 import org.lmcache4j.storage.tier.TierCodec;
+import org.lmcache4j.testing.ChildJvm;
 
 /**
  * A writer killed with SIGKILL in the middle of its writes leaves nothing another process serves wrongly:

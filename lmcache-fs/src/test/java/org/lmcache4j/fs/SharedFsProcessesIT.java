@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lmcache4j.testing.ChildJvm;
 
 /**
  * Three engine processes share one directory through the fs tier for a minute (system property

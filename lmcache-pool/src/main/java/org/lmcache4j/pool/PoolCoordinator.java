@@ -150,6 +150,18 @@ public final class PoolCoordinator implements AutoCloseable {
         }
     }
 
+    /** The pool's ready chunks, slots being written, slots held by readers, and slot count; null when it serves no such pool. */
+    public int[] counts(String name) {
+        Pool p = pools.get(name);
+        if (p == null) {
+            return null;
+        }
+        synchronized (p) {
+            int[] c = p.table().counts();
+            return new int[] {c[0], c[1], c[2], p.table().slotCount()};
+        }
+    }
+
     /** Names of the pools served. */
     public Set<String> poolNames() {
         return Set.copyOf(pools.keySet());

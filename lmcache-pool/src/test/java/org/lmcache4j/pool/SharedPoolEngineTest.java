@@ -1,0 +1,58 @@
+package org.lmcache4j.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.TierStats;
+
+/**
+ * Two connectors of one JVM on one pool, as two engines of a node: what one stores, the other hits byte for byte,
+ * and the pool holds it once.
+ */
+class SharedPoolEngineTest {
+
+    @TempDir
+    Path dir;
+
+    private static TierStats pool(KvConnector c) {
+        return c.stats().tiers().stream().filter(t -> t.name().equals(SharedPoolTier.NAME)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aPromptOneEngineStoredIsAHitForTheOtherAndHeldOnce() {
+        String url = PoolEngines.url(dir, 32, "");
+        try (Arena arena = Arena.ofShared(); KvConnector a = PoolEngines.open(url); KvConnector b = PoolEngines.open(url)) {
+            PoolEngines.Prompt p = PoolEngines.Prompt.of(arena, 7, 4, true);
+            assertEquals(64, a.store(p.tokens(), p.kv(), p.slots()));
+            assertEquals(64, b.lookup(p.tokens()));
+            assertEquals(64, PoolEngineChild.check(b, arena, 7, 4), "every byte, from the other connector");
+            assertEquals(0, b.store(p.tokens(), p.kv(), p.slots()), "held already: not stored again");
+            assertEquals(4, pool(a).chunks());
+            assertEquals(4, pool(b).chunks());
+            assertEquals(4 * PoolEngines.SLOT, pool(b).usedBytes(), "one copy");
+            assertEquals(32 * PoolEngines.SLOT, pool(b).capacityBytes());
+            assertTrue(pool(a).healthy());
+        }
+    }
+
+    @Test
+    void aFullPoolEvictsTheLeastRecentlyUsedAndNeverServesWrongBytes() {
+        String url = PoolEngines.url(dir, 6, "");
+        try (Arena arena = Arena.ofShared(); KvConnector a = PoolEngines.open(url); KvConnector b = PoolEngines.open(url)) {
+            for (long seed = 1; seed <= 5; seed++) {
+                PoolEngines.Prompt p = PoolEngines.Prompt.of(arena, seed, 2, true);
+                (seed % 2 == 0 ? a : b).store(p.tokens(), p.kv(), p.slots());
+            }
+            assertEquals(6, pool(a).chunks(), "six slots");
+            for (long seed = 1; seed <= 5; seed++) {
+                int n = PoolEngineChild.check(seed % 2 == 0 ? b : a, arena, seed, 2);
+                assertEquals(seed >= 3 ? 32 : 0, n, "prompt " + seed + ": the two oldest were evicted");
+            }
+        }
+    }
+}
