@@ -144,9 +144,8 @@ public final class PoolCoordinator implements AutoCloseable {
         if (p == null) {
             return List.of();
         }
-        Set<Integer> live = Set.copyOf(attachedTo.entrySet().stream().filter(e -> e.getValue() == p).map(Map.Entry::getKey).toList());
         synchronized (p) {
-            return p.table().fsck(live, System.nanoTime());
+            return p.table().fsck(liveClients(p), System.nanoTime());
         }
     }
 
@@ -210,9 +209,12 @@ public final class PoolCoordinator implements AutoCloseable {
                     if (p == null) {
                         throw new IOException("request " + op + " before ATTACH");
                     }
+                    Action action = read(id, op, p, in);
+                    Reply reply;
                     synchronized (p) {
-                        handle(id, op, p, in, out);
+                        reply = action.run(p.table(), System.nanoTime());
                     }
+                    reply.write(out);
                 }
                 out.flush();
             }
@@ -289,72 +291,152 @@ public final class PoolCoordinator implements AutoCloseable {
         return new Pool(name, f, new SlotTable(f, leaseNanos, true, System.nanoTime()));
     }
 
-    private void handle(int id, int op, Pool p, DataInputStream in, DataOutputStream out) throws IOException {
-        SlotTable t = p.table();
-        long now = System.nanoTime();
+    /** An answer, written after the pool's lock is released. */
+    @FunctionalInterface
+    private interface Reply {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    /** A request whose arguments are read: what it does to the pool, under the pool's lock. */
+    @FunctionalInterface
+    private interface Action {
+        Reply run(SlotTable t, long now);
+    }
+
+    /**
+     * Reads request {@code op} of client {@code id} whole, before the pool's lock is taken: a client that stalls in
+     * the middle of a request holds up only its own connection.
+     */
+    private Action read(int id, int op, Pool p, DataInputStream in) throws IOException {
         switch (op) {
             case PoolProtocol.LOOKUP -> {
-                int n = in.readInt();
-                for (int i = 0; i < n; i++) {
-                    out.writeBoolean(t.contains(PoolProtocol.readKey(in)));
+                ChunkKey[] keys = new ChunkKey[in.readInt()];
+                for (int i = 0; i < keys.length; i++) {
+                    keys[i] = PoolProtocol.readKey(in);
                 }
+                return (t, now) -> {
+                    boolean[] found = new boolean[keys.length];
+                    for (int i = 0; i < keys.length; i++) {
+                        found[i] = t.contains(keys[i]);
+                    }
+                    return out -> {
+                        for (boolean f : found) {
+                            out.writeBoolean(f);
+                        }
+                    };
+                };
             }
             case PoolProtocol.ACQUIRE -> {
-                long[] got = t.acquire(id, PoolProtocol.readKey(in), now);
-                out.writeInt(got == null ? PoolProtocol.MISS : (int) got[0]);
-                out.writeLong(got == null ? 0 : got[1]);
+                ChunkKey key = PoolProtocol.readKey(in);
+                return (t, now) -> {
+                    long[] got = t.acquire(id, key, now);
+                    return out -> {
+                        out.writeInt(got == null ? PoolProtocol.MISS : (int) got[0]);
+                        out.writeLong(got == null ? 0 : got[1]);
+                    };
+                };
             }
             case PoolProtocol.RELEASE -> {
-                t.release(id, in.readInt(), in.readLong());
-                out.writeByte(0);
+                int slot = in.readInt();
+                long gen = in.readLong();
+                return (t, now) -> {
+                    t.release(id, slot, gen);
+                    return out -> out.writeByte(0);
+                };
             }
             case PoolProtocol.ALLOCATE -> {
                 ChunkKey key = PoolProtocol.readKey(in);
-                long[] got = t.allocate(id, key, in.readLong(), now);
-                out.writeInt((int) got[0]);
-                out.writeLong(got[1]);
+                long length = in.readLong();
+                return (t, now) -> {
+                    long[] got = t.allocate(id, key, length, now);
+                    return out -> {
+                        out.writeInt((int) got[0]);
+                        out.writeLong(got[1]);
+                    };
+                };
             }
-            case PoolProtocol.COMMIT -> out.writeBoolean(t.commit(id, in.readInt(), in.readLong()));
+            case PoolProtocol.COMMIT -> {
+                int slot = in.readInt();
+                long gen = in.readLong();
+                return (t, now) -> {
+                    boolean ok = t.commit(id, slot, gen);
+                    return out -> out.writeBoolean(ok);
+                };
+            }
             case PoolProtocol.ABORT -> {
-                t.abort(id, in.readInt(), in.readLong());
-                out.writeByte(0);
+                int slot = in.readInt();
+                long gen = in.readLong();
+                return (t, now) -> {
+                    t.abort(id, slot, gen);
+                    return out -> out.writeByte(0);
+                };
             }
             case PoolProtocol.INVALIDATE -> {
-                t.invalidate(in.readInt());
-                out.writeByte(0);
+                int slot = in.readInt();
+                return (t, now) -> {
+                    t.invalidate(slot);
+                    return out -> out.writeByte(0);
+                };
             }
-            case PoolProtocol.REMOVE -> out.writeBoolean(t.remove(PoolProtocol.readKey(in)));
+            case PoolProtocol.REMOVE -> {
+                ChunkKey key = PoolProtocol.readKey(in);
+                return (t, now) -> {
+                    boolean was = t.remove(key);
+                    return out -> out.writeBoolean(was);
+                };
+            }
             case PoolProtocol.PIN -> {
                 ChunkKey key = PoolProtocol.readKey(in);
-                out.writeBoolean(t.pin(id, key, in.readLong(), now));
+                long millis = in.readLong();
+                return (t, now) -> {
+                    boolean ok = t.pin(id, key, millis, now);
+                    return out -> out.writeBoolean(ok);
+                };
             }
             case PoolProtocol.UNPIN -> {
-                t.unpin(id, PoolProtocol.readKey(in));
-                out.writeByte(0);
+                ChunkKey key = PoolProtocol.readKey(in);
+                return (t, now) -> {
+                    t.unpin(id, key);
+                    return out -> out.writeByte(0);
+                };
             }
             case PoolProtocol.CLEAR -> {
-                t.clear();
-                out.writeByte(0);
+                return (t, now) -> {
+                    t.clear();
+                    return out -> out.writeByte(0);
+                };
             }
             case PoolProtocol.STATS -> {
-                int[] c = t.counts();
-                out.writeInt(c[0]);
-                out.writeInt(c[1]);
-                out.writeInt(t.slotCount());
-                out.writeLong(t.slotBytes());
-                out.writeInt(c[2]);
+                return (t, now) -> {
+                    int[] c = t.counts();
+                    int slots = t.slotCount();
+                    long slotBytes = t.slotBytes();
+                    return out -> {
+                        out.writeInt(c[0]);
+                        out.writeInt(c[1]);
+                        out.writeInt(slots);
+                        out.writeLong(slotBytes);
+                        out.writeInt(c[2]);
+                    };
+                };
             }
             case PoolProtocol.FSCK -> {
-                Set<Integer> live = Set.copyOf(attachedTo.entrySet().stream().filter(e -> e.getValue() == p)
-                        .map(Map.Entry::getKey).toList());
-                List<String> problems = t.fsck(live, now);
-                out.writeInt(problems.size());
-                for (String s : problems) {
-                    out.writeUTF(s.length() > 10_000 ? s.substring(0, 10_000) : s);
-                }
+                return (t, now) -> {
+                    List<String> problems = t.fsck(liveClients(p), now);
+                    return out -> {
+                        out.writeInt(problems.size());
+                        for (String s : problems) {
+                            out.writeUTF(s.length() > 10_000 ? s.substring(0, 10_000) : s);
+                        }
+                    };
+                };
             }
             default -> throw new IOException("unknown request " + op);
         }
+    }
+
+    private Set<Integer> liveClients(Pool p) {
+        return Set.copyOf(attachedTo.entrySet().stream().filter(e -> e.getValue() == p).map(Map.Entry::getKey).toList());
     }
 
     /** Stops serving: engines see a dead coordinator (misses) until another starts; the pool files stay. */

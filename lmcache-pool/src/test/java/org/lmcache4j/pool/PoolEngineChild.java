@@ -30,6 +30,9 @@ public final class PoolEngineChild {
 
     public static void main(String[] args) throws Exception {
         String mode = args[0];
+        if (!mode.equals("store")) {
+            Thread.ofPlatform().daemon().start(PoolEngineChild::exitWhenTheParentIsGone);
+        }
         String url = args[1];
         long seed = Long.parseLong(args[2]);
         try (KvConnector cache = PoolEngines.open(url); Arena arena = Arena.ofShared()) {
@@ -97,6 +100,18 @@ public final class PoolEngineChild {
                 report = System.nanoTime();
             }
         }
+    }
+
+    /** Ends this JVM when standard input ends: the test that started it is gone (or closed it). */
+    private static void exitWhenTheParentIsGone() {
+        try {
+            while (System.in.read() >= 0) {
+                // nothing is sent
+            }
+        } catch (java.io.IOException e) {
+            // as an end
+        }
+        System.exit(0);
     }
 
     /** The URL a test passes: the pool at {@code root} with room for {@code slots} chunks. */
