@@ -42,6 +42,12 @@ final class PoolEngines {
         return config("pool:///x").identity(LAYOUT).directoryName();
     }
 
+    /** A tier on the engines' own pool (their identity), to ask its coordinator for fsck. */
+    static SharedPoolTier probe(String url) {
+        return (SharedPoolTier) org.lmcache4j.api.spi.StorageTiers.open(url, config(url).identity(LAYOUT),
+                new org.lmcache4j.api.spi.TierOptions(LAYOUT.chunkBytes(CHUNK), 0));
+    }
+
     /** A prompt of {@code chunks} full chunks of seeded tokens, its KV in fresh memory at identity slots. */
     record Prompt(int[] tokens, HostKvMemory kv, int[] slots) {
         static Prompt of(Arena arena, long seed, int chunks, boolean filled) {
