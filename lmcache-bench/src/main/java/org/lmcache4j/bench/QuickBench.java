@@ -39,6 +39,8 @@ import org.lmcache4j.storage.tier.DiskChunkFormat;
  *
  * <ul>
  *   <li>{@code retrieve_vs_copy_ratio}: cpu-tier retrieve / {@code MemorySegment.copy} of the same bytes</li>
+ *   <li>{@code shared_pool_vs_cpu_ratio}: a retrieve from the node-shared pool of what another engine stored / a
+ *       cpu-tier retrieve of the same bytes ({@link SharedPoolQuickBench})</li>
  *   <li>{@code disk_write_vs_raw_ratio}: disk-tier puts (checksummed, fsync'ed, renamed) / raw write + fsync</li>
  *   <li>{@code disk_read_vs_raw_ratio}: disk-tier reads into a buffer (checksum verified) / raw reads of the same bytes,
  *       both with the page cache warm ({@code disk_read_cold_vs_raw_ratio}: both cold)</li>
@@ -94,6 +96,8 @@ public final class QuickBench {
         retrieve(layout, retrieveTokens, out);
         stage.accept("ratios: disk write and read vs raw");
         disk(dir, layout, chunks, out);
+        stage.accept("ratios: shared pool vs cpu tier");
+        SharedPoolQuickBench.run(layout, retrieveTokens, out);
         stage.accept("ratios: lookup");
         out.put("lookup_us_per_chunk", round(lookupMicrosPerChunk()));
         RemoteQuickBench.run(model, retrieveTokens, out, stage);
@@ -321,7 +325,7 @@ public final class QuickBench {
         }
     }
 
-    private static double medianNanos(int warmups, int runs, Runnable body) {
+    static double medianNanos(int warmups, int runs, Runnable body) {
         for (int i = 0; i < warmups; i++) {
             body.run();
         }
@@ -361,7 +365,7 @@ public final class QuickBench {
         return found;
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.lmcache4j.nativeio.Libc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,6 +133,7 @@ final class PoolConnection implements AutoCloseable {
             }
             PoolFile f = PoolFile.open(Path.of(pathOrProblem), name);
             mappings.add(f);
+            mapAhead(f);
             channel = ch;
             in = i;
             out = o;
@@ -146,6 +148,21 @@ final class PoolConnection implements AutoCloseable {
             note("connecting to the pool coordinator failed: " + e);
             return false;
         }
+    }
+
+    /**
+     * Faults this process's page-table entries for the whole pool in, on a background thread: the pages exist (the
+     * coordinator touched them), but a process's first access to each through a new mapping is a fault, and on the
+     * virtual machines measured here those cost ~2 ms per MiB (a first 48 MiB retrieve took ~100 ms, later ones ~3.5).
+     */
+    private static void mapAhead(PoolFile f) {
+        Thread.ofPlatform().daemon().name("lmcache-pool-map-ahead").start(() -> Libc.instance().ifPresent(libc -> {
+            try {
+                libc.madvise(f.payloads(), Libc.MADV_POPULATE_WRITE);
+            } catch (RuntimeException e) {
+                LOG.debug("pool: mapping ahead failed ({}); pages fault in on first use", e.toString());
+            }
+        }));
     }
 
     private SocketChannel open() throws IOException {

@@ -172,7 +172,7 @@ public final class PoolCoordinator implements AutoCloseable {
                 SocketChannel ch = server.accept();
                 int id = nextClient.getAndIncrement();
                 clients.put(id, ch);
-                Thread.ofVirtual().name("lmcache-pool-client-" + id).start(() -> serve(id, ch));
+                Thread.ofPlatform().daemon().name("lmcache-pool-client-" + id).start(() -> serve(id, ch));
             } catch (IOException e) {
                 if (!closed) {
                     LOG.warn("pool coordinator: accept failed: {}", e.toString());
@@ -341,7 +341,7 @@ public final class PoolCoordinator implements AutoCloseable {
                 long gen = in.readLong();
                 return (t, now) -> {
                     t.release(id, slot, gen);
-                    return out -> out.writeByte(0);
+                    return out -> { }; // one way: the engine does not wait for it
                 };
             }
             case PoolProtocol.ALLOCATE -> {

@@ -227,6 +227,11 @@ final class PoolFile implements AutoCloseable {
         return n == key.length() && Arrays.equals(map.asSlice(h + 17, n).toArray(ValueLayout.JAVA_BYTE), key.toBytes());
     }
 
+    /** Every slot's payload memory: what an engine maps in ahead of its first hit. */
+    MemorySegment payloads() {
+        return map.asSlice(dataOffset);
+    }
+
     /** The payload memory of {@code slot}. */
     MemorySegment payload(int slot) {
         return map.asSlice(dataOffset + slot * slotBytes, slotBytes);

@@ -7,7 +7,7 @@ import org.lmcache4j.api.ChunkKey;
 
 /**
  * The requests an engine sends its pool's coordinator over the Unix-domain socket, one at a time per
- * connection, each answered before the next: an int opcode, its arguments, then the answer's fields. Bulk
+ * connection, each answered (RELEASE excepted) before the next: an int opcode, its arguments, then the answer's fields. Bulk
  * bytes never cross the socket: only keys, slot numbers and generations.
  */
 final class PoolProtocol {
@@ -18,7 +18,7 @@ final class PoolProtocol {
     static final int LOOKUP = 2;
     /** key -> slot (int, -1 on a miss), generation (long): the slot is held for this client until RELEASE or the lease. */
     static final int ACQUIRE = 3;
-    /** slot, generation -> nothing (ack byte). */
+    /** slot, generation -> no answer at all: one way, so a hit's release costs the engine no round trip. */
     static final int RELEASE = 4;
     /** key, length (long) -> slot (int; -1 full, -2 held already, -3 too large), generation. */
     static final int ALLOCATE = 5;

@@ -103,9 +103,7 @@ final class SharedPoolTier implements StorageTier {
             out.writeInt(PoolProtocol.RELEASE);
             out.writeInt(h.slot());
             out.writeLong(h.generation());
-            out.flush();
-            in.readByte();
-            return null;
+            return null; // one way
         }, null);
     }
 

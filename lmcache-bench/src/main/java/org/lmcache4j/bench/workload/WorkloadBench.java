@@ -31,7 +31,7 @@ import org.lmcache4j.bench.QuickBench;
 public final class WorkloadBench {
 
     /** The top-level figures of a run, in report order: medians over the runs, each with its {@code _runs} list. */
-    static final List<String> QUICK_FIELDS = List.of("retrieve_vs_copy_ratio", "disk_read_vs_raw_ratio", "disk_write_vs_raw_ratio",
+    static final List<String> QUICK_FIELDS = List.of("retrieve_vs_copy_ratio", "shared_pool_vs_cpu_ratio", "disk_read_vs_raw_ratio", "disk_write_vs_raw_ratio",
             "lookup_us_per_chunk", "remote_read_vs_redis_benchmark_ratio", "remote_write_vs_redis_benchmark_ratio",
             "remote_retrieve_vs_redis_benchmark_ratio");
     /** Why the remote ratios are null, when they are (redis-server or redis-benchmark missing). */

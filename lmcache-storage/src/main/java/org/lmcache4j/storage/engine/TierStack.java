@@ -219,20 +219,25 @@ final class TierStack implements AutoCloseable {
                 }
                 return Optional.of(new TierBuffer(t, held.get()));
             }
+            if (t.tier().servesInPlace() && !remote.covers(t)) {
+                // As for the cpu tier, get is the presence check; the hit is copied from where it is: no promotion
+                long start = System.nanoTime();
+                Optional<ChunkBuffer> b = t.get(key);
+                if (b.isEmpty()) {
+                    continue;
+                }
+                if (!admit.test(t)) {
+                    b.get().close();
+                    return Optional.empty();
+                }
+                t.recordLoad(b.get().sizeBytes(), System.nanoTime() - start);
+                return Optional.of(new TierBuffer(t, b.get()));
+            }
             if (!(remote.covers(t) ? remote.contains(key, chunk) : t.contains(key))) {
                 continue;
             }
             if (!admit.test(t)) {
                 return Optional.empty();
-            }
-            if (t.tier().servesInPlace()) {
-                long start = System.nanoTime();
-                Optional<ChunkBuffer> b = t.get(key);
-                if (b.isEmpty()) {
-                    continue; // evicted or removed since contains
-                }
-                t.recordLoad(b.get().sizeBytes(), System.nanoTime() - start);
-                return Optional.of(new TierBuffer(t, b.get())); // copied from where it is: no promotion
             }
             Promotion promoted = remote.covers(t) && remote.readAhead().isPresent()
                     ? readAheadIntoCpu(t, key, chunk, remote, remote.readAhead().get()) : readIntoCpu(t, key);
