@@ -91,6 +91,9 @@ final class Demo {
                 if (o.restart()) {
                     restart(cold, reference);
                 }
+                if (o.pool()) {
+                    sharedPool(cold, reference);
+                }
                 chat();
                 documentQuestions();
                 if (o.ragDocuments() > 0) {
@@ -246,6 +249,68 @@ final class Demo {
             // and the idle-JIT wait before cached requests brought it to 0.68-1.30x (docs/PERFORMANCE.md)
             bar.step("warming up the reopened connector (not measured)");
             warmUp(engine, cache, model, o.warmupTokens(), bar::stepProgress);
+        }
+    }
+
+    /**
+     * A second engine process on the node-shared pool: this engine puts the cold request's KV into a pool (from a
+     * cpu-tier hit: the same bytes it computed), and a new JVM with no cpu or disk tier of its own, the pool as its
+     * only tier, runs the request: its prefix comes from shared memory the first engine wrote. The pool lives in
+     * {@code /dev/shm} (tmpfs) where there is one, and is deleted afterwards.
+     */
+    private void sharedPool(int[] prompt, Reference reference) throws InterruptedException {
+        String name = "second engine (pool hit)";
+        bar.step(name + ": the first engine puts the prompt in the pool");
+        Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm", "lmcache4j-demo") : o.cacheDir().resolve("pool");
+        int chunk = config.chunkTokens();
+        long slots = prompt.length / chunk + (o.warmupTokens() + 64L) / chunk + 8; // the prompt, the child's warm-up, spare
+        String url = "pool://" + dir.toUri().getRawPath() + "?size=" + slots * engine.kvLayout().chunkBytes(chunk) * 2;
+        try {
+            deleteTree(dir);
+            try (KvConnector pool = KvConnectors.open(model.poolConfig(url), engine.kvLayout());
+                 Generation g = engine.generate(prompt, o.newTokens(), cache, bar::stepProgress)) {
+                pool.store(prompt, engine.memory().host(), g.promptSlots());
+                Properties request = new Properties();
+                request.setProperty("model", model.file().toAbsolutePath().toString());
+                request.setProperty("poolUrl", url);
+                request.setProperty("prompt", RestartChild.join(prompt));
+                request.setProperty("newTokens", Integer.toString(o.newTokens()));
+                request.setProperty("threads", Integer.toString(o.threads()));
+                request.setProperty("prefillChunk", Integer.toString(o.prefillChunk()));
+                request.setProperty("warmupTokens", Integer.toString(o.warmupTokens()));
+                bar.step(name + ": a new JVM on the pool");
+                Properties r = RestartProbe.run(o.cacheDir(), request, PoolChild.class, "pool");
+                int cachedTokens = Integer.parseInt(r.getProperty("cachedTokens"));
+                int[] tokens = RestartChild.tokens(r.getProperty("tokens"));
+                RawBaseline raw = new RawBaseline(Double.parseDouble(r.getProperty("rawMs", "NaN")),
+                        Long.parseLong(r.getProperty("rawBytes", "0")), r.getProperty("rawMethod", "not reported by the child"), "", "");
+                results.add(new ScenarioResult(name, prompt.length, cachedTokens, reference.ttftMs(),
+                        Long.parseLong(r.getProperty("ttftNanos")) / 1e6, Long.parseLong(r.getProperty("retrieveNanos")) / 1e6,
+                        kvBytes(cachedTokens), cachedTokens > 0 ? raw : RawBaseline.NONE, r.getProperty("hitTier"),
+                        reference.kvSha256().equals(r.getProperty("kvSha256")), Arrays.equals(reference.tokens(), tokens),
+                        reference.logitsSha256().equals(r.getProperty("logitsSha256")), tokens));
+            }
+        } catch (IOException | RuntimeException e) {
+            System.err.println("\nshared-pool scenario failed: " + e.getMessage());
+            results.add(new ScenarioResult(name, prompt.length, 0, reference.ttftMs(), Double.NaN, Double.NaN, 0,
+                    RawBaseline.NONE, "error", false, false, false, new int[0]));
+        } finally {
+            try {
+                deleteTree(dir);
+            } catch (IOException e) {
+                System.err.println("\ncould not delete the demo's pool " + dir + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
         }
     }
 

@@ -99,6 +99,9 @@ public final class DemoCommand implements Callable<Integer> {
                     + "(read once first) (default: ${DEFAULT-VALUE})."})
     String diskCacheState;
 
+    @Option(names = "--no-pool", description = "Skip the shared-pool scenario (a second engine JVM on the node-shared pool).")
+    boolean noPool;
+
     @Option(names = "--rag-documents", defaultValue = "4",
             description = "Documents of the RAG scenario (CacheBlend: reused in another order); 0 skips it (default: ${DEFAULT-VALUE}).")
     int ragDocuments;
@@ -137,7 +140,7 @@ public final class DemoCommand implements Callable<Integer> {
                     weightType(weights), prefixTokens, questionTokens, newTokens, chatRounds,
                     chatTurnTokens, docTokens, questions, threads == null ? Runtime.getRuntime().availableProcessors() : threads,
                     prefillChunk, (long) (cpuGib * (1L << 30)), (long) (diskGib * (1L << 30)), !noRestart, keepCache,
-                    !noProgress, warmupTokens, diskCacheState, ragDocuments, ragDocumentTokens);
+                    !noProgress, warmupTokens, diskCacheState, !noPool, ragDocuments, ragDocumentTokens);
         } catch (IllegalArgumentException e) {
             System.err.println("lmcache demo: " + e.getMessage());
             return 2;

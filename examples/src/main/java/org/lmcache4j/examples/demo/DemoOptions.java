@@ -28,6 +28,7 @@ import org.lmcache4j.examples.model.ModelSize;
  * @param keepCache      keep what the disk tier holds from earlier runs (the cold row then may hit)
  * @param progress       draw the progress bar
  * @param warmupTokens   prompt length of the JIT warm-up run (not measured)
+ * @param pool           run the shared-pool scenario (a second engine JVM hits through the node-shared pool)
  * @param ragDocuments   documents of the RAG (CacheBlend) scenario; 0 skips it
  * @param ragDocumentTokens tokens of each
  * @param diskCacheState page-cache state of the restart scenario's chunk files before its retrieve and
@@ -36,7 +37,8 @@ import org.lmcache4j.examples.model.ModelSize;
 record DemoOptions(Path cacheDir, Optional<Path> modelFile, ModelSize size, long seed, GgmlType weights, int prefixTokens,
                    int questionTokens, int newTokens, int chatRounds, int chatTurnTokens, int docTokens, int questions,
                    int threads, int prefillChunk, long cpuBytes, long diskBytes, boolean restart, boolean keepCache,
-                   boolean progress, int warmupTokens, String diskCacheState, int ragDocuments, int ragDocumentTokens) {
+                   boolean progress, int warmupTokens, String diskCacheState, boolean pool, int ragDocuments,
+                   int ragDocumentTokens) {
 
     DemoOptions {
         positive("prefixTokens", prefixTokens);

@@ -25,6 +25,12 @@ record LoadedModel(Path file, String id, ModelWeights weights, ByteTokenizer tok
         }
     }
 
+    /** The config of an engine on the node-shared pool at {@code poolUrl}: no cpu or disk tier of its own. */
+    LmCacheConfig poolConfig(String poolUrl) {
+        return LmCacheConfig.builder().modelId(weights.cacheModelId(id)).localCpu(false).localDisk(null)
+                .tiers(java.util.List.of(poolUrl)).build();
+    }
+
     /**
      * The connector config of the demo: the {@code LMCACHE_*} environment, then this model's id (its name and
      * the digest of its tensors), the disk

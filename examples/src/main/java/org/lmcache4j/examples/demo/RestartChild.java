@@ -93,7 +93,7 @@ public final class RestartChild {
         return out;
     }
 
-    private static void report(Properties out, Generation g, LlamaEngine engine, int promptTokens) {
+    static void report(Properties out, Generation g, LlamaEngine engine, int promptTokens) {
         out.setProperty("ttftNanos", Long.toString(g.ttftNanos()));
         out.setProperty("retrieveNanos", Long.toString(g.retrieveNanos()));
         out.setProperty("cachedTokens", Integer.toString(g.cachedTokens()));

@@ -24,29 +24,34 @@ final class RestartProbe {
 
     /** Runs the child on {@code request} in {@code workDir}; returns its report. */
     static Properties run(Path workDir, Properties request) throws IOException, InterruptedException {
+        return run(workDir, request, RestartChild.class, "restart");
+    }
+
+    /** Runs {@code child}'s main (request and report files as arguments) in a new JVM, files named after {@code name}. */
+    static Properties run(Path workDir, Properties request, Class<?> child, String name) throws IOException, InterruptedException {
         Files.createDirectories(workDir);
-        Path in = workDir.resolve("restart-request.properties");
-        Path out = workDir.resolve("restart-report.properties");
-        Path log = workDir.resolve("restart-child.log");
+        Path in = workDir.resolve(name + "-request.properties");
+        Path out = workDir.resolve(name + "-report.properties");
+        Path log = workDir.resolve(name + "-child.log");
         Files.deleteIfExists(out);
         try (Writer w = Files.newBufferedWriter(in)) {
-            request.store(w, "lmcache4j restart request");
+            request.store(w, "lmcache4j " + name + " request");
         }
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmFlags());
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
-        command.add(RestartChild.class.getName());
+        command.add(child.getName());
         command.add(in.toString());
         command.add(out.toString());
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new IOException("restart child: no result after " + TIMEOUT_SECONDS + " s; its log: " + log);
+            throw new IOException(name + " child: no result after " + TIMEOUT_SECONDS + " s; its log: " + log);
         }
         if (p.exitValue() != 0 || !Files.exists(out)) {
-            throw new IOException("restart child: exit code " + p.exitValue() + " (expected: 0); last lines of " + log + ":\n"
+            throw new IOException(name + " child: exit code " + p.exitValue() + " (expected: 0); last lines of " + log + ":\n"
                     + tail(log, 20));
         }
         Properties report = new Properties();

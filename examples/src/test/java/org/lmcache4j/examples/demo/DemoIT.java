@@ -42,7 +42,8 @@ class DemoIT {
         String results = Files.readString(json);
         assertTrue(results.contains("\"kv_identical\": true"), results);
         assertTrue(results.contains("\"tokens_identical\": true"), results);
-        assertEquals(8, results.split("\"hit_tier\": ", -1).length - 1, "cold, warm, restart, 3 chat rounds, 2 questions");
+        assertEquals(9, results.split("\"hit_tier\": ", -1).length - 1, "cold, warm, restart, pool, 3 chat rounds, 2 questions");
+        assertTrue(results.contains("\"hit_tier\": \"pool\""), "a second engine JVM hit through the shared pool: " + results);
         assertTrue(results.contains("\"hit_tier\": \"disk\""), results);
         assertTrue(results.contains("\"hit_tier\": \"cpu\""), results);
         assertTrue(text.contains("from disk in a new process"), text);
@@ -86,7 +87,7 @@ class DemoIT {
                 assertTrue(field(row, "raw_method").contains("MemorySegment.copy"), row);
             }
         }
-        assertEquals(5, hits, "warm, restart, chat rounds 2 and 3, question 2:\n" + results);
+        assertEquals(6, hits, "warm, restart, pool, chat rounds 2 and 3, question 2:\n" + results);
     }
 
     private static String field(String json, String name) {

@@ -1,0 +1,58 @@
+package org.lmcache4j.examples.demo;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.KvConnectors;
+import org.lmcache4j.examples.engine.Generation;
+import org.lmcache4j.examples.engine.LlamaEngine;
+
+/**
+ * The shared-pool scenario's second engine: a new JVM loads the same model, opens a connector on the node-shared pool
+ * the first engine filled (no cpu or disk tier of its own), warms up its JIT through it on an unrelated prompt as the
+ * first process did, runs the request, and reports as {@link RestartChild} does; the baseline of its retrieve is a
+ * plain copy of the same bytes into the same engine slots ({@link RawCopy}). Arguments: request and report files.
+ */
+public final class PoolChild {
+
+    private PoolChild() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Properties in = new Properties();
+        try (Reader r = Files.newBufferedReader(Path.of(args[0]))) {
+            in.load(r);
+        }
+        int[] prompt = RestartChild.tokens(in.getProperty("prompt"));
+        int newTokens = Integer.parseInt(in.getProperty("newTokens"));
+        int warmupTokens = Integer.parseInt(in.getProperty("warmupTokens"));
+        LoadedModel model = LoadedModel.load(Path.of(in.getProperty("model")));
+        Properties out = new Properties();
+        try (LlamaEngine engine = new LlamaEngine(model.weights(), Math.max(prompt.length, warmupTokens + 64) + newTokens + 64,
+                Integer.parseInt(in.getProperty("threads")), Integer.parseInt(in.getProperty("prefillChunk")));
+             RawCopy copy = new RawCopy((long) prompt.length * engine.kvLayout().bytesPerToken());
+             KvConnector cache = KvConnectors.open(model.poolConfig(in.getProperty("poolUrl")), engine.kvLayout())) {
+            engine.preallocate(1, prompt.length + newTokens);
+            Demo.warmUp(engine, cache, model, warmupTokens, done -> { });
+            JitQuiet.await();
+            int[] slots;
+            int cached;
+            try (Generation g = engine.generate(prompt, newTokens, cache, done -> { })) {
+                RestartChild.report(out, g, engine, prompt.length);
+                slots = g.promptSlots();
+                cached = g.cachedTokens();
+            }
+            RawBaseline raw = copy.measure(engine.memory().host(), slots, cached);
+            out.setProperty("rawMs", Double.toString(raw.ms()));
+            out.setProperty("rawBytes", Long.toString(raw.bytes()));
+            out.setProperty("rawMethod", raw.method());
+        }
+        try (Writer w = Files.newBufferedWriter(Path.of(args[1]))) {
+            out.store(w, "lmcache4j pool child");
+        }
+    }
+}
