@@ -7,7 +7,6 @@
 module org.lmcache4j.pool {
     requires transitive org.lmcache4j.api;
     requires org.lmcache4j.storage;
-    requires org.lmcache4j.nativeio;
     requires org.slf4j;
 
     exports org.lmcache4j.pool;

@@ -5,6 +5,8 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -14,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.lmcache4j.nativeio.Libc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -151,19 +152,30 @@ final class PoolConnection implements AutoCloseable {
     }
 
     /**
-     * Faults this process's page-table entries for the whole pool in, on a background thread: the pages exist (the
-     * coordinator touched them), but a process's first access to each through a new mapping is a fault, and on the
-     * virtual machines measured here those cost ~2 ms per MiB (a first 48 MiB retrieve took ~100 ms, later ones ~3.5).
+     * Faults this process's page-table entries for the whole pool in, on a background thread, by reading a byte of
+     * every page: the pages exist (the coordinator touched them), but a process's first access to each through a new
+     * mapping is a fault, and on the virtual machines measured here that costs ~2 ms per MiB, which
+     * {@code MADV_POPULATE_*} did not remove (docs/PERFORMANCE.md): without it, the demo's second engine took 201 ms for
+     * its first 180 MiB pool hit, against 16 ms for a plain copy of the same bytes.
      */
     private static void mapAhead(PoolFile f) {
-        Thread.ofPlatform().daemon().name("lmcache-pool-map-ahead").start(() -> Libc.instance().ifPresent(libc -> {
+        Thread.ofPlatform().daemon().name("lmcache-pool-map-ahead").start(() -> {
             try {
-                libc.madvise(f.payloads(), Libc.MADV_POPULATE_WRITE);
-            } catch (RuntimeException e) {
-                LOG.debug("pool: mapping ahead failed ({}); pages fault in on first use", e.toString());
+                MemorySegment all = f.payloads();
+                long sum = 0;
+                for (long at = 0; at < all.byteSize(); at += 4096) {
+                    sum += all.get(ValueLayout.JAVA_BYTE, at);
+                }
+                touched = sum;
+            } catch (IllegalStateException e) {
+                LOG.debug("pool: mapping ahead stopped: {}", e.toString()); // the tier closed meanwhile
             }
-        }));
+        });
     }
+
+    /** Where the map-ahead reads go, so that the JIT keeps them. */
+    @SuppressWarnings("unused")
+    private static volatile long touched;
 
     private SocketChannel open() throws IOException {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
