@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.BooleanSupplier;
@@ -28,9 +27,12 @@ class SharedPoolCoordinatorKillIT {
     @TempDir
     Path dir;
 
-    private final ConcurrentLinkedQueue<String> bad = new ConcurrentLinkedQueue<>();
     private final AtomicLongArray hits = new AtomicLongArray(3);
     private final AtomicLongArray misses = new AtomicLongArray(3);
+    private final ChurnEngines churning = new ChurnEngines((engine, h, m) -> {
+        hits.set(engine, h);
+        misses.set(engine, m);
+    });
 
     private Process coordinator() throws Exception {
         Process p = ChildJvm.start(PoolMain.class, "--dir", dir.toString(), "--size", Long.toString(20 * PoolEngines.SLOT));
@@ -40,23 +42,7 @@ class SharedPoolCoordinatorKillIT {
     }
 
     private Process engine(String url, int i) throws Exception {
-        Process p = ChildJvm.start(PoolEngineChild.class, "churn", url, Long.toString(i));
-        Thread.ofVirtual().start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    if (line.startsWith("BAD")) {
-                        bad.add(line);
-                    } else if (line.startsWith("progress ")) {
-                        String[] f = line.split(" ");
-                        hits.set(i, Long.parseLong(f[1]));
-                        misses.set(i, Long.parseLong(f[2]));
-                    }
-                }
-            } catch (java.io.IOException e) {
-                // ended
-            }
-        });
-        return p;
+        return churning.start(url, i, i);
     }
 
     /**
@@ -84,7 +70,7 @@ class SharedPoolCoordinatorKillIT {
             try (SharedPoolTier probe = PoolEngines.probe(url)) {
                 assertEquals(List.of(), probe.fsck());
             }
-            assertEquals(List.of(), List.copyOf(bad), "no engine saw a wrong byte");
+            assertEquals(List.of(), churning.bad(), "no engine saw a wrong byte");
             try (var files = Files.list(dir)) {
                 assertEquals(1, files.filter(p -> p.getFileName().toString().contains(".pool")).count(), "one pool file");
             }
@@ -130,7 +116,7 @@ class SharedPoolCoordinatorKillIT {
             try (SharedPoolTier probe = PoolEngines.probe(url)) {
                 assertEquals(List.of(), probe.fsck(), "fsck through the new coordinator");
             }
-            assertEquals(List.of(), List.copyOf(bad), "no engine saw a wrong byte");
+            assertEquals(List.of(), churning.bad(), "no engine saw a wrong byte");
             try (var files = Files.list(dir)) {
                 List<String> names = files.map(p -> p.getFileName().toString()).filter(n -> n.contains(".pool")).toList();
                 assertEquals(1, names.size(), "one pool file, never two: " + names);

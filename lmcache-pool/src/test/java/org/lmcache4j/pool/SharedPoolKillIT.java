@@ -3,20 +3,15 @@ package org.lmcache4j.pool;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lmcache4j.testing.ChildJvm;
 
 /**
  * The kill test: four engine JVMs churn through a pool too small for their prompts (retrieving, checking every byte,
@@ -32,25 +27,11 @@ class SharedPoolKillIT {
     @TempDir
     Path dir;
 
-    private final ConcurrentLinkedQueue<String> bad = new ConcurrentLinkedQueue<>();
     private final AtomicLong hits = new AtomicLong();
+    private final ChurnEngines churning = new ChurnEngines((engine, h, m) -> hits.accumulateAndGet(h, Math::max));
 
     private Process start(String url, long seed) throws Exception {
-        Process p = ChildJvm.start(PoolEngineChild.class, "churn", url, Long.toString(seed));
-        Thread.ofVirtual().start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    if (line.startsWith("BAD")) {
-                        bad.add(line);
-                    } else if (line.startsWith("progress ")) {
-                        hits.accumulateAndGet(Long.parseLong(line.split(" ")[1]), Math::max);
-                    }
-                }
-            } catch (java.io.IOException e) {
-                // the process was killed
-            }
-        });
-        return p;
+        return churning.start(url, 0, seed);
     }
 
     @Test
@@ -84,7 +65,7 @@ class SharedPoolKillIT {
                 killed++;
             }
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-            assertTrue(p.exitValue() != 3, "engine " + victim + " exited after a wrong byte: " + bad);
+            assertTrue(p.exitValue() != 3, "engine " + victim + " exited after a wrong byte: " + churning.bad());
             assertEquals(List.of(), coordinator.fsck(name), "fsck after cycle " + cycle);
             engines.set(victim, start(url, 100 + cycle));
         }
@@ -92,7 +73,7 @@ class SharedPoolKillIT {
             p.destroyForcibly();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         }
-        assertEquals(List.of(), List.copyOf(bad), "no engine saw a wrong byte");
+        assertEquals(List.of(), churning.bad(), "no engine saw a wrong byte");
         assertTrue(killed >= CYCLES / 2, killed + " kills");
         long deadline = System.nanoTime() + 10_000_000_000L;
         int[] counts = coordinator.counts(name);
