@@ -31,7 +31,7 @@ public final class PoolMain {
             switch (a) {
                 case "--dir" -> dir = Path.of(v);
                 case "--size" -> size = bytes(v);
-                case "--lease" -> lease = Duration.ofSeconds(Long.parseLong(v.endsWith("s") ? v.substring(0, v.length() - 1) : v));
+                case "--lease" -> lease = seconds(v);
                 default -> fail("option: '" + a + "' (expected: --dir, --size, --lease)");
             }
         }
@@ -44,6 +44,19 @@ public final class PoolMain {
         System.out.flush();
         Runtime.getRuntime().addShutdownHook(new Thread(c.get()::close));
         Thread.currentThread().join();
+    }
+
+    private static Duration seconds(String v) {
+        try {
+            long n = Long.parseLong(v.endsWith("s") ? v.substring(0, v.length() - 1) : v);
+            if (n > 0) {
+                return Duration.ofSeconds(n);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        fail("--lease: '" + v + "' (expected: a whole number of seconds > 0, e.g. 30s)");
+        return null;
     }
 
     private static long bytes(String v) {
