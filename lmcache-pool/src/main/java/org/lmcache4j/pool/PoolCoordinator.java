@@ -226,9 +226,10 @@ public final class PoolCoordinator implements AutoCloseable {
             }
         } finally {
             clients.remove(id);
-            Pool p = attachedTo.remove(id);
+            Pool p = attachedTo.get(id);
             if (p != null) {
-                synchronized (p) {
+                synchronized (p) { // one step under the pool's lock: fsck never sees the client gone but its slots not yet freed
+                    attachedTo.remove(id);
                     p.table().clientGone(id);
                 }
             }
