@@ -261,7 +261,8 @@ final class Demo {
     private void sharedPool(int[] prompt, Reference reference) throws InterruptedException {
         String name = "second engine (pool hit)";
         bar.step(name + ": the first engine puts the prompt in the pool");
-        Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm", "lmcache4j-demo") : o.cacheDir().resolve("pool");
+        String own = "lmcache4j-demo-" + ProcessHandle.current().pid(); // a scratch pool: two demos at once never share it
+        Path dir = Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm", own) : o.cacheDir().resolve(own);
         int chunk = config.chunkTokens();
         long slots = prompt.length / chunk + (o.warmupTokens() + 64L) / chunk + 8; // the prompt, the child's warm-up, spare
         String url = "pool://" + dir.toUri().getRawPath() + "?size=" + slots * engine.kvLayout().chunkBytes(chunk) * 2;
