@@ -154,9 +154,8 @@ final class PoolConnection implements AutoCloseable {
     /**
      * Faults this process's page-table entries for the whole pool in, on a background thread, by reading a byte of
      * every page: the pages exist (the coordinator touched them), but a process's first access to each through a new
-     * mapping is a fault, and on the virtual machines measured here that costs ~2 ms per MiB, which
-     * {@code MADV_POPULATE_*} did not remove (docs/PERFORMANCE.md): without it, the demo's second engine took 201 ms for
-     * its first 180 MiB pool hit, against 16 ms for a plain copy of the same bytes.
+     * mapping is a fault, slow on the virtual machines this project is measured on, which {@code MADV_POPULATE_*} did
+     * not remove (docs/PERFORMANCE.md, "The node-shared pool"); without this, a second engine's first pool hit paid it.
      */
     private static void mapAhead(PoolFile f) {
         Thread.ofPlatform().daemon().name("lmcache-pool-map-ahead").start(() -> {

@@ -76,7 +76,8 @@ final class Transformer {
     /**
      * One prefill's working state over some positions of a sequence: their hidden states ({@code x}, a row per
      * position, in position order), the last projection's rows of {@code [q | k | v]} and the positions they are of,
-     * and scratch rows. Later steps may drop positions ({@link #keep}), never add them.
+     * and scratch rows. Later steps may drop positions ({@link #keep}), never add them. Position arrays are kept as
+     * given, not copied: callers do not change them afterwards.
      */
     final class Pass {
         private int[] positions;
@@ -116,14 +117,14 @@ final class Transformer {
                     System.arraycopy(qkv, from * qkvDim, qkv, i * qkvDim, qkvDim);
                 }
             }
-            positions = kept.clone();
+            positions = kept;
             projected = projectedToo ? positions : new int[0];
         }
     }
 
     /** Starts a pass over {@code positions} (ascending): each one's hidden state is its token's embedding. */
     Pass embed(int[] tokens, int[] positions) {
-        Pass pass = new Pass(positions.clone());
+        Pass pass = new Pass(positions);
         int dim = shape.dim();
         float[] embedding = weights.tokenEmbedding();
         for (int r = 0; r < positions.length; r++) {
@@ -175,7 +176,7 @@ final class Transformer {
         int kvDim = shape.kvDim();
         int qkvDim = shape.qDim() + 2 * kvDim;
         for (int i = 0; i < positions.length; i++) {
-            System.arraycopy(pass.qkv, indexOf(pass.projected, positions[i]) * qkvDim + shape.qDim(), dst, i * kvDim, kvDim);
+            System.arraycopy(pass.qkv, row(pass.projected, positions, i) * qkvDim + shape.qDim(), dst, i * kvDim, kvDim);
         }
     }
 
@@ -184,7 +185,7 @@ final class Transformer {
         int qkvDim = shape.qDim() + 2 * shape.kvDim();
         int[] projected = pass.projected;
         rows(positions.length, i -> {
-            int base = indexOf(projected, positions[i]) * qkvDim;
+            int base = row(projected, positions, i) * qkvDim;
             seq.putKv(layer, positions[i], pass.qkv, base + shape.qDim(), base + shape.qDim() + shape.kvDim());
             seq.refresh(layer, positions[i], positions[i] + 1, kvRow.get());
         });
@@ -224,6 +225,11 @@ final class Transformer {
         float[] out = new float[shape.vocabSize()];
         Matmul.multiply(weights.output(), last, 1, out, pool);
         return out;
+    }
+
+    /** The row of {@code positions[i]} among {@code projected}: {@code i} itself when they are the same positions (a plain prefill). */
+    private static int row(int[] projected, int[] positions, int i) {
+        return projected == positions ? i : indexOf(projected, positions[i]);
     }
 
     /** The index of {@code position} in the ascending {@code positions}. */
