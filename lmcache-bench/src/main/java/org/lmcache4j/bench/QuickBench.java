@@ -338,6 +338,31 @@ public final class QuickBench {
         return median(t);
     }
 
+    /**
+     * {@link #medianNanos(int, int, Runnable)} of several bodies measured in turn (one run of each per round), so
+     * that whatever else the machine does during the measurement weighs on each alike: the medians, in order.
+     */
+    static double[] medianNanosAlternating(int warmups, int runs, Runnable... bodies) {
+        for (int i = 0; i < warmups; i++) {
+            for (Runnable b : bodies) {
+                b.run();
+            }
+        }
+        double[][] t = new double[bodies.length][runs];
+        for (int i = 0; i < runs; i++) {
+            for (int b = 0; b < bodies.length; b++) {
+                long t0 = System.nanoTime();
+                bodies[b].run();
+                t[b][i] = System.nanoTime() - t0;
+            }
+        }
+        double[] medians = new double[bodies.length];
+        for (int b = 0; b < bodies.length; b++) {
+            medians[b] = median(t[b]);
+        }
+        return medians;
+    }
+
     /** The median of {@code values} (the upper middle one for an even count); also used by {@link RemoteQuickBench}. */
     static double median(double[] values) {
         double[] v = values.clone();

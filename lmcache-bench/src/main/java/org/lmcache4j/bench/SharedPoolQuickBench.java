@@ -2,8 +2,11 @@ package org.lmcache4j.bench;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import org.lmcache4j.api.HostKvMemory;
@@ -18,7 +21,8 @@ import org.lmcache4j.api.LmCacheConfig;
  * {@code /dev/shm} (no cpu tier of its own, as engines sharing a pool run); engine B, a second connector with its own
  * attachment and its own mapping of the pool file (what a second JVM has), retrieves it into touched engine memory.
  * B's first retrieve, which faults its mapping's page-table entries in, is reported apart
- * ({@code shared_pool_first_retrieve_ms}); the ratio compares medians of warm retrieves, each side after 30 untimed.
+ * ({@code shared_pool_first_retrieve_ms}); the ratio compares medians of 31 warm retrieves each, after 30 untimed,
+ * the two sides and the plain copy taken in turn so that the machine's other work weighs on each alike.
  * {@code shared_pool_vs_shm_copy_ratio} compares the pool's retrieve with a plain copy of the same bytes out of shared
  * memory, the physical limit on machines whose kernel gives shared memory no huge pages.
  */
@@ -28,21 +32,15 @@ final class SharedPoolQuickBench {
     }
 
     /**
-     * The physical side: the same bytes copied plainly ({@code BenchKv.rawCopy}) out of a file in the same shared
-     * memory, mapped and touched, into the same engine memory: what reading tmpfs pages costs before any protocol
+     * The physical side: a file in the same shared memory, mapped and touched, holding the same bytes, for a plain
+     * copy ({@code BenchKv.rawCopy}) into the same engine memory: what reading tmpfs pages costs before any protocol
      * (4 KiB pages where the kernel gives shared memory no huge pages, against the cpu tier's huge pages).
      */
-    private static double shmCopy(Path root, KvLayout layout, int tokens, HostKvMemory target) throws IOException {
-        Path file = root.resolve("raw-copy");
-        try (Arena arena = Arena.ofShared();
-             java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
-                     java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
-            java.lang.foreign.MemorySegment flat = ch.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0,
-                    layout.chunkBytes(tokens), arena);
+    private static MemorySegment shmFile(Path file, long bytes, Arena arena) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            MemorySegment flat = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
             flat.fill((byte) 7);
-            return QuickBench.medianNanos(30, 15, () -> BenchKv.rawCopy(flat, target, tokens));
-        } finally {
-            Files.deleteIfExists(file);
+            return flat;
         }
     }
 
@@ -70,9 +68,12 @@ final class SharedPoolQuickBench {
             if (first != tokens) {
                 throw new IllegalStateException("the pool served " + first + " of " + tokens + " tokens (expected: all)");
             }
-            double pool = QuickBench.medianNanos(30, 15, () -> b.retrieve(prompt, target, slots));
-            double local = QuickBench.medianNanos(30, 15, () -> cpu.retrieve(prompt, target, slots));
-            double shmCopy = shmCopy(root, layout, tokens, target);
+            MemorySegment flat = shmFile(root.resolve("raw-copy"), layout.chunkBytes(tokens), arena);
+            double[] medians = QuickBench.medianNanosAlternating(30, 31, () -> b.retrieve(prompt, target, slots),
+                    () -> cpu.retrieve(prompt, target, slots), () -> BenchKv.rawCopy(flat, target, tokens));
+            double pool = medians[0];
+            double local = medians[1];
+            double shmCopy = medians[2];
             out.put("shared_pool_retrieve_ms", QuickBench.round(pool / 1e6));
             out.put("shared_pool_first_retrieve_ms", QuickBench.round(firstNanos / 1e6));
             out.put("shared_pool_cpu_retrieve_ms", QuickBench.round(local / 1e6));

@@ -311,7 +311,7 @@ public final class PoolCoordinator implements AutoCloseable {
     private Action read(int id, int op, Pool p, DataInputStream in) throws IOException {
         switch (op) {
             case PoolProtocol.LOOKUP -> {
-                ChunkKey[] keys = new ChunkKey[in.readInt()];
+                ChunkKey[] keys = new ChunkKey[PoolProtocol.readCount(in)];
                 for (int i = 0; i < keys.length; i++) {
                     keys[i] = PoolProtocol.readKey(in);
                 }
@@ -337,12 +337,44 @@ public final class PoolCoordinator implements AutoCloseable {
                     };
                 };
             }
+            case PoolProtocol.ACQUIRE_ALL -> {
+                ChunkKey[] keys = new ChunkKey[PoolProtocol.readCount(in)];
+                for (int i = 0; i < keys.length; i++) {
+                    keys[i] = PoolProtocol.readKey(in);
+                }
+                return (t, now) -> {
+                    long[][] got = new long[keys.length][];
+                    for (int i = 0; i < keys.length; i++) {
+                        got[i] = t.acquire(id, keys[i], now);
+                    }
+                    return out -> {
+                        for (long[] g : got) {
+                            out.writeInt(g == null ? PoolProtocol.MISS : (int) g[0]);
+                            out.writeLong(g == null ? 0 : g[1]);
+                        }
+                    };
+                };
+            }
             case PoolProtocol.RELEASE -> {
                 int slot = in.readInt();
                 long gen = in.readLong();
                 return (t, now) -> {
                     t.release(id, slot, gen);
                     return out -> { }; // one way: the engine does not wait for it
+                };
+            }
+            case PoolProtocol.RELEASE_ALL -> {
+                int[] slots = new int[PoolProtocol.readCount(in)];
+                long[] gens = new long[slots.length];
+                for (int i = 0; i < slots.length; i++) {
+                    slots[i] = in.readInt();
+                    gens[i] = in.readLong();
+                }
+                return (t, now) -> {
+                    for (int i = 0; i < slots.length; i++) {
+                        t.release(id, slots[i], gens[i]);
+                    }
+                    return out -> { }; // one way
                 };
             }
             case PoolProtocol.ALLOCATE -> {

@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
 import org.lmcache4j.api.ChunkKey;
 
 /**
@@ -224,7 +223,7 @@ final class PoolFile implements AutoCloseable {
     boolean holdsKey(int slot, ChunkKey key) {
         long h = header(slot);
         int n = map.get(ValueLayout.JAVA_BYTE, h + 16) & 0xFF;
-        return n == key.length() && Arrays.equals(map.asSlice(h + 17, n).toArray(ValueLayout.JAVA_BYTE), key.toBytes());
+        return n == key.length() && MemorySegment.mismatch(map, h + 17, h + 17 + n, MemorySegment.ofArray(key.toBytes()), 0, n) < 0;
     }
 
     /** Every slot's payload memory: what an engine maps in ahead of its first hit. */

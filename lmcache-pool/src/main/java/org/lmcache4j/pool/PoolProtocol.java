@@ -40,6 +40,10 @@ final class PoolProtocol {
     static final int STATS = 13;
     /** -> count, then each problem (UTF): an empty list means the pool is consistent. */
     static final int FSCK = 14;
+    /** count, keys -> for each key what ACQUIRE answers: a retrieve holds the rest of its prompt in one round trip. */
+    static final int ACQUIRE_ALL = 15;
+    /** count, then slot and generation each -> no answer: RELEASE of many holds in one message. */
+    static final int RELEASE_ALL = 16;
 
     static final int MISS = -1;
     static final int FULL = -1;
@@ -52,6 +56,17 @@ final class PoolProtocol {
     static void writeKey(DataOutputStream out, ChunkKey key) throws IOException {
         out.writeByte(key.length());
         out.write(key.toBytes());
+    }
+
+    /** The most keys one request may carry: a 1M-token prompt in 256-token chunks is 4,096. */
+    static final int MAX_KEYS = 1 << 16;
+
+    static int readCount(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > MAX_KEYS) {
+            throw new IOException("a request of " + n + " keys (expected: 0 to " + MAX_KEYS + ")");
+        }
+        return n;
     }
 
     static ChunkKey readKey(DataInputStream in) throws IOException {

@@ -22,10 +22,15 @@ import org.lmcache4j.api.spi.StorageTier;
  *   <li>get: ACQUIRE (the slot is held: not evicted or reused until RELEASE, the connection's end or the lease),
  *       check the state word names the generation handed out and the header the key, then a view of the payload;
  *       closing the buffer releases it. readInto copies and checks the state word again before it counts.</li>
+ *   <li>getAll: ACQUIRE_ALL, the same for many keys in one round trip (a retrieve holds the rest of its prompt
+ *       at once); closeAll releases such buffers together with this tier's next request, or within
+ *       {@link PendingReleases#FLUSH_MILLIS} when there is none ({@link PendingReleases}).</li>
  * </ul>
  *
  * A dead coordinator makes every call a miss (or a refused put), never an error; the connection comes back with
  * the next coordinator. {@link #servesInPlace()}: hits are copied from the mapping into engine memory directly.
+ * {@link #prefersBatches()}: a retrieve costs the engine one round trip to the coordinator, whatever its length
+ * (docs/PERFORMANCE.md, "The node-shared pool").
  */
 final class SharedPoolTier implements StorageTier {
 
@@ -34,10 +39,14 @@ final class SharedPoolTier implements StorageTier {
     private final PoolConnection connection;
     private final long capacityBytes;
     private final AtomicLong errors = new AtomicLong();
+    private final PendingReleases releases = new PendingReleases();
+    private final Thread releaseFlusher;
+    private volatile boolean closed;
 
     SharedPoolTier(PoolConnection connection, long capacityBytes) {
         this.connection = connection;
         this.capacityBytes = capacityBytes;
+        this.releaseFlusher = Thread.ofPlatform().daemon().name("lmcache-pool-releases").start(this::flushReleases);
     }
 
     @Override
@@ -57,7 +66,7 @@ final class SharedPoolTier implements StorageTier {
 
     @Override
     public boolean[] containsAll(List<ChunkKey> keys) {
-        return connection.call((in, out) -> {
+        return call((in, out) -> {
             out.writeInt(PoolProtocol.LOOKUP);
             out.writeInt(keys.size());
             for (ChunkKey k : keys) {
@@ -76,18 +85,28 @@ final class SharedPoolTier implements StorageTier {
     private record Hold(int slot, long generation, PoolFile file, long epoch) {
     }
 
+    /** The coordinator's answers to one acquiring request, with the mapping and connection they were given under. */
+    private record Answers(long[] slotsAndGenerations, PoolFile file, long epoch) {
+    }
+
     private Optional<Hold> acquire(ChunkKey key) {
-        long[] got = connection.call((in, out) -> {
+        Answers a = call((in, out) -> {
             out.writeInt(PoolProtocol.ACQUIRE);
             PoolProtocol.writeKey(out, key);
             out.flush();
-            return new long[] {in.readInt(), in.readLong()};
-        }, new long[] {PoolProtocol.MISS, 0});
-        if (got[0] < 0) {
+            return new Answers(new long[] {in.readInt(), in.readLong()}, connection.file(), connection.epoch());
+        }, null);
+        return a == null ? Optional.empty() : checked(key, a.slotsAndGenerations()[0], a.slotsAndGenerations()[1], a.file(), a.epoch());
+    }
+
+    /** The hold the coordinator answered for {@code key} ({@code slot} negative: a miss), checked against the file. */
+    private Optional<Hold> checked(ChunkKey key, long slot, long generation, PoolFile file, long epoch) {
+        if (slot < 0) {
             return Optional.empty();
         }
-        Hold h = new Hold((int) got[0], got[1], connection.file(), connection.epoch());
-        if (h.file().state(h.slot()) != PoolFile.word(h.generation(), PoolFile.READY) || !h.file().holdsKey(h.slot(), key)) {
+        Hold h = new Hold((int) slot, generation, file, epoch);
+        if (file == null || slot >= file.slotCount() || file.state(h.slot()) != PoolFile.word(generation, PoolFile.READY)
+                || !file.holdsKey(h.slot(), key)) {
             release(h); // another coordinator's pool under the same name, or a damaged header: a miss
             errors.incrementAndGet();
             return Optional.empty();
@@ -96,15 +115,62 @@ final class SharedPoolTier implements StorageTier {
     }
 
     private void release(Hold h) {
-        if (connection.epoch() != h.epoch()) {
-            return; // taken from a coordinator that is gone: nothing to release
-        }
-        connection.call((in, out) -> {
-            out.writeInt(PoolProtocol.RELEASE);
-            out.writeInt(h.slot());
-            out.writeLong(h.generation());
+        call((in, out) -> {
+            if (connection.epoch() == h.epoch()) { // else taken from a coordinator that is gone: nothing to release
+                out.writeInt(PoolProtocol.RELEASE);
+                out.writeInt(h.slot());
+                out.writeLong(h.generation());
+            }
             return null; // one way
         }, null);
+    }
+
+    /**
+     * A request to the coordinator, preceded by the releases pending ({@link PendingReleases}): they ride along in
+     * the same write.
+     */
+    private <T> T call(PoolConnection.Call<T> request, T onFailure) {
+        return connection.call((in, out) -> {
+            releases.writeTo(out, connection.epoch());
+            return request.run(in, out);
+        }, onFailure);
+    }
+
+    /** Sends the pending releases when no request has carried them for {@link PendingReleases#FLUSH_MILLIS}. */
+    private void flushReleases() {
+        while (!closed) {
+            try {
+                Thread.sleep(PendingReleases.FLUSH_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!releases.isEmpty() && !call((in, out) -> true, false)) {
+                releases.clear(); // no connection: the coordinator ended its holds when it ended
+            }
+        }
+    }
+
+    /**
+     * Releases the holds of this tier's buffers among {@code buffers} together, with this engine's next request or
+     * within {@link PendingReleases#FLUSH_MILLIS} ({@link PendingReleases}); other buffers are closed one by one.
+     */
+    @Override
+    public void closeAll(List<ChunkBuffer> buffers) {
+        List<Hold> holds = new ArrayList<>(buffers.size());
+        List<ChunkBuffer> others = new ArrayList<>();
+        for (ChunkBuffer b : buffers) {
+            if (b instanceof Held held && held.tier() == this) {
+                if (held.markClosed()) {
+                    holds.add(held.hold);
+                }
+            } else {
+                others.add(b);
+            }
+        }
+        for (Hold h : holds) {
+            releases.add(h.slot(), h.generation(), h.epoch());
+        }
+        StorageTier.super.closeAll(others);
     }
 
     private boolean stillReady(Hold h) {
@@ -113,31 +179,93 @@ final class SharedPoolTier implements StorageTier {
 
     @Override
     public Optional<ChunkBuffer> get(ChunkKey key) {
-        return acquire(key).map(h -> new ChunkBuffer() {
-            private final MemorySegment bytes = h.file().payload(h.slot()).asSlice(0, h.file().length(h.slot())).asReadOnly();
-            private boolean closed;
+        return acquire(key).map(h -> buffer(key, h));
+    }
 
-            @Override
-            public ChunkKey key() {
-                return key;
-            }
-
-            @Override
-            public MemorySegment segment() {
-                return bytes;
-            }
-
-            @Override
-            public synchronized void close() {
-                if (!closed) {
-                    closed = true;
-                    if (!stillReady(h)) {
-                        errors.incrementAndGet(); // held past the lease and reused: should never happen in a live engine
-                    }
-                    release(h);
+    /** One round trip for the lot (ACQUIRE_ALL), so a retrieve of many chunks waits on the coordinator once. */
+    @Override
+    public List<Optional<ChunkBuffer>> getAll(List<ChunkKey> keys) {
+        List<Optional<ChunkBuffer>> out = new ArrayList<>(keys.size());
+        for (int from = 0; from < keys.size(); from += PoolProtocol.MAX_KEYS) {
+            List<ChunkKey> part = keys.subList(from, Math.min(keys.size(), from + PoolProtocol.MAX_KEYS));
+            Answers a = call((in, o) -> {
+                o.writeInt(PoolProtocol.ACQUIRE_ALL);
+                o.writeInt(part.size());
+                for (ChunkKey k : part) {
+                    PoolProtocol.writeKey(o, k);
                 }
+                o.flush();
+                long[] answers = new long[2 * part.size()];
+                for (int i = 0; i < part.size(); i++) {
+                    answers[2 * i] = in.readInt();
+                    answers[2 * i + 1] = in.readLong();
+                }
+                return new Answers(answers, connection.file(), connection.epoch());
+            }, null);
+            for (int i = 0; i < part.size(); i++) {
+                ChunkKey k = part.get(i);
+                long[] got = a == null ? null : a.slotsAndGenerations();
+                out.add(got == null ? Optional.empty() : checked(k, got[2 * i], got[2 * i + 1], a.file(), a.epoch()).map(h -> buffer(k, h)));
             }
-        });
+        }
+        return out;
+    }
+
+    /** True: {@link #getAll} holds many chunks in one round trip. */
+    @Override
+    public boolean prefersBatches() {
+        return true;
+    }
+
+    private ChunkBuffer buffer(ChunkKey key, Hold h) {
+        return new Held(key, h);
+    }
+
+    /** A chunk held for reading: a read-only view of its payload in the mapping; closing it releases the hold. */
+    private final class Held implements ChunkBuffer {
+        private final ChunkKey key;
+        private final Hold hold;
+        private final MemorySegment bytes;
+        private boolean closed;
+
+        Held(ChunkKey key, Hold hold) {
+            this.key = key;
+            this.hold = hold;
+            this.bytes = hold.file().payload(hold.slot()).asSlice(0, hold.file().length(hold.slot())).asReadOnly();
+        }
+
+        SharedPoolTier tier() {
+            return SharedPoolTier.this;
+        }
+
+        @Override
+        public ChunkKey key() {
+            return key;
+        }
+
+        @Override
+        public MemorySegment segment() {
+            return bytes;
+        }
+
+        /** Marks it closed: true the first time, when the caller is to release the hold. */
+        synchronized boolean markClosed() {
+            if (closed) {
+                return false;
+            }
+            closed = true;
+            if (!stillReady(hold)) {
+                errors.incrementAndGet(); // held past the lease and reused: should never happen in a live engine
+            }
+            return true;
+        }
+
+        @Override
+        public void close() {
+            if (markClosed()) {
+                release(hold);
+            }
+        }
     }
 
     @Override
@@ -162,7 +290,7 @@ final class SharedPoolTier implements StorageTier {
 
     @Override
     public boolean put(ChunkKey key, MemorySegment payload) {
-        long[] got = connection.call((in, out) -> {
+        long[] got = call((in, out) -> {
             out.writeInt(PoolProtocol.ALLOCATE);
             PoolProtocol.writeKey(out, key);
             out.writeLong(payload.byteSize());
@@ -187,7 +315,7 @@ final class SharedPoolTier implements StorageTier {
         f.writeHeader(slot, key, payload.byteSize());
         if (f.state(slot) != PoolFile.word(gen, PoolFile.WRITING) || connection.epoch() != epoch) {
             // the allocation ended while we wrote (lease, or a new coordinator): whatever the slot holds now is suspect
-            connection.call((in, out) -> {
+            call((in, out) -> {
                 out.writeInt(PoolProtocol.INVALIDATE);
                 out.writeInt(slot);
                 out.flush();
@@ -196,7 +324,7 @@ final class SharedPoolTier implements StorageTier {
             }, null);
             return false;
         }
-        return connection.call((in, out) -> {
+        return call((in, out) -> {
             out.writeInt(PoolProtocol.COMMIT);
             out.writeInt(slot);
             out.writeLong(gen);
@@ -207,7 +335,7 @@ final class SharedPoolTier implements StorageTier {
 
     @Override
     public boolean remove(ChunkKey key) {
-        return connection.call((in, out) -> {
+        return call((in, out) -> {
             out.writeInt(PoolProtocol.REMOVE);
             PoolProtocol.writeKey(out, key);
             out.flush();
@@ -217,7 +345,7 @@ final class SharedPoolTier implements StorageTier {
 
     @Override
     public boolean pin(ChunkKey key, Duration timeout) {
-        return connection.call((in, out) -> {
+        return call((in, out) -> {
             out.writeInt(PoolProtocol.PIN);
             PoolProtocol.writeKey(out, key);
             out.writeLong(Math.max(0, timeout.toMillis()));
@@ -228,7 +356,7 @@ final class SharedPoolTier implements StorageTier {
 
     @Override
     public void unpin(ChunkKey key) {
-        connection.call((in, out) -> {
+        call((in, out) -> {
             out.writeInt(PoolProtocol.UNPIN);
             PoolProtocol.writeKey(out, key);
             out.flush();
@@ -239,7 +367,7 @@ final class SharedPoolTier implements StorageTier {
 
     @Override
     public void clear() {
-        connection.call((in, out) -> {
+        call((in, out) -> {
             out.writeInt(PoolProtocol.CLEAR);
             out.flush();
             in.readByte();
@@ -249,7 +377,7 @@ final class SharedPoolTier implements StorageTier {
 
     /** The coordinator's consistency check of this pool: its problems, empty when consistent (or unreachable: null). */
     List<String> fsck() {
-        return connection.call((in, out) -> {
+        return call((in, out) -> {
             out.writeInt(PoolProtocol.FSCK);
             out.flush();
             int n = in.readInt();
@@ -261,9 +389,22 @@ final class SharedPoolTier implements StorageTier {
         }, null);
     }
 
+    /** Slots some engine holds for reading now, as the coordinator counts them; -1 when it is unreachable. */
+    int heldSlots() {
+        return call((in, out) -> {
+            out.writeInt(PoolProtocol.STATS);
+            out.flush();
+            in.readInt();
+            in.readInt();
+            in.readInt();
+            in.readLong();
+            return in.readInt();
+        }, -1);
+    }
+
     @Override
     public TierStats stats() {
-        long[] s = connection.call((in, out) -> {
+        long[] s = call((in, out) -> {
             out.writeInt(PoolProtocol.STATS);
             out.flush();
             long ready = in.readInt();
@@ -281,6 +422,8 @@ final class SharedPoolTier implements StorageTier {
 
     @Override
     public void close() {
+        closed = true;
+        releaseFlusher.interrupt(); // the releases pending end with the connection: the coordinator drops its holds
         try {
             connection.close();
         } catch (IOException e) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.KvConnector;
@@ -37,6 +38,28 @@ class SharedPoolEngineTest {
             assertEquals(4 * PoolEngines.SLOT, pool(b).usedBytes(), "one copy");
             assertEquals(32 * PoolEngines.SLOT, pool(b).capacityBytes());
             assertTrue(pool(a).healthy());
+        }
+    }
+
+    @Test
+    void aRetrievesHoldsEndWithoutAnotherRequestAndItsChunksCanBeEvicted() throws Exception {
+        String url = PoolEngines.url(dir, 4, "");
+        try (Arena arena = Arena.ofShared(); KvConnector a = PoolEngines.open(url); KvConnector b = PoolEngines.open(url);
+             SharedPoolTier probe = PoolEngines.probe(url)) {
+            PoolEngines.Prompt p = PoolEngines.Prompt.of(arena, 7, 4, true);
+            assertEquals(64, a.store(p.tokens(), p.kv(), p.slots()));
+            assertEquals(64, PoolEngineChild.check(b, arena, 7, 4), "every byte");
+            // b's holds are released together after its retrieve, though b sends nothing more
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (probe.heldSlots() != 0 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(0, probe.heldSlots(), "slots still held after b's retrieve");
+            assertEquals(List.of(), probe.fsck());
+            PoolEngines.Prompt other = PoolEngines.Prompt.of(arena, 8, 4, true);
+            assertEquals(64, a.store(other.tokens(), other.kv(), other.slots()), "every chunk b read may be evicted");
+            assertEquals(64, PoolEngineChild.check(b, arena, 8, 4));
+            assertEquals(0, b.lookup(p.tokens()));
         }
     }
 

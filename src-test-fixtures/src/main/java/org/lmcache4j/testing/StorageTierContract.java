@@ -240,6 +240,49 @@ public abstract class StorageTierContract {
     }
 
     @Test
+    public void getAllHoldsEachChunkAsGetDoesAndCloseAllReleasesThem() {
+        int kept = BUDGET_CHUNKS - 1;
+        for (int i = 0; i < kept; i++) {
+            putOrFail(tier(), key(i), payload(i, chunkBytes()));
+        }
+        List<Integer> ids = new ArrayList<>(List.of(0, 77)); // any order, a miss between hits
+        for (int i = kept - 1; i >= 1; i--) {
+            ids.add(i);
+        }
+        List<Optional<ChunkBuffer>> got = tier().getAll(ids.stream().map(StorageTierContract::key).toList());
+        assertEquals(ids.size(), got.size(), "getAll answers one element per key");
+        List<ChunkBuffer> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < ids.size(); i++) {
+                if (ids.get(i) == 77) {
+                    assertTrue(got.get(i).isEmpty(), "getAll of an absent key");
+                } else {
+                    held.add(got.get(i).orElseThrow(() -> new AssertionError("getAll of a stored key is a miss")));
+                    assertEquals(key(ids.get(i)), held.getLast().key(), "element " + i);
+                }
+            }
+            for (int i = 100; i < 100 + 2 * BUDGET_CHUNKS; i++) { // one chunk's room left: the held ones stay
+                putOrFail(tier(), key(i), payload(i, chunkBytes()));
+                assertWithinBudget(tier());
+            }
+            for (int i = 0, h = 0; i < ids.size(); i++) {
+                if (ids.get(i) != 77) {
+                    assertChunkBytes(payload(ids.get(i), chunkBytes()), held.get(h++), "chunk " + ids.get(i) + " held by getAll");
+                }
+            }
+        } finally {
+            tier().closeAll(held);
+        }
+        for (int i = 200; i < 200 + BUDGET_CHUNKS; i++) { // released: every chunk may go now
+            putOrFail(tier(), key(i), payload(i, chunkBytes()));
+        }
+        for (int i = 200; i < 200 + BUDGET_CHUNKS; i++) {
+            assertStored(tier(), key(i), payload(i, chunkBytes()));
+        }
+        assertWithinBudget(tier());
+    }
+
+    @Test
     public void absentKeyIsAMiss() {
         putOrFail(tier(), key(1), payload(1, chunkBytes()));
         Optional<ChunkBuffer> got = tier().get(key(2));

@@ -2,6 +2,7 @@ package org.lmcache4j.api.spi;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -56,8 +57,10 @@ public interface StorageTier extends AutoCloseable {
      * True when {@link #containsAll} and {@link #readAllInto} of many chunks cost about one round trip
      * rather than one per chunk (a store across a network). The connector then asks such a tier about the
      * rest of a prompt in one call the first time a walk reaches it, and reads a retrieve's chunks from it
-     * ahead in batches. The default, false, suits tiers whose per-chunk calls are cheap (memory, local files):
-     * they are asked one chunk at a time and a walk stops at the first miss without asking further.
+     * ahead in batches; a tier that also {@link #servesInPlace() serves in place} (a pool behind a socket) is asked
+     * with {@link #getAll} instead, which holds the rest of a retrieve's chunks in one call. The default, false,
+     * suits tiers whose per-chunk calls are cheap (memory, local files): they are asked one chunk at a time and a
+     * walk stops at the first miss without asking further.
      */
     default boolean prefersBatches() {
         return false;
@@ -73,6 +76,45 @@ public interface StorageTier extends AutoCloseable {
             found[i] = contains(keys.get(i));
         }
         return found;
+    }
+
+    /**
+     * {@link #get} of each of {@code keys}, in one call where the tier can: element {@code i} is the chunk of
+     * {@code keys.get(i)}, held for reading as {@code get} holds it, or empty on a miss. The caller closes every
+     * buffer it is given, used or not. The default gets one key at a time.
+     */
+    default List<Optional<ChunkBuffer>> getAll(List<ChunkKey> keys) {
+        List<Optional<ChunkBuffer>> out = new ArrayList<>(keys.size());
+        try {
+            for (ChunkKey k : keys) {
+                out.add(get(k));
+            }
+        } catch (RuntimeException | Error e) {
+            out.forEach(b -> b.ifPresent(ChunkBuffer::close)); // a failure midway leaves nothing held
+            throw e;
+        }
+        return out;
+    }
+
+    /**
+     * Closes {@code buffers}, each handed out by this tier's {@link #get} or {@link #getAll}, in one call where the
+     * tier can (one message to a pool's coordinator rather than one per chunk). Every buffer is closed even when one
+     * fails; the first failure is then thrown. The default closes each.
+     */
+    default void closeAll(List<ChunkBuffer> buffers) {
+        RuntimeException failed = null;
+        for (ChunkBuffer b : buffers) {
+            try {
+                b.close();
+            } catch (RuntimeException e) {
+                if (failed == null) {
+                    failed = e;
+                }
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
     }
 
     /**

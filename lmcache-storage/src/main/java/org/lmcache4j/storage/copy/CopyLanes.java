@@ -25,6 +25,7 @@ public final class CopyLanes implements AutoCloseable {
 
     private final int lanes;
     private final long minParallelBytes;
+    private final List<Thread> helperThreads = new ArrayList<>(); // every thread the pool started: close joins them
     private final ExecutorService helpers; // null with one lane
 
     /** @param lanes threads a copy may use, the caller's included; at least 1 */
@@ -47,11 +48,19 @@ public final class CopyLanes implements AutoCloseable {
      * that first task is a retrieve's copy, with the engine waiting (one of the first-use costs found when
      * the first chat hit after the demo reopened its connector took 1.8-1.9x a plain copy, later ones ~1x).
      */
-    private static ExecutorService startedPool(int threads) {
-        ThreadPoolExecutor pool = (ThreadPoolExecutor) Executors.newFixedThreadPool(threads,
-                Thread.ofPlatform().daemon().name("lmcache-copy-", 0).factory());
+    private ExecutorService startedPool(int threads) {
+        java.util.concurrent.ThreadFactory named = Thread.ofPlatform().daemon().name("lmcache-copy-", 0).factory();
+        ThreadPoolExecutor pool = (ThreadPoolExecutor) Executors.newFixedThreadPool(threads, r -> {
+            Thread t = named.newThread(r);
+            threads().add(t);
+            return t;
+        });
         pool.prestartAllCoreThreads();
         return pool;
+    }
+
+    private synchronized List<Thread> threads() {
+        return helperThreads;
     }
 
     /** One lane: every copy inline. */
@@ -179,14 +188,18 @@ public final class CopyLanes implements AutoCloseable {
 
     /**
      * Stops the helper threads and waits up to a second for them to end (a copy in progress finishes
-     * first: they are only idle workers), so that none outlives the connector's close.
+     * first: they are only idle workers), joined, so that none outlives the connector's close.
      */
     @Override
     public void close() {
         if (helpers != null) {
             helpers.shutdown();
             try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
                 helpers.awaitTermination(1, TimeUnit.SECONDS);
+                for (Thread t : List.copyOf(threads())) { // a terminated pool's last thread may still be on its way out
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

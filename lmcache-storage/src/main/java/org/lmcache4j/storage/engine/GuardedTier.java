@@ -70,6 +70,32 @@ final class GuardedTier {
         }
     }
 
+    /** {@link StorageTier#closeAll}; a failure is counted, never thrown. */
+    void closeAll(java.util.List<ChunkBuffer> buffers) {
+        try {
+            tier.closeAll(buffers);
+        } catch (RuntimeException e) {
+            failed("close", e, null);
+        }
+    }
+
+    /**
+     * {@link StorageTier#getAll}: one element per key, each held or empty; when the tier fails, every element is
+     * empty (one failure counted). The caller closes every buffer.
+     */
+    java.util.List<Optional<ChunkBuffer>> getAll(java.util.List<ChunkKey> keys) {
+        try {
+            java.util.List<Optional<ChunkBuffer>> got = tier.getAll(keys);
+            if (got.size() != keys.size()) {
+                got.forEach(b -> b.ifPresent(ChunkBuffer::close));
+                throw new IllegalStateException("getAll of " + keys.size() + " keys answered " + got.size() + " (expected: one per key)");
+            }
+            return succeeded(got);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            return failed("get", e, java.util.Collections.nCopies(keys.size(), Optional.empty()));
+        }
+    }
+
     /** What {@link #readInto} returns when the tier failed (counted here), as opposed to -1 for a miss. */
     static final long READ_FAILED = -2;
 

@@ -16,7 +16,8 @@ import org.lmcache4j.storage.hash.PromptChunks;
  * whichever provider opened it (the Redis tier does).
  * A prompt whose prefix the faster tiers hold never touches the network. A failure of the batch call is
  * counted by the tier's {@link GuardedTier} and makes every chunk a remote miss. A retrieve's lookup may
- * also carry a {@link RemoteReadAhead} ({@link #readingAhead}), whose pages {@link #close()} releases.
+ * also carry a {@link RemoteReadAhead} ({@link #readingAhead}), whose pages {@link #close()} releases. The same call's
+ * batch of the node-shared pool ({@link InPlaceBatch}) travels with it and is closed with it.
  * Not thread-safe; one per engine call (lookup, lookupAndPin, retrieve).
  */
 final class RemoteLookup implements AutoCloseable {
@@ -26,29 +27,38 @@ final class RemoteLookup implements AutoCloseable {
     private final PromptChunks chunks;
     private Map<ChunkKey, Boolean> known; // filled by the first ask
     private RemoteReadAhead readAhead; // null: chunks are read one at a time
+    private final InPlaceBatch inPlace;
 
-    private RemoteLookup(GuardedTier guard, PromptChunks chunks) {
+    private RemoteLookup(GuardedTier guard, PromptChunks chunks, InPlaceBatch inPlace) {
         this.guard = guard;
         this.remote = guard == null ? null : guard.tier();
         this.chunks = chunks;
+        this.inPlace = inPlace;
     }
 
     /** A lookup that covers no tier (there is no remote tier, or no prompt). */
     static RemoteLookup none() {
-        return new RemoteLookup(null, null);
+        return new RemoteLookup(null, null, InPlaceBatch.none());
     }
 
     /**
      * The lookup of {@code chunks} over the first tier among {@code tiers} that
-     * {@link StorageTier#prefersBatches() prefers batches} (the remote tier), if any.
+     * {@link StorageTier#prefersBatches() prefers batches} and does not serve in place (the remote tier), if any;
+     * a tier that serves in place and prefers batches (the node-shared pool) is answered by its {@link #inPlace()}.
      */
     static RemoteLookup of(List<GuardedTier> tiers, PromptChunks chunks) {
+        InPlaceBatch inPlace = InPlaceBatch.of(tiers, chunks);
         for (GuardedTier t : tiers) {
-            if (t.tier().prefersBatches()) {
-                return new RemoteLookup(t, chunks);
+            if (t.tier().prefersBatches() && !t.tier().servesInPlace()) {
+                return new RemoteLookup(t, chunks, inPlace);
             }
         }
-        return none();
+        return new RemoteLookup(null, chunks, inPlace);
+    }
+
+    /** The same engine call's batch of the tier that serves in place from behind a round trip (the pool). */
+    InPlaceBatch inPlace() {
+        return inPlace;
     }
 
     /**
@@ -88,11 +98,15 @@ final class RemoteLookup implements AutoCloseable {
         return out;
     }
 
-    /** Releases the pages read ahead that no walk took. Idempotent. */
+    /** Releases the pages read ahead and the in-place chunks held that no walk took. Idempotent. */
     @Override
     public void close() {
-        if (readAhead != null) {
-            readAhead.close();
+        try {
+            if (readAhead != null) {
+                readAhead.close();
+            }
+        } finally {
+            inPlace.close();
         }
     }
 

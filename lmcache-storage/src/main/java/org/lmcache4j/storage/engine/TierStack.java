@@ -174,7 +174,9 @@ final class TierStack implements AutoCloseable {
      */
     Optional<GuardedTier> holding(ChunkKey key, int chunk, RemoteLookup remote) {
         for (GuardedTier t : all) {
-            if (remote.covers(t) ? remote.contains(key, chunk) : t.contains(key)) {
+            boolean found = remote.covers(t) ? remote.contains(key, chunk)
+                    : remote.inPlace().covers(t) ? remote.inPlace().contains(key, chunk) : t.contains(key);
+            if (found) {
                 return Optional.of(t);
             }
         }
@@ -222,7 +224,7 @@ final class TierStack implements AutoCloseable {
             if (t.tier().servesInPlace() && !remote.covers(t)) {
                 // As for the cpu tier, get is the presence check; the hit is copied from where it is: no promotion
                 long start = System.nanoTime();
-                Optional<ChunkBuffer> b = t.get(key);
+                Optional<ChunkBuffer> b = remote.inPlace().covers(t) ? remote.inPlace().get(key, chunk) : t.get(key);
                 if (b.isEmpty()) {
                     continue;
                 }
