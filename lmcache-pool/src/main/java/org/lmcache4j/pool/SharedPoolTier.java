@@ -248,6 +248,12 @@ final class SharedPoolTier implements StorageTier {
             return bytes;
         }
 
+        /** False once the coordinator ended the hold (its lease passed) and the slot was taken for other bytes. */
+        @Override
+        public boolean intact() {
+            return stillReady(hold);
+        }
+
         /** Marks it closed: true the first time, when the caller is to release the hold. */
         synchronized boolean markClosed() {
             if (closed) {

@@ -9,6 +9,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.api.KvConnectors;
+import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.TierStats;
 
 /**
@@ -60,6 +62,26 @@ class SharedPoolEngineTest {
             assertEquals(64, a.store(other.tokens(), other.kv(), other.slots()), "every chunk b read may be evicted");
             assertEquals(64, PoolEngineChild.check(b, arena, 8, 4));
             assertEquals(0, b.lookup(p.tokens()));
+        }
+    }
+
+    @Test
+    void aDiskTierUnderThePoolIsWrittenBehindFromIt(@TempDir Path disk) throws Exception {
+        String url = PoolEngines.url(dir, 8, "");
+        String diskUrl = "file://" + disk.toUri().getRawPath();
+        LmCacheConfig both = PoolEngines.config(url).toBuilder().tiers(List.of(url, diskUrl)).build();
+        LmCacheConfig diskOnly = PoolEngines.config(url).toBuilder().tiers(List.of(diskUrl)).build();
+        try (Arena arena = Arena.ofShared(); SharedPoolTier probe = PoolEngines.probe(url)) {
+            PoolEngines.Prompt p = PoolEngines.Prompt.of(arena, 9, 4, true);
+            try (KvConnector a = KvConnectors.open(both, PoolEngines.LAYOUT)) {
+                assertEquals(64, a.store(p.tokens(), p.kv(), p.slots()));
+                assertEquals(4, pool(a).chunks(), "in the pool when the store returns");
+            } // close drains the write-behind to disk
+            try (KvConnector d = KvConnectors.open(diskOnly, PoolEngines.LAYOUT)) {
+                assertEquals(64, PoolEngineChild.check(d, arena, 9, 4), "every byte from the disk alone");
+            }
+            assertEquals(0, probe.heldSlots(), "the write-behind's holds ended");
+            assertEquals(List.of(), probe.fsck());
         }
     }
 

@@ -21,6 +21,16 @@ public interface ChunkBuffer extends AutoCloseable {
         return segment().byteSize();
     }
 
+    /**
+     * True while the bytes behind {@link #segment()} are still this chunk's. A tier whose hold can end before the
+     * buffer is closed (the node-shared pool's holds end with their lease, so that a reader that hangs cannot pin a
+     * slot for ever) answers false once its slot may have been reused: a caller that copied the bytes then discards
+     * the copy. The default, true, suits tiers whose holds last until {@link #close()}.
+     */
+    default boolean intact() {
+        return true;
+    }
+
     /** Releases the reader's hold. */
     @Override
     void close();

@@ -153,6 +153,11 @@ final class InPlaceBatch implements AutoCloseable {
         }
 
         @Override
+        public boolean intact() {
+            return buffer.intact();
+        }
+
+        @Override
         public void close() {
             synchronized (InPlaceBatch.this) {
                 if (closedHere) {

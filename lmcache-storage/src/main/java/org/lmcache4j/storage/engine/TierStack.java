@@ -33,6 +33,11 @@ import org.lmcache4j.storage.tier.HeldChunkBuffer;
  * it); an eviction holds the page only for the tiers not marked, so the common case (written behind
  * earlier) frees the page at once, as before. A slower tier that loses a chunk without reporting it (a
  * remote server's own eviction) keeps its mark, so that chunk is not demoted there again.
+ *
+ * <p>Without a cpu tier, a first slower tier that {@link StorageTier#servesInPlace() serves in place} (the
+ * node-shared pool) takes the cpu tier's place on the store path: a store puts the chunk there synchronously and
+ * the tiers under it are written behind from it, each queued chunk held in that tier until written
+ * ({@link #staging}). Other tiers without a cpu tier are written synchronously, one after the other.
  */
 final class TierStack implements AutoCloseable {
 
@@ -61,6 +66,8 @@ final class TierStack implements AutoCloseable {
     private final List<GuardedTier> slower;
     private final List<GuardedTier> all;
     private final List<WriteBehind> writers = new ArrayList<>();
+    /** Without a cpu tier: the first slower tier when it serves in place and has tiers under it; else null. */
+    private final GuardedTier staging;
     private final LongAdder promotions = new LongAdder();
     private final ForegroundActivity foreground = new ForegroundActivity();
     /** Pages kept by demotions in the queues; capped, so evictions cannot empty the cpu tier into a backlog. */
@@ -102,6 +109,7 @@ final class TierStack implements AutoCloseable {
             this.cpuGuard = null;
             this.maxDemotionHolds = 0;
         }
+        this.staging = cpu == null && slower.size() > 1 && slower.getFirst().tier().servesInPlace() ? slower.getFirst() : null;
         for (int i = 0; i < slower.size(); i++) {
             GuardedTier t = slower.get(i);
             int copy = copyMark(i);
@@ -120,6 +128,12 @@ final class TierStack implements AutoCloseable {
             if (cpu != null) {
                 writers.add(new WriteBehind(t, WRITE_BEHIND_CHUNKS, (key, written) -> {
                     cpu.markCopied(key, copy); // before the event: whoever sees it may evict the chunk at no cost
+                    if (written) {
+                        events.stored(t.name(), key);
+                    }
+                }));
+            } else if (staging != null && t != staging) {
+                writers.add(new WriteBehind(t, WRITE_BEHIND_CHUNKS, (key, written) -> {
                     if (written) {
                         events.stored(t.name(), key);
                     }
@@ -456,9 +470,21 @@ final class TierStack implements AutoCloseable {
     /**
      * Stores a chunk straight into the slower tiers (when the cpu tier is off); true when at least one of
      * them took it (false when every one refused it: full, or failing); each tier that took it is told to
-     * event listeners as a store of tokens {@code [startToken, endToken)} behind {@code parent}.
+     * event listeners as a store of tokens {@code [startToken, endToken)} behind {@code parent}. With a
+     * {@link #staging} tier that takes it, only that one is written here and the others behind.
      */
     boolean putSlower(ChunkKey key, MemorySegment chunk, ChunkKey parent, int startToken, int endToken) {
+        if (staging != null && staging.put(key, chunk)) {
+            events.stored(staging.name(), key, parent, startToken, endToken);
+            for (WriteBehind w : writers) { // the tiers under it, each from a hold of the staged chunk
+                Optional<ChunkBuffer> held = staging.get(key);
+                if (held.isEmpty()) {
+                    break; // evicted from it already: the store stands there, the tiers under it do without
+                }
+                w.offer(held.get());
+            }
+            return true;
+        }
         boolean taken = false;
         for (GuardedTier t : slower) {
             if (t.put(key, chunk)) {

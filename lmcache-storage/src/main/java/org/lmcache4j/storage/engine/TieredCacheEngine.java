@@ -470,8 +470,9 @@ final class TieredCacheEngine implements KvConnector {
     }
 
     /**
-     * Copies one found chunk into engine memory; false (a miss) when its length does not fit the layout
-     * or the tier's buffer fails while being read (the tokens of this chunk then do not count as retrieved).
+     * Copies one found chunk into engine memory; false (a miss) when its length does not fit the layout,
+     * the tier's buffer fails while being read, or the buffer was no longer {@link ChunkBuffer#intact()
+     * intact} after the copy (the tokens of this chunk then do not count as retrieved).
      */
     private boolean scatterChunk(PrefixWalk.Match<TierStack.TierBuffer> match, EngineKvCopier engineKv, int[] slots, int writeFrom,
                                  MissNote note) {
@@ -483,6 +484,11 @@ final class TieredCacheEngine implements KvConnector {
                 return false;
             }
             engineKv.scatter(chunk.segment(), slots, start, match.end(), writeFrom);
+            if (!chunk.intact()) { // a hold that outlived its lease (the pool): what was copied may be another chunk's
+                note.note(start, MissReason.EVICTED, tier.name(), "its slot in the " + tier.name()
+                        + " tier was reused while it was copied");
+                return false;
+            }
             counters.retrievedFrom(tier.name(), Math.max(0, match.end() - Math.max(start, writeFrom)));
             return true;
         } catch (RuntimeException e) {

@@ -153,6 +153,13 @@ final class WriteBehind implements AutoCloseable {
             ChunkKey key = chunk.key();
             boolean present = target.contains(key);
             boolean wrote = !present && target.put(key, chunk.segment());
+            if (wrote && !chunk.intact()) { // its hold ended while it was written (a pool slot reused): unwrite it
+                target.remove(key);
+                dropped.increment();
+                LOG.warn("write-behind to the {} tier: chunk {} changed in its source while it was written; removed again",
+                        target.name(), key);
+                return;
+            }
             if (wrote) {
                 (job.demotion() ? demoted : written).increment();
             }

@@ -15,7 +15,8 @@ import org.lmcache4j.storage.cpu.CpuTier;
 /**
  * A cpu tier that says it serves hits in place and prefers batches, as the node-shared pool does (its calls cost a
  * round trip to a coordinator), and records every call that would: getAll, get, containsAll, contains, closeAll,
- * and the buffers still open. It outlives the engines it is given to, as a shared pool does.
+ * and the buffers still open. Its holds can be made to break ({@link #brokenHolds}). It outlives the engines it is
+ * given to, as a shared pool does.
  */
 final class InPlaceTier implements StorageTier {
 
@@ -30,6 +31,8 @@ final class InPlaceTier implements StorageTier {
     final AtomicInteger containsCalls = new AtomicInteger();
     /** Buffers handed out and not closed yet. */
     final AtomicInteger open = new AtomicInteger();
+    /** When true, every buffer says it is no longer intact, as a pool's whose hold outlived its lease. */
+    volatile boolean brokenHolds;
 
     InPlaceTier(long budgetBytes, long chunkBytes) {
         this.store = new CpuTier(budgetBytes, chunkBytes);
@@ -102,6 +105,11 @@ final class InPlaceTier implements StorageTier {
                 @Override
                 public MemorySegment segment() {
                     return b.segment();
+                }
+
+                @Override
+                public boolean intact() {
+                    return !brokenHolds;
                 }
 
                 @Override
