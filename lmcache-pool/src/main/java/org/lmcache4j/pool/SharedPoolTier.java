@@ -66,19 +66,24 @@ final class SharedPoolTier implements StorageTier {
 
     @Override
     public boolean[] containsAll(List<ChunkKey> keys) {
-        return call((in, out) -> {
-            out.writeInt(PoolProtocol.LOOKUP);
-            out.writeInt(keys.size());
-            for (ChunkKey k : keys) {
-                PoolProtocol.writeKey(out, k);
-            }
-            out.flush();
-            boolean[] found = new boolean[keys.size()];
-            for (int i = 0; i < found.length; i++) {
-                found[i] = in.readBoolean();
-            }
-            return found;
-        }, new boolean[keys.size()]);
+        boolean[] found = new boolean[keys.size()];
+        for (int from = 0; from < keys.size(); from += PoolProtocol.MAX_KEYS) {
+            List<ChunkKey> part = keys.subList(from, Math.min(keys.size(), from + PoolProtocol.MAX_KEYS));
+            int at = from;
+            call((in, out) -> {
+                out.writeInt(PoolProtocol.LOOKUP);
+                out.writeInt(part.size());
+                for (ChunkKey k : part) {
+                    PoolProtocol.writeKey(out, k);
+                }
+                out.flush();
+                for (int i = 0; i < part.size(); i++) {
+                    found[at + i] = in.readBoolean();
+                }
+                return null;
+            }, null);
+        }
+        return found;
     }
 
     /** A held slot: its number, generation, the mapping and the connection it was taken under. */
