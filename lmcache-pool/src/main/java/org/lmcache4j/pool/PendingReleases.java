@@ -8,13 +8,17 @@ import java.util.List;
 /**
  * Holds an engine is done with, sent to the coordinator together rather than each at once. A retrieve's chunks are
  * released in one RELEASE_ALL that rides on the engine's next request (one write instead of two, and none while the
- * engine waits on its retrieve) or, when the engine sends nothing for {@link #FLUSH_MILLIS}, on a flush of its own.
- * A hold of an earlier connection is dropped: its coordinator ended it when that connection ended. Thread-safe.
+ * engine waits on its retrieve) or, when the engine sends nothing meanwhile, on a flush of its own: within
+ * {@link #FLUSH_MILLIS} while the engine is busy, {@link #IDLE_FLUSH_MILLIS} after a second without releases. Until
+ * then the chunks stay held (another engine's store cannot evict them). A hold of an earlier connection is dropped:
+ * its coordinator ended it when that connection ended. Thread-safe.
  */
 final class PendingReleases {
 
-    /** The longest a released chunk stays held (unevictable) after its reader is done with it. */
+    /** The longest a released chunk stays held after its reader is done with it, while the engine is busy. */
     static final long FLUSH_MILLIS = 5;
+    /** The same after a second without releases. */
+    static final long IDLE_FLUSH_MILLIS = 100;
 
     private final List<long[]> pending = new ArrayList<>(); // {slot, generation, epoch}
 

@@ -23,8 +23,8 @@ import org.lmcache4j.api.spi.StorageTier;
  *       check the state word names the generation handed out and the header the key, then a view of the payload;
  *       closing the buffer releases it. readInto copies and checks the state word again before it counts.</li>
  *   <li>getAll: ACQUIRE_ALL, the same for many keys in one round trip (a retrieve holds the rest of its prompt
- *       at once); closeAll releases such buffers together with this tier's next request, or within
- *       {@link PendingReleases#FLUSH_MILLIS} when there is none ({@link PendingReleases}).</li>
+ *       at once); closeAll releases such buffers together with this tier's next request, or on a flush of their own
+ *       when there is none ({@link PendingReleases}).</li>
  * </ul>
  *
  * A dead coordinator makes every call a miss (or a refused put), never an error; the connection comes back with
@@ -141,23 +141,31 @@ final class SharedPoolTier implements StorageTier {
         }, onFailure);
     }
 
-    /** Sends the pending releases when no request has carried them for {@link PendingReleases#FLUSH_MILLIS}. */
+    /**
+     * Sends the pending releases when no request has carried them: every {@link PendingReleases#FLUSH_MILLIS} while
+     * this engine released chunks in the last second, every {@link PendingReleases#IDLE_FLUSH_MILLIS} after that (an
+     * idle engine's flusher wakes 10 times a second, not 200).
+     */
     private void flushReleases() {
+        long busyUntil = 0;
         while (!closed) {
             try {
-                Thread.sleep(PendingReleases.FLUSH_MILLIS);
+                Thread.sleep(System.nanoTime() - busyUntil < 0 ? PendingReleases.FLUSH_MILLIS : PendingReleases.IDLE_FLUSH_MILLIS);
             } catch (InterruptedException e) {
                 return;
             }
-            if (!releases.isEmpty() && !call((in, out) -> true, false)) {
-                releases.clear(); // no connection: the coordinator ended its holds when it ended
+            if (!releases.isEmpty()) {
+                busyUntil = System.nanoTime() + 1_000_000_000L;
+                if (!call((in, out) -> true, false)) {
+                    releases.clear(); // no connection: the coordinator ended its holds when it ended
+                }
             }
         }
     }
 
     /**
      * Releases the holds of this tier's buffers among {@code buffers} together, with this engine's next request or
-     * within {@link PendingReleases#FLUSH_MILLIS} ({@link PendingReleases}); other buffers are closed one by one.
+     * a flush of their own ({@link PendingReleases}); other buffers are closed one by one.
      */
     @Override
     public void closeAll(List<ChunkBuffer> buffers) {
