@@ -2,12 +2,15 @@ package org.lmcache4j.pool;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code bin/lmcache pool [--dir /dev/shm/lmcache4j] [--size 8g] [--lease 30s]}: runs a node's pool coordinator as a
- * service, until the process is stopped. Engines with {@code pool:///dev/shm/lmcache4j} in their tiers use it
- * (with {@code embed=false} they never start their own). Exits 1 when a coordinator already serves the directory.
+ * {@code bin/lmcache pool [--dir /dev/shm/lmcache4j] [--size 8g] [--lease 30s] [--status-every 60s]}: runs a node's
+ * pool coordinator as a service, until the process is stopped, printing each pool's status line
+ * ({@link PoolCoordinator#status()}) every {@code --status-every} seconds (0: never) and once more when it stops.
+ * Engines with {@code pool:///dev/shm/lmcache4j} in their tiers use it (with {@code embed=false} they never start
+ * their own). Exits 1 when a coordinator already serves the directory.
  */
 public final class PoolMain {
 
@@ -18,10 +21,12 @@ public final class PoolMain {
         Path dir = Path.of("/dev/shm/lmcache4j");
         long size = 1L << 30;
         Duration lease = PoolCoordinator.DEFAULT_LEASE;
+        Duration statusEvery = Duration.ofSeconds(60);
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.equals("-h") || a.equals("--help")) {
-                System.out.println("usage: bin/lmcache pool [--dir DIR] [--size BYTES, e.g. 8g] [--lease SECONDS, e.g. 30s]");
+                System.out.println("usage: bin/lmcache pool [--dir DIR] [--size BYTES, e.g. 8g] [--lease SECONDS, e.g. 30s]"
+                        + " [--status-every SECONDS, e.g. 60s; 0s: never]");
                 return;
             }
             if (i + 1 >= args.length) {
@@ -31,8 +36,9 @@ public final class PoolMain {
             switch (a) {
                 case "--dir" -> dir = Path.of(v);
                 case "--size" -> size = bytes(v);
-                case "--lease" -> lease = seconds(v);
-                default -> fail("option: '" + a + "' (expected: --dir, --size, --lease)");
+                case "--lease" -> lease = seconds(a, v, false);
+                case "--status-every" -> statusEvery = seconds(a, v, true);
+                default -> fail("option: '" + a + "' (expected: --dir, --size, --lease, --status-every)");
             }
         }
         Optional<PoolCoordinator> c = PoolCoordinator.tryStart(dir, size, lease);
@@ -42,20 +48,39 @@ public final class PoolMain {
         }
         System.out.println("lmcache pool: serving " + PoolCoordinator.socketPath(c.get().root()) + ", pools of " + size + " bytes");
         System.out.flush();
-        Runtime.getRuntime().addShutdownHook(new Thread(c.get()::close));
-        Thread.currentThread().join();
+        PoolCoordinator coordinator = c.get();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            printStatus(coordinator);
+            coordinator.close();
+        }));
+        if (statusEvery.isZero()) {
+            Thread.currentThread().join();
+        }
+        while (true) {
+            Thread.sleep(statusEvery);
+            printStatus(coordinator);
+        }
     }
 
-    private static Duration seconds(String v) {
+    private static void printStatus(PoolCoordinator coordinator) {
+        List<String> lines = coordinator.status();
+        if (lines.isEmpty()) {
+            System.out.println("lmcache pool: no pool yet (no engine has attached)");
+        }
+        lines.forEach(line -> System.out.println("lmcache pool: " + line));
+        System.out.flush();
+    }
+
+    private static Duration seconds(String option, String v, boolean zeroAllowed) {
         try {
             long n = Long.parseLong(v.endsWith("s") ? v.substring(0, v.length() - 1) : v);
-            if (n > 0) {
+            if (n > 0 || (zeroAllowed && n == 0)) {
                 return Duration.ofSeconds(n);
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        fail("--lease: '" + v + "' (expected: a whole number of seconds > 0, e.g. 30s)");
+        fail(option + ": '" + v + "' (expected: a whole number of seconds " + (zeroAllowed ? ">= 0" : "> 0") + ", e.g. 30s)");
         return null;
     }
 

@@ -42,6 +42,10 @@ final class SlotTable {
     private final Map<ChunkKey, long[]> pins = new HashMap<>(); // key -> {count, deadline}
     private final LinkedHashMap<ChunkKey, Integer> index = new LinkedHashMap<>(16, 0.75f, true);
     private final ArrayDeque<Integer> free = new ArrayDeque<>();
+    private long hits;
+    private long misses;
+    private long commits;
+    private long evictions;
 
     /**
      * Takes over {@code file} as it is: READY slots are indexed again (a chunk twice: the later slot freed), FREE
@@ -104,8 +108,10 @@ final class SlotTable {
     long[] acquire(int client, ChunkKey key, long now) {
         Integer s = index.get(key); // marks it recently used
         if (s == null) {
+            misses++;
             return null;
         }
+        hits++;
         readers[s]++;
         holds.computeIfAbsent(client, c -> new HashMap<>()).computeIfAbsent(s, x -> new ArrayDeque<>()).add(now);
         return new long[] {s, generation[s]};
@@ -160,6 +166,7 @@ final class SlotTable {
             Map.Entry<ChunkKey, Integer> e = it.next();
             int s = e.getValue();
             if (readers[s] == 0 && !pinned(e.getKey(), now)) {
+                evictions++;
                 it.remove();
                 toFree(s);
                 free.remove(s);
@@ -189,6 +196,7 @@ final class SlotTable {
         writer[slot] = 0;
         file.setState(slot, PoolFile.word(gen, PoolFile.READY));
         index.put(key, slot);
+        commits++;
         return true;
     }
 
@@ -312,6 +320,11 @@ final class SlotTable {
                 toFree(s);
             }
         }
+    }
+
+    /** Since this table took the pool over: chunks handed to readers (hits), keys asked for and absent, chunks stored, chunks evicted. */
+    long[] activity() {
+        return new long[] {hits, misses, commits, evictions};
     }
 
     /** Ready chunks, slots being written, slots held by readers. */

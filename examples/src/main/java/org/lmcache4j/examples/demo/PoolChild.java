@@ -3,6 +3,7 @@ package org.lmcache4j.examples.demo;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Writer;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -15,7 +16,8 @@ import org.lmcache4j.examples.engine.LlamaEngine;
  * The shared-pool scenario's second engine: a new JVM loads the same model, opens a connector on the node-shared pool
  * the first engine filled (no cpu or disk tier of its own), warms up its JIT through it on an unrelated prompt as the
  * first process did, runs the request, and reports as {@link RestartChild} does; the baseline of its retrieve is a
- * plain copy of the same bytes into the same engine slots ({@link RawCopy}). Arguments: request and report files.
+ * plain copy of the same bytes into the same engine slots out of a file beside the pool, in the same shared memory
+ * ({@link RawCopy#inFile}). Arguments: request and report files.
  */
 public final class PoolChild {
 
@@ -34,7 +36,8 @@ public final class PoolChild {
         Properties out = new Properties();
         try (LlamaEngine engine = new LlamaEngine(model.weights(), Math.max(prompt.length, warmupTokens + 64) + newTokens + 64,
                 Integer.parseInt(in.getProperty("threads")), Integer.parseInt(in.getProperty("prefillChunk")));
-             RawCopy copy = new RawCopy((long) prompt.length * engine.kvLayout().bytesPerToken());
+             RawCopy copy = RawCopy.inFile((long) prompt.length * engine.kvLayout().bytesPerToken(),
+                     Path.of(URI.create(in.getProperty("poolUrl")).getPath(), "raw-copy-" + ProcessHandle.current().pid()));
              KvConnector cache = KvConnectors.open(model.poolConfig(in.getProperty("poolUrl")), engine.kvLayout())) {
             engine.preallocate(1, prompt.length + newTokens);
             Demo.warmUp(engine, cache, model, warmupTokens, done -> { });

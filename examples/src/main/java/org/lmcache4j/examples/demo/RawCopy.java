@@ -1,16 +1,23 @@
 package org.lmcache4j.examples.demo;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Locale;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.KvLayout;
 
 /**
- * The baseline of a cpu-tier hit: {@code MemorySegment.copy} of the same bytes from off-heap memory
- * touched once at construction into the same slots of the engine's KV memory (touched at the engine's
+ * The baseline of a hit: {@code MemorySegment.copy} of the same bytes from memory of the kind the hit is copied from
+ * (off-heap memory for a cpu-tier hit, a file in shared memory for a pool hit: {@link #inFile}), touched once at
+ * construction, into the same slots of the engine's KV memory (touched at the engine's
  * construction) that the retrieve wrote, so neither side pays a page fault: the plain way to put those
  * bytes where the engine needs them. The engine's memory is paged (16-token blocks, in shuffled order),
  * so that is one copy per block per layer and plane, as the retrieve does; a copy of the same bytes in one
@@ -35,24 +42,62 @@ final class RawCopy implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment source;
+    private final String sourceText;
+    private final Path sourceFile; // null: the source is anonymous memory
     private final MemorySegment eviction;
     /** Where the eviction's reads go, so that the JIT keeps them. */
     private volatile long evictionSum;
 
-    /** A source of {@code maxBytes}, touched now. */
+    /** A source of {@code maxBytes} of off-heap memory, touched now: the baseline of a cpu-tier hit. */
     RawCopy(long maxBytes) {
+        this(maxBytes, null);
+    }
+
+    /**
+     * A source of {@code maxBytes} in a new file at {@code file}, mapped and touched now, deleted at close: with the
+     * file in shared memory beside the node-shared pool, the same place a pool hit is copied from (tmpfs pages, of
+     * 4 KiB where the kernel gives shared memory no huge pages).
+     */
+    static RawCopy inFile(long maxBytes, Path file) {
+        return new RawCopy(maxBytes, file);
+    }
+
+    private RawCopy(long maxBytes, Path file) {
         boolean ok = false;
         try {
-            source = arena.allocate(Math.max(1, maxBytes), PAGE_BYTES);
+            if (file == null) {
+                source = arena.allocate(Math.max(1, maxBytes), PAGE_BYTES);
+                sourceText = "touched off-heap memory";
+            } else {
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE)) {
+                    source = ch.map(FileChannel.MapMode.READ_WRITE, 0, Math.max(1, maxBytes), arena);
+                }
+                sourceText = "a touched mapping of a file in " + file.getParent() + " (the pool's shared memory)";
+            }
+            sourceFile = file;
             for (long at = 0; at < source.byteSize(); at += PAGE_BYTES) {
                 source.set(ValueLayout.JAVA_BYTE, at, (byte) 1);
             }
             eviction = arena.allocate(EVICTION_BYTES, PAGE_BYTES);
             eviction.fill((byte) 1);
             ok = true;
+        } catch (IOException e) {
+            throw new UncheckedIOException("the raw baseline's source " + file + ": " + e.getMessage(), e);
         } finally {
             if (!ok) {
                 arena.close();
+                deleteSourceFile(file);
+            }
+        }
+    }
+
+    private static void deleteSourceFile(Path file) {
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                System.err.println("could not delete " + file + ": " + e.getMessage());
             }
         }
     }
@@ -75,7 +120,7 @@ final class RawCopy implements AutoCloseable {
         double scattered = median(() -> scatter(kv, slots, tokens));
         double bulk = median(() -> bulk(kv, tokens));
         return new RawBaseline(scattered / 1e6, bytes, String.format(Locale.ROOT,
-                "MemorySegment.copy of the same bytes from touched off-heap memory into the same slots of the engine's KV memory, "
+                "MemorySegment.copy of the same bytes from " + sourceText + " into the same slots of the engine's KV memory, "
                         + "one copy per run of consecutive slots per layer and plane (%,d copies), one thread, CPU caches evicted before "
                         + "each copy (a read of %d MiB of other memory), median of %d; "
                         + "the same bytes in one copy per layer and plane into consecutive slots took %.1f ms",
@@ -149,6 +194,7 @@ final class RawCopy implements AutoCloseable {
     public void close() {
         if (arena.scope().isAlive()) {
             arena.close();
+            deleteSourceFile(sourceFile);
         }
     }
 }

@@ -1,15 +1,12 @@
 package org.lmcache4j.storage.engine;
 
 import java.lang.foreign.MemorySegment;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.lmcache4j.api.ChunkKey;
-import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
-import org.lmcache4j.storage.cpu.CpuTier;
 
 /**
  * A cpu tier that says it {@linkplain StorageTier#prefersBatches() prefers batches}, as a network store
@@ -17,9 +14,8 @@ import org.lmcache4j.storage.cpu.CpuTier;
  * opened it. Its batch calls can be made to fail. It outlives the engines it is given to (their close
  * leaves it open), so a second engine can find what a first one stored, as in a shared store.
  */
-final class BatchingTier implements StorageTier {
+final class BatchingTier extends SharedTestTier {
 
-    private final CpuTier store;
     /** Sizes of the containsAll calls so far, in order. */
     final List<Integer> containsAllCalls = new ArrayList<>();
     /** Sizes of the readAllInto calls so far, in order. */
@@ -31,7 +27,7 @@ final class BatchingTier implements StorageTier {
     volatile boolean failBatches;
 
     BatchingTier(long budgetBytes, long chunkBytes) {
-        this.store = new CpuTier(budgetBytes, chunkBytes);
+        super(budgetBytes, chunkBytes);
     }
 
     @Override
@@ -50,7 +46,7 @@ final class BatchingTier implements StorageTier {
         if (failBatches) {
             throw new IllegalStateException("batch call failed on purpose");
         }
-        return StorageTier.super.containsAll(keys);
+        return super.containsAll(keys);
     }
 
     @Override
@@ -58,7 +54,7 @@ final class BatchingTier implements StorageTier {
         readAllIntoCalls.add(keys.size());
         inBatch = true;
         try {
-            return StorageTier.super.readAllInto(keys, targets);
+            return super.readAllInto(keys, targets);
         } finally {
             inBatch = false;
         }
@@ -81,45 +77,5 @@ final class BatchingTier implements StorageTier {
     @Override
     public Optional<ChunkBuffer> get(ChunkKey key) {
         return store.get(key);
-    }
-
-    @Override
-    public boolean put(ChunkKey key, MemorySegment payload) {
-        return store.put(key, payload);
-    }
-
-    @Override
-    public boolean remove(ChunkKey key) {
-        return store.remove(key);
-    }
-
-    @Override
-    public boolean pin(ChunkKey key, Duration timeout) {
-        return store.pin(key, timeout);
-    }
-
-    @Override
-    public void unpin(ChunkKey key) {
-        store.unpin(key);
-    }
-
-    @Override
-    public void clear() {
-        store.clear();
-    }
-
-    @Override
-    public TierStats stats() {
-        return store.stats();
-    }
-
-    /** Nothing: an engine closing its tiers leaves this one to the next engine; {@link #release()} frees it. */
-    @Override
-    public void close() {
-    }
-
-    /** Frees the pages this tier holds. */
-    void release() {
-        store.close();
     }
 }

@@ -1,16 +1,12 @@
 package org.lmcache4j.storage.engine;
 
 import java.lang.foreign.MemorySegment;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.lmcache4j.api.ChunkKey;
-import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
-import org.lmcache4j.api.spi.StorageTier;
-import org.lmcache4j.storage.cpu.CpuTier;
 
 /**
  * A cpu tier that says it serves hits in place and prefers batches, as the node-shared pool does (its calls cost a
@@ -18,9 +14,8 @@ import org.lmcache4j.storage.cpu.CpuTier;
  * and the buffers still open. Its holds can be made to break ({@link #brokenHolds}). It outlives the engines it is
  * given to, as a shared pool does.
  */
-final class InPlaceTier implements StorageTier {
+final class InPlaceTier extends SharedTestTier {
 
-    private final CpuTier store;
     /** Sizes of the getAll calls so far, in order. */
     final List<Integer> getAllCalls = new ArrayList<>();
     /** Sizes of the containsAll calls so far, in order. */
@@ -35,7 +30,7 @@ final class InPlaceTier implements StorageTier {
     volatile boolean brokenHolds;
 
     InPlaceTier(long budgetBytes, long chunkBytes) {
-        this.store = new CpuTier(budgetBytes, chunkBytes);
+        super(budgetBytes, chunkBytes);
     }
 
     @Override
@@ -122,45 +117,5 @@ final class InPlaceTier implements StorageTier {
                 }
             };
         });
-    }
-
-    @Override
-    public boolean put(ChunkKey key, MemorySegment payload) {
-        return store.put(key, payload);
-    }
-
-    @Override
-    public boolean remove(ChunkKey key) {
-        return store.remove(key);
-    }
-
-    @Override
-    public boolean pin(ChunkKey key, Duration timeout) {
-        return store.pin(key, timeout);
-    }
-
-    @Override
-    public void unpin(ChunkKey key) {
-        store.unpin(key);
-    }
-
-    @Override
-    public void clear() {
-        store.clear();
-    }
-
-    @Override
-    public TierStats stats() {
-        return store.stats();
-    }
-
-    /** Nothing: an engine closing its tiers leaves this one to the next engine; {@link #release()} frees it. */
-    @Override
-    public void close() {
-    }
-
-    /** Frees the pages this tier holds. */
-    void release() {
-        store.close();
     }
 }
