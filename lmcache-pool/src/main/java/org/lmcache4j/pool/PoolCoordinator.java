@@ -276,13 +276,13 @@ public final class PoolCoordinator implements AutoCloseable {
             });
         } catch (java.io.UncheckedIOException | IllegalArgumentException e) {
             out.writeBoolean(false);
-            out.writeUTF("pool " + name + ": " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+            out.writeUTF(e.getCause() != null ? e.getCause().getMessage() : e.getMessage()); // the engine names the pool
             out.writeInt(0);
             return;
         }
         if (p.file().slotBytes() != slotBytes) {
             out.writeBoolean(false);
-            out.writeUTF("pool " + name + " has slots of " + p.file().slotBytes() + " bytes (expected: " + slotBytes
+            out.writeUTF("its slots have " + p.file().slotBytes() + " bytes (expected: " + slotBytes
                     + ", this engine's chunks rounded to pages)");
             out.writeInt(0);
             return;

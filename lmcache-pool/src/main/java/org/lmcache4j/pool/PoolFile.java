@@ -8,7 +8,6 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -77,9 +76,15 @@ final class PoolFile implements AutoCloseable {
     }
 
     /**
-     * Creates the pool at {@code path} (replacing any file there): a temporary file beside it, sized, superblock
+     * Creates the pool at {@code path} (deleting any file there first: the coordinator recreates a pool only when no
+     * engine is attached to it): a temporary file beside it, sized, superblock
      * written, every page touched (shared memory is charged to whoever faults a page first: the coordinator, now,
-     * not an engine on a hit), renamed into place. Every slot is FREE at generation 0.
+     * not an engine on a hit), renamed into place; temporary files a killed coordinator left are deleted first. Every
+     * slot is FREE at generation 0. When the file system has no
+     * room for it (a container's {@code /dev/shm} is 64 MiB unless sized), nothing is left behind and the
+     * exception says how much was needed and how much was free.
+     *
+     * @throws IOException when the pool does not fit, or the file cannot be written
      */
     static PoolFile create(Path path, String name, long slotBytes, int slotCount) throws IOException {
         byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
@@ -87,11 +92,53 @@ final class PoolFile implements AutoCloseable {
             throw new IllegalArgumentException("pool " + name + ": " + slotCount + " slots of " + slotBytes
                     + " bytes (expected: a name of at most " + MAX_NAME_BYTES + " bytes, slots of whole 4 KiB pages, at least one)");
         }
+        long bytes = fileBytes(slotBytes, slotCount);
+        deleteStaleTemporaries(path); // first: the room they hold counts as free
+        Files.deleteIfExists(path); // an unusable pool nobody is attached to (see PoolCoordinator): its room too
+        long free = Files.getFileStore(path.getParent()).getUsableSpace();
+        if (bytes > free) {
+            throw new IOException(noRoom(path, bytes, free));
+        }
         Path tmp = path.resolveSibling(path.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        boolean made = false;
+        try {
+            write(tmp, nameBytes, slotBytes, slotCount, free);
+            Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            made = true;
+        } finally {
+            if (!made) {
+                Files.deleteIfExists(tmp); // never a half-made pool holding shared memory
+            }
+        }
+        return open(path, name);
+    }
+
+    /**
+     * Deletes the temporary files of pools a killed coordinator was creating (filling a pool of gigabytes takes
+     * seconds): only the coordinator, which holds the directory's lock, creates pools, so any other is stale, and
+     * each holds the shared memory it had faulted in.
+     */
+    private static void deleteStaleTemporaries(Path path) throws IOException {
+        String prefix = path.getFileName() + ".tmp-";
+        try (java.util.stream.Stream<Path> siblings = Files.list(path.getParent())) {
+            for (Path p : siblings.filter(f -> f.getFileName().toString().startsWith(prefix)).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static String noRoom(Path path, long bytes, long free) {
+        return path + ": " + bytes + " bytes of shared memory needed, " + free + " free in " + path.getParent()
+                + " (size it: Docker --shm-size, a Kubernetes emptyDir with medium Memory and a sizeLimit; or ask for a"
+                + " smaller pool with size=)";
+    }
+
+    private static void write(Path tmp, byte[] nameBytes, long slotBytes, int slotCount, long free) throws IOException {
+        long bytes = fileBytes(slotBytes, slotCount);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ch.truncate(fileBytes(slotBytes, slotCount));
-            ch.write(java.nio.ByteBuffer.allocate(1), fileBytes(slotBytes, slotCount) - 1); // sized, sparse
+            ch.truncate(bytes);
+            ch.write(java.nio.ByteBuffer.allocate(1), bytes - 1); // sized, sparse
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment sb = ch.map(FileChannel.MapMode.READ_WRITE, 0, SUPERBLOCK_BYTES, a);
                 sb.set(LONG, 0, MAGIC);
@@ -103,19 +150,15 @@ final class PoolFile implements AutoCloseable {
                 sb.force();
             }
             try (Arena a = Arena.ofConfined()) { // every page faulted in now, by the coordinator, before anyone sees the file:
-                MemorySegment all = ch.map(FileChannel.MapMode.READ_WRITE, 0, fileBytes(slotBytes, slotCount), a);
+                MemorySegment all = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, a);
                 for (long at = SUPERBLOCK_BYTES; at < all.byteSize(); at += 4096) { // tmpfs charges the first toucher
                     all.set(ValueLayout.JAVA_BYTE, at, (byte) 0);
                 }
+            } catch (InternalError e) { // SIGBUS: the file system ran out of room while its pages were faulted in
+                throw new IOException(noRoom(tmp, bytes, free) + "; it filled up while the pool's pages were faulted in: "
+                        + e.getMessage(), e);
             }
         }
-        try {
-            Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        return open(path, name);
     }
 
     /**
