@@ -68,6 +68,18 @@ public final class Blender {
     }
 
     /**
+     * Checks that this blender's check layer is one of a model's {@code numLayers} layers: an engine calls it before
+     * it retrieves anything into its memory for a blended request.
+     *
+     * @throws IllegalArgumentException when the check layer is past the model's layers
+     */
+    public void requireFits(int numLayers) {
+        if (checkLayer >= numLayers) {
+            throw new IllegalArgumentException("checkLayer: " + checkLayer + " (expected: below the model's " + numLayers + " layers)");
+        }
+    }
+
+    /**
      * Runs the prefill of positions {@code 0 .. promptTokens-1}, the KV of {@code retrieved} segments being in the
      * model's KV memory as the connector retrieved it ({@code KvConnector.retrieveSegments}).
      *
@@ -76,10 +88,7 @@ public final class Blender {
      */
     public BlendResult prefill(BlendModel model, int promptTokens, List<SegmentMatch> retrieved) {
         model.rotary().requireStandard();
-        if (checkLayer >= model.numLayers()) {
-            throw new IllegalArgumentException("checkLayer: " + checkLayer + " (expected: below the model's " + model.numLayers()
-                    + " layers)");
-        }
+        requireFits(model.numLayers());
         if (promptTokens < 1) {
             throw new IllegalArgumentException("promptTokens: " + promptTokens + " (expected: >= 1)");
         }

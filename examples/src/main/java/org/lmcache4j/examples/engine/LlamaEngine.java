@@ -192,10 +192,7 @@ public final class LlamaEngine implements AutoCloseable {
     public Generation generateBlended(int[] prompt, List<KvSegment> segments, int newTokens, KvConnector cache, Blender blender) {
         requireTokens(prompt, newTokens);
         KvSegment.requireWellFormed(segments, prompt.length);
-        if (blender.checkLayer() >= weights.shape().layers()) {
-            throw new IllegalArgumentException("checkLayer: " + blender.checkLayer() + " (expected: below the model's "
-                    + weights.shape().layers() + " layers)");
-        }
+        blender.requireFits(weights.shape().layers());
         CacheStats before = cache.stats();
         long start = System.nanoTime();
         Sequence seq = new Sequence(memory, prompt.length + newTokens, takeCopies(prompt.length + newTokens), this::giveBack);
