@@ -59,28 +59,10 @@ final class InPlaceBatch implements AutoCloseable {
         return tier != null && tier == guard;
     }
 
-    private List<ChunkKey> rest(int chunk) {
-        List<ChunkKey> keys = new ArrayList<>(Math.max(0, chunks.count() - chunk));
-        for (int i = chunk; i < chunks.count(); i++) {
-            keys.add(chunks.key(i));
-        }
-        return keys;
-    }
-
     /** Whether the tier holds {@code key}, the key of chunk {@code chunk} of the prompt (or of a partial tail there). */
     boolean contains(ChunkKey key, int chunk) {
         if (known == null && chunks != null && chunk < chunks.count()) {
-            List<ChunkKey> keys = rest(chunk);
-            boolean[] found;
-            try {
-                found = guard.succeeded(guard.tier().containsAll(keys));
-            } catch (RuntimeException e) {
-                found = guard.failed("contains", e, new boolean[keys.size()]);
-            }
-            known = new HashMap<>();
-            for (int i = 0; i < found.length; i++) {
-                known.put(keys.get(i), found[i]);
-            }
+            known = RemoteLookup.presence(guard, RemoteLookup.rest(chunks, chunk));
         }
         Boolean found = known == null ? null : known.get(key);
         return found != null ? found : guard.contains(key);
@@ -93,7 +75,7 @@ final class InPlaceBatch implements AutoCloseable {
      */
     Optional<ChunkBuffer> get(ChunkKey key, int chunk) {
         if (held == null && chunks != null && chunk < chunks.count()) {
-            List<ChunkKey> keys = rest(chunk);
+            List<ChunkKey> keys = RemoteLookup.rest(chunks, chunk);
             List<Optional<ChunkBuffer>> got = guard.getAll(keys);
             held = new HashMap<>();
             for (int i = 0; i < keys.size(); i++) {

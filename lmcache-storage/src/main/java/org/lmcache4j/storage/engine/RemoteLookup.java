@@ -23,7 +23,6 @@ import org.lmcache4j.storage.hash.PromptChunks;
 final class RemoteLookup implements AutoCloseable {
 
     private final GuardedTier guard; // null when there is no tier that prefers batches
-    private final StorageTier remote;
     private final PromptChunks chunks;
     private Map<ChunkKey, Boolean> known; // filled by the first ask
     private RemoteReadAhead readAhead; // null: chunks are read one at a time
@@ -31,7 +30,6 @@ final class RemoteLookup implements AutoCloseable {
 
     private RemoteLookup(GuardedTier guard, PromptChunks chunks, InPlaceBatch inPlace) {
         this.guard = guard;
-        this.remote = guard == null ? null : guard.tier();
         this.chunks = chunks;
         this.inPlace = inPlace;
     }
@@ -124,22 +122,33 @@ final class RemoteLookup implements AutoCloseable {
             return false;
         }
         if (known == null) {
-            List<ChunkKey> keys = new ArrayList<>(chunks.count() - chunk);
-            for (int i = chunk; i < chunks.count(); i++) {
-                keys.add(chunks.key(i));
-            }
-            boolean[] found;
-            try {
-                found = guard.succeeded(remote.containsAll(keys));
-            } catch (RuntimeException e) {
-                found = guard.failed("contains", e, new boolean[keys.size()]);
-            }
-            known = new HashMap<>();
-            for (int i = 0; i < found.length; i++) {
-                known.put(keys.get(i), found[i]);
-            }
+            known = presence(guard, rest(chunks, chunk));
         }
         Boolean found = known.get(key);
         return found != null ? found : guard.contains(key);
+    }
+
+    /** The keys of chunks {@code chunk..count-1} of {@code chunks}. */
+    static List<ChunkKey> rest(PromptChunks chunks, int chunk) {
+        List<ChunkKey> keys = new ArrayList<>(Math.max(0, chunks.count() - chunk));
+        for (int i = chunk; i < chunks.count(); i++) {
+            keys.add(chunks.key(i));
+        }
+        return keys;
+    }
+
+    /** Whether {@code guard}'s tier holds each of {@code keys}, asked in one {@code containsAll}; all absent when it fails. */
+    static Map<ChunkKey, Boolean> presence(GuardedTier guard, List<ChunkKey> keys) {
+        boolean[] found;
+        try {
+            found = guard.succeeded(guard.tier().containsAll(keys));
+        } catch (RuntimeException e) {
+            found = guard.failed("contains", e, new boolean[keys.size()]);
+        }
+        Map<ChunkKey, Boolean> known = new HashMap<>();
+        for (int i = 0; i < found.length; i++) {
+            known.put(keys.get(i), found[i]);
+        }
+        return known;
     }
 }
