@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -50,13 +50,39 @@ public final class CopyLanes implements AutoCloseable {
      */
     private ExecutorService startedPool(int threads) {
         java.util.concurrent.ThreadFactory named = Thread.ofPlatform().daemon().name("lmcache-copy-", 0).factory();
-        ThreadPoolExecutor pool = (ThreadPoolExecutor) Executors.newFixedThreadPool(threads, r -> {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new SpinningQueue(), r -> {
             Thread t = named.newThread(r);
             threads().add(t);
             return t;
         });
         pool.prestartAllCoreThreads();
         return pool;
+    }
+
+    /**
+     * How long an idle helper polls for the next copy before it parks, and the caller for a helper's last index
+     * before it waits on it: a retrieve hands its lanes one chunk after another (a 3 MiB chunk every ~150 us), and
+     * waking a parked thread takes tens of microseconds on a virtual machine, per chunk and per side.
+     */
+    static final long SPIN_NANOS = 200_000;
+
+    /** The helpers' queue: an idle helper polls it for {@link #SPIN_NANOS} before it blocks (and must be woken). */
+    private static final class SpinningQueue extends LinkedBlockingQueue<Runnable> {
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Runnable take() throws InterruptedException {
+            long deadline = System.nanoTime() + SPIN_NANOS;
+            do {
+                Runnable r = poll();
+                if (r != null) {
+                    return r;
+                }
+                Thread.onSpinWait();
+            } while (System.nanoTime() - deadline < 0 && !Thread.currentThread().isInterrupted());
+            return super.take();
+        }
     }
 
     private synchronized List<Thread> threads() {
@@ -161,6 +187,10 @@ public final class CopyLanes implements AutoCloseable {
     }
 
     private static RuntimeException await(Future<?> f, RuntimeException failure) {
+        long deadline = System.nanoTime() + SPIN_NANOS;
+        while (!f.isDone() && System.nanoTime() - deadline < 0) {
+            Thread.onSpinWait(); // the helper is on its last index: spinning spares a wake-up
+        }
         boolean interrupted = false;
         try {
             for (;;) {
