@@ -336,10 +336,7 @@ public final class PoolCoordinator implements AutoCloseable {
     private Action read(int id, int op, Pool p, DataInputStream in) throws IOException {
         switch (op) {
             case PoolProtocol.LOOKUP -> {
-                ChunkKey[] keys = new ChunkKey[PoolProtocol.readCount(in)];
-                for (int i = 0; i < keys.length; i++) {
-                    keys[i] = PoolProtocol.readKey(in);
-                }
+                ChunkKey[] keys = PoolProtocol.readKeys(in);
                 return (t, now) -> {
                     boolean[] found = new boolean[keys.length];
                     for (int i = 0; i < keys.length; i++) {
@@ -363,10 +360,7 @@ public final class PoolCoordinator implements AutoCloseable {
                 };
             }
             case PoolProtocol.ACQUIRE_ALL -> {
-                ChunkKey[] keys = new ChunkKey[PoolProtocol.readCount(in)];
-                for (int i = 0; i < keys.length; i++) {
-                    keys[i] = PoolProtocol.readKey(in);
-                }
+                ChunkKey[] keys = PoolProtocol.readKeys(in);
                 return (t, now) -> {
                     long[][] got = new long[keys.length][];
                     for (int i = 0; i < keys.length; i++) {

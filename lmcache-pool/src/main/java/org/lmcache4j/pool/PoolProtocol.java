@@ -69,6 +69,15 @@ final class PoolProtocol {
         return n;
     }
 
+    /** A count ({@link #readCount}), then that many keys. */
+    static ChunkKey[] readKeys(DataInputStream in) throws IOException {
+        ChunkKey[] keys = new ChunkKey[readCount(in)];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = readKey(in);
+        }
+        return keys;
+    }
+
     static ChunkKey readKey(DataInputStream in) throws IOException {
         int n = in.readUnsignedByte();
         if (n < 16 || n > PoolFile.MAX_KEY_BYTES) {

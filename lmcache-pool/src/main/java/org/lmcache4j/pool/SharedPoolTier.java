@@ -410,29 +410,22 @@ final class SharedPoolTier implements StorageTier {
 
     /** Slots some engine holds for reading now, as the coordinator counts them; -1 when it is unreachable. */
     int heldSlots() {
+        long[] s = coordinatorStats();
+        return s == null ? -1 : (int) s[4];
+    }
+
+    /** The coordinator's STATS answer: ready slots, writing slots, slot count, slot bytes, held slots; null when unreachable. */
+    private long[] coordinatorStats() {
         return call((in, out) -> {
             out.writeInt(PoolProtocol.STATS);
             out.flush();
-            in.readInt();
-            in.readInt();
-            in.readInt();
-            in.readLong();
-            return in.readInt();
-        }, -1);
+            return new long[] {in.readInt(), in.readInt(), in.readInt(), in.readLong(), in.readInt()};
+        }, null);
     }
 
     @Override
     public TierStats stats() {
-        long[] s = call((in, out) -> {
-            out.writeInt(PoolProtocol.STATS);
-            out.flush();
-            long ready = in.readInt();
-            long writing = in.readInt();
-            long slots = in.readInt();
-            long slotBytes = in.readLong();
-            in.readInt();
-            return new long[] {ready, writing, slots, slotBytes};
-        }, null);
+        long[] s = coordinatorStats();
         if (s == null) {
             return new TierStats(NAME, 0, 0, capacityBytes, errors.get(), false, 0);
         }

@@ -52,7 +52,7 @@ public final class CopyLanes implements AutoCloseable {
         java.util.concurrent.ThreadFactory named = Thread.ofPlatform().daemon().name("lmcache-copy-", 0).factory();
         ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new SpinningQueue(), r -> {
             Thread t = named.newThread(r);
-            threads().add(t);
+            started(t);
             return t;
         });
         pool.prestartAllCoreThreads();
@@ -85,8 +85,12 @@ public final class CopyLanes implements AutoCloseable {
         }
     }
 
+    private synchronized void started(Thread t) {
+        helperThreads.add(t);
+    }
+
     private synchronized List<Thread> threads() {
-        return helperThreads;
+        return List.copyOf(helperThreads);
     }
 
     /** One lane: every copy inline. */
@@ -227,7 +231,7 @@ public final class CopyLanes implements AutoCloseable {
             try {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
                 helpers.awaitTermination(1, TimeUnit.SECONDS);
-                for (Thread t : List.copyOf(threads())) { // a terminated pool's last thread may still be on its way out
+                for (Thread t : threads()) { // a terminated pool's last thread may still be on its way out
                     t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
                 }
             } catch (InterruptedException e) {

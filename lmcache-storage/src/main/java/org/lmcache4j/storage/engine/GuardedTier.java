@@ -2,6 +2,8 @@ package org.lmcache4j.storage.engine;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -71,7 +73,7 @@ final class GuardedTier {
     }
 
     /** {@link StorageTier#closeAll}; a failure is counted, never thrown. */
-    void closeAll(java.util.List<ChunkBuffer> buffers) {
+    void closeAll(List<ChunkBuffer> buffers) {
         try {
             tier.closeAll(buffers);
         } catch (RuntimeException e) {
@@ -83,16 +85,16 @@ final class GuardedTier {
      * {@link StorageTier#getAll}: one element per key, each held or empty; when the tier fails, every element is
      * empty (one failure counted). The caller closes every buffer.
      */
-    java.util.List<Optional<ChunkBuffer>> getAll(java.util.List<ChunkKey> keys) {
+    List<Optional<ChunkBuffer>> getAll(List<ChunkKey> keys) {
         try {
-            java.util.List<Optional<ChunkBuffer>> got = tier.getAll(keys);
+            List<Optional<ChunkBuffer>> got = tier.getAll(keys);
             if (got.size() != keys.size()) {
                 got.forEach(b -> b.ifPresent(ChunkBuffer::close));
                 throw new IllegalStateException("getAll of " + keys.size() + " keys answered " + got.size() + " (expected: one per key)");
             }
             return succeeded(got);
         } catch (RuntimeException | OutOfMemoryError e) {
-            return failed("get", e, java.util.Collections.nCopies(keys.size(), Optional.empty()));
+            return failed("get", e, Collections.nCopies(keys.size(), Optional.empty()));
         }
     }
 
@@ -119,7 +121,7 @@ final class GuardedTier {
      * element {@code i} is what {@code readInto(keys[i], targets[i])} would return. When the tier fails,
      * every element is {@link #READ_FAILED} (one failure counted), whatever the targets hold.
      */
-    long[] readAllInto(java.util.List<ChunkKey> keys, java.util.List<MemorySegment> targets) {
+    long[] readAllInto(List<ChunkKey> keys, List<MemorySegment> targets) {
         try {
             long[] n = tier.readAllInto(keys, targets);
             for (int i = 0; i < n.length; i++) {
