@@ -34,6 +34,6 @@ public final class ShuffleLz4Codec extends ShuffledBlockCodec {
 
     /** A codec on another build of lz4-java (its pure Java port), for measurements and tests. */
     ShuffleLz4Codec(BlockCompression lz4, int planeBytes) {
-        super(NAME, ID, lz4, planeBytes);
+        super(NAME, ID, new ShuffledCompression(lz4), planeBytes);
     }
 }

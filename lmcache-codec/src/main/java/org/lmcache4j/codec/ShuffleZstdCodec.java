@@ -47,6 +47,6 @@ public final class ShuffleZstdCodec extends ShuffledBlockCodec {
 
     /** A codec of another level or block size ({@code planeBytes} elements a block), for measurements and tests; every instance reads what it writes. */
     ShuffleZstdCodec(int level, int planeBytes) {
-        super(NAME, ID, new ZstdBlocks(level), planeBytes);
+        super(NAME, ID, new ShuffledCompression(new ZstdBlocks(level)), planeBytes);
     }
 }

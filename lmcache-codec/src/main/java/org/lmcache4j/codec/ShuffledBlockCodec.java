@@ -8,27 +8,20 @@ import org.lmcache4j.api.spi.CorruptEncodingException;
 import org.lmcache4j.api.spi.KvCodec;
 
 /**
- * A lossless codec that cuts a chunk into blocks of whole elements, byte-shuffles each block into planes
- * ({@link ByteShuffle}) and compresses it on its own ({@link BlockCompression}); a block that does not
- * shrink is stored as it is. Blocks are independent, so a reader can decode them in parallel or as they
- * arrive; the {@link BlockTable} header says where each one is.
+ * A lossless codec that cuts a chunk into blocks of whole elements and stores each on its own, through its
+ * {@link BlockCoding} (byte-shuffled and compressed, or its high bytes coded in four bits); a block that
+ * does not shrink is stored as it is. Blocks are independent, so a reader can decode them in parallel or
+ * as they arrive; the {@link BlockTable} header says where each one is.
  *
  * <p>Implementation notes. Each call allocates its scratch in a confined {@link Arena} closed before it
- * returns: one block of shuffled planes, plus one for the compressed bytes when {@code dst} (encode) or
- * {@code encoded} (decode) is a heap segment, since the libraries work on direct buffers. That cost 8 us
- * a call (three 256 KiB blocks allocated, zeroed and freed; {@code CodecThroughput scratch}, command in
- * {@link ShuffleZstdCodec}) against the 6 ms a 3 MiB chunk took to encode with zstd, holds no native memory between calls, and shares nothing between
- * threads; thread-local buffers would save those microseconds but keep a megabyte or so per thread, virtual
- * threads included. A native {@code dst} receives compressed blocks directly: the compressor is given the block's
- * length - 1 as room and reports a block that would not fit, which is then stored raw.
- *
- * <p>{@link ByteShuffle} only ever sees native segments: a heap chunk's block is first copied to native
- * scratch (encode) or unshuffled into it and then copied out (decode). Copies within L2 run at tens of
- * GB/s, while a shuffle loop that has seen both heap and native segments runs up to 2-3x slower than one
- * that has seen only native ones (its JIT profile turns polymorphic), and a process whose tiers hand over
- * both kinds would otherwise have its decode speed depend on which tier ran first.
+ * returns (for the shuffling codecs one block of shuffled planes, plus native copies of heap blocks: see
+ * {@link ShuffledCompression}). That cost 8 us a call (three 256 KiB blocks allocated, zeroed and freed;
+ * {@code CodecThroughput scratch}, command in {@link ShuffleZstdCodec}) against the 6 ms a 3 MiB chunk took
+ * to encode with zstd, holds no native memory between calls, and shares nothing between threads;
+ * thread-local buffers would save those microseconds but keep a megabyte or so per thread, virtual
+ * threads included.
  */
-abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Codec, ShuffleZstdCodec {
+abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Codec, ShuffleZstdCodec, ShuffleNibbleCodec {
 
     /**
      * Bytes of one plane of a block: a block holds this many elements, so {@code PLANE_BYTES * e} logical
@@ -44,17 +37,17 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
 
     private final String name;
     private final int id;
-    private final BlockCompression compression;
+    private final BlockCoding coding;
     private final int planeBytes;
 
     /** @param planeBytes elements of a block: a block is {@code planeBytes * e} logical bytes, {@code e} the dtype's size */
-    ShuffledBlockCodec(String name, int id, BlockCompression compression, int planeBytes) {
+    ShuffledBlockCodec(String name, int id, BlockCoding coding, int planeBytes) {
         if (planeBytes <= 0 || planeBytes > BlockTable.MAX_BLOCK_BYTES / 4) {
             throw new IllegalArgumentException("planeBytes: " + planeBytes + " (expected: 1 to " + BlockTable.MAX_BLOCK_BYTES / 4 + ")");
         }
         this.name = name;
         this.id = id;
-        this.compression = compression;
+        this.coding = java.util.Objects.requireNonNull(coding, "coding");
         this.planeBytes = planeBytes;
     }
 
@@ -108,30 +101,20 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
         int elementBytes = layout.dtype().sizeBytes();
         int blockBytes = blockBytes(layout);
         int[] entries = new int[(int) BlockTable.blockCount(logical, blockBytes)];
-        int scratchBytes = (int) Math.min(blockBytes, logical);
-        try (Arena arena = Arena.ofConfined(); BlockCompression.Compressor compressor = compression.openCompressor()) {
-            MemorySegment planes = arena.allocate(scratchBytes);
-            MemorySegment compressed = dst.isNative() ? null : arena.allocate(scratchBytes);
-            MemorySegment staged = src.isNative() ? null : arena.allocate(scratchBytes);
+        try (Arena arena = Arena.ofConfined(); BlockCoding.Encoder encoder = coding.openEncoder(elementBytes,
+                (int) Math.min(blockBytes, logical), arena)) {
             long at = BlockTable.headerBytes(entries.length);
             for (int i = 0; i < entries.length; i++) {
                 long from = (long) i * blockBytes;
                 int length = (int) Math.min(blockBytes, logical - from);
-                MemorySegment block = staged == null ? src.asSlice(from, length)
-                        : staged.asSlice(0, length).copyFrom(src.asSlice(from, length));
-                MemorySegment shuffled = planes.asSlice(0, length);
-                ByteShuffle.shuffle(block, shuffled, elementBytes);
-                int room = length - 1; // a compressed block must be shorter than the block
-                MemorySegment target = compressed == null ? dst.asSlice(at, room) : compressed.asSlice(0, room);
-                int stored = room == 0 ? -1 : compressor.compress(shuffled.asByteBuffer(), target.asByteBuffer());
+                MemorySegment block = src.asSlice(from, length);
+                int room = length - 1; // a coded block must be shorter than the block
+                int stored = room == 0 ? -1 : encoder.encode(block, dst.asSlice(at, room));
                 if (stored < 0) {
                     MemorySegment.copy(block, 0, dst, at, length);
                     entries[i] = BlockTable.rawEntry(length);
                     at += length;
                 } else {
-                    if (compressed != null) {
-                        MemorySegment.copy(compressed, 0, dst, at, stored);
-                    }
                     entries[i] = BlockTable.compressedEntry(stored);
                     at += stored;
                 }
@@ -201,56 +184,28 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
         };
     }
 
-    /** Decodes blocks {@code [from, to)} of {@code table}, with scratch and a decompressor of this call's own. */
+    /** Decodes blocks {@code [from, to)} of {@code table}, with scratch and a decoder of this call's own. */
     private void decodeBlocks(BlockTable table, int from, int to, MemorySegment encoded, MemorySegment dst, int elementBytes) {
-        try (Arena arena = Arena.ofConfined(); BlockCompression.Decompressor decompressor = compression.openDecompressor()) {
-            MemorySegment planes = arena.allocate(Math.min(table.blockBytes(), dst.byteSize()));
-            int largest = table.largestCompressedBytes();
-            MemorySegment copied = encoded.isNative() || largest == 0 ? null : arena.allocate(largest);
-            MemorySegment staged = dst.isNative() || largest == 0 ? null : arena.allocate(planes.byteSize());
+        try (Arena arena = Arena.ofConfined(); BlockCoding.Decoder decoder = coding.openDecoder(elementBytes,
+                (int) Math.min(table.blockBytes(), dst.byteSize()), arena)) {
             for (int i = from; i < to; i++) {
-                decodeBlock(table, i, encoded, dst, elementBytes, planes, copied, staged, decompressor);
+                MemorySegment block = dst.asSlice(table.logicalOffset(i), table.logicalBytes(i));
+                if (table.raw(i)) {
+                    MemorySegment.copy(encoded, table.storedOffset(i), block, 0, block.byteSize());
+                    continue;
+                }
+                try {
+                    decoder.decode(encoded.asSlice(table.storedOffset(i), table.storedBytes(i)), block);
+                } catch (MalformedBlockException e) {
+                    throw new CorruptEncodingException(blockMessage(table, i, encoded, "does not decode: " + e.getMessage()), e);
+                }
             }
-        }
-    }
-
-    private void decodeBlock(BlockTable table, int i, MemorySegment encoded, MemorySegment dst, int elementBytes, MemorySegment planes,
-            MemorySegment copied, MemorySegment staged, BlockCompression.Decompressor decompressor) {
-        long from = table.logicalOffset(i);
-        int length = table.logicalBytes(i);
-        int stored = table.storedBytes(i);
-        if (table.raw(i)) {
-            MemorySegment.copy(encoded, table.storedOffset(i), dst, from, length);
-            return;
-        }
-        MemorySegment input;
-        if (copied == null) {
-            input = encoded.asSlice(table.storedOffset(i), stored);
-        } else {
-            input = copied.asSlice(0, stored);
-            MemorySegment.copy(encoded, table.storedOffset(i), input, 0, stored);
-        }
-        MemorySegment shuffled = planes.asSlice(0, length);
-        int decoded;
-        try {
-            decoded = decompressor.decompress(input.asByteBuffer(), shuffled.asByteBuffer());
-        } catch (MalformedBlockException e) {
-            throw new CorruptEncodingException(blockMessage(table, i, encoded, "does not decompress: " + e.getMessage()), e);
-        }
-        if (decoded != length) {
-            throw new CorruptEncodingException(blockMessage(table, i, encoded, "decompresses to " + decoded + " bytes"));
-        }
-        if (staged == null) {
-            ByteShuffle.unshuffle(shuffled, dst.asSlice(from, length), elementBytes);
-        } else {
-            ByteShuffle.unshuffle(shuffled, staged.asSlice(0, length), elementBytes);
-            MemorySegment.copy(staged, 0, dst, from, length);
         }
     }
 
     private String blockMessage(BlockTable table, int i, MemorySegment encoded, String what) {
         return name + ": block " + i + " of " + table.blockCount() + " (" + table.storedBytes(i) + " stored bytes at " + table.storedOffset(i)
-                + " of " + encoded.byteSize() + ", expected to decompress to " + table.logicalBytes(i) + " bytes) " + what;
+                + " of " + encoded.byteSize() + ", expected to decode to " + table.logicalBytes(i) + " bytes) " + what;
     }
 
     private long requireWholeTokens(KvLayout layout, MemorySegment chunk, String what) {

@@ -22,8 +22,19 @@ final class LosslessCodecs {
     private LosslessCodecs() {
     }
 
+    /**
+     * The lossless codecs, {@code shuffle+nibble} on both kernels and with the blocks of the shuffling codecs
+     * (128 Ki elements), so the tests of a chunk's block structure hold for all; {@link ShuffleNibbleCodecTest}
+     * covers its own block size.
+     */
     static List<KvCodec> all() {
-        return List.of(new ShuffleLz4Codec(), new ShuffleZstdCodec());
+        return List.of(new ShuffleLz4Codec(), new ShuffleZstdCodec(), nibble(NibbleKernel.best(), ShuffledBlockCodec.PLANE_BYTES),
+                nibble(NibbleKernel.SCALAR, ShuffledBlockCodec.PLANE_BYTES));
+    }
+
+    /** {@code shuffle+nibble} on {@code kernel} with blocks of {@code elements}. */
+    static ShuffleNibbleCodec nibble(NibbleKernel kernel, int elements) {
+        return new ShuffleNibbleCodec(kernel, elements);
     }
 
     static KvLayout layout(KvDtype dtype, boolean mla) {

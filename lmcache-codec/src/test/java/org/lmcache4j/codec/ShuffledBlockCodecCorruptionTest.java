@@ -196,7 +196,11 @@ class ShuffledBlockCodecCorruptionTest {
     @MethodSource("codecs")
     void survivesRandomByteFlipsWithinDstOrWithCorruptEncodingException(KvCodec shipped) {
         // small blocks (4 KiB of bf16): many blocks and table entries per encoding, and fast decodes
-        KvCodec codec = shipped instanceof ShuffleLz4Codec ? new ShuffleLz4Codec(2048) : new ShuffleZstdCodec(ShuffleZstdCodec.LEVEL, 2048);
+        KvCodec codec = switch (shipped) {
+            case ShuffleLz4Codec lz4 -> new ShuffleLz4Codec(2048);
+            case ShuffleNibbleCodec nibble -> new ShuffleNibbleCodec(nibble.kernel(), 2048);
+            default -> new ShuffleZstdCodec(ShuffleZstdCodec.LEVEL, 2048);
+        };
         KvLayout layout = KvLayout.standard(2, 2, 64, KvDtype.BF16); // 1 KiB a token
         MemorySegment chunk = arena.allocate(layout.chunkBytes(40));
         GaussianKvBytes.fill(chunk, layout, 23);

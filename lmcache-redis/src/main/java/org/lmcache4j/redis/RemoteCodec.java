@@ -101,6 +101,16 @@ final class RemoteCodec {
     }
 
     /**
+     * A decoding of the chunk of {@code header} into {@code target} (its logical length) that its reader
+     * feeds as the stored bytes arrive ({@link TierCodec#decoding}).
+     *
+     * @throws CorruptChunkException when no codec on the path has the header's codec id
+     */
+    TierCodec.Decoding decoding(RemoteChunkFormat.Header header, MemorySegment target, String where) throws CorruptChunkException {
+        return codec.decoding(header.kvCodecId(), target, where);
+    }
+
+    /**
      * Decodes the checked stored bytes of the chunk of {@code header} into {@code target} (its logical length).
      *
      * @throws CorruptChunkException when they do not decode, or no codec on the path has the header's codec id

@@ -453,6 +453,7 @@ final class RemoteTier implements StorageTier {
         MemorySegment encoded = encodedBytes == 0 ? MemorySegment.NULL : codec.storedBuffer(encodedBytes);
         long encodedAt = 0;
         List<RespPartWire.PartRead> reads = new ArrayList<>(readOf.size());
+        TierCodec.Decoding[] decodings = new TierCodec.Decoding[out.length];
         for (int i : readOf) {
             RemoteChunkFormat.Header h = headers.get(i).header();
             MemorySegment dst;
@@ -463,7 +464,12 @@ final class RemoteTier implements StorageTier {
                 encodedAt += h.payloadBytes();
             }
             byte[][] partKeys = keys.parts(chunkKeys.get(i), h.writeId(), h.parts());
-            reads.add(new RespPartWire.PartRead(partKeys, h.storedBytes(), dst, new CRC32C()));
+            RespPartWire.PartRead read = new RespPartWire.PartRead(partKeys, h.storedBytes(), dst, new CRC32C());
+            if (!RemoteCodec.raw(h)) {
+                decodings[i] = decodingOrNull(h, targets.get(i), headers.get(i).where());
+                read.whenArrived(decodings[i] == null ? null : decodings[i].overlapped(dst));
+            }
+            reads.add(read);
         }
         link.callWire("get " + (reads.size() == 1 ? chunkKeys.get(readOf.getFirst()) : reads.size() + " chunks"), w -> {
             w.readChunks(reads);
@@ -471,17 +477,29 @@ final class RemoteTier implements StorageTier {
         });
         for (int r = 0; r < reads.size(); r++) {
             int i = readOf.get(r);
-            out[i] = checked(chunkKeys.get(i), headers.get(i), reads.get(r), targets.get(i));
+            out[i] = checked(chunkKeys.get(i), headers.get(i), reads.get(r), targets.get(i), decodings[i]);
         }
         return out;
     }
 
     /**
-     * The logical length of a chunk read on the direct data path (an encoded one decoded into {@code target}
-     * once its stored bytes are checked), or -1 when a part was missing or wrong, or it did not decode
-     * (dropped, counted).
+     * The decoding of an encoded chunk into {@code target} as its parts arrive, or null when none can start
+     * (no codec here has its id: {@link #decoded} finds that out again, and drops or keeps the chunk).
      */
-    private long checked(ChunkKey key, Header f, RespPartWire.PartRead read, MemorySegment target) {
+    private TierCodec.Decoding decodingOrNull(RemoteChunkFormat.Header h, MemorySegment target, String where) {
+        try {
+            return codec.decoding(h, target.asSlice(0, h.logicalBytes()), where);
+        } catch (CorruptChunkException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The logical length of a chunk read on the direct data path (an encoded one decoded into {@code target}
+     * as its parts arrived, through {@code decoding}, or once its stored bytes are checked when that is
+     * null), or -1 when a part was missing or wrong, or it did not decode (dropped, counted).
+     */
+    private long checked(ChunkKey key, Header f, RespPartWire.PartRead read, MemorySegment target, TierCodec.Decoding decoding) {
         RemoteChunkFormat.Header h = f.header();
         int bad = read.firstBad();
         switch (read.outcome()) {
@@ -495,7 +513,7 @@ final class RemoteTier implements StorageTier {
             case READ -> {
                 int actual = (int) read.crc.getValue();
                 if (actual == h.chunk().payloadCrc()) {
-                    return decoded(key, f, read.dst, target);
+                    return decoded(key, f, read.dst, target, decoding);
                 }
                 discard(key, f.stored(), h, f.where() + String.format(": payload checksum mismatch (stored 0x%08x, computed 0x%08x)",
                         h.chunk().payloadCrc(), actual), corruptChunks);
@@ -504,13 +522,20 @@ final class RemoteTier implements StorageTier {
         return -1;
     }
 
-    /** The logical length of a chunk whose checked stored bytes are {@code stored}, decoded into {@code target} when encoded. */
-    private long decoded(ChunkKey key, Header f, MemorySegment stored, MemorySegment target) {
+    /**
+     * The logical length of a chunk whose checked stored bytes are {@code stored}, decoded into {@code target}
+     * when encoded (the rest of {@code decoding}'s work when it is not null).
+     */
+    private long decoded(ChunkKey key, Header f, MemorySegment stored, MemorySegment target, TierCodec.Decoding decoding) {
         RemoteChunkFormat.Header h = f.header();
         if (RemoteCodec.raw(h)) {
             return h.payloadBytes(); // read into the target already
         }
         try {
+            if (decoding != null) {
+                decoding.finish(stored);
+                return h.logicalBytes();
+            }
             codec.decode(h, stored, target.asSlice(0, h.logicalBytes()), f.where());
             return h.logicalBytes();
         } catch (CorruptChunkException e) {

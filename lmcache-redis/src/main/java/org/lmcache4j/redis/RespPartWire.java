@@ -85,6 +85,7 @@ final class RespPartWire implements AutoCloseable {
         private ReadOutcome outcome = ReadOutcome.READ;
         private int firstBad = -1;
         private RespConnection.ErrorReply error;
+        private java.util.function.LongConsumer arrived;
 
         PartRead(byte[][] partKeys, int[] lengths, MemorySegment dst, CRC32C crc) {
             this.partKeys = partKeys;
@@ -95,6 +96,16 @@ final class RespPartWire implements AutoCloseable {
 
         ReadOutcome outcome() {
             return outcome;
+        }
+
+        /**
+         * Tells {@code arrived} (null: no one) how many of {@code dst}'s bytes are in each time a part has
+         * arrived whole, while the next part is on its way, so an encoded chunk decodes as it arrives. Not
+         * called once a part was missing or wrong.
+         */
+        PartRead whenArrived(java.util.function.LongConsumer arrived) {
+            this.arrived = arrived;
+            return this;
         }
 
         int firstBad() {
@@ -182,6 +193,9 @@ final class RespPartWire implements AutoCloseable {
                         r.found(i, c.readBulkBody(length, r.dst.asSlice(off, r.lengths[i]), r.crc)); // drained even after a bad one
                     }
                     off += r.lengths[i];
+                    if (r.arrived != null && r.outcome == ReadOutcome.READ) {
+                        r.arrived.accept(off);
+                    }
                 }
             }
             if (reads.getFirst().error != null) {

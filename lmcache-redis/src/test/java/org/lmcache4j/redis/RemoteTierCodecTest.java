@@ -208,6 +208,28 @@ class RemoteTierCodecTest {
     }
 
     @Test
+    void anEncodedChunkDecodesAsItsPartsArriveAndAChangedLaterPartMakesItAMiss() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(directPath(), "parts arrive one by one on the direct data path");
+        byte[] chunk = sparse(5);
+        RemoteTier t = open(CODEC);
+        assertTrue(t.put(key(1), MemorySegment.ofArray(chunk)));
+        assertTrue(header(t, key(1)).parts() > 2, "parts: " + header(t, key(1)).parts());
+        try (Arena arena = Arena.ofShared()) { // a cpu page's memory, as the engine's reads target
+            MemorySegment target = arena.allocate(CHUNK);
+            ZeroRunsTestCodec.EARLY_RUNS.set(0);
+            assertEquals(CHUNK, t.readInto(key(1), target));
+            assertArrayEquals(chunk, target.toArray(ValueLayout.JAVA_BYTE));
+            assertTrue(ZeroRunsTestCodec.EARLY_RUNS.get() > 0, "decoded before the last part arrived");
+
+            byte[][] parts = partKeys(t, key(1));
+            byte[] last = raw().get(parts[parts.length - 1]);
+            last[last.length - 1] ^= 1; // the checksum covers it: what was decoded early must not count
+            raw().set(parts[parts.length - 1], last);
+            assertEquals(-1, t.readInto(key(1), target));
+        }
+    }
+
+    @Test
     void aBatchOfEncodedAndRawChunksComesBackExactly() {
         RemoteTier t = open(CODEC);
         byte[][] chunks = {sparse(1), random(2), sparse(3), random(4)};
