@@ -165,6 +165,15 @@ final class RespConnection implements AutoCloseable {
      * @return {@code length}
      */
     long readBulkBody(long length, MemorySegment dst, CRC32C crc) throws IOException {
+        return readBulkBody(length, dst, crc, null);
+    }
+
+    /**
+     * As {@link #readBulkBody(long, MemorySegment, CRC32C)}, telling {@code progress} (unless null) how many
+     * of {@code dst}'s bytes are in after each read from the socket, so a reader can work on them while the
+     * rest is on its way.
+     */
+    long readBulkBody(long length, MemorySegment dst, CRC32C crc, java.util.function.LongConsumer progress) throws IOException {
         if (length < 0) {
             return -1;
         }
@@ -179,6 +188,9 @@ final class RespConnection implements AutoCloseable {
             crc.update(part.duplicate());
             target.put(part);
             in.position(in.position() + buffered);
+            if (progress != null) {
+                progress.accept(target.position());
+            }
         }
         while (target.hasRemaining()) {
             int from = target.position();
@@ -191,6 +203,9 @@ final class RespConnection implements AutoCloseable {
                 continue;
             }
             crc.update(target.slice(from, n)); // while the bytes are in the cache
+            if (progress != null) {
+                progress.accept(target.position());
+            }
         }
         String end = readLine();
         if (!end.isEmpty()) {

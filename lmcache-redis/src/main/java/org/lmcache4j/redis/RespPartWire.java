@@ -99,9 +99,9 @@ final class RespPartWire implements AutoCloseable {
         }
 
         /**
-         * Tells {@code arrived} (null: no one) how many of {@code dst}'s bytes are in each time a part has
-         * arrived whole, while the next part is on its way, so an encoded chunk decodes as it arrives. Not
-         * called once a part was missing or wrong.
+         * Tells {@code arrived} (null: no one) how many of {@code dst}'s bytes are in, front to back, after
+         * each read from the socket, so an encoded chunk decodes as it arrives. Not called once a part was
+         * missing or wrong.
          */
         PartRead whenArrived(java.util.function.LongConsumer arrived) {
             this.arrived = arrived;
@@ -190,12 +190,13 @@ final class RespPartWire implements AutoCloseable {
                         sent += send(c, partKeys, sent, 1);
                     }
                     if (length != ERROR) {
-                        r.found(i, c.readBulkBody(length, r.dst.asSlice(off, r.lengths[i]), r.crc)); // drained even after a bad one
+                        long base = off;
+                        java.util.function.LongConsumer progress = r.arrived == null || r.outcome != ReadOutcome.READ ? null
+                                : in -> r.arrived.accept(base + in);
+                        // drained even after a bad one
+                        r.found(i, c.readBulkBody(length, r.dst.asSlice(off, r.lengths[i]), r.crc, progress));
                     }
                     off += r.lengths[i];
-                    if (r.arrived != null && r.outcome == ReadOutcome.READ) {
-                        r.arrived.accept(off);
-                    }
                 }
             }
             if (reads.getFirst().error != null) {
