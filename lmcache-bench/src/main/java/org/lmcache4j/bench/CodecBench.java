@@ -80,7 +80,7 @@ public final class CodecBench {
             return out;
         }
         progress.accept("codecs: disk tier reads, page cache dropped");
-        gains(out, "disk", lossless, codec -> diskReads(dir.resolve("codec-disk"), layout, chunks, codec));
+        gains(out, "disk", lossless, layout, chunks, disk(dir.resolve("codec-disk")));
         Optional<LoopbackRedis> redis = startRedis();
         if (redis.isEmpty()) {
             out.put("remote_lossless_effective_read_gain", null);
@@ -89,7 +89,7 @@ public final class CodecBench {
         }
         progress.accept("codecs: remote tier reads");
         try (LoopbackRedis server = redis.get()) {
-            gains(out, "remote", lossless, codec -> remoteReads(server.port(), layout, chunks, codec));
+            gains(out, "remote", lossless, layout, chunks, remote(server.port()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -144,23 +144,35 @@ public final class CodecBench {
         }
     }
 
-    /** Reads of every chunk in nanoseconds for one codec, one value per pass. */
-    @FunctionalInterface
-    private interface Reads {
-        double[] passes(String codec);
+    /** Where a tier of each codec is opened and what to do before each timed pass over it. */
+    private interface TierSetup {
+        /** The URL of the tier storing chunks with {@code codec}. */
+        String url(String codec);
+
+        /** Runs before each pass over the tier of {@code url} whose directory is {@code dir} (null: not a directory). */
+        void beforePass(Path dir);
+
+        /** The directory under which the tier of {@code url} keeps its namespace's files, or null. */
+        Path root(String codec);
     }
 
     /**
-     * Measures raw and each lossless codec with {@code reads} and puts {@code <tier>_lossless_effective_read_gain}
-     * (the best codec's), its codec and every codec's median read time into {@code out}.
+     * Measures raw and each lossless codec in a tier of each, passes alternating between them, and puts
+     * {@code <tier>_lossless_effective_read_gain} (the best codec's), its codec and every codec's median read
+     * time into {@code out}.
      */
-    private static void gains(Map<String, Object> out, String tier, List<String> lossless, Reads reads) {
-        double raw = QuickBench.median(reads.passes(KvCodecs.RAW));
+    private static void gains(Map<String, Object> out, String tier, List<String> lossless, KvLayout layout, List<MemorySegment> chunks,
+                              TierSetup setup) {
+        List<String> codecs = new ArrayList<>();
+        codecs.add(KvCodecs.RAW);
+        codecs.addAll(lossless);
+        Map<String, double[]> passes = timed(setup, layout, chunks, codecs);
+        double raw = QuickBench.median(passes.get(KvCodecs.RAW));
         out.put(tier + "_read_ms_raw", QuickBench.round(raw / 1e6));
         double best = 0;
         String bestCodec = null;
         for (String codec : lossless) {
-            double t = QuickBench.median(reads.passes(codec));
+            double t = QuickBench.median(passes.get(codec));
             out.put(tier + "_read_ms_" + codec, QuickBench.round(t / 1e6));
             if (raw / t > best) {
                 best = raw / t;
@@ -171,63 +183,106 @@ public final class CodecBench {
         out.put(tier + "_lossless_codec", bestCodec);
     }
 
-    private static double[] diskReads(Path dir, KvLayout layout, List<MemorySegment> chunks, String codec) {
+    private static TierSetup disk(Path dir) {
         Libc libc = Libc.instance().orElseThrow(() -> new IllegalStateException("dropping the page cache needs Linux's libc"));
-        Path root = dir.resolve(codec.replace('+', '_'));
-        String url = root.toUri() + "?capacity=64g&codec=" + codec;
-        return timed(url, layout, chunks, tierDir -> {
-            try (Stream<Path> files = Files.walk(tierDir)) {
-                files.filter(f -> f.toString().endsWith(".kv")).forEach(f -> libc.dropFromPageCache(f.toString()));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+        return new TierSetup() {
+            @Override
+            public String url(String codec) {
+                return root(codec).toUri() + "?capacity=64g&codec=" + codec;
             }
-        }, root);
+
+            @Override
+            public void beforePass(Path tierDir) {
+                try (Stream<Path> files = Files.walk(tierDir)) {
+                    files.filter(f -> f.toString().endsWith(".kv")).forEach(f -> libc.dropFromPageCache(f.toString()));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+
+            @Override
+            public Path root(String codec) {
+                return dir.resolve(codec.replace('+', '_'));
+            }
+        };
     }
 
-    private static double[] remoteReads(int port, KvLayout layout, List<MemorySegment> chunks, String codec) {
-        return timed("redis://127.0.0.1:" + port + "?codec=" + codec, layout, chunks, dir -> { }, null);
+    private static TierSetup remote(int port) {
+        return new TierSetup() {
+            @Override
+            public String url(String codec) {
+                return "redis://127.0.0.1:" + port + "?codec=" + codec;
+            }
+
+            @Override
+            public void beforePass(Path dir) {
+            }
+
+            @Override
+            public Path root(String codec) {
+                return null;
+            }
+        };
     }
 
     /**
-     * Puts every chunk into the tier at {@code url}, then reads them all {@value #PASSES} times after one warm-up
-     * pass, which checks every byte read against what was put (lossless tiers).
+     * Puts every chunk into a tier of each of {@code codecs}, then reads them all back {@value #PASSES} times
+     * after one warm-up pass (which checks every byte read against what was put, lossless tiers), a pass over
+     * each tier in turn; returns each codec's pass times in nanoseconds.
      */
-    private static double[] timed(String url, KvLayout layout, List<MemorySegment> chunks, Consumer<Path> beforePass, Path root) {
+    private static Map<String, double[]> timed(TierSetup setup, KvLayout layout, List<MemorySegment> chunks, List<String> codecs) {
         long largest = chunks.stream().mapToLong(MemorySegment::byteSize).max().orElse(1);
-        CacheIdentity identity = new CacheIdentity(new CacheNamespace("codecbench-" + UUID.randomUUID(), layout.fingerprint(), "", 0,
-                1), 256, HashAlgorithm.SHA_256);
-        double[] t = new double[PASSES];
-        try (StorageTier tier = StorageTiers.open(url, identity, new TierOptions(largest, 64L << 30, layout));
-                Arena arena = Arena.ofShared()) {
+        Map<String, StorageTier> tiers = new LinkedHashMap<>();
+        Map<String, Path> dirs = new LinkedHashMap<>();
+        Map<String, double[]> times = new LinkedHashMap<>();
+        List<ChunkKey> keys = new ArrayList<>();
+        for (int i = 0; i < chunks.size(); i++) {
+            keys.add(ChunkKey.ofHex(String.format("%064x", 1000L + i)));
+        }
+        try (Arena arena = Arena.ofShared()) {
+            for (String codec : codecs) {
+                CacheIdentity identity = new CacheIdentity(new CacheNamespace("codecbench-" + UUID.randomUUID(), layout.fingerprint(), "",
+                        0, 1), 256, HashAlgorithm.SHA_256);
+                String url = setup.url(codec);
+                StorageTier tier = StorageTiers.open(url, identity, new TierOptions(largest, 64L << 30, layout));
+                tiers.put(codec, tier);
+                Path root = setup.root(codec);
+                dirs.put(codec, root == null ? null : root.resolve(identity.directoryName()));
+                times.put(codec, new double[PASSES]);
+                for (int i = 0; i < chunks.size(); i++) {
+                    if (!tier.put(keys.get(i), chunks.get(i))) {
+                        throw new IllegalStateException(url + ": refused chunk " + i);
+                    }
+                }
+            }
             MemorySegment page = arena.allocate(largest, 4096);
             page.fill((byte) 1);
-            List<ChunkKey> keys = new ArrayList<>();
-            for (int i = 0; i < chunks.size(); i++) {
-                keys.add(ChunkKey.ofHex(String.format("%064x", 1000L + i)));
-                if (!tier.put(keys.get(i), chunks.get(i))) {
-                    throw new IllegalStateException(url + ": refused chunk " + i);
-                }
-            }
-            Path tierDir = root == null ? null : root.resolve(identity.directoryName());
             for (int pass = -1; pass < PASSES; pass++) {
-                beforePass.accept(tierDir);
-                long t0 = System.nanoTime();
-                for (int i = 0; i < chunks.size(); i++) {
-                    long n = tier.readInto(keys.get(i), page);
-                    if (n != chunks.get(i).byteSize()) {
-                        throw new IllegalStateException(url + ": lost chunk " + i);
+                for (String codec : codecs) {
+                    StorageTier tier = tiers.get(codec);
+                    setup.beforePass(dirs.get(codec));
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < chunks.size(); i++) {
+                        long n = tier.readInto(keys.get(i), page);
+                        if (n != chunks.get(i).byteSize()) {
+                            throw new IllegalStateException(setup.url(codec) + ": lost chunk " + i);
+                        }
+                        if (pass < 0 && !tier.servesLossy() && page.asSlice(0, n).mismatch(chunks.get(i)) != -1) {
+                            throw new IllegalStateException(setup.url(codec) + ": chunk " + i + " read back other bytes than were put");
+                        }
                     }
-                    if (pass < 0 && !tier.servesLossy() && page.asSlice(0, n).mismatch(chunks.get(i)) != -1) {
-                        throw new IllegalStateException(url + ": chunk " + i + " read back other bytes than were put");
+                    if (pass >= 0) {
+                        times.get(codec)[pass] = System.nanoTime() - t0;
                     }
-                }
-                if (pass >= 0) {
-                    t[pass] = System.nanoTime() - t0;
                 }
             }
-            tier.clear();
+        } finally {
+            for (StorageTier tier : tiers.values()) {
+                tier.clear();
+                tier.close();
+            }
         }
-        return t;
+        return times;
     }
 
     private static Optional<LoopbackRedis> startRedis() {

@@ -57,6 +57,7 @@ final class NibbleCoding implements BlockCoding {
 
     @Override
     public Encoder openEncoder(int elementBytes, int blockBytes, Arena arena) {
+        kernel.prepare(); // a process that stores chunks is about to read some
         int e = elementBytes;
         int[] counts = new int[256];
         int[] codeOf = new int[256];
@@ -149,6 +150,7 @@ final class NibbleCoding implements BlockCoding {
 
     @Override
     public Decoder openDecoder(int elementBytes, int blockBytes, Arena arena) {
+        kernel.prepare();
         int e = elementBytes;
         return new Decoder() {
             @Override

@@ -6,9 +6,9 @@ import java.lang.foreign.ValueLayout;
 /**
  * Decodes the codes and other bytes of a {@link NibbleCoding} block into its elements, exceptions aside.
  * {@link #best()} is the Vector API's kernel when the JVM runs with {@code --add-modules
- * jdk.incubator.vector} (as {@code bin/lmcache} does), else the scalar one: a library must not require an
- * incubator module, and the scalar kernel decodes the same bytes (a tenth as fast here, measured with
- * {@code CodecThroughput nibble}; see {@link ShuffleNibbleCodec}).
+ * jdk.incubator.vector} (as {@code bin/lmcache} does), once compiled ({@link WarmingNibbleKernel}), else the
+ * scalar one: a library must not require an incubator module, and the scalar kernel decodes the same bytes
+ * (a sixth as fast here; see {@link ShuffleNibbleCodec}).
  */
 interface NibbleKernel {
 
@@ -23,6 +23,10 @@ interface NibbleKernel {
 
     /** The kernel's name in logs and benchmarks. */
     String name();
+
+    /** Gets ready for decodes to come (called when an encode or a decode starts); nothing by default. */
+    default void prepare() {
+    }
 
     /** The scalar kernel. */
     NibbleKernel SCALAR = new NibbleKernel() {
@@ -77,7 +81,8 @@ interface NibbleKernel {
             if (Boolean.parseBoolean(System.getProperty(VECTOR_PROPERTY, "true"))
                     && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
                 try {
-                    return (NibbleKernel) Class.forName("org.lmcache4j.codec.VectorNibbleKernel").getDeclaredConstructor().newInstance();
+                    return new WarmingNibbleKernel(
+                            (NibbleKernel) Class.forName("org.lmcache4j.codec.VectorNibbleKernel").getDeclaredConstructor().newInstance());
                 } catch (ReflectiveOperationException | LinkageError e) {
                     return SCALAR;
                 }

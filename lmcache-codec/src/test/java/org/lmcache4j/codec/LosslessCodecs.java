@@ -28,7 +28,7 @@ final class LosslessCodecs {
      * covers its own block size.
      */
     static List<KvCodec> all() {
-        return List.of(new ShuffleLz4Codec(), new ShuffleZstdCodec(), nibble(NibbleKernel.best(), ShuffledBlockCodec.PLANE_BYTES),
+        return List.of(new ShuffleLz4Codec(), new ShuffleZstdCodec(), nibble(new VectorNibbleKernel(), ShuffledBlockCodec.PLANE_BYTES),
                 nibble(NibbleKernel.SCALAR, ShuffledBlockCodec.PLANE_BYTES));
     }
 
