@@ -44,7 +44,7 @@ import java.util.Optional;
  *                           means the list {@code localDisk} and {@code remoteUrl} make, which are shorthands for it:
  *                           when {@code tiers} is set, both are empty. See {@link #slowerTiers()}
  * @param diskCodec          how the disk tier of {@code localDisk} encodes chunks ({@code LMCACHE_DISK_CODEC}: raw (the
- *                           default), shuffle+lz4, shuffle+zstd, or the lossy int8 or fp8-e4m3, with the lmcache-codec
+ *                           default), shuffle+nibble, shuffle+lz4, shuffle+zstd, or the lossy int8 or fp8-e4m3, with the lmcache-codec
  *                           module on the path); a tier in {@code tiers} takes a {@code codec=} option in its URL instead
  * @param remoteCodec        the same for the tier of {@code remoteUrl} ({@code LMCACHE_REMOTE_CODEC}, default raw)
  */
@@ -177,7 +177,7 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
     private static String codecName(String name, String value) {
         String v = value == null || value.isBlank() ? RAW_CODEC : value.strip().toLowerCase(Locale.ROOT);
         if (!v.matches("[a-z0-9][a-z0-9+._-]*")) {
-            throw new IllegalArgumentException(name + ": '" + value + "' (expected: a codec name such as raw, shuffle+lz4,"
+            throw new IllegalArgumentException(name + ": '" + value + "' (expected: a codec name such as raw, shuffle+nibble, shuffle+lz4,"
                     + " shuffle+zstd, int8 or fp8-e4m3)");
         }
         return v;

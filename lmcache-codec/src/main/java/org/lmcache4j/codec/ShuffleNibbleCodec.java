@@ -8,12 +8,13 @@ package org.lmcache4j.codec;
  *
  * <p>For tiers whose reads are the bottleneck (a local disk, a remote store): it stores bf16 KV 1.33x
  * smaller, less than {@code shuffle+zstd}'s 1.44x, but decodes several times faster, so a read that
- * decodes as the bytes arrive gains almost the whole ratio. On the reference engine's bf16 KV (16 chunks,
- * one core of a shared 2-core AMD EPYC VM, Vector API kernel): ratio 1.332, decode 11-13 GB/s (the scalar
- * kernel, without {@code --add-modules jdk.incubator.vector}: 1.8 GB/s), a plain copy 16-17 GB/s on
- * the same bytes. fp16 has three mantissa bits less in its high byte, fp32 three more bytes of
- * mantissa to carry raw, so both gain less; fp8 elements are their high byte and take at most 16
- * values only in small chunks. Figures from {@code bin/lmcache bench --quick}'s {@code codecs} list.
+ * decodes as the bytes arrive gains most of the ratio. On the reference engine's bf16 KV (16 chunks, one
+ * core of a shared 2-core AMD EPYC VM, Vector API kernel; three runs of {@code bin/lmcache bench
+ * --codecs-only}, docs/PERFORMANCE.md "KV codecs"): ratio 1.332, decode 11.9 GB/s (8.9-12.8), encode
+ * 0.53 GB/s; the scalar kernel, without {@code --add-modules jdk.incubator.vector}, decoded 1.8 GB/s in a
+ * scratch probe, where a plain copy of the same bytes ran at 15-17 GB/s. fp16 has two mantissa bits in its
+ * high byte, fp32 three more bytes of mantissa to carry raw, so both gain less; fp8 elements are their
+ * high byte and take at most 16 values only in small or constant chunks (otherwise stored raw).
  */
 public final class ShuffleNibbleCodec extends ShuffledBlockCodec {
 

@@ -59,6 +59,8 @@ class BenchIT {
         }
         assertTrue(out.toString(StandardCharsets.UTF_8).contains("\"model_shape\": \"tiny\""), "the JSON is printed too");
         assertTrue(Double.parseDouble(field(report, "rag_blend_ttft_speedup_vs_prefix")) > 0, report);
+        // every lossless codec decoded the engine's own KV byte for byte, or the bench would have thrown
+        assertTrue(report.contains("\"codec\": \"shuffle+nibble\""), report);
         String exact = report.substring(report.indexOf("\"ratio\": 1.0"));
         assertEquals("0.0", field(exact, "kl_mean"), "blending at ratio 1.0 is the full prefill");
         assertEquals("0.0", field(exact, "kv_relative_deviation_mean"), "blending at ratio 1.0 is the full prefill");
