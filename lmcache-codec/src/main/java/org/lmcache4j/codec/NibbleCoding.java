@@ -59,15 +59,24 @@ final class NibbleCoding implements BlockCoding {
     public Encoder openEncoder(int elementBytes, int blockBytes, Arena arena) {
         kernel.prepare(); // a process that stores chunks is about to read some
         int e = elementBytes;
+        int maxElements = blockBytes / e;
         int[] counts = new int[256];
         int[] codeOf = new int[256];
+        // the block and its planes on the heap: the loops below then index arrays, which the JIT compiles
+        // tighter than segment accesses (bench --codecs-only, one run each: encode 0.53 GB/s with segments, 0.73 with arrays)
+        byte[] in = new byte[blockBytes];
+        byte[] codes = new byte[groups(maxElements) * GROUP];
+        byte[] packed = new byte[groups(maxElements) * 16];
+        byte[] rest = new byte[(e - 1) * maxElements];
         return new Encoder() {
             @Override
             public int encode(MemorySegment block, MemorySegment dst) {
-                int n = (int) (block.byteSize() / e);
+                int length = (int) block.byteSize();
+                int n = length / e;
+                MemorySegment.copy(block, ValueLayout.JAVA_BYTE, 0, in, 0, length);
                 Arrays.fill(counts, 0);
-                for (int i = 0; i < n; i++) {
-                    counts[high(block, i)]++;
+                for (int i = e - 1; i < length; i += e) {
+                    counts[in[i] & 0xFF]++;
                 }
                 byte[] table = mostFrequent(counts, codeOf);
                 long covered = 0;
@@ -79,29 +88,33 @@ final class NibbleCoding implements BlockCoding {
                 if (stored > dst.byteSize()) {
                     return -1;
                 }
-                MemorySegment.copy(table, 0, dst, ValueLayout.JAVA_BYTE, 0, TABLE_BYTES);
-                dst.set(U32, TABLE_BYTES, (int) x);
-                for (int g = 0; g < groups(n); g++) {
+                int g = groups(n);
+                Arrays.fill(codes, n, g * GROUP, (byte) 0); // past the last element: code 0
+                for (int i = 0; i < n; i++) {
+                    codes[i] = (byte) Math.max(0, codeOf[in[i * e + e - 1] & 0xFF]);
+                }
+                for (int k = 0; k < g; k++) {
                     for (int j = 0; j < 16; j++) {
-                        int a = GROUP * g + j;
-                        int b = a + 16;
-                        int packed = code(block, a, n) | code(block, b, n) << 4;
-                        dst.set(ValueLayout.JAVA_BYTE, HEADER_BYTES + 16L * g + j, (byte) packed);
+                        packed[16 * k + j] = (byte) (codes[GROUP * k + j] | codes[GROUP * k + 16 + j] << 4);
                     }
                 }
-                long rest = restAt(n);
                 if (e == 2) {
                     for (int i = 0; i < n; i++) {
-                        dst.set(ValueLayout.JAVA_BYTE, rest + i, block.get(ValueLayout.JAVA_BYTE, 2L * i));
+                        rest[i] = in[2 * i];
                     }
                 } else {
                     for (int i = 0; i < n; i++) {
-                        MemorySegment.copy(block, (long) i * e, dst, rest + (long) i * (e - 1), e - 1);
+                        System.arraycopy(in, i * e, rest, i * (e - 1), e - 1);
                     }
                 }
-                long at = rest + (long) (e - 1) * n;
+                MemorySegment.copy(table, 0, dst, ValueLayout.JAVA_BYTE, 0, TABLE_BYTES);
+                dst.set(U32, TABLE_BYTES, (int) x);
+                MemorySegment.copy(packed, 0, dst, ValueLayout.JAVA_BYTE, HEADER_BYTES, 16 * g);
+                long restAt = restAt(n);
+                MemorySegment.copy(rest, 0, dst, ValueLayout.JAVA_BYTE, restAt, (e - 1) * n);
+                long at = restAt + (long) (e - 1) * n;
                 for (int i = 0; i < n && x > 0; i++) {
-                    int h = high(block, i);
+                    int h = in[i * e + e - 1] & 0xFF;
                     if (codeOf[h] < 0) {
                         dst.set(U32, at, i);
                         dst.set(ValueLayout.JAVA_BYTE, at + 4, (byte) h);
@@ -109,14 +122,6 @@ final class NibbleCoding implements BlockCoding {
                     }
                 }
                 return (int) stored;
-            }
-
-            private int high(MemorySegment block, int i) {
-                return Byte.toUnsignedInt(block.get(ValueLayout.JAVA_BYTE, (long) i * e + e - 1));
-            }
-
-            private int code(MemorySegment block, int i, int n) {
-                return i < n ? Math.max(0, codeOf[high(block, i)]) : 0;
             }
 
             @Override
