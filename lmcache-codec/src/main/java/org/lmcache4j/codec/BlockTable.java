@@ -14,15 +14,15 @@ import org.lmcache4j.api.spi.CorruptEncodingException;
  * <pre>
  * offset  size  field (little-endian)
  *      0     1  format: {@value #FORMAT} (version 1 of this header)
- *      1     1  codec id (1 shuffle+lz4, 2 shuffle+zstd): another codec's bytes are not ours
+ *      1     1  codec id (1 shuffle+lz4, 2 shuffle+zstd, 5 shuffle+nibble): another codec's bytes are not ours
  *      2     1  element bytes: 1, 2 or 4 (the dtype's size)
  *      3     1  0 (reserved)
  *      4     4  block bytes: logical bytes of every block but the last (whole elements, 1 B to 16 MiB;
  *               the codecs write 128 Ki elements)
  *      8     4  block count: ceil(logical length / block bytes), at least 1
  *     12    4n  per block: bit 31 set = stored raw (its logical bytes as they are, unshuffled), clear =
- *               compressed (its shuffled bytes); bits 0-30 = stored length (raw: the block's logical
- *               length; compressed: 1 to that length - 1)
+ *               coded (its shuffled bytes compressed, or its nibble coding: the codec's {@link BlockCoding});
+ *               bits 0-30 = stored length (raw: the block's logical length; coded: 1 to that length - 1)
  *  12+4n        the stored blocks, in order, nothing between or after them
  * </pre>
  */
@@ -178,17 +178,6 @@ final class BlockTable {
     /** Whether block {@code i} is stored raw (its logical bytes, unshuffled) rather than compressed. */
     boolean raw(int i) {
         return (entries[i] & RAW_FLAG) != 0;
-    }
-
-    /** The most stored bytes of a compressed block, 0 when every block is raw. */
-    int largestCompressedBytes() {
-        int most = 0;
-        for (int i = 0; i < entries.length; i++) {
-            if (!raw(i)) {
-                most = Math.max(most, storedBytes(i));
-            }
-        }
-        return most;
     }
 
     private static CorruptEncodingException corrupt(String codecName, long encodedBytes, long logicalBytes, String what) {
