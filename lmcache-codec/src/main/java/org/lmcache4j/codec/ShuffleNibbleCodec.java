@@ -10,8 +10,8 @@ package org.lmcache4j.codec;
  * smaller, less than {@code shuffle+zstd}'s 1.44x, but decodes several times faster, so a read that
  * decodes as the bytes arrive gains most of the ratio. On the reference engine's bf16 KV (16 chunks, one
  * core of a shared 2-core AMD EPYC VM, Vector API kernel; three runs of {@code bin/lmcache bench
- * --codecs-only}, docs/PERFORMANCE.md "KV codecs"): ratio 1.332, decode 11.9 GB/s (8.9-12.8), encode
- * 0.53 GB/s; the scalar kernel, without {@code --add-modules jdk.incubator.vector}, decoded 1.8 GB/s in a
+ * --codecs-only}, docs/PERFORMANCE.md "KV codecs"): ratio 1.332, decode 11.5 GB/s (9.4-12.5), encode
+ * 0.67 GB/s; the scalar kernel, without {@code --add-modules jdk.incubator.vector}, decoded 1.8 GB/s in a
  * scratch probe, where a plain copy of the same bytes ran at 15-17 GB/s. fp16 has two mantissa bits in its
  * high byte, fp32 three more bytes of mantissa to carry raw, so both gain less; fp8 elements are their
  * high byte and take at most 16 values only in small or constant chunks (otherwise stored raw).
