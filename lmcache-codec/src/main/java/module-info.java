@@ -9,6 +9,7 @@ module org.lmcache4j.codec {
     requires org.lmcache4j.api;
     requires com.github.luben.zstd_jni;
     requires org.lz4.java;
+    requires org.slf4j;
     // the shuffle+nibble decoder's fast kernel, used only when the JVM has the module (--add-modules jdk.incubator.vector)
     requires static jdk.incubator.vector;
 

@@ -78,16 +78,23 @@ interface NibbleKernel {
         }
 
         private static NibbleKernel choose() {
-            if (Boolean.parseBoolean(System.getProperty(VECTOR_PROPERTY, "true"))
-                    && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
-                try {
-                    return new WarmingNibbleKernel(
-                            (NibbleKernel) Class.forName("org.lmcache4j.codec.VectorNibbleKernel").getDeclaredConstructor().newInstance());
-                } catch (ReflectiveOperationException | LinkageError e) {
-                    return SCALAR;
-                }
+            org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(NibbleKernel.class);
+            if (!Boolean.parseBoolean(System.getProperty(VECTOR_PROPERTY, "true"))) {
+                log.info("shuffle+nibble decodes on its scalar kernel: -D{}=false", VECTOR_PROPERTY);
+                return SCALAR;
             }
-            return SCALAR;
+            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+                log.info("shuffle+nibble decodes on its scalar kernel, about a sixth as fast as on the Vector API's: run the JVM"
+                        + " with --add-modules jdk.incubator.vector to use it");
+                return SCALAR;
+            }
+            try {
+                return new WarmingNibbleKernel(
+                        (NibbleKernel) Class.forName("org.lmcache4j.codec.VectorNibbleKernel").getDeclaredConstructor().newInstance());
+            } catch (ReflectiveOperationException | LinkageError e) {
+                log.warn("shuffle+nibble decodes on its scalar kernel: the Vector API's kernel did not load", e);
+                return SCALAR;
+            }
         }
     }
 }

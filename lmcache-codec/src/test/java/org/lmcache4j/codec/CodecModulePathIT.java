@@ -17,8 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The module's {@code provides} clause holds on the module path, where the tests (on the class path) never
- * put it: a program of its own module that requires only {@code org.lmcache4j.api} finds both codecs by
- * service binding, round-trips a chunk through each, and does so without JDK 25's restricted-method warning
+ * put it: a program of its own module that requires only {@code org.lmcache4j.api} finds the lossless codecs by
+ * service binding, round-trips a chunk through each ({@code shuffle+nibble} on its scalar kernel: the
+ * program does not add {@code jdk.incubator.vector}), and does so without JDK 25's restricted-method warning
  * when given {@code --enable-native-access} for zstd-jni's and lz4-java's modules (the flag the README
  * should name for module-path users).
  */
@@ -26,7 +27,7 @@ class CodecModulePathIT {
 
     /** One class of each module the program needs; its jar or classes directory goes on the module path. */
     private static final List<String> MODULE_ANCHORS = List.of("org.lmcache4j.api.KvLayout", "org.lmcache4j.codec.ShuffleZstdCodec",
-            "com.github.luben.zstd.Zstd", "net.jpountz.lz4.LZ4Factory");
+            "com.github.luben.zstd.Zstd", "net.jpountz.lz4.LZ4Factory", "org.slf4j.Logger");
 
     private static final String MODULE_INFO = """
             module probe {
@@ -48,7 +49,7 @@ class CodecModulePathIT {
             public final class Probe {
                 public static void main(String[] args) {
                     KvLayout layout = KvLayout.standard(2, 2, 64, KvDtype.BF16);
-                    for (String name : new String[] {"shuffle+lz4", "shuffle+zstd"}) {
+                    for (String name : new String[] {"shuffle+lz4", "shuffle+zstd", "shuffle+nibble"}) {
                         KvCodec codec = KvCodecs.byName(name);
                         try (Arena arena = Arena.ofConfined()) {
                             MemorySegment chunk = arena.allocate(layout.chunkBytes(64));
@@ -72,7 +73,7 @@ class CodecModulePathIT {
     Path work;
 
     @Test
-    void bothCodecsAreFoundByServiceBindingAndRoundTripWithoutNativeAccessWarnings() throws Exception {
+    void theLosslessCodecsAreFoundByServiceBindingAndRoundTripWithoutNativeAccessWarnings() throws Exception {
         List<String> entries = new ArrayList<>();
         for (String anchor : MODULE_ANCHORS) {
             Class<?> c = Class.forName(anchor, false, CodecModulePathIT.class.getClassLoader());
@@ -103,7 +104,9 @@ class CodecModulePathIT {
         assertEquals(0, p.exitValue(), "exit code; stdout: " + stdout + "; stderr: " + stderr);
         assertEquals(List.of(
                 "shuffle+lz4 (id 1) from org.lmcache4j.codec: shrunk true, bytes equal true",
-                "shuffle+zstd (id 2) from org.lmcache4j.codec: shrunk true, bytes equal true"), stdout.lines().toList());
+                "shuffle+zstd (id 2) from org.lmcache4j.codec: shrunk true, bytes equal true",
+                // without jdk.incubator.vector in the module graph: the scalar kernel
+                "shuffle+nibble (id 5) from org.lmcache4j.codec: shrunk true, bytes equal true"), stdout.lines().toList());
         assertFalse(stderr.contains("WARNING"), stderr);
     }
 }
