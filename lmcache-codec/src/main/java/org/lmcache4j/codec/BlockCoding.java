@@ -13,7 +13,8 @@ interface BlockCoding {
 
     /**
      * Opens what one encode call encodes its blocks with, for blocks of at most {@code blockBytes} of
-     * {@code elementBytes}-byte elements; its scratch is allocated in {@code arena}, closed after the call.
+     * {@code elementBytes}-byte elements; native scratch is allocated in {@code arena}, closed after the
+     * call (heap scratch, as {@link NibbleCoding}'s, goes with the encoder).
      */
     Encoder openEncoder(int elementBytes, int blockBytes, Arena arena);
 

@@ -57,7 +57,9 @@ final class NibbleCoding implements BlockCoding {
 
     @Override
     public Encoder openEncoder(int elementBytes, int blockBytes, Arena arena) {
-        kernel.prepare(); // a process that stores chunks is about to read some
+        if (elementBytes == 2) {
+            kernel.prepare(); // a process that stores chunks is about to read some; only 16-bit elements use the kernel
+        }
         int e = elementBytes;
         int maxElements = blockBytes / e;
         int[] counts = new int[256];
@@ -155,7 +157,9 @@ final class NibbleCoding implements BlockCoding {
 
     @Override
     public Decoder openDecoder(int elementBytes, int blockBytes, Arena arena) {
-        kernel.prepare();
+        if (elementBytes == 2) {
+            kernel.prepare();
+        }
         int e = elementBytes;
         return new Decoder() {
             @Override

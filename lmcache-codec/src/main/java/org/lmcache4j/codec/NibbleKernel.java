@@ -32,7 +32,7 @@ interface NibbleKernel {
     NibbleKernel SCALAR = new NibbleKernel() {
         @Override
         public void decodePairs(MemorySegment stored, MemorySegment block, int groups, long restAt) {
-            scalar(stored, block, 2, (int) (block.byteSize() / 2), 0, groups);
+            scalar(stored, block, 2, (int) (block.byteSize() / 2), 0, groups); // restAt follows from the block's length
         }
 
         @Override

@@ -158,11 +158,14 @@ abstract sealed class ShuffledBlockCodec implements KvCodec permits ShuffleLz4Co
             public void advance(MemorySegment encoded, long available) {
                 if (table == null) {
                     // the table's length is the stored block count's (its fixed part says), whatever this build's block size
-                    if (available < Math.min(BlockTable.FIXED_BYTES, encoded.byteSize())
-                            || available < Math.min(BlockTable.headerBytes(BlockTable.storedBlockCount(encoded)), encoded.byteSize())) {
+                    if (available < Math.min(BlockTable.FIXED_BYTES, encoded.byteSize())) {
                         return;
                     }
-                    table = BlockTable.read(name, id, encoded, elementBytes, logical);
+                    if (encoded.byteSize() >= BlockTable.FIXED_BYTES
+                            && available < Math.min(BlockTable.headerBytes(BlockTable.storedBlockCount(encoded)), encoded.byteSize())) {
+                        return;
+                    }
+                    table = BlockTable.read(name, id, encoded, elementBytes, logical); // shorter than its fixed part: corrupt
                 }
                 int end = next;
                 while (end < table.blockCount() && table.storedOffset(end) + table.storedBytes(end) <= available) {

@@ -10,16 +10,24 @@ import java.util.SplittableRandom;
  * vector kernel runs in the interpreter, each vector an object: the first disk read of 41 MiB of
  * {@code shuffle+nibble} chunks in a new process took 1.1-1.4 s, against 13-16 ms once compiled. So a
  * daemon thread decodes a made-up block until its decodes run compiled (about a second of one core, once
- * per process), and only then do reads use it. It starts when a process first encodes or decodes with
+ * per process), and only then do reads use it; where they never do within {@value #MAX_WARM_UP_NANOS} ns,
+ * reads stay on the scalar kernel. It starts when a process first encodes or decodes with
  * the codec ({@link #prepare}), not when the codec is loaded: every process that reads any encoded chunk
  * loads every codec on the path.
  */
 final class WarmingNibbleKernel implements NibbleKernel {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WarmingNibbleKernel.class);
+
     /** Elements of the made-up block. */
     private static final int ELEMENTS = 16 << 10;
-    /** Decodes of it after which the kernel counts as compiled whatever their speed (a slow machine, a busy one). */
-    private static final int MAX_ROUNDS = 20_000;
+    /**
+     * How long the warm-up may take: where the vector kernel is not fast by then (a JVM whose C2 cannot
+     * compile it to vector instructions, or with C2 off), decodes stay on the scalar kernel.
+     */
+    private static final long MAX_WARM_UP_NANOS = 10_000_000_000L;
+    /** Decodes in a row at compiled speed after which the kernel counts as compiled. */
+    private static final int FAST_IN_A_ROW = 8;
     /**
      * A decode of the block this fast or faster (ns) counts as compiled: 2 GB/s, a fifth of the compiled
      * speed measured here, a hundred times the interpreted one.
@@ -37,7 +45,7 @@ final class WarmingNibbleKernel implements NibbleKernel {
     /** Starts the warm-up, once. */
     @Override
     public void prepare() {
-        if (!started.getAndSet(true)) {
+        if (!started.get() && !started.getAndSet(true)) { // a read before the write: called on every decode
             Thread.ofPlatform().daemon().name("lmcache-codec-warmup").start(this::warmUp);
         }
     }
@@ -57,13 +65,20 @@ final class WarmingNibbleKernel implements NibbleKernel {
                 stored.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt());
             }
             int fast = 0;
-            for (int round = 0; round < MAX_ROUNDS && fast < 8; round++) {
+            long start = System.nanoTime();
+            while (fast < FAST_IN_A_ROW && System.nanoTime() - start < MAX_WARM_UP_NANOS) {
                 long t0 = System.nanoTime();
                 vector.decodePairs(stored, block, ELEMENTS / NibbleCoding.GROUP, rest);
                 fast = System.nanoTime() - t0 <= COMPILED_NANOS ? fast + 1 : 0;
             }
-        } finally {
-            ready = true;
+            ready = fast == FAST_IN_A_ROW;
+            if (!ready) {
+                LOG.info("shuffle+nibble decodes on its scalar kernel: the Vector API's did not reach {} GB/s in {} s of warm-up"
+                        + " (a JVM that does not compile it to vector instructions)", 2L * ELEMENTS / COMPILED_NANOS,
+                        MAX_WARM_UP_NANOS / 1_000_000_000L);
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.warn("shuffle+nibble decodes on its scalar kernel: the Vector API's failed in its warm-up", e);
         }
     }
 

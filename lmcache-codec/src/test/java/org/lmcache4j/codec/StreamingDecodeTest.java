@@ -78,4 +78,22 @@ class StreamingDecodeTest {
             }
         }
     }
+
+    @Test
+    void anEncodingShorterThanItsHeaderIsCorruptOnceItIsAllIn() {
+        for (KvCodec codec : LosslessCodecs.all()) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment dst = arena.allocate(LAYOUT.chunkBytes(1));
+                for (int length = 0; length < 12; length++) {
+                    MemorySegment encoded = arena.allocate(Math.max(1, length)).asSlice(0, length);
+                    KvCodec.StreamingDecode decode = codec.streamingDecode(LAYOUT, dst);
+                    if (length > 0) {
+                        decode.advance(encoded, length / 2); // not all in: nothing to say yet
+                    }
+                    assertThrows(CorruptEncodingException.class, () -> decode.advance(encoded, encoded.byteSize()),
+                            codec.name() + ", " + encoded.byteSize() + " bytes");
+                }
+            }
+        }
+    }
 }

@@ -361,6 +361,11 @@ final class RespPartWire implements AutoCloseable {
                 c.close();
             }
             throw new JedisConnectionException("remote tier " + url + ": " + e, e);
+        } catch (Error e) { // out of memory in the middle of a reply (a decode runs inside one): not in step, not returned
+            if (c != null) {
+                c.close();
+            }
+            throw e;
         }
     }
 
