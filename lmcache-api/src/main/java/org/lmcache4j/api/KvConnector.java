@@ -256,7 +256,9 @@ public interface KvConnector extends AutoCloseable {
     /**
      * Waits until the work this connector started at open to be fast later is done, at most {@code timeout}:
      * making the cpu tier's first pages resident ahead of demand (hundreds of MiB can take a core for a
-     * second or more), and hashing synthetic chunks until the JIT has compiled the chunk hasher (about
+     * second or more), mapping a node-shared pool's pages into this process (a fault per page on a virtual
+     * machine: a second or more for a few hundred MiB; {@link org.lmcache4j.api.spi.StorageTier#awaitReady}),
+     * and hashing synthetic chunks until the JIT has compiled the chunk hasher (about
      * 0.1 s of one core; until then each prompt's hashing costs a fresh process tenths of a millisecond).
      * Requests are served before that too; an engine that does not want that work to compete with its
      * first requests, or a readiness probe, calls this before taking traffic. The default,

@@ -51,6 +51,7 @@ final class PoolConnection implements AutoCloseable {
     private DataInputStream in;
     private DataOutputStream out;
     private PoolFile file;
+    private java.util.concurrent.CompletableFuture<Void> mappedAhead = java.util.concurrent.CompletableFuture.completedFuture(null);
     private long epoch;
     private long retryAt;
     private String lastProblem = "";
@@ -134,7 +135,7 @@ final class PoolConnection implements AutoCloseable {
             }
             PoolFile f = PoolFile.open(Path.of(pathOrProblem), name);
             mappings.add(f);
-            mapAhead(f);
+            mappedAhead = mapAhead(f);
             channel = ch;
             in = i;
             out = o;
@@ -157,7 +158,8 @@ final class PoolConnection implements AutoCloseable {
      * mapping is a fault, slow on the virtual machines this project is measured on, which {@code MADV_POPULATE_*} did
      * not remove (docs/PERFORMANCE.md, "The node-shared pool"); without this, a second engine's first pool hit paid it.
      */
-    private static void mapAhead(PoolFile f) {
+    private static java.util.concurrent.CompletableFuture<Void> mapAhead(PoolFile f) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
         Thread.ofPlatform().daemon().name("lmcache-pool-map-ahead").start(() -> {
             try {
                 MemorySegment all = f.payloads();
@@ -168,8 +170,42 @@ final class PoolConnection implements AutoCloseable {
                 touched = sum;
             } catch (IllegalStateException e) {
                 LOG.debug("pool: mapping ahead stopped: {}", e.toString()); // the tier closed meanwhile
+            } finally {
+                done.complete(null);
             }
         });
+        return done;
+    }
+
+    /** True when the current mapping's pages are all mapped into this process (or there is no mapping). */
+    synchronized boolean mapped() {
+        return mappedAhead.isDone();
+    }
+
+    /**
+     * Waits until the pool's pages are mapped into this process (the map-ahead of the current connection's
+     * mapping; connecting first when there is no connection yet), at most {@code timeout}: true when they are,
+     * or when no coordinator answers (there is nothing to map).
+     */
+    boolean awaitMapped(Duration timeout) {
+        java.util.concurrent.CompletableFuture<Void> mapping;
+        synchronized (this) {
+            if (!closed) {
+                connected();
+            }
+            mapping = mappedAhead;
+        }
+        try {
+            mapping.get(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return true; // never completed exceptionally
+        }
     }
 
     /** Where the map-ahead reads go, so that the JIT keeps them. */

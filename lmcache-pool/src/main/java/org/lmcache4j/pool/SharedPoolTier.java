@@ -54,6 +54,17 @@ final class SharedPoolTier implements StorageTier {
         return NAME;
     }
 
+    /** Waits until the pool's pages are mapped into this process: a second engine's first hit then faults none. */
+    @Override
+    public boolean awaitReady(java.time.Duration timeout) {
+        return connection.awaitMapped(timeout);
+    }
+
+    /** True when the pool's pages are all mapped into this process: {@link #awaitReady} returns true once they are. */
+    boolean mapped() {
+        return connection.mapped();
+    }
+
     @Override
     public boolean servesInPlace() {
         return true;

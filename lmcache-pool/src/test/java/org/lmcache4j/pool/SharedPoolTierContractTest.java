@@ -41,4 +41,16 @@ class SharedPoolTierContractTest extends StorageTierContract {
         assertEquals(PoolFile.fileBytes(PoolFile.slotBytesFor(chunkBytes()), BUDGET_CHUNKS), Files.size(pool));
         assertTrue(Files.exists(dir.resolve("root0").resolve("coordinator.sock")), "the embedded coordinator's socket");
     }
+
+    @Test
+    void aTierIsReadyOnceThePoolsPagesAreMappedIntoThisProcessAndAtOnceWithoutACoordinator() throws Exception {
+        try (SharedPoolTier t = PoolTiers.open(PoolTiers.url(dir.resolve("ready"), "size=" + 64L * chunkBytes()), chunkBytes())) {
+            assertTrue(t.awaitReady(java.time.Duration.ofSeconds(30)), "mapped within 30 s");
+            assertTrue(t.mapped(), "every page of the pool read once through this process's mapping");
+        }
+        try (SharedPoolTier t = PoolTiers.open(PoolTiers.url(dir.resolve("nobody"), "size=" + 64L * chunkBytes() + "&embed=false"),
+                chunkBytes())) {
+            assertTrue(t.awaitReady(java.time.Duration.ZERO), "no coordinator answers: nothing to map");
+        }
+    }
 }

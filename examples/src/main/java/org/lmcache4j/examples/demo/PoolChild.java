@@ -6,6 +6,7 @@ import java.io.Writer;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Properties;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvConnectors;
@@ -14,8 +15,8 @@ import org.lmcache4j.examples.engine.LlamaEngine;
 
 /**
  * The shared-pool scenario's second engine: a new JVM loads the same model, opens a connector on the node-shared pool
- * the first engine filled (no cpu or disk tier of its own), warms up its JIT through it on an unrelated prompt as the
- * first process did, runs the request, and reports as {@link RestartChild} does; the baseline of its retrieve is a
+ * the first engine filled (no cpu or disk tier of its own), waits until it is ready (the pool's pages mapped into this
+ * process), warms up its JIT through it on an unrelated prompt as the first process did, runs the request, and reports as {@link RestartChild} does; the baseline of its retrieve is a
  * plain copy of the same bytes into the same engine slots out of a file beside the pool, in the same shared memory
  * ({@link RawCopy#inFile}). Arguments: request and report files.
  */
@@ -40,6 +41,7 @@ public final class PoolChild {
                      Path.of(URI.create(in.getProperty("poolUrl")).getPath(), "raw-copy-" + ProcessHandle.current().pid()));
              KvConnector cache = KvConnectors.open(model.poolConfig(in.getProperty("poolUrl")), engine.kvLayout())) {
             engine.preallocate(1, prompt.length + newTokens);
+            cache.awaitReady(Duration.ofSeconds(30)); // as a server before its first request: the pool's pages mapped into this JVM
             Demo.warmUp(engine, cache, model, warmupTokens, done -> { });
             JitQuiet.await();
             int[] slots;

@@ -146,6 +146,18 @@ public interface StorageTier extends AutoCloseable {
     boolean put(ChunkKey key, MemorySegment payload);
 
     /**
+     * Waits until the work this tier started at open to be fast later is done, at most {@code timeout} (a
+     * pool in shared memory maps its pages into this process ahead of the first hit); the connector's
+     * {@link org.lmcache4j.api.KvConnector#awaitReady} waits for it. The default, for tiers with nothing to
+     * prepare, returns true at once.
+     *
+     * @return true when the preparation is done; false when {@code timeout} passed first
+     */
+    default boolean awaitReady(java.time.Duration timeout) {
+        return true;
+    }
+
+    /**
      * True when {@link #get} hands out a view of memory that engine memory can be filled from as fast as from the
      * cpu tier's pages (a pool in shared memory): the connector then copies a hit from it straight into engine
      * memory and does not promote it into the cpu tier first, which would copy it twice and hold it twice. The

@@ -674,7 +674,8 @@ final class TieredCacheEngine implements KvConnector {
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         return hasherWarmUp.await(timeout.toNanos())
-                && tiers.cpu().map(c -> c.awaitReady(Math.max(0, deadline - System.nanoTime()))).orElse(true);
+                && tiers.cpu().map(c -> c.awaitReady(Math.max(0, deadline - System.nanoTime()))).orElse(true)
+                && tiers.awaitSlowerReady(deadline);
     }
 
     @Override
