@@ -2,6 +2,8 @@ package org.lmcache4j.codec;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decodes the codes and other bytes of a {@link NibbleCoding} block into its elements, exceptions aside.
@@ -78,7 +80,7 @@ interface NibbleKernel {
         }
 
         private static NibbleKernel choose() {
-            org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(NibbleKernel.class);
+            Logger log = LoggerFactory.getLogger(NibbleKernel.class);
             if (!Boolean.parseBoolean(System.getProperty(VECTOR_PROPERTY, "true"))) {
                 log.info("shuffle+nibble decodes on its scalar kernel: -D{}=false", VECTOR_PROPERTY);
                 return SCALAR;

@@ -4,6 +4,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Vector API's kernel once the JIT has compiled it, the scalar one until then. Before C2 compiles it, a
@@ -17,7 +20,7 @@ import java.util.SplittableRandom;
  */
 final class WarmingNibbleKernel implements NibbleKernel {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WarmingNibbleKernel.class);
+    private static final Logger LOG = LoggerFactory.getLogger(WarmingNibbleKernel.class);
 
     /** Elements of the made-up block. */
     private static final int ELEMENTS = 16 << 10;
@@ -35,7 +38,7 @@ final class WarmingNibbleKernel implements NibbleKernel {
     private static final long COMPILED_NANOS = 2L * ELEMENTS / 2;
 
     private final NibbleKernel vector;
-    private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean ready;
 
     WarmingNibbleKernel(NibbleKernel vector) {

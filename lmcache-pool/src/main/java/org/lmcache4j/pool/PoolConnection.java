@@ -16,6 +16,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +55,7 @@ final class PoolConnection implements AutoCloseable {
     private DataInputStream in;
     private DataOutputStream out;
     private PoolFile file;
-    private java.util.concurrent.CompletableFuture<Void> mappedAhead = java.util.concurrent.CompletableFuture.completedFuture(null);
+    private CompletableFuture<Void> mappedAhead = CompletableFuture.completedFuture(null);
     private long epoch;
     private long retryAt;
     private String lastProblem = "";
@@ -158,8 +162,8 @@ final class PoolConnection implements AutoCloseable {
      * mapping is a fault, slow on the virtual machines this project is measured on, which {@code MADV_POPULATE_*} did
      * not remove (docs/PERFORMANCE.md, "The node-shared pool"); without this, a second engine's first pool hit paid it.
      */
-    private static java.util.concurrent.CompletableFuture<Void> mapAhead(PoolFile f) {
-        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    private static CompletableFuture<Void> mapAhead(PoolFile f) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name("lmcache-pool-map-ahead").start(() -> {
             try {
                 MemorySegment all = f.payloads();
@@ -188,7 +192,7 @@ final class PoolConnection implements AutoCloseable {
      * or when no coordinator answers (there is nothing to map).
      */
     boolean awaitMapped(Duration timeout) {
-        java.util.concurrent.CompletableFuture<Void> mapping;
+        CompletableFuture<Void> mapping;
         synchronized (this) {
             if (!closed) {
                 connected();
@@ -196,14 +200,14 @@ final class PoolConnection implements AutoCloseable {
             mapping = mappedAhead;
         }
         try {
-            mapping.get(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            mapping.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
             return true;
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             return true; // never completed exceptionally
         }
     }

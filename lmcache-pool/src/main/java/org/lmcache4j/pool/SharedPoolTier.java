@@ -56,7 +56,7 @@ final class SharedPoolTier implements StorageTier {
 
     /** Waits until the pool's pages are mapped into this process: a second engine's first hit then faults none. */
     @Override
-    public boolean awaitReady(java.time.Duration timeout) {
+    public boolean awaitReady(Duration timeout) {
         return connection.awaitMapped(timeout);
     }
 

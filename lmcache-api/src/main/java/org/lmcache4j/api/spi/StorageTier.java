@@ -153,7 +153,7 @@ public interface StorageTier extends AutoCloseable {
      *
      * @return true when the preparation is done; false when {@code timeout} passed first
      */
-    default boolean awaitReady(java.time.Duration timeout) {
+    default boolean awaitReady(Duration timeout) {
         return true;
     }
 
