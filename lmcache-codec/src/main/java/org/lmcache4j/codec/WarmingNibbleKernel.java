@@ -4,6 +4,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,11 +40,19 @@ final class WarmingNibbleKernel implements NibbleKernel {
     private static final long COMPILED_NANOS = 2L * ELEMENTS / 2;
 
     private final NibbleKernel vector;
+    private final long maxWarmUpNanos;
     private final AtomicBoolean started = new AtomicBoolean();
+    private final CountDownLatch warmedUp = new CountDownLatch(1);
     private volatile boolean ready;
 
     WarmingNibbleKernel(NibbleKernel vector) {
+        this(vector, MAX_WARM_UP_NANOS);
+    }
+
+    /** @param maxWarmUpNanos how long the warm-up may take (tests shorten it) */
+    WarmingNibbleKernel(NibbleKernel vector, long maxWarmUpNanos) {
         this.vector = vector;
+        this.maxWarmUpNanos = maxWarmUpNanos;
     }
 
     /** Starts the warm-up, once. */
@@ -58,6 +68,11 @@ final class WarmingNibbleKernel implements NibbleKernel {
         return ready;
     }
 
+    /** Waits until the warm-up has ended, either way, at most {@code millis}; true when it has. */
+    boolean awaitWarmUp(long millis) throws InterruptedException {
+        return warmedUp.await(millis, TimeUnit.MILLISECONDS);
+    }
+
     private void warmUp() {
         try (Arena arena = Arena.ofConfined()) {
             long rest = NibbleCoding.restAt(ELEMENTS);
@@ -69,7 +84,7 @@ final class WarmingNibbleKernel implements NibbleKernel {
             }
             int fast = 0;
             long start = System.nanoTime();
-            while (fast < FAST_IN_A_ROW && System.nanoTime() - start < MAX_WARM_UP_NANOS) {
+            while (fast < FAST_IN_A_ROW && System.nanoTime() - start < maxWarmUpNanos) {
                 long t0 = System.nanoTime();
                 vector.decodePairs(stored, block, ELEMENTS / NibbleCoding.GROUP, rest);
                 fast = System.nanoTime() - t0 <= COMPILED_NANOS ? fast + 1 : 0;
@@ -78,10 +93,12 @@ final class WarmingNibbleKernel implements NibbleKernel {
             if (!ready) {
                 LOG.info("shuffle+nibble decodes on its scalar kernel: the Vector API's did not reach {} GB/s in {} s of warm-up"
                         + " (a JVM that does not compile it to vector instructions)", 2L * ELEMENTS / COMPILED_NANOS,
-                        MAX_WARM_UP_NANOS / 1_000_000_000L);
+                        maxWarmUpNanos / 1e9);
             }
         } catch (RuntimeException | Error e) {
             LOG.warn("shuffle+nibble decodes on its scalar kernel: the Vector API's failed in its warm-up", e);
+        } finally {
+            warmedUp.countDown();
         }
     }
 

@@ -106,6 +106,48 @@ class ShuffleNibbleCodecTest {
     }
 
     @Test
+    void aVectorKernelThatNeverRunsFastOrFailsInItsWarmUpIsNeverUsed() throws Exception {
+        NibbleKernel slow = new NibbleKernel() { // decodes right, at a millisecond a block: never compiled speed
+            @Override
+            public void decodePairs(MemorySegment stored, MemorySegment block, int groups, long restAt) {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                SCALAR.decodePairs(stored, block, groups, restAt);
+            }
+
+            @Override
+            public String name() {
+                return "slow";
+            }
+        };
+        NibbleKernel failing = new NibbleKernel() {
+            @Override
+            public void decodePairs(MemorySegment stored, MemorySegment block, int groups, long restAt) {
+                throw new IllegalStateException("no vector unit");
+            }
+
+            @Override
+            public String name() {
+                return "failing";
+            }
+        };
+        MemorySegment chunk = gaussian(BF16, 64);
+        for (NibbleKernel vector : new NibbleKernel[] {slow, failing}) {
+            WarmingNibbleKernel kernel = new WarmingNibbleKernel(vector, 200_000_000L);
+            ShuffleNibbleCodec codec = new ShuffleNibbleCodec(kernel, ShuffleNibbleCodec.BLOCK_ELEMENTS);
+            MemorySegment encoded = encode(codec, BF16, chunk); // starts the warm-up
+            assertTrue(kernel.awaitWarmUp(30_000), vector.name() + ": the warm-up ends");
+            assertTrue(!kernel.ready(), vector.name() + ": stays on the scalar kernel");
+            MemorySegment decoded = arena.allocate(chunk.byteSize());
+            codec.decode(BF16, encoded, decoded);
+            assertEquals(-1, decoded.mismatch(chunk), vector.name());
+        }
+    }
+
+    @Test
     void anExceptionOutsideItsBlockOrACountBeyondTheBlockIsCorrupt() {
         MemorySegment chunk = gaussian(BF16, 32);
         chunk.set(ValueLayout.JAVA_BYTE, 1, (byte) 0x7F); // an element's high byte no other has: one exception
