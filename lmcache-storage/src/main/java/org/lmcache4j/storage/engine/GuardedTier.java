@@ -48,6 +48,15 @@ final class GuardedTier {
         return tier.name();
     }
 
+    /** The tier's {@link StorageTier#awaitReady}; a tier that fails to say counts as ready (the failure counted as any other). */
+    boolean awaitReady(Duration timeout) {
+        try {
+            return tier.awaitReady(timeout);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            return failed("awaitReady", e, true);
+        }
+    }
+
     boolean contains(ChunkKey key) {
         try {
             return succeeded(tier.contains(key));

@@ -173,18 +173,13 @@ final class TierStack implements AutoCloseable {
     }
 
     /**
-     * Waits until every slower tier's open-time preparation is done ({@link StorageTier#awaitReady}), until
-     * {@code deadlineNanos} ({@link System#nanoTime}) at most; a tier that fails to say counts as ready (its
-     * failures show in its health, not here).
+     * Waits until every slower tier's open-time preparation is done ({@link GuardedTier#awaitReady}), until
+     * {@code deadlineNanos} ({@link System#nanoTime}) at most.
      */
     boolean awaitSlowerReady(long deadlineNanos) {
         for (GuardedTier t : slower) {
-            try {
-                if (!t.tier().awaitReady(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())))) {
-                    return false;
-                }
-            } catch (RuntimeException e) {
-                // counts as ready: the tier's guard reports its failures where it serves
+            if (!t.awaitReady(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())))) {
+                return false;
             }
         }
         return true;
