@@ -67,6 +67,17 @@ public interface StorageTier extends AutoCloseable {
     }
 
     /**
+     * True when {@link #readAllInto} of several chunks overlaps their reads (several requests in flight, one
+     * chunk decoded while the next is read), so that a retrieve gains from reading the chunks after the one it
+     * asks for in the same call. The connector then reads a retrieve's chunks from this tier ahead of its walk,
+     * into cpu-tier pages, as many as {@link #prefersBatches() batch-preferring} tiers. The default is
+     * {@link #prefersBatches()}.
+     */
+    default boolean pipelinesReads() {
+        return prefersBatches();
+    }
+
+    /**
      * {@link #contains} of each of {@code keys}, in one call where the tier can: element {@code i} says
      * whether {@code keys.get(i)} is stored. The default asks one key at a time.
      */

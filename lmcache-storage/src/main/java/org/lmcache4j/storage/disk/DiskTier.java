@@ -49,6 +49,8 @@ import org.slf4j.LoggerFactory;
 final class DiskTier implements StorageTier {
 
     static final String NAME = "disk";
+    /** A thread that never runs: a target it may access is one the readers of {@link #readAllInto} may. */
+    private static final Thread NOT_A_READER = Thread.ofPlatform().unstarted(() -> { });
 
     private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
 
@@ -238,6 +240,28 @@ final class DiskTier implements StorageTier {
         } finally {
             index.release(entry);
         }
+    }
+
+    /**
+     * {@inheritDoc} Up to {@value ParallelChunkReads#READERS} chunks are read at once
+     * ({@link ParallelChunkReads}), each as {@link #readInto} reads it, when every target may be written by
+     * another thread; else one after the other.
+     */
+    @Override
+    public long[] readAllInto(List<ChunkKey> keys, List<MemorySegment> targets) {
+        if (keys.size() != targets.size()) {
+            throw new IllegalArgumentException("targets: " + targets.size() + " (expected: one per key, " + keys.size() + ")");
+        }
+        if (keys.size() < 2 || !targets.stream().allMatch(t -> t.isAccessibleBy(NOT_A_READER))) {
+            return StorageTier.super.readAllInto(keys, targets);
+        }
+        return ParallelChunkReads.readAll(keys.size(), i -> readInto(keys.get(i), targets.get(i)));
+    }
+
+    /** True: {@link #readAllInto} reads several chunks at once. */
+    @Override
+    public boolean pipelinesReads() {
+        return true;
     }
 
     /**

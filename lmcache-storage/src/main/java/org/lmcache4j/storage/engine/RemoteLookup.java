@@ -16,7 +16,9 @@ import org.lmcache4j.storage.hash.PromptChunks;
  * whichever provider opened it (the Redis tier does).
  * A prompt whose prefix the faster tiers hold never touches the network. A failure of the batch call is
  * counted by the tier's {@link GuardedTier} and makes every chunk a remote miss. A retrieve's lookup may
- * also carry a {@link RemoteReadAhead} ({@link #readingAhead}), whose pages {@link #close()} releases. The same call's
+ * also carry a {@link RemoteReadAhead} ({@link #readingAhead}), whose pages {@link #close()} releases, and one for the
+ * first slower tier that {@link StorageTier#pipelinesReads() pipelines reads} without preferring batches (the disk
+ * tier: its presence is asked chunk by chunk, as cheap as ever, and its chunks read ahead in one call). The same call's
  * batch of the node-shared pool ({@link InPlaceBatch}) travels with it and is closed with it.
  * Not thread-safe; one per engine call (lookup, lookupAndPin, retrieve).
  */
@@ -26,17 +28,20 @@ final class RemoteLookup implements AutoCloseable {
     private final PromptChunks chunks;
     private Map<ChunkKey, Boolean> known; // filled by the first ask
     private RemoteReadAhead readAhead; // null: chunks are read one at a time
+    private final GuardedTier local; // null when no other slower tier pipelines reads
+    private RemoteReadAhead localReadAhead; // null: the local tier's chunks are read one at a time
     private final InPlaceBatch inPlace;
 
-    private RemoteLookup(GuardedTier guard, PromptChunks chunks, InPlaceBatch inPlace) {
+    private RemoteLookup(GuardedTier guard, GuardedTier local, PromptChunks chunks, InPlaceBatch inPlace) {
         this.guard = guard;
+        this.local = local;
         this.chunks = chunks;
         this.inPlace = inPlace;
     }
 
     /** A lookup that covers no tier (there is no remote tier, or no prompt). */
     static RemoteLookup none() {
-        return new RemoteLookup(null, null, InPlaceBatch.none());
+        return new RemoteLookup(null, null, null, InPlaceBatch.none());
     }
 
     /**
@@ -46,12 +51,19 @@ final class RemoteLookup implements AutoCloseable {
      */
     static RemoteLookup of(List<GuardedTier> tiers, PromptChunks chunks) {
         InPlaceBatch inPlace = InPlaceBatch.of(tiers, chunks);
+        GuardedTier remote = null;
+        GuardedTier local = null;
         for (GuardedTier t : tiers) {
-            if (t.tier().prefersBatches() && !t.tier().servesInPlace()) {
-                return new RemoteLookup(t, chunks, inPlace);
+            if (t.tier().servesInPlace()) {
+                continue;
+            }
+            if (remote == null && t.tier().prefersBatches()) {
+                remote = t;
+            } else if (local == null && !t.tier().prefersBatches() && t.tier().pipelinesReads()) {
+                local = t;
             }
         }
-        return new RemoteLookup(null, chunks, inPlace);
+        return new RemoteLookup(remote, local, chunks, inPlace);
     }
 
     /** The same engine call's batch of the tier that serves in place from behind a round trip (the pool). */
@@ -68,27 +80,32 @@ final class RemoteLookup implements AutoCloseable {
         if (guard != null && chunks > 1 && readAhead == null) {
             readAhead = new RemoteReadAhead(chunks);
         }
+        if (local != null && chunks > 1 && localReadAhead == null) {
+            localReadAhead = new RemoteReadAhead(chunks);
+        }
         return this;
     }
 
-    /** The pages read ahead of the walk, when this lookup reads ahead. */
-    java.util.Optional<RemoteReadAhead> readAhead() {
-        return java.util.Optional.ofNullable(readAhead);
+    /** The pages read ahead of the walk from {@code tier}, when this lookup reads ahead from it. */
+    java.util.Optional<RemoteReadAhead> readAhead(GuardedTier tier) {
+        return tier == null ? java.util.Optional.empty() : tier == guard ? java.util.Optional.ofNullable(readAhead)
+                : tier == local ? java.util.Optional.ofNullable(localReadAhead) : java.util.Optional.empty();
     }
 
     /**
-     * Keys of the chunks after chunk {@code chunk} that this lookup knows the remote tier holds, in order,
-     * at most {@code max}; stops at the first one it does not know to be there (a walk stops there too).
-     * Empty before the tier was asked.
+     * Keys of the chunks after chunk {@code chunk} that {@code tier} holds, in order, at most {@code max}; stops
+     * at the first one it does not hold (a walk stops there too). For the remote tier, what this lookup knows
+     * (empty before the tier was asked); for the local tier that pipelines reads, asked chunk by chunk.
      */
-    List<ChunkKey> heldAfter(int chunk, int max) {
+    List<ChunkKey> heldAfter(GuardedTier tier, int chunk, int max) {
         List<ChunkKey> out = new ArrayList<>(Math.max(0, max));
-        if (known == null || chunks == null) {
+        boolean remote = tier == guard;
+        if (chunks == null || tier == null || (remote ? known == null : tier != local)) {
             return out;
         }
         for (int i = chunk + 1; i < chunks.count() && out.size() < max; i++) {
             ChunkKey k = chunks.key(i);
-            if (!Boolean.TRUE.equals(known.get(k))) {
+            if (remote ? !Boolean.TRUE.equals(known.get(k)) : !tier.contains(k)) {
                 break;
             }
             out.add(k);
@@ -102,6 +119,9 @@ final class RemoteLookup implements AutoCloseable {
         try {
             if (readAhead != null) {
                 readAhead.close();
+            }
+            if (localReadAhead != null) {
+                localReadAhead.close();
             }
         } finally {
             inPlace.close();

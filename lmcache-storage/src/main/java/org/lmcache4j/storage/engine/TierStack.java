@@ -42,7 +42,8 @@ import org.lmcache4j.storage.tier.HeldChunkBuffer;
 final class TierStack implements AutoCloseable {
 
     /**
-     * Bytes of chunks a retrieve reads from the remote tier in one batch, about ({@link RemoteReadAhead}):
+     * Bytes of chunks a retrieve reads from the remote tier, or a local tier that pipelines reads (disk), in one
+     * batch, about ({@link RemoteReadAhead}):
      * enough to keep the server streaming, little enough that a walk that stops early wastes little (the
      * pages come from the cpu tier's budget and are released at once).
      */
@@ -268,8 +269,8 @@ final class TierStack implements AutoCloseable {
             if (!admit.test(t)) {
                 return Optional.empty();
             }
-            Promotion promoted = remote.covers(t) && remote.readAhead().isPresent()
-                    ? readAheadIntoCpu(t, key, chunk, remote, remote.readAhead().get()) : readIntoCpu(t, key);
+            Optional<RemoteReadAhead> ahead = remote.readAhead(t);
+            Promotion promoted = ahead.isPresent() ? readAheadIntoCpu(t, key, chunk, remote, ahead.get()) : readIntoCpu(t, key);
             if (promoted.read()) {
                 if (promoted.chunk().isPresent()) {
                     return Optional.of(new TierBuffer(t, promoted.chunk().get()));
@@ -334,7 +335,7 @@ final class TierStack implements AutoCloseable {
 
     /**
      * {@link #readIntoCpu} on a walk that reads ahead: a page read ahead for {@code key} is committed;
-     * else {@code key} and the next chunks of the prompt the remote tier holds (up to the batch size, as
+     * else {@code key} and the next chunks of the prompt {@code t} holds (up to the batch size, as
      * many as pages can be reserved) are read in one call ({@link GuardedTier#readAllInto}), the first
      * committed and the others held in {@code ahead} for the walk. A miss or failure of the first releases
      * every page; pages after a chunk that missed are released too (the walk stops there).
@@ -346,7 +347,7 @@ final class TierStack implements AutoCloseable {
         }
         List<ChunkKey> keys = new ArrayList<>(ahead.chunks());
         keys.add(key);
-        for (ChunkKey next : remote.heldAfter(chunk, ahead.chunks() - 1)) {
+        for (ChunkKey next : remote.heldAfter(t, chunk, ahead.chunks() - 1)) {
             if (!ahead.holds(next) && !cpuGuard.contains(next)) {
                 keys.add(next);
             }

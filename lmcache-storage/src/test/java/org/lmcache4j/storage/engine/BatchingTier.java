@@ -12,7 +12,9 @@ import org.lmcache4j.api.spi.StorageTier;
  * A cpu tier that says it {@linkplain StorageTier#prefersBatches() prefers batches}, as a network store
  * does, and records every batch call, for tests of how the engine treats such a tier whatever provider
  * opened it. Its batch calls can be made to fail. It outlives the engines it is given to (their close
- * leaves it open), so a second engine can find what a first one stored, as in a shared store.
+ * leaves it open), so a second engine can find what a first one stored, as in a shared store. Made with
+ * {@link #pipelining}, it is instead a local tier that only {@linkplain StorageTier#pipelinesReads() pipelines
+ * reads}, as the disk tier does.
  */
 final class BatchingTier extends SharedTestTier {
 
@@ -25,18 +27,34 @@ final class BatchingTier extends SharedTestTier {
     private volatile boolean inBatch;
     volatile int containsCalls;
     volatile boolean failBatches;
+    private final boolean prefersBatches;
 
     BatchingTier(long budgetBytes, long chunkBytes) {
+        this(budgetBytes, chunkBytes, true);
+    }
+
+    private BatchingTier(long budgetBytes, long chunkBytes, boolean prefersBatches) {
         super(budgetBytes, chunkBytes);
+        this.prefersBatches = prefersBatches;
+    }
+
+    /** A tier named "disk" that does not prefer batches but pipelines reads. */
+    static BatchingTier pipelining(long budgetBytes, long chunkBytes) {
+        return new BatchingTier(budgetBytes, chunkBytes, false);
     }
 
     @Override
     public String name() {
-        return "remote";
+        return prefersBatches ? "remote" : "disk";
     }
 
     @Override
     public boolean prefersBatches() {
+        return prefersBatches;
+    }
+
+    @Override
+    public boolean pipelinesReads() {
         return true;
     }
 

@@ -50,6 +50,37 @@ class BatchingTierEngineTest {
         }
     }
 
+    /**
+     * A local tier that pipelines reads (the disk tier) without preferring batches: its presence is asked
+     * chunk by chunk, never in one call, and a retrieve reads its chunks ahead in batches, byte for byte.
+     */
+    @Test
+    void aRetrieveFromATierThatPipelinesReadsReadsAheadInBatches() throws Exception {
+        LmCacheConfig config = Engines.config().build();
+        BatchingTier local = BatchingTier.pipelining(4 * CHUNKS * Engines.CHUNK_BYTES, Engines.CHUNK_BYTES);
+        try (Arena arena = Arena.ofShared()) {
+            int[] tokens;
+            try (TieredCacheEngine writer = open(config, local)) {
+                tokens = Engines.storePrompt(writer, arena, 11, CHUNKS);
+            }
+            assertEquals(CHUNKS, local.stats().chunks());
+            HostKvMemory source = SeededKv.contiguous(arena, Engines.SMALL, tokens.length);
+            int[] sourceSlots = SeededKv.identitySlots(tokens.length);
+            SeededKv.fill(source, tokens, sourceSlots);
+            try (TieredCacheEngine reader = open(config, local)) {
+                HostKvMemory target = SeededKv.paged(arena, Engines.SMALL, tokens.length / 16 + 1, 16);
+                int[] slots = SeededKv.shuffledSlots(5, tokens.length, target.numSlots());
+                assertEquals(tokens.length, reader.retrieve(tokens, target, slots));
+                SeededKv.assertSameKv(source, sourceSlots, target, slots, 0, tokens.length);
+            }
+            assertEquals(List.of(), local.containsAllCalls, "presence asked chunk by chunk");
+            assertEquals(List.of(16, CHUNKS - 16), local.readAllIntoCalls, "the chunks in batches of at most 16");
+            assertEquals(0, local.readIntoCalls, "no chunk read on its own");
+        } finally {
+            local.release();
+        }
+    }
+
     private static TieredCacheEngine open(LmCacheConfig config, BatchingTier tier) {
         return new TieredCacheEngine(config, Engines.SMALL, System::nanoTime, UnaryOperator.identity(), List.of(tier));
     }
