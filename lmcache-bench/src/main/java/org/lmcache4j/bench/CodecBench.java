@@ -258,9 +258,13 @@ public final class CodecBench {
                 Path root = setup.root(codec);
                 dirs.put(codec, root == null ? null : root.resolve(identity.directoryName()));
                 times.put(codec, new double[PASSES]);
-                for (int i = 0; i < chunks.size(); i++) {
-                    if (!tier.put(keys.get(i), chunks.get(i))) {
-                        throw new IllegalStateException(url + ": refused chunk " + i);
+            }
+            // Chunk by chunk across the tiers, so that every tier's files are written at the same times: on a device
+            // whose speed depends on when (or where) a file was written, each tier gets the same mix.
+            for (int i = 0; i < chunks.size(); i++) {
+                for (String codec : codecs) {
+                    if (!tiers.get(codec).put(keys.get(i), chunks.get(i))) {
+                        throw new IllegalStateException(setup.url(codec) + ": refused chunk " + i);
                     }
                 }
             }

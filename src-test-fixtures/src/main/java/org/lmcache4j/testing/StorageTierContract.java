@@ -240,6 +240,31 @@ public abstract class StorageTierContract {
     }
 
     @Test
+    public void readAllIntoGivesEachTargetWhatReadIntoWould() {
+        byte[][] contents = {payload(21, chunkBytes() / 3), payload(22, chunkBytes() / 2), payload(23, chunkBytes() / 4)};
+        for (int i = 0; i < contents.length; i++) {
+            putOrFail(tier(), key(i + 1), contents[i]);
+        }
+        List<ChunkKey> keys = List.of(key(1), key(9), key(2), key(3));
+        List<MemorySegment> targets = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            targets.add(nativeCopy(new byte[chunkBytes()]));
+        }
+        long[] n = tier().readAllInto(keys, targets);
+        assertEquals(keys.size(), n.length, "one length per key");
+        assertEquals(-1, n[1], "readAllInto of an absent key");
+        int[] chunkOf = {0, -1, 1, 2};
+        for (int i : new int[] {0, 2, 3}) {
+            byte[] content = contents[chunkOf[i]];
+            assertEquals(content.length, n[i], "length of " + keys.get(i));
+            assertArrayEquals(content, targets.get(i).asSlice(0, content.length).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                    "bytes of " + keys.get(i));
+        }
+        assertThrows(IllegalArgumentException.class, () -> tier().readAllInto(keys, targets.subList(0, 3)),
+                "fewer targets than keys");
+    }
+
+    @Test
     public void getAllHoldsEachChunkAsGetDoesAndCloseAllReleasesThem() {
         int kept = BUDGET_CHUNKS - 1;
         for (int i = 0; i < kept; i++) {
