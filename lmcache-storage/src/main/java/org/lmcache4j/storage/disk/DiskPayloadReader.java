@@ -1,6 +1,7 @@
 package org.lmcache4j.storage.disk;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
@@ -81,6 +82,15 @@ final class DiskPayloadReader {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(DiskPayloadReader.class);
+    /**
+     * Each reading thread's buffer of one {@code O_DIRECT} block, which the device writes into and the thread
+     * copies out of. Why not straight into the target: on this machine kind (a virtual machine whose disk the
+     * host serves), a direct read into memory the device has not written lately ran at a fifth to a third of
+     * the speed of one into a buffer it writes again and again, and the copy out of that buffer costs less than
+     * the difference (docs/PERFORMANCE.md, "Disk reads into a bounce buffer").
+     */
+    private static final ThreadLocal<MemorySegment> BOUNCE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(DIRECT_BLOCK_BYTES, DiskChunkFormat.PAYLOAD_OFFSET));
     /** {@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, looked up once (a JDK-specific option). */
     private static final Optional<OpenOption> O_DIRECT = directOption();
 
@@ -140,7 +150,7 @@ final class DiskPayloadReader {
      * @throws CorruptChunkException when the file ends early or the checksum differs
      */
     void read(FileChannel ch, Path file, DiskChunkFormat.Header header, MemorySegment dst) throws IOException {
-        read(ch, file, header, dst, null);
+        read(ch, file, header, dst, null, true);
     }
 
     /**
@@ -150,6 +160,16 @@ final class DiskPayloadReader {
      * java.util.function.LongConsumer)}): a decoder works on it meanwhile.
      */
     void read(FileChannel ch, Path file, DiskChunkFormat.Header header, MemorySegment dst, LongConsumer progress) throws IOException {
+        read(ch, file, header, dst, progress, false);
+    }
+
+    /**
+     * @param bounce read {@code O_DIRECT} blocks into this thread's {@link #BOUNCE} buffer and copy them into
+     *               {@code dst}, rather than straight into {@code dst}: for a {@code dst} the device has not
+     *               written lately (a cpu page); false for a reading thread's own buffer of stored bytes
+     */
+    private void read(FileChannel ch, Path file, DiskChunkFormat.Header header, MemorySegment dst, LongConsumer progress,
+                      boolean bounce) throws IOException {
         long n = dst.byteSize();
         boolean aligned = direct() && dst.isNative() && dst.address() % alignmentBytes == 0 && n >= alignmentBytes;
         boolean alwaysDirect = aligned && directReads == DirectReads.ALWAYS;
@@ -162,15 +182,15 @@ final class DiskPayloadReader {
             int actual;
             if (dch != null) {
                 directPayloads.incrementAndGet();
-                actual = SharedBlockRead.readAndChecksum(dst, DIRECT_BLOCK_BYTES, blocks(ch, dch, n - n % alignmentBytes, file, dst),
-                        shared, true, progress);
+                actual = SharedBlockRead.readAndChecksum(dst, DIRECT_BLOCK_BYTES,
+                        blocks(ch, dch, n - n % alignmentBytes, file, dst, bounce), shared, true, progress);
             } else if (inCache) {
                 cacheGuess.cached(true); // the next chunk is read as from the page cache, without asking
-                actual = SharedBlockRead.readAndChecksum(dst, cachedBlockBytes(n), blocks(ch, null, 0, file, dst), shared, true,
+                actual = SharedBlockRead.readAndChecksum(dst, cachedBlockBytes(n), blocks(ch, null, 0, file, dst, false), shared, true,
                         progress);
             } else {
                 actual = SharedBlockRead.readAndChecksum(dst, cacheGuess.cached() ? cachedBlockBytes(n) : READ_BLOCK_BYTES,
-                        blocks(ch, null, 0, file, dst), shared, cacheGuess, progress);
+                        blocks(ch, null, 0, file, dst, false), shared, cacheGuess, progress);
             }
             if (actual != header.payloadCrc()) {
                 throw new CorruptChunkException(CorruptChunkException.diskFile(file), "payload checksum mismatch (stored "
@@ -195,13 +215,22 @@ final class DiskPayloadReader {
         return Math.max(READ_BLOCK_BYTES, half);
     }
 
-    /** Reads of {@code [0, directEnd)} of the payload through {@code direct}, the rest through {@code buffered}. */
+    /**
+     * Reads of {@code [0, directEnd)} of the payload through {@code direct} (through the thread's bounce buffer
+     * when {@code bounce}), the rest through {@code buffered}.
+     */
     private static SharedBlockRead.BlockSource blocks(FileChannel buffered, FileChannel direct, long directEnd, Path file,
-            MemorySegment dst) {
+            MemorySegment dst, boolean bounce) {
         return (off, len) -> {
             long end = off + len;
             long split = Math.clamp(directEnd, off, end); // [off, split) direct, [split, end) buffered
-            if (split > off) {
+            for (long at = off; at < split && bounce; at += DIRECT_BLOCK_BYTES) {
+                long n = Math.min(DIRECT_BLOCK_BYTES, split - at);
+                MemorySegment b = BOUNCE.get().asSlice(0, n);
+                DiskChunkFormat.readFully(direct, b.asByteBuffer(), DiskChunkFormat.PAYLOAD_OFFSET + at, file);
+                MemorySegment.copy(b, 0, dst, at, n);
+            }
+            if (split > off && !bounce) {
                 DiskChunkFormat.readFully(direct, dst.asSlice(off, split - off).asByteBuffer(), DiskChunkFormat.PAYLOAD_OFFSET + off, file);
             }
             if (end > split) {
