@@ -1,7 +1,6 @@
 package org.lmcache4j.storage.disk;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
@@ -82,15 +81,6 @@ final class DiskPayloadReader {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(DiskPayloadReader.class);
-    /**
-     * Each reading thread's buffer of one {@code O_DIRECT} block, which the device writes into and the thread
-     * copies out of. Why not straight into the target: on this machine kind (a virtual machine whose disk the
-     * host serves), a direct read into memory the device has not written lately ran at a fifth to a third of
-     * the speed of one into a buffer it writes again and again, and the copy out of that buffer costs less than
-     * the difference (docs/PERFORMANCE.md, "Disk reads into a bounce buffer").
-     */
-    private static final ThreadLocal<MemorySegment> BOUNCE =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(DIRECT_BLOCK_BYTES, DiskChunkFormat.PAYLOAD_OFFSET));
     /** {@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, looked up once (a JDK-specific option). */
     private static final Optional<OpenOption> O_DIRECT = directOption();
 
@@ -150,7 +140,7 @@ final class DiskPayloadReader {
      * @throws CorruptChunkException when the file ends early or the checksum differs
      */
     void read(FileChannel ch, Path file, DiskChunkFormat.Header header, MemorySegment dst) throws IOException {
-        read(ch, file, header, dst, null, true);
+        read(ch, file, header, dst, null);
     }
 
     /**
@@ -160,16 +150,6 @@ final class DiskPayloadReader {
      * java.util.function.LongConsumer)}): a decoder works on it meanwhile.
      */
     void read(FileChannel ch, Path file, DiskChunkFormat.Header header, MemorySegment dst, LongConsumer progress) throws IOException {
-        read(ch, file, header, dst, progress, false);
-    }
-
-    /**
-     * @param bounce read {@code O_DIRECT} blocks into this thread's {@link #BOUNCE} buffer and copy them into
-     *               {@code dst}, rather than straight into {@code dst}: for a {@code dst} the device has not
-     *               written lately (a cpu page); false for a reading thread's own buffer of stored bytes
-     */
-    private void read(FileChannel ch, Path file, DiskChunkFormat.Header header, MemorySegment dst, LongConsumer progress,
-                      boolean bounce) throws IOException {
         long n = dst.byteSize();
         boolean aligned = direct() && dst.isNative() && dst.address() % alignmentBytes == 0 && n >= alignmentBytes;
         boolean alwaysDirect = aligned && directReads == DirectReads.ALWAYS;
@@ -182,15 +162,15 @@ final class DiskPayloadReader {
             int actual;
             if (dch != null) {
                 directPayloads.incrementAndGet();
-                actual = SharedBlockRead.readAndChecksum(dst, DIRECT_BLOCK_BYTES,
-                        blocks(ch, dch, n - n % alignmentBytes, file, dst, bounce), shared, true, progress);
+                actual = SharedBlockRead.readAndChecksum(dst, DIRECT_BLOCK_BYTES, blocks(ch, dch, n - n % alignmentBytes, file, dst),
+                        shared, true, progress);
             } else if (inCache) {
                 cacheGuess.cached(true); // the next chunk is read as from the page cache, without asking
-                actual = SharedBlockRead.readAndChecksum(dst, cachedBlockBytes(n), blocks(ch, null, 0, file, dst, false), shared, true,
+                actual = SharedBlockRead.readAndChecksum(dst, cachedBlockBytes(n), blocks(ch, null, 0, file, dst), shared, true,
                         progress);
             } else {
                 actual = SharedBlockRead.readAndChecksum(dst, cacheGuess.cached() ? cachedBlockBytes(n) : READ_BLOCK_BYTES,
-                        blocks(ch, null, 0, file, dst, false), shared, cacheGuess, progress);
+                        blocks(ch, null, 0, file, dst), shared, cacheGuess, progress);
             }
             if (actual != header.payloadCrc()) {
                 throw new CorruptChunkException(CorruptChunkException.diskFile(file), "payload checksum mismatch (stored "
@@ -215,22 +195,13 @@ final class DiskPayloadReader {
         return Math.max(READ_BLOCK_BYTES, half);
     }
 
-    /**
-     * Reads of {@code [0, directEnd)} of the payload through {@code direct} (through the thread's bounce buffer
-     * when {@code bounce}), the rest through {@code buffered}.
-     */
+    /** Reads of {@code [0, directEnd)} of the payload through {@code direct}, the rest through {@code buffered}. */
     private static SharedBlockRead.BlockSource blocks(FileChannel buffered, FileChannel direct, long directEnd, Path file,
-            MemorySegment dst, boolean bounce) {
+            MemorySegment dst) {
         return (off, len) -> {
             long end = off + len;
             long split = Math.clamp(directEnd, off, end); // [off, split) direct, [split, end) buffered
-            for (long at = off; at < split && bounce; at += DIRECT_BLOCK_BYTES) {
-                long n = Math.min(DIRECT_BLOCK_BYTES, split - at);
-                MemorySegment b = BOUNCE.get().asSlice(0, n);
-                DiskChunkFormat.readFully(direct, b.asByteBuffer(), DiskChunkFormat.PAYLOAD_OFFSET + at, file);
-                MemorySegment.copy(b, 0, dst, at, n);
-            }
-            if (split > off && !bounce) {
+            if (split > off) {
                 DiskChunkFormat.readFully(direct, dst.asSlice(off, split - off).asByteBuffer(), DiskChunkFormat.PAYLOAD_OFFSET + off, file);
             }
             if (end > split) {
