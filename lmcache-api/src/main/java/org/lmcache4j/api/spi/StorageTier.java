@@ -70,8 +70,8 @@ public interface StorageTier extends AutoCloseable {
      * True when {@link #readAllInto} of several chunks overlaps their reads (several requests in flight, one
      * chunk decoded while the next is read), so that a retrieve gains from reading the chunks after the one it
      * asks for in the same call. The connector then reads a retrieve's chunks from this tier ahead of its walk,
-     * into cpu-tier pages, as many as {@link #prefersBatches() batch-preferring} tiers. The default is
-     * {@link #prefersBatches()}.
+     * into cpu-tier pages, as it does from a tier that {@link #prefersBatches() prefers batches} (which it reads
+     * ahead whatever this says). The default is {@link #prefersBatches()}.
      */
     default boolean pipelinesReads() {
         return prefersBatches();

@@ -245,7 +245,8 @@ final class DiskTier implements StorageTier {
     /**
      * {@inheritDoc} Up to {@value ParallelChunkReads#READERS} chunks are read at once
      * ({@link ParallelChunkReads}), each as {@link #readInto} reads it, when every target may be written by
-     * another thread; else one after the other.
+     * another thread; else one after the other. A chunk after the first whose file cannot be read is a miss
+     * (-1: a walk stops there), so the chunks before it still count; a failure of the first is thrown.
      */
     @Override
     public long[] readAllInto(List<ChunkKey> keys, List<MemorySegment> targets) {
@@ -255,7 +256,17 @@ final class DiskTier implements StorageTier {
         if (keys.size() < 2 || !targets.stream().allMatch(t -> t.isAccessibleBy(NOT_A_READER))) {
             return StorageTier.super.readAllInto(keys, targets);
         }
-        return ParallelChunkReads.readAll(keys.size(), i -> readInto(keys.get(i), targets.get(i)));
+        return ParallelChunkReads.readAll(keys.size(), i -> {
+            try {
+                return readInto(keys.get(i), targets.get(i));
+            } catch (UncheckedIOException e) {
+                if (i == 0) {
+                    throw e;
+                }
+                LOG.warn("disk tier {}: a read ahead failed, served as a miss: {}", files.root(), e.getMessage());
+                return -1;
+            }
+        });
     }
 
     /** True: {@link #readAllInto} reads several chunks at once. */

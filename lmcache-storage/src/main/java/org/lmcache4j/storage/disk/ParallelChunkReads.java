@@ -3,6 +3,7 @@ package org.lmcache4j.storage.disk;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -16,7 +17,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Why: a retrieve read chunk after chunk, each with at most two requests in flight, and a chunk's
  * decode ran while no read was in flight. Reading four chunks at a time off a cold page cache (this
  * machine's virtio disk, {@code O_DIRECT}) moved the same bytes 1.2-1.35x faster in scratch probes, and
- * an encoded chunk's decode then overlaps the other chunks' reads (docs/PERFORMANCE.md, "KV codecs").
+ * an encoded chunk's decode then overlaps the other chunks' reads (scratch probes; the bench figures are in
+ * docs/PERFORMANCE.md, "KV codecs").
  */
 final class ParallelChunkReads {
 
@@ -38,7 +40,7 @@ final class ParallelChunkReads {
     private final AtomicInteger next = new AtomicInteger();
     private final AtomicInteger active = new AtomicInteger(); // helpers inside help()
     private volatile boolean ended; // the owner no longer waits for helpers that have not started
-    private volatile Throwable failure; // the first failure, on any thread
+    private final AtomicReference<Throwable> failure = new AtomicReference<>(); // the first failure, on any thread
 
     private ParallelChunkReads(int count, ChunkRead read) {
         this.read = read;
@@ -52,15 +54,15 @@ final class ParallelChunkReads {
      */
     static long[] readAll(int count, ChunkRead read) {
         ParallelChunkReads batch = new ParallelChunkReads(count, read);
-        for (int h = 0; h < Math.min(READERS - 1, count - 1); h++) {
-            HELPERS.execute(batch::help);
-        }
         try {
+            for (int h = 0; h < Math.min(READERS - 1, count - 1); h++) {
+                HELPERS.execute(batch::help); // may fail (no thread could be started): the helpers started are awaited
+            }
             batch.work();
         } finally {
             batch.awaitHelpers();
         }
-        Throwable f = batch.failure;
+        Throwable f = batch.failure.get();
         if (f instanceof RuntimeException e) {
             throw e;
         } else if (f instanceof Error e) {
@@ -82,18 +84,18 @@ final class ParallelChunkReads {
     }
 
     private void work() {
-        for (int i; failure == null && (i = next.getAndIncrement()) < lengths.length; ) {
+        for (int i; failure.get() == null && (i = next.getAndIncrement()) < lengths.length; ) {
             try {
                 lengths[i] = read.read(i);
             } catch (RuntimeException | Error e) {
-                if (failure == null) {
-                    failure = e;
+                if (!failure.compareAndSet(null, e)) {
+                    failure.get().addSuppressed(e);
                 }
             }
         }
     }
 
-    /** Waits until every helper that started on this batch has left it; later ones leave at once. */
+    /** Waits until every helper that started on this batch has left it (at most one chunk read each); later ones leave at once. */
     private void awaitHelpers() {
         ended = true; // written before active is read, as help() writes active before it reads ended
         while (active.get() > 0) {

@@ -46,8 +46,9 @@ final class RemoteLookup implements AutoCloseable {
 
     /**
      * The lookup of {@code chunks} over the first tier among {@code tiers} that
-     * {@link StorageTier#prefersBatches() prefers batches} and does not serve in place (the remote tier), if any;
-     * a tier that serves in place and prefers batches (the node-shared pool) is answered by its {@link #inPlace()}.
+     * {@link StorageTier#prefersBatches() prefers batches} and does not serve in place (the remote tier), if any,
+     * and the first other one that {@link StorageTier#pipelinesReads() pipelines reads} (the local tier, read ahead
+     * too); a tier that serves in place and prefers batches (the node-shared pool) is answered by its {@link #inPlace()}.
      */
     static RemoteLookup of(List<GuardedTier> tiers, PromptChunks chunks) {
         InPlaceBatch inPlace = InPlaceBatch.of(tiers, chunks);
@@ -72,9 +73,9 @@ final class RemoteLookup implements AutoCloseable {
     }
 
     /**
-     * Lets a walk read up to {@code chunks} chunks of the prompt from the remote tier in one batch (the one
-     * it asks for and the next ones this lookup knows the tier holds); 1 or less, or no remote tier, reads
-     * one at a time. Returns this lookup.
+     * Lets a walk read up to {@code chunks} chunks of the prompt from the remote tier, and from the local tier
+     * that pipelines reads, in one batch (the one it asks for and the next ones the tier holds); 1 or less, or
+     * no such tier, reads one at a time. Returns this lookup.
      */
     RemoteLookup readingAhead(int chunks) {
         if (guard != null && chunks > 1 && readAhead == null) {
@@ -84,6 +85,28 @@ final class RemoteLookup implements AutoCloseable {
             localReadAhead = new RemoteReadAhead(chunks);
         }
         return this;
+    }
+
+    /** A page read ahead for a chunk, taken from the read-ahead of {@code tier}, which read it. */
+    record Taken(GuardedTier tier, RemoteReadAhead.Page page) {
+    }
+
+    /**
+     * The page either read-ahead of this call holds for {@code key}, handed over with its reference: the walk
+     * takes a chunk another tier read ahead rather than reading it again from the tier it reached first.
+     */
+    java.util.Optional<Taken> takeReadAhead(ChunkKey key) {
+        java.util.Optional<RemoteReadAhead.Page> p = readAhead == null ? java.util.Optional.empty() : readAhead.take(key);
+        if (p.isPresent()) {
+            return java.util.Optional.of(new Taken(guard, p.get()));
+        }
+        p = localReadAhead == null ? java.util.Optional.empty() : localReadAhead.take(key);
+        return p.map(page -> new Taken(local, page));
+    }
+
+    /** True when either read-ahead of this call holds a page of {@code key}. */
+    boolean readAheadHolds(ChunkKey key) {
+        return readAhead != null && readAhead.holds(key) || localReadAhead != null && localReadAhead.holds(key);
     }
 
     /** The pages read ahead of the walk from {@code tier}, when this lookup reads ahead from it. */
@@ -120,11 +143,14 @@ final class RemoteLookup implements AutoCloseable {
             if (readAhead != null) {
                 readAhead.close();
             }
-            if (localReadAhead != null) {
-                localReadAhead.close();
-            }
         } finally {
-            inPlace.close();
+            try {
+                if (localReadAhead != null) {
+                    localReadAhead.close();
+                }
+            } finally {
+                inPlace.close();
+            }
         }
     }
 

@@ -269,11 +269,14 @@ final class TierStack implements AutoCloseable {
             if (!admit.test(t)) {
                 return Optional.empty();
             }
+            Optional<RemoteLookup.Taken> taken = remote.takeReadAhead(key); // read ahead by this tier or another
+            GuardedTier from = taken.isPresent() ? taken.get().tier() : t;
             Optional<RemoteReadAhead> ahead = remote.readAhead(t);
-            Promotion promoted = ahead.isPresent() ? readAheadIntoCpu(t, key, chunk, remote, ahead.get()) : readIntoCpu(t, key);
+            Promotion promoted = taken.isPresent() ? commitPromotion(from, key, taken.get().page().page(), taken.get().page().bytes())
+                    : ahead.isPresent() ? readAheadIntoCpu(t, key, chunk, remote, ahead.get()) : readIntoCpu(t, key);
             if (promoted.read()) {
                 if (promoted.chunk().isPresent()) {
-                    return Optional.of(new TierBuffer(t, promoted.chunk().get()));
+                    return Optional.of(new TierBuffer(from, promoted.chunk().get()));
                 }
                 continue; // a miss (evicted or removed since contains) or a failure: one attempt only
             }
@@ -334,21 +337,18 @@ final class TierStack implements AutoCloseable {
     }
 
     /**
-     * {@link #readIntoCpu} on a walk that reads ahead: a page read ahead for {@code key} is committed;
-     * else {@code key} and the next chunks of the prompt {@code t} holds (up to the batch size, as
+     * {@link #readIntoCpu} on a walk that reads ahead, for a chunk no read-ahead of the call holds
+     * ({@link RemoteLookup#takeReadAhead} is asked first): {@code key} and the next chunks of the prompt {@code t} holds
+     * that neither read-ahead holds (up to the batch size, as
      * many as pages can be reserved) are read in one call ({@link GuardedTier#readAllInto}), the first
      * committed and the others held in {@code ahead} for the walk. A miss or failure of the first releases
      * every page; pages after a chunk that missed are released too (the walk stops there).
      */
     private Promotion readAheadIntoCpu(GuardedTier t, ChunkKey key, int chunk, RemoteLookup remote, RemoteReadAhead ahead) {
-        Optional<RemoteReadAhead.Page> held = ahead.take(key);
-        if (held.isPresent()) {
-            return commitPromotion(t, key, held.get().page(), held.get().bytes());
-        }
         List<ChunkKey> keys = new ArrayList<>(ahead.chunks());
         keys.add(key);
         for (ChunkKey next : remote.heldAfter(t, chunk, ahead.chunks() - 1)) {
-            if (!ahead.holds(next) && !cpuGuard.contains(next)) {
+            if (!remote.readAheadHolds(next) && !cpuGuard.contains(next)) { // what either read-ahead holds is not read again
                 keys.add(next);
             }
         }

@@ -31,7 +31,8 @@ import org.lmcache4j.storage.tier.DiskChunkFormat;
 /**
  * {@link DiskTier#readAllInto}: several chunks read at once ({@link ParallelChunkReads}) give exactly what
  * {@code readInto} of each gives, on real files: every byte, each length, a miss for an absent or corrupt
- * chunk (the corrupt one deleted and counted) without disturbing the others, from several threads at once,
+ * chunk (the corrupt one deleted and counted) or one after the first that cannot be read, without disturbing
+ * the others, a failure of the first thrown, from several threads at once,
  * and one after the other for targets other threads may not write.
  */
 class DiskTierBatchReadTest {
@@ -108,6 +109,30 @@ class DiskTierBatchReadTest {
         assertEquals(1, tier.corruptChunks(), "the corrupt chunk counted");
         assertFalse(Files.exists(corrupt), "the corrupt chunk's file deleted");
         assertFalse(tier.contains(key(5)));
+    }
+
+    @Test
+    void aChunkAfterTheFirstThatCannotBeReadIsAMissAndTheFirstOneFailsTheBatch() throws IOException {
+        Path unreadable = tier.pathOf(key(4)).orElseThrow();
+        Files.delete(unreadable);
+        Files.createDirectory(unreadable); // opening it for reading fails with an I/O error, not as a missing file
+        List<ChunkKey> keys = new ArrayList<>();
+        for (int i = 0; i < CHUNKS; i++) {
+            keys.add(key(i));
+        }
+        List<MemorySegment> targets = targets(arena, CHUNKS);
+
+        long[] n = tier.readAllInto(keys, targets);
+
+        for (int i = 0; i < CHUNKS; i++) {
+            if (i == 4) {
+                assertEquals(-1, n[i], "the unreadable chunk (expected: a miss)");
+            } else {
+                assertChunk(i, targets.get(i), n[i]);
+            }
+        }
+        assertThrows(java.io.UncheckedIOException.class, () -> tier.readAllInto(List.of(key(4), key(0)), targets(arena, 2)),
+                "the first chunk unreadable");
     }
 
     @Test

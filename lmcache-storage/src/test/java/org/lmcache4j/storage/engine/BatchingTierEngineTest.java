@@ -1,6 +1,7 @@
 package org.lmcache4j.storage.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.util.List;
@@ -8,6 +9,8 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.storage.hash.ChunkHasher;
+import org.lmcache4j.storage.hash.PromptChunks;
 import org.lmcache4j.testing.SeededKv;
 
 /**
@@ -33,15 +36,7 @@ class BatchingTierEngineTest {
             } // close drains the write-behind queue into the shared tier
             assertEquals(CHUNKS, shared.stats().chunks());
             shared.containsAllCalls.clear();
-            HostKvMemory source = SeededKv.contiguous(arena, Engines.SMALL, tokens.length);
-            int[] sourceSlots = SeededKv.identitySlots(tokens.length);
-            SeededKv.fill(source, tokens, sourceSlots);
-            try (TieredCacheEngine reader = open(config, shared)) {
-                HostKvMemory target = SeededKv.paged(arena, Engines.SMALL, tokens.length / 16 + 1, 16);
-                int[] slots = SeededKv.shuffledSlots(3, tokens.length, target.numSlots());
-                assertEquals(tokens.length, reader.retrieve(tokens, target, slots));
-                SeededKv.assertSameKv(source, sourceSlots, target, slots, 0, tokens.length);
-            }
+            retrieveWholePromptExactly(config, arena, tokens, 3, shared);
             assertEquals(List.of(CHUNKS), shared.containsAllCalls, "the prompt's presence in one call");
             assertEquals(List.of(16, CHUNKS - 16), shared.readAllIntoCalls, "the chunks in batches of at most 16");
             assertEquals(0, shared.readIntoCalls, "no chunk read on its own");
@@ -64,15 +59,7 @@ class BatchingTierEngineTest {
                 tokens = Engines.storePrompt(writer, arena, 11, CHUNKS);
             }
             assertEquals(CHUNKS, local.stats().chunks());
-            HostKvMemory source = SeededKv.contiguous(arena, Engines.SMALL, tokens.length);
-            int[] sourceSlots = SeededKv.identitySlots(tokens.length);
-            SeededKv.fill(source, tokens, sourceSlots);
-            try (TieredCacheEngine reader = open(config, local)) {
-                HostKvMemory target = SeededKv.paged(arena, Engines.SMALL, tokens.length / 16 + 1, 16);
-                int[] slots = SeededKv.shuffledSlots(5, tokens.length, target.numSlots());
-                assertEquals(tokens.length, reader.retrieve(tokens, target, slots));
-                SeededKv.assertSameKv(source, sourceSlots, target, slots, 0, tokens.length);
-            }
+            retrieveWholePromptExactly(config, arena, tokens, 5, local);
             assertEquals(List.of(), local.containsAllCalls, "presence asked chunk by chunk");
             assertEquals(List.of(16, CHUNKS - 16), local.readAllIntoCalls, "the chunks in batches of at most 16");
             assertEquals(0, local.readIntoCalls, "no chunk read on its own");
@@ -81,7 +68,49 @@ class BatchingTierEngineTest {
         }
     }
 
-    private static TieredCacheEngine open(LmCacheConfig config, BatchingTier tier) {
-        return new TieredCacheEngine(config, Engines.SMALL, System::nanoTime, UnaryOperator.identity(), List.of(tier));
+    /**
+     * Both read ahead: the local tier lacks the prompt's first chunk, so the remote tier reads it and the next 15
+     * ahead; the walk then takes those pages, though the local tier (asked first) holds the chunks, and reads only
+     * the rest from the local tier, each chunk once, byte for byte.
+     */
+    @Test
+    void aChunkOneTierReadAheadIsNotReadAgainFromAnother() throws Exception {
+        LmCacheConfig config = Engines.config().build();
+        BatchingTier local = BatchingTier.pipelining(4 * CHUNKS * Engines.CHUNK_BYTES, Engines.CHUNK_BYTES);
+        BatchingTier remote = new BatchingTier(4 * CHUNKS * Engines.CHUNK_BYTES, Engines.CHUNK_BYTES);
+        try (Arena arena = Arena.ofShared()) {
+            int[] tokens;
+            try (TieredCacheEngine writer = open(config, local, remote)) {
+                tokens = Engines.storePrompt(writer, arena, 13, CHUNKS);
+            }
+            assertEquals(CHUNKS, local.stats().chunks());
+            assertEquals(CHUNKS, remote.stats().chunks());
+            ChunkHasher hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(Engines.SMALL));
+            assertTrue(local.remove(new PromptChunks(hasher, tokens, Engines.CHUNK, false).key(0)));
+            retrieveWholePromptExactly(config, arena, tokens, 7, local, remote);
+            assertEquals(List.of(16), remote.readAllIntoCalls, "the first chunk and 15 ahead from the remote tier");
+            assertEquals(List.of(CHUNKS - 16), local.readAllIntoCalls, "only what the remote tier did not read ahead");
+            assertEquals(0, local.readIntoCalls + remote.readIntoCalls, "no chunk read on its own");
+        } finally {
+            local.release();
+            remote.release();
+        }
+    }
+
+    /** A new engine over {@code tier} retrieves all of {@code tokens} into shuffled slots, byte for byte. */
+    private static void retrieveWholePromptExactly(LmCacheConfig config, Arena arena, int[] tokens, long seed, BatchingTier... tiers) {
+        HostKvMemory source = SeededKv.contiguous(arena, Engines.SMALL, tokens.length);
+        int[] sourceSlots = SeededKv.identitySlots(tokens.length);
+        SeededKv.fill(source, tokens, sourceSlots);
+        try (TieredCacheEngine reader = open(config, tiers)) {
+            HostKvMemory target = SeededKv.paged(arena, Engines.SMALL, tokens.length / 16 + 1, 16);
+            int[] slots = SeededKv.shuffledSlots(seed, tokens.length, target.numSlots());
+            assertEquals(tokens.length, reader.retrieve(tokens, target, slots));
+            SeededKv.assertSameKv(source, sourceSlots, target, slots, 0, tokens.length);
+        }
+    }
+
+    private static TieredCacheEngine open(LmCacheConfig config, BatchingTier... tiers) {
+        return new TieredCacheEngine(config, Engines.SMALL, System::nanoTime, UnaryOperator.identity(), List.of(tiers));
     }
 }
