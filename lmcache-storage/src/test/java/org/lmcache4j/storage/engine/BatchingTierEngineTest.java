@@ -54,10 +54,7 @@ class BatchingTierEngineTest {
         LmCacheConfig config = Engines.config().build();
         BatchingTier local = BatchingTier.pipelining(4 * CHUNKS * Engines.CHUNK_BYTES, Engines.CHUNK_BYTES);
         try (Arena arena = Arena.ofShared()) {
-            int[] tokens;
-            try (TieredCacheEngine writer = open(config, local)) {
-                tokens = Engines.storePrompt(writer, arena, 11, CHUNKS);
-            }
+            int[] tokens = storeThrough(config, arena, 11, local);
             assertEquals(CHUNKS, local.stats().chunks());
             retrieveWholePromptExactly(config, arena, tokens, 5, local);
             assertEquals(List.of(), local.containsAllCalls, "presence asked chunk by chunk");
@@ -79,10 +76,7 @@ class BatchingTierEngineTest {
         BatchingTier local = BatchingTier.pipelining(4 * CHUNKS * Engines.CHUNK_BYTES, Engines.CHUNK_BYTES);
         BatchingTier remote = new BatchingTier(4 * CHUNKS * Engines.CHUNK_BYTES, Engines.CHUNK_BYTES);
         try (Arena arena = Arena.ofShared()) {
-            int[] tokens;
-            try (TieredCacheEngine writer = open(config, local, remote)) {
-                tokens = Engines.storePrompt(writer, arena, 13, CHUNKS);
-            }
+            int[] tokens = storeThrough(config, arena, 13, local, remote);
             assertEquals(CHUNKS, local.stats().chunks());
             assertEquals(CHUNKS, remote.stats().chunks());
             ChunkHasher hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(Engines.SMALL));
@@ -97,7 +91,14 @@ class BatchingTierEngineTest {
         }
     }
 
-    /** A new engine over {@code tier} retrieves all of {@code tokens} into shuffled slots, byte for byte. */
+    /** Stores a prompt of {@link #CHUNKS} chunks through an engine over {@code tiers}, closed (its write-behind drained) after. */
+    private static int[] storeThrough(LmCacheConfig config, Arena arena, long seed, BatchingTier... tiers) {
+        try (TieredCacheEngine writer = open(config, tiers)) {
+            return Engines.storePrompt(writer, arena, seed, CHUNKS);
+        }
+    }
+
+    /** A new engine over {@code tiers} retrieves all of {@code tokens} into shuffled slots, byte for byte. */
     private static void retrieveWholePromptExactly(LmCacheConfig config, Arena arena, int[] tokens, long seed, BatchingTier... tiers) {
         HostKvMemory source = SeededKv.contiguous(arena, Engines.SMALL, tokens.length);
         int[] sourceSlots = SeededKv.identitySlots(tokens.length);
