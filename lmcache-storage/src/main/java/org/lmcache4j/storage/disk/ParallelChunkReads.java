@@ -16,9 +16,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Why: a retrieve read chunk after chunk, each with at most two requests in flight, and a chunk's
  * decode ran while no read was in flight. Reading four chunks at a time off a cold page cache (this
- * machine's virtio disk, {@code O_DIRECT}) moved the same bytes 1.2-1.35x faster in scratch probes, and
- * an encoded chunk's decode then overlaps the other chunks' reads (scratch probes; the bench figures are in
- * docs/PERFORMANCE.md, "KV codecs").
+ * machine kind's virtio disk, {@code O_DIRECT}) moved the same bytes faster in scratch probes, raw and
+ * encoded alike, as an encoded chunk's decode then overlaps the other chunks' reads; the bench figures,
+ * which did not move as much, are in docs/PERFORMANCE.md ("KV codecs").
  */
 final class ParallelChunkReads {
 
