@@ -3,9 +3,7 @@ package org.lmcache4j.storage.engine;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.lmcache4j.api.ChunkKey;
-import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
 
 /**
@@ -90,10 +88,5 @@ final class BatchingTier extends SharedTestTier {
     public boolean contains(ChunkKey key) {
         containsCalls++;
         return store.contains(key);
-    }
-
-    @Override
-    public Optional<ChunkBuffer> get(ChunkKey key) {
-        return store.get(key);
     }
 }

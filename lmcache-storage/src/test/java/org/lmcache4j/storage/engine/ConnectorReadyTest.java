@@ -8,13 +8,10 @@ import static org.lmcache4j.storage.engine.Engines.SMALL;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
-import org.lmcache4j.api.ChunkKey;
-import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.storage.cpu.CpuTier;
 
 /** {@code awaitReady}: an engine's way to let the open-time preparation finish before it takes traffic. */
@@ -74,16 +71,6 @@ class ConnectorReadyTest {
         @Override
         public String name() {
             return "preparing";
-        }
-
-        @Override
-        public boolean contains(ChunkKey key) {
-            return store.contains(key);
-        }
-
-        @Override
-        public Optional<ChunkBuffer> get(ChunkKey key) {
-            return store.get(key);
         }
     }
 }

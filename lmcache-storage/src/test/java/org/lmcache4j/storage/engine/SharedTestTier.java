@@ -2,8 +2,10 @@ package org.lmcache4j.storage.engine;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.Optional;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
+import org.lmcache4j.api.spi.ChunkBuffer;
 import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.storage.cpu.CpuTier;
 
@@ -25,6 +27,16 @@ abstract class SharedTestTier implements StorageTier {
     @Override
     public boolean put(ChunkKey key, MemorySegment payload) {
         return store.put(key, payload);
+    }
+
+    @Override
+    public boolean contains(ChunkKey key) {
+        return store.contains(key);
+    }
+
+    @Override
+    public Optional<ChunkBuffer> get(ChunkKey key) {
+        return store.get(key);
     }
 
     @Override
