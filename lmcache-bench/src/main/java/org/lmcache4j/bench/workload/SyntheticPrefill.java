@@ -8,7 +8,7 @@ import org.lmcache4j.api.KvLayout;
 /**
  * Stands in for a model when the connector is benchmarked alone: writes KV bytes that depend on the
  * whole prefix (as real KV does) and charges {@code 1 / tokensPerSecond} of compute per token, without
- * spending it, so a run of a 8B-shaped model finishes in seconds while its TTFTs keep their proportions.
+ * spending it, in place of the time its own writes take (see {@link #countsItsOwnTime}), so a run of a 8B-shaped model finishes in seconds while its TTFTs keep their proportions.
  */
 public final class SyntheticPrefill implements Prefill {
 
@@ -43,6 +43,15 @@ public final class SyntheticPrefill implements Prefill {
             }
         }
         return chargedNanos(tokens.length, from);
+    }
+
+    /**
+     * The KV bytes written here are the device's: on a GPU the host waits while they are written, so the time
+     * the host takes to write them (and how much the connector's background work slows that) is not counted.
+     */
+    @Override
+    public boolean countsItsOwnTime() {
+        return false;
     }
 
     @Override

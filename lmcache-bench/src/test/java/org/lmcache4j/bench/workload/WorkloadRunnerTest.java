@@ -72,4 +72,38 @@ class WorkloadRunnerTest {
             assertEquals(5 * 512L * LAYOUT.bytesPerToken(), r.bytesStored());
         }
     }
+
+    @Test
+    void aStandInForTheDeviceIsChargedItsComputeNotTheTimeItsWritesTake() {
+        Workload w = Workloads.missOnly(4, 2, 300);
+        WorkloadRunner.Result standIn = WorkloadRunner.run(w, null, new SlowPrefill(false), LAYOUT, done -> { });
+        WorkloadRunner.Result engine = WorkloadRunner.run(w, null, new SlowPrefill(true), LAYOUT, done -> { });
+        for (int i = 0; i < 2; i++) {
+            assertTrue(standIn.ttftMs()[i] < SlowPrefill.SLEEP_MS / 2.0, "request " + i + ": " + standIn.ttftMs()[i] + " ms");
+            assertTrue(engine.ttftMs()[i] >= SlowPrefill.SLEEP_MS, "request " + i + ": " + engine.ttftMs()[i] + " ms");
+        }
+        assertTrue(standIn.wallSeconds() < SlowPrefill.SLEEP_MS / 1000.0, standIn.wallSeconds() + " s for two requests");
+        assertTrue(engine.wallSeconds() >= 2 * SlowPrefill.SLEEP_MS / 1000.0, engine.wallSeconds() + " s for two requests");
+    }
+
+    /** Takes {@link #SLEEP_MS} per call and charges 1 ms of device time. */
+    private record SlowPrefill(boolean countsItsOwnTime) implements Prefill {
+
+        static final long SLEEP_MS = 400;
+
+        @Override
+        public long prefill(int[] tokens, int from, HostKvMemory kv, int[] slots) {
+            try {
+                Thread.sleep(SLEEP_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return chargedNanos(tokens.length, from);
+        }
+
+        @Override
+        public long chargedNanos(int tokens, int from) {
+            return 1_000_000;
+        }
+    }
 }
