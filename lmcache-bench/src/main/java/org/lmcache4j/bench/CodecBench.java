@@ -226,17 +226,9 @@ public final class CodecBench {
     }
 
     /**
-     * Chunks of {@code chunkBytes} the connector reads from a disk or remote tier in one call when a retrieve
-     * reads ahead: about 32 MiB, 2 to 16 chunks (TierStack's read-ahead, which the bench reads as).
-     */
-    static int readAheadChunks(long chunkBytes) {
-        return (int) Math.clamp((32L << 20) / Math.max(1, chunkBytes), 2, 16);
-    }
-
-    /**
      * Puts every chunk into a tier of each of {@code codecs}, then reads them all back {@value #PASSES} times
      * after one warm-up pass (which checks every byte read against what was put, lossless tiers), a pass over
-     * each tier in turn, in batches of {@link #readAheadChunks} chunks read with one
+     * each tier in turn, in batches of {@link StorageTier#readAheadChunks} chunks read with one
      * {@code readAllInto} each, as a retrieve reading ahead does; returns each codec's pass times in nanoseconds.
      */
     private static Map<String, double[]> timed(TierSetup setup, KvLayout layout, List<MemorySegment> chunks, List<String> codecs) {
@@ -274,7 +266,7 @@ public final class CodecBench {
                 page.fill((byte) 1); // touched once, as the cpu tier's pages are
                 pages.add(page);
             }
-            int batch = readAheadChunks(largest);
+            int batch = StorageTier.readAheadChunks(largest);
             for (int pass = -1; pass < PASSES; pass++) {
                 for (String codec : codecs) {
                     StorageTier tier = tiers.get(codec);

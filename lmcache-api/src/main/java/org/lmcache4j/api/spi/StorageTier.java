@@ -20,6 +20,22 @@ import org.lmcache4j.api.TierStats;
  */
 public interface StorageTier extends AutoCloseable {
 
+    /**
+     * Bytes of chunks the connector asks of a tier in one {@link #readAllInto} when a retrieve reads ahead of its
+     * walk (a tier that {@link #prefersBatches prefers batches} or {@link #pipelinesReads pipelines reads}), about:
+     * enough to keep a server streaming or a disk's queue full, little enough that a walk that stops early wastes
+     * little (the targets are cpu-tier pages, released at once).
+     */
+    long READ_AHEAD_BYTES = 32L << 20;
+
+    /**
+     * Chunks of {@code chunkBytes} the connector asks of a tier in one {@link #readAllInto} when a retrieve reads
+     * ahead: about {@link #READ_AHEAD_BYTES}, at least 2 and at most 16.
+     */
+    static int readAheadChunks(long chunkBytes) {
+        return Math.clamp(READ_AHEAD_BYTES / Math.max(1, chunkBytes), 2, 16);
+    }
+
     /** Short name for logs and metrics: {@code cpu}, {@code disk}, {@code remote}. */
     String name();
 
@@ -131,7 +147,9 @@ public interface StorageTier extends AutoCloseable {
     /**
      * {@link #readInto} of several chunks, in one call where the tier can (pipelined): element {@code i}
      * is what {@code readInto(keys.get(i), targets.get(i))} would return, the length read or -1 on a miss.
-     * The default reads one chunk at a time.
+     * A failure after the first chunk ends the batch there, as a miss: that chunk and the ones after it are -1
+     * (a retrieve's walk stops at the first), the chunks read before it are kept. A failure on the first chunk
+     * is thrown, as {@link #readInto} throws it. The default reads one chunk at a time.
      *
      * @throws IllegalArgumentException when the lists differ in size, or a chunk is larger than its target
      */
@@ -141,7 +159,17 @@ public interface StorageTier extends AutoCloseable {
         }
         long[] n = new long[keys.size()];
         for (int i = 0; i < n.length; i++) {
-            n[i] = readInto(keys.get(i), targets.get(i));
+            try {
+                n[i] = readInto(keys.get(i), targets.get(i));
+            } catch (IllegalArgumentException e) {
+                throw e; // the caller's mistake, not the tier's failure
+            } catch (RuntimeException e) {
+                if (i == 0) {
+                    throw e;
+                }
+                java.util.Arrays.fill(n, i, n.length, -1);
+                break;
+            }
         }
         return n;
     }

@@ -259,11 +259,13 @@ final class DiskTier implements StorageTier {
         return ParallelChunkReads.readAll(keys.size(), i -> {
             try {
                 return readInto(keys.get(i), targets.get(i));
-            } catch (UncheckedIOException e) {
+            } catch (IllegalArgumentException e) {
+                throw e; // the caller's mistake, not the tier's failure
+            } catch (RuntimeException e) {
                 if (i == 0) {
                     throw e;
                 }
-                LOG.warn("disk tier {}: a read ahead failed, served as a miss: {}", files.root(), e.getMessage());
+                LOG.warn("disk tier {}: a read ahead failed, served as a miss: {}", files.root(), e.toString());
                 return -1;
             }
         });

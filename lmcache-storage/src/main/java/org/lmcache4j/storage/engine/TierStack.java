@@ -42,21 +42,11 @@ import org.lmcache4j.storage.tier.HeldChunkBuffer;
 final class TierStack implements AutoCloseable {
 
     /**
-     * Bytes of chunks a retrieve reads from the remote tier, or a local tier that pipelines reads (disk), in one
-     * batch, about ({@link RemoteReadAhead}):
-     * enough to keep the server streaming, little enough that a walk that stops early wastes little (the
-     * pages come from the cpu tier's budget and are released at once).
+     * Chunks a retrieve reads from the remote tier, or a local tier that pipelines reads (disk), in one batch
+     * ({@link StorageTier#readAheadChunks}); 1 without a cpu tier (nowhere to read ahead into).
      */
-    static final long REMOTE_READ_AHEAD_BYTES = 32L << 20;
-
-    /** Chunks of {@code pageBytes} a retrieve reads from the remote tier in one batch: 2 to 16, about {@link #REMOTE_READ_AHEAD_BYTES}. */
-    static int remoteReadAheadChunks(long pageBytes) {
-        return Math.clamp(REMOTE_READ_AHEAD_BYTES / Math.max(1, pageBytes), 2, 16);
-    }
-
-    /** Chunks a retrieve reads from the remote tier in one batch; 1 without a cpu tier (nowhere to read ahead into). */
     int remoteReadAheadChunks() {
-        return cpu == null ? 1 : remoteReadAheadChunks(cpu.pageBytes());
+        return cpu == null ? 1 : StorageTier.readAheadChunks(cpu.pageBytes());
     }
 
     /** Chunks that may wait for each slower tier before new ones are dropped. */
