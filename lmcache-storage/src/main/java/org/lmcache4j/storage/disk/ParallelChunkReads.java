@@ -95,11 +95,20 @@ final class ParallelChunkReads {
         }
     }
 
-    /** Waits until every helper that started on this batch has left it (at most one chunk read each); later ones leave at once. */
+    /**
+     * Waits until every helper that started on this batch has left it (at most one chunk read each); later ones
+     * leave at once. An interrupt does not end the wait (the helpers may still write the caller's targets): it is
+     * cleared while parked, so the wait does not spin, and set again before this returns.
+     */
     private void awaitHelpers() {
         ended = true; // written before active is read, as help() writes active before it reads ended
+        boolean interrupted = false;
         while (active.get() > 0) {
-            LockSupport.parkNanos(this, 20_000);
+            interrupted |= Thread.interrupted();
+            LockSupport.parkNanos(this, 1_000_000); // a helper unparks the owner as it leaves: the timeout only bounds a lost wake-up
+        }
+        if (interrupted || Thread.interrupted()) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,6 +19,9 @@ import org.junit.jupiter.api.Test;
  * once {@code readAll} has returned or thrown.
  */
 class ParallelChunkReadsTest {
+
+    /** Times the interrupt test's helper looks at the waiting caller. */
+    private static final int SAMPLES = 100;
 
     @Test
     void everyChunkIsReadOnceAndItsLengthLandsInItsPlace() {
@@ -79,5 +83,46 @@ class ParallelChunkReadsTest {
         long[] n = ParallelChunkReads.readAll(1, i -> Thread.currentThread() == caller ? 5 : -5);
         assertArrayEquals(new long[] {5}, n);
         assertTrue(ParallelChunkReads.readAll(0, i -> 1).length == 0, "an empty batch");
+    }
+
+    @Test
+    void anInterruptedCallerWaitsForTheHelpersParkedAndKeepsItsInterrupt() {
+        CountDownLatch helperInside = new CountDownLatch(1);
+        CountDownLatch callerWaits = new CountDownLatch(1);
+        Thread caller = Thread.currentThread();
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger parkedSamples = new AtomicInteger();
+        long[] n = ParallelChunkReads.readAll(2, i -> {
+            if (Thread.currentThread() == caller) {
+                await(helperInside);
+                caller.interrupt(); // the caller is interrupted while the helper still reads
+                callerWaits.countDown();
+                return i;
+            }
+            inside.incrementAndGet();
+            helperInside.countDown();
+            await(callerWaits);
+            for (int s = 0; s < SAMPLES; s++) { // a slow read, while the caller waits for it
+                LockSupport.parkNanos(2_000_000);
+                if (caller.getState() == Thread.State.TIMED_WAITING) {
+                    parkedSamples.incrementAndGet();
+                }
+            }
+            inside.decrementAndGet();
+            return i;
+        });
+        assertTrue(Thread.interrupted(), "the caller's interrupt is kept (and cleared here)");
+        assertArrayEquals(new long[] {0, 1}, n);
+        assertEquals(0, inside.get(), "the helper's read was over when readAll returned");
+        assertTrue(parkedSamples.get() >= SAMPLES * 9 / 10, "the caller was parked in " + parkedSamples.get() + " of " + SAMPLES
+                + " samples (spinning: runnable in nearly all)");
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(10, TimeUnit.SECONDS), "the other reader did not arrive");
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
