@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.lmcache4j.bench.CodecBench;
+import org.lmcache4j.bench.WriteCostProbe;
 import org.lmcache4j.bench.workload.BenchReport;
 import org.lmcache4j.bench.workload.BenchSubject;
 import org.lmcache4j.bench.workload.Workload;
@@ -58,6 +59,7 @@ public final class BenchCommand {
         boolean codecsOnly = rest.remove("--codecs-only");
         boolean layerwise = rest.remove("--layerwise");
         boolean ragBlend = rest.remove("--rag-blend");
+        boolean writeCost = rest.remove("--write-cost");
         if (rest.contains("-h") || rest.contains("--help")) {
             System.out.println("usage: bin/lmcache bench [--quick] [--repeat N] [--json FILE] [--chart FILE.png] [--model-size SIZE] "
                     + "[--cache-dir DIR]\n"
@@ -67,7 +69,8 @@ public final class BenchCommand {
                     + "[--json FILE]\n"
                     + "       bin/lmcache bench --codecs-only [--model-size SIZE] [--json FILE]\n"
                     + "       bin/lmcache bench --layerwise [--prefix-tokens N] [--rounds N] [--model-size SIZE] [--json FILE]\n"
-                    + "       bin/lmcache bench --rag-blend [--prompts N] [--model-size SIZE] [--json FILE]");
+                    + "       bin/lmcache bench --rag-blend [--prompts N] [--model-size SIZE] [--json FILE]\n"
+                    + "       bin/lmcache bench --write-cost [--mib-per-s N] [--rounds N] [--phase-seconds N] [--cache-dir DIR] [--json FILE]");
             return;
         }
         if (codecQuality) {
@@ -84,6 +87,10 @@ public final class BenchCommand {
         }
         if (ragBlend) {
             ragBlend(rest);
+            return;
+        }
+        if (writeCost) {
+            writeCost(rest);
             return;
         }
         if (connectorOnly) {
@@ -236,6 +243,23 @@ public final class BenchCommand {
             report.put("codecs", results.stream().map(CodecQuality.Result::json).toList());
             emit(report, json);
         }
+    }
+
+    /** What writing to the disk tier costs an engine computing on every core ({@link WriteCostProbe}). */
+    private static void writeCost(List<String> rest) throws Exception {
+        int mibPerSecond = positive("--mib-per-s", take(rest, "--mib-per-s", "40"));
+        int rounds = positive("--rounds", take(rest, "--rounds", "3"));
+        int phaseSeconds = positive("--phase-seconds", take(rest, "--phase-seconds", "4"));
+        Path cacheDir = Path.of(take(rest, "--cache-dir", "lmcache-cache"));
+        String json = take(rest, "--json", null);
+        if (!rest.isEmpty()) {
+            throw new IllegalArgumentException("unknown options " + rest + " (expected: --mib-per-s, --rounds, --phase-seconds, "
+                    + "--cache-dir, --json)");
+        }
+        Map<String, Object> report = WriteCostProbe.run(cacheDir.resolve("write-cost"), mibPerSecond, rounds, phaseSeconds,
+                line -> System.err.print("\rbench: write cost, " + line + "      "));
+        System.err.println();
+        emit(report, json);
     }
 
     /** Prints {@code report} as JSON and, when {@code json} names a file, writes it there too. */

@@ -1,0 +1,50 @@
+package org.lmcache4j.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The write-cost probe's report: each round's figures, chunks really written to the disk tier, and nothing left behind. */
+class WriteCostProbeTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void writesChunksAtAboutTheRateAndReportsEachRound() throws IOException {
+        List<String> notes = new ArrayList<>();
+        Map<String, Object> out = WriteCostProbe.run(dir, 200, 2, 0.3, notes::add);
+        assertEquals(12, notes.size(), "six phases a round: " + notes);
+        assertEquals(2, out.get("rounds"));
+        assertEquals(256L * 46080, out.get("chunk_bytes"));
+        for (String field : List.of("write_mib_per_s", "write_compute_loss", "writer_cpu_share", "copy_compute_loss",
+                "copier_cpu_share")) {
+            assertTrue(out.get(field) instanceof Double, field + ": " + out.get(field));
+            assertEquals(2, ((List<?>) out.get(field + "_runs")).size(), field + "_runs");
+        }
+        double written = (Double) out.get("write_mib_per_s");
+        assertTrue(written > 0 && written <= 200 * 1.5, "written at " + written + " MiB/s, paced at 200");
+        assertTrue((Double) out.get("writer_cpu_share") > 0, "the writer's CPU time is measured");
+        try (Stream<Path> files = Files.walk(dir)) {
+            assertEquals(0, files.filter(f -> f.toString().endsWith(".kv")).count(), "the probe's chunks are cleared");
+        }
+    }
+
+    @Test
+    void badArgumentsAreRejectedWithTheValue() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WriteCostProbe.run(dir, 0, 1, 1, n -> { }));
+        assertTrue(e.getMessage().contains("mibPerSecond 0.0"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> WriteCostProbe.run(dir, 10, 0, 1, n -> { }));
+        assertThrows(IllegalArgumentException.class, () -> WriteCostProbe.run(dir, 10, 1, 0, n -> { }));
+    }
+}
