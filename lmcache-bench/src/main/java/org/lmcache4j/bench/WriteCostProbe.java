@@ -28,15 +28,16 @@ import org.lmcache4j.api.spi.TierOptions;
 /**
  * What writing chunks to the disk tier costs an engine that computes on every core, against what the writing
  * thread's own CPU time explains. One compute thread per core runs arithmetic while a third thread either does
- * nothing, writes 256-token chunks of the reference engine's KV into a real disk tier (checksum, page cache,
- * {@code fsync}, as the write-behind does) at a fixed rate, or does the same checksum and copy in memory at the
- * same rate with no I/O. The loss is the compute lost against the phases with nothing: if the writing thread's
+ * nothing, writes 256-token chunks of the reference engine's KV into a real disk tier at a fixed rate (checksum,
+ * a new file through the page cache, {@code fsync}, rename, as the write-behind does), writes them in place over
+ * eight files written before (checksum, page cache, {@code fsync}: what a tier that reused its evicted files would
+ * do), or does the same checksum and copy in memory at the same rate with no I/O. The loss is the compute lost against the phases with nothing: if the writing thread's
  * CPU were the whole cost, the loss would be about its share of a core divided by the compute threads; what
  * exceeds that is work the machine does for the writes outside this process's threads (on a virtual machine,
  * the host's emulation of the disk running on the cores the guest's CPUs share).
  *
- * <p>Phases run in the order nothing, write, copy, copy, write, nothing in each round, so that a drift of the
- * machine's speed weighs on every kind alike; each figure is the median over the rounds with every round's value.
+ * <p>Phases run in the order nothing, write, overwrite, copy, copy, overwrite, write, nothing in each round, so
+ * that a drift of the machine's speed weighs on every kind alike; each figure is the median over the rounds with every round's value.
  */
 public final class WriteCostProbe {
 
@@ -45,9 +46,13 @@ public final class WriteCostProbe {
 
     private static final long CHUNK_BYTES = 256L * LAYOUT.bytesPerToken();
 
-    private enum Load { NONE, WRITE, COPY }
+    private enum Load { NONE, WRITE, OVERWRITE, COPY }
 
-    private static final Load[] ROUND = {Load.NONE, Load.WRITE, Load.COPY, Load.COPY, Load.WRITE, Load.NONE};
+    private static final Load[] ROUND = {Load.NONE, Load.WRITE, Load.OVERWRITE, Load.COPY, Load.COPY, Load.OVERWRITE, Load.WRITE,
+        Load.NONE};
+
+    /** Files the overwrite phases write over in turn. */
+    private static final int OVERWRITTEN_FILES = 8;
 
     /** One phase: compute work done, the load thread's CPU nanoseconds, bytes it moved, wall nanoseconds. */
     private record Phase(Load load, long work, long loadCpuNanos, long bytes, long nanos) {
@@ -60,6 +65,7 @@ public final class WriteCostProbe {
     private final int computeThreads = Runtime.getRuntime().availableProcessors();
     private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private long nextKey;
+    private long checksums;
 
     private WriteCostProbe(Path dir, double mibPerSecond, int rounds, double phaseSeconds) {
         if (!(mibPerSecond > 0) || rounds < 1 || !(phaseSeconds > 0)) {
@@ -75,7 +81,7 @@ public final class WriteCostProbe {
     /**
      * Runs {@code rounds} rounds of phases of {@code phaseSeconds} each, writing at {@code mibPerSecond} into a disk
      * tier under {@code dir}, told {@code progress} before each phase; the report's fields are described in
-     * docs/PERFORMANCE.md ("Write-behind and the engine").
+     * docs/PERFORMANCE.md ("The miss overhead on this machine").
      */
     public static Map<String, Object> run(Path dir, double mibPerSecond, int rounds, double phaseSeconds, Consumer<String> progress) {
         return new WriteCostProbe(dir, mibPerSecond, rounds, phaseSeconds).run(progress);
@@ -95,6 +101,9 @@ public final class WriteCostProbe {
             }
             copyTarget.fill((byte) 1); // touched once: the copy phases move bytes, they do not fault pages in
             runPhase(Load.WRITE, tier, chunk, copyTarget, phaseNanos / 4); // warm-up: the JIT, the tier's first files
+            for (int f = 0; f < OVERWRITTEN_FILES; f++) {
+                overwrite(f, chunk); // the files exist, their blocks allocated and their pages cached, before any phase
+            }
             for (int r = 1; r <= rounds; r++) {
                 for (Load load : ROUND) {
                     progress.accept("round " + r + "/" + rounds + ": " + load.name().toLowerCase(java.util.Locale.ROOT));
@@ -102,6 +111,14 @@ public final class WriteCostProbe {
                 }
             }
             tier.clear();
+        } finally {
+            for (int f = 0; f < OVERWRITTEN_FILES; f++) {
+                try {
+                    java.nio.file.Files.deleteIfExists(overwritten(f));
+                } catch (java.io.IOException e) {
+                    progress.accept("could not delete " + overwritten(f) + ": " + e.getMessage());
+                }
+            }
         }
         return report(phases);
     }
@@ -125,13 +142,19 @@ public final class WriteCostProbe {
                         throw new IllegalStateException("disk tier " + dir + ": refused a chunk of " + CHUNK_BYTES + " bytes");
                     }
                 });
+                case OVERWRITE -> paced(start, end, new Runnable() {
+                    private int next;
+
+                    @Override
+                    public void run() {
+                        overwrite(next++ % OVERWRITTEN_FILES, chunk);
+                    }
+                });
                 case COPY -> paced(start, end, () -> {
                     CRC32C crc = new CRC32C();
                     crc.update(chunk.asByteBuffer());
                     MemorySegment.copy(chunk, 0, copyTarget, 0, CHUNK_BYTES);
-                    if (crc.getValue() == 42) {
-                        copyTarget.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 2); // keeps the checksum's work
-                    }
+                    checksums += crc.getValue(); // kept, as a header keeps it
                 });
             };
             loadCpu[0] = threads.getCurrentThreadCpuTime() - cpu0;
@@ -146,6 +169,31 @@ public final class WriteCostProbe {
             throw new IllegalStateException("interrupted during a " + load + " phase", e);
         }
         return new Phase(load, work.get(), loadCpu[0], moved[0], System.nanoTime() - start);
+    }
+
+    /** Writes {@code chunk} over file {@code f} of the overwrite phases from its start (checksum first, as the tier does), forced. */
+    private void overwrite(int f, MemorySegment chunk) {
+        Path file = overwritten(f);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            CRC32C crc = new CRC32C();
+            crc.update(chunk.asByteBuffer());
+            java.nio.ByteBuffer b = chunk.asByteBuffer();
+            for (long at = 0; b.hasRemaining(); ) {
+                at += ch.write(b, at);
+            }
+            java.nio.ByteBuffer trailer = java.nio.ByteBuffer.allocate(Long.BYTES).putLong(0, crc.getValue()); // as a header carries it
+            while (trailer.hasRemaining()) {
+                ch.write(trailer, CHUNK_BYTES + trailer.position());
+            }
+            ch.force(true);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("overwriting " + file, e);
+        }
+    }
+
+    private Path overwritten(int f) {
+        return dir.resolve("overwritten-" + f + ".bin");
     }
 
     /** Runs {@code step} (one chunk's bytes) at {@link #mibPerSecond} until {@code end}; the bytes moved. */
@@ -180,33 +228,29 @@ public final class WriteCostProbe {
     }
 
     private Map<String, Object> report(List<Phase> phases) {
-        double[] writeLoss = new double[rounds];
-        double[] copyLoss = new double[rounds];
-        double[] writeMiBs = new double[rounds];
-        double[] writerShare = new double[rounds];
-        double[] copierShare = new double[rounds];
-        for (int r = 0; r < rounds; r++) {
-            List<Phase> round = phases.subList(r * ROUND.length, (r + 1) * ROUND.length);
-            double none = workPerSecond(round, Load.NONE);
-            writeLoss[r] = 1 - workPerSecond(round, Load.WRITE) / none;
-            copyLoss[r] = 1 - workPerSecond(round, Load.COPY) / none;
-            writeMiBs[r] = sum(round, Load.WRITE, Phase::bytes) / (1 << 20) / (sum(round, Load.WRITE, Phase::nanos) / 1e9);
-            writerShare[r] = sum(round, Load.WRITE, Phase::loadCpuNanos) / sum(round, Load.WRITE, Phase::nanos);
-            copierShare[r] = sum(round, Load.COPY, Phase::loadCpuNanos) / sum(round, Load.COPY, Phase::nanos);
-        }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("compute_threads", computeThreads);
         out.put("chunk_bytes", CHUNK_BYTES);
         out.put("target_mib_per_s", mibPerSecond);
         out.put("phase_seconds", phaseNanos / 1e9);
         out.put("rounds", rounds);
-        put(out, "write_mib_per_s", writeMiBs);
-        put(out, "write_compute_loss", writeLoss);
-        put(out, "writer_cpu_share", writerShare);
-        out.put("write_compute_loss_from_writer_cpu", QuickBench.round(median(writerShare) / computeThreads));
-        put(out, "copy_compute_loss", copyLoss);
-        put(out, "copier_cpu_share", copierShare);
-        out.put("copy_compute_loss_from_copier_cpu", QuickBench.round(median(copierShare) / computeThreads));
+        for (Load load : List.of(Load.WRITE, Load.OVERWRITE, Load.COPY)) {
+            double[] mibs = new double[rounds];
+            double[] loss = new double[rounds];
+            double[] share = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                List<Phase> round = phases.subList(r * ROUND.length, (r + 1) * ROUND.length);
+                double seconds = sum(round, load, Phase::nanos) / 1e9;
+                mibs[r] = sum(round, load, Phase::bytes) / (1 << 20) / seconds;
+                loss[r] = 1 - workPerSecond(round, load) / workPerSecond(round, Load.NONE);
+                share[r] = sum(round, load, Phase::loadCpuNanos) / 1e9 / seconds;
+            }
+            String name = load.name().toLowerCase(java.util.Locale.ROOT);
+            put(out, name + "_mib_per_s", mibs);
+            put(out, name + "_compute_loss", loss);
+            put(out, name + "_cpu_share", share);
+            out.put(name + "_compute_loss_from_cpu", QuickBench.round(median(share) / computeThreads));
+        }
         return out;
     }
 

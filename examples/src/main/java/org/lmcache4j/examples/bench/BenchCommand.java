@@ -247,8 +247,8 @@ public final class BenchCommand {
 
     /** What writing to the disk tier costs an engine computing on every core ({@link WriteCostProbe}). */
     private static void writeCost(List<String> rest) throws Exception {
-        int mibPerSecond = positive("--mib-per-s", take(rest, "--mib-per-s", "40"));
-        int rounds = positive("--rounds", take(rest, "--rounds", "3"));
+        int mibPerSecond = positive("--mib-per-s", take(rest, "--mib-per-s", "20"));
+        int rounds = positive("--rounds", take(rest, "--rounds", "5"));
         int phaseSeconds = positive("--phase-seconds", take(rest, "--phase-seconds", "4"));
         Path cacheDir = Path.of(take(rest, "--cache-dir", "lmcache-cache"));
         String json = take(rest, "--json", null);

@@ -3,6 +3,7 @@ package org.lmcache4j.api.spi;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -167,7 +168,7 @@ public interface StorageTier extends AutoCloseable {
                 if (i == 0) {
                     throw e;
                 }
-                java.util.Arrays.fill(n, i, n.length, -1);
+                Arrays.fill(n, i, n.length, -1);
                 break;
             }
         }

@@ -8,7 +8,8 @@ import org.lmcache4j.api.KvLayout;
 /**
  * Stands in for a model when the connector is benchmarked alone: writes KV bytes that depend on the
  * whole prefix (as real KV does) and charges {@code 1 / tokensPerSecond} of compute per token, without
- * spending it, in place of the time its own writes take (see {@link #countsItsOwnTime}), so a run of a 8B-shaped model finishes in seconds while its TTFTs keep their proportions.
+ * spending it, in place of the time its own writes take (see {@link #countsItsOwnTime}), so a run of a
+ * 8B-shaped model finishes in seconds while its TTFTs keep their proportions.
  */
 public final class SyntheticPrefill implements Prefill {
 

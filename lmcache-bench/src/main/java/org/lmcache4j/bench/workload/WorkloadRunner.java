@@ -98,8 +98,8 @@ public final class WorkloadRunner {
      * device writes its own memory, not competing with the host's copy); that wait is part of the charged
      * time, not added to it, while any wait beyond it counts. The time the synthetic prefill takes to write
      * that KV is not counted either ({@link Prefill#countsItsOwnTime}): the device's writes are in its charged
-     * time, and host work that slows the host's stand-in writes would not slow a device's. Requests alternate between two regions of
-     * engine memory, as an engine's block pool has room for the next request while the last one's blocks
+     * time, and host work that slows the host's stand-in writes would not slow a device's. Requests alternate
+     * between two regions of engine memory, as an engine's block pool has room for the next request while the last one's blocks
      * are being stored; a region is reused only after its store is done. A request that shares a chunk
      * with the one being stored waits for that store first (before its TTFT starts), so it finds those
      * chunks as it would after a synchronous store. The wall time ends when the last request has its

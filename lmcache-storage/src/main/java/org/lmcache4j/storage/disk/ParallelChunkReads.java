@@ -105,7 +105,8 @@ final class ParallelChunkReads {
         boolean interrupted = false;
         while (active.get() > 0) {
             interrupted |= Thread.interrupted();
-            LockSupport.parkNanos(this, 1_000_000); // a helper unparks the owner as it leaves: the timeout only bounds a lost wake-up
+            // a helper unparks the owner as it leaves: the timeout only bounds a lost wake-up
+            LockSupport.parkNanos(this, 1_000_000);
         }
         if (interrupted || Thread.interrupted()) {
             Thread.currentThread().interrupt();
