@@ -358,14 +358,9 @@ final class TierStack implements AutoCloseable {
                 return Promotion.NOT_TRIED;
             }
             List<ChunkKey> batch = keys.subList(0, pages.size());
-            long start = System.nanoTime();
+            // Not recorded as the tier's load time: a batch has several chunks in flight, and the one reader of that
+            // estimate, a lookup or retrieve with a limit, reads one chunk at a time (it never reads ahead).
             long[] n = t.readAllInto(batch, pages.stream().map(ChunkPage::memory).toList());
-            long nanos = System.nanoTime() - start;
-            long bytes = 0;
-            for (long v : n) {
-                bytes += Math.max(0, v);
-            }
-            t.recordLoad(bytes, nanos);
             if (n[0] < 0) {
                 return Promotion.NOT_FOUND; // the pages are released below
             }

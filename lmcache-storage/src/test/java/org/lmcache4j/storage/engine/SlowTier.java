@@ -2,6 +2,7 @@ package org.lmcache4j.storage.engine;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -20,6 +21,7 @@ final class SlowTier implements StorageTier {
     private final StorageTier delegate;
     private final long delayMillis;
     private final long putDelayMillis;
+    private boolean pipelining;
     private volatile CountDownLatch putGate = new CountDownLatch(0);
     private final Semaphore putsHeld = new Semaphore(0);
 
@@ -31,6 +33,34 @@ final class SlowTier implements StorageTier {
         this.delegate = delegate;
         this.delayMillis = delayMillis;
         this.putDelayMillis = putDelayMillis;
+    }
+
+    /**
+     * A tier that {@linkplain StorageTier#pipelinesReads() pipelines reads}, as the disk tier does: a
+     * {@code readAllInto} of any number of chunks takes {@code delayMillis} once, a read of one chunk takes it too.
+     */
+    static SlowTier pipelining(StorageTier delegate, long delayMillis) {
+        SlowTier t = new SlowTier(delegate, delayMillis);
+        t.pipelining = true;
+        return t;
+    }
+
+    @Override
+    public boolean pipelinesReads() {
+        return pipelining;
+    }
+
+    @Override
+    public long[] readAllInto(List<ChunkKey> keys, List<MemorySegment> targets) {
+        if (!pipelining) {
+            return StorageTier.super.readAllInto(keys, targets);
+        }
+        sleep(delayMillis);
+        long[] n = new long[keys.size()];
+        for (int i = 0; i < n.length; i++) {
+            n[i] = delegate.readInto(keys.get(i), targets.get(i));
+        }
+        return n;
     }
 
     /** From now on, every put waits until {@link #letPutsGo()}. */
@@ -61,12 +91,16 @@ final class SlowTier implements StorageTier {
 
     @Override
     public Optional<ChunkBuffer> get(ChunkKey key) {
+        sleep(delayMillis);
+        return delegate.get(key);
+    }
+
+    private static void sleep(long millis) {
         try {
-            Thread.sleep(delayMillis);
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return delegate.get(key);
     }
 
     @Override
