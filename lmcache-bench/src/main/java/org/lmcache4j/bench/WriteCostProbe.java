@@ -1,19 +1,30 @@
 package org.lmcache4j.bench;
 
 import java.lang.foreign.Arena;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
 import java.util.zip.CRC32C;
 import org.lmcache4j.api.CacheIdentity;
 import org.lmcache4j.api.CacheNamespace;
@@ -97,7 +108,7 @@ public final class WriteCostProbe {
             MemorySegment copyTarget = arena.allocate(CHUNK_BYTES, 4096);
             SplittableRandom random = new SplittableRandom(7);
             for (long i = 0; i < CHUNK_BYTES; i += 8) {
-                chunk.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i, random.nextLong());
+                chunk.set(ValueLayout.JAVA_LONG_UNALIGNED, i, random.nextLong());
             }
             copyTarget.fill((byte) 1); // touched once: the copy phases move bytes, they do not fault pages in
             runPhase(Load.WRITE, tier, chunk, copyTarget, phaseNanos / 4); // warm-up: the JIT, the tier's first files
@@ -106,7 +117,7 @@ public final class WriteCostProbe {
             }
             for (int r = 1; r <= rounds; r++) {
                 for (Load load : ROUND) {
-                    progress.accept("round " + r + "/" + rounds + ": " + load.name().toLowerCase(java.util.Locale.ROOT));
+                    progress.accept("round " + r + "/" + rounds + ": " + load.name().toLowerCase(Locale.ROOT));
                     phases.add(runPhase(load, tier, chunk, copyTarget, phaseNanos));
                 }
             }
@@ -114,8 +125,8 @@ public final class WriteCostProbe {
         } finally {
             for (int f = 0; f < OVERWRITTEN_FILES; f++) {
                 try {
-                    java.nio.file.Files.deleteIfExists(overwritten(f));
-                } catch (java.io.IOException e) {
+                    Files.deleteIfExists(overwritten(f));
+                } catch (IOException e) {
                     progress.accept("could not delete " + overwritten(f) + ": " + e.getMessage());
                 }
             }
@@ -125,8 +136,8 @@ public final class WriteCostProbe {
 
     private Phase runPhase(Load load, StorageTier tier, MemorySegment chunk, MemorySegment copyTarget, long nanos) {
         AtomicLong work = new AtomicLong();
-        long[] loadCpu = new long[1];
-        long[] moved = new long[1];
+        AtomicReference<Loaded> loaded = new AtomicReference<>();
+        AtomicReference<RuntimeException> failed = new AtomicReference<>();
         long start = System.nanoTime();
         long end = start + nanos;
         List<Thread> computing = new ArrayList<>();
@@ -134,30 +145,11 @@ public final class WriteCostProbe {
             computing.add(Thread.ofPlatform().name("write-cost-compute-" + t).start(() -> work.addAndGet(compute(end))));
         }
         Thread loader = Thread.ofPlatform().name("write-cost-load").start(() -> {
-            long cpu0 = threads.getCurrentThreadCpuTime();
-            moved[0] = switch (load) {
-                case NONE -> 0;
-                case WRITE -> paced(start, end, () -> {
-                    if (!tier.put(ChunkKey.ofHex(String.format("%064x", ++nextKey)), chunk)) {
-                        throw new IllegalStateException("disk tier " + dir + ": refused a chunk of " + CHUNK_BYTES + " bytes");
-                    }
-                });
-                case OVERWRITE -> paced(start, end, new Runnable() {
-                    private int next;
-
-                    @Override
-                    public void run() {
-                        overwrite(next++ % OVERWRITTEN_FILES, chunk);
-                    }
-                });
-                case COPY -> paced(start, end, () -> {
-                    CRC32C crc = new CRC32C();
-                    crc.update(chunk.asByteBuffer());
-                    MemorySegment.copy(chunk, 0, copyTarget, 0, CHUNK_BYTES);
-                    checksums += crc.getValue(); // kept, as a header keeps it
-                });
-            };
-            loadCpu[0] = threads.getCurrentThreadCpuTime() - cpu0;
+            try {
+                loaded.set(load(load, tier, chunk, copyTarget, start, end));
+            } catch (RuntimeException e) {
+                failed.set(e);
+            }
         });
         try {
             for (Thread t : computing) {
@@ -168,27 +160,63 @@ public final class WriteCostProbe {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted during a " + load + " phase", e);
         }
-        return new Phase(load, work.get(), loadCpu[0], moved[0], System.nanoTime() - start);
+        if (failed.get() != null) {
+            throw new IllegalStateException("the " + load.name().toLowerCase(Locale.ROOT) + " phase failed: " + failed.get().getMessage(),
+                    failed.get());
+        }
+        return new Phase(load, work.get(), loaded.get().cpuNanos(), loaded.get().bytes(), System.nanoTime() - start);
+    }
+
+    /** What the loading thread did in a phase: its CPU time and the bytes it moved. */
+    private record Loaded(long cpuNanos, long bytes) {
+    }
+
+    /** The loading thread's part of a phase, from {@code start} until {@code end}. */
+    private Loaded load(Load load, StorageTier tier, MemorySegment chunk, MemorySegment copyTarget, long start, long end) {
+        long cpu0 = threads.getCurrentThreadCpuTime();
+        long bytes = switch (load) {
+            case NONE -> 0;
+            case WRITE -> paced(start, end, () -> {
+                if (!tier.put(ChunkKey.ofHex(String.format("%064x", ++nextKey)), chunk)) {
+                    throw new IllegalStateException("disk tier " + dir + ": refused a chunk of " + CHUNK_BYTES + " bytes");
+                }
+            });
+            case OVERWRITE -> paced(start, end, new Runnable() {
+                private int next;
+
+                @Override
+                public void run() {
+                    overwrite(next++ % OVERWRITTEN_FILES, chunk);
+                }
+            });
+            case COPY -> paced(start, end, () -> {
+                CRC32C crc = new CRC32C();
+                crc.update(chunk.asByteBuffer());
+                MemorySegment.copy(chunk, 0, copyTarget, 0, CHUNK_BYTES);
+                checksums += crc.getValue(); // kept, as a header keeps it
+            });
+        };
+        return new Loaded(threads.getCurrentThreadCpuTime() - cpu0, bytes);
     }
 
     /** Writes {@code chunk} over file {@code f} of the overwrite phases from its start (checksum first, as the tier does), forced. */
     private void overwrite(int f, MemorySegment chunk) {
         Path file = overwritten(f);
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE)) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE)) {
             CRC32C crc = new CRC32C();
             crc.update(chunk.asByteBuffer());
-            java.nio.ByteBuffer b = chunk.asByteBuffer();
+            ByteBuffer b = chunk.asByteBuffer();
             for (long at = 0; b.hasRemaining(); ) {
                 at += ch.write(b, at);
             }
-            java.nio.ByteBuffer trailer = java.nio.ByteBuffer.allocate(Long.BYTES).putLong(0, crc.getValue()); // as a header carries it
+            ByteBuffer trailer = ByteBuffer.allocate(Long.BYTES).putLong(0, crc.getValue()); // as a header carries it
             while (trailer.hasRemaining()) {
                 ch.write(trailer, CHUNK_BYTES + trailer.position());
             }
             ch.force(true);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("overwriting " + file, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("overwriting " + file, e);
         }
     }
 
@@ -203,7 +231,7 @@ public final class WriteCostProbe {
         for (long due = start; System.nanoTime() < end; due += nanosPerChunk) {
             long wait = due - System.nanoTime();
             if (wait > 0) {
-                java.util.concurrent.locks.LockSupport.parkNanos(Math.min(wait, end - System.nanoTime()));
+                LockSupport.parkNanos(Math.min(wait, end - System.nanoTime()));
                 if (System.nanoTime() >= end) {
                     break;
                 }
@@ -245,7 +273,7 @@ public final class WriteCostProbe {
                 loss[r] = 1 - workPerSecond(round, load) / workPerSecond(round, Load.NONE);
                 share[r] = sum(round, load, Phase::loadCpuNanos) / 1e9 / seconds;
             }
-            String name = load.name().toLowerCase(java.util.Locale.ROOT);
+            String name = load.name().toLowerCase(Locale.ROOT);
             put(out, name + "_mib_per_s", mibs);
             put(out, name + "_compute_loss", loss);
             put(out, name + "_cpu_share", share);
@@ -258,7 +286,7 @@ public final class WriteCostProbe {
         return sum(round, load, Phase::work) / sum(round, load, Phase::nanos);
     }
 
-    private static double sum(List<Phase> round, Load load, java.util.function.ToLongFunction<Phase> f) {
+    private static double sum(List<Phase> round, Load load, ToLongFunction<Phase> f) {
         return round.stream().filter(p -> p.load() == load).mapToLong(f).sum();
     }
 
