@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -35,6 +34,7 @@ import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.api.spi.StorageTiers;
 import org.lmcache4j.api.spi.TierOptions;
+import org.lmcache4j.bench.workload.RunSeries;
 
 /**
  * What writing chunks to the disk tier costs an engine that computes on every core, against what the writing
@@ -263,21 +263,19 @@ public final class WriteCostProbe {
         out.put("phase_seconds", phaseNanos / 1e9);
         out.put("rounds", rounds);
         for (Load load : List.of(Load.WRITE, Load.OVERWRITE, Load.COPY)) {
-            double[] mibs = new double[rounds];
-            double[] loss = new double[rounds];
-            double[] share = new double[rounds];
+            String name = load.name().toLowerCase(Locale.ROOT);
+            RunSeries series = new RunSeries();
             for (int r = 0; r < rounds; r++) {
                 List<Phase> round = phases.subList(r * ROUND.length, (r + 1) * ROUND.length);
                 double seconds = sum(round, load, Phase::nanos) / 1e9;
-                mibs[r] = sum(round, load, Phase::bytes) / (1 << 20) / seconds;
-                loss[r] = 1 - workPerSecond(round, load) / workPerSecond(round, Load.NONE);
-                share[r] = sum(round, load, Phase::loadCpuNanos) / 1e9 / seconds;
+                series.add(name + "_mib_per_s", sum(round, load, Phase::bytes) / (1 << 20) / seconds);
+                series.add(name + "_compute_loss", 1 - workPerSecond(round, load) / workPerSecond(round, Load.NONE));
+                series.add(name + "_cpu_share", sum(round, load, Phase::loadCpuNanos) / 1e9 / seconds);
             }
-            String name = load.name().toLowerCase(Locale.ROOT);
-            put(out, name + "_mib_per_s", mibs);
-            put(out, name + "_compute_loss", loss);
-            put(out, name + "_cpu_share", share);
-            out.put(name + "_compute_loss_from_cpu", QuickBench.round(median(share) / computeThreads));
+            for (String field : List.of("_mib_per_s", "_compute_loss", "_cpu_share")) {
+                series.putInto(out, name + field);
+            }
+            out.put(name + "_compute_loss_from_cpu", QuickBench.round(series.median(name + "_cpu_share") / computeThreads));
         }
         return out;
     }
@@ -288,17 +286,5 @@ public final class WriteCostProbe {
 
     private static double sum(List<Phase> round, Load load, ToLongFunction<Phase> f) {
         return round.stream().filter(p -> p.load() == load).mapToLong(f).sum();
-    }
-
-    private static void put(Map<String, Object> out, String field, double[] runs) {
-        out.put(field, QuickBench.round(median(runs)));
-        out.put(field + "_runs", Arrays.stream(runs).map(QuickBench::round).boxed().toList());
-    }
-
-    private static double median(double[] values) {
-        double[] s = values.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 }

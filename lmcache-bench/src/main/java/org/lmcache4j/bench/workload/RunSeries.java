@@ -11,7 +11,7 @@ import java.util.Map;
  * reported) and their median. The report's {@code <field>} holds the median and {@code <field>_runs} the
  * values in run order.
  */
-final class RunSeries {
+public final class RunSeries {
 
     /** Suffix of the field that lists every run's value. */
     static final String RUNS_SUFFIX = "_runs";
@@ -19,7 +19,7 @@ final class RunSeries {
     private final Map<String, List<Double>> values = new LinkedHashMap<>();
 
     /** Records one run's {@code value} of {@code field} (rounded to three decimals, as the report prints it). */
-    void add(String field, double value) {
+    public void add(String field, double value) {
         values.computeIfAbsent(field, f -> new ArrayList<>()).add(WorkloadRunner.round(value));
     }
 
@@ -29,12 +29,12 @@ final class RunSeries {
     }
 
     /** The median of {@code field}'s values, rounded; NaN when it has none. */
-    double median(String field) {
+    public double median(String field) {
         return WorkloadRunner.round(median(runs(field)));
     }
 
     /** Puts {@code field} (the median) and {@code field_runs} (every value) into {@code report}, when recorded. */
-    void putInto(Map<String, Object> report, String field) {
+    public void putInto(Map<String, Object> report, String field) {
         if (values.containsKey(field)) {
             report.put(field, median(field));
             report.put(field + RUNS_SUFFIX, runs(field));

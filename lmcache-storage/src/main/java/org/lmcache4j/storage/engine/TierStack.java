@@ -45,7 +45,7 @@ final class TierStack implements AutoCloseable {
      * Chunks a retrieve reads from the remote tier, or a local tier that pipelines reads (disk), in one batch
      * ({@link StorageTier#readAheadChunks}); 1 without a cpu tier (nowhere to read ahead into).
      */
-    int remoteReadAheadChunks() {
+    int readAheadChunks() {
         return cpu == null ? 1 : StorageTier.readAheadChunks(cpu.pageBytes());
     }
 

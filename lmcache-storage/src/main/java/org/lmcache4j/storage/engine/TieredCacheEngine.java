@@ -327,7 +327,7 @@ final class TieredCacheEngine implements KvConnector {
         int end;
         // Reading ahead loads chunks before the budget admits them: only when it admits every load.
         try (RemoteLookup remote = RemoteLookup.of(tiers.slower(), chunks)
-                .readingAhead(budget.unlimited() ? tiers.remoteReadAheadChunks() : 1)) {
+                .readingAhead(budget.unlimited() ? tiers.readAheadChunks() : 1)) {
             end = walk.walk(chunks, masked / chunkTokens,
                     (key, start, stop) -> tiers.get(key, start / chunkTokens, remote,
                             // the rate limit weighs loading against recomputing what the engine would: tokens after the mask
