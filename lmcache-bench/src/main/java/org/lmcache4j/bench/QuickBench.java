@@ -1,6 +1,7 @@
 package org.lmcache4j.bench;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -129,7 +130,9 @@ public final class QuickBench {
      * FileChannel.read per file, both into the same touched buffer and in the same page-cache state:
      * warm (every file of both sides read once just before), and, where libc is available, cold (every
      * file of both sides dropped from the page cache with posix_fadvise just before). Which side goes
-     * first alternates by round. Reads are timed after {@value #WARMUP_READS} untimed passes of each side;
+     * first alternates by round. Reads are timed after untimed passes of both sides ({@link #warmUp}): in a
+     * run's first round {@value #WARMUP_READS} and {@value #WARMUP_MILLIS} ms at least, in every round until the
+     * JIT's compilers are idle ({@link JitQuiet#runUntilQuiet});
      * a warm round's figure is the median of {@value #TIMED_READS} passes.
      */
     private static void disk(Path dir, KvLayout layout, int chunks, Map<String, Object> out) throws IOException {
@@ -202,12 +205,9 @@ public final class QuickBench {
                             readThrough(f, readBuffer);
                         }
                     };
-                    if (round == 0) { // as the other figures: after warm-up (the JIT compiles both read paths)
-                        for (int i = 0; i < WARMUP_READS; i++) {
-                            tierRead.run();
-                            rawRead.run();
-                        }
-                    }
+                    // the first round of a run warms up long enough for the JIT's optimizing compiles; every round
+                    // reads on until the compilers are idle (its writes may have queued compiles)
+                    warmUp(tierRead, rawRead, round == 0 ? WARMUP_READS : 1, round == 0 ? WARMUP_MILLIS : 0);
                     warm.run();
                     double first = medianNanos(tierFirst ? tierRead : rawRead);
                     warm.run();
@@ -260,7 +260,29 @@ public final class QuickBench {
     }
 
     private static final int WARMUP_READS = 30;
+    /**
+     * The least time the read paths are warmed up for in each run: long enough that the JIT's optimizing
+     * compiler has compiled them (a few thousand calls) before any is timed. With 30 passes alone (480 reads),
+     * the optimizing compiles of the tier's read path fell into the timed reads of the bench's second run.
+     */
+    private static final long WARMUP_MILLIS = 2_000;
     private static final int TIMED_READS = 5;
+
+    /** Runs both read paths in turn, {@code minPasses} times and {@code minMillis} ms at least, until the JIT is idle. */
+    private static void warmUp(IoStep a, IoStep b, int minPasses, long minMillis) throws IOException {
+        try {
+            JitQuiet.runUntilQuiet(() -> {
+                try {
+                    a.run();
+                    b.run();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, minPasses, minMillis);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
 
     /** Median time of {@value #TIMED_READS} runs of {@code step}. */
     private static double medianNanos(IoStep step) throws IOException {
@@ -325,10 +347,9 @@ public final class QuickBench {
         }
     }
 
+    /** The median time of {@code runs} runs of {@code body}, after {@code warmups} untimed ones and more until the JIT is idle. */
     static double medianNanos(int warmups, int runs, Runnable body) {
-        for (int i = 0; i < warmups; i++) {
-            body.run();
-        }
+        JitQuiet.runUntilQuiet(body, warmups, 0);
         double[] t = new double[runs];
         for (int i = 0; i < runs; i++) {
             long t0 = System.nanoTime();
@@ -343,11 +364,11 @@ public final class QuickBench {
      * that whatever else the machine does during the measurement weighs on each alike: the medians, in order.
      */
     static double[] medianNanosAlternating(int warmups, int runs, Runnable... bodies) {
-        for (int i = 0; i < warmups; i++) {
+        JitQuiet.runUntilQuiet(() -> {
             for (Runnable b : bodies) {
                 b.run();
             }
-        }
+        }, warmups, 0);
         double[][] t = new double[bodies.length][runs];
         for (int i = 0; i < runs; i++) {
             for (int b = 0; b < bodies.length; b++) {

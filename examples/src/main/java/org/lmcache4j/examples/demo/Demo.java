@@ -14,6 +14,7 @@ import java.util.function.IntConsumer;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvConnectors;
 import org.lmcache4j.api.LmCacheConfig;
+import org.lmcache4j.bench.JitQuiet;
 import org.lmcache4j.examples.engine.Generation;
 import org.lmcache4j.examples.engine.KvCheck;
 import org.lmcache4j.examples.engine.LlamaEngine;

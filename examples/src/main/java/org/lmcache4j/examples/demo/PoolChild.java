@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Properties;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvConnectors;
+import org.lmcache4j.bench.JitQuiet;
 import org.lmcache4j.examples.engine.Generation;
 import org.lmcache4j.examples.engine.LlamaEngine;
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.bench.JitQuiet;
 import org.lmcache4j.blend.Blender;
 import org.lmcache4j.examples.engine.Generation;
 import org.lmcache4j.examples.engine.KvCheck;

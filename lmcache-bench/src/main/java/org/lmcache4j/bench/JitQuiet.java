@@ -1,4 +1,4 @@
-package org.lmcache4j.examples.demo;
+package org.lmcache4j.bench;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -7,19 +7,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Waits until the JIT compiler threads have stopped working: the demo runs on two cores, and a C2 compile
- * still running from an earlier request takes one of them away from a measured one (a profile of the
- * demo's first cpu hit showed C2 threads with more samples than the retrieve's own threads). A
- * long-running server is past this point; a demo run of a minute is not. The demo waits before each
- * scenario's uncached request, which the cached one follows at once, as on a busy server (in runs that
- * also waited right before the cached request, its retrieve started on cores left idle and its ratio to a
- * plain copy was higher), and the restart child waits before its measured reads. The wait is never part
- * of a TTFT.
+ * Waits until the JIT compiler threads have stopped working: the demo and the bench run on two cores, and a
+ * C2 compile still running from earlier work takes one of them away from a measured one (a profile of the
+ * demo's first cpu hit showed C2 threads with more samples than the retrieve's own threads; in
+ * {@code bench --quick} the compilers took 9-11% of the samples of the disk reads of runs whose
+ * {@code disk_read_vs_raw_ratio} was 1.54-1.56, 3% in a run at 1.16). A long-running server is past this
+ * point; a demo or bench run of minutes is not. The demo waits before each scenario's uncached request,
+ * which the cached one follows at once, as on a busy server (in runs that also waited right before the
+ * cached request, its retrieve started on cores left idle and its ratio to a plain copy was higher), and
+ * the restart child waits before its measured reads; {@code QuickBench} reads on until it is idle. The
+ * wait is never part of a TTFT or a timed figure.
  *
  * <p>On Linux it watches the compiler threads' CPU time in {@code /proc/self/task}, which moves while a
  * compile runs; elsewhere the JVM's total compile time, which moves only when a compile ends.
  */
-final class JitQuiet {
+public final class JitQuiet {
 
     /** How long the compiler must stay idle to call it idle. */
     private static final long QUIET_MILLIS = 150;
@@ -32,7 +34,7 @@ final class JitQuiet {
     }
 
     /** Returns once the compiler has been idle for {@value #QUIET_MILLIS} ms, or after {@value #MAX_WAIT_MILLIS} ms. */
-    static void await() {
+    public static void await() {
         long deadline = System.nanoTime() + MAX_WAIT_MILLIS * 1_000_000;
         long last = compilerWork();
         long quietSince = System.nanoTime();
@@ -50,6 +52,34 @@ final class JitQuiet {
             } else if (System.nanoTime() - quietSince >= QUIET_MILLIS * 1_000_000) {
                 return;
             }
+        }
+    }
+
+    /**
+     * Runs {@code pass} again and again: {@code minPasses} times and for {@code minMillis} ms at least, then
+     * until the compiler has been idle for {@value #QUIET_MILLIS} ms while it ran, or for at most
+     * {@value #MAX_WAIT_MILLIS} ms more. A warm-up that keeps its cores busy: {@link #await} sleeps, and a
+     * measurement that starts on cores just woken from idle is not the steady state it means to measure.
+     */
+    public static void runUntilQuiet(Runnable pass, int minPasses, long minMillis) {
+        if (minPasses < 0 || minMillis < 0) {
+            throw new IllegalArgumentException("minPasses: " + minPasses + ", minMillis: " + minMillis + " (expected: >= 0)");
+        }
+        long start = System.nanoTime();
+        long last = compilerWork();
+        long quietSince = start;
+        for (int passes = 0; ; passes++) {
+            long now = System.nanoTime();
+            long work = compilerWork();
+            if (work != last) {
+                last = work;
+                quietSince = now;
+            }
+            boolean warmed = passes >= minPasses && now - start >= minMillis * 1_000_000;
+            if (warmed && (now - quietSince >= QUIET_MILLIS * 1_000_000 || now - start >= (minMillis + MAX_WAIT_MILLIS) * 1_000_000)) {
+                return;
+            }
+            pass.run();
         }
     }
 
