@@ -38,7 +38,8 @@ import org.lmcache4j.nativeio.Libc;
  *       same ratio (null when redis-server is not installed).</li>
  * </ul>
  * Passes alternate between the configurations so that drifts of the machine hit both alike; each figure
- * is a median of {@value #PASSES} passes after a warm-up pass.
+ * is a median of {@value #PASSES} passes after untimed ones, at least one and more until the JIT's compilers
+ * are idle ({@link JitQuiet#runUntilQuiet}).
  */
 public final class CodecBench {
 
@@ -109,22 +110,30 @@ public final class CodecBench {
             long[] lengths = new long[chunks.size()];
             double[] enc = new double[PASSES];
             double[] dec = new double[PASSES];
-            for (int pass = -1; pass < PASSES; pass++) {
-                long t0 = System.nanoTime();
+            Runnable encodeAll = () -> {
                 for (int i = 0; i < chunks.size(); i++) {
                     lengths[i] = codec.encode(layout, chunks.get(i), encoded.get(i));
                 }
-                long t1 = System.nanoTime();
+            };
+            Runnable decodeAll = () -> {
                 for (int i = 0; i < chunks.size(); i++) {
                     if (lengths[i] >= 0) {
                         codec.decode(layout, encoded.get(i).asSlice(0, lengths[i]), decoded.get(i));
                     }
                 }
+            };
+            JitQuiet.runUntilQuiet(() -> {
+                encodeAll.run();
+                decodeAll.run();
+            }, 1, 0);
+            for (int pass = 0; pass < PASSES; pass++) {
+                long t0 = System.nanoTime();
+                encodeAll.run();
+                long t1 = System.nanoTime();
+                decodeAll.run();
                 long t2 = System.nanoTime();
-                if (pass >= 0) {
-                    enc[pass] = t1 - t0;
-                    dec[pass] = t2 - t1;
-                }
+                enc[pass] = t1 - t0;
+                dec[pass] = t2 - t1;
             }
             long stored = 0;
             for (int i = 0; i < chunks.size(); i++) {
@@ -227,8 +236,8 @@ public final class CodecBench {
 
     /**
      * Puts every chunk into a tier of each of {@code codecs}, then reads them all back {@value #PASSES} times
-     * after one warm-up pass (which checks every byte read against what was put, lossless tiers), a pass over
-     * each tier in turn, in batches of {@link StorageTier#readAheadChunks} chunks read with one
+     * after untimed passes (the first checks every byte read against what was put, lossless tiers; more follow
+     * until the JIT is idle), a pass over each tier in turn, in batches of {@link StorageTier#readAheadChunks} chunks read with one
      * {@code readAllInto} each, as a retrieve reading ahead does; returns each codec's pass times in nanoseconds.
      */
     private static Map<String, double[]> timed(TierSetup setup, KvLayout layout, List<MemorySegment> chunks, List<String> codecs) {
@@ -267,28 +276,22 @@ public final class CodecBench {
                 pages.add(page);
             }
             int batch = StorageTier.readAheadChunks(largest);
-            for (int pass = -1; pass < PASSES; pass++) {
+            for (String codec : codecs) { // the first pass checks every byte read against what was put
+                readAll(setup, codec, tiers.get(codec), dirs.get(codec), keys, chunks, pages, batch);
+                for (int i = 0; !tiers.get(codec).servesLossy() && i < chunks.size(); i++) {
+                    if (pages.get(i).asSlice(0, chunks.get(i).byteSize()).mismatch(chunks.get(i)) != -1) {
+                        throw new IllegalStateException(setup.url(codec) + ": chunk " + i + " read back other bytes than were put");
+                    }
+                }
+            }
+            JitQuiet.runUntilQuiet(() -> { // untimed passes until the JIT is idle (its compiles take a core)
                 for (String codec : codecs) {
-                    StorageTier tier = tiers.get(codec);
-                    setup.beforePass(dirs.get(codec));
-                    long t0 = System.nanoTime();
-                    for (int from = 0; from < chunks.size(); from += batch) {
-                        int to = Math.min(chunks.size(), from + batch);
-                        long[] n = tier.readAllInto(keys.subList(from, to), pages.subList(from, to));
-                        for (int i = from; i < to; i++) {
-                            if (n[i - from] != chunks.get(i).byteSize()) {
-                                throw new IllegalStateException(setup.url(codec) + ": lost chunk " + i);
-                            }
-                        }
-                    }
-                    for (int i = 0; pass < 0 && !tier.servesLossy() && i < chunks.size(); i++) {
-                        if (pages.get(i).asSlice(0, chunks.get(i).byteSize()).mismatch(chunks.get(i)) != -1) {
-                            throw new IllegalStateException(setup.url(codec) + ": chunk " + i + " read back other bytes than were put");
-                        }
-                    }
-                    if (pass >= 0) {
-                        times.get(codec)[pass] = System.nanoTime() - t0;
-                    }
+                    readAll(setup, codec, tiers.get(codec), dirs.get(codec), keys, chunks, pages, batch);
+                }
+            }, 1, 0);
+            for (int pass = 0; pass < PASSES; pass++) {
+                for (String codec : codecs) {
+                    times.get(codec)[pass] = readAll(setup, codec, tiers.get(codec), dirs.get(codec), keys, chunks, pages, batch);
                 }
             }
         } finally {
@@ -298,6 +301,27 @@ public final class CodecBench {
             }
         }
         return times;
+    }
+
+    /**
+     * One pass over {@code tier}: {@code setup}'s preparation (not timed), then every chunk read into its page in
+     * batches of {@code batch} chunks with one {@code readAllInto} each, as a retrieve reading ahead does; its time
+     * in nanoseconds.
+     */
+    private static long readAll(TierSetup setup, String codec, StorageTier tier, Path dir, List<ChunkKey> keys,
+                                List<MemorySegment> chunks, List<MemorySegment> pages, int batch) {
+        setup.beforePass(dir);
+        long t0 = System.nanoTime();
+        for (int from = 0; from < chunks.size(); from += batch) {
+            int to = Math.min(chunks.size(), from + batch);
+            long[] n = tier.readAllInto(keys.subList(from, to), pages.subList(from, to));
+            for (int i = from; i < to; i++) {
+                if (n[i - from] != chunks.get(i).byteSize()) {
+                    throw new IllegalStateException(setup.url(codec) + ": lost chunk " + i);
+                }
+            }
+        }
+        return System.nanoTime() - t0;
     }
 
     private static Optional<LoopbackRedis> startRedis() {
