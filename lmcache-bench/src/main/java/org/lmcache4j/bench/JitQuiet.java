@@ -15,8 +15,8 @@ import java.nio.file.Path;
  * point; a demo or bench run of minutes is not. The demo waits before each scenario's uncached request,
  * which the cached one follows at once, as on a busy server (in runs that also waited right before the
  * cached request, its retrieve started on cores left idle and its ratio to a plain copy was higher), and
- * the restart child waits before its measured reads; {@code QuickBench} reads on until it is idle. The
- * wait is never part of a TTFT or a timed figure.
+ * the restart child waits before its measured reads; {@code QuickBench} and {@code CodecBench} run their
+ * steps on until it is idle ({@link #runUntilQuiet}). The wait is never part of a TTFT or a timed figure.
  *
  * <p>On Linux it watches the compiler threads' CPU time in {@code /proc/self/task}, which moves while a
  * compile runs; elsewhere the JVM's total compile time, which moves only when a compile ends.

@@ -263,7 +263,7 @@ public final class QuickBench {
     /**
      * The least time the read paths are warmed up for in each run: long enough that the JIT's optimizing
      * compiler has compiled them (a few thousand calls) before any is timed. With 30 passes alone (480 reads),
-     * the optimizing compiles of the tier's read path fell into the timed reads of the bench's second run.
+     * the optimizing compiles of the tier's read path fell into the timed reads of the bench's first two runs.
      */
     private static final long WARMUP_MILLIS = 2_000;
     private static final int TIMED_READS = 5;
