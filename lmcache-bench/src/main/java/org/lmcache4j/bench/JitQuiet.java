@@ -36,8 +36,7 @@ public final class JitQuiet {
     /** Returns once the compiler has been idle for {@value #QUIET_MILLIS} ms, or after {@value #MAX_WAIT_MILLIS} ms. */
     public static void await() {
         long deadline = System.nanoTime() + MAX_WAIT_MILLIS * 1_000_000;
-        long last = compilerWork();
-        long quietSince = System.nanoTime();
+        Idle idle = new Idle();
         while (System.nanoTime() < deadline) {
             try {
                 Thread.sleep(POLL_MILLIS);
@@ -45,11 +44,7 @@ public final class JitQuiet {
                 Thread.currentThread().interrupt();
                 return;
             }
-            long now = compilerWork();
-            if (now != last) {
-                last = now;
-                quietSince = System.nanoTime();
-            } else if (System.nanoTime() - quietSince >= QUIET_MILLIS * 1_000_000) {
+            if (idle.longEnough(System.nanoTime())) {
                 return;
             }
         }
@@ -66,20 +61,32 @@ public final class JitQuiet {
             throw new IllegalArgumentException("minPasses: " + minPasses + ", minMillis: " + minMillis + " (expected: >= 0)");
         }
         long start = System.nanoTime();
-        long last = compilerWork();
-        long quietSince = start;
+        Idle idle = new Idle();
         for (int passes = 0; ; passes++) {
             long now = System.nanoTime();
-            long work = compilerWork();
-            if (work != last) {
-                last = work;
-                quietSince = now;
-            }
+            boolean quiet = idle.longEnough(now);
             boolean warmed = passes >= minPasses && now - start >= minMillis * 1_000_000;
-            if (warmed && (now - quietSince >= QUIET_MILLIS * 1_000_000 || now - start >= (minMillis + MAX_WAIT_MILLIS) * 1_000_000)) {
+            if (warmed && (quiet || now - start >= (minMillis + MAX_WAIT_MILLIS) * 1_000_000)) {
                 return;
             }
             pass.run();
+        }
+    }
+
+    /** How long the compiler has been idle, from samples of {@link #compilerWork}. */
+    private static final class Idle {
+        private long last = compilerWork();
+        private long since = System.nanoTime();
+
+        /** Samples the compiler's work at {@code now}: true when it has not moved for {@value #QUIET_MILLIS} ms. */
+        boolean longEnough(long now) {
+            long work = compilerWork();
+            if (work != last) {
+                last = work;
+                since = now;
+                return false;
+            }
+            return now - since >= QUIET_MILLIS * 1_000_000;
         }
     }
 

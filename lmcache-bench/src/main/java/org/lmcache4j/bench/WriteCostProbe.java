@@ -1,8 +1,8 @@
 package org.lmcache4j.bench;
 
-import java.lang.foreign.Arena;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;

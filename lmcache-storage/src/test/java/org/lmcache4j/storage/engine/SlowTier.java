@@ -21,7 +21,7 @@ final class SlowTier implements StorageTier {
     private final StorageTier delegate;
     private final long delayMillis;
     private final long putDelayMillis;
-    private boolean pipelining;
+    private final boolean pipelining;
     private volatile CountDownLatch putGate = new CountDownLatch(0);
     private final Semaphore putsHeld = new Semaphore(0);
 
@@ -30,9 +30,14 @@ final class SlowTier implements StorageTier {
     }
 
     SlowTier(StorageTier delegate, long delayMillis, long putDelayMillis) {
+        this(delegate, delayMillis, putDelayMillis, false);
+    }
+
+    private SlowTier(StorageTier delegate, long delayMillis, long putDelayMillis, boolean pipelining) {
         this.delegate = delegate;
         this.delayMillis = delayMillis;
         this.putDelayMillis = putDelayMillis;
+        this.pipelining = pipelining;
     }
 
     /**
@@ -40,9 +45,7 @@ final class SlowTier implements StorageTier {
      * {@code readAllInto} of any number of chunks takes {@code delayMillis} once, a read of one chunk takes it too.
      */
     static SlowTier pipelining(StorageTier delegate, long delayMillis) {
-        SlowTier t = new SlowTier(delegate, delayMillis);
-        t.pipelining = true;
-        return t;
+        return new SlowTier(delegate, delayMillis, 0, true);
     }
 
     @Override
