@@ -169,8 +169,8 @@ final class Demo {
     }
 
     /**
-     * Runs {@code prompt} without, then with the cache, and records the comparison; for a hit, then moves
-     * the same bytes by a plain copy ({@link RawCopy}) as the retrieve's baseline.
+     * Runs {@code prompt} without, then with the cache, and records the comparison; for a hit, then repeats its
+     * retrieve ({@link RetrieveRepeats}) and moves the same bytes by a plain copy ({@link RawCopy}) as its baseline.
      */
     private Reference scenario(String name, int[] prompt, boolean keepReference) {
         bar.step(name + ": without cache");
@@ -195,8 +195,13 @@ final class Demo {
                         KvCheck.digest(engine.memory().host(), plain.promptSlots(), prompt.length));
             }
         }
-        // both requests are closed, so no block is in use and the baseline may overwrite engine memory
-        results.add(row.cachedTokens() > 0 ? row.withRaw(rawCopy.measure(engine.memory().host(), cachedSlots, row.cachedTokens())) : row);
+        // both requests are closed, so no block is in use and the repeats and the baseline may overwrite engine memory
+        if (row.cachedTokens() > 0) {
+            var kv = engine.memory().host();
+            row = row.withRetrieves(RetrieveRepeats.measure(cache, rawCopy, kv, prompt, cachedSlots, row.cachedTokens(), row.retrieveMs()))
+                    .withRaw(rawCopy.measure(kv, cachedSlots, row.cachedTokens()));
+        }
+        results.add(row);
         return reference;
     }
 
@@ -286,11 +291,13 @@ final class Demo {
                 int[] tokens = RestartChild.tokens(r.getProperty("tokens"));
                 RawBaseline raw = new RawBaseline(Double.parseDouble(r.getProperty("rawMs", "NaN")),
                         Long.parseLong(r.getProperty("rawBytes", "0")), r.getProperty("rawMethod", "not reported by the child"), "", "");
-                results.add(new ScenarioResult(name, prompt.length, cachedTokens, reference.ttftMs(),
+                ScenarioResult row = new ScenarioResult(name, prompt.length, cachedTokens, reference.ttftMs(),
                         Long.parseLong(r.getProperty("ttftNanos")) / 1e6, Long.parseLong(r.getProperty("retrieveNanos")) / 1e6,
                         kvBytes(cachedTokens), cachedTokens > 0 ? raw : RawBaseline.NONE, r.getProperty("hitTier"),
                         reference.kvSha256().equals(r.getProperty("kvSha256")), Arrays.equals(reference.tokens(), tokens),
-                        reference.logitsSha256().equals(r.getProperty("logitsSha256")), tokens));
+                        reference.logitsSha256().equals(r.getProperty("logitsSha256")), tokens);
+                double[] retrieves = PoolChild.retrieveRuns(r);
+                results.add(retrieves.length > 0 ? row.withRetrieves(retrieves) : row);
             }
         } catch (IOException | RuntimeException e) {
             System.err.println("\nshared-pool scenario failed: " + e.getMessage());

@@ -7,7 +7,9 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Properties;
+import java.util.stream.Collectors;
 import org.lmcache4j.api.KvConnector;
 import org.lmcache4j.api.KvConnectors;
 import org.lmcache4j.bench.JitQuiet;
@@ -17,13 +19,23 @@ import org.lmcache4j.examples.engine.LlamaEngine;
 /**
  * The shared-pool scenario's second engine: a new JVM loads the same model, opens a connector on the node-shared pool
  * the first engine filled (no cpu or disk tier of its own), waits until it is ready (the pool's pages mapped into this
- * process), warms up its JIT through it on an unrelated prompt as the first process did, runs the request, and reports as {@link RestartChild} does; the baseline of its retrieve is a
+ * process), warms up its JIT through it on an unrelated prompt as the first process did, runs the request, and reports as
+ * {@link RestartChild} does, with its retrieve repeated ({@link RetrieveRepeats}); the baseline of its retrieve is a
  * plain copy of the same bytes into the same engine slots out of a file beside the pool, in the same shared memory
  * ({@link RawCopy#inFile}). Arguments: request and report files.
  */
 public final class PoolChild {
 
+    /** The report's property listing each retrieve's milliseconds, the request's first ({@link RetrieveRepeats}). */
+    static final String RETRIEVE_RUNS = "retrieveRunsMs";
+
     private PoolChild() {
+    }
+
+    /** The retrieves a child's report lists under {@link #RETRIEVE_RUNS}, in milliseconds; none when it lists none. */
+    static double[] retrieveRuns(Properties report) {
+        String runs = report.getProperty(RETRIEVE_RUNS, "");
+        return runs.isEmpty() ? new double[0] : Arrays.stream(runs.split(",")).mapToDouble(Double::parseDouble).toArray();
     }
 
     public static void main(String[] args) throws IOException {
@@ -51,6 +63,11 @@ public final class PoolChild {
                 RestartChild.report(out, g, engine, prompt.length);
                 slots = g.promptSlots();
                 cached = g.cachedTokens();
+            }
+            if (cached > 0) {
+                double[] runs = RetrieveRepeats.measure(cache, copy, engine.memory().host(), prompt, slots, cached,
+                        Long.parseLong(out.getProperty("retrieveNanos")) / 1e6);
+                out.setProperty(RETRIEVE_RUNS, Arrays.stream(runs).mapToObj(Double::toString).collect(Collectors.joining(",")));
             }
             RawBaseline raw = copy.measure(engine.memory().host(), slots, cached);
             out.setProperty("rawMs", Double.toString(raw.ms()));

@@ -181,8 +181,11 @@ final class RawCopy implements AutoCloseable {
         return nanos[REPEATS / 2];
     }
 
-    /** Reads one long per cache line of {@link #eviction}: what the caches held before is gone after. */
-    private void evictCaches() {
+    /**
+     * Reads one long per cache line of {@link #eviction}: what the caches held before is gone after. Also what a
+     * repeated retrieve does first ({@link RetrieveRepeats}), so that both sides of the ratio start alike.
+     */
+    void evictCaches() {
         long sum = 0;
         for (long at = 0; at < eviction.byteSize(); at += CACHE_LINE) {
             sum += eviction.get(ValueLayout.JAVA_LONG, at);

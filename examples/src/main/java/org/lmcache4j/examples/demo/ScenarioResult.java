@@ -8,8 +8,8 @@ package org.lmcache4j.examples.demo;
  * @param cachedTokens    prompt tokens the cached run retrieved instead of computing
  * @param ttftMsNoCache   time to first token with no cache
  * @param ttftMsCache     time to first token with the cache (lookup, retrieve, prefill of the rest)
- * @param retrieveMs      the part of {@code ttftMsCache} spent in the connector's lookup and retrieve (copying
- *                        {@code kvBytes} into engine memory)
+ * @param retrieveMs      the connector's lookup and retrieve (copying {@code kvBytes} into engine memory): the median of
+ *                        {@code retrieveRuns}, whose first is the part of {@code ttftMsCache} it took
  * @param kvBytes         bytes of KV the retrieve delivered: {@code cachedTokens} times the KV bytes per token
  * @param raw             the same bytes moved by plain means, in the same run ({@link RawBaseline#NONE} for a miss)
  * @param hitTier         {@code none}, {@code cpu}, {@code disk} or {@code cpu+disk}
@@ -17,15 +17,29 @@ package org.lmcache4j.examples.demo;
  * @param tokensIdentical both runs generated the same tokens
  * @param logitsIdentical both runs' first-token logits are bit-identical
  * @param generated       the generated tokens (of the cached run)
+ * @param retrieveRuns    each lookup and retrieve measured, in milliseconds: the cached run's own, then any repeats of it
+ *                        ({@link RetrieveRepeats}); {@code retrieveMs} alone when there were none
  */
 record ScenarioResult(String name, int promptTokens, int cachedTokens, double ttftMsNoCache, double ttftMsCache,
                       double retrieveMs, long kvBytes, RawBaseline raw, String hitTier, boolean kvIdentical,
-                      boolean tokensIdentical, boolean logitsIdentical, int[] generated) {
+                      boolean tokensIdentical, boolean logitsIdentical, int[] generated, double[] retrieveRuns) {
 
     ScenarioResult {
         if (raw == null) {
             throw new IllegalArgumentException("raw: null (expected: a baseline, or RawBaseline.NONE for a miss)");
         }
+        if (retrieveRuns == null || retrieveRuns.length == 0) {
+            throw new IllegalArgumentException("retrieveRuns: " + java.util.Arrays.toString(retrieveRuns)
+                    + " (expected: at least the cached run's own retrieve)");
+        }
+    }
+
+    /** A row whose retrieve was measured once, in the cached run. */
+    ScenarioResult(String name, int promptTokens, int cachedTokens, double ttftMsNoCache, double ttftMsCache,
+                   double retrieveMs, long kvBytes, RawBaseline raw, String hitTier, boolean kvIdentical,
+                   boolean tokensIdentical, boolean logitsIdentical, int[] generated) {
+        this(name, promptTokens, cachedTokens, ttftMsNoCache, ttftMsCache, retrieveMs, kvBytes, raw, hitTier, kvIdentical,
+                tokensIdentical, logitsIdentical, generated, new double[] {retrieveMs});
     }
 
     /** TTFT without cache over TTFT with it. */
@@ -36,7 +50,13 @@ record ScenarioResult(String name, int promptTokens, int cachedTokens, double tt
     /** This row with {@code raw} as its baseline. */
     ScenarioResult withRaw(RawBaseline raw) {
         return new ScenarioResult(name, promptTokens, cachedTokens, ttftMsNoCache, ttftMsCache, retrieveMs, kvBytes, raw, hitTier,
-                kvIdentical, tokensIdentical, logitsIdentical, generated);
+                kvIdentical, tokensIdentical, logitsIdentical, generated, retrieveRuns);
+    }
+
+    /** This row with {@code runs} as its retrieves (the cached run's first): {@code retrieveMs} becomes their median. */
+    ScenarioResult withRetrieves(double[] runs) {
+        return new ScenarioResult(name, promptTokens, cachedTokens, ttftMsNoCache, ttftMsCache, RetrieveRepeats.median(runs), kvBytes,
+                raw, hitTier, kvIdentical, tokensIdentical, logitsIdentical, generated, runs.clone());
     }
 
     /** The retrieve's time over the plain move's; NaN when either is missing. */

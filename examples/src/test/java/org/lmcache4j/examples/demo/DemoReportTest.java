@@ -61,12 +61,28 @@ class DemoReportTest {
         for (String field : new String[] {"kv_bytes", "retrieve_ms", "raw_ms", "retrieve_vs_raw"}) {
             assertEquals(3, json.split("\"" + field + "\": ", -1).length - 1, field + " in every scenario:\n" + json);
         }
-        assertTrue(json.contains("\"kv_bytes\": " + KV_BYTES + ",\n      \"retrieve_ms\": 100.000,\n      \"raw_ms\": 80.000,\n"
-                + "      \"retrieve_vs_raw\": 1.250,"), json);
-        assertTrue(json.contains("\"retrieve_ms\": 300.000,\n      \"raw_ms\": 250.000,\n      \"retrieve_vs_raw\": 1.200,"), json);
+        assertTrue(json.contains("\"kv_bytes\": " + KV_BYTES + ",\n      \"retrieve_ms\": 100.000,\n      \"retrieve_ms_runs\": [100.000],\n"
+                + "      \"raw_ms\": 80.000,\n      \"retrieve_vs_raw\": 1.250,"), json);
+        assertTrue(json.contains("\"retrieve_ms\": 300.000,\n      \"retrieve_ms_runs\": [300.000],\n      \"raw_ms\": 250.000,\n"
+                + "      \"retrieve_vs_raw\": 1.200,"), json);
         assertTrue(json.contains("\"kv_bytes\": 0,\n      \"retrieve_ms\": 1.000,\n      \"raw_ms\": null,\n      \"retrieve_vs_raw\": null,"),
                 "a miss has no baseline: " + json);
         assertTrue(json.contains("\"retrieve_vs_raw_max\": 1.250,"), json);
+    }
+
+    @Test
+    void aHitListsEveryRetrieveMeasuredAndReportsTheirMedianAgainstItsBaseline() {
+        List<ScenarioResult> rows = new java.util.ArrayList<>(summary(true).scenarios());
+        rows.set(1, rows.get(1).withRetrieves(new double[] {130, 90, 100}));
+        DemoSummary s = summary(true);
+        String json = JsonReport.render(new DemoSummary(s.model(), s.modelFile(), s.parameters(), s.kvBytesPerToken(), s.threads(),
+                s.chunkTokens(), s.prefillTokensPerSecond(), s.wallSeconds(), rows, s.rag()));
+        assertTrue(json.contains("\"retrieve_ms\": 100.000,\n      \"retrieve_ms_runs\": [130.000, 90.000, 100.000],\n"
+                + "      \"raw_ms\": 80.000,\n      \"retrieve_vs_raw\": 1.250,"), json);
+        assertTrue(json.contains("\"retrieve_ms\": 300.000,\n      \"retrieve_ms_runs\": [300.000],\n"), "measured once: " + json);
+        assertEquals(2, json.split("\"retrieve_ms_runs\": ", -1).length - 1, "hits only: " + json);
+        assertEquals(400, rows.get(1).ttftMsCache(), "the request's TTFT is not repeated");
+        assertEquals(130, rows.get(1).retrieveRuns()[0]);
     }
 
     @Test
