@@ -151,7 +151,7 @@ public final class WorkloadBench {
     public static Map<String, Object> run(Options o, BenchSubject subject, KvLayout layout, List<Workload> workloads,
                                           Executor engine, java.util.function.Function<java.util.function.Consumer<String>,
                                           Map<String, Object>> quickExtras) throws IOException {
-        int perRun = workloads.stream().mapToInt(w -> (w.name().equals(MISS_ONLY) ? 4 : 2) * w.requests().size()).sum();
+        int perRun = workloads.stream().mapToInt(w -> (w.name().equals(MISS_ONLY) ? MISS_BLOCKS : 2) * w.requests().size()).sum();
         BenchProgress progress = new BenchProgress(System.err, o.repeat() * perRun, o.repeat());
         progress.note("warm-up (not measured)");
         warmUp(o, subject, layout, engine);
@@ -197,24 +197,40 @@ public final class WorkloadBench {
     }
 
     /**
-     * The miss-only workload's wall time with a cache over its time without, from four blocks in the order
-     * without, with (the run's pair, {@code first}), with, without: a drift of the machine's speed during
-     * the run (other work, memory state, clocks) then weighs on both sides alike. One pair of blocks of a
-     * few seconds moved the ratio from 0.91 to 1.08 between runs of one process here, more than the 3% it
-     * measures. Each block with a cache has a fresh connector, closed (its write-behind drained) before the
-     * next block starts.
+     * Blocks of the miss-only workload in one run's {@code miss_overhead_ratio}, half without and half with a
+     * cache. With four, the ratio's standard deviation from run to run was 0.043 here (15 runs in three batches
+     * at acbfca0-de3c9d5, mean 1.011), more than the 0.03 it is held to; eight halve its variance as far as the
+     * blocks' noise is independent. A multiple of four: the order is without, with, with, without, repeated.
+     */
+    static final int MISS_BLOCKS = 8;
+
+    /**
+     * The miss-only workload's wall time with a cache over its time without, from {@value #MISS_BLOCKS} blocks
+     * in the order without, with (the run's pair, {@code first}), with, without, and again without, with, with,
+     * without: a drift of the machine's speed during the run (other work, memory state, clocks) then weighs on
+     * both sides alike. One pair of blocks of a few seconds moved the ratio from 0.91 to 1.08 between runs of one
+     * process here, more than the 3% it measures. Each block with a cache has a fresh connector, closed (its
+     * write-behind drained) before the next block starts.
      */
     static double missOverhead(Options o, BenchSubject subject, KvLayout layout, List<Workload> workloads,
                                        Executor engine, BenchProgress progress, BenchReport.Pair first) {
         Workload w = workloads.stream().filter(x -> x.name().equals(MISS_ONLY)).findFirst().orElseThrow();
-        WorkloadRunner.Result on;
-        try (KvConnector c = KvConnectors.open(config(o, subject, o.dir().resolve(w.name() + "-2")), layout)) {
-            c.clear();
-            c.awaitReady(READY_TIMEOUT);
-            on = engine.run(w, c, progress.stage(w.name() + " (cache, 2nd)"));
+        double on = first.cache().wallSeconds();
+        double off = first.noCache().wallSeconds();
+        for (int block = 3; block <= MISS_BLOCKS; block++) {
+            boolean withCache = block % 4 == 2 || block % 4 == 3; // blocks 1-4: without, with, with, without; then again
+            String stage = w.name() + (withCache ? " (cache, " : " (no cache, ") + "block " + block + " of " + MISS_BLOCKS + ")";
+            if (withCache) {
+                try (KvConnector c = KvConnectors.open(config(o, subject, o.dir().resolve(w.name() + "-2")), layout)) {
+                    c.clear();
+                    c.awaitReady(READY_TIMEOUT);
+                    on += engine.run(w, c, progress.stage(stage)).wallSeconds();
+                }
+            } else {
+                off += engine.run(w, null, progress.stage(stage)).wallSeconds();
+            }
         }
-        WorkloadRunner.Result off = engine.run(w, null, progress.stage(w.name() + " (no cache, 2nd)"));
-        return (first.cache().wallSeconds() + on.wallSeconds()) / (first.noCache().wallSeconds() + off.wallSeconds());
+        return on / off;
     }
 
     /** One run of every workload, without then with a fresh cache. */

@@ -126,7 +126,7 @@ class WorkloadBenchReportTest {
     }
 
     @Test
-    void theMissOverheadWeighsFourBlocksInTheOrderWithoutWithWithWithout() throws Exception {
+    void theMissOverheadWeighsEightBlocksInTheOrderWithoutWithWithWithoutTwice() throws Exception {
         WorkloadBench.Options o = WorkloadBench.Options.parse(new String[] {"--dir", dir.toString()});
         List<Boolean> withCache = new java.util.ArrayList<>();
         WorkloadBench.Executor engine = (w, connector, progress) -> {
@@ -137,7 +137,9 @@ class WorkloadBenchReportTest {
         double ratio = WorkloadBench.missOverhead(o, BenchSubject.assumed("synthetic", "smollm-135m", 1000), SMOLLM,
                 List.of(Workloads.missOnly(5, 2, 64)), engine, new BenchProgress(new java.io.PrintStream(
                         java.io.OutputStream.nullOutputStream()), 4, 1), first);
-        assertEquals(List.of(true, false), withCache, "after the run's pair (without, with): with, then without");
-        assertEquals((1.0 + 1.2) / (1.1 + 0.9), ratio, 1e-12);
+        assertEquals(List.of(true, false, false, true, true, false), withCache,
+                "after the run's pair (without, with): with, without, then without, with, with, without");
+        assertEquals(8, WorkloadBench.MISS_BLOCKS);
+        assertEquals((1.0 + 3 * 1.2) / (1.1 + 3 * 0.9), ratio, 1e-12);
     }
 }
