@@ -3,6 +3,7 @@ package org.lmcache4j.examples.demo;
 import java.util.Arrays;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.KvConnector;
+import org.lmcache4j.bench.workload.RunSeries;
 
 /**
  * A hit's retrieve measured as its baseline is ({@link RawCopy}: the median of {@value RawCopy#REPEATS}, the CPU's
@@ -48,14 +49,8 @@ final class RetrieveRepeats {
         return Arrays.copyOf(runs, n);
     }
 
-    /** The middle value of {@code values}, or the mean of the two middle ones for an even count; NaN for none. */
-    static double median(double[] values) {
-        if (values.length == 0) {
-            return Double.NaN;
-        }
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int mid = v.length / 2;
-        return v.length % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+    /** The median of {@code runs} as the bench takes its runs' ({@link RunSeries#median}). */
+    static double median(double[] runs) {
+        return RunSeries.median(Arrays.stream(runs).boxed().toList());
     }
 }

@@ -42,7 +42,7 @@ public final class RunSeries {
     }
 
     /** The middle value; for an even count, the mean of the two middle values; NaN for none. */
-    static double median(List<Double> values) {
+    public static double median(List<Double> values) {
         if (values.isEmpty()) {
             return Double.NaN;
         }
