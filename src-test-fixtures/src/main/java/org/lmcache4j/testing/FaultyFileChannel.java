@@ -11,17 +11,21 @@ import java.nio.channels.WritableByteChannel;
 /**
  * A fault-injecting {@link FileChannel}: writes take room on a {@link SimulatedDisk} and fail with
  * {@code "No space left on device"} when it is full (the last write partly done, as on a real disk);
- * everything else passes through to the real channel. For testing how a disk-backed tier degrades.
+ * everything else passes through to the real channel. Only bytes that make the file longer take room (a
+ * write over a file's existing bytes takes none, as on a real disk), and a truncation gives room back.
+ * For testing how a disk-backed tier degrades. Not thread-safe: one writer per channel.
  */
 public final class FaultyFileChannel extends FileChannel {
 
     private final FileChannel ch;
     private final SimulatedDisk disk;
+    private long length;
 
-    /** Wraps {@code ch}; its writes take room on {@code disk}. */
-    public FaultyFileChannel(FileChannel ch, SimulatedDisk disk) {
+    /** Wraps {@code ch}, a file of its current length; its writes take room on {@code disk}. */
+    public FaultyFileChannel(FileChannel ch, SimulatedDisk disk) throws IOException {
         this.ch = ch;
         this.disk = disk;
+        this.length = ch.size();
     }
 
     @Override
@@ -31,12 +35,15 @@ public final class FaultyFileChannel extends FileChannel {
 
     @Override
     public int write(ByteBuffer src, long position) throws IOException {
+        long at = position < 0 ? ch.position() : position;
         int wanted = src.remaining();
-        int allowed = (int) disk.reserve(wanted);
+        int over = (int) Math.max(0, Math.min(wanted, length - at)); // bytes that exist already take no room
+        int allowed = over + (int) disk.reserve(wanted - over);
         if (allowed > 0) {
             ByteBuffer part = src.slice().limit(allowed);
             int n = position < 0 ? ch.write(part) : ch.write(part, position);
-            disk.unwritten(allowed - n);
+            disk.unwritten(Math.min(allowed - over, allowed - n));
+            length = Math.max(length, at + n);
             src.position(src.position() + n);
             if (n < allowed) {
                 return n; // a short write; the caller comes back for the rest
@@ -92,6 +99,10 @@ public final class FaultyFileChannel extends FileChannel {
     @Override
     public FileChannel truncate(long size) throws IOException {
         ch.truncate(size);
+        if (size < length) {
+            disk.deleted(length - size);
+            length = size;
+        }
         return this;
     }
 

@@ -29,7 +29,11 @@ import org.lmcache4j.storage.tier.TierCodec;
  * offset 0. Directories are forced so
  * renames survive a power loss, but in batches (at most every {@value #DIR_SYNC_INTERVAL_MILLIS} ms, and
  * at close): one directory fsync per chunk cost about as much as the chunk's own data. A power loss can
- * thus lose the newest renames, which costs hits, never correctness. A read checks the
+ * thus lose the newest renames, which costs hits, never correctness. A write may take over an existing
+ * file ({@link #takeOver}: a spare, or an evicted chunk's): it is renamed to the temporary name first and
+ * written over there, then truncated to its new length, so it too reaches its final name only whole. Spare
+ * files wait in {@code <root>/}{@value #SPARE_DIRECTORY} under numbered names; nothing there is ever read
+ * as a chunk, and a start deletes what a crash left there. A read checks the
  * header, then reads the payload (into off-heap memory of its own {@link Arena}, or the caller's) and
  * checks its checksum, the two overlapped ({@link DiskPayloadReader}).
  * Holds no lock: callers make sure no two operations touch one key's file at once.
@@ -49,6 +53,9 @@ final class DiskChunkFiles {
     private final Set<Path> knownShards = ConcurrentHashMap.newKeySet();
     private final Set<Path> dirtyDirectories = ConcurrentHashMap.newKeySet();
     private final AtomicLong lastDirectorySyncNanos = new AtomicLong(System.nanoTime());
+
+    /** The directory of the spare files, under the root. */
+    static final String SPARE_DIRECTORY = "spare";
 
     /** Longest time a rename waits for its directory to be forced. */
     static final long DIR_SYNC_INTERVAL_MILLIS = 100;
@@ -86,6 +93,38 @@ final class DiskChunkFiles {
         return ChunkFileNames.pathOf(root, key);
     }
 
+    /** The directory of the spare files. */
+    Path spareDirectory() {
+        return root.resolve(SPARE_DIRECTORY);
+    }
+
+    /** The path of the spare file numbered {@code id}. */
+    Path sparePath(long id) {
+        return spareDirectory().resolve(id + ".spare");
+    }
+
+    /** Renames {@code chunkFile}, whose chunk left the tier, to the spare name {@code spare}. */
+    void toSpare(Path chunkFile, Path spare) throws IOException {
+        Path dir = spare.getParent();
+        if (!knownShards.contains(dir)) {
+            io.createDirectories(dir);
+            knownShards.add(dir);
+        }
+        io.moveAtomically(chunkFile, spare);
+    }
+
+    /**
+     * Renames the existing {@code file} (a spare, or an evicted chunk's file) to a temporary name for
+     * {@code key}'s file and returns it, for {@link #write(ChunkKey, TierCodec.Encoded, Path)} to write over.
+     */
+    Path takeOver(Path file, ChunkKey key) throws IOException {
+        Path target = pathOf(key);
+        ensureShard(target.getParent());
+        Path temp = ChunkFileNames.tempFor(target);
+        io.moveAtomically(file, temp);
+        return temp;
+    }
+
     /** As {@link #write(ChunkKey, TierCodec.Encoded)} for {@code payload} stored raw. */
     long write(ChunkKey key, MemorySegment payload) throws IOException {
         return write(key, new TierCodec.Encoded(0, payload, payload.byteSize()));
@@ -96,16 +135,25 @@ final class DiskChunkFiles {
      * file's length. On failure no file of this write is left behind, under either name.
      */
     long write(ChunkKey key, TierCodec.Encoded chunk) throws IOException {
+        return write(key, chunk, null);
+    }
+
+    /**
+     * As {@link #write(ChunkKey, TierCodec.Encoded)}, writing over {@code takenOver} (a temporary name
+     * {@link #takeOver} returned for {@code key}) when not null, else into a new file.
+     */
+    long write(ChunkKey key, TierCodec.Encoded chunk, Path takenOver) throws IOException {
         MemorySegment payload = chunk.bytes();
         Path target = pathOf(key);
         Path shard = target.getParent();
         ensureShard(shard);
         long payloadOffset = DiskChunkFormat.PAYLOAD_OFFSET;
         long fileBytes = DiskChunkFormat.fileBytes(payload.byteSize());
-        Path temp = ChunkFileNames.tempFor(target);
+        Path temp = takenOver != null ? takenOver : ChunkFileNames.tempFor(target);
         Path written = temp;
         try {
-            try (FileChannel ch = io.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = takenOver != null ? io.open(temp, StandardOpenOption.WRITE)
+                    : io.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 // One write call for the whole payload: the page cache then holds it in large folios, which
                 // later reads copy out faster than a file written in 256 KiB pieces (docs/PERFORMANCE.md).
                 // The checksum pass before it costs the writer, a low-priority background thread, a read
@@ -118,6 +166,9 @@ final class DiskChunkFiles {
                 }
                 writeFully(ch, format.encodeFileHeader(key, NO_PARENT, 0, new DiskChunkFormat.Stored(chunk.codecId(),
                         chunk.logicalBytes(), payload.byteSize(), crc)), 0);
+                if (takenOver != null && ch.size() > fileBytes) {
+                    ch.truncate(fileBytes); // what remains of the longer file it was
+                }
                 if (fsync) {
                     ch.force(true);
                 }

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * The start-up pass over a {@code disk} tier's directory that rebuilds its index: deletes temporary files
  * left by a crash, reads only the header of each chunk file (the payload checksum is checked when the
  * chunk is read), deletes torn, corrupt and foreign files, and, when the files found exceed the budget,
- * deletes the oldest until they fit. Files and directories of other names are left alone.
+ * deletes the oldest until they fit. It deletes the spare files a run kept ({@link DiskSpares}): a crash may
+ * have left one half written over. Files and directories of other names are left alone.
  */
 final class DiskDirectoryScan {
 
@@ -41,7 +42,7 @@ final class DiskDirectoryScan {
      * What the scan found and did.
      *
      * @param chunks      valid chunks to index, least recently written first, within the budget
-     * @param tempFiles   temporary files deleted
+     * @param tempFiles   temporary files and spare files deleted
      * @param badFiles    torn, corrupt or foreign chunk files deleted
      * @param evicted     valid chunks deleted because the budget was exceeded
      * @param ioErrors    files that could not be read or deleted (left in place, not indexed)
@@ -63,6 +64,12 @@ final class DiskDirectoryScan {
                 }
             } else if (!top.directory() && ChunkFileNames.isTemp(top.path())) {
                 s.visit(top);
+            } else if (top.directory() && top.path().equals(files.spareDirectory())) {
+                for (DiskIo.Listing f : io.list(top.path())) {
+                    if (!f.directory() && s.delete(f.path())) {
+                        s.tempFiles++;
+                    }
+                }
             }
         }
         s.found.sort(Comparator.comparing(Found::lastModified).thenComparing(Found::key));

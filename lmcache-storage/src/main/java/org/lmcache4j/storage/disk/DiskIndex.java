@@ -22,7 +22,10 @@ import org.lmcache4j.storage.tier.NestedPins;
  * byte is written, so the sum never passes the capacity, and neither do the files on disk: the bytes of
  * an evicted or removed file stay reserved until the file is gone. A key with a write or a deletion
  * under way is <em>busy</em>: it is not in the index, and a put of it waits for the operation to end
- * (its future) and tries again, so two operations never race on one file name.
+ * (its future) and tries again, so two operations never race on one file name. The {@link DiskSpares spare
+ * files} count against the budget too: {@code storedBytes + reservedBytes + spares.bytes()} never passes
+ * the capacity. A put takes a spare to write over when there is one, and drops further spares (oldest
+ * first) before it evicts a chunk.
  */
 final class DiskIndex {
 
@@ -32,6 +35,7 @@ final class DiskIndex {
     private final LongSupplier nanoClock;
     private final LinkedHashMap<ChunkKey, Entry> entries = new LinkedHashMap<>(256, 0.75f, true);
     private final Map<ChunkKey, CompletableFuture<Void>> busy = new HashMap<>();
+    private final DiskSpares spares;
     private long storedBytes;
     private long reservedBytes;
     private boolean closed;
@@ -39,6 +43,7 @@ final class DiskIndex {
     DiskIndex(long capacityBytes, LongSupplier nanoClock) {
         this.capacityBytes = capacityBytes;
         this.nanoClock = nanoClock;
+        this.spares = new DiskSpares(capacityBytes);
     }
 
     /** Adds a chunk found at start; callers add them least recently used first and within the budget. */
@@ -69,8 +74,9 @@ final class DiskIndex {
 
     /**
      * Starts a put of a file of {@code sizeBytes} under {@code key}: says it is stored already, busy, or
-     * refused, or reserves the bytes, marks the key busy and picks the victims to delete first (also busy,
-     * their bytes part of the reservation). Nothing is evicted when the put is refused.
+     * refused, or reserves the bytes, marks the key busy and picks the file to write over (the newest spare),
+     * the spares to delete and the victims to evict first (busy, their bytes part of the reservation). Nothing
+     * is evicted or taken when the put is refused.
      */
     synchronized Admission admit(ChunkKey key, long sizeBytes) {
         ensureOpen();
@@ -84,7 +90,15 @@ final class DiskIndex {
         if (sizeBytes > capacityBytes) {
             return new Admission.Refused();
         }
-        long free = capacityBytes - storedBytes - reservedBytes;
+        long unused = capacityBytes - storedBytes - reservedBytes - spares.bytes();
+        DiskSpares.Spare reuse = spares.takeNewest();
+        List<DiskSpares.Spare> dropped = new ArrayList<>();
+        long taken = reuse == null ? 0 : reuse.sizeBytes(); // bytes of files this put must write over or delete
+        for (DiskSpares.Spare s; unused + taken < sizeBytes && (s = spares.takeOldest()) != null; ) {
+            dropped.add(s);
+            taken += s.sizeBytes();
+        }
+        long free = unused + taken;
         List<Victim> victims = new ArrayList<>();
         if (free < sizeBytes) {
             long now = nanoClock.getAsLong();
@@ -92,7 +106,7 @@ final class DiskIndex {
             for (Map.Entry<ChunkKey, Entry> candidate : entries.entrySet()) {
                 Entry e = candidate.getValue();
                 if (!e.pinned(now) && e.readers == 0) {
-                    victims.add(new Victim(candidate.getKey(), e.sizeBytes));
+                    victims.add(new Victim(candidate.getKey(), e.sizeBytes, false));
                     freed += e.sizeBytes;
                     if (freed >= sizeBytes) {
                         break;
@@ -100,19 +114,24 @@ final class DiskIndex {
                 }
             }
             if (freed < sizeBytes) {
+                dropped.forEach(spares::putBack);
+                if (reuse != null) {
+                    spares.putBack(reuse);
+                }
                 return new Admission.Refused();
             }
             for (Victim v : victims) {
                 entries.remove(v.key());
                 busy.put(v.key(), new CompletableFuture<>());
                 storedBytes -= v.sizeBytes();
+                taken += v.sizeBytes();
             }
-            free = freed;
         }
-        long reserved = victims.isEmpty() ? sizeBytes : free; // all the room made, until the victims are gone
+        // the files in the way until they are gone or written over, and what else the file needs of the room unused
+        long reserved = taken + Math.min(unused, Math.max(0, sizeBytes - taken));
         reservedBytes += reserved;
         busy.put(key, new CompletableFuture<>());
-        return new Admission.Admitted(List.copyOf(victims), reserved);
+        return new Admission.Admitted(List.copyOf(victims), reserved, reuse, List.copyOf(dropped));
     }
 
     /** Ends the deletion of {@code key} (removed, evicted or corrupt), releasing {@code releaseBytes}. */
@@ -122,6 +141,35 @@ final class DiskIndex {
         if (done != null) {
             done.complete(null);
         }
+    }
+
+    /**
+     * Holds a place in the spare pool for the file of {@code v}, a chunk removed, about to be moved there:
+     * its spare id, or -1 when the pool has no room for it or a reader held the chunk (its file is then
+     * deleted, as a reader may still be reading it).
+     */
+    synchronized long spareSlot(Victim v) {
+        return v.held() || closed ? -1 : spares.reserve(v.sizeBytes());
+    }
+
+    /** Ends the deletion of {@code v}, whose file is now the spare {@code id} (see {@link #spareSlot}). */
+    synchronized void spared(Victim v, long id) {
+        reservedBytes -= v.sizeBytes();
+        spares.added(new DiskSpares.Spare(id, v.sizeBytes()));
+        CompletableFuture<Void> done = busy.remove(v.key());
+        if (done != null) {
+            done.complete(null);
+        }
+    }
+
+    /** Gives up the place {@link #spareSlot} held for {@code v}, whose file could not be moved there. */
+    synchronized void spareSlotUnused(Victim v) {
+        spares.unreserve(v.sizeBytes());
+    }
+
+    /** Spare files kept to be written over. */
+    synchronized int spareFiles() {
+        return spares.files();
     }
 
     /** Returns {@code bytes} of a put's reservation it no longer needs. */
@@ -201,9 +249,17 @@ final class DiskIndex {
         return entries.size();
     }
 
-    /** Bytes charged against the budget now: indexed files plus reservations. */
+    /**
+     * Bytes of chunks now: indexed files plus reservations. Spare files, inside the budget too, are not
+     * counted: a put takes them before anything else, as free room ({@link #spareBytes}).
+     */
     synchronized long usedBytes() {
         return storedBytes + reservedBytes;
+    }
+
+    /** Bytes of the spare files kept. */
+    synchronized long spareBytes() {
+        return spares.bytes();
     }
 
     synchronized boolean isClosed() {
@@ -225,7 +281,7 @@ final class DiskIndex {
         storedBytes -= e.sizeBytes;
         reservedBytes += e.sizeBytes;
         busy.put(key, new CompletableFuture<>());
-        return new Victim(key, e.sizeBytes);
+        return new Victim(key, e.sizeBytes, e.readers > 0);
     }
 
     private void ensureOpen() {
@@ -249,8 +305,12 @@ final class DiskIndex {
         }
     }
 
-    /** A chunk leaving the index whose file must be deleted. */
-    record Victim(ChunkKey key, long sizeBytes) {
+    /**
+     * A chunk leaving the index whose file must be deleted (or written over, or kept as a spare).
+     *
+     * @param held true when a reader still held it as it left (its file may be open)
+     */
+    record Victim(ChunkKey key, long sizeBytes, boolean held) {
     }
 
     /** What {@link #admit} decided. */
@@ -268,8 +328,13 @@ final class DiskIndex {
         record Refused() implements Admission {
         }
 
-        /** Room reserved: delete the victims' files, then shrink the reservation to the file's size. */
-        record Admitted(List<Victim> victims, long reservedBytes) implements Admission {
+        /**
+         * Room reserved: write over {@code reuse} (a spare, or when null, the first victim's file if any),
+         * delete the other victims' files and the {@code dropped} spares, then shrink the reservation to the
+         * file's size.
+         */
+        record Admitted(List<Victim> victims, long reservedBytes, DiskSpares.Spare reuse, List<DiskSpares.Spare> dropped)
+                implements Admission {
         }
     }
 }

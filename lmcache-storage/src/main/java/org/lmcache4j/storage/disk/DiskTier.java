@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -35,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * and writes to a temporary name that is renamed when complete. A get reads the whole chunk into
  * off-heap memory owned by the returned buffer; the chunk counts as held, and so cannot be evicted,
  * until that buffer is closed, although a removal deletes its file at once (the reader has a copy).
+ *
+ * <p>Files are written over rather than deleted where that is safe: the file of a chunk removed or
+ * cleared while no reader held it becomes a spare ({@link DiskSpares}: a few, inside the budget), and a
+ * put writes over a spare, or else over the file of the chunk it evicts, instead of creating a file
+ * (see {@link DiskChunkFiles#takeOver}). A new file costs this machine kind about twice the engine compute
+ * of an overwrite (docs/PERFORMANCE.md). Only a start deletes spare files (what a crash left there).
  *
  * <p>Failures. A torn, corrupt or foreign file is a miss: it is deleted and counted in
  * {@link #corruptChunks()} and in the stats' errors. An I/O failure of {@link #put} (disk full,
@@ -323,7 +330,7 @@ final class DiskTier implements StorageTier {
         if (v == null) {
             return false;
         }
-        deleteFiles(List.of(v), false);
+        removeFiles(List.of(v));
         return true;
     }
 
@@ -339,11 +346,17 @@ final class DiskTier implements StorageTier {
 
     @Override
     public void clear() {
-        deleteFiles(index.clear(), false);
+        removeFiles(index.clear());
+    }
+
+    /** Spare files kept to be written over (files of chunks removed or cleared). */
+    int spareFiles() {
+        return index.spareFiles();
     }
 
     /**
-     * {@inheritDoc} Used bytes include files being written or deleted; errors count corrupt files and
+     * {@inheritDoc} Used bytes include files being written or deleted, not spare files (free room a put
+     * takes first, see {@link DiskSpares}); errors count corrupt files and
      * the I/O failures the tier absorbed itself, not those it threw.
      */
     @Override
@@ -377,31 +390,61 @@ final class DiskTier implements StorageTier {
 
     private boolean write(ChunkKey key, TierCodec.Encoded chunk, long fileBytes, DiskIndex.Admission.Admitted admitted) {
         long reserved = admitted.reservedBytes();
+        List<DiskIndex.Victim> victims = admitted.victims();
+        DiskSpares.Spare spare = admitted.reuse();
+        // the file written over: the spare taken, or else the first victim's
+        DiskIndex.Victim overwritten = spare == null && !victims.isEmpty() ? victims.getFirst() : null;
+        Path old = overwritten != null ? files.pathOf(overwritten.key()) : spare != null ? files.sparePath(spare.id()) : null;
+        long oldBytes = overwritten != null ? overwritten.sizeBytes() : spare != null ? spare.sizeBytes() : 0;
+        Path takenOver = null;
+        boolean oldEnded = old == null;
         boolean committed = false;
         try {
-            IOException victimsFailure;
+            IOException failure;
             try {
-                admitted.victims().forEach(v -> tellEvicted(v.key())); // they left the index, whether or not their files go
+                victims.forEach(v -> tellEvicted(v.key())); // they left the index, whether or not their files go
             } finally {
-                victimsFailure = deleteFiles(admitted.victims(), true);
+                failure = deleteFiles(overwritten == null ? victims : victims.subList(1, victims.size()), true);
+                failure = firstOrNull(failure, deleteSpares(admitted.dropped()));
             }
-            if (victimsFailure != null) {
-                throw victimsFailure;
+            if (failure != null) {
+                throw failure;
             }
-            index.release(reserved - fileBytes); // the room beyond this file, held until the victims were gone
-            reserved = fileBytes;
-            files.write(key, chunk);
+            if (old != null) {
+                takenOver = files.takeOver(old, key);
+                endOld(overwritten);
+                oldEnded = true;
+            }
+            long held = Math.max(fileBytes, oldBytes); // the file written over is that long until truncated
+            index.release(reserved - held); // the room beyond this file, held until the files in the way were gone
+            reserved = held;
+            files.write(key, chunk, takenOver);
             committed = true;
             boolean stored = index.commit(key, fileBytes);
+            index.release(held - fileBytes);
             failing = false;
             return stored;
         } catch (IOException e) {
             failing = true;
             throw new UncheckedIOException("disk tier " + files.root() + ": put " + key + " (" + fileBytes + " bytes) failed", e);
         } finally {
-            if (!committed) {
-                index.abort(key, reserved);
+            try {
+                if (!oldEnded) { // this put failed before writing over it: it goes as the victims' files do
+                    deleteQuietly(old);
+                    endOld(overwritten);
+                }
+            } finally {
+                if (!committed) {
+                    index.abort(key, reserved);
+                }
             }
+        }
+    }
+
+    /** Ends the eviction of the chunk whose file a put took over or deleted (its bytes are the put's). */
+    private void endOld(DiskIndex.Victim overwritten) {
+        if (overwritten != null) {
+            index.deleted(overwritten.key(), 0);
         }
     }
 
@@ -415,6 +458,62 @@ final class DiskTier implements StorageTier {
         } catch (RuntimeException e) {
             LOG.warn("disk tier {}: listener failed for {}: {}", files.root(), key, e.toString());
         }
+    }
+
+    /** Deletes spare files a put dropped to make room (their bytes are the put's); returns the I/O failures, or null. */
+    private IOException deleteSpares(List<DiskSpares.Spare> dropped) {
+        IOException failure = null;
+        for (DiskSpares.Spare s : dropped) {
+            try {
+                files.delete(files.sparePath(s.id()));
+            } catch (IOException e) {
+                failure = firstOf(failure, e);
+            }
+        }
+        return failure;
+    }
+
+    /** Deletes {@code file} of a failed put, logging a failure (the put's own is thrown): it is left until the next start. */
+    private void deleteQuietly(Path file) {
+        try {
+            files.delete(file);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("disk tier {}: cannot delete {} (left until the next start): {}", files.root(), file, e.toString());
+        }
+    }
+
+    private static IOException firstOrNull(IOException first, IOException next) {
+        return next == null ? first : firstOf(first, next);
+    }
+
+    /** Ends the removal of chunks: keeps their files as spares where {@link #keepAsSpare} can, deletes the others. */
+    private void removeFiles(List<DiskIndex.Victim> removed) {
+        List<DiskIndex.Victim> toDelete = new ArrayList<>();
+        for (DiskIndex.Victim v : removed) {
+            if (!keepAsSpare(v)) { // throws nothing, so every removal is ended
+                toDelete.add(v);
+            }
+        }
+        deleteFiles(toDelete, false);
+    }
+
+    /**
+     * Keeps the file of a removed chunk as a spare when the pool has room and no reader held the chunk;
+     * true when it did (and ended the chunk's deletion in the index). On failure the caller deletes it.
+     */
+    private boolean keepAsSpare(DiskIndex.Victim v) {
+        long id = index.spareSlot(v);
+        if (id < 0) {
+            return false;
+        }
+        try {
+            files.toSpare(files.pathOf(v.key()), files.sparePath(id));
+        } catch (IOException | RuntimeException e) {
+            index.spareSlotUnused(v);
+            return false;
+        }
+        index.spared(v, id);
+        return true;
     }
 
     /**

@@ -184,7 +184,7 @@ class DiskTierFaultTest {
     @Test
     void diskFullAfterEvictingKeepsTheBudgetExact() throws IOException {
         DiskTier t = open(dir, 2 * charged(CHUNK));
-        put(t, 0, CHUNK);
+        put(t, 0, CHUNK / 2); // the victim: its file is written over, and must grow by half a chunk
         put(t, 1, CHUNK);
         io.diskFullAfter(100);
         assertThrows(UncheckedIOException.class, () -> t.put(key(2), nativeCopy(payload(2, CHUNK))));
@@ -196,6 +196,21 @@ class DiskTierFaultTest {
         put(t, 2, CHUNK);
         put(t, 3, CHUNK);
         assertServed(t, 3, CHUNK);
+    }
+
+    @Test
+    void aFullDiskStillTakesAChunkWrittenOverTheFileItEvicts() throws IOException {
+        DiskTier t = open(dir, 2 * charged(CHUNK));
+        put(t, 0, CHUNK);
+        put(t, 1, CHUNK);
+        io.diskFullAfter(0);
+        put(t, 2, CHUNK); // evicts chunk 0 and writes over its file: no new room on the device
+        assertFalse(t.contains(key(0)), "the victim is evicted");
+        assertServed(t, 1, CHUNK);
+        assertServed(t, 2, CHUNK);
+        assertEquals(new TierStats("disk", 2, 2 * charged(CHUNK), 2 * charged(CHUNK), 0, true), t.stats());
+        assertEquals(2, files(dir, ".kv").size(), "chunk files");
+        assertTrue(io.maxLiveBytes() <= 2 * charged(CHUNK), "bytes on the device: " + io.maxLiveBytes());
     }
 
     @Test
