@@ -40,14 +40,16 @@ import org.lmcache4j.bench.workload.RunSeries;
  * What writing chunks to the disk tier costs an engine that computes on every core, against what the writing
  * thread's own CPU time explains. One compute thread per core runs arithmetic while a third thread either does
  * nothing, writes 256-token chunks of the reference engine's KV into a real disk tier at a fixed rate (checksum,
- * a new file through the page cache, {@code fsync}, rename, as the write-behind does), writes them in place over
- * eight files written before (checksum, page cache, {@code fsync}: what a tier that reused its evicted files would
- * do), or does the same checksum and copy in memory at the same rate with no I/O. The loss is the compute lost against the phases with nothing: if the writing thread's
+ * a new file through the page cache, {@code fsync}, rename, as the write-behind does into a tier with room),
+ * puts them into a full disk tier of eight chunks (each put evicts the oldest chunk and writes over its file, as the
+ * tier does since it recycles files), writes them in place over eight files written before (checksum, page cache,
+ * {@code fsync}: the same without the tier), or does the same checksum and copy in memory at the same rate with no I/O. The loss is the compute lost against the phases with nothing: if the writing thread's
  * CPU were the whole cost, the loss would be about its share of a core divided by the compute threads; what
  * exceeds that is work the machine does for the writes outside this process's threads (on a virtual machine,
  * the host's emulation of the disk running on the cores the guest's CPUs share).
  *
- * <p>Phases run in the order nothing, write, overwrite, copy, copy, overwrite, write, nothing in each round, so
+ * <p>Phases run in the order nothing, write, recycle, overwrite, copy, copy, overwrite, recycle, write, nothing in
+ * each round, so
  * that a drift of the machine's speed weighs on every kind alike; each figure is the median over the rounds with every round's value.
  */
 public final class WriteCostProbe {
@@ -57,13 +59,16 @@ public final class WriteCostProbe {
 
     private static final long CHUNK_BYTES = 256L * LAYOUT.bytesPerToken();
 
-    private enum Load { NONE, WRITE, OVERWRITE, COPY }
+    private enum Load { NONE, WRITE, RECYCLE, OVERWRITE, COPY }
 
-    private static final Load[] ROUND = {Load.NONE, Load.WRITE, Load.OVERWRITE, Load.COPY, Load.COPY, Load.OVERWRITE, Load.WRITE,
-        Load.NONE};
+    private static final Load[] ROUND = {Load.NONE, Load.WRITE, Load.RECYCLE, Load.OVERWRITE, Load.COPY, Load.COPY, Load.OVERWRITE,
+        Load.RECYCLE, Load.WRITE, Load.NONE};
 
-    /** Files the overwrite phases write over in turn. */
+    /** Files the overwrite phases write over in turn, and chunks the full tier of the recycle phases holds. */
     private static final int OVERWRITTEN_FILES = 8;
+
+    /** A disk tier's file of one chunk: the payload after a header padded to 4 KiB. */
+    private static final long FILE_BYTES = CHUNK_BYTES + 4096;
 
     /** One phase: compute work done, the load thread's CPU nanoseconds, bytes it moved, wall nanoseconds. */
     private record Phase(Load load, long work, long loadCpuNanos, long bytes, long nanos) {
@@ -101,9 +106,13 @@ public final class WriteCostProbe {
     private Map<String, Object> run(Consumer<String> progress) {
         CacheIdentity identity = new CacheIdentity(new CacheNamespace("write-cost-" + UUID.randomUUID(), LAYOUT.fingerprint(), "", 0, 1),
                 256, HashAlgorithm.SHA_256);
-        String url = dir.toUri() + "?capacity=1g"; // a put forces its file to the device, as the connector's disk tier does
+        // a put forces its file to the device, as the connector's disk tier does; a budget no run fills, so that no put
+        // evicts, and every put of the write phases creates a file (a put that evicts writes over its victim's file)
+        String url = dir.toUri() + "?capacity=8g";
+        String fullUrl = dir.resolve("full").toUri() + "?capacity=" + OVERWRITTEN_FILES * FILE_BYTES; // eight chunks, then full
         List<Phase> phases = new ArrayList<>();
-        try (Arena arena = Arena.ofShared(); StorageTier tier = StorageTiers.open(url, identity, new TierOptions(CHUNK_BYTES, 1L << 30, LAYOUT))) {
+        try (Arena arena = Arena.ofShared(); StorageTier tier = StorageTiers.open(url, identity, new TierOptions(CHUNK_BYTES, 8L << 30, LAYOUT));
+             StorageTier full = StorageTiers.open(fullUrl, identity, new TierOptions(CHUNK_BYTES, OVERWRITTEN_FILES * FILE_BYTES, LAYOUT))) {
             MemorySegment chunk = arena.allocate(CHUNK_BYTES, 4096);
             MemorySegment copyTarget = arena.allocate(CHUNK_BYTES, 4096);
             SplittableRandom random = new SplittableRandom(7);
@@ -114,14 +123,16 @@ public final class WriteCostProbe {
             runPhase(Load.WRITE, tier, chunk, copyTarget, phaseNanos / 4); // warm-up: the JIT, the tier's first files
             for (int f = 0; f < OVERWRITTEN_FILES; f++) {
                 overwrite(f, chunk); // the files exist, their blocks allocated and their pages cached, before any phase
+                put(full, chunk); // the full tier, likewise
             }
             for (int r = 1; r <= rounds; r++) {
                 for (Load load : ROUND) {
                     progress.accept("round " + r + "/" + rounds + ": " + load.name().toLowerCase(Locale.ROOT));
-                    phases.add(runPhase(load, tier, chunk, copyTarget, phaseNanos));
+                    phases.add(runPhase(load, load == Load.RECYCLE ? full : tier, chunk, copyTarget, phaseNanos));
                 }
             }
             tier.clear();
+            full.clear();
         } finally {
             for (int f = 0; f < OVERWRITTEN_FILES; f++) {
                 try {
@@ -176,11 +187,7 @@ public final class WriteCostProbe {
         long cpu0 = threads.getCurrentThreadCpuTime();
         long bytes = switch (load) {
             case NONE -> 0;
-            case WRITE -> paced(start, end, () -> {
-                if (!tier.put(ChunkKey.ofHex(String.format("%064x", ++nextKey)), chunk)) {
-                    throw new IllegalStateException("disk tier " + dir + ": refused a chunk of " + CHUNK_BYTES + " bytes");
-                }
-            });
+            case WRITE, RECYCLE -> paced(start, end, () -> put(tier, chunk));
             case OVERWRITE -> paced(start, end, new Runnable() {
                 private int next;
 
@@ -197,6 +204,13 @@ public final class WriteCostProbe {
             });
         };
         return new Loaded(threads.getCurrentThreadCpuTime() - cpu0, bytes);
+    }
+
+    /** Puts {@code chunk} into {@code tier} under a new key. */
+    private void put(StorageTier tier, MemorySegment chunk) {
+        if (!tier.put(ChunkKey.ofHex(String.format("%064x", ++nextKey)), chunk)) {
+            throw new IllegalStateException("disk tier under " + dir + ": refused a chunk of " + CHUNK_BYTES + " bytes");
+        }
     }
 
     /** Writes {@code chunk} over file {@code f} of the overwrite phases from its start (checksum first, as the tier does), forced. */
@@ -262,7 +276,7 @@ public final class WriteCostProbe {
         out.put("target_mib_per_s", mibPerSecond);
         out.put("phase_seconds", phaseNanos / 1e9);
         out.put("rounds", rounds);
-        for (Load load : List.of(Load.WRITE, Load.OVERWRITE, Load.COPY)) {
+        for (Load load : List.of(Load.WRITE, Load.RECYCLE, Load.OVERWRITE, Load.COPY)) {
             String name = load.name().toLowerCase(Locale.ROOT);
             RunSeries series = new RunSeries();
             for (int r = 0; r < rounds; r++) {

@@ -167,6 +167,15 @@ final class DiskIndex {
         spares.unreserve(v.sizeBytes());
     }
 
+    /** Takes every spare file out of the pool, to be deleted. */
+    synchronized List<DiskSpares.Spare> takeSpares() {
+        List<DiskSpares.Spare> all = new ArrayList<>();
+        for (DiskSpares.Spare s; (s = spares.takeOldest()) != null; ) {
+            all.add(s);
+        }
+        return all;
+    }
+
     /** Spare files kept to be written over. */
     synchronized int spareFiles() {
         return spares.files();

@@ -8,7 +8,8 @@ import java.util.ArrayDeque;
  * blocks are allocated and whose pages are cached costs this machine kind about half the engine compute a new
  * file costs ({@code bin/lmcache bench --write-cost}, docs/PERFORMANCE.md), as databases find when they
  * recycle their log segments. The pool is small (at most {@value #MAX_FILES} files and an eighth of the tier's
- * budget), and its bytes count against the budget like the chunks' (a tier's files never exceed it).
+ * budget), and its bytes count against the budget like the chunks' (a tier's files never exceed it). A close
+ * deletes the spare files; a start deletes any a crash left.
  *
  * <p>Not thread-safe: {@link DiskIndex} guards it with its lock. A spare is in the pool only once its file
  * sits at its spare name; one being moved there holds a slot ({@link #reserve}) until then.

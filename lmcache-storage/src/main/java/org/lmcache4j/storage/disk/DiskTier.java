@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * cleared while no reader held it becomes a spare ({@link DiskSpares}: a few, inside the budget), and a
  * put writes over a spare, or else over the file of the chunk it evicts, instead of creating a file
  * (see {@link DiskChunkFiles#takeOver}). A new file costs this machine kind about twice the engine compute
- * of an overwrite (docs/PERFORMANCE.md). Only a start deletes spare files (what a crash left there).
+ * of an overwrite (docs/PERFORMANCE.md). A close deletes the spare files, and a start what a crash left.
  *
  * <p>Failures. A torn, corrupt or foreign file is a miss: it is deleted and counted in
  * {@link #corruptChunks()} and in the stats' errors. An I/O failure of {@link #put} (disk full,
@@ -365,10 +365,17 @@ final class DiskTier implements StorageTier {
                 corruptChunks.sum() + absorbedIoErrors.sum(), !index.isClosed() && !failing, files.lossyChunksRead());
     }
 
-    /** Closes the index and unlocks the directory; the files stay for the next start. */
+    /** Closes the index, deletes the spare files and unlocks the directory; the chunk files stay for the next start. */
     @Override
     public void close() {
         if (index.close()) {
+            for (DiskSpares.Spare s : index.takeSpares()) {
+                try {
+                    files.delete(files.sparePath(s.id()));
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("disk tier {}: cannot delete a spare file at close (the next start does): {}", files.root(), e.toString());
+                }
+            }
             try {
                 files.syncDirectoriesEvery(0);
             } catch (IOException e) {
@@ -411,7 +418,12 @@ final class DiskTier implements StorageTier {
                 throw failure;
             }
             if (old != null) {
-                takenOver = files.takeOver(old, key);
+                try {
+                    takenOver = files.takeOver(old, key);
+                } catch (NoSuchFileException gone) { // deleted behind the tier's back: write a new file
+                    oldBytes = 0;
+                    deleteQuietly(old);
+                }
                 endOld(overwritten);
                 oldEnded = true;
             }
