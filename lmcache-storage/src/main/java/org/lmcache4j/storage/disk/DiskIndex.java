@@ -260,15 +260,10 @@ final class DiskIndex {
 
     /**
      * Bytes of chunks now: indexed files plus reservations. Spare files, inside the budget too, are not
-     * counted: a put takes them before anything else, as free room ({@link #spareBytes}).
+     * counted: a put takes them before anything else, as free room.
      */
     synchronized long usedBytes() {
         return storedBytes + reservedBytes;
-    }
-
-    /** Bytes of the spare files kept. */
-    synchronized long spareBytes() {
-        return spares.bytes();
     }
 
     synchronized boolean isClosed() {
