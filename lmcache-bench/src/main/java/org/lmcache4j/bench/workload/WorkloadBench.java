@@ -157,11 +157,14 @@ public final class WorkloadBench {
         warmUp(o, subject, layout, engine);
         RunSeries series = new RunSeries();
         List<BenchReport.Pair> pairs = List.of();
+        List<Map<String, Object>> missBlocks = new ArrayList<>();
         Map<String, Object> ratios = null;
         for (int run = 1; run <= o.repeat(); run++) {
             progress.startRun(run);
             pairs = runWorkloads(o, subject, layout, workloads, engine, progress);
-            double missOverhead = missOverhead(o, subject, layout, workloads, engine, progress, pair(pairs, MISS_ONLY));
+            MissBlocks blocks = missOverhead(o, subject, layout, workloads, engine, progress, pair(pairs, MISS_ONLY));
+            missBlocks.add(blocks.toMap());
+            double missOverhead = blocks.ratio();
             if (o.quick()) {
                 ratios = QuickBench.run(o.dir().resolve("quickbench"), "qwen2.5-0.5b", 4096, 16, progress::note);
                 for (String k : QUICK_FIELDS) {
@@ -181,6 +184,7 @@ public final class WorkloadBench {
         }
         System.err.print(BenchReport.table(pairs));
         Map<String, Object> report = report(o, subject, layout, series, ratios, pairs);
+        report.put(MISS_OVERHEAD + "_blocks_runs", missBlocks);
         if (o.quick() && quickExtras != null) {
             report.putAll(quickExtras.apply(line -> System.err.println("bench: " + line)));
         }
@@ -212,11 +216,11 @@ public final class WorkloadBench {
      * process here, more than the 3% it measures. Each block with a cache has a fresh connector, closed (its
      * write-behind drained) before the next block starts.
      */
-    static double missOverhead(Options o, BenchSubject subject, KvLayout layout, List<Workload> workloads,
-                                       Executor engine, BenchProgress progress, BenchReport.Pair first) {
+    static MissBlocks missOverhead(Options o, BenchSubject subject, KvLayout layout, List<Workload> workloads,
+                                   Executor engine, BenchProgress progress, BenchReport.Pair first) {
         Workload w = workloads.stream().filter(x -> x.name().equals(MISS_ONLY)).findFirst().orElseThrow();
-        double on = first.cache().wallSeconds();
-        double off = first.noCache().wallSeconds();
+        List<Double> on = new ArrayList<>(List.of(first.cache().wallSeconds()));
+        List<Double> off = new ArrayList<>(List.of(first.noCache().wallSeconds()));
         for (int block = 3; block <= MISS_BLOCKS; block++) {
             boolean withCache = block % 4 == 2 || block % 4 == 3; // blocks 1-4: without, with, with, without; then again
             String stage = w.name() + (withCache ? " (cache, " : " (no cache, ") + "block " + block + " of " + MISS_BLOCKS + ")";
@@ -224,13 +228,36 @@ public final class WorkloadBench {
                 try (KvConnector c = KvConnectors.open(config(o, subject, o.dir().resolve(w.name() + "-2")), layout)) {
                     c.clear();
                     c.awaitReady(READY_TIMEOUT);
-                    on += engine.run(w, c, progress.stage(stage)).wallSeconds();
+                    on.add(engine.run(w, c, progress.stage(stage)).wallSeconds());
                 }
             } else {
-                off += engine.run(w, null, progress.stage(stage)).wallSeconds();
+                off.add(engine.run(w, null, progress.stage(stage)).wallSeconds());
             }
         }
-        return on / off;
+        return new MissBlocks(on, off);
+    }
+
+    /**
+     * The wall seconds of one run's miss-only blocks, each list in the order run: the JSON's
+     * {@code miss_overhead_ratio_blocks_runs} shows whether a run's ratio came from one slow block or from all.
+     */
+    record MissBlocks(List<Double> withCache, List<Double> withoutCache) {
+
+        /** The miss overhead: the time with a cache over the time without. */
+        double ratio() {
+            return sum(withCache) / sum(withoutCache);
+        }
+
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("with_cache_seconds", withCache.stream().map(WorkloadRunner::round).toList());
+            m.put("without_cache_seconds", withoutCache.stream().map(WorkloadRunner::round).toList());
+            return m;
+        }
+
+        private static double sum(List<Double> seconds) {
+            return seconds.stream().mapToDouble(Double::doubleValue).sum();
+        }
     }
 
     /** One run of every workload, without then with a fresh cache. */

@@ -134,12 +134,16 @@ class WorkloadBenchReportTest {
             return connector != null ? result(w.name(), true, 1200) : result(w.name(), false, 900);
         };
         BenchReport.Pair first = new BenchReport.Pair(result("miss_only", true, 1000), result("miss_only", false, 1100));
-        double ratio = WorkloadBench.missOverhead(o, BenchSubject.assumed("synthetic", "smollm-135m", 1000), SMOLLM,
+        WorkloadBench.MissBlocks blocks = WorkloadBench.missOverhead(o, BenchSubject.assumed("synthetic", "smollm-135m", 1000), SMOLLM,
                 List.of(Workloads.missOnly(5, 2, 64)), engine, new BenchProgress(new java.io.PrintStream(
                         java.io.OutputStream.nullOutputStream()), 4, 1), first);
         assertEquals(List.of(true, false, false, true, true, false), withCache,
                 "after the run's pair (without, with): with, without, then without, with, with, without");
         assertEquals(8, WorkloadBench.MISS_BLOCKS);
-        assertEquals((1.0 + 3 * 1.2) / (1.1 + 3 * 0.9), ratio, 1e-12);
+        assertEquals((1.0 + 3 * 1.2) / (1.1 + 3 * 0.9), blocks.ratio(), 1e-12);
+        assertEquals(List.of(1.0, 1.2, 1.2, 1.2), blocks.withCache(), "the blocks with a cache, in the order run");
+        assertEquals(List.of(1.1, 0.9, 0.9, 0.9), blocks.withoutCache(), "the blocks without, in the order run");
+        assertEquals(java.util.Map.of("with_cache_seconds", List.of(1.0, 1.2, 1.2, 1.2), "without_cache_seconds",
+                List.of(1.1, 0.9, 0.9, 0.9)), blocks.toMap(), "the JSON's entry of the run");
     }
 }

@@ -85,6 +85,51 @@ class DiskRestartEngineTest {
     }
 
     @Test
+    void aClearedConnectorWritesItsNextChunksOverTheClearedChunksFiles() throws Exception {
+        // a budget whose eighth (what spares may take) holds the five chunk files, headers included
+        LmCacheConfig config = Engines.config().localDisk(dir).maxLocalDiskBytes(1 << 20).build();
+        Path tierDir = dir.resolve(config.identity(SMALL).directoryName());
+        int n = 5 * CHUNK;
+        int[] slots = SeededKv.identitySlots(n);
+        try (Arena arena = Arena.ofShared()) {
+            HostKvMemory kv = SeededKv.contiguous(arena, SMALL, n);
+            int[] first = SeededKv.tokens(3, n);
+            SeededKv.fill(kv, first, slots);
+            try (TieredCacheEngine engine = Engines.open(config)) {
+                assertEquals(n, engine.store(first, kv, slots));
+            }
+            java.util.Set<Object> cleared = inodes(tierDir, ".kv");
+            assertEquals(5, cleared.size(), "chunk files of the first connector");
+            int[] second = SeededKv.tokens(4, n);
+            SeededKv.fill(kv, second, slots);
+            try (TieredCacheEngine engine = Engines.open(config)) {
+                engine.clear(); // as the bench does before each block of misses
+                assertEquals(cleared, inodes(tierDir, ".spare"), "the cleared chunks' files wait as spares");
+                assertEquals(0, engine.lookup(first));
+                assertEquals(n, engine.store(second, kv, slots));
+            } // close drains the write-behind queue, then deletes the spares left
+            assertEquals(cleared, inodes(tierDir, ".kv"), "the second connector's chunks were written over the first's files");
+            assertEquals(java.util.Set.of(), inodes(tierDir, ".spare"), "no spare file after the close");
+            try (TieredCacheEngine engine = Engines.open(config)) {
+                HostKvMemory target = SeededKv.paged(arena, SMALL, 20, 4);
+                int[] targetSlots = SeededKv.shuffledSlots(5, n, target.numSlots());
+                assertEquals(n, engine.retrieve(second, target, targetSlots));
+                SeededKv.assertSameKv(kv, slots, target, targetSlots, 0, n);
+            }
+        }
+    }
+
+    private static java.util.Set<Object> inodes(Path root, String suffix) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(root)) {
+            java.util.Set<Object> out = new java.util.HashSet<>();
+            for (Path p : files.filter(p -> p.toString().endsWith(suffix)).toList()) {
+                out.add(java.nio.file.Files.getAttribute(p, "unix:ino"));
+            }
+            return out;
+        }
+    }
+
+    @Test
     void eachNamespaceHasItsOwnDirectoryAndASecondReplicaRunsWithoutDisk() {
         LmCacheConfig a = Engines.config().localDisk(dir).maxLocalDiskBytes(64 * CHUNK_BYTES).build();
         LmCacheConfig b = a.toBuilder().modelId("other-model").build();
