@@ -5,8 +5,8 @@ import java.util.ArrayDeque;
 /**
  * The {@code disk} tier's spare files: files of chunks that left the tier (removed or cleared), kept to be
  * written over by later puts instead of deleting one file and creating another. An overwrite of a file whose
- * blocks are allocated and whose pages are cached costs this machine kind about half the engine compute a new
- * file costs ({@code bin/lmcache bench --write-cost}, docs/PERFORMANCE.md), as databases find when they
+ * blocks are allocated and whose pages are cached costs this machine kind a little over half the engine compute
+ * a new file costs ({@code bin/lmcache bench --write-cost}, docs/PERFORMANCE.md), as databases find when they
  * recycle their log segments. The pool is small (at most {@value #MAX_FILES} files and an eighth of the tier's
  * budget), and its bytes count against the budget like the chunks' (a tier's files never exceed it). A close
  * deletes the spare files; a start deletes any a crash left.

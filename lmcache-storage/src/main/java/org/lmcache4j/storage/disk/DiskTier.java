@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <p>Files are written over rather than deleted where that is safe: the file of a chunk removed or
  * cleared while no reader held it becomes a spare ({@link DiskSpares}: a few, inside the budget), and a
  * put writes over a spare, or else over the file of the chunk it evicts, instead of creating a file
- * (see {@link DiskChunkFiles#takeOver}). A new file costs this machine kind about twice the engine compute
+ * (see {@link DiskChunkFiles#takeOver}). A new file costs this machine kind nearly twice the engine compute
  * of an overwrite (docs/PERFORMANCE.md). A close deletes the spare files, and a start what a crash left.
  *
  * <p>Failures. A torn, corrupt or foreign file is a miss: it is deleted and counted in
