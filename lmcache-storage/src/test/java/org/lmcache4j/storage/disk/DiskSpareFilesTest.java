@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.lmcache4j.storage.disk.DiskTierTest.CHUNK;
-import static org.lmcache4j.storage.disk.DiskTierTest.FINGERPRINT;
 import static org.lmcache4j.storage.disk.DiskTierTest.assertServed;
 import static org.lmcache4j.storage.disk.DiskTierTest.charged;
 import static org.lmcache4j.storage.disk.DiskTierTest.files;
@@ -15,8 +14,6 @@ import static org.lmcache4j.testing.StorageTierContract.payload;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,32 +41,24 @@ class DiskSpareFilesTest {
     @TempDir
     Path dir;
 
-    private final List<DiskTier> opened = new ArrayList<>();
-    private final FaultyDiskIo io = new FaultyDiskIo();
-    private Arena arena;
+    private DiskTierFixture tiers;
 
     @BeforeEach
-    void openArena() {
-        arena = Arena.ofShared();
+    void openFixture() {
+        tiers = new DiskTierFixture();
     }
 
     @AfterEach
     void closeAll() {
-        opened.forEach(DiskTier::close);
-        arena.close();
+        tiers.close();
     }
 
     private DiskTier open(long capacityBytes) {
-        DiskTier t = new DiskTier(dir, capacityBytes, FINGERPRINT, true, System::nanoTime, io);
-        opened.add(t);
-        return t;
+        return tiers.open(dir, capacityBytes);
     }
 
     private void put(DiskTier t, int i, int sizeBytes) {
-        byte[] bytes = payload(i, sizeBytes);
-        MemorySegment s = arena.allocate(Math.max(1, bytes.length), 64).asSlice(0, bytes.length);
-        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, s, 0, bytes.length);
-        assertTrue(t.put(key(i), s), "put " + i);
+        tiers.put(t, i, sizeBytes);
     }
 
     private static Object inode(Path file) throws IOException {
@@ -131,7 +120,7 @@ class DiskSpareFilesTest {
         assertServed(t, 2, CHUNK);
         assertEquals(2, files(dir, ".kv").size(), "chunk files");
         assertEquals(List.of(), files(dir, ".tmp."), "temporary files");
-        assertTrue(io.maxLiveBytes() <= 2 * charged(CHUNK), "bytes on the device at most the budget: " + io.maxLiveBytes());
+        assertTrue(tiers.io.maxLiveBytes() <= 2 * charged(CHUNK), "bytes on the device at most the budget: " + tiers.io.maxLiveBytes());
     }
 
     @Test
@@ -202,7 +191,7 @@ class DiskSpareFilesTest {
         DiskTier t = open(16 * charged(CHUNK));
         put(t, 0, CHUNK / 2);
         assertTrue(t.remove(key(0)));
-        io.diskFullAfter(100); // the chunk is longer than the spare: growing it fills the disk
+        tiers.io.diskFullAfter(100); // the chunk is longer than the spare: growing it fills the disk
         assertThrows(UncheckedIOException.class, () -> put(t, 1, CHUNK));
         assertFalse(t.contains(key(1)), "the failed chunk is absent");
         assertEquals(List.of(), files(dir, ".kv"), "no chunk file");
@@ -210,7 +199,7 @@ class DiskSpareFilesTest {
         assertEquals(List.of(), files(dir, ".spare"), "the spare written over is gone");
         assertEquals(0, t.spareFiles());
         assertEquals(new TierStats("disk", 0, 0, 16 * charged(CHUNK), 0, false), t.stats(), "the room is returned");
-        io.diskFreed();
+        tiers.io.diskFreed();
         put(t, 1, CHUNK);
         assertServed(t, 1, CHUNK);
     }
@@ -231,10 +220,7 @@ class DiskSpareFilesTest {
             } else if (!t.contains(key(i))) {
                 int size = 1 + random.nextInt(2 * CHUNK);
                 sizes.add(size);
-                byte[] bytes = payload(i, size);
-                MemorySegment s = arena.allocate(bytes.length, 64);
-                MemorySegment.copy(MemorySegment.ofArray(bytes), 0, s, 0, bytes.length);
-                assertTrue(t.put(key(i), s), "put " + i + " of " + size + " bytes");
+                assertTrue(t.put(key(i), tiers.nativeCopy(payload(i, size))), "put " + i + " of " + size + " bytes");
                 try (ChunkBuffer b = t.get(key(i)).orElseThrow()) {
                     assertChunkBytes(payload(i, size), b, "chunk " + i + " at step " + step);
                 }
@@ -243,7 +229,7 @@ class DiskSpareFilesTest {
             assertTrue(onDisk <= capacity, "bytes on disk at step " + step + ": " + onDisk + " (expected: at most " + capacity + ")");
             assertEquals(onDisk, t.stats().usedBytes() + spareBytes(t), "chunks and spares at step " + step);
         }
-        assertTrue(io.maxLiveBytes() <= capacity, "most bytes on the device at once: " + io.maxLiveBytes());
+        assertTrue(tiers.io.maxLiveBytes() <= capacity, "most bytes on the device at once: " + tiers.io.maxLiveBytes());
         assertTrue(sizes.size() > 100, "puts made: " + sizes.size());
     }
 
