@@ -106,8 +106,9 @@ public final class WriteCostProbe {
     private Map<String, Object> run(Consumer<String> progress) {
         CacheIdentity identity = new CacheIdentity(new CacheNamespace("write-cost-" + UUID.randomUUID(), LAYOUT.fingerprint(), "", 0, 1),
                 256, HashAlgorithm.SHA_256);
-        // a put forces its file to the device, as the connector's disk tier does; a budget no run fills, so that no put
-        // evicts, and every put of the write phases creates a file (a put that evicts writes over its victim's file)
+        // a put forces its file to the device, as the connector's disk tier does; a budget the defaults fill to about an
+        // eighth (20 MiB/s, five rounds), so that no put evicts and every put of the write phases creates a file (a put
+        // that evicts writes over its victim's file); a run writing more than 8 GiB would measure some overwrites there
         String url = dir.toUri() + "?capacity=8g";
         String fullUrl = dir.resolve("full").toUri() + "?capacity=" + OVERWRITTEN_FILES * FILE_BYTES; // eight chunks, then full
         List<Phase> phases = new ArrayList<>();

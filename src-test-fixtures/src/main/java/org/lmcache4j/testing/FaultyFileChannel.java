@@ -11,8 +11,9 @@ import java.nio.channels.WritableByteChannel;
 /**
  * A fault-injecting {@link FileChannel}: writes take room on a {@link SimulatedDisk} and fail with
  * {@code "No space left on device"} when it is full (the last write partly done, as on a real disk);
- * everything else passes through to the real channel. Only bytes that make the file longer take room (a
- * write over a file's existing bytes takes none, as on a real disk), and a truncation gives room back.
+ * everything else passes through to the real channel. Room is what makes the file longer, a hole before a write
+ * included (so that it matches a deletion, which gives back the file's length): a write over a file's existing
+ * bytes takes none, and a truncation gives room back.
  * For testing how a disk-backed tier degrades. Not thread-safe: one writer per channel.
  */
 public final class FaultyFileChannel extends FileChannel {
@@ -37,17 +38,23 @@ public final class FaultyFileChannel extends FileChannel {
     public int write(ByteBuffer src, long position) throws IOException {
         long at = position < 0 ? ch.position() : position;
         int wanted = src.remaining();
-        int over = (int) Math.max(0, Math.min(wanted, length - at)); // bytes that exist already take no room
-        int allowed = over + (int) disk.reserve(wanted - over);
+        long before = length;
+        long hole = Math.max(0, at - before);
+        long granted = disk.reserve(Math.toIntExact(Math.max(0, at + wanted - before))); // the growth, a hole included
+        int over = (int) Math.max(0, Math.min(wanted, before - at)); // bytes that exist already take no room
+        int allowed = (int) Math.max(over, Math.min(wanted, over + granted - hole));
+        int n = 0;
         if (allowed > 0) {
             ByteBuffer part = src.slice().limit(allowed);
-            int n = position < 0 ? ch.write(part) : ch.write(part, position);
-            disk.unwritten(Math.min(allowed - over, allowed - n));
-            length = Math.max(length, at + n);
+            n = position < 0 ? ch.write(part) : ch.write(part, position);
             src.position(src.position() + n);
-            if (n < allowed) {
-                return n; // a short write; the caller comes back for the rest
+            if (n > 0) {
+                length = Math.max(length, at + n);
             }
+        }
+        disk.unwritten(granted - (length - before)); // room granted that the file did not grow into
+        if (n < allowed) {
+            return n; // a short write; the caller comes back for the rest
         }
         if (allowed < wanted) {
             disk.countFailure();

@@ -110,7 +110,12 @@ final class DiskChunkFiles {
             io.createDirectories(dir);
             knownShards.add(dir);
         }
-        io.moveAtomically(chunkFile, spare);
+        try {
+            io.moveAtomically(chunkFile, spare);
+        } catch (NoSuchFileException e) {
+            knownShards.remove(dir); // the spare directory may have been removed behind our back: create it next time
+            throw e;
+        }
     }
 
     /**
@@ -146,12 +151,12 @@ final class DiskChunkFiles {
         MemorySegment payload = chunk.bytes();
         Path target = pathOf(key);
         Path shard = target.getParent();
-        ensureShard(shard);
         long payloadOffset = DiskChunkFormat.PAYLOAD_OFFSET;
         long fileBytes = DiskChunkFormat.fileBytes(payload.byteSize());
         Path temp = takenOver != null ? takenOver : ChunkFileNames.tempFor(target);
         Path written = temp;
         try {
+            ensureShard(shard);
             try (FileChannel ch = takenOver != null ? io.open(temp, StandardOpenOption.WRITE)
                     : io.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 // One write call for the whole payload: the page cache then holds it in large folios, which

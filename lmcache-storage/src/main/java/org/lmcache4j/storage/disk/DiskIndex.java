@@ -24,7 +24,8 @@ import org.lmcache4j.storage.tier.NestedPins;
  * under way is <em>busy</em>: it is not in the index, and a put of it waits for the operation to end
  * (its future) and tries again, so two operations never race on one file name. The {@link DiskSpares spare
  * files} count against the budget too: {@code storedBytes + reservedBytes + spares.bytes()} never passes
- * the capacity. A put takes a spare to write over when there is one, and drops further spares (oldest
+ * the capacity. A removed file kept as a spare moves its bytes from the reservation to the spares', and the
+ * file a put writes over (a spare or its first victim's) stays in that put's reservation. A put takes a spare to write over when there is one, and drops further spares (oldest
  * first) before it evicts a chunk.
  */
 final class DiskIndex {
@@ -152,14 +153,23 @@ final class DiskIndex {
         return v.held() || closed ? -1 : spares.reserve(v.sizeBytes());
     }
 
-    /** Ends the deletion of {@code v}, whose file is now the spare {@code id} (see {@link #spareSlot}). */
-    synchronized void spared(Victim v, long id) {
+    /**
+     * Ends the deletion of {@code v}, whose file is now the spare {@code id} (see {@link #spareSlot}): false,
+     * and the spare not kept, when the index closed meanwhile (the caller deletes the file).
+     */
+    synchronized boolean spared(Victim v, long id) {
         reservedBytes -= v.sizeBytes();
-        spares.added(new DiskSpares.Spare(id, v.sizeBytes()));
+        DiskSpares.Spare spare = new DiskSpares.Spare(id, v.sizeBytes());
+        spares.added(spare);
         CompletableFuture<Void> done = busy.remove(v.key());
         if (done != null) {
             done.complete(null);
         }
+        if (closed) {
+            spares.takeNewest(); // the one just added: no close will take it now
+            return false;
+        }
+        return true;
     }
 
     /** Gives up the place {@link #spareSlot} held for {@code v}, whose file could not be moved there. */

@@ -369,19 +369,16 @@ final class DiskTier implements StorageTier {
     @Override
     public void close() {
         if (index.close()) {
-            for (DiskSpares.Spare s : index.takeSpares()) {
-                try {
-                    files.delete(files.sparePath(s.id()));
-                } catch (IOException | RuntimeException e) {
-                    LOG.warn("disk tier {}: cannot delete a spare file at close (the next start does): {}", files.root(), e.toString());
-                }
-            }
             try {
+                for (DiskSpares.Spare s : index.takeSpares()) {
+                    deleteQuietly(files.sparePath(s.id()));
+                }
                 files.syncDirectoriesEvery(0);
             } catch (IOException e) {
                 LOG.warn("disk tier {}: forcing directories at close failed: {}", files.root(), e.toString());
+            } finally {
+                closeLock();
             }
-            closeLock();
         }
     }
 
@@ -407,13 +404,18 @@ final class DiskTier implements StorageTier {
         boolean oldEnded = old == null;
         boolean committed = false;
         try {
-            IOException failure;
+            IOException victimsFailure = null;
+            IOException sparesFailure = null;
             try {
                 victims.forEach(v -> tellEvicted(v.key())); // they left the index, whether or not their files go
             } finally {
-                failure = deleteFiles(overwritten == null ? victims : victims.subList(1, victims.size()), true);
-                failure = firstOrNull(failure, deleteSpares(admitted.dropped()));
+                try {
+                    victimsFailure = deleteFiles(overwritten == null ? victims : victims.subList(1, victims.size()), true);
+                } finally {
+                    sparesFailure = deleteSpares(admitted.dropped());
+                }
             }
+            IOException failure = firstOrNull(victimsFailure, sparesFailure);
             if (failure != null) {
                 throw failure;
             }
@@ -442,8 +444,11 @@ final class DiskTier implements StorageTier {
         } finally {
             try {
                 if (!oldEnded) { // this put failed before writing over it: it goes as the victims' files do
-                    deleteQuietly(old);
-                    endOld(overwritten);
+                    try {
+                        deleteQuietly(old);
+                    } finally {
+                        endOld(overwritten);
+                    }
                 }
             } finally {
                 if (!committed) {
@@ -472,20 +477,32 @@ final class DiskTier implements StorageTier {
         }
     }
 
-    /** Deletes spare files a put dropped to make room (their bytes are the put's); returns the I/O failures, or null. */
+    /**
+     * Deletes spare files a put dropped to make room (their bytes are the put's), every one tried; returns the
+     * I/O failures, or null, and throws the first unchecked one once all were tried.
+     */
     private IOException deleteSpares(List<DiskSpares.Spare> dropped) {
         IOException failure = null;
+        RuntimeException unchecked = null;
         for (DiskSpares.Spare s : dropped) {
             try {
                 files.delete(files.sparePath(s.id()));
             } catch (IOException e) {
                 failure = firstOf(failure, e);
+            } catch (RuntimeException e) {
+                unchecked = firstOf(unchecked, e);
             }
+        }
+        if (unchecked != null) {
+            if (failure != null) {
+                unchecked.addSuppressed(failure);
+            }
+            throw unchecked;
         }
         return failure;
     }
 
-    /** Deletes {@code file} of a failed put, logging a failure (the put's own is thrown): it is left until the next start. */
+    /** Deletes {@code file}, logging a failure (a failed put throws its own): it is left until the next start. */
     private void deleteQuietly(Path file) {
         try {
             files.delete(file);
@@ -498,15 +515,32 @@ final class DiskTier implements StorageTier {
         return next == null ? first : firstOf(first, next);
     }
 
-    /** Ends the removal of chunks: keeps their files as spares where {@link #keepAsSpare} can, deletes the others. */
+    /**
+     * Ends the removal of chunks: keeps their files as spares where {@link #keepAsSpare} can, deletes the others
+     * (every one, whatever another throws: a put of the key waits for its end); then throws what was thrown.
+     */
     private void removeFiles(List<DiskIndex.Victim> removed) {
         List<DiskIndex.Victim> toDelete = new ArrayList<>();
+        Throwable failure = null;
         for (DiskIndex.Victim v : removed) {
-            if (!keepAsSpare(v)) { // throws nothing, so every removal is ended
-                toDelete.add(v);
+            try {
+                if (failure == null && keepAsSpare(v)) {
+                    continue;
+                }
+            } catch (RuntimeException | Error e) {
+                failure = e;
+            }
+            toDelete.add(v);
+        }
+        try {
+            deleteFiles(toDelete, false);
+        } finally {
+            if (failure instanceof Error e) {
+                throw e;
+            } else if (failure != null) {
+                throw (RuntimeException) failure;
             }
         }
-        deleteFiles(toDelete, false);
     }
 
     /**
@@ -518,14 +552,21 @@ final class DiskTier implements StorageTier {
         if (id < 0) {
             return false;
         }
+        boolean moved = false;
         try {
             files.toSpare(files.pathOf(v.key()), files.sparePath(id));
+            moved = true;
         } catch (IOException | RuntimeException e) {
-            index.spareSlotUnused(v);
-            return false;
+            LOG.debug("disk tier {}: cannot keep the file of chunk {} as a spare, deleting it: {}", files.root(), v.key(), e.toString());
+        } finally {
+            if (!moved) {
+                index.spareSlotUnused(v);
+            }
         }
-        index.spared(v, id);
-        return true;
+        if (moved && !index.spared(v, id)) { // the tier closed meanwhile: no close will delete it now
+            deleteQuietly(files.sparePath(id));
+        }
+        return moved;
     }
 
     /**

@@ -3,6 +3,7 @@ package org.lmcache4j.storage.disk;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.lmcache4j.storage.disk.DiskTierTest.CHUNK;
 import static org.lmcache4j.storage.disk.DiskTierTest.assertServed;
@@ -202,6 +203,24 @@ class DiskSpareFilesTest {
         tiers.io.diskFreed();
         put(t, 1, CHUNK);
         assertServed(t, 1, CHUNK);
+    }
+
+    @Test
+    void aClearWhoseRenameThrowsAnErrorStillEndsEveryRemoval() throws IOException {
+        DiskTier t = open(16 * charged(CHUNK));
+        for (int i = 0; i < 3; i++) {
+            put(t, i, CHUNK);
+        }
+        tiers.io.errorOnRename(true);
+        assertThrows(AssertionError.class, t::clear);
+        tiers.io.errorOnRename(false);
+        assertEquals(new TierStats("disk", 0, 0, 16 * charged(CHUNK), 0, true), t.stats(), "every removal ended");
+        assertEquals(List.of(), files(dir, ".kv"), "the files of the chunks are deleted");
+        for (int i = 0; i < 3; i++) {
+            int n = i;
+            assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> put(t, n, CHUNK), "put " + n + " (its key was busy)");
+            assertServed(t, i, CHUNK);
+        }
     }
 
     @Test

@@ -32,6 +32,7 @@ public final class FaultyDiskIo implements DiskIo {
     private volatile boolean failReads;
     private volatile boolean failDeletes;
     private volatile boolean uncheckedDeleteFailures;
+    private volatile boolean errorOnRename;
     private final Map<Path, Integer> opens = new ConcurrentHashMap<>();
 
     /** From now on, writes fail with "No space left on device" once {@code bytes} more have been written. */
@@ -66,6 +67,12 @@ public final class FaultyDiskIo implements DiskIo {
     FaultyDiskIo failDeletes(boolean on, boolean unchecked) {
         this.uncheckedDeleteFailures = unchecked;
         this.failDeletes = on;
+        return this;
+    }
+
+    /** When true, renaming a file throws an {@link AssertionError}: an {@link Error}, as no file system should. */
+    FaultyDiskIo errorOnRename(boolean on) {
+        this.errorOnRename = on;
         return this;
     }
 
@@ -123,6 +130,10 @@ public final class FaultyDiskIo implements DiskIo {
     public void moveAtomically(Path source, Path target) throws IOException {
         if (readOnly) {
             throw readOnlyFailure(source);
+        }
+        if (errorOnRename) {
+            disk.countFailure();
+            throw new AssertionError("rename " + source + " (FaultyDiskIo)");
         }
         delegate.moveAtomically(source, target);
     }
