@@ -35,6 +35,7 @@ import org.lmcache4j.api.spi.StorageTier;
 import org.lmcache4j.api.spi.StorageTiers;
 import org.lmcache4j.api.spi.TierOptions;
 import org.lmcache4j.bench.workload.RunSeries;
+import org.lmcache4j.storage.tier.DiskChunkFormat;
 
 /**
  * What writing chunks to the disk tier costs an engine that computes on every core, against what the writing
@@ -67,8 +68,8 @@ public final class WriteCostProbe {
     /** Files the overwrite phases write over in turn, and chunks the full tier of the recycle phases holds. */
     private static final int OVERWRITTEN_FILES = 8;
 
-    /** A disk tier's file of one chunk: the payload after a header padded to 4 KiB. */
-    private static final long FILE_BYTES = CHUNK_BYTES + 4096;
+    /** A disk tier's file of one chunk: the payload after its header block. */
+    private static final long FILE_BYTES = DiskChunkFormat.fileBytes(CHUNK_BYTES);
 
     /** One phase: compute work done, the load thread's CPU nanoseconds, bytes it moved, wall nanoseconds. */
     private record Phase(Load load, long work, long loadCpuNanos, long bytes, long nanos) {

@@ -106,10 +106,7 @@ final class DiskChunkFiles {
     /** Renames {@code chunkFile}, whose chunk left the tier, to the spare name {@code spare}. */
     void toSpare(Path chunkFile, Path spare) throws IOException {
         Path dir = spare.getParent();
-        if (!knownShards.contains(dir)) {
-            io.createDirectories(dir);
-            knownShards.add(dir);
-        }
+        ensureShard(dir);
         try {
             io.moveAtomically(chunkFile, spare);
         } catch (NoSuchFileException e) {

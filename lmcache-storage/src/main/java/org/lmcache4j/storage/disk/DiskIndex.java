@@ -159,17 +159,16 @@ final class DiskIndex {
      */
     synchronized boolean spared(Victim v, long id) {
         reservedBytes -= v.sizeBytes();
-        DiskSpares.Spare spare = new DiskSpares.Spare(id, v.sizeBytes());
-        spares.added(spare);
+        if (closed) { // no close will take it now
+            spares.unreserve(v.sizeBytes());
+        } else {
+            spares.added(new DiskSpares.Spare(id, v.sizeBytes()));
+        }
         CompletableFuture<Void> done = busy.remove(v.key());
         if (done != null) {
             done.complete(null);
         }
-        if (closed) {
-            spares.takeNewest(); // the one just added: no close will take it now
-            return false;
-        }
-        return true;
+        return !closed;
     }
 
     /** Gives up the place {@link #spareSlot} held for {@code v}, whose file could not be moved there. */

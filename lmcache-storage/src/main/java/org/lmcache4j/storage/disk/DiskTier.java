@@ -415,7 +415,7 @@ final class DiskTier implements StorageTier {
                     sparesFailure = deleteSpares(admitted.dropped());
                 }
             }
-            IOException failure = firstOrNull(victimsFailure, sparesFailure);
+            IOException failure = firstOf(victimsFailure, sparesFailure);
             if (failure != null) {
                 throw failure;
             }
@@ -509,10 +509,6 @@ final class DiskTier implements StorageTier {
         } catch (IOException | RuntimeException e) {
             LOG.warn("disk tier {}: cannot delete {} (left until the next start): {}", files.root(), file, e.toString());
         }
-    }
-
-    private static IOException firstOrNull(IOException first, IOException next) {
-        return next == null ? first : firstOf(first, next);
     }
 
     /**
@@ -615,8 +611,8 @@ final class DiskTier implements StorageTier {
     }
 
     private static <T extends Throwable> T firstOf(T first, T next) {
-        if (first == null) {
-            return next;
+        if (first == null || next == null) {
+            return first == null ? next : first;
         }
         if (first != next) { // a DiskIo may throw one instance again; suppressing itself would throw
             first.addSuppressed(next);
