@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.lmcache4j.api.ChunkKey;
 import org.lmcache4j.api.TierStats;
 import org.lmcache4j.api.spi.ChunkBuffer;
@@ -27,6 +28,7 @@ public final class FaultyTier implements StorageTier {
     private volatile boolean failContains;
     private volatile boolean corruptReads;
     private volatile boolean servesLossy;
+    private volatile Consumer<ChunkKey> evictionListener = key -> { };
 
     private final AtomicLong getCalls = new AtomicLong();
     private final AtomicLong putCalls = new AtomicLong();
@@ -58,6 +60,19 @@ public final class FaultyTier implements StorageTier {
     @Override
     public boolean servesLossy() {
         return servesLossy;
+    }
+
+    /**
+     * Tells the connector this tier evicted {@code key} on its own, as a tier reports its evictions ({@link
+     * StorageTier#onEviction}); the delegate's own reports are not passed on.
+     */
+    public void reportEviction(ChunkKey key) {
+        evictionListener.accept(key);
+    }
+
+    @Override
+    public void onEviction(Consumer<ChunkKey> listener) {
+        this.evictionListener = listener;
     }
 
     /** When true, {@link #get} throws {@link UncheckedIOException}. */

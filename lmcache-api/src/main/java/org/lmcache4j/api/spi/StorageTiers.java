@@ -21,7 +21,8 @@ public final class StorageTiers {
             Map.entry("redis", "lmcache-redis"), Map.entry("rediss", "lmcache-redis"),
             Map.entry("valkey", "lmcache-redis"), Map.entry("valkeys", "lmcache-redis"),
             Map.entry("redis-cluster", "lmcache-redis"), Map.entry("rediss-cluster", "lmcache-redis"),
-            Map.entry("valkey-cluster", "lmcache-redis"), Map.entry("valkeys-cluster", "lmcache-redis"));
+            Map.entry("valkey-cluster", "lmcache-redis"), Map.entry("valkeys-cluster", "lmcache-redis"),
+            Map.entry("pool", "lmcache-pool"));
 
     private StorageTiers() {
     }

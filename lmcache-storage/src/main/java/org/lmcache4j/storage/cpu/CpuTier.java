@@ -3,6 +3,7 @@ package org.lmcache4j.storage.cpu;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Optional;
@@ -33,10 +34,18 @@ import org.lmcache4j.storage.tier.NestedPins;
  * hold a copy; they are handed to the {@link EvictionListener} with the evicted chunk, which may keep the
  * page (a hold) while it demotes the chunk. Such a page still counts against the budget: the eviction then
  * frees nothing, and {@link #reserve} evicts the next chunk, at most as many as the tier holds.
+ *
+ * <p>A chunk committed as lossy (promoted from a tier whose codec is lossy, such as int8) is never handed to the
+ * listener as missing from a slower tier (its copy marks are then all set, {@link #ALL_COPIES}): its bytes differ from
+ * the engine's, and in another tier they would pass for exact KV. The tier stack counts each time one is served
+ * ({@link #countLossyServed}, {@link TierStats#lossyChunksServed}).
  */
 public final class CpuTier implements StorageTier {
 
     public static final String NAME = "cpu";
+
+    /** The copy marks an evicted lossy chunk is handed over with: as if every slower tier held it. */
+    public static final int ALL_COPIES = -1;
 
     private final PinnedSlabAllocator allocator;
     private final long budgetBytes;
@@ -45,6 +54,9 @@ public final class CpuTier implements StorageTier {
     private final LinkedHashMap<ChunkKey, Entry> index = new LinkedHashMap<>(256, 0.75f, true);
     // Copy marks of indexed chunks (absent = none), beside the index so that marking is not a use of the chunk.
     private final HashMap<ChunkKey, Integer> copies = new HashMap<>();
+    // Indexed chunks committed as lossy, beside the index for the same reason.
+    private final HashSet<ChunkKey> lossy = new HashSet<>();
+    private final LongAdder lossyServed = new LongAdder();
     private final LongAdder evictions = new LongAdder();
     private volatile boolean closed;
 
@@ -149,11 +161,22 @@ public final class CpuTier implements StorageTier {
 
     /** {@link #commit(ChunkKey, ChunkPage, long)} with copy marks (a chunk read from a slower tier is there). */
     public boolean commit(ChunkKey key, ChunkPage page, long bytes, int copyMarks) {
+        return commit(key, page, bytes, copyMarks, false);
+    }
+
+    /**
+     * {@link #commit(ChunkKey, ChunkPage, long, int)}, and {@code lossyChunk} true for a chunk read from a tier whose
+     * codec is lossy: it is then never demoted ({@link #ALL_COPIES}) and {@link #isLossy} says so.
+     */
+    public boolean commit(ChunkKey key, ChunkPage page, long bytes, int copyMarks, boolean lossyChunk) {
         synchronized (index) {
             if (!closed && !index.containsKey(key)) {
                 index.put(key, new Entry(page, bytes));
                 if (copyMarks != 0) {
                     copies.put(key, copyMarks);
+                }
+                if (lossyChunk) {
+                    lossy.add(key);
                 }
                 return true;
             }
@@ -178,6 +201,18 @@ public final class CpuTier implements StorageTier {
         }
     }
 
+    /** True when {@code key} is stored and was committed as lossy; not a use. */
+    public boolean isLossy(ChunkKey key) {
+        synchronized (index) {
+            return lossy.contains(key);
+        }
+    }
+
+    /** Counts one lossy chunk served to an engine ({@link TierStats#lossyChunksServed}). */
+    public void countLossyServed() {
+        lossyServed.increment();
+    }
+
     /** Marks a stored chunk as just used (for eviction order); no effect when absent. */
     public void touch(ChunkKey key) {
         synchronized (index) {
@@ -193,6 +228,7 @@ public final class CpuTier implements StorageTier {
             ensureOpen();
             e = index.remove(key);
             copies.remove(key);
+            lossy.remove(key);
         }
         if (e == null) {
             return false;
@@ -234,6 +270,7 @@ public final class CpuTier implements StorageTier {
             removed = new LinkedHashMap<>(index);
             index.clear();
             copies.clear();
+            lossy.clear();
         }
         removed.values().forEach(e -> e.page.release());
     }
@@ -244,7 +281,7 @@ public final class CpuTier implements StorageTier {
         synchronized (index) {
             chunks = index.size();
         }
-        return new TierStats(NAME, chunks, usedBytes(), budgetBytes, 0, !closed);
+        return new TierStats(NAME, chunks, usedBytes(), budgetBytes, 0, !closed, lossyServed.sum());
     }
 
     /** Bytes of the pages held now, by the index or by readers of evicted chunks. */
@@ -296,6 +333,7 @@ public final class CpuTier implements StorageTier {
                 index.values().forEach(e -> e.page.release());
                 index.clear();
                 copies.clear();
+                lossy.clear();
             }
         }
         allocator.close();
@@ -319,7 +357,7 @@ public final class CpuTier implements StorageTier {
                     victim = e;
                     it.remove();
                     Integer marks = copies.remove(key);
-                    copyMarks = marks == null ? 0 : marks;
+                    copyMarks = lossy.remove(key) ? ALL_COPIES : marks == null ? 0 : marks;
                     break;
                 }
             }

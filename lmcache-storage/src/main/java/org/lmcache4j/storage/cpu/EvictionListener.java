@@ -13,7 +13,8 @@ public interface EvictionListener {
     /**
      * Called once the chunk is out of the index, before its page is released.
      *
-     * @param copies the chunk's copy marks ({@link CpuTier#markCopied}): the slower tiers known to hold it
+     * @param copies the chunk's copy marks ({@link CpuTier#markCopied}): the slower tiers known to hold it;
+     *               {@link CpuTier#ALL_COPIES} for a lossy chunk, which no tier may take
      * @param hold   opens a new hold on the chunk's bytes (a read-only buffer that keeps its page, and so its
      *               share of the cpu budget, until closed); callable only during this call
      */

@@ -68,6 +68,11 @@ final class KvEvents {
         chunk(ChunkEvent.Type.EVICTED, tier, key, null, -1, -1);
     }
 
+    /** A retrieve served chunk {@code key}, tokens {@code [startToken, endToken)}, from {@code tier}, as a lossy codec stored it. */
+    void servedLossy(String tier, ChunkKey key, int startToken, int endToken) {
+        chunk(ChunkEvent.Type.SERVED_LOSSY, tier, key, null, startToken, endToken);
+    }
+
     void cleared() {
         departures.clear();
         chunk(ChunkEvent.Type.CLEARED, "*", null, null, -1, -1);

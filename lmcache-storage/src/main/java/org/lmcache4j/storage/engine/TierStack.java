@@ -38,6 +38,10 @@ import org.lmcache4j.storage.tier.HeldChunkBuffer;
  * node-shared pool) takes the cpu tier's place on the store path: a store puts the chunk there synchronously and
  * the tiers under it are written behind from it, each queued chunk held in that tier until written
  * ({@link #staging}). Other tiers without a cpu tier are written synchronously, one after the other.
+ *
+ * <p>A chunk read from a tier whose codec is lossy ({@link StorageTier#servesLossy}) is promoted only by reading it into
+ * a cpu page, committed there as lossy: the cpu tier never demotes it (in another tier it would pass for exact KV), and
+ * each {@link TierBuffer} says whether its bytes came from a lossy codec, so a retrieve can report it.
  */
 final class TierStack implements AutoCloseable {
 
@@ -66,6 +70,8 @@ final class TierStack implements AutoCloseable {
     private final LongAdder demotionsDropped = new LongAdder();
     private final int maxDemotionHolds;
     private final KvEvents events;
+    /** True when a slower tier's codec is lossy: only then can the cpu tier hold lossy chunks. */
+    private final boolean lossyBelow;
 
     /**
      * @param cpuBudgetBytes budget of the cpu tier, or 0 for none
@@ -90,6 +96,7 @@ final class TierStack implements AutoCloseable {
             s.add(new GuardedTier(decorator.apply(t)));
         }
         this.slower = List.copyOf(s);
+        this.lossyBelow = slower.stream().anyMatch(t -> t.tier().servesLossy());
         if (cpuBudgetBytes > 0) {
             this.cpu = new CpuTier(cpuBudgetBytes, chunkBytes, true, nanoClock, this::demote, registrar);
             cpu.yieldTo(foreground::busy);
@@ -211,8 +218,12 @@ final class TierStack implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** A chunk held for reading and the tier it came from. */
-    record TierBuffer(GuardedTier tier, ChunkBuffer buffer) {
+    /**
+     * A chunk held for reading and the tier it came from; {@code lossy} when its bytes came from a lossy codec (read from a
+     * tier configured with one, or from the cpu tier after such a read), so they are close to, not equal to, what was
+     * stored.
+     */
+    record TierBuffer(GuardedTier tier, ChunkBuffer buffer, boolean lossy) {
     }
 
     /**
@@ -237,7 +248,7 @@ final class TierStack implements AutoCloseable {
                     held.get().close();
                     return Optional.empty();
                 }
-                return Optional.of(new TierBuffer(t, held.get()));
+                return Optional.of(new TierBuffer(t, held.get(), lossyBelow && cpu.isLossy(key)));
             }
             if (t.tier().servesInPlace() && !remote.covers(t)) {
                 // As for the cpu tier, get is the presence check; the hit is copied from where it is: no promotion
@@ -251,7 +262,7 @@ final class TierStack implements AutoCloseable {
                     return Optional.empty();
                 }
                 t.recordLoad(b.get().sizeBytes(), System.nanoTime() - start);
-                return Optional.of(new TierBuffer(t, b.get()));
+                return Optional.of(new TierBuffer(t, b.get(), t.tier().servesLossy()));
             }
             if (!(remote.covers(t) ? remote.contains(key, chunk) : t.contains(key))) {
                 continue;
@@ -266,7 +277,7 @@ final class TierStack implements AutoCloseable {
                     : ahead.isPresent() ? readAheadIntoCpu(t, key, chunk, remote, ahead.get()) : readIntoCpu(t, key);
             if (promoted.read()) {
                 if (promoted.chunk().isPresent()) {
-                    return Optional.of(new TierBuffer(from, promoted.chunk().get()));
+                    return Optional.of(new TierBuffer(from, promoted.chunk().get(), from.tier().servesLossy()));
                 }
                 continue; // a miss (evicted or removed since contains) or a failure: one attempt only
             }
@@ -276,12 +287,13 @@ final class TierStack implements AutoCloseable {
                 continue; // evicted or removed since contains
             }
             t.recordLoad(b.get().sizeBytes(), System.nanoTime() - start);
-            if (cpuGuard != null && cpuGuard.put(key, b.get().segment())) {
+            boolean lossy = t.tier().servesLossy(); // promoted only through a page committed as lossy (readIntoCpu)
+            if (!lossy && cpuGuard != null && cpuGuard.put(key, b.get().segment())) {
                 cpu.markCopied(key, copyMark(t));
                 promotions.increment();
                 events.stored(cpuGuard.name(), key);
             }
-            return Optional.of(new TierBuffer(t, b.get()));
+            return Optional.of(new TierBuffer(t, b.get(), lossy));
         }
         return Optional.empty();
     }
@@ -401,7 +413,7 @@ final class TierStack implements AutoCloseable {
         boolean readerHeld = false; // a second reference, for the buffer returned to the caller
         try {
             readerHeld = p.retain(); // before commit: once published, the chunk could be evicted at once
-            boolean committed = cpu.commit(key, p, n, copyMark(t));
+            boolean committed = cpu.commit(key, p, n, copyMark(t), t.tier().servesLossy());
             pageHeld = false; // commit took the allocation's reference over, or released it
             if (committed) {
                 promotions.increment();
@@ -438,6 +450,9 @@ final class TierStack implements AutoCloseable {
                     return true;
                 }
                 continue; // a miss or a failure here: one attempt, then the next tier
+            }
+            if (t.tier().servesLossy()) {
+                continue; // no free page: a lossy chunk is promoted only through one, committed as lossy
             }
             long start = System.nanoTime();
             Optional<ChunkBuffer> b = t.get(key);
@@ -524,10 +539,14 @@ final class TierStack implements AutoCloseable {
 
     /** The copy mark of slower tier {@code t}. */
     private int copyMark(GuardedTier t) {
-        if (t.tier().servesLossy()) {
-            return (1 << slower.size()) - 1; // as if every slower tier held it: lossy bytes are never demoted as exact
-        }
         return copyMark(slower.indexOf(t));
+    }
+
+    /** A retrieve served a {@link TierBuffer#lossy} chunk from {@code t}: the cpu tier counts it (slower tiers count their reads). */
+    void servedLossy(GuardedTier t) {
+        if (t == cpuGuard) {
+            cpu.countLossyServed();
+        }
     }
 
     /** Chunks waiting to be written behind, over all slower tiers. */

@@ -455,7 +455,19 @@ final class TieredCacheEngine implements KvConnector {
         }
         pieces.add(new LayerwiseLoad.Piece(chunk, match.start(), match.end()));
         counters.retrievedFrom(tier.name(), Math.max(0, match.end() - Math.max(match.start(), writeFrom)));
+        reportLossy(match);
         return true;
+    }
+
+    /**
+     * A found chunk was served: when its bytes came from a lossy codec, the cpu tier counts it (a slower tier counted its
+     * own read) and listeners get a {@link org.lmcache4j.api.ChunkEvent.Type#SERVED_LOSSY} event.
+     */
+    private void reportLossy(PrefixWalk.Match<TierStack.TierBuffer> match) {
+        if (match.value().lossy()) {
+            tiers.servedLossy(match.value().tier());
+            events.servedLossy(match.value().tier().name(), match.key(), match.start(), match.end());
+        }
     }
 
     /** Runs a call the engine waits for: the write-behind lets it go first ({@link ForegroundActivity}). */
@@ -490,6 +502,7 @@ final class TieredCacheEngine implements KvConnector {
                 return false;
             }
             counters.retrievedFrom(tier.name(), Math.max(0, match.end() - Math.max(start, writeFrom)));
+            reportLossy(match);
             return true;
         } catch (RuntimeException e) {
             note.note(match.start(), MissReason.TIER_UNHEALTHY, tier.name(), "reading it from the " + tier.name()

@@ -61,6 +61,14 @@ class TierProvidersTest {
     }
 
     @Test
+    void aPoolUrlWithoutItsModuleNamesTheModuleToAdd() {
+        LmCacheConfig config = Engines.config().tiers("pool:///lmcache-test-pool").build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KvConnectors.open(config, Engines.SMALL));
+        assertTrue(e.getMessage().contains("no tier provider for scheme 'pool'") && e.getMessage().contains("add the lmcache-pool module"),
+                e.getMessage());
+    }
+
+    @Test
     void theShorthandsAndAListCannotBeSetTogether() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Engines.config().localDisk(dir).tiers(dir.toUri().toString()).build());
