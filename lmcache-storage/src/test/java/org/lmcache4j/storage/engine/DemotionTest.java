@@ -1,6 +1,7 @@
 package org.lmcache4j.storage.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.lmcache4j.storage.engine.Engines.CHUNK;
@@ -110,6 +111,41 @@ class DemotionTest {
         } finally {
             engine.close();
         }
+    }
+
+    /**
+     * Regression: a chunk promoted from a lossy tier carried the copy marks of every slower tier; when an exact tier
+     * later reported evicting that key, its mark was cleared, and the cpu tier's next eviction of the chunk wrote the
+     * lossy bytes into the exact tier, where they passed for exact KV.
+     */
+    @Test
+    void aLossyChunkStaysOutOfAnExactTierThatReportedEvictingTheKey() throws Exception {
+        FaultyTier lossy = new FaultyTier(new CpuTier(16 * CHUNK_BYTES, CHUNK_BYTES)).servesLossy(true);
+        FaultyTier exact = new FaultyTier(new CpuTier(16 * CHUNK_BYTES, CHUNK_BYTES));
+        TieredCacheEngine engine = new TieredCacheEngine(Engines.config().maxLocalCpuBytes(3 * CHUNK_BYTES).build(), SMALL,
+                System::nanoTime, UnaryOperator.identity(), List.of(lossy, exact));
+        try (Arena arena = Arena.ofShared()) {
+            int[] a = Engines.storePrompt(engine, arena, 1, 1);
+            ChunkKey key = firstKey(a);
+            await(() -> lossy.contains(key) && exact.contains(key), "a written behind to both tiers");
+            for (int seed = 2; seed <= 4; seed++) {
+                Engines.storePrompt(engine, arena, seed, 1); // a leaves the cpu tier: both tiers hold it, nothing demoted
+            }
+            assertEquals(CHUNK, engine.retrieve(a, SeededKv.contiguous(arena, SMALL, CHUNK), SeededKv.identitySlots(CHUNK)),
+                    "a read from the lossy tier (the first slower one) and promoted");
+            exact.delegate().remove(key);
+            exact.reportEviction(key); // the exact tier evicted a on its own and said so
+            long demotedBefore = engine.stats().demotedChunks();
+            for (int seed = 5; seed <= 7; seed++) {
+                Engines.storePrompt(engine, arena, seed, 1); // a leaves the cpu tier again
+            }
+            Thread.sleep(200); // write-behind is asynchronous: give a wrong demotion the time to land
+            assertFalse(exact.contains(key), "the lossy bytes were not demoted into the exact tier");
+            assertEquals(demotedBefore, engine.stats().demotedChunks());
+        } finally {
+            engine.close();
+        }
+        assertEquals(0, engine.outstandingPages(), "no page left held after close");
     }
 
     /** Regression: a demotion into a slower tier whose puts hang hung the store that evicted the chunk. */

@@ -10,25 +10,19 @@ import static org.lmcache4j.storage.engine.Engines.SMALL;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lmcache4j.api.ChunkEvent;
-import org.lmcache4j.api.ChunkKey;
-import org.lmcache4j.api.HashAlgorithm;
 import org.lmcache4j.api.HostKvMemory;
 import org.lmcache4j.api.LmCacheConfig;
 import org.lmcache4j.api.TierStats;
-import org.lmcache4j.storage.cpu.CpuTier;
-import org.lmcache4j.storage.hash.ChunkHasher;
-import org.lmcache4j.storage.hash.PromptChunks;
-import org.lmcache4j.testing.FaultyTier;
 import org.lmcache4j.testing.HalfBytesTestCodec;
 import org.lmcache4j.testing.SeededKv;
 
 /**
  * KV a lossy codec stored is reported whenever a retrieve serves it: read from the lossy tier, and again from the
- * cpu tier it was promoted into (stats and {@code SERVED_LOSSY} events); and it never leaves the cpu tier for another.
+ * cpu tier it was promoted into (stats and {@code SERVED_LOSSY} events). That it never leaves the cpu tier for another
+ * tier is in {@link DemotionTest}.
  */
 class LossyServedTest {
 
@@ -75,54 +69,11 @@ class LossyServedTest {
         }
     }
 
-    /**
-     * Regression: a chunk promoted from a lossy tier carried the copy marks of every slower tier; when an exact tier
-     * later reported evicting that key, its mark was cleared, and the cpu tier's next eviction of the chunk wrote the
-     * lossy bytes into the exact tier, where they passed for exact KV.
-     */
-    @Test
-    void aLossyChunkStaysOutOfAnExactTierThatReportedEvictingTheKey() throws Exception {
-        FaultyTier lossy = new FaultyTier(new CpuTier(16 * CHUNK_BYTES, CHUNK_BYTES)).servesLossy(true);
-        FaultyTier exact = new FaultyTier(new CpuTier(16 * CHUNK_BYTES, CHUNK_BYTES));
-        TieredCacheEngine engine = new TieredCacheEngine(Engines.config().maxLocalCpuBytes(3 * CHUNK_BYTES).build(), SMALL,
-                System::nanoTime, UnaryOperator.identity(), List.of(lossy, exact));
-        try (Arena arena = Arena.ofShared()) {
-            int[] a = Engines.storePrompt(engine, arena, 1, 1);
-            ChunkKey key = new PromptChunks(ChunkHasher.create(HashAlgorithm.SHA_256, Engines.config().build().namespace(SMALL)),
-                    a, CHUNK, false).key(0);
-            await(() -> lossy.contains(key) && exact.contains(key), "a written behind to both tiers");
-            for (int seed = 2; seed <= 4; seed++) {
-                Engines.storePrompt(engine, arena, seed, 1); // a leaves the cpu tier: both tiers hold it, nothing demoted
-            }
-            assertEquals(CHUNK, engine.retrieve(a, SeededKv.contiguous(arena, SMALL, CHUNK), SeededKv.identitySlots(CHUNK)),
-                    "a read from the lossy tier (the first slower one) and promoted");
-            exact.delegate().remove(key);
-            exact.reportEviction(key); // the exact tier evicted a on its own and said so
-            long demotedBefore = engine.stats().demotedChunks();
-            for (int seed = 5; seed <= 7; seed++) {
-                Engines.storePrompt(engine, arena, seed, 1); // a leaves the cpu tier again
-            }
-            Thread.sleep(200); // write-behind is asynchronous: give a wrong demotion the time to land
-            assertFalse(exact.contains(key), "the lossy bytes were not demoted into the exact tier");
-            assertEquals(demotedBefore, engine.stats().demotedChunks());
-        } finally {
-            engine.close();
-        }
-        assertEquals(0, engine.outstandingPages(), "no page left held after close");
-    }
-
     private static List<Long> lossyServed(List<TierStats> tiers) {
         return tiers.stream().map(TierStats::lossyChunksServed).toList();
     }
 
     private static List<String> served(KvEventsTest.Recorder recorder) {
         return recorder.lines().stream().filter(l -> l.startsWith("SERVED_LOSSY")).toList();
-    }
-
-    private static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        for (int i = 0; i < 1000 && !condition.getAsBoolean(); i++) {
-            Thread.sleep(10);
-        }
-        assertTrue(condition.getAsBoolean(), what);
     }
 }
