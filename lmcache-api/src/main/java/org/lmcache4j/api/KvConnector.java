@@ -268,7 +268,7 @@ public interface KvConnector extends AutoCloseable {
      * @throws IllegalArgumentException when {@code timeout} is negative
      */
     default boolean awaitReady(Duration timeout) {
-        if (timeout.isNegative()) {
+        if (timeout == null || timeout.isNegative()) {
             throw new IllegalArgumentException("timeout: " + timeout + " (expected: >= 0)");
         }
         return true;

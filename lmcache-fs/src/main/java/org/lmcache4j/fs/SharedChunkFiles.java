@@ -85,6 +85,11 @@ final class SharedChunkFiles {
         }
     }
 
+    /** @throws IllegalArgumentException when a payload of {@code bytes} is larger than the tier's largest chunk */
+    void requireFits(long bytes, ChunkKey key) {
+        codec.requireFits(bytes, "shared fs tier " + dir + ", chunk " + key);
+    }
+
     /** {@code payload} as this engine stores it (its codec; raw when encoding would not shrink it). */
     TierCodec.Encoded encode(MemorySegment payload) {
         return codec.encode(payload);

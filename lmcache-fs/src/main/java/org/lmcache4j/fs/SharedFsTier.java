@@ -267,6 +267,7 @@ final class SharedFsTier implements StorageTier {
     @Override
     public boolean put(ChunkKey key, MemorySegment payload) {
         checkOpen();
+        files.requireFits(payload.byteSize(), key);
         Path file = files.pathOf(key);
         if (Files.exists(file)) {
             return true; // the first content stays: it is the same whoever computed it

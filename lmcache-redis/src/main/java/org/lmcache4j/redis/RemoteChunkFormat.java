@@ -307,7 +307,7 @@ final class RemoteChunkFormat {
                 int got;
                 try {
                     got = decompressor.decompress(part, 0, part.length, scratch, 0, raw);
-                } catch (LZ4Exception e) {
+                } catch (LZ4Exception | IndexOutOfBoundsException e) { // the pure-Java decoder may index past a bad stream's claims
                     throw new CorruptChunkException(where, "part " + i + " does not decompress: " + e.getMessage());
                 }
                 if (got != raw) {

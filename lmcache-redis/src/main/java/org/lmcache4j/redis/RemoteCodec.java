@@ -79,14 +79,22 @@ final class RemoteCodec {
         return header.kvCodecId() == KvCodec.RAW_ID;
     }
 
+    /** @throws IllegalArgumentException when a payload of {@code bytes} is larger than the tier's largest chunk (a put's check) */
+    void requireFits(long bytes, org.lmcache4j.api.ChunkKey key) {
+        if (bytes > maxLogicalBytes) {
+            throw new IllegalArgumentException("remote tier, chunk " + key + ": payload of " + bytes + " bytes (expected: at most "
+                    + maxLogicalBytes + ", the largest chunk of this connector)");
+        }
+    }
+
     /**
-     * Checks that the chunk of {@code header}, when encoded, claims a logical length of at most the tier's
-     * largest chunk: before a read allocates or fills that much.
+     * Checks that the chunk of {@code header}, raw or encoded, claims a logical length of at most the tier's
+     * largest chunk: before a read allocates or fills that much (a header claiming more is damaged, whatever its checksum).
      *
      * @throws CorruptChunkException when it claims more
      */
     void checkLogical(RemoteChunkFormat.Header header, String where) throws CorruptChunkException {
-        if (!raw(header) && header.logicalBytes() > maxLogicalBytes) {
+        if (header.logicalBytes() > maxLogicalBytes) {
             throw new CorruptChunkException(where, "codec id " + header.kvCodecId() + ", logical length " + header.logicalBytes()
                     + " (expected: at most " + maxLogicalBytes + ", the largest chunk of this connector)");
         }

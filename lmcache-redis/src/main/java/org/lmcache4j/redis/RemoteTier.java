@@ -608,6 +608,7 @@ final class RemoteTier implements StorageTier {
      */
     @Override
     public boolean put(ChunkKey key, MemorySegment payload) {
+        codec.requireFits(payload.byteSize(), key);
         if (!serving()) {
             return false;
         }
@@ -898,8 +899,22 @@ final class RemoteTier implements StorageTier {
         discard(key, stored, header, e.getMessage(), corruptChunks);
     }
 
-    /** Drops a chunk that cannot be served (if still the same copy), deletes its parts, counts it. */
+    /**
+     * Drops a chunk that cannot be served if the index still holds this copy, deletes its parts, counts it and tells the
+     * listener. A copy the index no longer holds was evicted, removed or dropped meanwhile by whoever told of it (a reader
+     * racing an eviction finds its parts gone): a plain miss, not counted or told twice.
+     */
     private void discard(ChunkKey key, byte[] stored, RemoteChunkFormat.Header header, String why, LongAdder counter) {
+        byte[] dropped;
+        try {
+            dropped = link.call("drop " + key, r -> index.forget(r, key, stored));
+        } catch (UncheckedIOException e) {
+            absorbed("drop " + key + " failed (" + why + ")", e);
+            return;
+        }
+        if (dropped == null) {
+            return;
+        }
         counter.increment();
         LOG.warn("{}; dropped, served as a miss", why);
         try {
@@ -908,12 +923,11 @@ final class RemoteTier implements StorageTier {
         } catch (RuntimeException e) {
             absorbed("listener failed for " + key, e);
         }
+        RemoteGarbage shardGarbage = garbage[keys.shardOf(key)];
         try {
-            byte[] dropped = link.call("drop " + key, r -> index.forget(r, key, stored));
-            RemoteGarbage shardGarbage = garbage[keys.shardOf(key)];
-            if (dropped != null && header != null) {
+            if (header != null) {
                 deleteChunks(shardGarbage, List.of(dropped), List.of(), "drop " + key);
-            } else if (dropped != null) {
+            } else {
                 shardGarbage.deleted(List.of(dropped)); // an unreadable header names no parts we could find
             }
         } catch (UncheckedIOException e) {

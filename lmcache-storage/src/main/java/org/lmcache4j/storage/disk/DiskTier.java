@@ -286,13 +286,15 @@ final class DiskTier implements StorageTier {
 
     /**
      * {@inheritDoc} A chunk is charged its whole file, header included; one whose file exceeds the
-     * budget is refused with false (this tier has no other size limit, so never throws
-     * IllegalArgumentException). A put of a key another thread is writing waits for that write.
+     * budget is refused with false. A put of a key another thread is writing waits for that write.
      *
-     * @throws UncheckedIOException when writing the file fails (no file and no reservation are left)
+     * @throws IllegalArgumentException when the payload is larger than the tier's largest chunk ({@code TierOptions.chunkBytes}
+     *                                  when opened by URL)
+     * @throws UncheckedIOException     when writing the file fails (no file and no reservation are left)
      */
     @Override
     public boolean put(ChunkKey key, MemorySegment payload) {
+        codec.requireFits(payload.byteSize(), "disk tier " + files.root() + ", chunk " + key);
         if (index.contains(key)) {
             return true; // stored already: spare the encoding
         }

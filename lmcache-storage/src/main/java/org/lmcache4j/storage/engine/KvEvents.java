@@ -45,8 +45,15 @@ final class KvEvents {
         if (listener == null) {
             throw new IllegalArgumentException("listener: null (expected: a KvEventListener)");
         }
-        listeners.add(listener);
-        return () -> listeners.remove(listener);
+        // a holder of its own, so each subscription ends once and only itself (the same listener may be subscribed twice)
+        KvEventListener subscribed = new Subscribed(listener);
+        listeners.add(subscribed);
+        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (ended.compareAndSet(false, true)) {
+                listeners.remove(subscribed);
+            }
+        };
     }
 
     void stored(String tier, ChunkKey key, ChunkKey parent, int startToken, int endToken) {
@@ -106,6 +113,35 @@ final class KvEvents {
                     failed(l, e);
                 }
             }
+        }
+    }
+
+    /** One subscription of a listener: removed by identity, whatever the listener's equals says. */
+    private record Subscribed(KvEventListener listener) implements KvEventListener {
+
+        @Override
+        public void onChunkEvent(ChunkEvent event) {
+            listener.onChunkEvent(event);
+        }
+
+        @Override
+        public void onOperation(Operation operation, long nanos, int tokens, int hitTokens) {
+            listener.onOperation(operation, nanos, tokens, hitTokens);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return this == o;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(this);
+        }
+
+        @Override
+        public String toString() {
+            return listener.toString();
         }
     }
 

@@ -124,32 +124,36 @@ final class TieredCacheEngine implements KvConnector {
                       DeviceCopiers devices) {
         this.stores = stores;
         this.devices = devices;
-        if (config == null || layout == null) {
-            throw new IllegalArgumentException("config and layout: must not be null");
-        }
-        this.config = config;
-        this.layout = layout;
-        this.chunkTokens = config.chunkTokens();
-        this.hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(layout));
-        this.segmentKeys = new SegmentKeys(hasher, chunkTokens);
-        this.hasherWarmUp = HasherWarmUp.of(config.hashAlgorithm(), config.namespace(layout), chunkTokens);
-        this.nanoClock = nanoClock;
-        this.copyLanes = new CopyLanes(config.copyThreads());
-        this.walk = new PrefixWalk(config.saveUnfullChunk() ? partialTails : null);
-        long chunkBytes = layout.chunkBytes(chunkTokens);
+        CopyLanes lanes = null;
         boolean ok = false;
         try {
+            if (config == null || layout == null) {
+                throw new IllegalArgumentException("config and layout: must not be null");
+            }
+            this.config = config;
+            this.layout = layout;
+            this.chunkTokens = config.chunkTokens();
+            long chunkBytes = layout.chunkBytes(chunkTokens);
             if (config.localCpu() && config.maxLocalCpuBytes() < chunkBytes) {
                 throw new IllegalArgumentException("maxLocalCpuBytes: " + config.maxLocalCpuBytes() + " (expected: at least one chunk, "
                         + chunkTokens + " tokens x " + layout.bytesPerToken() + " bytes = " + chunkBytes + " bytes)");
             }
+            this.hasher = ChunkHasher.create(config.hashAlgorithm(), config.namespace(layout));
+            this.segmentKeys = new SegmentKeys(hasher, chunkTokens);
+            this.hasherWarmUp = HasherWarmUp.of(config.hashAlgorithm(), config.namespace(layout), chunkTokens);
+            this.nanoClock = nanoClock;
+            lanes = new CopyLanes(config.copyThreads());
+            this.copyLanes = lanes;
+            this.walk = new PrefixWalk(config.saveUnfullChunk() ? partialTails : null);
             this.tiers = new TierStack(config.localCpu() ? config.maxLocalCpuBytes() : 0, chunkBytes, nanoClock, tierDecorator,
                     slowerTiers, events, config.localCpu() ? devices.slabRegistrar() : SlabRegistrar.NONE);
             ok = true;
         } finally {
             if (!ok) {
-                // a failed open must not keep the slower tiers it was given (a disk tier holds its directory's lock)
+                // a failed open keeps nothing it was given or started: the slower tiers (a disk tier holds its
+                // directory's lock), the copy threads, the store queue, the device copiers
                 slowerTiers.forEach(ConfiguredTiers::closeQuietly);
+                closeAfterFailedOpen(lanes, stores, devices);
             }
         }
         this.pins = new PinTable(Duration.ofMillis(config.pinTimeoutMillis()), nanoClock, tiers.cpuGuard());
@@ -161,6 +165,21 @@ final class TieredCacheEngine implements KvConnector {
         LOG.info("lmcache4j connector open: layout {} ({} bytes/token, fingerprint {}), {} tokens/chunk, tiers {}, config {}",
                 layout, layout.bytesPerToken(), layout.fingerprint(), chunkTokens,
                 tiers.all().stream().map(GuardedTier::name).toList(), config);
+    }
+
+    /** After a failed open: stops the copy threads it started and closes what it was given, each even when another throws. */
+    private static void closeAfterFailedOpen(CopyLanes lanes, StoreQueue queue, DeviceCopiers copiers) {
+        try {
+            if (lanes != null) {
+                lanes.close();
+            }
+        } finally {
+            try {
+                queue.close();
+            } finally {
+                copiers.close();
+            }
+        }
     }
 
     private void warnAboutTiersNotInThisBuild() {
@@ -682,9 +701,10 @@ final class TieredCacheEngine implements KvConnector {
 
     @Override
     public boolean awaitReady(Duration timeout) {
-        if (timeout.isNegative()) {
+        if (timeout == null || timeout.isNegative()) {
             throw new IllegalArgumentException("timeout: " + timeout + " (expected: >= 0)");
         }
+        guarded(() -> null); // closed: throws (the wait itself runs outside the lock, so close() never waits for it)
         long deadline = System.nanoTime() + timeout.toNanos();
         return hasherWarmUp.await(timeout.toNanos())
                 && tiers.cpu().map(c -> c.awaitReady(Math.max(0, deadline - System.nanoTime()))).orElse(true)

@@ -7,6 +7,8 @@ import java.util.Objects;
 import org.lmcache4j.api.KvLayout;
 import org.lmcache4j.api.spi.KvCodec;
 import org.lmcache4j.api.spi.KvCodecs;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A slower tier's codec: how it encodes the chunks it writes ({@code codec=} in its URL, {@value KvCodecs#RAW}
@@ -21,13 +23,15 @@ public final class TierCodec {
     /** The name of the URL option that sets a tier's codec. */
     public static final String URL_OPTION = "codec";
 
+    private static final Logger LOG = LoggerFactory.getLogger(TierCodec.class);
+    private static final java.util.concurrent.atomic.AtomicBoolean LINK_WARNED = new java.util.concurrent.atomic.AtomicBoolean();
     private static final TierCodec RAW = new TierCodec(null, null, Long.MAX_VALUE);
     /** A thread that owns nothing: memory it may access, any reader's helper thread may access. */
     private static final Thread ANOTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
 
     private final KvCodec codec; // null: chunks are written raw
     private final KvLayout layout; // null only for RAW without a layout: nothing can be decoded
-    private final long maxLogicalBytes; // the largest chunk an encoded chunk may claim to decode to
+    private final long maxLogicalBytes; // the largest chunk a stored chunk may claim to be
     private final ThreadLocal<MemorySegment> scratch = new ThreadLocal<>(); // a writing thread's encoded bytes
     private final ThreadLocal<MemorySegment> storedBuffers = new ThreadLocal<>(); // a reading thread's stored bytes
     private final java.util.concurrent.atomic.LongAdder lossyChunksRead = new java.util.concurrent.atomic.LongAdder();
@@ -52,14 +56,18 @@ public final class TierCodec {
 
     /**
      * Checks, before anything is allocated for it, that a stored chunk of {@code codecId} claiming
-     * {@code logicalBytes} can be decoded here: raw chunks always (their length is their stored bytes');
-     * encoded ones need a layout and at most the tier's largest chunk.
+     * {@code logicalBytes} can be read here: at most the tier's largest chunk, raw or encoded (a header claiming more
+     * is damaged, whatever its checksum); an encoded one also needs a layout to decode with.
      *
      * @throws CodecUnavailableException when this tier has no layout to decode with
      * @throws CorruptChunkException     when the length exceeds the tier's largest chunk
      */
     public void checkLogicalLength(int codecId, long logicalBytes, String where) throws CorruptChunkException {
         if (codecId == KvCodec.RAW_ID) {
+            if (logicalBytes > maxLogicalBytes) {
+                throw new CorruptChunkException(where, "raw payload of " + logicalBytes + " bytes (expected: at most "
+                        + maxLogicalBytes + ", the largest chunk of this tier)");
+            }
             return;
         }
         if (layout == null) {
@@ -69,6 +77,19 @@ public final class TierCodec {
         if (logicalBytes > maxLogicalBytes) {
             throw new CorruptChunkException(where, "codec id " + codecId + ", logical length " + logicalBytes + " (expected: at most "
                     + maxLogicalBytes + ", the largest chunk of this tier)");
+        }
+    }
+
+    /**
+     * Checks a payload a put was given against the tier's largest chunk ({@link #withMaxLogicalBytes}), as
+     * {@code StorageTier.put} promises: a tier would store it and then read it back as damaged.
+     *
+     * @throws IllegalArgumentException when it is larger, naming {@code where}
+     */
+    public void requireFits(long payloadBytes, String where) {
+        if (payloadBytes > maxLogicalBytes) {
+            throw new IllegalArgumentException(where + ": payload of " + payloadBytes + " bytes (expected: at most " + maxLogicalBytes
+                    + ", the largest chunk of this tier)");
         }
     }
 
@@ -148,7 +169,15 @@ public final class TierCodec {
             buffer = Arena.ofAuto().allocate(bound, 4096);
             scratch.set(buffer);
         }
-        long n = codec.encode(layout, payload, buffer);
+        long n;
+        try {
+            n = codec.encode(layout, payload, buffer);
+        } catch (LinkageError e) { // its native library cannot load here (zstd-jni): store raw, exact at the cost of bytes
+            if (LINK_WARNED.compareAndSet(false, true)) {
+                LOG.warn("codec {} cannot run in this process ({}): chunks are stored raw", codec.name(), e.toString());
+            }
+            return new Encoded(KvCodec.RAW_ID, payload, payload.byteSize());
+        }
         return n < 0 || n >= payload.byteSize() ? new Encoded(KvCodec.RAW_ID, payload, payload.byteSize()) : new Encoded(codec.id(), buffer.asSlice(0, n),
                 payload.byteSize());
     }
@@ -205,6 +234,8 @@ public final class TierCodec {
             streaming = c.streamingDecode(layout, target);
         } catch (IllegalArgumentException e) {
             throw new CorruptChunkException(where, "codec " + c.name() + ": " + e.getMessage());
+        } catch (LinkageError e) {
+            throw cannotRun(c, e, where);
         }
         return new Decoding(this, codecId, c, streaming, target, where);
     }
@@ -217,7 +248,7 @@ public final class TierCodec {
         private final KvCodec.StreamingDecode streaming;
         private final MemorySegment target;
         private final String where;
-        private volatile RuntimeException failed; // from a decode of the bytes so far: finish reports it
+        private volatile Throwable failed; // a RuntimeException or LinkageError of a decode of the bytes so far: finish reports it
 
         private Decoding(TierCodec tier, int codecId, KvCodec codec, KvCodec.StreamingDecode streaming, MemorySegment target,
                          String where) {
@@ -241,7 +272,7 @@ public final class TierCodec {
                 if (failed == null) {
                     try {
                         streaming.advance(stored, available);
-                    } catch (RuntimeException e) {
+                    } catch (RuntimeException | LinkageError e) {
                         failed = e;
                     }
                 }
@@ -259,8 +290,11 @@ public final class TierCodec {
                 return;
             }
             try {
+                if (failed instanceof LinkageError e) {
+                    throw e;
+                }
                 if (failed != null) {
-                    throw failed;
+                    throw (RuntimeException) failed;
                 }
                 if (streaming != null) {
                     streaming.finish(stored);
@@ -269,6 +303,8 @@ public final class TierCodec {
                 }
             } catch (RuntimeException e) { // CorruptEncodingException, or any other failure of a codec on bad bytes
                 throw new CorruptChunkException(where, "codec " + codec.name() + ": " + e);
+            } catch (LinkageError e) {
+                throw cannotRun(codec, e, where);
             }
             tier.decoded(codecId);
         }
@@ -284,6 +320,8 @@ public final class TierCodec {
             c = KvCodecs.byId(codecId);
         } catch (IllegalArgumentException e) {
             throw new CodecUnavailableException(where, e.getMessage());
+        } catch (LinkageError e) { // the codec registry failed to load
+            throw new CodecUnavailableException(where, "codec id " + codecId + ": the codecs cannot load here: " + e);
         }
         if (c.lossy() && !lossy()) {
             throw new CodecUnavailableException(where, "stored by the lossy codec " + c.name() + "; this tier (codec " + name()
@@ -312,7 +350,17 @@ public final class TierCodec {
             c.decode(layout, stored, target);
         } catch (RuntimeException e) { // CorruptEncodingException, or any other failure of a codec on bad bytes
             throw new CorruptChunkException(where, "codec " + c.name() + ": " + e.getMessage());
+        } catch (LinkageError e) {
+            throw cannotRun(c, e, where);
         }
         decoded(codecId);
+    }
+
+    /**
+     * A codec whose native library cannot load in this process (zstd-jni without its platform's library, a noexec temporary
+     * directory): its chunks are a miss here, never dropped as corrupt from a store other engines read.
+     */
+    private static CodecUnavailableException cannotRun(KvCodec c, LinkageError e, String where) {
+        return new CodecUnavailableException(where, "codec " + c.name() + " cannot run in this process: " + e);
     }
 }

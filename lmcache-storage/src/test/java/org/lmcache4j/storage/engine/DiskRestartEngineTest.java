@@ -167,4 +167,24 @@ class DiskRestartEngineTest {
             assertEquals(2, good.stats().tiers().size(), "the directory is free again: cpu and disk");
         }
     }
+
+    @Test
+    void aFailedOpenLeavesNoCopyThreadRunning() throws Exception {
+        // regression: each refused open left its copy threads (lmcache-copy-*) running
+        LmCacheConfig bad = Engines.config().maxLocalCpuBytes(CHUNK_BYTES - 1).copyThreads(3).build();
+        long before = copyThreads();
+        for (int i = 0; i < 5; i++) {
+            assertThrows(IllegalArgumentException.class, () -> Engines.open(bad));
+        }
+        long after = copyThreads();
+        for (int wait = 0; wait < 100 && after > before; wait++) { // a closed pool's threads end shortly after close
+            Thread.sleep(20);
+            after = copyThreads();
+        }
+        assertTrue(after <= before, after + " copy threads alive after five failed opens, " + before + " before");
+    }
+
+    private static long copyThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("lmcache-copy-") && t.isAlive()).count();
+    }
 }

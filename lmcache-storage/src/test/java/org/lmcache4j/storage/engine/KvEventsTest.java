@@ -1,6 +1,7 @@
 package org.lmcache4j.storage.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.lmcache4j.storage.engine.Engines.CHUNK;
 import static org.lmcache4j.storage.engine.Engines.CHUNK_BYTES;
@@ -138,5 +139,32 @@ class KvEventsTest {
             assertEquals(2, recorder.lines().stream().filter(l -> l.startsWith("EVICTED disk")).count(), recorder.lines().toString());
             assertEquals(4, recorder.lines().stream().filter(l -> l.startsWith("STORED disk")).count());
         }
+    }
+
+    @Test
+    void eachSubscriptionEndsOnlyItselfAndOnlyOnce() throws Exception {
+        Recorder recorder = new Recorder();
+        try (Arena arena = Arena.ofShared(); TieredCacheEngine engine = Engines.open(Engines.config().build())) {
+            AutoCloseable first = engine.subscribe(recorder);
+            AutoCloseable second = engine.subscribe(recorder); // the same listener twice: two subscriptions
+            store(engine, arena, 1, 1);
+            assertEquals(List.of("STORED cpu 0-" + CHUNK, "STORED cpu 0-" + CHUNK), recorder.lines());
+            first.close();
+            first.close(); // regression: a second close removed the other subscription too
+            store(engine, arena, 2, 1);
+            assertEquals(3, recorder.lines().size(), recorder.lines().toString());
+            second.close();
+            store(engine, arena, 3, 1);
+            assertEquals(3, recorder.lines().size(), recorder.lines().toString());
+        }
+    }
+
+    @Test
+    void awaitReadyAfterCloseThrowsAndANullTimeoutIsRefused() {
+        TieredCacheEngine engine = Engines.open(Engines.config().build());
+        assertThrows(IllegalArgumentException.class, () -> engine.awaitReady(null));
+        engine.close();
+        // regression: a closed connector answered true, so a readiness probe took it for ready
+        assertThrows(IllegalStateException.class, () -> engine.awaitReady(java.time.Duration.ofSeconds(1)));
     }
 }
