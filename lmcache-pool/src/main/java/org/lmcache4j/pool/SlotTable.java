@@ -217,6 +217,7 @@ final class SlotTable {
         }
         if (state[slot] == PoolFile.READY && !removed[slot]) {
             index.remove(keys[slot]);
+            dropPins(keys[slot]);
             if (readers[slot] == 0) {
                 toFree(slot);
             } else {
@@ -232,6 +233,7 @@ final class SlotTable {
         if (s == null) {
             return false;
         }
+        dropPins(key);
         if (readers[s] == 0) {
             toFree(s);
         } else {
@@ -243,6 +245,13 @@ final class SlotTable {
     void clear() {
         for (ChunkKey k : new ArrayList<>(index.keySet())) {
             remove(k);
+        }
+    }
+
+    /** A key left the index: its pins end with it (a later put of the same key is not pinned by them). */
+    private void dropPins(ChunkKey key) {
+        if (pins.remove(key) != null) {
+            pinsByClient.values().forEach(mine -> mine.remove(key));
         }
     }
 

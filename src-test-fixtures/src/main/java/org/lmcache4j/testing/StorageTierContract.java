@@ -439,6 +439,27 @@ public abstract class StorageTierContract {
         assertFalse(tier().contains(key(-1)), "unpinned A is evicted by newer chunks");
     }
 
+    /** Regression (pool tier): a pin outlived its chunk, so the same key put again could not be evicted. */
+    @Test
+    public void aPinEndsWithItsChunkWhenRemovedOrCleared() {
+        for (boolean clear : new boolean[] {false, true}) {
+            putOrFail(tier(), key(-1), payload(-1, chunkBytes()));
+            assertTrue(tier().pin(key(-1), PIN_TIMEOUT), "pin of a present key");
+            if (clear) {
+                tier().clear();
+            } else {
+                assertTrue(tier().remove(key(-1)), "remove of a pinned chunk");
+            }
+            putOrFail(tier(), key(-1), payload(-1, chunkBytes()));
+            for (int i = 0; i < 2 * BUDGET_CHUNKS; i++) {
+                putOrFail(tier(), key(i), payload(i, chunkBytes()));
+            }
+            assertFalse(tier().contains(key(-1)), "the chunk put again after " + (clear ? "clear" : "remove") + " is evicted: unpinned");
+            tier().unpin(key(-1)); // the engine's unpin of the ended pin: no effect
+            tier().clear();
+        }
+    }
+
     @Test
     public void pinsNest() {
         putOrFail(tier(), key(-1), payload(-1, chunkBytes()));
