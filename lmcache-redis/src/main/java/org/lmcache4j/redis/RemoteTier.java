@@ -403,13 +403,11 @@ final class RemoteTier implements StorageTier {
         if (chunkKeys.size() != targets.size()) {
             throw new IllegalArgumentException("targets: " + targets.size() + " (expected: one per chunk key, " + chunkKeys.size() + ")");
         }
-        long[] out = new long[chunkKeys.size()];
         if (!link.hasWire() || chunkKeys.size() == 1) {
-            for (int i = 0; i < out.length; i++) {
-                out[i] = readInto(chunkKeys.get(i), targets.get(i));
-            }
-            return out;
+            // chunk by chunk, as the SPI's default: a failure after the first chunk ends the batch as a miss
+            return StorageTier.super.readAllInto(chunkKeys, targets);
         }
+        long[] out = new long[chunkKeys.size()];
         java.util.Arrays.fill(out, -1);
         if (!serving()) {
             return out;

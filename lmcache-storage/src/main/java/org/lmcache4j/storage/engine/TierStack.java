@@ -316,7 +316,12 @@ final class TierStack implements AutoCloseable {
      * chunk cannot be read (a miss, or a failure counted by the guard).
      */
     private Promotion readIntoCpu(GuardedTier t, ChunkKey key) {
-        Optional<ChunkPage> page = reservePage();
+        return readIntoCpu(t, key, java.util.Set.of());
+    }
+
+    /** {@link #readIntoCpu(GuardedTier, ChunkKey)} into a page whose reservation evicts none of {@code keep}. */
+    private Promotion readIntoCpu(GuardedTier t, ChunkKey key, java.util.Set<ChunkKey> keep) {
+        Optional<ChunkPage> page = reservePage(keep);
         if (page.isEmpty()) {
             return Promotion.NOT_TRIED;
         }
@@ -360,7 +365,7 @@ final class TierStack implements AutoCloseable {
         List<ChunkPage> pages = new ArrayList<>(keys.size());
         try {
             for (int i = 0; i < keys.size(); i++) {
-                Optional<ChunkPage> p = reservePage();
+                Optional<ChunkPage> p = reservePage(java.util.Set.of());
                 if (p.isEmpty()) {
                     break; // read fewer ahead
                 }
@@ -392,13 +397,16 @@ final class TierStack implements AutoCloseable {
         }
     }
 
-    /** A page of the cpu tier for a promotion; empty when there is no cpu tier or no page (reserving failed: counted). */
-    private Optional<ChunkPage> reservePage() {
+    /**
+     * A page of the cpu tier for a promotion, evicting none of {@code keep}; empty when there is no cpu tier or no page
+     * (reserving failed: counted).
+     */
+    private Optional<ChunkPage> reservePage(java.util.Set<ChunkKey> keep) {
         if (cpu == null) {
             return Optional.empty();
         }
         try {
-            return cpu.reserve(cpu.pageBytes(), java.util.Set.of());
+            return cpu.reserve(cpu.pageBytes(), keep);
         } catch (RuntimeException | OutOfMemoryError e) {
             return cpuGuard.failed("reserve", e, Optional.empty());
         }
@@ -434,22 +442,30 @@ final class TierStack implements AutoCloseable {
         }
     }
 
-    /** Loads {@code key} into the cpu tier if a slower tier has it; true when the cpu tier now holds it. */
-    boolean promote(ChunkKey key) {
+    /**
+     * Loads {@code key} into the cpu tier if a slower tier has it, evicting none of {@code keep} (the chunks a prefetch
+     * placed before it: evicting them would shorten the prefix it reports); true when the cpu tier now holds it (then also
+     * marked as just used).
+     */
+    boolean promote(ChunkKey key, java.util.Set<ChunkKey> keep) {
         if (cpuGuard == null) {
             return false;
         }
         if (cpuGuard.contains(key)) {
+            cpu.touch(key);
             return true;
         }
         for (GuardedTier t : slower) {
-            Promotion promoted = readIntoCpu(t, key);
+            Promotion promoted = readIntoCpu(t, key, keep);
             if (promoted.read()) {
                 if (promoted.chunk().isPresent()) {
                     promoted.chunk().get().close();
                     return true;
                 }
                 continue; // a miss or a failure here: one attempt, then the next tier
+            }
+            if (!keep.isEmpty()) {
+                return false; // no page without evicting a kept chunk: a put would evict one
             }
             if (t.tier().servesLossy()) {
                 continue; // no free page: a lossy chunk is promoted only through one, committed as lossy

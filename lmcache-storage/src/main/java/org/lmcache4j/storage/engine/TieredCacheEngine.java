@@ -677,9 +677,16 @@ final class TieredCacheEngine implements KvConnector {
                         (key, start, end) -> tiers.holding(key), match -> true));
             }
             int[] copy = tokens.clone();
-            return prefetcher.submit(() -> guarded(() -> walk.walk(chunks(copy), 0,
-                    (key, start, end) -> !prefetcher.closing() && tiers.promote(key) ? Optional.of(Boolean.TRUE) : Optional.empty(),
-                    match -> true)));
+            return prefetcher.submit(() -> guarded(() -> {
+                java.util.Set<ChunkKey> placed = new java.util.HashSet<>(); // kept while the walk goes on: the prefix it reports
+                return walk.walk(chunks(copy), 0, (key, start, end) -> {
+                    if (prefetcher.closing() || !tiers.promote(key, placed)) {
+                        return Optional.empty();
+                    }
+                    placed.add(key);
+                    return Optional.of(Boolean.TRUE);
+                }, match -> true);
+            }));
         });
     }
 

@@ -55,7 +55,7 @@ class SlowerTierReadOnceTest {
         slower.failGets(true);
         assertTrue(stack.get(KEY, t -> true).isEmpty(), "a failing tier is a miss");
         assertEquals(1, slower.getCalls(), "read attempts");
-        assertFalse(stack.promote(KEY));
+        assertFalse(stack.promote(KEY, java.util.Set.of()));
         assertEquals(2, slower.getCalls(), "read attempts after a promotion too");
     }
 

@@ -90,6 +90,34 @@ class TierStackTest {
     }
 
     @Test
+    void aPrefetchOfMoreThanTheCpuTierHoldsReportsWhatItHolds() throws Exception {
+        // regression: each promotion could evict the prompt's earlier ones, so prefetch reported 6 chunks while the cpu
+        // tier held the last 4, none of them a prefix
+        int n = (CPU_CHUNKS + 2) * CHUNK;
+        int[] first = SeededKv.tokens(1, n);
+        int[] slots = SeededKv.identitySlots(n);
+        HostKvMemory kv = SeededKv.contiguous(arena, SMALL, n);
+        SeededKv.fill(kv, first, slots);
+        assertEquals(CPU_CHUNKS * CHUNK, engine.store(java.util.Arrays.copyOf(first, CPU_CHUNKS * CHUNK), kv,
+                java.util.Arrays.copyOf(slots, CPU_CHUNKS * CHUNK)));
+        awaitWrittenBehind(CPU_CHUNKS); // a chunk being written behind cannot be evicted yet
+        boolean[] rest = new boolean[n]; // a store keeps its own earlier chunks: the last two in a second store
+        java.util.Arrays.fill(rest, CPU_CHUNKS * CHUNK, n, true);
+        assertEquals(2 * CHUNK, engine.store(first, rest, kv, slots));
+        awaitWrittenBehind(CPU_CHUNKS + 2);
+        store(2, CPU_CHUNKS);
+        awaitWrittenBehind(2 * CPU_CHUNKS + 2);
+        int prefetched = engine.prefetch(first).get();
+        assertEquals(CPU_CHUNKS * CHUNK, prefetched, "the cpu tier holds four chunks");
+        CpuTier cpu = engine.tierStack().cpu().orElseThrow();
+        PromptChunks chunks = new PromptChunks(ChunkHasher.create(org.lmcache4j.api.HashAlgorithm.SHA_256,
+                Engines.config().build().namespace(SMALL)), first, CHUNK, false);
+        for (int i = 0; i < CPU_CHUNKS; i++) {
+            assertTrue(cpu.contains(chunks.key(i)), "chunk " + i + " of the reported prefix is in the cpu tier");
+        }
+    }
+
+    @Test
     void chunksTheWriteBehindCouldNotPlaceAreDemotedWhenEvicted() throws Exception {
         engine.close();
         slower = new CpuTier(64 * CHUNK_BYTES, CHUNK_BYTES);
