@@ -39,11 +39,8 @@ final class DeviceLayerwise {
             throw e;
         }
         Ender ender = new Ender(() -> {
-            try {
-                r.close();
-            } finally {
-                release(pieces); // a failed copy's chunks are let go too
-            }
+            r.close();
+            release(pieces);
         });
         track(copies, ender);
         return new LayerwiseRetrieval() {
@@ -63,13 +60,8 @@ final class DeviceLayerwise {
 
             @Override
             public void close() {
-                try {
-                    ender.run();
-                } catch (RuntimeException failedCopy) {
-                    // awaitLayer reports a failed copy; close never throws for one (LayerwiseRetrieval's contract)
-                } finally {
-                    copies.untrack(ender);
-                }
+                ender.run();
+                copies.untrack(ender);
             }
         };
     }
@@ -91,19 +83,10 @@ final class DeviceLayerwise {
         int layers = kv.layout().numLayers();
         int[] next = {0};
         Integer[] stored = {null};
-        RuntimeException[] failure = {null}; // the device copy's first failure: join throws it, nothing is published
         Ender ender = new Ender(() -> {
-            try {
-                s.close();
-            } catch (RuntimeException e) {
-                synchronized (next) {
-                    if (failure[0] == null) {
-                        failure[0] = e;
-                    }
-                }
-            }
+            s.close();
             synchronized (next) {
-                if (failure[0] == null && next[0] == layers && stored[0] == null) {
+                if (next[0] == layers && stored[0] == null) {
                     stored[0] = publish.applyAsInt(0);
                     return;
                 }
@@ -119,13 +102,7 @@ final class DeviceLayerwise {
                         throw new IllegalStateException("layerwise store closed (expected: layerDone before close())");
                     }
                     LayerwiseCopies.requireNextLayer(layer, next[0], layers);
-                    if (failure[0] == null) {
-                        try {
-                            s.layerComputed(layer);
-                        } catch (RuntimeException e) { // a launch failed: join reports it, as the host path's does
-                            failure[0] = e;
-                        }
-                    }
+                    s.layerComputed(layer);
                     next[0]++;
                 }
             }
@@ -138,15 +115,9 @@ final class DeviceLayerwise {
                                 + (ender.ended() ? " and closed" : "") + " (expected: every layer done before join())");
                     }
                 }
-                try {
-                    ender.run();
-                } finally {
-                    copies.untrack(ender);
-                }
+                ender.run();
+                copies.untrack(ender);
                 synchronized (next) {
-                    if (failure[0] != null) {
-                        throw failure[0];
-                    }
                     if (stored[0] == null) {
                         throw new IllegalStateException("KvConnector closed before the layerwise store was published");
                     }
@@ -156,11 +127,8 @@ final class DeviceLayerwise {
 
             @Override
             public void close() {
-                try {
-                    ender.run();
-                } finally {
-                    copies.untrack(ender);
-                }
+                ender.run();
+                copies.untrack(ender);
             }
         };
     }

@@ -810,7 +810,9 @@ final class TieredCacheEngine implements KvConnector {
         if (budget.cut()) {
             counters.deadlineCuts.increment();
         }
-        counters.lookedUp(tokens, hit);
+        counters.lookups.increment();
+        counters.lookupTokens.add(tokens);
+        counters.lookupHitTokens.add(hit);
     }
 
     // ---- open-state guard --------------------------------------------------------------------------
