@@ -37,7 +37,7 @@ final class RemoteCodec {
         if (maxLogicalBytes <= 0) {
             throw new IllegalArgumentException("maxLogicalBytes: " + maxLogicalBytes + " (expected: > 0)");
         }
-        this.codec = Objects.requireNonNull(codec, "codec");
+        this.codec = Objects.requireNonNull(codec, "codec").withMaxLogicalBytes(maxLogicalBytes);
         this.maxLogicalBytes = maxLogicalBytes;
     }
 
@@ -81,10 +81,7 @@ final class RemoteCodec {
 
     /** @throws IllegalArgumentException when a payload of {@code bytes} is larger than the tier's largest chunk (a put's check) */
     void requireFits(long bytes, org.lmcache4j.api.ChunkKey key) {
-        if (bytes > maxLogicalBytes) {
-            throw new IllegalArgumentException("remote tier, chunk " + key + ": payload of " + bytes + " bytes (expected: at most "
-                    + maxLogicalBytes + ", the largest chunk of this connector)");
-        }
+        codec.requireFits(bytes, "remote tier, chunk " + key);
     }
 
     /**
