@@ -298,6 +298,8 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         private List<String> tiers = List.of();
         private String diskCodec = RAW_CODEC;
         private String remoteCodec = RAW_CODEC;
+        /** The builder's fields set from {@code LMCACHE_*} variables, field to variable, for the errors of {@link #build()}. */
+        private final Map<String, String> fromEnvironment = new java.util.LinkedHashMap<>();
         /** True when {@link #localDisk} was called with a directory, not only left at the default. */
         private boolean localDiskChosen;
 
@@ -417,36 +419,70 @@ public record LmCacheConfig(String connector, String modelId, int chunkTokens, b
         public Builder fromEnvironment(Map<String, String> env) {
             EnvReader r = new EnvReader(env);
             r.text("LMCACHE_CONNECTOR").ifPresent(this::connector);
+            fromEnv(env, "LMCACHE_CONNECTOR", "connector");
             r.text("LMCACHE_MODEL_ID").ifPresent(this::modelId);
+            fromEnv(env, "LMCACHE_MODEL_ID", "modelId");
             r.integer("LMCACHE_CHUNK_SIZE").ifPresent(this::chunkTokens);
+            fromEnv(env, "LMCACHE_CHUNK_SIZE", "chunkTokens");
             r.bool("LMCACHE_LOCAL_CPU").ifPresent(this::localCpu);
             r.gib("LMCACHE_MAX_LOCAL_CPU_SIZE").ifPresent(this::maxLocalCpuBytes);
+            fromEnv(env, "LMCACHE_MAX_LOCAL_CPU_SIZE", "maxLocalCpuBytes");
+            fromEnv(env, "LMCACHE_LOCAL_DISK", "localDisk");
             r.text("LMCACHE_LOCAL_DISK").ifPresent(v -> localDisk(switch (v.toLowerCase(Locale.ROOT)) {
                 case "off", "none", "false" -> null;
                 default -> r.path("LMCACHE_LOCAL_DISK").orElseThrow();
             }));
             r.gib("LMCACHE_MAX_LOCAL_DISK_SIZE").ifPresent(this::maxLocalDiskBytes);
+            fromEnv(env, "LMCACHE_MAX_LOCAL_DISK_SIZE", "maxLocalDiskBytes");
             r.text("LMCACHE_REMOTE_URL").ifPresent(this::remoteUrl);
+            fromEnv(env, "LMCACHE_REMOTE_URL", "remoteUrl");
             r.list("LMCACHE_TIERS").ifPresent(this::tiers);
+            fromEnv(env, "LMCACHE_TIERS", "tiers");
             r.bool("LMCACHE_SAVE_UNFULL_CHUNK").ifPresent(this::saveUnfullChunk);
             r.hashAlgorithm("LMCACHE_HASH_ALGORITHM").ifPresent(this::hashAlgorithm);
             r.text("LMCACHE_TENANT_SALT").ifPresent(this::tenantSalt);
+            fromEnv(env, "LMCACHE_TENANT_SALT", "tenantSalt");
             r.integer("LMCACHE_TP_RANK").ifPresent(rank -> this.tpRank = rank);
+            fromEnv(env, "LMCACHE_TP_RANK", "tpRank");
             r.integer("LMCACHE_TP_WORLD_SIZE").ifPresent(size -> this.tpWorldSize = size);
+            fromEnv(env, "LMCACHE_TP_WORLD_SIZE", "tpWorldSize");
             r.integer("LMCACHE_PIN_TIMEOUT_MS").ifPresent(this::pinTimeoutMillis);
+            fromEnv(env, "LMCACHE_PIN_TIMEOUT_MS", "pinTimeoutMillis");
             r.decimal("LMCACHE_RECOMPUTE_TOKENS_PER_SECOND").ifPresent(this::recomputeTokensPerSecond);
+            fromEnv(env, "LMCACHE_RECOMPUTE_TOKENS_PER_SECOND", "recomputeTokensPerSecond");
             r.integer("LMCACHE_COPY_THREADS").ifPresent(this::copyThreads);
+            fromEnv(env, "LMCACHE_COPY_THREADS", "copyThreads");
             r.text("LMCACHE_DISK_CODEC").ifPresent(this::diskCodec);
+            fromEnv(env, "LMCACHE_DISK_CODEC", "diskCodec");
             r.text("LMCACHE_REMOTE_CODEC").ifPresent(this::remoteCodec);
+            fromEnv(env, "LMCACHE_REMOTE_CODEC", "remoteCodec");
             return this;
+        }
+
+        /** Remembers that {@code field} came from {@code variable}, when set in {@code env}: a refusal of it names the variable. */
+        private void fromEnv(Map<String, String> env, String variable, String field) {
+            String v = env.get(variable);
+            if (v != null && !v.isBlank()) {
+                fromEnvironment.put(field, variable);
+            }
         }
 
         public LmCacheConfig build() {
             // A tiers list replaces the default disk tier; a disk directory chosen on this builder conflicts with it.
             Optional<Path> disk = tiers.isEmpty() || localDiskChosen ? localDisk : Optional.empty();
-            return new LmCacheConfig(connector, modelId, chunkTokens, localCpu, maxLocalCpuBytes, disk,
-                    maxLocalDiskBytes, remoteUrl, saveUnfullChunk, hashAlgorithm, tenantSalt, tpRank, tpWorldSize,
-                    pinTimeoutMillis, recomputeTokensPerSecond, copyThreads, tiers, diskCodec, remoteCodec);
+            try {
+                return new LmCacheConfig(connector, modelId, chunkTokens, localCpu, maxLocalCpuBytes, disk,
+                        maxLocalDiskBytes, remoteUrl, saveUnfullChunk, hashAlgorithm, tenantSalt, tpRank, tpWorldSize,
+                        pinTimeoutMillis, recomputeTokensPerSecond, copyThreads, tiers, diskCodec, remoteCodec);
+            } catch (IllegalArgumentException e) {
+                List<String> variables = fromEnvironment.entrySet().stream()
+                        .filter(f -> java.util.regex.Pattern.compile("\\b" + f.getKey() + "\\b").matcher(e.getMessage()).find())
+                        .map(Map.Entry::getValue).toList();
+                if (variables.isEmpty()) {
+                    throw e;
+                }
+                throw new IllegalArgumentException(e.getMessage() + " (set from the environment: " + String.join(", ", variables) + ")", e);
+            }
         }
 
         /** How the disk tier of {@link #localDisk} encodes chunks (see {@link LmCacheConfig#diskCodec()}). */

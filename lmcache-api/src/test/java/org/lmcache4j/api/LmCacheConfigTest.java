@@ -193,6 +193,18 @@ class LmCacheConfigTest {
                 .fromEnvironment(Map.of("LMCACHE_TP_RANK", "4", "LMCACHE_TP_WORLD_SIZE", "4"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, b::build);
         assertTrue(e.getMessage().startsWith("tpRank: 4, tpWorldSize: 4"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(set from the environment: LMCACHE_TP_RANK, LMCACHE_TP_WORLD_SIZE)"), e.getMessage());
+    }
+
+    @Test
+    void aValueRefusedAtBuildNamesTheVariableItCameFrom() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().fromEnvironment(Map.of("LMCACHE_CHUNK_SIZE", "0")).build());
+        assertTrue(e.getMessage().startsWith("chunkTokens: 0") && e.getMessage().endsWith("(set from the environment: LMCACHE_CHUNK_SIZE)"),
+                e.getMessage());
+        IllegalArgumentException fromCode = assertThrows(IllegalArgumentException.class,
+                () -> LmCacheConfig.builder().chunkTokens(0).build());
+        assertFalse(fromCode.getMessage().contains("environment"), fromCode.getMessage());
     }
 
     @Test

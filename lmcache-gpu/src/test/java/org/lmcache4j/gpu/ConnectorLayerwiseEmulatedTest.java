@@ -143,6 +143,40 @@ class ConnectorLayerwiseEmulatedTest {
         assertThrows(IllegalStateException.class, () -> store.layerDone(1));
     }
 
+    /**
+     * Regression: a device launch failing in {@code layerDone} threw CudaException out of it (the contract allows only
+     * IllegalArgumentException and IllegalStateException), and join then said only that layers were missing.
+     */
+    @Test
+    void aDeviceLayerwiseStoreWhoseLaunchFailsReportsItFromJoinAndKeepsNothing() {
+        long seed = 500;
+        KvScenario s = KvScenario.random(seed, DeviceKvFormat.VLLM, true);
+        while (s.layout().numLayers() < 2 || s.tokens() < s.chunkTokens()) {
+            s = KvScenario.random(++seed, DeviceKvFormat.VLLM, true);
+        }
+        int[] tokens = new SplittableRandom(seed).ints(s.tokens(), 0, 30_000).toArray();
+        int[] slots = slots(s, seed);
+        LmCacheConfig config = LmCacheConfig.builder().modelId("emulated").chunkTokens(s.chunkTokens()).noLocalDisk()
+                .maxLocalCpuBytes(Math.max(1 << 20, 64 * s.layout().chunkBytes(s.chunkTokens()))).build();
+        EmulatedDevice device = new EmulatedDevice(seed);
+        EmulatedEngineProvider.install(device);
+        try (KvConnector cache = KvConnectors.open(config, s.layout());
+             DeviceKv written = new DeviceKv(device, s, s.randomLayers(4))) {
+            LayerwiseStorage store = cache.storeLayerwise(tokens, null, written.memory(), slots);
+            store.layerDone(0);
+            device.failLaunch(device.launches()); // the next launch: layer 1's
+            for (int l = 1; l < s.layout().numLayers(); l++) {
+                store.layerDone(l); // returns: the failure is the copy's, join reports it
+            }
+            CudaException failed = assertThrows(CudaException.class, store::join);
+            assertTrue(failed.getMessage().contains("cuLaunchKernel"), failed.getMessage());
+            store.close();
+            assertEquals(0, cache.lookup(tokens), "nothing of the failed store was published");
+            assertEquals(0, cache.stats().tiers().getFirst().usedBytes(), "its cpu pages were given back");
+        }
+        device.assertNothingHeld();
+    }
+
     /** Every token in device memory, through a shuffled block table (the scenario's own mapping skips some). */
     private static int[] slots(KvScenario s, long seed) {
         int[] table = new int[s.numBlocks()];

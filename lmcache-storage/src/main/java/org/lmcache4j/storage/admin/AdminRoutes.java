@@ -189,7 +189,7 @@ final class AdminRoutes implements AutoCloseable {
     private Response unpin(String body) {
         Object id = object(body).get("pin_id");
         if (!(id instanceof String pinId)) {
-            throw new IllegalArgumentException("pin_id: " + Json.write(id) + " (expected: the string a /pin call returned)");
+            throw new IllegalArgumentException("pin_id: " + brief(id) + " (expected: the string a /pin call returned)");
         }
         PrefixPin pin = pins.asMap().remove(pinId);
         if (pin == null) {
@@ -208,13 +208,13 @@ final class AdminRoutes implements AutoCloseable {
     static int[] tokens(String body) {
         Object field = object(body).get("tokens");
         if (!(field instanceof List<?> list)) {
-            throw new IllegalArgumentException("tokens: " + Json.write(field) + " (expected: an array of token ids)");
+            throw new IllegalArgumentException("tokens: " + brief(field) + " (expected: an array of token ids)");
         }
         int[] tokens = new int[list.size()];
         for (int i = 0; i < tokens.length; i++) {
             Object v = list.get(i);
             if (!(v instanceof Long id) || id < 0 || id > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("tokens[" + i + "]: " + Json.write(v)
+                throw new IllegalArgumentException("tokens[" + i + "]: " + brief(v)
                         + " (expected: a token id, an integer from 0 to 2147483647)");
             }
             tokens[i] = (int) (long) id;
@@ -222,13 +222,21 @@ final class AdminRoutes implements AutoCloseable {
         return tokens;
     }
 
+    /** A value as JSON for an error message, cut to {@value #BRIEF_CHARS} characters: a bad body is not sent back whole. */
+    static String brief(Object value) {
+        String json = Json.write(value);
+        return json.length() <= BRIEF_CHARS ? json : json.substring(0, BRIEF_CHARS) + "... (" + json.length() + " characters)";
+    }
+
+    private static final int BRIEF_CHARS = 200;
+
     private static Map<?, ?> object(String body) {
         if (body == null || body.isBlank()) {
             throw new IllegalArgumentException("request body: empty (expected: a JSON object)");
         }
         Object parsed = Json.parse(body);
         if (!(parsed instanceof Map<?, ?> map)) {
-            throw new IllegalArgumentException("request body: " + Json.write(parsed) + " (expected: a JSON object)");
+            throw new IllegalArgumentException("request body: " + brief(parsed) + " (expected: a JSON object)");
         }
         return map;
     }

@@ -34,7 +34,7 @@ final class PrometheusText {
         counter(out, "lmcache_deadline_cuts_total", "Calls that left out cached chunks to meet a deadline.", s.deadlineCuts());
         header(out, "lmcache_miss_chunks_total", "Chunks that ended a lookup's or retrieve's prefix, by reason and tier.", "counter");
         s.misses().forEach(m -> out.append("lmcache_miss_chunks_total{reason=\"").append(m.reason().label())
-                .append("\",tier=\"").append(m.tier()).append("\"} ").append(m.chunks()).append('\n'));
+                .append("\",tier=\"").append(label(m.tier())).append("\"} ").append(m.chunks()).append('\n'));
         header(out, "lmcache_tier_errors_total", "Tier failures turned into misses (disk: corrupt files included).", "counter");
         s.tiers().forEach(t -> sample(out, "lmcache_tier_errors_total", t.name(), t.errors()));
         header(out, "lmcache_tier_lossy_chunks_served_total", "Chunks a tier served that a lossy codec (int8, fp8-e4m3) had stored.",
@@ -70,6 +70,11 @@ final class PrometheusText {
     }
 
     private static void sample(StringBuilder out, String name, String tier, long value) {
-        out.append(name).append("{tier=\"").append(tier).append("\"} ").append(value).append('\n');
+        out.append(name).append("{tier=\"").append(label(tier)).append("\"} ").append(value).append('\n');
+    }
+
+    /** A label value as the text format writes it: backslash, double quote and line feed escaped (tier names come from tier modules). */
+    static String label(String value) {
+        return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
     }
 }

@@ -15,9 +15,12 @@ import org.lmcache4j.api.TierStats;
 /** The counters behind {@link CacheStats}; cheap to bump from many threads. */
 final class ConnectorCounters {
 
-    final LongAdder lookups = new LongAdder();
-    final LongAdder lookupTokens = new LongAdder();
-    final LongAdder lookupHitTokens = new LongAdder();
+    // A lookup's three counts change together, under one lock, so that no snapshot sees its tokens without its hits
+    // (tokens - hits, the miss tokens metrics export as a counter, then never goes down).
+    private final Object lookupLock = new Object();
+    private long lookups;
+    private long lookupTokens;
+    private long lookupHitTokens;
     final LongAdder storedChunks = new LongAdder();
     final LongAdder storedBytes = new LongAdder();
     final LongAdder storeSkippedChunks = new LongAdder();
@@ -29,6 +32,15 @@ final class ConnectorCounters {
 
     private final Map<String, LongAdder> retrievedTokensByTier = new ConcurrentHashMap<>();
     private final Map<MissClassifier.Miss, LongAdder> misses = new ConcurrentHashMap<>();
+
+    /** Counts one lookup of {@code tokens} that found {@code hit}. */
+    void lookedUp(int tokens, int hit) {
+        synchronized (lookupLock) {
+            lookups++;
+            lookupTokens += tokens;
+            lookupHitTokens += hit;
+        }
+    }
 
     /** Counts {@code tokens} retrieved from {@code tier}. */
     void retrievedFrom(String tier, int tokens) {
@@ -46,7 +58,15 @@ final class ConnectorCounters {
         tiers.forEach(t -> byTier.put(t.name(), 0L));
         retrievedTokensByTier.forEach((tier, n) -> byTier.put(tier, n.sum()));
         long tierErrors = tiers.stream().mapToLong(TierStats::errors).sum();
-        return new CacheStats(lookups.sum(), lookupTokens.sum(), lookupHitTokens.sum(), storedChunks.sum(),
+        long calls;
+        long tokens;
+        long hits;
+        synchronized (lookupLock) {
+            calls = lookups;
+            tokens = lookupTokens;
+            hits = lookupHitTokens;
+        }
+        return new CacheStats(calls, tokens, hits, storedChunks.sum(),
                 storedBytes.sum(), storeSkippedChunks.sum(), storeDroppedChunks.sum(), retrieves.sum(),
                 retrievedTokens.sum(), retrievedBytes.sum(), evictedChunks, promotedChunks, demotedChunks,
                 writeBehindDropped, deadlineCuts.sum(), writeBehindQueued, byTier, tierErrors, tiers, missCounts());

@@ -39,8 +39,11 @@ final class DeviceLayerwise {
             throw e;
         }
         Ender ender = new Ender(() -> {
-            r.close();
-            release(pieces);
+            try {
+                r.close();
+            } finally {
+                release(pieces); // a failed copy's chunks are let go too
+            }
         });
         track(copies, ender);
         return new LayerwiseRetrieval() {
@@ -60,8 +63,13 @@ final class DeviceLayerwise {
 
             @Override
             public void close() {
-                ender.run();
-                copies.untrack(ender);
+                try {
+                    ender.run();
+                } catch (RuntimeException failedCopy) {
+                    // awaitLayer reports a failed copy; close never throws for one (LayerwiseRetrieval's contract)
+                } finally {
+                    copies.untrack(ender);
+                }
             }
         };
     }
@@ -83,10 +91,19 @@ final class DeviceLayerwise {
         int layers = kv.layout().numLayers();
         int[] next = {0};
         Integer[] stored = {null};
+        RuntimeException[] failure = {null}; // the device copy's first failure: join throws it, nothing is published
         Ender ender = new Ender(() -> {
-            s.close();
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                synchronized (next) {
+                    if (failure[0] == null) {
+                        failure[0] = e;
+                    }
+                }
+            }
             synchronized (next) {
-                if (next[0] == layers && stored[0] == null) {
+                if (failure[0] == null && next[0] == layers && stored[0] == null) {
                     stored[0] = publish.applyAsInt(0);
                     return;
                 }
@@ -102,7 +119,13 @@ final class DeviceLayerwise {
                         throw new IllegalStateException("layerwise store closed (expected: layerDone before close())");
                     }
                     LayerwiseCopies.requireNextLayer(layer, next[0], layers);
-                    s.layerComputed(layer);
+                    if (failure[0] == null) {
+                        try {
+                            s.layerComputed(layer);
+                        } catch (RuntimeException e) { // a launch failed: join reports it, as the host path's does
+                            failure[0] = e;
+                        }
+                    }
                     next[0]++;
                 }
             }
@@ -115,9 +138,15 @@ final class DeviceLayerwise {
                                 + (ender.ended() ? " and closed" : "") + " (expected: every layer done before join())");
                     }
                 }
-                ender.run();
-                copies.untrack(ender);
+                try {
+                    ender.run();
+                } finally {
+                    copies.untrack(ender);
+                }
                 synchronized (next) {
+                    if (failure[0] != null) {
+                        throw failure[0];
+                    }
                     if (stored[0] == null) {
                         throw new IllegalStateException("KvConnector closed before the layerwise store was published");
                     }
@@ -127,8 +156,11 @@ final class DeviceLayerwise {
 
             @Override
             public void close() {
-                ender.run();
-                copies.untrack(ender);
+                try {
+                    ender.run();
+                } finally {
+                    copies.untrack(ender);
+                }
             }
         };
     }

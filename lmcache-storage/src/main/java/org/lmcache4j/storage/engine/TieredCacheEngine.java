@@ -810,9 +810,7 @@ final class TieredCacheEngine implements KvConnector {
         if (budget.cut()) {
             counters.deadlineCuts.increment();
         }
-        counters.lookups.increment();
-        counters.lookupTokens.add(tokens);
-        counters.lookupHitTokens.add(hit);
+        counters.lookedUp(tokens, hit);
     }
 
     // ---- open-state guard --------------------------------------------------------------------------

@@ -194,6 +194,67 @@ class AdminServerTest {
     }
 
     @Test
+    void aFailureTheRoutesDoNotExpectIsAnswered500AndABadBodyIsNotSentBackWhole() throws Exception {
+        KvConnector failing = (KvConnector) java.lang.reflect.Proxy.newProxyInstance(KvConnector.class.getClassLoader(),
+                new Class<?>[] {KvConnector.class}, (proxy, method, args) -> {
+                    if (method.getName().startsWith("lookup")) {
+                        throw new java.io.UncheckedIOException(new IOException("disk gone"));
+                    }
+                    try {
+                        return method.invoke(connector, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        admin = AdminServer.start(failing, AdminOptions.loopback());
+        // regression: the client got no answer at all (the exchange was closed without a status)
+        Reply r = send("POST", "/lookup", "{\"tokens\":[1,2,3]}");
+        assertEquals(500, r.statusCode());
+        assertTrue(r.body().contains("disk gone"), r.body());
+        assertEquals(200, send("GET", "/health", null).statusCode(), "the endpoint still answers");
+
+        String huge = "{\"tokens\":\"" + "x".repeat(100_000) + "\"}";
+        Reply bad = send("POST", "/lookup", huge);
+        assertEquals(400, bad.statusCode());
+        assertTrue(bad.body().length() < 1_000 && bad.body().contains("100002 characters"), bad.body().length() + " characters");
+    }
+
+    @Test
+    void requestsFromWebPagesOrForAnotherHostNameAreRefused() throws Exception {
+        admin = AdminServer.start(connector, AdminOptions.loopback());
+        String local = "127.0.0.1:" + admin.port();
+        assertTrue(rawStatusLine("POST /clear", local, "Origin: https://evil.example").contains(" 403 "), "a web page's request");
+        assertTrue(rawStatusLine("POST /clear", local, "Origin: not a url").contains(" 403 "));
+        assertTrue(connector.lookup(tokens) > 0, "nothing was cleared");
+        assertTrue(rawStatusLine("GET /health", "evil.example:" + admin.port(), null).contains(" 403 "),
+                "a DNS name rebound to 127.0.0.1");
+        assertTrue(rawStatusLine("GET /health", "localhost:" + admin.port(), null).contains(" 200 "));
+        assertTrue(rawStatusLine("GET /health", "[::1]:" + admin.port(), null).contains(" 200 "));
+        String ownName = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).strip();
+        assertTrue(rawStatusLine("GET /health", ownName + ":" + admin.port(), null).contains(" 200 "), "this machine's own name");
+        assertTrue(rawStatusLine("POST /clear", local, "Origin: http://localhost:3000").contains(" 200 "), "a local dashboard");
+        assertEquals(200, send("GET", "/health", null).statusCode(), "a plain client: no Origin, Host 127.0.0.1:port");
+    }
+
+    /**
+     * The status line of a request with this Host header and one more header line, or none (HTTP clients send neither
+     * another Host than the URL's nor an Origin of one's choosing).
+     */
+    private String rawStatusLine(String requestLine, String host, String header) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", admin.port())) {
+            String request = requestLine + " HTTP/1.1\r\nHost: " + host + "\r\n" + (header == null ? "" : header + "\r\n")
+                    + "Content-Length: 0\r\nConnection: close\r\n\r\n";
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            return new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+        }
+    }
+
+    @Test
+    void tierNamesAreEscapedInTheMetricsText() {
+        assertEquals("a\\\\b\\\"c\\nd", PrometheusText.label("a\\b\"c\nd"));
+    }
+
+    @Test
     void aClosedConnectorAnswers503() throws Exception {
         admin = AdminServer.start(connector, AdminOptions.loopback());
         connector.close();
