@@ -26,7 +26,13 @@ import org.slf4j.LoggerFactory;
 /**
  * An engine's connection to its node's pool coordinator, and its mapping of the pool. Requests go one at a time
  * (the coordinator answers each in microseconds); a request that fails (the coordinator died) is a miss, and the
- * connection is tried again at most every {@value #RETRY_MILLIS} ms: if no coordinator answers then and
+ * connection is tried again at most every {@value #RETRY_MILLIS} ms. A request or attach the coordinator does not
+ * answer within {@code timeout} (a stopped or hung process, whose socket still accepts) is a miss too: its connection
+ * is closed under it, and the next attempt waits twice as long as the last, up to {@value #MAX_RETRY_MILLIS} ms, so that
+ * an engine's calls do not each wait the timeout out. The first attach of a connection may also wait for the coordinator
+ * to create the pool (it touches every page: seconds per GiB here), so it gets {@value #CREATE_MILLIS_PER_MIB} ms per MiB
+ * of the pool on top; later attaches do not wait for a creation (a timed-out attach leaves it running in the coordinator,
+ * and a retry finds the pool made). If no coordinator answers and
  * {@code embed} is set, this JVM starts one (the kernel's lock on {@code coordinator.lock} lets exactly one
  * process win). Each new connection maps the pool afresh, since a new coordinator may have recreated it; older
  * mappings stay until close, for buffers still reading them.
@@ -35,6 +41,20 @@ final class PoolConnection implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PoolConnection.class);
     static final long RETRY_MILLIS = 500;
+    static final long MAX_RETRY_MILLIS = 30_000;
+
+    /** What the first attach allows for creating each MiB of the pool: five times the slowest first touch measured here. */
+    static final long CREATE_MILLIS_PER_MIB = 20;
+
+    /** Closes the channels of calls that outlived their timeout (one daemon thread for every connection of the JVM). */
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor WATCHDOG = watchdog();
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor watchdog() {
+        java.util.concurrent.ScheduledThreadPoolExecutor w = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("lmcache-pool-watchdog").factory());
+        w.setRemoveOnCancelPolicy(true);
+        return w;
+    }
 
     /** A request and its answer, over an open connection. */
     @FunctionalInterface
@@ -48,6 +68,7 @@ final class PoolConnection implements AutoCloseable {
     private final int slotsWanted;
     private final boolean embed;
     private final Duration lease;
+    private final long timeoutMillis;
     private final AttachLock attach;
     private final List<PoolFile> mappings = new ArrayList<>();
     private final List<PoolCoordinator> started = new ArrayList<>();
@@ -58,10 +79,24 @@ final class PoolConnection implements AutoCloseable {
     private CompletableFuture<Void> mappedAhead = CompletableFuture.completedFuture(null);
     private long epoch;
     private long retryAt;
+    private int stalls; // timeouts in a row: the next attempt waits RETRY_MILLIS * 2^stalls, at most MAX_RETRY_MILLIS
     private String lastProblem = "";
     private boolean closed;
 
     PoolConnection(Path root, String name, long slotBytes, int slotsWanted, boolean embed, Duration lease) throws IOException {
+        this(root, name, slotBytes, slotsWanted, embed, lease, DEFAULT_TIMEOUT);
+    }
+
+    /** The default of {@code timeout}: far beyond the coordinator's microseconds, short of an engine's patience. */
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+
+    /** @param timeout the longest a request or an attach waits for the coordinator's answer */
+    PoolConnection(Path root, String name, long slotBytes, int slotsWanted, boolean embed, Duration lease, Duration timeout)
+            throws IOException {
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");
+        }
+        this.timeoutMillis = timeout.toMillis();
         this.root = root.toAbsolutePath().normalize();
         this.name = name;
         this.slotBytes = slotBytes;
@@ -78,13 +113,78 @@ final class PoolConnection implements AutoCloseable {
         if (closed || !connected()) {
             return onFailure;
         }
+        DataInputStream i = in;
+        DataOutputStream o = out;
         try {
-            T result = call.run(in, out);
-            out.flush();
-            return result;
+            return timed(channel, timeoutMillis, () -> {
+                T result = call.run(i, o);
+                o.flush();
+                return result;
+            });
+        } catch (Stalled e) {
+            stalled(e.getMessage());
+            return onFailure;
         } catch (IOException e) {
             drop("the coordinator stopped answering: " + e);
             return onFailure;
+        }
+    }
+
+    /** A body of I/O on a channel. */
+    @FunctionalInterface
+    private interface Io<T> {
+        T run() throws IOException;
+    }
+
+    /** The coordinator did not answer in time (the channel was closed under the waiting call). */
+    private static final class Stalled extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Stalled(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Runs {@code body} on {@code ch}, closing {@code ch} under it if it has not returned after {@code millis}, which
+     * it then throws as {@link Stalled}.
+     */
+    private <T> T timed(SocketChannel ch, long millis, Io<T> body) throws IOException {
+        Object lock = new Object();
+        boolean[] state = {false, false}; // {returned, timed out}
+        java.util.concurrent.ScheduledFuture<?> alarm = WATCHDOG.schedule(() -> {
+            synchronized (lock) {
+                if (state[0]) {
+                    return;
+                }
+                state[1] = true;
+            }
+            try {
+                ch.close();
+            } catch (IOException e) {
+                LOG.debug("closing a stalled pool connection: {}", e.toString());
+            }
+        }, millis, TimeUnit.MILLISECONDS);
+        try {
+            T result = body.run();
+            synchronized (lock) {
+                state[0] = true;
+            }
+            if (state[1]) {
+                throw new Stalled("the coordinator took over " + millis + " ms to answer");
+            }
+            return result;
+        } catch (IOException e) {
+            synchronized (lock) {
+                state[0] = true;
+            }
+            if (state[1]) {
+                throw new Stalled("the coordinator did not answer in " + millis + " ms (a stopped or hung process, or one still"
+                        + " creating the pool)");
+            }
+            throw e;
+        } finally {
+            alarm.cancel(false);
         }
     }
 
@@ -124,14 +224,28 @@ final class PoolConnection implements AutoCloseable {
             }
             DataInputStream i = new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch)));
             DataOutputStream o = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch)));
-            o.writeInt(PoolProtocol.ATTACH);
-            o.writeUTF(name);
-            o.writeLong(slotBytes);
-            o.writeInt(slotsWanted);
-            o.flush();
-            boolean ok = i.readBoolean();
-            String pathOrProblem = i.readUTF();
-            i.readInt();
+            boolean ok;
+            String pathOrProblem;
+            try {
+                long allowed = epoch == 0 ? timeoutMillis + CREATE_MILLIS_PER_MIB * ((long) slotsWanted * slotBytes >> 20) : timeoutMillis;
+                String[] answer = timed(ch, allowed, () -> {
+                    o.writeInt(PoolProtocol.ATTACH);
+                    o.writeUTF(name);
+                    o.writeLong(slotBytes);
+                    o.writeInt(slotsWanted);
+                    o.flush();
+                    boolean attached = i.readBoolean();
+                    String text = i.readUTF();
+                    i.readInt();
+                    return new String[] {Boolean.toString(attached), text};
+                });
+                ok = Boolean.parseBoolean(answer[0]);
+                pathOrProblem = answer[1];
+            } catch (Stalled e) {
+                ch.close();
+                stalled(e.getMessage());
+                return false;
+            }
             if (!ok) {
                 ch.close();
                 note(pathOrProblem);
@@ -145,6 +259,7 @@ final class PoolConnection implements AutoCloseable {
             out = o;
             file = f;
             epoch++;
+            stalls = 0;
             if (!lastProblem.isEmpty()) {
                 LOG.info("pool {}: connected to its coordinator again", name);
                 lastProblem = "";
@@ -235,10 +350,20 @@ final class PoolConnection implements AutoCloseable {
         }
     }
 
+    /** A call or attach timed out: the connection is dropped, and the next attempt waits longer each time. */
+    private void stalled(String why) {
+        drop(why);
+        long wait = Math.min(MAX_RETRY_MILLIS, RETRY_MILLIS << Math.min(stalls, 16));
+        stalls++;
+        retryAt = System.nanoTime() + wait * 1_000_000;
+    }
+
     private void drop(String why) {
         note(why);
         try {
-            channel.close();
+            if (channel != null) { // null when an attach stalled
+                channel.close();
+            }
         } catch (IOException e) {
             LOG.debug("closing: {}", e.toString());
         }

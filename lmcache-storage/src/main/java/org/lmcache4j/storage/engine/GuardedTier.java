@@ -27,6 +27,7 @@ final class GuardedTier {
     private static final long LOG_INTERVAL_NANOS = 60_000_000_000L;
 
     private final StorageTier tier;
+    private final String name;
     private final LongAdder errors = new LongAdder();
     private final AtomicBoolean failing = new AtomicBoolean();
     /** Measured load cost in picoseconds per byte (an exponential moving average); 0 until measured. */
@@ -37,7 +38,13 @@ final class GuardedTier {
     private final AtomicLong lastLogNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
 
     GuardedTier(StorageTier tier) {
+        this(tier, tier.name());
+    }
+
+    /** @param name the tier's name in this connector: its own, or with a suffix when another tier has that name */
+    GuardedTier(StorageTier tier, String name) {
         this.tier = tier;
+        this.name = name;
     }
 
     StorageTier tier() {
@@ -45,7 +52,7 @@ final class GuardedTier {
     }
 
     String name() {
-        return tier.name();
+        return name;
     }
 
     /** The tier's {@link StorageTier#awaitReady}; a tier that fails to say counts as ready (the failure counted as any other). */
@@ -186,10 +193,10 @@ final class GuardedTier {
         long last = lastLogNanos.get();
         if (now - last >= LOG_INTERVAL_NANOS && lastLogNanos.compareAndSet(last, now)) {
             if (errors.sum() == 1) {
-                LOG.warn("{} tier failed in {}; its chunks are misses until it works again: {}", tier.name(), operation,
+                LOG.warn("{} tier failed in {}; its chunks are misses until it works again: {}", name, operation,
                         e.toString(), e);
             } else {
-                LOG.warn("{} tier failed in {} ({} errors so far): {}", tier.name(), operation, errors.sum(), e.toString());
+                LOG.warn("{} tier failed in {} ({} errors so far): {}", name, operation, errors.sum(), e.toString());
             }
         }
         return missValue;
@@ -197,7 +204,7 @@ final class GuardedTier {
 
     <T> T succeeded(T value) {
         if (failing.get() && failing.compareAndSet(true, false)) {
-            LOG.debug("{} tier works again after {} errors", tier.name(), errors.sum());
+            LOG.debug("{} tier works again after {} errors", name, errors.sum());
         }
         return value;
     }
@@ -250,9 +257,9 @@ final class GuardedTier {
         try {
             s = tier.stats();
         } catch (RuntimeException e) {
-            s = failed("stats", e, new TierStats(tier.name(), 0, 0, 0, 0, false));
+            s = failed("stats", e, new TierStats(name, 0, 0, 0, 0, false));
         }
-        return new TierStats(s.name(), s.chunks(), s.usedBytes(), s.capacityBytes(), s.errors() + errors.sum(),
+        return new TierStats(name, s.chunks(), s.usedBytes(), s.capacityBytes(), s.errors() + errors.sum(),
                 s.healthy() && !failing.get(), s.lossyChunksServed());
     }
 
@@ -260,7 +267,7 @@ final class GuardedTier {
         try {
             tier.close();
         } catch (RuntimeException e) {
-            LOG.warn("{} tier failed to close: {}", tier.name(), e.toString(), e);
+            LOG.warn("{} tier failed to close: {}", name, e.toString(), e);
         }
     }
 }

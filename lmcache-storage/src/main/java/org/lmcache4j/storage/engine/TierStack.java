@@ -92,8 +92,14 @@ final class TierStack implements AutoCloseable {
                     + (Integer.SIZE - 1) + ", one copy mark each)");
         }
         List<GuardedTier> s = new ArrayList<>();
+        java.util.Map<String, Integer> named = new java.util.HashMap<>();
+        if (cpuBudgetBytes > 0) {
+            named.put(CpuTier.NAME, 1);
+        }
         for (StorageTier t : slowerTiers) {
-            s.add(new GuardedTier(decorator.apply(t)));
+            // two tiers of one kind (two disks, say) get names of their own: disk, disk-2; stats, events and metrics tell them apart
+            int n = named.merge(t.name(), 1, Integer::sum);
+            s.add(new GuardedTier(decorator.apply(t), n == 1 ? t.name() : t.name() + "-" + n));
         }
         this.slower = List.copyOf(s);
         this.lossyBelow = slower.stream().anyMatch(t -> t.tier().servesLossy());

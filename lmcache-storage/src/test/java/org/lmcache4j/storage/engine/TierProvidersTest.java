@@ -52,6 +52,20 @@ class TierProvidersTest {
     }
 
     @Test
+    void twoTiersOfOneKindGetNamesOfTheirOwnInStatsLookupsAndMetrics() {
+        LmCacheConfig config = LmCacheConfig.builder().modelId("m").chunkTokens(Engines.CHUNK).maxLocalCpuBytes(64 * Engines.CHUNK_BYTES)
+                .maxLocalDiskBytes(64 * Engines.CHUNK_BYTES * 2)
+                .tiers(List.of(dir.resolve("nvme0").toUri().toString(), dir.resolve("nvme1").toUri().toString())).build();
+        try (KvConnector c = KvConnectors.open(config, Engines.SMALL); Arena arena = Arena.ofConfined()) {
+            // regression: both were "disk", so their stats, lookups, misses and metric series merged
+            assertEquals(List.of("cpu", "disk", "disk-2"), c.stats().tiers().stream().map(TierStats::name).toList());
+            int[] tokens = Engines.storePrompt((TieredCacheEngine) c, arena, 3, 4);
+            assertEquals(java.util.Set.of("cpu", "disk", "disk-2"), c.lookupByTier(tokens).keySet());
+            assertEquals(java.util.Set.of("cpu", "disk", "disk-2"), c.stats().retrievedTokensByTier().keySet());
+        }
+    }
+
+    @Test
     void anUnknownSchemeFailsAtOpenNamingTheSchemesThereAre() {
         LmCacheConfig config = Engines.config().tiers("s3://bucket/kv").build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KvConnectors.open(config, Engines.SMALL));
