@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * one is configured. A request a web page sent (an {@code Origin} header naming another host than loopback) or one
  * addressed to another host name while bound to loopback (DNS rebinding) is refused with 403: a browser on the
  * machine cannot clear or read the cache for a site. JSON in and out; every bad request gets 400 and a message. A pin not unpinned is
- * dropped (and closed) after a day, or when 10,000 are held; its id then gets 404 like an unpinned one.
+ * dropped (and closed) after a day, or when 10,000 are held; its id then gets 404 like an unpinned one. Each
+ * connection is served on a virtual thread of its own, so a client that stalls mid-request holds nothing another
+ * needs; at most {@value #WORKING} requests run against the connector at once.
  *
  * <pre>
  * GET  /health                            {"healthy":true,"tiers":[...]}
@@ -37,6 +39,11 @@ import org.slf4j.LoggerFactory;
 public final class AdminServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+
+    /** Requests that run against the connector at once; more wait (bounding the endpoint's share of the engine's cores). */
+    static final int WORKING = 2;
+
+    private final java.util.concurrent.Semaphore working = new java.util.concurrent.Semaphore(WORKING);
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -76,7 +83,9 @@ public final class AdminServer implements AutoCloseable {
             closeQuietly(subscription);
             throw new UncheckedIOException("admin endpoint: cannot bind " + options.bindAddress() + ":" + options.port(), e);
         }
-        ExecutorService executor = Executors.newFixedThreadPool(2, Thread.ofPlatform().daemon().name("lmcache-admin-", 0).factory());
+        // a thread per connection: the JDK's server reads a request on the executor, so with a fixed pool of two, two
+        // clients that stalled mid-request left no thread for anyone else
+        ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("lmcache-admin-", 0).factory());
         AdminRoutes routes = new AdminRoutes(connector, latencies);
         AdminServer admin = new AdminServer(server, executor, routes, subscription);
         server.createContext("/", exchange -> admin.handle(exchange, options));
@@ -103,8 +112,14 @@ public final class AdminServer implements AutoCloseable {
                     exchange.getResponseHeaders().add("WWW-Authenticate", "Bearer");
                     response = AdminRoutes.Response.error(401, "missing or wrong bearer token");
                 } else {
-                    response = routes.route(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                            exchange.getRequestURI().getRawQuery(), body(exchange));
+                    String body = body(exchange);
+                    working.acquireUninterruptibly();
+                    try {
+                        response = routes.route(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+                                exchange.getRequestURI().getRawQuery(), body);
+                    } finally {
+                        working.release();
+                    }
                 }
             } catch (RuntimeException e) { // a failure the routes do not answer themselves: the client still gets an answer
                 LOG.warn("admin endpoint: {} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.toString(), e);

@@ -250,6 +250,35 @@ class AdminServerTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void clientsThatStallMidRequestDoNotBlockOthers() throws Exception {
+        admin = AdminServer.start(connector, AdminOptions.loopback());
+        java.util.List<java.net.Socket> stalled = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) { // more than the endpoint's two threads of before
+                java.net.Socket s = new java.net.Socket("127.0.0.1", admin.port());
+                s.getOutputStream().write("GET /hea".getBytes(StandardCharsets.US_ASCII)); // and nothing more
+                s.getOutputStream().flush();
+                stalled.add(s);
+            }
+            Thread.sleep(200); // the server has taken them
+            // regression: with every thread reading a stalled request, this waited for good
+            java.util.concurrent.CompletableFuture<Integer> health = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return send("GET", "/health", null).statusCode();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertEquals(200, health.get(20, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            for (java.net.Socket s : stalled) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
     void tierNamesAreEscapedInTheMetricsText() {
         assertEquals("a\\\\b\\\"c\\nd", PrometheusText.label("a\\b\"c\nd"));
     }
