@@ -41,7 +41,7 @@ public final class LmCacheMetrics implements MeterBinder, AutoCloseable {
 
     private final KvConnector connector;
     private volatile Snapshot snapshot;
-    private AutoCloseable subscription;
+    private final List<AutoCloseable> subscriptions = new ArrayList<>(); // one per registry bound; guarded by this
 
     public LmCacheMetrics(KvConnector connector) {
         if (connector == null) {
@@ -103,12 +103,15 @@ public final class LmCacheMetrics implements MeterBinder, AutoCloseable {
             timers.put(op, Timer.builder("lmcache.operation").description("Latency of connector calls.")
                     .tag("operation", op.name().toLowerCase(Locale.ROOT)).publishPercentileHistogram().register(registry));
         }
-        subscription = connector.subscribe(new KvEventListener() {
+        AutoCloseable subscription = connector.subscribe(new KvEventListener() {
             @Override
             public void onOperation(Operation operation, long nanos, int tokens, int hitTokens) {
                 timers.get(operation).record(nanos, TimeUnit.NANOSECONDS);
             }
         });
+        synchronized (this) {
+            subscriptions.add(subscription); // bound to a second registry: close ends the timing of both
+        }
     }
 
     private void counter(MeterRegistry registry, String name, String help, java.util.function.ToLongFunction<CacheStats> value) {
@@ -154,17 +157,24 @@ public final class LmCacheMetrics implements MeterBinder, AutoCloseable {
     private record Snapshot(CacheStats stats, long takenNanos) {
     }
 
-    /** Stops feeding the timers; idempotent. */
+    /** Stops feeding the timers of every registry this was bound to; idempotent. */
     @Override
     public void close() {
-        AutoCloseable s = subscription;
-        subscription = null;
-        if (s != null) {
+        List<AutoCloseable> ending;
+        synchronized (this) {
+            ending = List.copyOf(subscriptions);
+            subscriptions.clear();
+        }
+        Exception failed = null;
+        for (AutoCloseable s : ending) {
             try {
                 s.close();
             } catch (Exception e) {
-                throw new IllegalStateException("unsubscribing the metrics listener failed", e);
+                failed = failed == null ? e : failed;
             }
+        }
+        if (failed != null) {
+            throw new IllegalStateException("unsubscribing the metrics listener failed", failed);
         }
     }
 }

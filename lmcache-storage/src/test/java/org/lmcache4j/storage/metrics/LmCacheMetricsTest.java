@@ -69,4 +69,25 @@ class LmCacheMetricsTest {
                 || registry.get("lmcache.lookup.requests").functionCounter().count() == 2,
                 "a closed connector reads as NaN (or the last value), never throws");
     }
+
+    @Test
+    void boundToTwoRegistriesCloseStopsTheTimingOfBoth() {
+        SimpleMeterRegistry first = new SimpleMeterRegistry();
+        SimpleMeterRegistry second = new SimpleMeterRegistry();
+        try (KvConnector connector = KvConnectors.open(LmCacheConfig.builder().modelId("metrics").chunkTokens(CHUNK)
+                .maxLocalCpuBytes(2 * LAYOUT.chunkBytes(CHUNK)).noLocalDisk().build(), LAYOUT)) {
+            LmCacheMetrics metrics = new LmCacheMetrics(connector);
+            metrics.bindTo(first);
+            metrics.bindTo(second);
+            int[] tokens = SeededKv.tokens(1, CHUNK);
+            connector.lookup(tokens);
+            assertEquals(1, first.get("lmcache.operation").tag("operation", "lookup").timer().count());
+            assertEquals(1, second.get("lmcache.operation").tag("operation", "lookup").timer().count());
+            metrics.close();
+            connector.lookup(tokens);
+            // regression: the first registry's listener stayed subscribed, and its timer went on counting
+            assertEquals(1, first.get("lmcache.operation").tag("operation", "lookup").timer().count());
+            assertEquals(1, second.get("lmcache.operation").tag("operation", "lookup").timer().count());
+        }
+    }
 }
