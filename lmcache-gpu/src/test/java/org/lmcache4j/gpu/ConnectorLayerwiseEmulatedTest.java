@@ -109,14 +109,10 @@ class ConnectorLayerwiseEmulatedTest {
     @Test
     void closingTheConnectorEndsItsDeviceLayerwiseCalls() {
         long seed = 400;
-        KvScenario s = KvScenario.random(seed, DeviceKvFormat.VLLM, true);
-        while (s.layout().numLayers() < 2 || s.tokens() < s.chunkTokens()) {
-            s = KvScenario.random(++seed, DeviceKvFormat.VLLM, true);
-        }
+        KvScenario s = layeredScenario(seed);
         int[] tokens = new SplittableRandom(seed).ints(s.tokens(), 0, 30_000).toArray();
         int[] slots = slots(s, seed);
-        LmCacheConfig config = LmCacheConfig.builder().modelId("emulated").chunkTokens(s.chunkTokens()).noLocalDisk()
-                .maxLocalCpuBytes(Math.max(1 << 20, 64 * s.layout().chunkBytes(s.chunkTokens()))).build();
+        LmCacheConfig config = cpuOnly(s);
 
         EmulatedDevice device = new EmulatedDevice(seed);
         EmulatedEngineProvider.install(device);
@@ -150,14 +146,10 @@ class ConnectorLayerwiseEmulatedTest {
     @Test
     void aDeviceLayerwiseStoreWhoseLaunchFailsReportsItFromJoinAndKeepsNothing() {
         long seed = 500;
-        KvScenario s = KvScenario.random(seed, DeviceKvFormat.VLLM, true);
-        while (s.layout().numLayers() < 2 || s.tokens() < s.chunkTokens()) {
-            s = KvScenario.random(++seed, DeviceKvFormat.VLLM, true);
-        }
+        KvScenario s = layeredScenario(seed);
         int[] tokens = new SplittableRandom(seed).ints(s.tokens(), 0, 30_000).toArray();
         int[] slots = slots(s, seed);
-        LmCacheConfig config = LmCacheConfig.builder().modelId("emulated").chunkTokens(s.chunkTokens()).noLocalDisk()
-                .maxLocalCpuBytes(Math.max(1 << 20, 64 * s.layout().chunkBytes(s.chunkTokens()))).build();
+        LmCacheConfig config = cpuOnly(s);
         EmulatedDevice device = new EmulatedDevice(seed);
         EmulatedEngineProvider.install(device);
         try (KvConnector cache = KvConnectors.open(config, s.layout());
@@ -175,6 +167,21 @@ class ConnectorLayerwiseEmulatedTest {
             assertEquals(0, cache.stats().tiers().getFirst().usedBytes(), "its cpu pages were given back");
         }
         device.assertNothingHeld();
+    }
+
+    /** The first random vLLM-format scenario from {@code seed} on with two layers or more and a full chunk. */
+    private static KvScenario layeredScenario(long seed) {
+        KvScenario s = KvScenario.random(seed, DeviceKvFormat.VLLM, true);
+        while (s.layout().numLayers() < 2 || s.tokens() < s.chunkTokens()) {
+            s = KvScenario.random(++seed, DeviceKvFormat.VLLM, true);
+        }
+        return s;
+    }
+
+    /** A connector with a cpu tier of 64 of the scenario's chunks (at least 1 MiB) and no disk. */
+    private static LmCacheConfig cpuOnly(KvScenario s) {
+        return LmCacheConfig.builder().modelId("emulated").chunkTokens(s.chunkTokens()).noLocalDisk()
+                .maxLocalCpuBytes(Math.max(1 << 20, 64 * s.layout().chunkBytes(s.chunkTokens()))).build();
     }
 
     /** Every token in device memory, through a shuffled block table (the scenario's own mapping skips some). */
