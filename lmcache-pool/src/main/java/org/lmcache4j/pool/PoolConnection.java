@@ -222,44 +222,36 @@ final class PoolConnection implements AutoCloseable {
                 note("no pool coordinator answers at " + PoolCoordinator.socketPath(root));
                 return false;
             }
-            DataInputStream i = new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch)));
-            DataOutputStream o = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch)));
-            boolean ok;
-            String pathOrProblem;
+            boolean kept = false;
             try {
-                long allowed = epoch == 0 ? timeoutMillis + CREATE_MILLIS_PER_MIB * ((long) slotsWanted * slotBytes >> 20) : timeoutMillis;
-                String[] answer = timed(ch, allowed, () -> {
-                    o.writeInt(PoolProtocol.ATTACH);
-                    o.writeUTF(name);
-                    o.writeLong(slotBytes);
-                    o.writeInt(slotsWanted);
-                    o.flush();
-                    boolean attached = i.readBoolean();
-                    String text = i.readUTF();
-                    i.readInt();
-                    return new String[] {Boolean.toString(attached), text};
-                });
-                ok = Boolean.parseBoolean(answer[0]);
-                pathOrProblem = answer[1];
-            } catch (Stalled e) {
-                ch.close();
-                stalled(e.getMessage());
-                return false;
+                DataInputStream i = new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch)));
+                DataOutputStream o = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(ch)));
+                String[] answer;
+                try {
+                    answer = timed(ch, attachMillis(), () -> attach(i, o));
+                } catch (Stalled e) {
+                    stalled(e.getMessage());
+                    return false;
+                }
+                if (!Boolean.parseBoolean(answer[0])) {
+                    note(answer[1]);
+                    return false;
+                }
+                PoolFile f = PoolFile.open(Path.of(answer[1]), name);
+                mappings.add(f);
+                mappedAhead = mapAhead(f);
+                channel = ch;
+                in = i;
+                out = o;
+                file = f;
+                epoch++;
+                stalls = 0;
+                kept = true;
+            } finally {
+                if (!kept) {
+                    ch.close();
+                }
             }
-            if (!ok) {
-                ch.close();
-                note(pathOrProblem);
-                return false;
-            }
-            PoolFile f = PoolFile.open(Path.of(pathOrProblem), name);
-            mappings.add(f);
-            mappedAhead = mapAhead(f);
-            channel = ch;
-            in = i;
-            out = o;
-            file = f;
-            epoch++;
-            stalls = 0;
             if (!lastProblem.isEmpty()) {
                 LOG.info("pool {}: connected to its coordinator again", name);
                 lastProblem = "";
@@ -269,6 +261,27 @@ final class PoolConnection implements AutoCloseable {
             note("connecting to the pool coordinator failed: " + e);
             return false;
         }
+    }
+
+    /** Attaches to the pool of this engine's identity: {whether it did, the pool file's path or why not}. */
+    private String[] attach(DataInputStream i, DataOutputStream o) throws IOException {
+        o.writeInt(PoolProtocol.ATTACH);
+        o.writeUTF(name);
+        o.writeLong(slotBytes);
+        o.writeInt(slotsWanted);
+        o.flush();
+        boolean attached = i.readBoolean();
+        String pathOrProblem = i.readUTF();
+        i.readInt();
+        return new String[] {Boolean.toString(attached), pathOrProblem};
+    }
+
+    /**
+     * How long an attach may wait: the timeout, and for a connection's first attach, which may wait for the
+     * coordinator to create the pool, {@value #CREATE_MILLIS_PER_MIB} ms per MiB of it on top.
+     */
+    private long attachMillis() {
+        return epoch == 0 ? timeoutMillis + CREATE_MILLIS_PER_MIB * ((long) slotsWanted * slotBytes >> 20) : timeoutMillis;
     }
 
     /**
