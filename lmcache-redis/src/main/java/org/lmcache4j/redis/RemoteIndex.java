@@ -246,8 +246,12 @@ final class RemoteIndex {
             return {v, s}
             """);
 
-    /** Returns {chunks, used bytes}. */
+    /**
+     * Returns {chunks, used bytes}, after dropping up to 256 chunks past their deadline (with a TTL), as an admission
+     * does: a namespace no engine writes to would report them until something touched them.
+     */
     private static final RemoteScript USAGE = script("usage", """
+            for _, e in ipairs(redis.call('ZRANGEBYSCORE', exp, '-inf', int(now_ms()), 'LIMIT', 0, 256)) do drop(e) end
             return {redis.call('ZCARD', lru), tonumber(redis.call('HGET', meta, 'used') or '0')}
             """);
 

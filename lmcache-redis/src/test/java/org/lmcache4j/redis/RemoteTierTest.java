@@ -201,7 +201,11 @@ class RemoteTierTest {
         assertTrue(ttl > 900 && ttl <= 1000 + RemoteTier.PART_EXPIRY_MARGIN_MILLIS,
                 "parts expire just after the chunk (never before: the index would name lost parts): pttl " + ttl);
         assertTrue(t.contains(key(1)));
+        assertEquals(1, t.stats().chunks());
         Thread.sleep(1100);
+        // regression: an expired chunk stayed in the usage until a put or a read touched it
+        assertEquals(0, t.stats().chunks(), "the expired chunk left the usage");
+        assertEquals(0, t.stats().usedBytes());
         assertFalse(t.contains(key(1)), "expired");
         assertTrue(t.get(key(1)).isEmpty(), "expired");
         for (int i = 0; i < 100 && redis.raw().exists(parts[0]); i++) {
