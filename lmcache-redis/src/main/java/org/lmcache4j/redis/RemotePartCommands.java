@@ -17,7 +17,10 @@ final class RemotePartCommands {
     private RemotePartCommands() {
     }
 
-    /** The parts at {@code partKeys}, null for each one missing. */
+    /** What {@link #read} gives for a part holding another type of value than a string (compare by identity). */
+    static final byte[] WRONG_TYPE = new byte[0];
+
+    /** The parts at {@code partKeys}, null for each one missing, {@link #WRONG_TYPE} for each one of another type. */
     static byte[][] read(UnifiedJedis redis, byte[][] partKeys) {
         List<Response<byte[]>> responses = new ArrayList<>(partKeys.length);
         try (AbstractPipeline p = redis.pipelined()) {
@@ -28,7 +31,14 @@ final class RemotePartCommands {
         }
         byte[][] parts = new byte[partKeys.length][];
         for (int i = 0; i < parts.length; i++) {
-            parts[i] = responses.get(i).get();
+            try {
+                parts[i] = responses.get(i).get();
+            } catch (redis.clients.jedis.exceptions.JedisDataException e) {
+                if (e.getMessage() == null || !e.getMessage().startsWith("WRONGTYPE")) {
+                    throw e;
+                }
+                parts[i] = WRONG_TYPE; // damage, as a part of another length is
+            }
         }
         return parts;
     }

@@ -505,6 +505,8 @@ final class RemoteTier implements StorageTier {
                     lostChunks);
             case WRONG_LENGTH -> discard(key, f.stored(), h, f.where() + ": part " + bad + " does not have "
                     + h.storedBytes()[bad] + " bytes", corruptChunks);
+            case WRONG_TYPE -> discard(key, f.stored(), h, f.where() + ": part " + bad + " holds another type of value than"
+                    + " a string", corruptChunks);
             // only a chunk after the first of a batch (the first one's is thrown): a miss, the error counted
             case ERROR_REPLY -> absorbed(f.where() + ": part " + bad + " answered an error (served as a miss)",
                     new java.io.IOException(read.error()));
@@ -590,6 +592,10 @@ final class RemoteTier implements StorageTier {
         for (int i = 0; i < parts.length; i++) {
             if (parts[i] == null) {
                 discard(key, stored, header, where + ": part " + i + " of " + parts.length + " is missing", lostChunks);
+                return Optional.empty();
+            }
+            if (parts[i] == RemotePartCommands.WRONG_TYPE) {
+                discard(key, stored, header, where + ": part " + i + " holds another type of value than a string", corruptChunks);
                 return Optional.empty();
             }
         }

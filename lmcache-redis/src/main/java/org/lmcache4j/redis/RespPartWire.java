@@ -68,8 +68,11 @@ final class RespPartWire implements AutoCloseable {
         return url.cluster() || url.tls() ? Optional.empty() : Optional.of(new RespPartWire(url));
     }
 
-    /** What one read of parts found. */
-    enum ReadOutcome { READ, MISSING, WRONG_LENGTH, ERROR_REPLY }
+    /**
+     * What one read of parts found: all of them; one absent, of another length, or holding a value of another type
+     * than a string (the server answered {@code WRONGTYPE}: damage, as another length is); or another error reply.
+     */
+    enum ReadOutcome { READ, MISSING, WRONG_LENGTH, WRONG_TYPE, ERROR_REPLY }
 
     /**
      * One chunk's share of a {@link #readChunks} call: the parts at {@code partKeys} (values of exactly
@@ -118,6 +121,13 @@ final class RespPartWire implements AutoCloseable {
         }
 
         private void failed(int part, RespConnection.ErrorReply e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("WRONGTYPE")) {
+                if (outcome == ReadOutcome.READ) { // a damaged part, never thrown
+                    outcome = ReadOutcome.WRONG_TYPE;
+                    firstBad = part;
+                }
+                return;
+            }
             if (error == null) {
                 error = e;
             }
@@ -140,8 +150,8 @@ final class RespPartWire implements AutoCloseable {
      * {@code dst}, in one pipeline, updating {@code crc} with every byte read.
      *
      * @return READ when every part was read; MISSING when one was absent, WRONG_LENGTH when one had
-     *         another length (the first such part is named by {@code firstBad[0]}); {@code dst} then holds
-     *         some of the bytes
+     *         another length, WRONG_TYPE when one held another type of value (the first such part is named by
+     *         {@code firstBad[0]}); {@code dst} then holds some of the bytes
      */
     ReadOutcome readParts(byte[][] partKeys, int[] lengths, MemorySegment dst, CRC32C crc, int[] firstBad) {
         PartRead read = new PartRead(partKeys, lengths, dst, crc);
@@ -155,9 +165,9 @@ final class RespPartWire implements AutoCloseable {
     /**
      * Reads the parts of several chunks, in order, on one connection, so the server streams the chunks
      * back to back without waiting for this client between them. A chunk with a missing part, one of
-     * another length or an error reply (say, {@code WRONGTYPE}) does not stop the others; every reply is
-     * drained, so the connection stays in step. An error reply to the first chunk is thrown (as the
-     * client's {@link JedisDataException}), after the others were read; to a later one, it is that
+     * another length or type ({@code WRONGTYPE}), or another error reply does not stop the others; every reply is
+     * drained, so the connection stays in step. An error reply other than {@code WRONGTYPE} to the first chunk is
+     * thrown (as the client's {@link JedisDataException}), after the others were read; to a later one, it is that
      * chunk's outcome.
      *
      * <p>The GET of each part is sent when the reply to the one before it starts arriving, not all at

@@ -106,6 +106,18 @@ class RemoteTierTest {
     }
 
     @Test
+    void aPartOfAnotherTypeIsAMissCountedAsCorrupt() throws Exception {
+        RemoteTier t = redis.tier("");
+        assertTrue(t.put(key(1), segment(payload(1, CHUNK))));
+        byte[][] parts = partKeys(t, key(1));
+        redis.raw().del(parts[3]);
+        redis.raw().hset(parts[3], "f".getBytes(), "v".getBytes()); // GET answers WRONGTYPE
+        // regression: the client's data exception failed the call, every time, and the chunk stayed
+        assertMissAndForgotten(t, key(1), parts);
+        assertEquals(1, t.corruptChunks());
+    }
+
+    @Test
     void missingPartIsAMissCountedAsLost() throws Exception {
         RemoteTier t = redis.tier("");
         assertTrue(t.put(key(1), segment(payload(1, CHUNK))));
