@@ -108,8 +108,23 @@ final class PoolConnection implements AutoCloseable {
         this.retryAt = System.nanoTime();
     }
 
-    /** Runs {@code call} on the connection, (re)connecting first if needed; {@code onFailure} when it cannot. */
+    /**
+     * Runs {@code call} on the connection, (re)connecting first if needed; {@code onFailure} when it cannot. A caller
+     * whose interrupt flag is set keeps it, and the connection stays: the channel is interruptible, and an I/O call
+     * on it by an interrupted thread closes it, which would end the holds every other thread has on pool chunks.
+     */
     synchronized <T> T call(Call<T> call, T onFailure) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            return callNow(call, onFailure);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private <T> T callNow(Call<T> call, T onFailure) {
         if (closed || !connected()) {
             return onFailure;
         }
