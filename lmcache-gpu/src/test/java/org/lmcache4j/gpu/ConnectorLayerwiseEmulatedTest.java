@@ -108,11 +108,12 @@ class ConnectorLayerwiseEmulatedTest {
      */
     @Test
     void closingTheConnectorEndsItsDeviceLayerwiseCalls() {
-        long seed = 400;
-        KvScenario s = layeredScenario(seed);
-        int[] tokens = new SplittableRandom(seed).ints(s.tokens(), 0, 30_000).toArray();
-        int[] slots = slots(s, seed);
-        LmCacheConfig config = cpuOnly(s);
+        Layered setup = Layered.of(400);
+        long seed = setup.seed();
+        KvScenario s = setup.scenario();
+        int[] tokens = setup.tokens();
+        int[] slots = setup.slots();
+        LmCacheConfig config = setup.config();
 
         EmulatedDevice device = new EmulatedDevice(seed);
         EmulatedEngineProvider.install(device);
@@ -145,11 +146,12 @@ class ConnectorLayerwiseEmulatedTest {
      */
     @Test
     void aDeviceLayerwiseStoreWhoseLaunchFailsReportsItFromJoinAndKeepsNothing() {
-        long seed = 500;
-        KvScenario s = layeredScenario(seed);
-        int[] tokens = new SplittableRandom(seed).ints(s.tokens(), 0, 30_000).toArray();
-        int[] slots = slots(s, seed);
-        LmCacheConfig config = cpuOnly(s);
+        Layered setup = Layered.of(500);
+        long seed = setup.seed();
+        KvScenario s = setup.scenario();
+        int[] tokens = setup.tokens();
+        int[] slots = setup.slots();
+        LmCacheConfig config = setup.config();
         EmulatedDevice device = new EmulatedDevice(seed);
         EmulatedEngineProvider.install(device);
         try (KvConnector cache = KvConnectors.open(config, s.layout());
@@ -169,19 +171,21 @@ class ConnectorLayerwiseEmulatedTest {
         device.assertNothingHeld();
     }
 
-    /** The first random vLLM-format scenario from {@code seed} on with two layers or more and a full chunk. */
-    private static KvScenario layeredScenario(long seed) {
-        KvScenario s = KvScenario.random(seed, DeviceKvFormat.VLLM, true);
-        while (s.layout().numLayers() < 2 || s.tokens() < s.chunkTokens()) {
-            s = KvScenario.random(++seed, DeviceKvFormat.VLLM, true);
+    /**
+     * A test's setup: the first random vLLM-format scenario from {@code seed} on with two layers or more and a full
+     * chunk, a prompt's tokens and slots for it, and a connector config with a cpu tier of 64 of its chunks (at least
+     * 1 MiB) and no disk.
+     */
+    private record Layered(long seed, KvScenario scenario, int[] tokens, int[] slots, LmCacheConfig config) {
+        static Layered of(long seed) {
+            KvScenario s = KvScenario.random(seed, DeviceKvFormat.VLLM, true);
+            while (s.layout().numLayers() < 2 || s.tokens() < s.chunkTokens()) {
+                s = KvScenario.random(++seed, DeviceKvFormat.VLLM, true);
+            }
+            LmCacheConfig config = LmCacheConfig.builder().modelId("emulated").chunkTokens(s.chunkTokens()).noLocalDisk()
+                    .maxLocalCpuBytes(Math.max(1 << 20, 64 * s.layout().chunkBytes(s.chunkTokens()))).build();
+            return new Layered(seed, s, new SplittableRandom(seed).ints(s.tokens(), 0, 30_000).toArray(), ConnectorLayerwiseEmulatedTest.slots(s, seed), config);
         }
-        return s;
-    }
-
-    /** A connector with a cpu tier of 64 of the scenario's chunks (at least 1 MiB) and no disk. */
-    private static LmCacheConfig cpuOnly(KvScenario s) {
-        return LmCacheConfig.builder().modelId("emulated").chunkTokens(s.chunkTokens()).noLocalDisk()
-                .maxLocalCpuBytes(Math.max(1 << 20, 64 * s.layout().chunkBytes(s.chunkTokens()))).build();
     }
 
     /** Every token in device memory, through a shuffled block table (the scenario's own mapping skips some). */

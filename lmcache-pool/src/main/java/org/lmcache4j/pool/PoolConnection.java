@@ -165,35 +165,22 @@ final class PoolConnection implements AutoCloseable {
      * it then throws as {@link Stalled}.
      */
     private <T> T timed(SocketChannel ch, long millis, Io<T> body) throws IOException {
-        Object lock = new Object();
-        boolean[] state = {false, false}; // {returned, timed out}
+        // RUNNING, then RETURNED (the body's) or TIMED_OUT (the watchdog's), whichever comes first
+        java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger(RUNNING);
         java.util.concurrent.ScheduledFuture<?> alarm = WATCHDOG.schedule(() -> {
-            synchronized (lock) {
-                if (state[0]) {
-                    return;
+            if (state.compareAndSet(RUNNING, TIMED_OUT)) {
+                try {
+                    ch.close();
+                } catch (IOException e) {
+                    LOG.debug("closing a stalled pool connection: {}", e.toString());
                 }
-                state[1] = true;
-            }
-            try {
-                ch.close();
-            } catch (IOException e) {
-                LOG.debug("closing a stalled pool connection: {}", e.toString());
             }
         }, millis, TimeUnit.MILLISECONDS);
+        T result;
         try {
-            T result = body.run();
-            synchronized (lock) {
-                state[0] = true;
-            }
-            if (state[1]) {
-                throw new Stalled("the coordinator took over " + millis + " ms to answer");
-            }
-            return result;
+            result = body.run();
         } catch (IOException e) {
-            synchronized (lock) {
-                state[0] = true;
-            }
-            if (state[1]) {
+            if (!state.compareAndSet(RUNNING, RETURNED)) {
                 throw new Stalled("the coordinator did not answer in " + millis + " ms (a stopped or hung process, or one still"
                         + " creating the pool)");
             }
@@ -201,7 +188,15 @@ final class PoolConnection implements AutoCloseable {
         } finally {
             alarm.cancel(false);
         }
+        if (!state.compareAndSet(RUNNING, RETURNED)) {
+            throw new Stalled("the coordinator took over " + millis + " ms to answer");
+        }
+        return result;
     }
+
+    private static final int RUNNING = 0;
+    private static final int RETURNED = 1;
+    private static final int TIMED_OUT = 2;
 
     /** The pool as mapped by the current connection (null before the first one). */
     synchronized PoolFile file() {

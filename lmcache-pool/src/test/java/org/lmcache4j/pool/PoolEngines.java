@@ -48,6 +48,15 @@ final class PoolEngines {
                 new org.lmcache4j.api.spi.TierOptions(LAYOUT.chunkBytes(CHUNK), 0));
     }
 
+    /** A full chunk's payload of this layout, bytes derived from {@code seed}. */
+    static byte[] chunkPayload(int seed) {
+        byte[] bytes = new byte[(int) LAYOUT.chunkBytes(CHUNK)];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) (i * seed + 7);
+        }
+        return bytes;
+    }
+
     /** A prompt of {@code chunks} full chunks of seeded tokens, its KV in fresh memory at identity slots. */
     record Prompt(int[] tokens, HostKvMemory kv, int[] slots) {
         static Prompt of(Arena arena, long seed, int chunks, boolean filled) {

@@ -24,10 +24,7 @@ class PoolInterruptTest {
     void anInterruptedCallerIsServedKeepsItsFlagAndLeavesOtherHoldsIntact() {
         String url = PoolEngines.url(dir, 8, "embed=true");
         ChunkKey key = ChunkKey.ofHex("cd".repeat(32));
-        byte[] bytes = new byte[(int) PoolEngines.LAYOUT.chunkBytes(PoolEngines.CHUNK)];
-        for (int i = 0; i < bytes.length; i++) {
-            bytes[i] = (byte) (i * 13 + 1);
-        }
+        byte[] bytes = PoolEngines.chunkPayload(13);
         try (SharedPoolTier tier = PoolEngines.probe(url)) {
             assertTrue(tier.put(key, MemorySegment.ofArray(bytes)));
             try (ChunkBuffer held = tier.get(key).orElseThrow()) { // another thread's hold, in effect

@@ -40,10 +40,7 @@ class SharedPoolCoordinatorStopIT {
             assertTrue(line != null && line.startsWith("lmcache pool: serving"), line);
             String url = PoolEngines.url(dir, 20, "embed=false&timeoutMillis=300");
             ChunkKey key = ChunkKey.ofHex("ab".repeat(32));
-            byte[] bytes = new byte[(int) PoolEngines.LAYOUT.chunkBytes(PoolEngines.CHUNK)];
-            for (int i = 0; i < bytes.length; i++) {
-                bytes[i] = (byte) (i * 31 + 7);
-            }
+            byte[] bytes = PoolEngines.chunkPayload(31);
             try (SharedPoolTier tier = PoolEngines.probe(url)) {
                 assertTrue(tier.put(key, MemorySegment.ofArray(bytes)));
                 assertTrue(tier.contains(key));

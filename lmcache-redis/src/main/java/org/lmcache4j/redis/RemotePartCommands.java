@@ -20,6 +20,11 @@ final class RemotePartCommands {
     /** What {@link #read} gives for a part holding another type of value than a string (compare by identity). */
     static final byte[] WRONG_TYPE = new byte[0];
 
+    /** True for the server's answer to a GET of a key holding another type of value than a string: a damaged part. */
+    static boolean wrongType(String errorMessage) {
+        return errorMessage != null && errorMessage.startsWith("WRONGTYPE");
+    }
+
     /** The parts at {@code partKeys}, null for each one missing, {@link #WRONG_TYPE} for each one of another type. */
     static byte[][] read(UnifiedJedis redis, byte[][] partKeys) {
         List<Response<byte[]>> responses = new ArrayList<>(partKeys.length);
@@ -34,7 +39,7 @@ final class RemotePartCommands {
             try {
                 parts[i] = responses.get(i).get();
             } catch (redis.clients.jedis.exceptions.JedisDataException e) {
-                if (e.getMessage() == null || !e.getMessage().startsWith("WRONGTYPE")) {
+                if (!wrongType(e.getMessage())) {
                     throw e;
                 }
                 parts[i] = WRONG_TYPE; // damage, as a part of another length is

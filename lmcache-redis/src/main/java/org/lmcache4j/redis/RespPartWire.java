@@ -121,7 +121,7 @@ final class RespPartWire implements AutoCloseable {
         }
 
         private void failed(int part, RespConnection.ErrorReply e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("WRONGTYPE")) {
+            if (RemotePartCommands.wrongType(e.getMessage())) {
                 if (outcome == ReadOutcome.READ) { // a damaged part, never thrown
                     outcome = ReadOutcome.WRONG_TYPE;
                     firstBad = part;
