@@ -83,8 +83,9 @@ class SharedPoolCoordinatorStopIT {
         }
     }
 
+    /** Sends signal {@code name} to {@code p} with the shell's own {@code kill} (no procps package needed). */
     private static void signal(String name, Process p) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(p.pid())).inheritIO().start();
+        Process kill = new ProcessBuilder("sh", "-c", "kill -s " + name + " " + p.pid()).inheritIO().start();
         assertEquals(0, kill.waitFor(), "kill -" + name);
     }
 }
